@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from incidents_cli.cli import main
+
+main()

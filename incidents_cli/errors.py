@@ -1,0 +1,51 @@
+"""The one error family: every expected failure carries its message and exit code."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_UNEXPECTED = 3
+
+
+class IncidentsError(Exception):
+    """An expected failure: one line for a person, and the exit code to leave with."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RefusedError(IncidentsError):
+    """Input or a transition that the rules refuse; nothing was changed."""
+
+
+class InputFileError(IncidentsError):
+    """A file that cannot be read as a record: not UTF-8, too big, bad YAML, ..."""
+
+    def __init__(
+        self, path: str, line: int, column: int, message: str, field: str = "(file)"
+    ) -> None:
+        super().__init__(f"{path}:{line}:{column}: {field}: {message}")
+        self.path = path
+        self.line = line
+        self.column = column
+        self.field = field
+        self.detail = message
+
+
+class GitError(IncidentsError):
+    """A git command failed; the message says what to do."""
+
+    exit_code = EXIT_UNEXPECTED
+
+
+class SetupError(IncidentsError):
+    """Not in an incident repository, git missing, and other things to fix first."""

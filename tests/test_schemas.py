@@ -1,0 +1,122 @@
+"""The shipped schemas: meta-schema valid, and each example file as its own test case."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from incidents_cli import yamlio
+from incidents_cli.repository import Record
+from incidents_cli.validation import metaschema_problems, schema, schema_findings
+
+from .conftest import ROOT
+
+EXAMPLES = Path(__file__).parent / "examples"
+KINDS = ["incident", "postmortem", "runbook", "settings", "oncall"]
+
+
+def _examples(validity: str) -> list[tuple[str, Path]]:
+    return [
+        (kind, path)
+        for kind in KINDS
+        for path in sorted((EXAMPLES / kind / validity).glob("*.yaml"))
+    ]
+
+
+def _id(case: tuple[str, Path]) -> str:
+    return f"{case[0]}/{case[1].name}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_schema_is_valid_2020_12(kind: str) -> None:
+    assert metaschema_problems(kind) == []
+    loaded = schema(kind)
+    assert loaded["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert loaded["$id"].endswith(f"/{kind}.schema.json")
+    assert loaded["title"]
+
+
+def _walk_properties(node: object, where: str = "") -> list[str]:
+    missing: list[str] = []
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            if "description" not in sub:
+                missing.append(f"{where}.{name}")
+        for key, value in node.items():
+            missing.extend(_walk_properties(value, f"{where}.{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            missing.extend(_walk_properties(value, f"{where}[{index}]"))
+    return missing
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_property_has_a_description_and_objects_are_closed(kind: str) -> None:
+    loaded = schema(kind)
+    assert _walk_properties(loaded) == []
+    closed: list[bool] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                closed.append(node.get("additionalProperties") is False)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(loaded)
+    assert closed and all(closed)
+
+
+def _record(kind: str, path: Path) -> Record:
+    return Record(kind, path.name, yamlio.load(path, path.name))
+
+
+@pytest.mark.parametrize("case", _examples("valid"), ids=_id)
+def test_valid_example(case: tuple[str, Path]) -> None:
+    kind, path = case
+    assert schema_findings(_record(kind, path)) == []
+
+
+@pytest.mark.parametrize("case", _examples("invalid"), ids=_id)
+def test_invalid_example(case: tuple[str, Path]) -> None:
+    kind, path = case
+    findings = schema_findings(_record(kind, path))
+    assert findings, f"{path} should be invalid"
+    for finding in findings:
+        assert finding.line >= 1 and finding.message
+
+
+def _check_jsonschema() -> list[str]:
+    exe = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.fail("check-jsonschema is part of the test extras; install '.[test]'")
+    return [exe]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_jsonschema_agrees(kind: str) -> None:
+    """An independent validator accepts the valid examples and rejects each invalid one."""
+    schemafile = ROOT / "schemas" / f"{kind}.schema.json"
+    valid = sorted((EXAMPLES / kind / "valid").glob("*.yaml"))
+    result = subprocess.run(
+        [*_check_jsonschema(), "--schemafile", str(schemafile), *map(str, valid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for invalid in sorted((EXAMPLES / kind / "invalid").glob("*.yaml")):
+        result = subprocess.run(
+            [*_check_jsonschema(), "--schemafile", str(schemafile), str(invalid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 1, f"check-jsonschema accepted {invalid.name}"
