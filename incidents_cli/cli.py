@@ -10,16 +10,25 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from incidents_cli import __version__
-from incidents_cli.errors import EXIT_UNEXPECTED, EXIT_USAGE, IncidentsError
+from incidents_cli.errors import EXIT_UNEXPECTED, IncidentsError
+
+if TYPE_CHECKING:
+    from incidents_cli.commands import Common
+    from incidents_cli.transaction import Outcome
 
 FORMATS = ("text", "json", "github")
+SEVERITY_CHOICE = click.Choice(["critical", "high", "medium", "low"])
+PHASE_CHOICE = click.Choice(
+    ["detected", "acknowledged", "investigating", "resolved", "postmortem", "closed"]
+)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _log_unexpected() -> Path:
@@ -177,4 +186,466 @@ def validate(state: State, paths: tuple[Path, ...], output_format: str) -> int:
     return 1 if findings else 0
 
 
-__all__ = ["EXIT_USAGE", "cli", "main"]
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def transition_options(func: F) -> F:
+    """--by, --at, --json and --push: the options every transition takes."""
+    options = [
+        click.option("--by", metavar="NAME", help="Who is doing this (default: git user.name)."),
+        click.option(
+            "--at",
+            metavar="TIME",
+            help="When it really happened (RFC 3339 with offset), to back-fill the record.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the resulting record as JSON."),
+        click.option(
+            "--push/--no-push",
+            default=None,
+            help="Push the commit; a rejected push is replayed on the remote state "
+            "(default: the push setting).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _common(state: State, by: str | None, at: str | None, push: bool | None) -> Common:
+    from incidents_cli.commands import Common
+
+    return Common(state.directory, by=by, at=at, push=push)
+
+
+def _report(outcome: Outcome, as_json: bool, text: str) -> int:
+    import json
+
+    for notice in outcome.notices:
+        click.echo(f"note: {notice}", err=True)
+    if as_json:
+        click.echo(json.dumps(outcome.change.record, indent=2, ensure_ascii=False))
+    else:
+        pushed = ", pushed" if outcome.pushed else ""
+        click.echo(f"{text} (commit {outcome.commit[:12]}{pushed})")
+    return 0
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--severity", type=SEVERITY_CHOICE, help="If already known; else set it at ack.")
+@click.option("--component", "components", multiple=True, metavar="ID", help="Affected component.")
+@click.option("--region", "regions", multiple=True, metavar="REGION", help="Affected region.")
+@click.option(
+    "--source",
+    type=click.Choice(["monitor", "customer", "support", "internal"]),
+    default="internal",
+    show_default=True,
+    help="How it was detected.",
+)
+@click.option("--summary", metavar="TEXT", help="Internal summary of what is known.")
+@transition_options
+@pass_state
+def declare(
+    state: State,
+    title: str,
+    severity: str | None,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    source: str,
+    summary: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Open an incident in phase detected and print its id."""
+    from incidents_cli import commands
+
+    outcome = commands.declare(
+        _common(state, by, at, push),
+        title,
+        severity=severity,
+        components=components,
+        regions=regions,
+        source=source,
+        summary=summary,
+    )
+    return _report(outcome, as_json, f"Declared {outcome.change.incident_id}: {title.strip()}")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--severity", type=SEVERITY_CHOICE, help="Set the severity (required if unset).")
+@transition_options
+@pass_state
+def ack(
+    state: State,
+    incident_id: str,
+    severity: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Acknowledge an incident: it moves to acknowledged."""
+    from incidents_cli import commands
+
+    outcome = commands.ack(_common(state, by, at, push), incident_id, severity)
+    record = outcome.change.record
+    return _report(outcome, as_json, f"{incident_id} acknowledged as {record['severity']}")
+
+
+@cli.command("severity")
+@click.argument("incident_id", metavar="ID")
+@click.argument("level", type=SEVERITY_CHOICE)
+@transition_options
+@pass_state
+def severity_command(
+    state: State,
+    incident_id: str,
+    level: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Change the severity of an open incident (recorded in the timeline)."""
+    from incidents_cli import commands
+
+    outcome = commands.severity(_common(state, by, at, push), incident_id, level)
+    return _report(outcome, as_json, f"{incident_id} is now {level}")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--commander", metavar="NAME", help="Incident commander.")
+@click.option("--comms", metavar="NAME", help="Communications lead.")
+@click.option("--responder", "responders", multiple=True, metavar="NAME", help="Responder.")
+@transition_options
+@pass_state
+def assign(
+    state: State,
+    incident_id: str,
+    commander: str | None,
+    comms: str | None,
+    responders: tuple[str, ...],
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Record who is doing what: commander, communications lead, responders."""
+    from incidents_cli import commands
+
+    outcome = commands.assign(
+        _common(state, by, at, push),
+        incident_id,
+        commander=commander,
+        communications=comms,
+        responders=responders,
+    )
+    return _report(outcome, as_json, f"{incident_id} roles updated")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@transition_options
+@pass_state
+def investigate(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Move an acknowledged incident to investigating."""
+    from incidents_cli import commands
+
+    outcome = commands.investigate(_common(state, by, at, push), incident_id)
+    return _report(outcome, as_json, f"{incident_id} investigating")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("text")
+@click.option("--evidence", multiple=True, metavar="REF", help="Log query, dashboard, link...")
+@click.option(
+    "--kind",
+    default="note",
+    show_default=True,
+    type=click.Choice(["note", "finding", "change", "evidence", "action", "decision"]),
+    help="What sort of entry.",
+)
+@click.option("--runbook", metavar="SLUG", help="Record that this runbook was used.")
+@transition_options
+@pass_state
+def note(
+    state: State,
+    incident_id: str,
+    text: str,
+    evidence: tuple[str, ...],
+    kind: str,
+    runbook: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Add an internal timeline entry (never published)."""
+    from incidents_cli import commands
+
+    outcome = commands.note(
+        _common(state, by, at, push),
+        incident_id,
+        text,
+        kind=kind,
+        evidence=evidence,
+        runbook=runbook,
+    )
+    return _report(outcome, as_json, f"{incident_id} {kind} added")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["investigating", "identified", "monitoring", "resolved"]),
+    help="Public status this update announces.",
+)
+@click.option("--message", required=True, metavar="TEXT", help="The public message.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID=STATUS",
+    help="Component status, e.g. api=partial_outage.",
+)
+@click.option("--eta", metavar="TIME", help="Estimated resolution time.")
+@transition_options
+@pass_state
+def update(
+    state: State,
+    incident_id: str,
+    status: str,
+    message: str,
+    components: tuple[str, ...],
+    eta: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Post a public status update (this text is published on the status page)."""
+    from incidents_cli import commands
+
+    outcome = commands.update(
+        _common(state, by, at, push),
+        incident_id,
+        status=status,
+        message=message,
+        components=components,
+        eta=eta,
+    )
+    return _report(outcome, as_json, f"{incident_id} public update posted ({status})")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--action",
+    required=True,
+    type=click.Choice(["rollback", "hotfix", "failover", "scale", "upstream", "other"]),
+    help="What fixed it.",
+)
+@click.option("--summary", required=True, metavar="TEXT", help="What was done.")
+@click.option(
+    "--verified-in",
+    "verified_in",
+    multiple=True,
+    metavar="REGION",
+    help="Region where monitors confirm recovery (every affected region is needed).",
+)
+@click.option("--workaround", is_flag=True, help="The root cause is not fixed yet.")
+@click.option("--follow-up", "follow_up", metavar="TEXT", help="The permanent fix to come.")
+@transition_options
+@pass_state
+def resolve(
+    state: State,
+    incident_id: str,
+    action: str,
+    summary: str,
+    verified_in: tuple[str, ...],
+    workaround: bool,
+    follow_up: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Resolve an incident once recovery is verified in every affected region."""
+    from incidents_cli import commands
+
+    outcome = commands.resolve(
+        _common(state, by, at, push),
+        incident_id,
+        action=action,
+        summary=summary,
+        verified_in=verified_in,
+        workaround=workaround,
+        follow_up=follow_up,
+    )
+    return _report(outcome, as_json, f"{incident_id} resolved")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
+@transition_options
+@pass_state
+def reopen(
+    state: State,
+    incident_id: str,
+    reason: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Take a resolved incident back to investigating."""
+    from incidents_cli import commands
+
+    outcome = commands.reopen(_common(state, by, at, push), incident_id, reason)
+    return _report(outcome, as_json, f"{incident_id} reopened")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@transition_options
+@pass_state
+def postmortem(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Move a resolved incident to the postmortem phase."""
+    from incidents_cli import commands
+
+    outcome = commands.postmortem(_common(state, by, at, push), incident_id)
+    path = outcome.change.record.get("postmortem")
+    return _report(outcome, as_json, f"{incident_id} postmortem started: {path}")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@transition_options
+@pass_state
+def close(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Close an incident (severities that need a postmortem: once it is published)."""
+    from incidents_cli import commands
+
+    outcome = commands.close(_common(state, by, at, push), incident_id)
+    return _report(outcome, as_json, f"{incident_id} closed")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _as_of(value: str | None) -> Any:
+    from incidents_cli.timeutil import now_utc, parse_time_option
+
+    return parse_time_option(value, "--as-of") if value else now_utc()
+
+
+@cli.command("list")
+@click.option("--phase", "phases", multiple=True, type=PHASE_CHOICE, help="Only this phase.")
+@click.option("--severity", "severities", multiple=True, type=SEVERITY_CHOICE)
+@click.option("--component", "components", multiple=True, metavar="ID")
+@click.option("--open/--all", "only_open", default=True, help="Open incidents (default) or all.")
+@click.option("--since", metavar="TIME", help="Detected at or after this time.")
+@click.option("--as-of", "as_of", metavar="TIME", help="Judge windows as of this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def list_command(
+    state: State,
+    phases: tuple[str, ...],
+    severities: tuple[str, ...],
+    components: tuple[str, ...],
+    only_open: bool,
+    since: str | None,
+    as_of: str | None,
+    as_json: bool,
+) -> int:
+    """List incidents, newest first: open ones unless --all."""
+    import json
+
+    from incidents_cli import overview
+    from incidents_cli.repository import load_settings
+    from incidents_cli.timeutil import parse_time_option
+
+    root = state.root()
+    settings = load_settings(root)
+    records, unreadable = overview.load_incidents(root)
+    chosen = overview.select(
+        records,
+        phases=phases,
+        severities=severities,
+        components=components,
+        include_closed=not only_open,
+        since=parse_time_option(since, "--since") if since else None,
+    )
+    when = _as_of(as_of)
+    views = [overview.view(r, settings, when) for r in chosen]
+    if as_json:
+        items = [{**v.record, "computed": v.computed()} for v in views]
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+    else:
+        click.echo(overview.list_text(views), nl=False)
+    if unreadable:
+        click.echo(
+            f"warning: {len(unreadable)} incident file(s) could not be read "
+            f"({', '.join(unreadable[:3])}); run `incidents validate`",
+            err=True,
+        )
+    return 0
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--as-of", "as_of", metavar="TIME", help="Judge windows as of this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> int:
+    """Everything about one incident: who is on it, how long each phase took, the timeline."""
+    import json
+
+    from incidents_cli import overview
+    from incidents_cli.repository import incident_rel, load_settings, read_record
+
+    root = state.root()
+    settings = load_settings(root)
+    record = read_record(root, incident_rel(incident_id), "incident")
+    if record.error is not None:
+        if not (root / incident_rel(incident_id)).exists():
+            from incidents_cli.errors import RefusedError
+
+            raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
+        raise record.error
+    data = record.data
+    item = overview.view(data, settings, _as_of(as_of))
+    if as_json:
+        click.echo(json.dumps({**data, "computed": item.computed()}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(overview.show_text(item, settings), nl=False)
+    return 0

@@ -23,6 +23,17 @@ class CommitRefused(IncidentsError):
         self.output = output
 
 
+# What git says when the remote branch moved under us (including a lost race for its lock).
+_REMOTE_MOVED = (
+    "[rejected]",
+    "non-fast-forward",
+    "fetch first",
+    "cannot lock ref",
+    "failed to update ref",
+    "stale info",
+)
+
+
 class PushRejected(Exception):
     """The remote has commits this branch has not: fetch and replay."""
 
@@ -199,15 +210,7 @@ class Repo:
         if result.returncode == 0:
             return
         text = result.stdout + result.stderr
-        if any(
-            word in text
-            for word in (
-                "[rejected]",
-                "non-fast-forward",
-                "fetch first",
-                "[remote rejected] (cannot lock ref",
-            )
-        ):
+        if any(sign in text for sign in _REMOTE_MOVED):
             raise PushRejected(text)
         detail = [line for line in text.strip().splitlines() if line.strip()]
         raise GitError(f"git push to {remote} failed: {detail[-1] if detail else 'unknown error'}")

@@ -71,9 +71,9 @@ def format_duration(delta: timedelta) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     if days:
-        return f"{sign}{days}d {hours}h"
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
     if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
+        return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
     if minutes:
-        return f"{sign}{minutes}m {seconds:02d}s"
+        return f"{sign}{minutes}m {seconds:02d}s" if seconds else f"{sign}{minutes}m"
     return f"{sign}{seconds}s"

@@ -1,0 +1,222 @@
+"""One function per lifecycle command: options in, an Outcome (or records) out.
+
+The click layer calls these; they build the event (who, when), pick the pure transition and
+hand it to the transaction, which writes and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from incidents_cli import lifecycle
+from incidents_cli.errors import RefusedError
+from incidents_cli.gitrepo import Repo
+from incidents_cli.lifecycle import Change, Event
+from incidents_cli.repository import find_root, postmortem_rel
+from incidents_cli.timeutil import now_utc, parse_time_option
+from incidents_cli.transaction import Outcome, Workspace, carry_out
+
+
+@dataclass(frozen=True)
+class Common:
+    """The options every transition takes."""
+
+    directory: Path
+    by: str | None = None
+    at: str | None = None
+    push: bool | None = None
+
+
+def _actor(common: Common, root: Path) -> str:
+    if common.by:
+        return common.by.strip()
+    name = Repo.at(root).user_name()
+    if not name:
+        raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
+    return name
+
+
+def _run(common: Common, make: Callable[[Workspace, Event], Change]) -> Outcome:
+    root = find_root(common.directory)
+    actor = _actor(common, root)
+    now = now_utc()
+    at = parse_time_option(common.at, "--at") if common.at else now
+
+    def step(workspace: Workspace) -> Change:
+        event = Event(actor, at, workspace.settings, now, backfilled=common.at is not None)
+        return make(workspace, event)
+
+    return carry_out(root, step, actor=actor, push=common.push)
+
+
+def declare(
+    common: Common,
+    title: str,
+    *,
+    severity: str | None,
+    components: Sequence[str],
+    regions: Sequence[str],
+    source: str,
+    summary: str | None,
+) -> Outcome:
+    def make(ws: Workspace, event: Event) -> Change:
+        incident_id = lifecycle.next_id(ws.incident_ids(), ws.settings.id_prefix)
+        return lifecycle.declare(
+            incident_id,
+            title,
+            event,
+            severity=severity,
+            components=components,
+            regions=regions,
+            source=source,
+            summary=summary,
+        )
+
+    return _run(common, make)
+
+
+def ack(common: Common, incident_id: str, severity: str | None) -> Outcome:
+    return _run(
+        common, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity)
+    )
+
+
+def severity(common: Common, incident_id: str, level: str) -> Outcome:
+    return _run(
+        common, lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level)
+    )
+
+
+def assign(
+    common: Common,
+    incident_id: str,
+    *,
+    commander: str | None,
+    communications: str | None,
+    responders: Sequence[str],
+) -> Outcome:
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.assign(
+            ws.incident(incident_id),
+            ev,
+            commander=commander,
+            communications=communications,
+            responders=responders,
+        ),
+    )
+
+
+def investigate(common: Common, incident_id: str) -> Outcome:
+    return _run(common, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
+
+
+def note(
+    common: Common,
+    incident_id: str,
+    text: str,
+    *,
+    kind: str,
+    evidence: Sequence[str],
+    runbook: str | None,
+) -> Outcome:
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.note(
+            ws.incident(incident_id),
+            ev,
+            text,
+            kind=kind,
+            evidence=evidence,
+            runbook=runbook,
+            known_runbooks=ws.runbook_slugs(),
+        ),
+    )
+
+
+def parse_component_statuses(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        component, sep, status = pair.partition("=")
+        if not sep or not component or status not in lifecycle.COMPONENT_STATUSES:
+            raise RefusedError(
+                f"--component {pair!r}: write ID=STATUS with STATUS one of "
+                f"{', '.join(lifecycle.COMPONENT_STATUSES)}"
+            )
+        out[component] = status
+    return out
+
+
+def update(
+    common: Common,
+    incident_id: str,
+    *,
+    status: str,
+    message: str,
+    components: Sequence[str],
+    eta: str | None,
+) -> Outcome:
+    statuses = parse_component_statuses(components)
+    eta_time: datetime | None = parse_time_option(eta, "--eta") if eta else None
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.public_update(
+            ws.incident(incident_id),
+            ev,
+            status=status,
+            message=message,
+            components=statuses,
+            eta=eta_time,
+        ),
+    )
+
+
+def resolve(
+    common: Common,
+    incident_id: str,
+    *,
+    action: str,
+    summary: str,
+    verified_in: Sequence[str],
+    workaround: bool,
+    follow_up: str | None,
+) -> Outcome:
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.resolve(
+            ws.incident(incident_id),
+            ev,
+            action=action,
+            summary=summary,
+            verified_in=verified_in,
+            workaround=workaround,
+            follow_up=follow_up,
+        ),
+    )
+
+
+def reopen(common: Common, incident_id: str, reason: str) -> Outcome:
+    return _run(common, lambda ws, ev: lifecycle.reopen(ws.incident(incident_id), ev, reason))
+
+
+def postmortem(common: Common, incident_id: str) -> Outcome:
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.start_postmortem(
+            ws.incident(incident_id), ev, postmortem_rel(incident_id)
+        ),
+    )
+
+
+def close(common: Common, incident_id: str) -> Outcome:
+    def make(ws: Workspace, event: Event) -> Change:
+        record = ws.incident(incident_id)
+        rel = str(record.get("postmortem") or postmortem_rel(incident_id))
+        front = ws.front_matter(rel)
+        status = str(front.get("status")) if front is not None else None
+        return lifecycle.close(record, event, status)
+
+    return _run(common, make)

@@ -1,0 +1,365 @@
+"""Every lifecycle command through the CLI on real repositories, with their commits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import git
+import pytest
+
+from .conftest import run_cli
+
+
+def state(repo: Path) -> tuple[str, str, str, dict[str, bytes]]:
+    """HEAD, the index, `git status`, and every file's bytes: what must not change."""
+    g = git.Repo(repo)
+    files = {
+        str(p.relative_to(repo)): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    # The index's entries (its bytes change whenever git refreshes stat data).
+    index = g.git.ls_files("--stage")
+    return g.head.commit.hexsha, index, g.git.status("--porcelain"), files
+
+
+def declare(repo: Path, *extra: str) -> str:
+    result = run_cli("declare", "Database unreachable", *extra, "--json", cwd=repo)
+    assert result.code == 0, result.err
+    return str(json.loads(result.out)["id"])
+
+
+def trailers(repo: Path) -> list[tuple[str, dict[str, str]]]:
+    out = subprocess.run(
+        ["git", "log", "--format=%s%x1f%(trailers:only,unfold)%x1e"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    commits = []
+    for chunk in filter(str.strip, out.split("\x1e")):
+        subject, _, raw = chunk.strip().partition("\x1f")
+        pairs = dict(line.split(": ", 1) for line in raw.strip().splitlines() if ": " in line)
+        commits.append((subject, pairs))
+    return commits
+
+
+def test_a_critical_incident_through_every_phase(repo: Path) -> None:
+    iid = declare(
+        repo,
+        "--component",
+        "database",
+        "--component",
+        "api",
+        "--region",
+        "eu-west",
+        "--region",
+        "us-east",
+        "--source",
+        "monitor",
+        "--summary",
+        "DB refuses connections",
+        "--at",
+        "2026-03-01T10:00:00Z",
+    )
+    assert iid == "INC-0001"
+    steps = [
+        ("ack", iid, "--severity", "critical", "--at", "2026-03-01T10:04:00Z", "--by", "alice"),
+        ("assign", iid, "--commander", "alice", "--comms", "bob", "--responder", "carol"),
+        ("investigate", iid, "--by", "alice"),
+        (
+            "note",
+            iid,
+            "Pool at 100% on all pods",
+            "--kind",
+            "finding",
+            "--evidence",
+            "https://grafana.example.com/d/db",
+            "--runbook",
+            "database-connection-pool-exhaustion",
+        ),
+        (
+            "update",
+            iid,
+            "--status",
+            "identified",
+            "--message",
+            "We found the cause.",
+            "--component",
+            "database=major_outage",
+            "--eta",
+            "2030-01-01T00:00:00Z",
+        ),
+        ("severity", iid, "high"),
+        (
+            "resolve",
+            iid,
+            "--action",
+            "rollback",
+            "--summary",
+            "Rolled back v2.31",
+            "--verified-in",
+            "eu-west",
+            "--verified-in",
+            "us-east",
+        ),
+        ("reopen", iid, "--reason", "Errors are back in us-east"),
+        (
+            "resolve",
+            iid,
+            "--action",
+            "hotfix",
+            "--summary",
+            "Fixed the pool leak",
+            "--verified-in",
+            "eu-west",
+            "--verified-in",
+            "us-east",
+        ),
+        ("postmortem", iid),
+    ]
+    for step in steps:
+        result = run_cli(*step, cwd=repo)
+        assert result.code == 0, (step, result.err)
+        assert "Traceback" not in result.err
+    (repo / "postmortems").mkdir(exist_ok=True)
+    (repo / "postmortems" / f"{iid}.md").write_text(
+        "---\nincident: INC-0001\nstatus: published\ndue: 2026-03-03T10:00:00Z\n---\n# PM\n"
+    )
+    g = git.Repo(repo)
+    g.index.add([f"postmortems/{iid}.md"])
+    g.index.commit("Publish postmortem")
+    closed = run_cli("close", iid, "--json", cwd=repo)
+    assert closed.code == 0, closed.err
+    record = json.loads(closed.out)
+    assert record["phase"] == "closed"
+    assert record["roles"] == {
+        "commander": "alice",
+        "communications": "bob",
+        "responders": ["carol"],
+    }
+    assert record["runbooks"] == ["database-connection-pool-exhaustion"]
+    assert record["resolution"]["action"] == "hotfix"
+    kinds = [e["kind"] for e in record["timeline"]]
+    assert kinds == [
+        "declared",
+        "acknowledged",
+        "assigned",
+        "investigating",
+        "finding",
+        "severity",
+        "resolved",
+        "reopened",
+        "resolved",
+        "postmortem",
+        "closed",
+    ]
+    assert run_cli("validate", cwd=repo).code == 0
+
+    log = trailers(repo)
+    ours = [(s, t) for s, t in log if t.get("Incident-Id") == iid]
+    assert len(ours) == 1 + len(steps) + 1, "one commit per event"
+    assert ours[-1][0] == "INC-0001 declared: Database unreachable"
+    assert ours[-2] == (
+        "INC-0001 acknowledged: Database unreachable",
+        {"Incident-Id": "INC-0001", "Phase": "acknowledged", "Actor": "alice"},
+    )
+    assert ours[0][1]["Phase"] == "closed"
+    assert ours[0][1]["Actor"] == "Test Responder"
+    for sha in g.iter_commits(paths=f"incidents/{iid}.yaml"):
+        assert list(sha.stats.files) == [f"incidents/{iid}.yaml"]
+    show = run_cli("show", iid, cwd=repo)
+    assert "Acknowledged  2026-03-01 10:04:00Z  (after 4m)" in show.out
+    assert "Commander:   alice" in show.out
+
+
+def test_list_and_show_flag_window_breaches(repo: Path) -> None:
+    late = declare(repo, "--severity", "critical", "--at", "2026-03-01T10:00:00Z")
+    run_cli("ack", late, "--at", "2026-03-01T10:09:00Z", cwd=repo)
+    waiting = declare(repo, "--severity", "high", "--at", "2026-03-01T11:00:00Z")
+    listing = run_cli("list", "--as-of", "2026-03-01T11:20:00Z", cwd=repo)
+    lines = listing.out.splitlines()
+    assert lines[0].split() == ["ID", "SEVERITY", "PHASE", "OPEN", "FOR", "COMMANDER", "TITLE"]
+    assert lines[1].startswith(f"{waiting}  high      detected      20m")
+    assert "[ACK LATE: unacknowledged for 20m, over the 15m window]" in lines[1]
+    assert "[ACK LATE: acknowledged 9m after detection, over the 5m window]" in lines[2]
+    as_json = json.loads(run_cli("list", "--json", "--as-of", "2026-03-01T11:10:00Z", cwd=repo).out)
+    assert [i["id"] for i in as_json] == [waiting, late]
+    assert as_json[0]["computed"]["ack_breach"] is None
+    assert as_json[1]["computed"]["time_to_acknowledge_seconds"] == 540
+    shown = json.loads(run_cli("show", late, "--json", cwd=repo).out)
+    assert shown["computed"]["ack_within_seconds"] == 300
+    assert "Response window breached" in run_cli("show", late, cwd=repo).out
+    assert run_cli("list", "--severity", "low", cwd=repo).out == "No incidents match.\n"
+    assert len(run_cli("list", "--phase", "acknowledged", "--json", cwd=repo).out) > 2
+
+
+REFUSALS = [
+    (("investigate", "INC-0001"), "cannot investigate INC-0001: it is detected"),
+    (("ack", "INC-0001"), "its severity is not known yet; pass --severity"),
+    (
+        ("resolve", "INC-0001", "--action", "rollback", "--summary", "x"),
+        "cannot resolve INC-0001: it is detected",
+    ),
+    (("close", "INC-0001"), "cannot close INC-0001: it is detected"),
+    (("reopen", "INC-0001", "--reason", "x"), "cannot reopen INC-0001: it is detected"),
+    (("ack", "INC-0009", "--severity", "low"), "no incident INC-0009"),
+    (
+        ("ack", "INC-0001", "--severity", "low", "--at", "2026-03-01T09:00:00Z"),
+        "is before INC-0001 was detected",
+    ),
+    (
+        ("ack", "INC-0001", "--severity", "low", "--at", "2026-03-01T10:30:00"),
+        "--at: '2026-03-01T10:30:00' has no UTC offset",
+    ),
+    (
+        (
+            "update",
+            "INC-0001",
+            "--status",
+            "identified",
+            "--message",
+            "m",
+            "--component",
+            "api=down",
+        ),
+        "--component 'api=down': write ID=STATUS",
+    ),
+    (
+        (
+            "update",
+            "INC-0001",
+            "--status",
+            "identified",
+            "--message",
+            "m",
+            "--component",
+            "nope=major_outage",
+        ),
+        "unknown component 'nope'",
+    ),
+    (("assign", "INC-0001", "--commander", "mallory"), "--commander: unknown person 'mallory'"),
+    (("note", "INC-0001", "x", "--runbook", "nope"), "--runbook: no runbook runbooks/nope.md"),
+    (("declare", "X", "--component", "nope"), "unknown component 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), REFUSALS, ids=[" ".join(a[:2]) for a, _ in REFUSALS])
+def test_refusals_change_nothing(repo: Path, args: tuple[str, ...], message: str) -> None:
+    declare(repo, "--at", "2026-03-01T10:00:00Z", "--region", "eu")
+    before = state(repo)
+    result = run_cli(*args, cwd=repo)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert state(repo) == before
+
+
+def test_a_failing_pre_commit_hook_leaves_everything_as_it_was(repo: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'policy: no commits on Fridays' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    (repo / "unrelated.txt").write_text("mine\n")
+    before = state(repo)
+    for args in (("ack", iid), ("declare", "Another one", "--severity", "low")):
+        result = run_cli(*args, cwd=repo)
+        assert result.code == 2
+        assert "policy: no commits on Fridays" in result.err
+        assert result.err.strip().endswith("files, index and branch are as they were")
+        assert state(repo) == before
+
+
+def test_unrelated_uncommitted_work_survives_every_command(repo: Path) -> None:
+    g = git.Repo(repo)
+    (repo / "README.md").write_text("edited but not staged\n")
+    (repo / "oncall.yaml").write_text((repo / "oncall.yaml").read_text() + "# staged edit\n")
+    g.index.add(["oncall.yaml"])
+    (repo / "scratch.txt").write_text("untracked notes\n")
+    expected_status = g.git.status("--porcelain")
+    iid = declare(repo, "--region", "eu")
+    for args in (
+        ("ack", iid, "--severity", "high"),
+        ("assign", iid, "--commander", "alice"),
+        ("investigate", iid),
+        ("note", iid, "looking"),
+        ("update", iid, "--status", "investigating", "--message", "Looking into it"),
+        ("resolve", iid, "--action", "scale", "--summary", "More pods", "--verified-in", "eu"),
+        ("postmortem", iid),
+    ):
+        assert run_cli(*args, cwd=repo).code == 0
+        assert g.git.status("--porcelain") == expected_status
+        assert (repo / "README.md").read_text() == "edited but not staged\n"
+        assert "oncall.yaml" not in g.head.commit.stats.files
+
+
+def test_hand_edits_to_the_incident_itself_are_refused(repo: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    path = repo / "incidents" / f"{iid}.yaml"
+    path.write_text(path.read_text().replace("Database unreachable", "DB down"))
+    before = state(repo)
+    result = run_cli("ack", iid, cwd=repo)
+    assert result.code == 2
+    assert result.err == (
+        f"incidents/{iid}.yaml has uncommitted changes; commit or stash them first "
+        f"(see `git diff -- incidents/{iid}.yaml`)\n"
+    )
+    assert state(repo) == before
+
+
+def test_comments_and_key_order_survive_a_transition(repo: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    path = repo / "incidents" / f"{iid}.yaml"
+    text = path.read_text().replace("title:", "# edited by hand in review\ntitle:", 1)
+    path.write_text(text)
+    g = git.Repo(repo)
+    g.index.add([f"incidents/{iid}.yaml"])
+    g.index.commit("comment")
+    assert run_cli("ack", iid, cwd=repo).code == 0
+    after = path.read_text()
+    assert "# edited by hand in review\ntitle: Database unreachable\n" in after
+    assert after.index("id:") < after.index("title:") < after.index("phase:")
+
+
+def test_a_broken_record_is_refused_with_its_place(repo: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    path = repo / "incidents" / f"{iid}.yaml"
+    path.write_text(path.read_text().replace("severity: low", "severity: lowish"))
+    g = git.Repo(repo)
+    g.index.add([f"incidents/{iid}.yaml"])
+    g.index.commit("broken by hand")
+    result = run_cli("ack", iid, cwd=repo)
+    assert result.code == 2
+    assert result.err.startswith(f"incidents/{iid}.yaml:3:1: severity: 'lowish' is not one of")
+
+
+def test_actor_defaults_to_git_user_name_and_outside_a_repo_is_clear(tmp_path: Path) -> None:
+    result = run_cli("ack", "INC-0001", cwd=tmp_path)
+    assert result.code == 2
+    assert "no incidents.yaml here or in any parent folder" in result.err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "declare",
+        "ack",
+        "severity",
+        "assign",
+        "investigate",
+        "note",
+        "update",
+        "resolve",
+        "reopen",
+        "postmortem",
+        "close",
+        "list",
+        "show",
+    ],
+)
+def test_every_command_has_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.code == 0 and "Usage:" in result.out
