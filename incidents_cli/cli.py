@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -32,6 +30,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _log_unexpected() -> Path:
+    import tempfile
+    import traceback
+
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incidents"
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -30,10 +30,10 @@ class Common:
     push: bool | None = None
 
 
-def _actor(common: Common, root: Path) -> str:
+def _actor(common: Common, repo: Repo) -> str:
     if common.by:
         return common.by.strip()
-    name = Repo.at(root).user_name()
+    name = repo.user_name()
     if not name:
         raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
     return name
@@ -41,7 +41,8 @@ def _actor(common: Common, root: Path) -> str:
 
 def _run(common: Common, make: Callable[[Workspace, Event], Change]) -> Outcome:
     root = find_root(common.directory)
-    actor = _actor(common, root)
+    repo = Repo.at(root)
+    actor = _actor(common, repo)
     now = now_utc()
     at = parse_time_option(common.at, "--at") if common.at else now
 
@@ -49,7 +50,7 @@ def _run(common: Common, make: Callable[[Workspace, Event], Change]) -> Outcome:
         event = Event(actor, at, workspace.settings, now, backfilled=common.at is not None)
         return make(workspace, event)
 
-    return carry_out(root, step, actor=actor, push=common.push)
+    return carry_out(root, step, actor=actor, push=common.push, repo=repo)
 
 
 def declare(

@@ -86,16 +86,22 @@ class Repo:
 
     def __init__(self, top: Path) -> None:
         self.top = top
+        self._head: str | None = None
 
     @classmethod
     def at(cls, folder: Path) -> Repo:
-        result = run_git(folder, "rev-parse", "--show-toplevel", check=False)
-        if result.returncode != 0:
+        result = run_git(
+            folder, "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD", check=False
+        )
+        lines = result.stdout.split()
+        if not lines or not Path(lines[0]).is_absolute():
             raise SetupError(
                 f"{folder}: not a git repository; run `incidents init {folder}` "
                 "or `git init` there first"
             )
-        return cls(Path(result.stdout.strip()))
+        repo = cls(Path(lines[0]))
+        repo._head = lines[1] if len(lines) > 1 else None
+        return repo
 
     @staticmethod
     def is_repo(folder: Path) -> bool:
@@ -116,9 +122,12 @@ class Repo:
         name = self.git("config", "user.name", check=False).stdout.strip()
         return name or None
 
-    def head(self) -> str | None:
-        result = self.git("rev-parse", "--verify", "-q", "HEAD", check=False)
-        return result.stdout.strip() or None
+    def head(self, fresh: bool = False) -> str | None:
+        """The commit HEAD points at (remembered until this object changes it)."""
+        if self._head is None or fresh:
+            result = self.git("rev-parse", "--verify", "-q", "HEAD", check=False)
+            self._head = result.stdout.strip() or None
+        return self._head
 
     def branch(self) -> str | None:
         result = self.git("symbolic-ref", "-q", "--short", "HEAD", check=False)
@@ -156,24 +165,49 @@ class Repo:
 
     # --- writing ---------------------------------------------------------------------
 
-    def commit_paths(self, paths: Sequence[str], message: str, author: str | None = None) -> str:
+    def has_staged_changes(self) -> bool:
+        """Whether the index differs from HEAD (a person has staged something)."""
+        if self.head() is None:
+            return bool(self.git("ls-files").stdout.strip())
+        return self.git("diff", "--cached", "--quiet", check=False).returncode != 0
+
+    def has_changes(self, path: str) -> bool:
+        """Whether a tracked ``path`` differs from HEAD, staged or not."""
+        if self.head() is None:
+            return bool(self.changed_paths([path]))
+        result = self.git("diff", "--quiet", "HEAD", "--", path, check=False)
+        return result.returncode != 0
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
 
         A person's other staged or unstaged changes are neither committed nor touched. On
-        failure the index entries of ``paths`` are put back as they were; the caller
-        restores the files themselves.
+        failure the index entries of ``paths`` are put back as they were (the callers only
+        commit paths that had no staged changes); the caller restores the files themselves.
         """
-        before = self.index_entries(paths)
-        new = [p for p in paths if p not in before]
-        if new:
-            self.git("add", "--intent-to-add", "--", *new)
-        args = ["commit", "--only", "--quiet", "--file=-"]
-        if author:
-            args.append(f"--author={author}")
-        result = run_git(self.top, *args, "--", *paths, check=False, input_text=message)
-        if result.returncode != 0:
+        if self.has_staged_changes():
+            # Someone's staged work is in the index: commit our paths alone (slower: git
+            # builds a temporary index from HEAD).
+            before = self.index_entries(paths)
+            new = [p for p in paths if p not in before]
             if new:
-                self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
+                self.git("add", "--intent-to-add", "--", *new)
+            args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
+        else:
+            new = [p for p in paths if not self.is_tracked(p)]
+            if new:
+                self.git("add", "--", *new)
+            # Nothing else is staged: --include adds our paths and commits in one process.
+            args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        result = run_git(self.top, *args, check=False, input_text=message)
+        if result.returncode != 0:
+            if args[1] == "--only":
+                if new:
+                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
+            elif self.head() is None:
+                self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+            else:
+                self.git("reset", "--quiet", "--", *paths)
             output = (result.stdout + result.stderr).strip()
             if "Please tell me who you are" in output or "empty ident" in output:
                 raise SetupError(
@@ -185,7 +219,7 @@ class Repo:
                 "are as they were",
                 output,
             )
-        head = self.head()
+        head = self.head(fresh=True)
         assert head is not None
         return head
 
@@ -231,7 +265,9 @@ class Repo:
 
     def reset_keep(self, commit: str) -> bool:
         """Move the branch to ``commit``, updating only files that differ; keeps local edits."""
+        self._head = None
         return self.git("reset", "--keep", "--quiet", commit, check=False).returncode == 0
 
     def fast_forward(self, commit: str) -> bool:
+        self._head = None
         return self.git("merge", "--ff-only", "--quiet", commit, check=False).returncode == 0

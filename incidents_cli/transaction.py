@@ -94,12 +94,14 @@ class Outcome:
 Step = Callable[[Workspace], Change]
 
 
-def carry_out(root: Path, step: Step, *, actor: str, push: bool | None = None) -> Outcome:
+def carry_out(
+    root: Path, step: Step, *, actor: str, push: bool | None = None, repo: Repo | None = None
+) -> Outcome:
     """Apply ``step``, commit its one file, and push if asked (replaying on rejection)."""
-    repo = Repo.at(root)
+    repo = repo or Repo.at(root)
     settings = load_settings(root)
     push = settings.push if push is None else push
-    branch = repo.branch()
+    branch = repo.branch() if push else None
     if push and branch is None:
         raise RefusedError("--push: HEAD is detached; check out a branch first")
     remote = repo.remote_for_branch(branch) if push and branch else None
@@ -161,7 +163,8 @@ def _commit(repo: Repo, root: Path, change: Change, actor: str) -> str:
     rel = incident_rel(change.incident_id)
     path = root / rel
     git_path = (path.relative_to(repo.top)).as_posix()
-    dirty = repo.changed_paths([git_path])
+    tracked = path.exists() and repo.is_tracked(git_path)
+    dirty = repo.has_changes(git_path) if tracked else bool(repo.changed_paths([git_path]))
     if dirty and path.exists():
         raise RefusedError(
             f"{rel} has uncommitted changes; commit or stash them first (see `git diff -- {rel}`)"

@@ -1,4 +1,9 @@
-"""Checking records against the shipped JSON Schemas; the one module that imports jsonschema."""
+"""Checking records against the shipped JSON Schemas: the one module that imports jsonschema.
+
+Most records are valid, so each is first checked by a validator that fastjsonschema compiles
+from the same schema (about ten times faster); only a record it rejects goes through
+jsonschema, which gives every error with its path and a message for people.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import difflib
 import json
 from collections.abc import Iterable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from incidents_cli.findings import Finding
@@ -23,6 +29,74 @@ def schema(kind: str) -> dict[str, Any]:
 
 
 @cache
+def _fast(kind: str) -> Any:
+    """The compiled validator, kept as a module in the user's cache so later runs import it."""
+    import hashlib
+    import importlib.util
+    import os
+
+    text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
+    digest = hashlib.sha256(text).hexdigest()[:16]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "incidents" / "validators"
+    module_path = folder / f"{kind}_{digest}.py"
+    name = f"_incidents_validator_{kind}_{digest}"
+    try:
+        if not module_path.is_file():
+            import fastjsonschema
+
+            folder.mkdir(parents=True, exist_ok=True)
+            code = fastjsonschema.compile_to_code(schema(kind)).replace(
+                _GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1
+            )
+            tmp = module_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(code, encoding="utf-8")
+            tmp.replace(module_path)
+        spec = importlib.util.spec_from_file_location(name, module_path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, _entry_point(module))
+    except (OSError, AttributeError, SyntaxError):
+        import fastjsonschema  # no usable cache folder: compile in memory
+
+        return fastjsonschema.compile(schema(kind))
+
+
+# The generated module imports fastjsonschema only for its exception classes; local copies
+# spare every command that validates one record the library's import time.
+_GENERATED_IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException"
+_LOCAL_EXCEPTIONS = (
+    "class JsonSchemaValueException(ValueError):\n"
+    "    def __init__(self, message, value=None, name=None, definition=None, rule=None):\n"
+    "        super().__init__(message)\n"
+    "        self.message, self.value, self.name = message, value, name\n"
+    "        self.definition, self.rule = definition, rule\n"
+    "class JsonSchemaValuesException(JsonSchemaValueException):\n"
+    "    def __init__(self, message, errors=None, **kwargs):\n"
+    "        super().__init__(message, **kwargs)\n"
+    "        self.errors = errors\n"
+)
+
+
+def _entry_point(module: Any) -> str:
+    names = [n for n in vars(module) if n.startswith("validate_") and "schema_json" in n]
+    return str(min(names, key=len))
+
+
+def is_valid(kind: str, data: Any) -> bool:
+    """The quick answer: does ``data`` follow the schema of ``kind``?"""
+    validator = _fast(kind)
+    try:
+        validator(data)
+    except Exception as exc:  # the generated module raises its own copy of the error class
+        if type(exc).__name__ == "JsonSchemaValueException":
+            return False
+        raise
+    return True
+
+
+@cache
 def _validator(kind: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -31,7 +105,7 @@ def _validator(kind: str) -> Any:
 
 def schema_findings(record: Record) -> list[Finding]:
     """Every schema problem of one parsed record, each with its place."""
-    if record.doc is None:
+    if record.doc is None or is_valid(record.kind, record.doc.data):
         return []
     errors = _validator(record.kind).iter_errors(record.doc.data)
     return list(_findings(record.doc, errors))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -246,15 +246,36 @@ def _round_trip() -> Any:
     return rt
 
 
+class _Dumper(yaml.SafeDumper):
+    """The project's layout: block style, list items indented under their key."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
 def dump(data: Any) -> str:
     """A new YAML document for plain data, in the project's layout."""
-    out = io.StringIO()
-    _round_trip().dump(data, out)
-    return out.getvalue()
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=4096,
+        default_flow_style=False,
+    )
 
 
 def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
-    """The old document changed to equal ``new_data``, keeping comments and key order."""
+    """The old document changed to equal ``new_data``, keeping comments and key order.
+
+    A file still in the layout the tool writes is simply written anew; one a person has
+    edited (comments, other quoting or order) goes through ruamel.yaml's round trip.
+    """
+    try:
+        if dump(parse(old_text, "").data) == old_text:
+            return dump(new_data)
+    except InputFileError:
+        pass
     rt = _round_trip()
     tree = rt.load(old_text)
     if not isinstance(tree, dict):
@@ -324,19 +345,18 @@ def _merge_sequence(tree: Any, new: list[Any]) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
-            Path(tmp).chmod(path.stat().st_mode & 0o7777)
-        else:
-            Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
+            tmp.chmod(path.stat().st_mode & 0o7777)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

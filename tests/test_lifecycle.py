@@ -128,7 +128,12 @@ def _valid(record: dict[str, Any]) -> list[str]:
         yamlio.parse("title: x\nowner: a\nlast_reviewed: 2026-01-01\nreview_every: 9\n", "r"),
     )
     findings = schema_findings(rec) + check_repository([settings_record, rec, runbook])
-    return [f.text() for f in findings]
+    from jsonschema import Draft202012Validator
+
+    from incidents_cli.validation import schema
+
+    slow = Draft202012Validator(schema("incident")).iter_errors(rec.data)
+    return [f.text() for f in findings] + [e.message for e in slow]
 
 
 ACTIONS = st.sampled_from(

@@ -120,3 +120,15 @@ def test_check_jsonschema_agrees(kind: str) -> None:
             check=False,
         )
         assert result.returncode == 1, f"check-jsonschema accepted {invalid.name}"
+
+
+@pytest.mark.parametrize("case", _examples("valid") + _examples("invalid"), ids=_id)
+def test_fast_path_agrees_with_jsonschema(case: tuple[str, Path]) -> None:
+    """The compiled fast validator and jsonschema give the same verdict on every example."""
+    from jsonschema import Draft202012Validator
+
+    from incidents_cli.validation import is_valid
+
+    kind, path = case
+    data = _record(kind, path).data
+    assert is_valid(kind, data) == Draft202012Validator(schema(kind)).is_valid(data)

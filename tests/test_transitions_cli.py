@@ -258,8 +258,14 @@ def test_refusals_change_nothing(repo: Path, args: tuple[str, ...], message: str
     assert state(repo) == before
 
 
-def test_a_failing_pre_commit_hook_leaves_everything_as_it_was(repo: Path) -> None:
+@pytest.mark.parametrize("staged_work", [False, True], ids=["clean-index", "staged-work"])
+def test_a_failing_pre_commit_hook_leaves_everything_as_it_was(
+    repo: Path, staged_work: bool
+) -> None:
     iid = declare(repo, "--severity", "low")
+    if staged_work:
+        (repo / "README.md").write_text("staged by a person\n")
+        git.Repo(repo).index.add(["README.md"])
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'policy: no commits on Fridays' >&2\nexit 1\n")
     hook.chmod(0o755)
