@@ -650,3 +650,70 @@ def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> in
     else:
         click.echo(overview.show_text(item, settings), nl=False)
     return 0
+
+
+# --- publishing ----------------------------------------------------------------------------
+
+
+@cli.group()
+def site() -> None:
+    """The public status site."""
+
+
+@site.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="_site",
+    show_default=True,
+    help="Folder to write (replaced as a whole).",
+)
+@click.option("--base-url", metavar="URL", help="Absolute URL of the site (feeds, shortlinks).")
+@click.option("--as-of", "as_of", metavar="TIME", help="Build as of this time (default: HEAD).")
+@pass_state
+def site_build(state: State, out: Path, base_url: str | None, as_of: str | None) -> int:
+    """Build the static status site: pages, feeds, badges and a Statuspage-style JSON API.
+
+    Only public data is published. The same commit always gives the same bytes.
+    """
+    from incidents_cli.site import build_site
+    from incidents_cli.timeutil import parse_time_option
+
+    root = state.root()
+    target = out if out.is_absolute() else state.directory / out
+    result = build_site(
+        root,
+        target,
+        base_url=base_url,
+        as_of=parse_time_option(as_of, "--as-of") if as_of else None,
+    )
+    click.echo(
+        f"Built {result.files} files ({result.incidents} public incidents, status "
+        f"{result.indicator}) in {result.out}"
+    )
+    click.echo(str(result.out / "index.html"))
+    return 0
+
+
+@cli.command()
+@click.argument(
+    "folder",
+    required=False,
+    default="incidents-demo",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+def demo(folder: Path) -> int:
+    """Make a sample repository in FOLDER, walk incidents through every phase, build the site.
+
+    Prints the path of the site's index.html at the end.
+    """
+    from incidents_cli.demo import run_demo
+
+    result = run_demo(folder)
+    click.echo(f"Sample incident repository: {result.root}")
+    click.echo(
+        f"  incidents: {', '.join(result.incidents)} (see `incidents -C {folder} list --all`)"
+    )
+    click.echo(f"  status site: {result.site.files} files, status {result.site.indicator}")
+    click.echo(str(result.site.out / "index.html"))
+    return 0

@@ -15,8 +15,9 @@ ONCALL_FILE = "oncall.yaml"
 INCIDENTS_DIR = "incidents"
 POSTMORTEMS_DIR = "postmortems"
 RUNBOOKS_DIR = "runbooks"
+MAINTENANCE_DIR = "maintenance"
 
-KINDS = ("settings", "oncall", "incident", "postmortem", "runbook")
+KINDS = ("settings", "oncall", "incident", "postmortem", "runbook", "maintenance")
 
 
 def find_root(start: Path) -> Path:
@@ -48,6 +49,8 @@ def classify(rel: str) -> str | None:
             return "postmortem"
         if folder == RUNBOOKS_DIR and name.endswith(".md"):
             return "runbook"
+        if folder == MAINTENANCE_DIR and name.endswith((".yaml", ".yml")):
+            return "maintenance"
     return None
 
 
@@ -103,6 +106,7 @@ def record_paths(root: Path) -> list[tuple[str, str]]:
         (INCIDENTS_DIR, (".yaml", ".yml"), "incident"),
         (POSTMORTEMS_DIR, (".md",), "postmortem"),
         (RUNBOOKS_DIR, (".md",), "runbook"),
+        (MAINTENANCE_DIR, (".yaml", ".yml"), "maintenance"),
     ):
         for path in yamlio.iter_files(root / folder, suffixes):
             out.append((f"{folder}/{path.name}", kind))

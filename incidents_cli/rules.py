@@ -70,7 +70,29 @@ def check_repository(records: Sequence[Record]) -> list[Finding]:
         findings.extend(_check_runbook(record, context))
     for record in by_kind.get("oncall", []):
         findings.extend(_check_oncall(record, context))
+    for record in by_kind.get("maintenance", []):
+        findings.extend(_check_maintenance(record, context))
     return findings
+
+
+def _check_maintenance(record: Record, ctx: _Context) -> Iterator[Finding]:
+    data = record.data
+    if not isinstance(data, dict):
+        return
+    if isinstance(data.get("id"), str) and data["id"] != record.stem:
+        yield _finding(
+            record, ["id"], f"id {data['id']!r} does not match the file name {record.stem!r}"
+        )
+    for index, component in enumerate(data.get("components") or []):
+        if ctx.unknown_component(component):
+            yield _finding(
+                record,
+                ["components", index],
+                f"unknown component {component!r} (known: {_known(ctx.components)})",
+            )
+    start, end = _time(data.get("start")), _time(data.get("end"))
+    if start and end and end <= start:
+        yield _finding(record, ["end"], "ends before it starts")
 
 
 class _Context:

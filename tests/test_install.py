@@ -63,6 +63,9 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    index = Path(result.stdout.strip().splitlines()[-1])
+    assert index == source / "incidents-demo" / "_site" / "index.html"
+    assert "Card payments failing" in index.read_text()
     venv = source / ".venv"
     python = venv / "bin" / "python"
     incidents = venv / "bin" / "incidents"
@@ -122,9 +125,9 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
     assert "Usage:" in module.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "validate"])
+@pytest.mark.parametrize("command", ["init", "validate", "demo", "site", "site build"])
 def test_every_command_has_help(command: str) -> None:
     from .conftest import run_cli
 
-    result = run_cli(command, "--help")
+    result = run_cli(*command.split(), "--help")
     assert result.code == 0 and "Usage:" in result.out

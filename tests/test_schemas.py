@@ -16,7 +16,7 @@ from incidents_cli.validation import metaschema_problems, schema, schema_finding
 from .conftest import ROOT
 
 EXAMPLES = Path(__file__).parent / "examples"
-KINDS = ["incident", "postmortem", "runbook", "settings", "oncall"]
+KINDS = ["incident", "postmortem", "runbook", "settings", "oncall", "maintenance"]
 
 
 def _examples(validity: str) -> list[tuple[str, Path]]:

@@ -1,0 +1,70 @@
+"""Templates and Markdown: the one module that imports jinja2 (and markdown-it).
+
+Autoescaping is on for every template (HTML, XML feeds and SVG alike), undefined names are
+errors, and Markdown is rendered with raw HTML off, images off and only safe link schemes.
+A repository's own ``templates/`` folder overrides any built-in template by name.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.errors import IncidentsError
+from incidents_cli.resources import data_dir
+
+
+@cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    # commonmark, with raw HTML shown as text; markdown-it's link validator already drops
+    # javascript:, vbscript:, file: and data: links. Images are off: a status page should
+    # not load pictures from wherever an update's author pointed.
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")
+    return md
+
+
+def markdown(text: str) -> Any:
+    """Markdown as safe HTML (a Markup object, so templates do not escape it again)."""
+    from markupsafe import Markup
+
+    return Markup(_markdown().render(text))  # html is off: see _markdown
+
+
+class Renderer:
+    def __init__(self, repository: Path | None = None) -> None:
+        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+        folders = []
+        if repository is not None and (repository / "templates").is_dir():
+            folders.append(FileSystemLoader(repository / "templates"))
+        folders.append(FileSystemLoader(data_dir("templates")))
+        self.env = Environment(
+            loader=ChoiceLoader(folders),
+            autoescape=True,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["markdown"] = markdown
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        from jinja2 import TemplateError
+
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateError as exc:
+            where = getattr(exc, "filename", None) or name
+            line = getattr(exc, "lineno", None) or 1
+            raise IncidentsError(f"{where}:{line}: template error: {exc}") from None
+
+    def source(self, name: str) -> str:
+        """A static file from the templates (CSS), overridable like the rest."""
+        loader = self.env.loader
+        assert loader is not None
+        text, _, _ = loader.get_source(self.env, name)
+        return text

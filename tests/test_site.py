@@ -1,0 +1,594 @@
+"""The public status site: contents, determinism, Statuspage shapes, feeds, and no leaks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import git
+import pytest
+from jsonschema import Draft202012Validator
+
+from .conftest import run_cli
+
+MARK = "SECRET-MARKER-7f3a"
+
+
+def commit_all(repo: Path, message: str = "records") -> None:
+    g = git.Repo(repo)
+    g.git.add("-A")
+    g.index.commit(message)
+
+
+def write(repo: Path, rel: str, text: str) -> None:
+    path = repo / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def build(repo: Path, out: Path, *extra: str) -> Path:
+    result = run_cli("site", "build", "--out", str(out), *extra, cwd=repo)
+    assert result.code == 0, result.err
+    assert result.out.strip().endswith(str(out / "index.html"))
+    return out
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+SECRET_INCIDENT = f"""\
+id: INC-0001
+title: Payments failing
+summary: {MARK} summary
+severity: critical
+phase: postmortem
+source: monitor
+components: [payments]
+regions: [{MARK.lower()}-region]
+detected_at: 2026-03-01T10:00:00Z
+acknowledged_at: 2026-03-01T10:02:00Z
+resolved_at: 2026-03-01T11:00:00Z
+primary_at_detection: {MARK}-primary
+roles:
+  commander: alice
+  communications: bob
+  responders: [carol]
+runbooks: [third-party-provider-outage]
+updates:
+  - at: 2026-03-01T10:05:00Z
+    status: investigating
+    message: Card payments are failing.
+    components: {{payments: major_outage}}
+  - at: 2026-03-01T11:00:00Z
+    status: resolved
+    message: Payments work again.
+    components: {{payments: operational}}
+timeline:
+  - at: 2026-03-01T10:00:00Z
+    actor: {MARK}-actor
+    kind: declared
+    text: {MARK} timeline text
+    evidence: ["https://logs.example.com/{MARK}"]
+resolution:
+  action: upstream
+  summary: {MARK} resolution summary
+  workaround: true
+  follow_up: {MARK} follow-up
+postmortem: postmortems/INC-0001.md
+"""
+
+HIDDEN_INCIDENT = f"""\
+id: INC-0002
+title: {MARK} hidden incident
+severity: high
+phase: investigating
+source: internal
+components: [api]
+detected_at: 2026-03-02T10:00:00Z
+acknowledged_at: 2026-03-02T10:01:00Z
+updates:
+  - at: 2026-03-02T10:05:00Z
+    status: investigating
+    message: {MARK} message of a non-public incident
+public: false
+"""
+
+UNANNOUNCED = f"""\
+id: INC-0003
+title: {MARK} declared but never announced
+severity: low
+phase: detected
+source: monitor
+detected_at: 2026-03-03T10:00:00Z
+"""
+
+DRAFT_POSTMORTEM = f"""\
+---
+incident: INC-0001
+status: draft
+authors: [alice]
+due: 2026-03-03T11:00:00Z
+public: true
+public_summary: {MARK} summary of an unpublished postmortem
+action_items:
+  - id: A1
+    title: {MARK} action item
+    owner: alice
+    due: 2026-03-20T00:00:00Z
+    status: open
+---
+# {MARK} body
+"""
+
+
+def test_nothing_internal_reaches_any_output_file(repo: Path, tmp_path: Path) -> None:
+    write(repo, "incidents/INC-0001.yaml", SECRET_INCIDENT)
+    write(repo, "incidents/INC-0002.yaml", HIDDEN_INCIDENT)
+    write(repo, "incidents/INC-0003.yaml", UNANNOUNCED)
+    write(repo, "postmortems/INC-0001.md", DRAFT_POSTMORTEM)
+    commit_all(repo)
+    assert run_cli("validate", cwd=repo).code == 0
+    out = build(repo, tmp_path / "site", "--as-of", "2026-03-05T00:00:00Z")
+    files = all_files(out)
+    assert "incidents/INC-0001.html" in files
+    assert "incidents/INC-0002.html" not in files
+    assert "incidents/INC-0003.html" not in files
+    leaks = [name for name, data in files.items() if MARK.lower().encode() in data.lower()]
+    assert leaks == []
+    for person in (b"alice", b"bob", b"carol"):
+        assert not any(person in data for data in files.values())
+    page = files["incidents/INC-0001.html"].decode()
+    assert "Card payments are failing." in page and "Payments work again." in page
+
+
+def test_published_public_postmortem_summary_is_shown(repo: Path, tmp_path: Path) -> None:
+    write(repo, "incidents/INC-0001.yaml", SECRET_INCIDENT)
+    write(
+        repo,
+        "postmortems/INC-0001.md",
+        DRAFT_POSTMORTEM.replace("status: draft", "status: published").replace(
+            f"{MARK} summary of an unpublished postmortem", "The *provider* failed."
+        ),
+    )
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-03-05T00:00:00Z")
+    page = (out / "incidents/INC-0001.html").read_text()
+    assert "The <em>provider</em> failed." in page
+    assert MARK not in page
+    data = json.loads((out / "api/v2/incidents.json").read_text())
+    assert data["incidents"][0]["status"] == "postmortem"
+
+
+def test_text_people_typed_is_escaped_and_markdown_is_safe(repo: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "declare",
+        '<script>alert(1)</script> & "quotes"',
+        "--severity",
+        "high",
+        "--component",
+        "api",
+        cwd=repo,
+    )
+    assert result.code == 0
+    run_cli("ack", "INC-0001", cwd=repo)
+    run_cli(
+        "update",
+        "INC-0001",
+        "--status",
+        "investigating",
+        "--message",
+        "<img src=x onerror=alert(2)> [click](javascript:alert(3)) **bold** "
+        '<a href="https://evil.example">raw</a>',
+        cwd=repo,
+    )
+    out = build(repo, tmp_path / "site")
+    for name, data in all_files(out).items():
+        text = data.decode()
+        assert "<script>alert(1)</script>" not in text, name
+        if name.endswith(".json"):
+            continue  # data, not markup: checked below
+        assert "<img" not in text, name
+        assert not re.search(r"href=(&quot;|&#34;|\")?javascript", text), name
+        assert 'href="https://evil.example"' not in text, name
+    index = (out / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34;" in index
+    assert "<strong>bold</strong>" in index
+    assert "&lt;img src=x onerror=alert(2)&gt;" in index
+    feed = feedparser.parse((out / "history.atom").read_text())
+    assert feed.entries[0].title.startswith("<script>alert(1)</script>")
+    badge = (out / "badge.svg").read_text()
+    assert "<script" not in badge
+    api = json.loads((out / "api/v2/incidents/unresolved.json").read_text())
+    assert api["incidents"][0]["name"] == '<script>alert(1)</script> & "quotes"'
+    assert api["incidents"][0]["incident_updates"][0]["body"].startswith("<img src=x")
+
+
+def test_two_builds_of_one_commit_are_byte_identical(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    first = all_files(build(demo, tmp_path / "one"))
+    second = all_files(build(demo, tmp_path / "two"))
+    assert first == second
+    assert first == all_files(demo / "_site")
+    later = all_files(build(demo, tmp_path / "three", "--as-of", "2030-01-01T00:00:00Z"))
+    assert later != first
+
+
+class _Links(HTMLParser):
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+
+def test_links_are_relative_resolve_and_tags_balance(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        parser = _Links()
+        text = page.read_text()
+        assert text.startswith('<!DOCTYPE html>\n<html lang="en">')
+        parser.feed(text)
+        assert parser.errors == [], page
+        assert parser.stack == [], page
+        assert "<script" not in text
+        for link in parser.links:
+            if link.startswith(("https://example.com", "https://grafana")):
+                continue  # links people wrote in public text
+            assert not link.startswith(("/", "http:", "https:")), (page, link)
+            target = (page.parent / link.split("#")[0]).resolve()
+            assert target.exists(), (page, link)
+
+
+STATUSPAGE_V2 = {
+    "$defs": {
+        "time": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"},
+        "page": {
+            "type": "object",
+            "required": ["id", "name", "url", "updated_at"],
+            "properties": {"updated_at": {"$ref": "#/$defs/time"}},
+        },
+        "status": {
+            "type": "object",
+            "required": ["indicator", "description"],
+            "properties": {
+                "indicator": {"enum": ["none", "minor", "major", "critical", "maintenance"]},
+                "description": {"type": "string"},
+            },
+        },
+        "component": {
+            "type": "object",
+            "required": [
+                "id",
+                "name",
+                "status",
+                "created_at",
+                "updated_at",
+                "position",
+                "description",
+                "showcase",
+                "start_date",
+                "group_id",
+                "page_id",
+                "group",
+                "only_show_if_degraded",
+            ],
+            "properties": {
+                "status": {
+                    "enum": [
+                        "operational",
+                        "degraded_performance",
+                        "partial_outage",
+                        "major_outage",
+                        "under_maintenance",
+                    ]
+                },
+                "position": {"type": "integer"},
+                "group": {"type": "boolean"},
+            },
+        },
+        "update": {
+            "type": "object",
+            "required": ["id", "status", "body", "created_at", "display_at", "affected_components"],
+            "properties": {
+                "status": {
+                    "enum": [
+                        "investigating",
+                        "identified",
+                        "monitoring",
+                        "resolved",
+                        "scheduled",
+                        "in_progress",
+                        "verifying",
+                        "completed",
+                    ]
+                },
+                "body": {"type": "string"},
+                "created_at": {"$ref": "#/$defs/time"},
+                "display_at": {"$ref": "#/$defs/time"},
+                "affected_components": {
+                    "type": ["array", "null"],
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "name", "old_status", "new_status"],
+                    },
+                },
+            },
+        },
+        "incident": {
+            "type": "object",
+            "required": [
+                "id",
+                "name",
+                "status",
+                "impact",
+                "created_at",
+                "updated_at",
+                "monitoring_at",
+                "resolved_at",
+                "started_at",
+                "shortlink",
+                "incident_updates",
+                "components",
+            ],
+            "properties": {
+                "status": {
+                    "enum": [
+                        "investigating",
+                        "identified",
+                        "monitoring",
+                        "resolved",
+                        "postmortem",
+                        "scheduled",
+                        "in_progress",
+                        "verifying",
+                        "completed",
+                    ]
+                },
+                "impact": {"enum": ["none", "minor", "major", "critical", "maintenance"]},
+                "created_at": {"$ref": "#/$defs/time"},
+                "resolved_at": {"$ref": "#/$defs/time"},
+                "monitoring_at": {"$ref": "#/$defs/time"},
+                "shortlink": {"type": "string", "pattern": "^https://"},
+                "incident_updates": {"type": "array", "items": {"$ref": "#/$defs/update"}},
+                "components": {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["id", "name"]},
+                },
+            },
+        },
+        "maintenance": {
+            "allOf": [{"$ref": "#/$defs/incident"}],
+            "required": ["scheduled_for", "scheduled_until"],
+        },
+    },
+}
+
+
+def _shape(ref: str, array_key: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"$ref": f"#/$defs/{ref}"}
+    if array_key:
+        body = {
+            "type": "object",
+            "required": ["page", array_key],
+            "properties": {
+                "page": {"$ref": "#/$defs/page"},
+                array_key: {"type": "array", "items": {"$ref": f"#/$defs/{ref}"}},
+            },
+        }
+    return {**STATUSPAGE_V2, **body}
+
+
+API_SHAPES = {
+    "summary.json": {
+        **STATUSPAGE_V2,
+        "type": "object",
+        "required": ["page", "status", "components", "incidents", "scheduled_maintenances"],
+        "properties": {
+            "page": {"$ref": "#/$defs/page"},
+            "status": {"$ref": "#/$defs/status"},
+            "components": {"type": "array", "items": {"$ref": "#/$defs/component"}},
+            "incidents": {"type": "array", "items": {"$ref": "#/$defs/incident"}},
+            "scheduled_maintenances": {"type": "array", "items": {"$ref": "#/$defs/maintenance"}},
+        },
+    },
+    "status.json": {
+        **STATUSPAGE_V2,
+        "type": "object",
+        "required": ["page", "status"],
+        "properties": {"status": {"$ref": "#/$defs/status"}},
+    },
+    "components.json": _shape("component", "components"),
+    "incidents.json": _shape("incident", "incidents"),
+    "incidents/unresolved.json": _shape("incident", "incidents"),
+    "scheduled-maintenances.json": _shape("maintenance", "scheduled_maintenances"),
+    "scheduled-maintenances/upcoming.json": _shape("maintenance", "scheduled_maintenances"),
+    "scheduled-maintenances/active.json": _shape("maintenance", "scheduled_maintenances"),
+}
+
+
+def test_api_has_the_statuspage_v2_shapes(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    api = demo / "_site" / "api" / "v2"
+    for name, shape in API_SHAPES.items():
+        data = json.loads((api / name).read_text())
+        errors = [e.message for e in Draft202012Validator(shape).iter_errors(data)]
+        assert errors == [], name
+    summary = json.loads((api / "summary.json").read_text())
+    assert summary["status"] == {"indicator": "major", "description": "Partial System Outage"}
+    assert [i["name"] for i in summary["incidents"]] == ["Card payments failing for some customers"]
+    payments = next(c for c in summary["components"] if c["id"] == "payments")
+    assert payments["status"] == "partial_outage"
+    update = summary["incidents"][0]["incident_updates"][0]
+    assert update["affected_components"] == [
+        {
+            "code": "payments",
+            "name": "Payments",
+            "old_status": "operational",
+            "new_status": "partial_outage",
+        }
+    ]
+    assert summary["incidents"][0]["shortlink"] == (
+        "https://status.example.com/incidents/INC-0003.html"
+    )
+    upcoming = json.loads((api / "scheduled-maintenances/upcoming.json").read_text())
+    assert [m["id"] for m in upcoming["scheduled_maintenances"]] == ["MNT-0002"]
+
+
+def test_feeds_parse_with_one_entry_per_update(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    for name in ("history.atom", "history.rss"):
+        feed = feedparser.parse((demo / "_site" / name).read_text())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert len(feed.entries) == 4 + 2 + 1
+        assert feed.entries[0].title == ("Card payments failing for some customers: Identified")
+        assert feed.entries[0].link.startswith(
+            "https://status.example.com/incidents/INC-0003.html#"
+        )
+        assert len({e.id for e in feed.entries}) == len(feed.entries)
+
+
+MAINTENANCE = """\
+id: MNT-0001
+title: Database upgrade
+start: 2026-03-10T22:00:00Z
+end: 2026-03-10T23:00:00Z
+components: [database]
+message: Writes may pause.
+"""
+
+
+@pytest.mark.parametrize(
+    ("as_of", "upcoming", "active", "status"),
+    [
+        ("2026-03-10T21:59:59Z", ["MNT-0001"], [], "operational"),
+        ("2026-03-10T22:00:00Z", [], ["MNT-0001"], "under_maintenance"),
+        ("2026-03-10T22:59:59Z", [], ["MNT-0001"], "under_maintenance"),
+        ("2026-03-10T23:00:00Z", [], [], "operational"),
+    ],
+)
+def test_maintenance_is_upcoming_then_sets_its_components(
+    repo: Path, tmp_path: Path, as_of: str, upcoming: list[str], active: list[str], status: str
+) -> None:
+    write(repo, "maintenance/MNT-0001.yaml", MAINTENANCE)
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", as_of)
+    api = out / "api" / "v2"
+
+    def ids(name: str) -> list[str]:
+        return [m["id"] for m in json.loads((api / name).read_text())["scheduled_maintenances"]]
+
+    assert ids("scheduled-maintenances/upcoming.json") == upcoming
+    assert ids("scheduled-maintenances/active.json") == active
+    components = json.loads((api / "components.json").read_text())["components"]
+    assert next(c for c in components if c["id"] == "database")["status"] == status
+    index = (out / "index.html").read_text()
+    assert ("Database upgrade" in index) == bool(upcoming or active)
+
+
+def test_history_is_paginated_and_bars_say_what_happened(repo: Path, tmp_path: Path) -> None:
+    for number in range(1, 121):
+        day = 1 + (number - 1) // 5
+        write(
+            repo,
+            f"incidents/INC-{number:04d}.yaml",
+            f"id: INC-{number:04d}\ntitle: Incident number {number}\nseverity: low\n"
+            "phase: closed\nsource: monitor\ncomponents: [api]\n"
+            f"detected_at: 2026-01-{day:02d}T10:00:00Z\n"
+            f"acknowledged_at: 2026-01-{day:02d}T10:01:00Z\n"
+            f"resolved_at: 2026-01-{day:02d}T11:00:00Z\n"
+            f"closed_at: 2026-01-{day:02d}T12:00:00Z\n"
+            "resolution: {action: other, summary: x}\n"
+            f"updates:\n  - at: 2026-01-{day:02d}T10:05:00Z\n    status: investigating\n"
+            "    message: Looking.\n    components: {api: partial_outage}\n",
+        )
+    commit_all(repo)
+    assert run_cli("validate", cwd=repo).code == 0
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    assert (out / "history.html").is_file() and (out / "history-3.html").is_file()
+    assert not (out / "history-4.html").exists()
+    first = (out / "history.html").read_text()
+    assert "120 incidents · page 1 of 3" in first and 'href="history-2.html" rel="next"' in first
+    assert "Incident number 120" in first and "Incident number 70" not in first
+    index = (out / "index.html").read_text()
+    assert 'title="2026-01-03: Partial outage: INC-0011: Incident number 11; INC-0012:' in index
+    assert 'title="2026-01-30: No incidents"' in index
+    assert len(re.findall(r'<li class="bar ', index)) == 90 * 6
+
+
+def test_out_refuses_a_folder_that_is_not_a_site(repo: Path, tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work\n")
+    result = run_cli("site", "build", "--out", str(precious), cwd=repo)
+    assert result.code == 2
+    assert "is not a site built by incidents" in result.err
+    assert (precious / "thesis.tex").read_text() == "years of work\n"
+
+
+def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: Path) -> None:
+    write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
+    commit_all(repo)
+    out = build(repo, tmp_path / "site")
+    assert (out / "style.css").read_text() == "body { background: hotpink; }\n"
+
+
+def test_pages_render_in_headless_chromium(tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    for name, size in (("index.html", "1200,2000"), ("incidents/INC-0001.html", "390,1600")):
+        shot = tmp_path / (name.replace("/", "_") + ".png")
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                f"--window-size={size}",
+                f"--screenshot={shot}",
+                (demo / "_site" / name).as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert shot.stat().st_size > 10_000
