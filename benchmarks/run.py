@@ -121,6 +121,84 @@ def bench_transition(repo: Path, n: int, repeat: int) -> list[Result]:
     ]
 
 
+_FLOOR = (
+    "import pathlib, sys, yaml\n"
+    "root = pathlib.Path(sys.argv[1])\n"
+    "files = sorted(root.glob('incidents/*.yaml')) + sorted(root.glob('postmortems/*.md'))\n"
+    "for path in files:\n"
+    "    text = path.read_text(encoding='utf-8')\n"
+    "    if path.suffix == '.md':\n"
+    "        text = text.split('\\n---\\n', 1)[0][4:]\n"
+    "    yaml.load(text, Loader=yaml.CSafeLoader)\n"
+)
+
+
+def bench_reading(repo: Path, n: int, repeat: int) -> list[Result]:
+    """validate and site build against the floor: reading and YAML-parsing every record."""
+    exe = incidents_exe()
+    floor, floor_peak = median_of(
+        repeat, lambda _: measure(repo, sys.executable, "-c", _FLOOR, str(repo))
+    )
+    validate, validate_peak = median_of(repeat, lambda _: measure(repo, exe, "validate"))
+    out = repo.parent / f"site-{n}"
+    full, full_peak = median_of(
+        repeat, lambda _: measure(repo, exe, "site", "build", "--out", str(out))
+    )
+    open_id = next(
+        p.stem
+        for p in sorted((repo / "incidents").glob("*.yaml"))
+        if "phase: detected" in p.read_text(encoding="utf-8")
+    )
+    subprocess.run(
+        [exe, "ack", open_id, "--severity", "low"], cwd=repo, check=True, capture_output=True
+    )
+
+    def rebuild(index: int) -> tuple[float, float]:
+        subprocess.run(
+            [
+                exe,
+                "update",
+                open_id,
+                "--status",
+                "investigating",
+                "--message",
+                f"Benchmark update {index}",
+            ],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+        return measure(repo, exe, "site", "build", "--out", str(out))
+
+    again, again_peak = median_of(repeat, rebuild)
+    listing, listing_peak = median_of(repeat, lambda _: measure(repo, exe, "list", "--open"))
+    return [
+        Result("read + YAML-parse every record (floor)", n, floor, floor_peak),
+        Result(
+            "incidents validate",
+            n,
+            validate,
+            validate_peak,
+            f"{validate / floor:.1f}x floor (target <= 3x)",
+        ),
+        Result(
+            "incidents site build (full)",
+            n,
+            full,
+            full_peak,
+            f"{full / floor:.1f}x floor (target <= 4x, < 500 MB)",
+        ),
+        Result(
+            "incidents site build (one incident changed)",
+            n,
+            again,
+            again_peak,
+            f"{again / full:.2f} of full (target < 0.10)",
+        ),
+        Result("incidents list --open", n, listing, listing_peak, "target < 1 s"),
+    ]
+
+
 def ensure_repo(work: Path, n: int) -> Path:
     repo = work / f"repo-{n}"
     marker = work / f"repo-{n}.complete"
@@ -161,10 +239,18 @@ def main() -> None:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "incidents-bench"
     )
     parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    parser.add_argument(
+        "--only", choices=["transitions", "reading"], help="Run one group of benchmarks."
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     repo = ensure_repo(args.work, args.incidents)
-    results = [bench_help(args.repeat), *bench_transition(repo, args.incidents, args.repeat)]
+    results: list[Result] = []
+    if args.only in (None, "transitions"):
+        results += [bench_help(args.repeat), *bench_transition(repo, args.incidents, args.repeat)]
+    if args.only in (None, "reading"):
+        repo = ensure_repo(args.work, args.incidents)
+        results += bench_reading(repo, args.incidents, max(3, args.repeat // 2))
     if args.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     else:

@@ -39,7 +39,9 @@ def _actor(common: Common, repo: Repo) -> str:
     return name
 
 
-def _run(common: Common, make: Callable[[Workspace, Event], Change]) -> Outcome:
+def _run(
+    common: Common, make: Callable[[Workspace, Event], Change], branch: str | None = None
+) -> Outcome:
     root = find_root(common.directory)
     repo = Repo.at(root)
     actor = _actor(common, repo)
@@ -50,7 +52,7 @@ def _run(common: Common, make: Callable[[Workspace, Event], Change]) -> Outcome:
         event = Event(actor, at, workspace.settings, now, backfilled=common.at is not None)
         return make(workspace, event)
 
-    return carry_out(root, step, actor=actor, push=common.push, repo=repo)
+    return carry_out(root, step, actor=actor, push=common.push, repo=repo, new_branch=branch)
 
 
 def declare(
@@ -203,13 +205,68 @@ def reopen(common: Common, incident_id: str, reason: str) -> Outcome:
     return _run(common, lambda ws, ev: lifecycle.reopen(ws.incident(incident_id), ev, reason))
 
 
-def postmortem(common: Common, incident_id: str) -> Outcome:
-    return _run(
-        common,
-        lambda ws, ev: lifecycle.start_postmortem(
-            ws.incident(incident_id), ev, postmortem_rel(incident_id)
-        ),
-    )
+def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Outcome:
+    """Start the postmortem: the draft document and the phase move, in one commit."""
+    from incidents_cli.postmortems import draft
+    from incidents_cli.render import Renderer
+
+    rel = postmortem_rel(incident_id)
+
+    def make(ws: Workspace, event: Event) -> Change:
+        change = lifecycle.start_postmortem(ws.incident(incident_id), event, rel)
+        if (ws.root / rel).exists():
+            change.notices.append(f"{rel} exists already; it was kept as it is")
+        else:
+            renderer = Renderer(ws.root)
+            change.files[rel] = draft(change.record, ws.settings, event.actor, renderer.render)
+        return change
+
+    return _run(common, make, branch=f"postmortem/{incident_id}" if branch else None)
+
+
+def action_done(common: Common, incident_id: str, item_id: str, link: str | None) -> Outcome:
+    """Mark one action item of a postmortem done: one commit of the postmortem file."""
+    from incidents_cli import yamlio
+    from incidents_cli.timeutil import format_time
+
+    rel = postmortem_rel(incident_id)
+
+    def make(ws: Workspace, event: Event) -> Change:
+        record = ws.incident(incident_id)
+        path = ws.root / rel
+        if not path.is_file():
+            raise RefusedError(f"no postmortem {rel}; run `incidents postmortem {incident_id}`")
+        text = yamlio.read_text(path, rel)
+        front, body, _ = yamlio.split_front_matter(text, rel)
+        doc = yamlio.parse(front, rel, line_offset=1)
+        if doc.problems:
+            raise doc.problems[0]
+        data = yamlio.mapping(doc.data)
+        items = data.get("action_items") or []
+        found = [i for i in items if isinstance(i, dict) and i.get("id") == item_id]
+        if not found:
+            known = ", ".join(str(i.get("id")) for i in items if isinstance(i, dict)) or "none"
+            raise RefusedError(f"{rel} has no action item {item_id!r} (items: {known})")
+        item = found[0]
+        if item.get("status") == "done":
+            raise RefusedError(
+                f"{incident_id} {item_id} is done already (since {item.get('done_at', '?')})"
+            )
+        item["status"] = "done"
+        item["done_at"] = format_time(event.at)
+        if link:
+            item["link"] = link
+        new_front = yamlio.rewrite(front, data)
+        change = Change(
+            record,
+            "action-done",
+            f"{incident_id} action item {item_id} done: {item.get('title', '')}"[:100],
+            write_record=False,
+        )
+        change.files[rel] = f"---\n{new_front}---\n{body}"
+        return change
+
+    return _run(common, make)
 
 
 def close(common: Common, incident_id: str) -> Outcome:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from incidents_cli.errors import GitError, IncidentsError, SetupError
+from incidents_cli.errors import GitError, IncidentsError, RefusedError, SetupError
 
 
 class CommitRefused(IncidentsError):
@@ -222,6 +222,44 @@ class Repo:
         head = self.head(fresh=True)
         assert head is not None
         return head
+
+    def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
+        """Commit ``files`` on top of HEAD to a new branch, without touching the work tree,
+        the index or the current branch (git's plumbing, with a temporary index)."""
+        import tempfile
+
+        ref = f"refs/heads/{branch}"
+        if self.git("show-ref", "--verify", "--quiet", ref, check=False).returncode == 0:
+            raise RefusedError(f"branch {branch} exists already; delete or rename it first")
+        head = self.head()
+        if head is None:
+            raise RefusedError("the repository has no commits yet")
+        with tempfile.TemporaryDirectory(prefix="incidents-") as tmp:
+            env = dict(_ENV or _clean_env())
+            env["GIT_INDEX_FILE"] = str(Path(tmp) / "index")
+
+            def plumbing(*args: str, text: str | None = None) -> str:
+                result = subprocess.run(
+                    ["git", *args],
+                    cwd=self.top,
+                    env=env,
+                    input=text,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if result.returncode != 0:
+                    raise GitError(f"git {args[0]} failed: {result.stderr.strip()}")
+                return result.stdout.strip()
+
+            plumbing("read-tree", head)
+            for path, content in files.items():
+                blob = plumbing("hash-object", "-w", "--stdin", "--path", path, text=content)
+                plumbing("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+            tree = plumbing("write-tree")
+            commit = plumbing("commit-tree", tree, "-p", head, "-F", "-", text=message)
+        self.git("update-ref", ref, commit, "0" * 40)
+        return commit
 
     def remote_for_branch(self, branch: str) -> tuple[str, str]:
         """(remote, remote branch) that ``branch`` pushes to; origin/<branch> by default."""

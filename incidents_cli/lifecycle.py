@@ -89,6 +89,9 @@ class Change:
     action: str
     subject: str
     notices: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Other files to write in the same commit, by repository-relative path."""
+    write_record: bool = True
 
     @property
     def incident_id(self) -> str:

@@ -7,7 +7,8 @@ A repository's own ``templates/`` folder overrides any built-in template by name
 
 from __future__ import annotations
 
-from functools import cache
+import re
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,20 @@ def _markdown() -> Any:
     return md
 
 
+# One line of words and plain punctuation, starting with a letter: CommonMark makes it a
+# paragraph of the escaped text, so the parser can be skipped (most status updates).
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'()?!%/-]*")
+
+
+@lru_cache(maxsize=4096)
 def markdown(text: str) -> Any:
     """Markdown as safe HTML (a Markup object, so templates do not escape it again)."""
     from markupsafe import Markup
 
+    stripped = text.strip(" ")
+    if _PLAIN.fullmatch(stripped):
+        # The pattern admits no <, >, & or ": nothing in it needs escaping.
+        return Markup(f"<p>{stripped}</p>\n")
     return Markup(_markdown().render(text))  # html is off: see _markdown
 
 
@@ -44,7 +55,9 @@ class Renderer:
         folders.append(FileSystemLoader(data_dir("templates")))
         self.env = Environment(
             loader=ChoiceLoader(folders),
-            autoescape=True,
+            # Everything is escaped except Markdown drafts (postmortems, runbooks), which are
+            # files people edit, not pages browsers render.
+            autoescape=lambda name: not (name or "").endswith(".md"),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,

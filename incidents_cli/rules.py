@@ -274,6 +274,17 @@ def _check_postmortem(record: Record, ctx: _Context) -> Iterator[Finding]:
                 ["incident"],
                 f"incident {incident_id!r} does not match the file name {record.stem!r}",
             )
+    if data.get("status") == "published":
+        from incidents_cli.postmortems import body_problems
+
+        for problem in body_problems(record.body, record.body_line):
+            yield Finding(record.rel, problem.line, 1, "body", problem.message)
+        if not data.get("action_items"):
+            yield _finding(
+                record,
+                ["status"],
+                "a published postmortem needs at least one action item (action_items)",
+            )
     seen: set[Any] = set()
     for index, item in enumerate(data.get("action_items") or []):
         if not isinstance(item, dict):

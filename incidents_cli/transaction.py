@@ -95,12 +95,20 @@ Step = Callable[[Workspace], Change]
 
 
 def carry_out(
-    root: Path, step: Step, *, actor: str, push: bool | None = None, repo: Repo | None = None
+    root: Path,
+    step: Step,
+    *,
+    actor: str,
+    push: bool | None = None,
+    repo: Repo | None = None,
+    new_branch: str | None = None,
 ) -> Outcome:
     """Apply ``step``, commit its one file, and push if asked (replaying on rejection)."""
     repo = repo or Repo.at(root)
     settings = load_settings(root)
     push = settings.push if push is None else push
+    if new_branch is not None:
+        push = False  # the commit goes to a new branch; the person pushes it for review
     branch = repo.branch() if push else None
     if push and branch is None:
         raise RefusedError("--push: HEAD is detached; check out a branch first")
@@ -118,7 +126,7 @@ def carry_out(
                     "branch now equals the remote and nothing of yours was lost)"
                 ) from None
             raise
-        commit = _commit(repo, root, change, actor)
+        commit = _commit(repo, root, change, actor, new_branch)
         if not push or remote is None or branch is None:
             return Outcome(change, commit, notices=change.notices + notices)
         try:
@@ -159,30 +167,56 @@ def commit_message(change: Change, actor: str) -> str:
     )
 
 
-def _commit(repo: Repo, root: Path, change: Change, actor: str) -> str:
-    rel = incident_rel(change.incident_id)
-    path = root / rel
-    git_path = (path.relative_to(repo.top)).as_posix()
-    tracked = path.exists() and repo.is_tracked(git_path)
-    dirty = repo.has_changes(git_path) if tracked else bool(repo.changed_paths([git_path]))
-    if dirty and path.exists():
-        raise RefusedError(
-            f"{rel} has uncommitted changes; commit or stash them first (see `git diff -- {rel}`)"
+def _planned_writes(repo: Repo, root: Path, change: Change) -> list[tuple[str, str, str | None]]:
+    """(path, new text, old text or None) for every file of the change, refusing dirty ones."""
+    texts: dict[str, str | None] = {}
+    if change.write_record:
+        texts[incident_rel(change.incident_id)] = None
+    texts.update(change.files)
+    planned = []
+    for rel, given in texts.items():
+        path = root / rel
+        git_path = path.relative_to(repo.top).as_posix()
+        tracked = path.exists() and repo.is_tracked(git_path)
+        dirty = repo.has_changes(git_path) if tracked else bool(repo.changed_paths([git_path]))
+        if dirty and path.exists():
+            raise RefusedError(
+                f"{rel} has uncommitted changes; commit or stash them first "
+                f"(see `git diff -- {rel}`)"
+            )
+        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        if old_text is None and dirty:
+            raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
+        if given is None:
+            given = (
+                yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+            )
+            check = Record("incident", rel, yamlio.parse(given, rel))
+            problems = _problems(check)
+            if problems:  # the transition made an invalid record: a bug, never written
+                raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
+        planned.append((rel, given, old_text))
+    return planned
+
+
+def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | None = None) -> str:
+    planned = _planned_writes(repo, root, change)
+    message = commit_message(change, actor)
+    git_paths = [(root / rel).relative_to(repo.top).as_posix() for rel, _, _ in planned]
+    if branch is not None:
+        return repo.commit_to_new_branch(
+            branch, {p: text for p, (_, text, _) in zip(git_paths, planned, strict=True)}, message
         )
-    old_text = path.read_text(encoding="utf-8") if path.exists() else None
-    if old_text is None and dirty:
-        raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
-    new_text = yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
-    check = Record("incident", rel, yamlio.parse(new_text, rel))
-    problems = _problems(check)
-    if problems:  # the transition made an invalid record: a bug, never written
-        raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
-    yamlio.write_atomic(path, new_text)
+    written: list[tuple[Path, str | None]] = []
     try:
-        return repo.commit_paths([git_path], commit_message(change, actor))
+        for rel, text, old_text in planned:
+            yamlio.write_atomic(root / rel, text)
+            written.append((root / rel, old_text))
+        return repo.commit_paths(git_paths, message)
     except BaseException:
-        if old_text is None:
-            path.unlink(missing_ok=True)
-        else:
-            yamlio.write_atomic(path, old_text)
+        for path, old_text in reversed(written):
+            if old_text is None:
+                path.unlink(missing_ok=True)
+            else:
+                yamlio.write_atomic(path, old_text)
         raise

@@ -12,6 +12,8 @@ from pathlib import Path
 import feedparser
 import git
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from .conftest import run_cli
@@ -592,3 +594,16 @@ def test_pages_render_in_headless_chromium(tmp_path: Path) -> None:
         )
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert shot.stat().st_size > 10_000
+
+
+_plain_text = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 ,.;:'()?!%/-")), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_plain_text)
+def test_the_markdown_fast_path_matches_the_parser(text: str) -> None:
+    from incidents_cli.render import _markdown, markdown
+
+    assert str(markdown(text)) == _markdown().render(text)

@@ -1,0 +1,211 @@
+"""Follow-through: action items, postmortems and runbook reviews, and which are overdue.
+
+Pure: takes parsed records and "now", returns items with their places for annotations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidents_cli.findings import Finding
+from incidents_cli.postmortems import due_date
+from incidents_cli.repository import Record, postmortem_rel
+from incidents_cli.runbooks import Stale
+from incidents_cli.settings import Settings
+from incidents_cli.timeutil import TimeFormatError, format_duration, format_time, parse_time
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # action_item, postmortem, runbook
+    path: str
+    line: int
+    incident: str
+    ref: str
+    title: str
+    owner: str
+    due: datetime | None
+    status: str
+    as_of: datetime
+
+    @property
+    def late(self) -> timedelta | None:
+        if self.due is None or self.status in ("done", "wont_do", "published"):
+            return None
+        return self.as_of - self.due if self.as_of > self.due else None
+
+    @property
+    def overdue(self) -> bool:
+        return self.late is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        late = self.late
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "line": self.line,
+            "incident": self.incident,
+            "id": self.ref,
+            "title": self.title,
+            "owner": self.owner,
+            "due": format_time(self.due) if self.due else None,
+            "status": self.status,
+            "overdue": self.overdue,
+            "late_seconds": int(late.total_seconds()) if late else 0,
+        }
+
+    def describe(self) -> str:
+        due = format_time(self.due) if self.due else "no due date"
+        late = f", {format_duration(self.late)} late" if self.late else ""
+        owner = f" (owner {self.owner})" if self.owner else ""
+        return f"{self.incident} {self.ref}{owner}: {self.title} - due {due}{late}"
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return parse_time(value) if isinstance(value, str) else None
+    except TimeFormatError:
+        return None
+
+
+def collect(
+    records: Sequence[Record],
+    settings: Settings,
+    as_of: datetime,
+    stale: Sequence[Stale] = (),
+) -> list[Item]:
+    postmortems = {
+        str(r.data.get("incident")): r
+        for r in records
+        if r.kind == "postmortem" and r.doc is not None and isinstance(r.data, dict)
+    }
+    items: list[Item] = []
+    for record in postmortems.values():
+        assert record.doc is not None
+        for index, raw in enumerate(record.data.get("action_items") or []):
+            if not isinstance(raw, dict):
+                continue
+            items.append(
+                Item(
+                    kind="action_item",
+                    path=record.rel,
+                    line=record.doc.locate(["action_items", index])[0],
+                    incident=str(record.data.get("incident")),
+                    ref=str(raw.get("id")),
+                    title=str(raw.get("title", "")),
+                    owner=str(raw.get("owner", "")),
+                    due=_time(raw.get("due")),
+                    status=str(raw.get("status", "open")),
+                    as_of=as_of,
+                )
+            )
+    for record in records:
+        if record.kind != "incident" or record.doc is None or not isinstance(record.data, dict):
+            continue
+        data = record.data
+        if data.get("severity") not in settings.required_for or not data.get("resolved_at"):
+            continue
+        incident_id = str(data.get("id"))
+        document = postmortems.get(incident_id)
+        if document is None:
+            items.append(
+                Item(
+                    kind="postmortem",
+                    path=record.rel,
+                    line=record.doc.locate(["resolved_at"])[0],
+                    incident=incident_id,
+                    ref="postmortem",
+                    title=f"postmortem missing ({postmortem_rel(incident_id)})",
+                    owner=str((data.get("roles") or {}).get("commander", "")),
+                    due=due_date(data, settings),
+                    status="missing",
+                    as_of=as_of,
+                )
+            )
+        elif document.data.get("status") != "published":
+            assert document.doc is not None
+            items.append(
+                Item(
+                    kind="postmortem",
+                    path=document.rel,
+                    line=document.doc.locate(["status"])[0],
+                    incident=incident_id,
+                    ref="postmortem",
+                    title=f"postmortem not published yet ({document.data.get('status')})",
+                    owner=", ".join(document.data.get("authors") or []),
+                    due=_time(document.data.get("due")) or due_date(data, settings),
+                    status=str(document.data.get("status")),
+                    as_of=as_of,
+                )
+            )
+    for entry in stale:
+        items.append(
+            Item(
+                kind="runbook",
+                path=entry.runbook.rel,
+                line=entry.runbook.line,
+                incident="-",
+                ref=entry.runbook.slug,
+                title=f"runbook review: {entry.reason}",
+                owner=entry.runbook.owner,
+                due=entry.due,
+                status="stale",
+                as_of=as_of,
+            )
+        )
+    return sorted(items, key=lambda i: (i.due or as_of, i.path, i.line))
+
+
+def as_findings(items: Sequence[Item]) -> list[Finding]:
+    """Overdue items as findings (errors), the rest as notices: for --format github."""
+    out = []
+    for item in items:
+        label = {
+            "action_item": "Overdue action item",
+            "postmortem": "Overdue postmortem",
+            "runbook": "Runbook review due",
+        }[item.kind]
+        if not item.overdue:
+            label = {
+                "action_item": "Action item",
+                "postmortem": "Postmortem",
+                "runbook": "Runbook",
+            }[item.kind]
+        out.append(
+            Finding(
+                item.path,
+                item.line,
+                1,
+                label,
+                item.describe(),
+                "error" if item.overdue else "notice",
+            )
+        )
+    return out
+
+
+def text_table(items: Sequence[Item]) -> str:
+    if not items:
+        return "Nothing to follow up.\n"
+    rows = [("KIND", "INCIDENT", "ID", "OWNER", "DUE", "STATUS", "LATE", "TITLE")]
+    for item in items:
+        rows.append(
+            (
+                item.kind.replace("_", " "),
+                item.incident,
+                item.ref,
+                item.owner or "-",
+                format_time(item.due) if item.due else "-",
+                item.status,
+                format_duration(item.late) if item.late else "-",
+                f"{item.title}  ({item.path}:{item.line})",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(7)]
+    return "".join(
+        "  ".join([*(row[i].ljust(widths[i]) for i in range(7)), row[7]]).rstrip() + "\n"
+        for row in rows
+    )
