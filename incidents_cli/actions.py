@@ -209,3 +209,31 @@ def text_table(items: Sequence[Item]) -> str:
         "  ".join([*(row[i].ljust(widths[i]) for i in range(7)), row[7]]).rstrip() + "\n"
         for row in rows
     )
+
+
+def markdown_table(items: Sequence[Item]) -> str:
+    """A Markdown table for a job summary or an issue body."""
+    if not items:
+        return "Nothing to follow up.\n"
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [
+        "| Kind | Incident | Item | Owner | Due | Status | Late | Where |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for item in items:
+        late = format_duration(item.late) if item.late else ""
+        cells = (
+            item.kind.replace("_", " "),
+            item.incident,
+            f"{item.ref}: {item.title}",
+            item.owner or "-",
+            format_time(item.due) if item.due else "-",
+            item.status,
+            f"**{late}**" if late else "-",
+            f"{item.path}:{item.line}",
+        )
+        lines.append("| " + " | ".join(cell(x) for x in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -775,14 +775,26 @@ def demo(folder: Path) -> int:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(FORMATS),
+    type=click.Choice([*FORMATS, "markdown"]),
     default="text",
     show_default=True,
-    help="text: a table; json; github: annotations on the exact lines.",
+    help="text: a table; json; github: annotations on the exact lines; markdown: a table.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="FILE",
+    help="Only items of these postmortem files (e.g. the ones a pull request changes).",
 )
 @click.pass_context
 def actions(
-    ctx: click.Context, overdue: bool, owner: str | None, as_of: str | None, output_format: str
+    ctx: click.Context,
+    overdue: bool,
+    owner: str | None,
+    as_of: str | None,
+    output_format: str,
+    paths: tuple[str, ...],
 ) -> int:
     """Action items, postmortems and runbook reviews, and how late they are.
 
@@ -810,7 +822,12 @@ def actions(
         items = [i for i in items if i.overdue]
     if owner:
         items = [i for i in items if owner in i.owner.split(", ")]
-    if output_format == "json":
+    if paths:
+        wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
+        items = [i for i in items if i.path in wanted]
+    if output_format == "markdown":
+        click.echo(follow.markdown_table(items), nl=False)
+    elif output_format == "json":
         click.echo(json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False))
     elif output_format == "github":
         click.echo(report_github(follow.as_findings(items)), nl=False)

@@ -175,7 +175,9 @@ def test_a_critical_incident_through_every_phase(repo: Path) -> None:
     assert ours[0][1]["Actor"] == "Test Responder"
     for sha in g.iter_commits(paths=f"incidents/{iid}.yaml"):
         files = sorted(sha.stats.files)
-        if "Phase: postmortem" in sha.message and sha.summary.endswith("postmortem: Database unreachable"):
+        if "Phase: postmortem" in sha.message and sha.summary.endswith(
+            "postmortem: Database unreachable"
+        ):
             assert files == [f"incidents/{iid}.yaml", f"postmortems/{iid}.md"]  # draft, same commit
         else:
             assert files == [f"incidents/{iid}.yaml"]

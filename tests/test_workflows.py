@@ -1,0 +1,309 @@
+"""The incident repository's workflows: actionlint-clean, and their run: steps really work.
+
+Each job runs step by step (workflow_runner.py) in a fresh clone of a sample repository made
+by `incidents init`, with the CLI installed from a wheel of this source into its own virtual
+environment, GitHub's variables set, and `gh` replaced by a recording stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+import pytest
+
+from .conftest import ROOT, run_cli
+from .test_postmortems import ITEMS, publish, resolved_incident
+from .workflow_runner import JobResult, install_gh_standin, run_job
+
+
+def _actionlint() -> str:
+    exe = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.fail("actionlint is part of the test extras; install '.[test]'")
+    return exe
+
+
+def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -> None:
+    ours = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    theirs = sorted((repo / ".github" / "workflows").glob("*.yml"))
+    assert {p.name for p in theirs} == {
+        "incidents-check.yml",
+        "incidents-overdue.yml",
+        "incidents-publish.yml",
+    }
+    result = subprocess.run(
+        [_actionlint(), *map(str, ours + theirs)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """A virtual environment with a wheel of this source installed, and that wheel."""
+    base = tmp_path_factory.mktemp("runner")
+    wheels = base / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(wheels.glob("incidents-*.whl"))
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    yield venv, wheel
+
+
+def _sample(tmp_path: Path, overdue: bool = True) -> Path:
+    origin = tmp_path / "origin"
+    assert run_cli("init", str(origin)).code == 0
+    iid = resolved_incident(origin)
+    assert run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", cwd=origin).code == 0
+    path = origin / "postmortems" / f"{iid}.md"
+    items = (
+        ITEMS
+        if overdue
+        else ITEMS.replace("2026-03-10", "2099-03-10").replace("2026-04-01", "2099-04-01")
+    )
+    path.write_text(
+        publish(path.read_text())
+        .replace(ITEMS, items)
+        .replace("due: 2026-04-01", "due: 2099-04-01")
+    )
+    g = git.Repo(origin)
+    g.index.add([f"postmortems/{iid}.md"])
+    g.index.commit("Publish the postmortem")
+    return origin
+
+
+class Runner:
+    def __init__(self, tmp_path: Path, venv: Path, wheel: Path) -> None:
+        self.tmp = tmp_path
+        self.venv = venv
+        self.wheel = wheel
+        self.bin = tmp_path / "standins"
+        install_gh_standin(self.bin, sys.executable)
+        self.log = tmp_path / "gh-log.jsonl"
+        self.store = tmp_path / "gh-issues.json"
+        self.runs = 0
+
+    def clone(self, origin: Path) -> Path:
+        self.runs += 1
+        work = self.tmp / f"work{self.runs}"
+        git.Repo.clone_from(origin, work)
+        return work
+
+    def run(self, origin: Path, workflow: str, job: str, **github: str) -> JobResult:
+        work = self.clone(origin)
+        return self.run_in(work, workflow, job, **github)
+
+    def run_in(self, work: Path, workflow: str, job: str, **github: str) -> JobResult:
+        env = {
+            "GITHUB_TOKEN": "test-token",
+            "GITHUB_REPOSITORY": "example/status",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": str(1000 + self.runs),
+            "GITHUB_EVENT_NAME": "schedule",
+            "GITHUB_REF": "refs/heads/main",
+            "GH_STANDIN_LOG": str(self.log),
+            "GH_STANDIN_STORE": str(self.store),
+            **github,
+        }
+        return run_job(
+            work / ".github" / "workflows" / workflow,
+            job,
+            work,
+            github=env,
+            path_prefix=[self.bin, self.venv / "bin"],
+            overrides={"INCIDENTS_CLI": str(self.wheel)},
+            scratch=self.tmp / f"scratch{self.runs}",
+        )
+
+    def gh_calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def issues(self) -> list[dict[str, object]]:
+        return json.loads(self.store.read_text()) if self.store.exists() else []
+
+
+@pytest.fixture
+def runner(tmp_path: Path, cli_env: tuple[Path, Path]) -> Runner:
+    return Runner(tmp_path, *cli_env)
+
+
+def test_overdue_work_fails_the_job_and_keeps_one_tracking_issue(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = _sample(tmp_path)
+    first = runner.run(origin, "incidents-overdue.yml", "overdue")
+    assert first.status == "failure"
+    assert [s.name for s in first.steps if s.code] == ["Fail while anything is overdue"]
+    text = (origin / "postmortems" / "INC-0001.md").read_text().splitlines()
+    line = text.index("  - id: A1") + 1
+    assert first.annotations[0].startswith(
+        f"::error file=postmortems/INC-0001.md,line={line},col=1,title=Overdue action item::"
+        "INC-0001 A1 (owner carol): Alert on pool saturation - due 2026-03-10T00:00:00Z"
+    )
+    assert "| action item | INC-0001 | A1: Alert on pool saturation | carol |" in first.summary
+    assert [c[:2] for c in runner.gh_calls()] == [["issue", "list"], ["issue", "create"]]
+    issues = runner.issues()
+    assert len(issues) == 1 and issues[0]["state"] == "open"
+    assert "A1: Alert on pool saturation" in str(issues[0]["body"])
+
+    second = runner.run(origin, "incidents-overdue.yml", "overdue")
+    assert second.status == "failure"
+    assert [c[:2] for c in runner.gh_calls()][2:] == [["issue", "list"], ["issue", "edit"]]
+    assert len(runner.issues()) == 1, "never duplicated"
+
+    done = run_cli(
+        "actions", "done", "INC-0001", "A1", "--link", "https://example.com/pr/9", cwd=origin
+    )
+    assert done.code == 0, done.err
+    third = runner.run(origin, "incidents-overdue.yml", "overdue")
+    assert third.status == "success", [(s.name, s.stderr) for s in third.steps]
+    assert third.annotations == []
+    assert [c[:2] for c in runner.gh_calls()][4:] == [["issue", "list"], ["issue", "close"]]
+    assert runner.issues()[0]["state"] == "closed"
+
+
+def test_nothing_overdue_means_no_issue_and_a_green_job(tmp_path: Path, runner: Runner) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    result = runner.run(origin, "incidents-overdue.yml", "overdue")
+    assert result.status == "success"
+    assert [c[:2] for c in runner.gh_calls()] == [["issue", "list"]]
+    assert "Nothing to follow up." in result.summary
+
+
+def test_publish_builds_the_site_for_pages(tmp_path: Path, runner: Runner) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    result = runner.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert result.status == "success", [(s.name, s.stderr) for s in result.steps]
+    assert result.annotations == []
+    (site,) = result.uploaded
+    assert (site / "index.html").is_file()
+    summary = json.loads((site / "api/v2/summary.json").read_text())
+    assert summary["page"]["url"] == "https://example.github.io/status"
+    assert "Status page built" in result.summary
+    deploy = runner.run(origin, "incidents-publish.yml", "deploy")
+    assert deploy.status == "success"
+
+
+def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    path = origin / "incidents" / "INC-0001.yaml"
+    path.write_text(path.read_text().replace("severity: high", "severity: urgent"))
+    g = git.Repo(origin)
+    g.index.add(["incidents/INC-0001.yaml"])
+    g.index.commit("typo")
+    result = runner.run(origin, "incidents-publish.yml", "build")
+    assert result.status == "failure"
+    assert result.annotations[0].startswith(
+        "::error file=incidents/INC-0001.yaml,line=3,col=1,title=severity::"
+    )
+    assert result.uploaded == []
+
+
+def test_pull_request_check_annotates_and_summarizes_action_items(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    work = runner.clone(origin)
+    g = git.Repo(work)
+    g.git.switch("-c", "postmortem-review")
+    path = work / "postmortems" / "INC-0001.md"
+    path.write_text(path.read_text().replace("    owner: alice\n", "", 1))
+    g.index.add(["postmortems/INC-0001.md"])
+    g.index.commit("Review the postmortem")
+    result = runner.run_in(
+        work,
+        "incidents-check.yml",
+        "validate",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_BASE_REF="main",
+    )
+    assert result.status == "failure"
+    line = path.read_text().splitlines().index("  - id: A2") + 1
+    assert result.annotations == [
+        f"::error file=postmortems/INC-0001.md,line={line},col=5,"
+        "title=action_items[1].owner::missing required field"
+    ]
+    assert "### Action items" in result.summary
+    assert "| action item | INC-0001 | A1: Alert on pool saturation | carol |" in result.summary
+
+
+def test_pre_commit_hook_rejects_an_invalid_record(tmp_path: Path) -> None:
+    """A repository made by init, with the pre-commit framework, refuses a bad commit."""
+    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+    if pre_commit is None:
+        pytest.fail("pre-commit is part of the test extras; install '.[test]'")
+    source = tmp_path / "tool"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(source)], check=True)
+    # The hook is installed from a commit of this repository, as a team would pin a tag;
+    # uncommitted work of this checkout is carried over so the test sees it.
+    for rel in subprocess.run(
+        ["git", "ls-files", "-m", "-o", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split():
+        if (ROOT / rel).is_file():
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, source / rel)
+    src = git.Repo(source)
+    src.git.add("-A")
+    if src.is_dirty():
+        src.index.commit("test snapshot")
+    rev = src.head.commit.hexsha
+    repo = tmp_path / "team"
+    assert run_cli("init", str(repo)).code == 0
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n      - id: incidents-validate\n"
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache")}
+    subprocess.run([pre_commit, "install"], cwd=repo, check=True, env=env, capture_output=True)
+    bad = repo / "incidents" / "INC-0001.yaml"
+    bad.write_text(
+        "id: INC-0001\ntitle: x\nphase: detected\nsource: monitor\n"
+        "detected_at: 2026-03-01T10:00:00\n"
+    )
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    refused = subprocess.run(
+        ["git", "commit", "-m", "bad"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert refused.returncode != 0
+    assert (
+        "incidents/INC-0001.yaml:5:1: detected_at: '2026-03-01T10:00:00' has no UTC offset"
+        in refused.stdout + refused.stderr
+    )
+    bad.write_text(bad.read_text().replace("10:00:00\n", "10:00:00Z\n"))
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    accepted = subprocess.run(
+        ["git", "commit", "-m", "good"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
