@@ -66,7 +66,12 @@ def declare(
     summary: str | None,
 ) -> Outcome:
     def make(ws: Workspace, event: Event) -> Change:
+        from incidents_cli.oncall import primary_at
+        from incidents_cli.repository import load_schedule
+
         incident_id = lifecycle.next_id(ws.incident_ids(), ws.settings.id_prefix)
+        schedule = load_schedule(ws.root, ws.settings)
+        on_duty = primary_at(schedule, event.at) if schedule is not None else None
         return lifecycle.declare(
             incident_id,
             title,
@@ -76,6 +81,7 @@ def declare(
             regions=regions,
             source=source,
             summary=summary,
+            primary=on_duty.person if on_duty is not None else None,
         )
 
     return _run(common, make)

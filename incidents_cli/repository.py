@@ -123,3 +123,15 @@ def load_settings(root: Path) -> Settings:
     if record.error is not None:
         raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
     return settings_from_data(record.data)
+
+
+def load_schedule(root: Path, settings: Settings) -> Any:
+    """The on-call schedule from oncall.yaml, or None if the repository has none."""
+    from incidents_cli.oncall import schedule_from_data
+
+    if not (root / ONCALL_FILE).is_file():
+        return None
+    record = read_record(root, ONCALL_FILE, "oncall")
+    if record.error is not None:
+        raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
+    return schedule_from_data(record.data, settings.timezone)
