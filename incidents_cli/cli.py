@@ -633,7 +633,10 @@ def list_command(
 
     root = state.root()
     settings = load_settings(root)
-    records, unreadable = overview.load_incidents(root)
+    from incidents_cli.record_cache import incident_summaries
+    from incidents_cli.repository import read_record
+
+    records, unreadable = incident_summaries(root)
     chosen = overview.select(
         records,
         phases=phases,
@@ -643,6 +646,8 @@ def list_command(
         since=parse_time_option(since, "--since") if since else None,
     )
     when = _as_of(as_of)
+    if as_json:  # the whole records of the chosen few, not just what the table needs
+        chosen = [read_record(root, str(r["_path"]), "incident").data for r in chosen]
     views = [overview.view(r, settings, when) for r in chosen]
     if as_json:
         items = [{**v.record, "computed": v.computed()} for v in views]
@@ -807,17 +812,23 @@ def actions(
 
     from incidents_cli import actions as follow
     from incidents_cli.findings import report_github
-    from incidents_cli.repository import load_settings, read_all
+    from incidents_cli.record_cache import read_all
+    from incidents_cli.repository import load_settings
     from incidents_cli.runbooks import load_runbooks, stale
-    from incidents_cli.site import load_public_inputs
 
     state = ctx.ensure_object(State)
     root = state.root()
     settings = load_settings(root)
     when = _as_of(as_of)
-    incidents, postmortems, _ = load_public_inputs(root)
+    records = read_all(root)
+    incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
+    postmortems = {
+        str(r.data.get("incident")): r.data
+        for r in records
+        if r.kind == "postmortem" and isinstance(r.data, dict)
+    }
     due_reviews = stale(load_runbooks(root), incidents, postmortems, when)
-    items = follow.collect(read_all(root), settings, when, due_reviews)
+    items = follow.collect(records, settings, when, due_reviews)
     if overdue:
         items = [i for i in items if i.overdue]
     if owner:
@@ -1116,16 +1127,17 @@ def escalations(state: State, as_of: str | None, output_format: str) -> int:
 
     from incidents_cli.escalation import escalations as find
     from incidents_cli.findings import Finding, report_github
-    from incidents_cli.repository import INCIDENTS_DIR, load_schedule, load_settings, read_record
-    from incidents_cli.yamlio import iter_files
+    from incidents_cli.record_cache import read_all
+    from incidents_cli.repository import load_schedule, load_settings
 
     root = state.root()
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
     records = []
-    for path in iter_files(root / INCIDENTS_DIR, (".yaml", ".yml")):
-        record = read_record(root, f"{INCIDENTS_DIR}/{path.name}", "incident")
-        if record.doc is not None and isinstance(record.data, dict):
+    for record in read_all(root):
+        if record.kind != "incident" or record.doc is None or not isinstance(record.data, dict):
+            continue
+        if record.data.get("phase") == "detected":  # only these can need an escalation
             records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
     found = find(records, settings, schedule, _as_of(as_of))
     if output_format == "json":

@@ -26,14 +26,14 @@ def load_incidents(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     for path in iter_files(root / INCIDENTS_DIR, (".yaml", ".yml")):
         record = read_record(root, f"{INCIDENTS_DIR}/{path.name}", "incident")
         data = record.data
-        if record.error is None and isinstance(data, dict) and _usable(data):
+        if record.error is None and isinstance(data, dict) and usable(data):
             records.append(data)
         else:
             unreadable.append(record.rel)
     return records, unreadable
 
 
-def _usable(data: dict[str, Any]) -> bool:
+def usable(data: dict[str, Any]) -> bool:
     try:
         parse_time(str(data.get("detected_at")))
     except TimeFormatError:

@@ -73,6 +73,8 @@ class Record:
     body: str = ""
     body_line: int = 0
     text: str = ""
+    known_valid: bool = False
+    """True when the cache remembers that this exact content passed its schema."""
 
     @property
     def data(self) -> Any:

@@ -19,13 +19,7 @@ from urllib.parse import urlsplit
 from incidents_cli import statuspage
 from incidents_cli.errors import RefusedError
 from incidents_cli.render import Renderer, markdown
-from incidents_cli.repository import (
-    INCIDENTS_DIR,
-    MAINTENANCE_DIR,
-    POSTMORTEMS_DIR,
-    load_settings,
-    read_record,
-)
+from incidents_cli.repository import load_settings
 from incidents_cli.settings import Settings
 from incidents_cli.statuspage import (
     STATUS_LABEL,
@@ -34,7 +28,6 @@ from incidents_cli.statuspage import (
     PublicIncident,
 )
 from incidents_cli.timeutil import format_duration, format_time
-from incidents_cli.yamlio import iter_files
 
 MARKER = ".incidents-site"
 HISTORY_PAGE_SIZE = 50
@@ -76,20 +69,19 @@ def load_public_inputs(
     root: Path,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Incident records, postmortem front matter by incident id, maintenance records."""
-    incidents = []
-    for path in iter_files(root / INCIDENTS_DIR, (".yaml", ".yml")):
-        record = read_record(root, f"{INCIDENTS_DIR}/{path.name}", "incident")
-        if record.error is None and isinstance(record.data, dict):
-            incidents.append(record.data)
+    from incidents_cli.record_cache import read_all
+
+    incidents: list[dict[str, Any]] = []
     postmortems: dict[str, dict[str, Any]] = {}
-    for path in iter_files(root / POSTMORTEMS_DIR, (".md",)):
-        record = read_record(root, f"{POSTMORTEMS_DIR}/{path.name}", "postmortem")
-        if record.error is None and isinstance(record.data, dict):
+    maintenance: list[dict[str, Any]] = []
+    for record in read_all(root):
+        if record.error is not None or not isinstance(record.data, dict):
+            continue
+        if record.kind == "incident":
+            incidents.append(record.data)
+        elif record.kind == "postmortem":
             postmortems[str(record.data.get("incident", record.stem))] = record.data
-    maintenance = []
-    for path in iter_files(root / MAINTENANCE_DIR, (".yaml", ".yml")):
-        record = read_record(root, f"{MAINTENANCE_DIR}/{path.name}", "maintenance")
-        if record.error is None and isinstance(record.data, dict):
+        elif record.kind == "maintenance":
             maintenance.append(record.data)
     return incidents, postmortems, maintenance
 

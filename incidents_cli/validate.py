@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incidents_cli.findings import Finding
-from incidents_cli.repository import classify, read_all
+from incidents_cli.record_cache import read_all
+from incidents_cli.repository import classify
 from incidents_cli.rules import check_repository
 from incidents_cli.validation import schema_findings
 

@@ -1,0 +1,228 @@
+"""A cache of parsed records keyed by git blob id, so reading 10,000 records is fast.
+
+Git already knows which files are unchanged and what their content hash is: a tracked file
+whose work-tree copy matches the index is identified by its blob id, and a blob id never
+changes meaning. Parsed data (and whether the record passed its schema) is kept in
+`.git/incidents-cache/`, never in the work tree. Incidents are cached without line numbers;
+they are recomputed from the file only if something asks for a place (a finding).
+A file with uncommitted changes, or outside git, is always parsed afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from incidents_cli import __version__, yamlio
+from incidents_cli.gitrepo import run_git
+from incidents_cli.repository import Record, read_record, record_paths
+
+CACHE_FORMAT = 1
+_WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
+
+
+class LazyDocument(yamlio.Document):
+    """A cached document whose places are read from the file only when first needed."""
+
+    def __init__(self, path: str, data: Any, file: Path, kind: str) -> None:
+        super().__init__(path, data)
+        self._file = file
+        self._kind = kind
+        self._loaded = False
+
+    def locate(self, where: Sequence[str | int]) -> tuple[int, int]:
+        if not self._loaded:
+            self._loaded = True
+            text = yamlio.read_text(self._file, self.path)
+            if self._kind in ("postmortem", "runbook"):
+                doc, _, _ = yamlio.parse_front_matter(text, self.path)
+            else:
+                doc = yamlio.parse(text, self.path)
+            self.places = doc.places
+            self.line_offset = doc.line_offset
+        return super().locate(where)
+
+
+def _git_state(root: Path) -> tuple[Path, dict[str, str]] | None:
+    """The cache folder and the blob id of every record file that is clean, or None."""
+    top = run_git(root, "rev-parse", "--git-dir", check=False)
+    if top.returncode != 0:
+        return None
+    git_dir = Path(top.stdout.strip())
+    if not git_dir.is_absolute():
+        git_dir = root / git_dir
+    staged = run_git(root, "ls-files", "-s", "-z", check=False)
+    if staged.returncode != 0:
+        return None
+    blobs: dict[str, str] = {}
+    for entry in staged.stdout.split("\0"):
+        if "\t" in entry:
+            meta, rel = entry.split("\t", 1)
+            blobs[rel] = meta.split()[1]
+    dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
+    for rel in dirty.stdout.split("\0"):
+        blobs.pop(rel, None)
+    return git_dir / "incidents-cache", blobs
+
+
+def _cache_file(folder: Path) -> Path:
+    return folder / f"records-f{CACHE_FORMAT}-v{__version__}.json"
+
+
+def enabled() -> bool:
+    """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
+    return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
+
+
+def read_all(root: Path, use_cache: bool = True) -> list[Record]:
+    """Every record of the repository, from the cache where git vouches for the content."""
+    paths = record_paths(root)
+    state = _git_state(root) if use_cache and enabled() else None
+    if state is None:
+        return [read_record(root, rel, kind) for rel, kind in paths]
+    folder, blobs = state
+    cache_path = _cache_file(folder)
+    try:
+        cache: dict[str, Any] = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    kept: dict[str, Any] = {}
+    records = []
+    for rel, kind in paths:
+        blob = blobs.get(rel)
+        key = f"{kind}:{blob}" if blob else None
+        entry = cache.get(key) if key else None
+        if entry is not None:
+            assert key is not None
+            kept[key] = entry
+            records.append(_from_entry(root, rel, kind, entry))
+            continue
+        record = read_record(root, rel, kind)
+        records.append(record)
+        if key is not None and record.doc is not None and not record.doc.problems:
+            kept[key] = _entry(record)
+    if kept.keys() != cache.keys():
+        _save(folder, cache_path, kept)
+    return records
+
+
+def _entry(record: Record) -> dict[str, Any]:
+    assert record.doc is not None
+    from incidents_cli.validation import schema_findings
+
+    record.known_valid = not schema_findings(record)
+    entry: dict[str, Any] = {"data": record.doc.data, "valid": record.known_valid}
+    if record.kind in ("postmortem", "runbook"):
+        entry["body"] = record.body
+        entry["body_line"] = record.body_line
+    if record.kind in _WITH_PLACES:
+        entry["places"] = [[list(k), v[0], v[1]] for k, v in record.doc.places.items()]
+        entry["offset"] = record.doc.line_offset
+    return entry
+
+
+def _from_entry(root: Path, rel: str, kind: str, entry: dict[str, Any]) -> Record:
+    doc: yamlio.Document
+    if "places" in entry:
+        places = {tuple(k): (line, col) for k, line, col in entry["places"]}
+        doc = yamlio.Document(rel, entry["data"], places, entry.get("offset", 0))
+    else:
+        doc = LazyDocument(rel, entry["data"], root / rel, kind)
+    record = Record(kind, rel, doc, body=entry.get("body", ""), body_line=entry.get("body_line", 0))
+    record.known_valid = bool(entry.get("valid"))
+    return record
+
+
+def _save(folder: Path, path: Path, entries: dict[str, Any]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("records-*.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+SUMMARY_FIELDS = (
+    "id",
+    "title",
+    "severity",
+    "phase",
+    "source",
+    "components",
+    "detected_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "public",
+)
+
+
+def incident_summaries(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The fields `list` needs of every incident, and the files that could not be read.
+
+    A small cache of its own (keyed by blob id like the records), so listing 10,000
+    incidents does not load every timeline.
+    """
+    from incidents_cli.repository import INCIDENTS_DIR
+
+    state = _git_state(root) if enabled() else None
+    folder, blobs = state if state is not None else (None, {})
+    path = folder / f"summaries-f{CACHE_FORMAT}-v{__version__}.json" if folder else None
+    cache: dict[str, Any] = {}
+    if path is not None:
+        try:
+            cache = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache = {}
+    kept: dict[str, Any] = {}
+    out: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for rel, kind in record_paths(root):
+        if kind != "incident" or not rel.startswith(f"{INCIDENTS_DIR}/"):
+            continue
+        blob = blobs.get(rel)
+        if blob and blob in cache:
+            kept[blob] = cache[blob]
+            if cache[blob] is None:
+                unreadable.append(rel)
+            else:
+                out.append(cache[blob])
+            continue
+        record = read_record(root, rel, kind)
+        summary = _summary(record)
+        if summary is None:
+            unreadable.append(rel)
+        else:
+            out.append(summary)
+        if blob:
+            kept[blob] = summary
+    if path is not None and folder is not None and kept.keys() != cache.keys():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass
+    return out, unreadable
+
+
+def _summary(record: Record) -> dict[str, Any] | None:
+    from incidents_cli.overview import usable
+
+    data = record.data
+    if record.error is not None or not isinstance(data, dict) or not usable(data):
+        return None
+    summary = {k: data[k] for k in SUMMARY_FIELDS if k in data}
+    roles = data.get("roles")
+    if isinstance(roles, dict) and roles.get("commander"):
+        summary["roles"] = {"commander": roles["commander"]}
+    summary["_path"] = record.rel
+    return summary
