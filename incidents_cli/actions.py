@@ -15,7 +15,8 @@ from incidents_cli.postmortems import due_date
 from incidents_cli.repository import Record, postmortem_rel
 from incidents_cli.runbooks import Stale
 from incidents_cli.settings import Settings
-from incidents_cli.timeutil import TimeFormatError, format_duration, format_time, parse_time
+from incidents_cli.timeutil import format_duration, format_time
+from incidents_cli.timeutil import maybe_time as _time
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,6 @@ class Item:
         late = f", {format_duration(self.late)} late" if self.late else ""
         owner = f" (owner {self.owner})" if self.owner else ""
         return f"{self.incident} {self.ref}{owner}: {self.title} - due {due}{late}"
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return parse_time(value) if isinstance(value, str) else None
-    except TimeFormatError:
-        return None
 
 
 def collect(

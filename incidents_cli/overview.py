@@ -15,7 +15,13 @@ from incidents_cli.errors import RefusedError
 from incidents_cli.lifecycle import OPEN_PHASES
 from incidents_cli.repository import INCIDENTS_DIR, read_record
 from incidents_cli.settings import Settings
-from incidents_cli.timeutil import TimeFormatError, format_duration, format_time, parse_time
+from incidents_cli.timeutil import (
+    TimeFormatError,
+    format_duration,
+    format_time,
+    maybe_time,
+    parse_time,
+)
 from incidents_cli.yamlio import iter_files
 
 
@@ -42,13 +48,7 @@ def usable(data: dict[str, Any]) -> bool:
 
 
 def _time(record: dict[str, Any], name: str) -> datetime | None:
-    value = record.get(name)
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except TimeFormatError:
-        return None
+    return maybe_time(record.get(name))
 
 
 @dataclass(frozen=True)

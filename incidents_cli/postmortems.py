@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from incidents_cli.settings import Settings
-from incidents_cli.timeutil import TimeFormatError, format_duration, format_time, parse_time
+from incidents_cli.timeutil import format_duration, format_time, parse_time
+from incidents_cli.timeutil import maybe_time as _time
 from incidents_cli.yamlio import dump
 
 PLACEHOLDER = "TODO(postmortem)"
@@ -23,13 +24,6 @@ SECTIONS = (
     ("what we will do", "What we will do"),
 )
 SCHEMA_COMMENT = "# yaml-language-server: $schema="
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return parse_time(value) if isinstance(value, str) else None
-    except TimeFormatError:
-        return None
 
 
 def _cell(text: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from incidents_cli.findings import Finding
 from incidents_cli.repository import Record
 from incidents_cli.settings import settings_from_data
-from incidents_cli.timeutil import TimeFormatError, parse_time
+from incidents_cli.timeutil import maybe_time as _time
 from incidents_cli.yamlio import dotted, mapping
 
 PHASE_TIMES = ("detected_at", "acknowledged_at", "resolved_at", "closed_at")
@@ -31,15 +31,6 @@ def _finding(record: Record, where: Sequence[str | int], message: str) -> Findin
     assert record.doc is not None
     line, column = record.doc.locate(where)
     return Finding(record.rel, line, column, dotted(where), message)
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except TimeFormatError:
-        return None
 
 
 def check_repository(records: Sequence[Record]) -> list[Finding]:

@@ -13,14 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidents_cli.settings import SEVERITIES, Settings
-from incidents_cli.timeutil import TimeFormatError, format_duration, format_time, parse_time
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return parse_time(value) if isinstance(value, str) else None
-    except TimeFormatError:
-        return None
+from incidents_cli.timeutil import format_duration, format_time
+from incidents_cli.timeutil import maybe_time as _time
 
 
 def _summary(durations: list[timedelta]) -> dict[str, Any]:

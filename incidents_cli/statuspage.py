@@ -15,7 +15,8 @@ from itertools import pairwise
 from typing import Any
 
 from incidents_cli.settings import Settings
-from incidents_cli.timeutil import TimeFormatError, format_time, parse_time
+from incidents_cli.timeutil import format_time
+from incidents_cli.timeutil import maybe_time as _time
 
 STATUS_RANK = {
     "operational": 0,
@@ -55,15 +56,6 @@ UPDATE_STATUS_LABEL = {
     "resolved": "Resolved",
     "postmortem": "Postmortem",
 }
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except TimeFormatError:
-        return None
 
 
 @dataclass(frozen=True)

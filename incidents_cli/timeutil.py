@@ -39,6 +39,17 @@ def parse_time(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def maybe_time(value: object) -> datetime | None:
+    """The time in ``value`` if it is a valid RFC 3339 string, else None (for reading records
+    that validation may not have passed)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except TimeFormatError:
+        return None
+
+
 def parse_time_option(text: str, option: str) -> datetime:
     """Parse a time given on the command line, or refuse with the option's name."""
     try:
