@@ -738,6 +738,12 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
         base_url=base_url,
         as_of=parse_time_option(as_of, "--as-of") if as_of else None,
     )
+    if result.unreadable:
+        click.echo(
+            f"warning: {len(result.unreadable)} record(s) could not be read and are not on "
+            f"the site ({', '.join(result.unreadable[:3])}); run `incidents validate`",
+            err=True,
+        )
     click.echo(
         f"Built {result.files} files ({result.incidents} public incidents, status "
         f"{result.indicator}) in {result.out}"

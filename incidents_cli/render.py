@@ -64,6 +64,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["markdown"] = markdown
+        self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         from jinja2 import TemplateError
@@ -74,6 +75,18 @@ class Renderer:
             where = getattr(exc, "filename", None) or name
             line = getattr(exc, "lineno", None) or 1
             raise IncidentsError(f"{where}:{line}: template error: {exc}") from None
+
+    def fingerprint(self, *names: str) -> str:
+        """A hash of these templates' sources as this renderer would load them."""
+        import hashlib
+
+        if names in self._fingerprints:
+            return self._fingerprints[names]
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update(name.encode("utf-8") + b"\x00" + self.source(name).encode("utf-8"))
+        self._fingerprints[names] = digest.hexdigest()
+        return self._fingerprints[names]
 
     def source(self, name: str) -> str:
         """A static file from the templates (CSS), overridable like the rest."""

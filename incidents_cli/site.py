@@ -7,8 +7,10 @@ is the commit time of HEAD unless --as-of says otherwise, so one commit gives on
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -59,6 +61,7 @@ class BuildResult:
     files: int
     incidents: int
     indicator: str
+    unreadable: list[str]
 
 
 def shown(moment: datetime | None) -> str:
@@ -66,7 +69,7 @@ def shown(moment: datetime | None) -> str:
 
 
 def load_public_inputs(
-    root: Path,
+    root: Path, unreadable: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Incident records, postmortem front matter by incident id, maintenance records."""
     from incidents_cli.record_cache import read_all
@@ -76,6 +79,8 @@ def load_public_inputs(
     maintenance: list[dict[str, Any]] = []
     for record in read_all(root):
         if record.error is not None or not isinstance(record.data, dict):
+            if unreadable is not None:
+                unreadable.append(record.rel)
             continue
         if record.kind == "incident":
             incidents.append(record.data)
@@ -299,8 +304,36 @@ def _json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-def render_site(page: Page, renderer: Renderer) -> dict[str, str]:
-    """Every file of the site, by relative path: a pure function of the page."""
+Reuse = Callable[[str, str], str | None]
+
+
+def _no_reuse(rel: str, key: str) -> str | None:
+    return None
+
+
+def page_key(incident: PublicIncident, page: Page, renderer: Renderer) -> str:
+    """What a resolved incident's page depends on, hashed: its public data, the names and
+    settings it shows, the templates and the tool's version. Not "now": the page has none."""
+    from incidents_cli import __version__
+
+    parts = [
+        __version__,
+        renderer.fingerprint("site/incident.html", "site/base.html", "site/_macros.html"),
+        repr(incident),
+        repr([(c.id, c.name) for c in page.settings.components]),
+        page.settings.title,
+        page.settings.timezone,
+    ]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+def render_site(page: Page, renderer: Renderer, reuse: Reuse = _no_reuse) -> dict[str, str]:
+    """Every file of the site, by relative path: a pure function of the page.
+
+    ``reuse(path, key)`` may return the text a previous build rendered for the same key, so
+    the pages of resolved incidents that did not change are not rendered again.
+    """
+    keys: dict[str, str] = {}
     files: dict[str, str] = {
         "style.css": renderer.source("site/style.css"),
         "index.html": renderer.render("site/index.html", index_context(page)),
@@ -308,11 +341,19 @@ def render_site(page: Page, renderer: Renderer) -> dict[str, str]:
     for name, context in history_pages(page):
         files[name] = renderer.render("site/history.html", context)
     for incident in page.incidents:
+        rel = f"incidents/{incident.id}.html"
+        if not incident.active:  # an active incident's page shows how long it has lasted
+            keys[rel] = page_key(incident, page, renderer)
+            previous = reuse(rel, keys[rel])
+            if previous is not None:
+                files[rel] = previous
+                continue
         context = {
             **_common(page, "../", f"{incident.title} - {page.settings.title}"),
+            "generated": "",
             "incident": _incident_context(incident, page),
         }
-        files[f"incidents/{incident.id}.html"] = renderer.render("site/incident.html", context)
+        files[rel] = renderer.render("site/incident.html", context)
     feed = feed_context(page)
     files["history.atom"] = renderer.render("site/history.atom", feed)
     files["history.rss"] = renderer.render("site/history.rss", feed)
@@ -329,7 +370,7 @@ def render_site(page: Page, renderer: Renderer) -> dict[str, str]:
             "site/badge.svg",
             badge_context(view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]),
         )
-    files[MARKER] = "This folder is a status site built by `incidents site build`.\n"
+    files[MARKER] = json.dumps({"built_by": "incidents site build", "pages": keys}, indent=0) + "\n"
     return files
 
 
@@ -376,11 +417,31 @@ def build_site(
     if as_of is None:
         head_time = Repo.at(root).head_time() if _in_git(root) else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    incidents, postmortems, maintenance = load_public_inputs(root)
+    unreadable: list[str] = []
+    incidents, postmortems, maintenance = load_public_inputs(root, unreadable)
     page = statuspage.build_page(settings, incidents, postmortems, maintenance, as_of)
-    files = render_site(page, Renderer(root))
+    files = render_site(page, Renderer(root), _previous_pages(out))
     write_tree(out, files)
-    return BuildResult(out.resolve(), len(files), len(page.incidents), page.indicator)
+    return BuildResult(out.resolve(), len(files), len(page.incidents), page.indicator, unreadable)
+
+
+def _previous_pages(out: Path) -> Reuse:
+    """Pages of the site already in ``out``, by the key they were rendered for."""
+    try:
+        manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        keys: dict[str, str] = dict(manifest["pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return _no_reuse
+
+    def reuse(rel: str, key: str) -> str | None:
+        if keys.get(rel) != key:
+            return None
+        try:
+            return (out / rel).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    return reuse
 
 
 def _in_git(root: Path) -> bool:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 
 MARK = "SECRET-MARKER-7f3a"
 
@@ -607,3 +607,43 @@ def test_the_markdown_fast_path_matches_the_parser(text: str) -> None:
     from incidents_cli.render import _markdown, markdown
 
     assert str(markdown(text)) == _markdown().render(text)
+
+
+def test_a_rebuild_reuses_unchanged_pages_and_matches_a_fresh_build(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    page = out / "incidents" / "INC-0002.html"
+    page.write_text(page.read_text().replace("Sign-in", "REUSED"))  # marks the old copy
+    first = all_files(build(demo, out))
+    assert "REUSED" in first["incidents/INC-0002.html"].decode(), "an unchanged page is reused"
+    page.write_text(page.read_text().replace("REUSED", "Sign-in"))
+    # A change to the incident: its page is rendered again, and equals a fresh build.
+    record = demo / "incidents" / "INC-0002.yaml"
+    record.write_text(record.read_text().replace("Sign-in times are back", "Login times are back"))
+    commit_all(demo, "Reword an update")
+    again = all_files(build(demo, out))
+    fresh = all_files(build(demo, tmp_path / "fresh"))
+    assert again == fresh
+    assert b"Login times are back" in again["incidents/INC-0002.html"]
+    # Different templates: nothing is reused.
+    (demo / "templates" / "site").mkdir(parents=True)
+    (demo / "templates" / "site" / "_macros.html").write_text(
+        (ROOT / "templates" / "site" / "_macros.html").read_text().replace(
+            'class="updates"', 'class="updates custom"'
+        )
+    )
+    custom = all_files(build(demo, out))
+    assert b'class="updates custom"' in custom["incidents/INC-0001.html"]
+
+
+def test_a_record_that_cannot_be_read_is_named_not_silently_dropped(
+    repo: Path, tmp_path: Path
+) -> None:
+    write(repo, "incidents/INC-0001.yaml", "id: INC-0001\ntitle: [broken\n")
+    result = run_cli("site", "build", "--out", str(tmp_path / "site"), cwd=repo)
+    assert result.code == 0
+    assert result.err == (
+        "warning: 1 record(s) could not be read and are not on the site "
+        "(incidents/INC-0001.yaml); run `incidents validate`\n"
+    )
