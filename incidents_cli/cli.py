@@ -826,7 +826,10 @@ def actions(
     root = state.root()
     settings = load_settings(root)
     when = _as_of(as_of)
-    records = read_all(root)
+    from incidents_cli.record_cache import summary_records
+
+    # Incidents as summaries: what follow-up needs of them, without every timeline.
+    records = read_all(root, kinds=("postmortem",)) + summary_records(root)
     incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
     postmortems = {
         str(r.data.get("incident")): r.data

@@ -20,7 +20,7 @@ from incidents_cli import __version__, yamlio
 from incidents_cli.gitrepo import run_git
 from incidents_cli.repository import Record, read_record, record_paths
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
@@ -68,8 +68,8 @@ def _git_state(root: Path) -> tuple[Path, dict[str, str]] | None:
     return git_dir / "incidents-cache", blobs
 
 
-def _cache_file(folder: Path) -> Path:
-    return folder / f"records-f{CACHE_FORMAT}-v{__version__}.json"
+def _cache_file(folder: Path, kind: str) -> Path:
+    return folder / f"records-{kind}-f{CACHE_FORMAT}-v{__version__}.json"
 
 
 def enabled() -> bool:
@@ -77,35 +77,41 @@ def enabled() -> bool:
     return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
 
 
-def read_all(root: Path, use_cache: bool = True) -> list[Record]:
-    """Every record of the repository, from the cache where git vouches for the content."""
-    paths = record_paths(root)
+def read_all(
+    root: Path, use_cache: bool = True, kinds: Sequence[str] | None = None
+) -> list[Record]:
+    """Every record of the repository (or of these kinds), from the cache where git vouches
+    for the content. Each kind has a cache file of its own, so reading postmortems does not
+    load every incident."""
+    paths = [(rel, kind) for rel, kind in record_paths(root) if kinds is None or kind in kinds]
     state = _git_state(root) if use_cache and enabled() else None
     if state is None:
         return [read_record(root, rel, kind) for rel, kind in paths]
     folder, blobs = state
-    cache_path = _cache_file(folder)
-    try:
-        cache: dict[str, Any] = json.loads(cache_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
-    kept: dict[str, Any] = {}
+    caches: dict[str, dict[str, Any]] = {}
+    kept: dict[str, dict[str, Any]] = {}
     records = []
     for rel, kind in paths:
+        if kind not in caches:
+            try:
+                caches[kind] = json.loads(_cache_file(folder, kind).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                caches[kind] = {}
+            kept[kind] = {}
         blob = blobs.get(rel)
-        key = f"{kind}:{blob}" if blob else None
-        entry = cache.get(key) if key else None
+        entry = caches[kind].get(blob) if blob else None
         if entry is not None:
-            assert key is not None
-            kept[key] = entry
+            assert blob is not None
+            kept[kind][blob] = entry
             records.append(_from_entry(root, rel, kind, entry))
             continue
         record = read_record(root, rel, kind)
         records.append(record)
-        if key is not None and record.doc is not None and not record.doc.problems:
-            kept[key] = _entry(record)
-    if kept.keys() != cache.keys():
-        _save(folder, cache_path, kept)
+        if blob is not None and record.doc is not None and not record.doc.problems:
+            kept[kind][blob] = _entry(record)
+    for kind, entries in kept.items():
+        if entries.keys() != caches[kind].keys():
+            _save(folder, _cache_file(folder, kind), entries)
     return records
 
 
@@ -139,7 +145,8 @@ def _from_entry(root: Path, rel: str, kind: str, entry: dict[str, Any]) -> Recor
 def _save(folder: Path, path: Path, entries: dict[str, Any]) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("records-*.json"):
+        kind = path.name.split("-")[1]
+        for old in [*folder.glob(f"records-{kind}-*.json"), *folder.glob("records-f*.json")]:
             if old != path:
                 old.unlink(missing_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -161,7 +168,19 @@ SUMMARY_FIELDS = (
     "resolved_at",
     "closed_at",
     "public",
+    "runbooks",
 )
+
+
+def summary_records(root: Path) -> list[Record]:
+    """Incidents as records holding only their summary fields (places read on demand)."""
+    summaries, _ = incident_summaries(root)
+    out = []
+    for summary in summaries:
+        rel = str(summary["_path"])
+        data = {k: v for k, v in summary.items() if k != "_path"}
+        out.append(Record("incident", rel, LazyDocument(rel, data, root / rel, "incident")))
+    return out
 
 
 def incident_summaries(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -206,6 +225,9 @@ def incident_summaries(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if path is not None and folder is not None and kept.keys() != cache.keys():
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("summaries-*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
             tmp.replace(path)
