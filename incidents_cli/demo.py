@@ -44,8 +44,8 @@ published_at: {published}
 public: true
 public_summary: |
   A database change shipped with release v2.31.0 added a query that could not use an
-  index. Under the morning's traffic it held database connections far longer than usual,
-  the API's connection pools filled up, and API and checkout requests failed for 52
+  index. Under normal traffic it held database connections far longer than usual,
+  the API's connection pools filled up, and API and checkout requests failed for 55
   minutes. We rolled the release back, added the missing index and now test new queries
   against production-sized data before they ship.
 action_items:
@@ -165,7 +165,7 @@ def run_demo(folder: Path) -> DemoResult:
         _step(root, "bob", m(15)),
         first,
         status="identified",
-        message="A change released this morning overloads the database. We are rolling it back.",
+        message="A change released today overloads the database. We are rolling it back.",
         components=["api=major_outage"],
         eta=_at(m(60)),
     )
