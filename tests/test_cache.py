@@ -18,13 +18,16 @@ def _outputs(repo: Path, out: Path) -> dict[str, object]:
         "validate": run_cli("validate", cwd=repo).out,
         "validate-json": run_cli("validate", "--format", "json", cwd=repo).out,
         "list": run_cli("list", "--all", "--as-of", "2026-12-01T00:00:00Z", cwd=repo).out,
-        "list-json": run_cli("list", "--all", "--json", "--as-of", "2026-12-01T00:00:00Z",
-                             cwd=repo).out,
-        "actions": run_cli("actions", "--as-of", "2026-12-01T00:00:00Z", "--format", "json",
-                           cwd=repo).out,
+        "list-json": run_cli(
+            "list", "--all", "--json", "--as-of", "2026-12-01T00:00:00Z", cwd=repo
+        ).out,
+        "actions": run_cli(
+            "actions", "--as-of", "2026-12-01T00:00:00Z", "--format", "json", cwd=repo
+        ).out,
         "stats": run_cli("stats", "--until", "2026-12-01T00:00:00Z", "--json", cwd=repo).out,
-        "escalations": run_cli("escalations", "--as-of", "2026-12-01T00:00:00Z", "--format",
-                               "json", cwd=repo).out,
+        "escalations": run_cli(
+            "escalations", "--as-of", "2026-12-01T00:00:00Z", "--format", "json", cwd=repo
+        ).out,
         "site": files,
     }
 

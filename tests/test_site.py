@@ -629,9 +629,9 @@ def test_a_rebuild_reuses_unchanged_pages_and_matches_a_fresh_build(tmp_path: Pa
     # Different templates: nothing is reused.
     (demo / "templates" / "site").mkdir(parents=True)
     (demo / "templates" / "site" / "_macros.html").write_text(
-        (ROOT / "templates" / "site" / "_macros.html").read_text().replace(
-            'class="updates"', 'class="updates custom"'
-        )
+        (ROOT / "templates" / "site" / "_macros.html")
+        .read_text()
+        .replace('class="updates"', 'class="updates custom"')
     )
     custom = all_files(build(demo, out))
     assert b'class="updates custom"' in custom["incidents/INC-0001.html"]
