@@ -110,6 +110,10 @@ class _Context:
         return self.people is not None and isinstance(value, str) and value not in self.people
 
 
+def _unknown_person(person: Any) -> str:
+    return f"unknown person {person!r}; add them to people in incidents.yaml"
+
+
 def _known(values: set[str] | None) -> str:
     return ", ".join(sorted(values)) if values else "none"
 
@@ -164,14 +168,14 @@ def _check_incident(record: Record, ctx: _Context, seen_ids: dict[str, str]) -> 
             yield _finding(
                 record,
                 ["roles", role],
-                f"unknown person {roles[role]!r}; add them to people in incidents.yaml",
+                _unknown_person(roles[role]),
             )
     for index, person in enumerate(roles.get("responders") or []):
         if ctx.unknown_person(person):
             yield _finding(
                 record,
                 ["roles", "responders", index],
-                f"unknown person {person!r}; add them to people in incidents.yaml",
+                _unknown_person(person),
             )
     yield from _check_phase(record, data)
     yield from _check_entries(record, data, ctx)
@@ -287,7 +291,7 @@ def _check_postmortem(record: Record, ctx: _Context) -> Iterator[Finding]:
             yield _finding(
                 record,
                 ["action_items", index, "owner"],
-                f"unknown person {item['owner']!r}; add them to people in incidents.yaml",
+                _unknown_person(item["owner"]),
             )
 
 
@@ -320,7 +324,7 @@ def _check_oncall(record: Record, ctx: _Context) -> Iterator[Finding]:
                 yield _finding(
                     record,
                     ["rotations", index, "members", position],
-                    f"unknown person {member!r}; add them to people in incidents.yaml",
+                    _unknown_person(member),
                 )
         zone = rotation.get("timezone")
         if isinstance(zone, str) and not _valid_zone(zone):
@@ -346,7 +350,7 @@ def _check_oncall(record: Record, ctx: _Context) -> Iterator[Finding]:
             yield _finding(
                 record,
                 ["overrides", index, "person"],
-                f"unknown person {override['person']!r}; add them to people in incidents.yaml",
+                _unknown_person(override["person"]),
             )
         start, end = _time(override.get("start")), _time(override.get("end"))
         if start and end and end <= start:
