@@ -759,14 +759,15 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
     default="incidents-demo",
     type=click.Path(file_okay=False, path_type=Path),
 )
-def demo(folder: Path) -> int:
+@pass_state
+def demo(state: State, folder: Path) -> int:
     """Make a sample repository in FOLDER, walk incidents through every phase, build the site.
 
     Prints the path of the site's index.html at the end.
     """
     from incidents_cli.demo import run_demo
 
-    result = run_demo(folder)
+    result = run_demo(folder if folder.is_absolute() else state.directory / folder)
     click.echo(f"Sample incident repository: {result.root}")
     click.echo(
         f"  incidents: {', '.join(result.incidents)} (see `incidents -C {folder} list --all`)"
@@ -1143,8 +1144,8 @@ def escalations(state: State, as_of: str | None, output_format: str) -> int:
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
     records = []
-    for record in read_all(root):
-        if record.kind != "incident" or record.doc is None or not isinstance(record.data, dict):
+    for record in read_all(root, kinds=("incident",)):
+        if record.doc is None or not isinstance(record.data, dict):
             continue
         if record.data.get("phase") == "detected":  # only these can need an escalation
             records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))

@@ -49,7 +49,7 @@ def _run(
     at = parse_time_option(common.at, "--at") if common.at else now
 
     def step(workspace: Workspace) -> Change:
-        event = Event(actor, at, workspace.settings, now, backfilled=common.at is not None)
+        event = Event(actor, at, workspace.settings, now)
         return make(workspace, event)
 
     return carry_out(root, step, actor=actor, push=common.push, repo=repo, new_branch=branch)

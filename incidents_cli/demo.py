@@ -108,7 +108,7 @@ See the action items above (A1 to A3).
 def run_demo(folder: Path) -> DemoResult:
     if folder.exists() and any(folder.iterdir()):
         raise RefusedError(f"{folder} exists and is not empty; give `incidents demo` a new folder")
-    init_repository(folder)
+    init_repository(folder, standalone=True)  # a sample of its own, even inside a checkout
     root = folder.resolve()
     now = now_utc().replace(minute=0, second=0)
     repo = Repo.at(root)

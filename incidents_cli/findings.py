@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from incidents_cli.errors import InputFileError
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -15,6 +17,11 @@ class Finding:
     field: str
     message: str
     level: str = "error"
+
+    @classmethod
+    def from_error(cls, error: InputFileError) -> Finding:
+        """A file that could not be read, as one finding among the others."""
+        return cls(error.path, error.line, error.column, error.field, error.detail)
 
     def text(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.field}: {self.message}"

@@ -76,8 +76,10 @@ def run_git(
         raise SetupError("git is not installed or not on PATH; install git and try again") from None
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        last = detail[-1] if detail else f"exit code {result.returncode}"
-        raise GitError(f"git {args[0]} failed: {last}")
+        # git's own words ("fatal:", "error:") say more than the hints that may follow them
+        said = [line for line in detail if line.startswith(("fatal:", "error:"))] or detail
+        reason = said[0] if said else f"exit code {result.returncode}"
+        raise GitError(f"git {args[0]} failed: {reason}")
     return result
 
 

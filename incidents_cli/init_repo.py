@@ -50,15 +50,22 @@ def starter_files() -> dict[str, str]:
     return files
 
 
-def init_repository(folder: Path) -> InitResult:
+def init_repository(folder: Path, standalone: bool = False) -> InitResult:
+    """Make the incident repository in ``folder``: in the git repository it is part of, or
+    (``standalone``, or when there is none) in a repository of its own."""
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
     result = InitResult(folder)
-    if not Repo.is_repo(folder):
+    if not Repo.is_repo(folder) or (standalone and Repo.at(folder).top != folder):
         repo = Repo.init(folder)
         result.git_initialized = True
     else:
         repo = Repo.at(folder)
+        if run_git(folder, "check-ignore", "-q", ".", check=False).returncode == 0:
+            raise SetupError(
+                f"{folder} is ignored by the .gitignore of the repository around it "
+                f"({repo.top}); run `git init {folder}` first, or choose another folder"
+            )
     # Fail before writing anything if git could not commit.
     if run_git(folder, "var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
         raise SetupError(

@@ -17,7 +17,7 @@ from typing import Any
 
 from incidents_cli.errors import RefusedError
 from incidents_cli.settings import SEVERITIES, Settings
-from incidents_cli.timeutil import format_time, parse_time
+from incidents_cli.timeutil import format_duration, format_time, parse_time
 
 Record = dict[str, Any]
 
@@ -78,7 +78,6 @@ class Event:
     at: datetime
     settings: Settings
     now: datetime
-    backfilled: bool = False
 
 
 @dataclass
@@ -286,7 +285,7 @@ def acknowledge(record: Record, event: Event, severity: str | None = None) -> Ch
     text = f"Acknowledged as {new['severity']}"
     notices = []
     if took > window:
-        late = f"{_minutes(took)} after detection, over the {_minutes(window)} window"
+        late = f"{format_duration(took)} after detection, over the {format_duration(window)} window"
         text += f" ({late})"
         notices.append(f"late acknowledgment: {late}")
     _timeline(new, event, "acknowledged", text)
@@ -487,9 +486,3 @@ def close(record: Record, event: Event, postmortem_status: str | None) -> Change
     new["closed_at"] = format_time(event.at)
     _timeline(new, event, "closed", "Closed")
     return Change(new, "close", _subject(new, "closed"))
-
-
-def _minutes(delta: timedelta) -> str:
-    from incidents_cli.timeutil import format_duration
-
-    return format_duration(delta)

@@ -1,6 +1,6 @@
 """Reading incidents for people: list and show, with durations and response-window breaches.
 
-Pure apart from `load_incidents`, which reads the files.
+Pure: the records come from the record cache (record_cache.py).
 """
 
 from __future__ import annotations
@@ -8,12 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from incidents_cli.errors import RefusedError
 from incidents_cli.lifecycle import OPEN_PHASES
-from incidents_cli.repository import INCIDENTS_DIR, read_record
 from incidents_cli.settings import Settings
 from incidents_cli.timeutil import (
     TimeFormatError,
@@ -22,21 +19,6 @@ from incidents_cli.timeutil import (
     maybe_time,
     parse_time,
 )
-from incidents_cli.yamlio import iter_files
-
-
-def load_incidents(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every readable incident record, and the paths of those that could not be read."""
-    records: list[dict[str, Any]] = []
-    unreadable: list[str] = []
-    for path in iter_files(root / INCIDENTS_DIR, (".yaml", ".yml")):
-        record = read_record(root, f"{INCIDENTS_DIR}/{path.name}", "incident")
-        data = record.data
-        if record.error is None and isinstance(data, dict) and usable(data):
-            records.append(data)
-        else:
-            unreadable.append(record.rel)
-    return records, unreadable
 
 
 def usable(data: dict[str, Any]) -> bool:
@@ -137,13 +119,6 @@ def select(
             continue
         out.append(record)
     return sorted(out, key=lambda r: (str(r.get("detected_at")), str(r.get("id"))), reverse=True)
-
-
-def find(records: Sequence[dict[str, Any]], incident_id: str) -> dict[str, Any]:
-    for record in records:
-        if record.get("id") == incident_id:
-            return record
-    raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
 
 
 # --- text for people -----------------------------------------------------------------------

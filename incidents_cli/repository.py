@@ -72,7 +72,6 @@ class Record:
     error: InputFileError | None = None
     body: str = ""
     body_line: int = 0
-    text: str = ""
     known_valid: bool = False
     """True when the cache remembers that this exact content passed its schema."""
 
@@ -92,8 +91,8 @@ def read_record(root: Path, rel: str, kind: str) -> Record:
         text = yamlio.read_text(root / rel, rel)
         if kind in ("postmortem", "runbook"):
             doc, body, body_line = yamlio.parse_front_matter(text, rel)
-            return Record(kind, rel, doc, body=body, body_line=body_line, text=text)
-        return Record(kind, rel, yamlio.parse(text, rel), text=text)
+            return Record(kind, rel, doc, body=body, body_line=body_line)
+        return Record(kind, rel, yamlio.parse(text, rel))
     except InputFileError as exc:
         return Record(kind, rel, None, error=exc)
 
@@ -113,10 +112,6 @@ def record_paths(root: Path) -> list[tuple[str, str]]:
         for path in yamlio.iter_files(root / folder, suffixes):
             out.append((f"{folder}/{path.name}", kind))
     return out
-
-
-def read_all(root: Path) -> list[Record]:
-    return [read_record(root, rel, kind) for rel, kind in record_paths(root)]
 
 
 def load_settings(root: Path) -> Settings:

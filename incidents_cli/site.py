@@ -77,7 +77,7 @@ def load_public_inputs(
     incidents: list[dict[str, Any]] = []
     postmortems: dict[str, dict[str, Any]] = {}
     maintenance: list[dict[str, Any]] = []
-    for record in read_all(root):
+    for record in read_all(root, kinds=("incident", "postmortem", "maintenance")):
         if record.error is not None or not isinstance(record.data, dict):
             if unreadable is not None:
                 unreadable.append(record.rel)
@@ -232,10 +232,6 @@ def _page_window(number: int, count: int) -> list[int]:
     return sorted(wanted)
 
 
-def _absolute(settings: Settings, path: str) -> str:
-    return settings.base_url.rstrip("/") + "/" + path if settings.base_url else path
-
-
 def _tag_authority(settings: Settings) -> str:
     host = urlsplit(settings.base_url).hostname if settings.base_url else None
     return host or "incidents.invalid"
@@ -256,8 +252,8 @@ def feed_context(page: Page) -> dict[str, Any]:
             {
                 "id": f"tag:{authority},2000:incident/{incident.id}/update/{update.number}",
                 "title": f"{incident.title}: {label}",
-                "link": _absolute(
-                    page.settings, f"incidents/{incident.id}.html#update-{update.number}"
+                "link": statuspage.absolute_url(
+                    page.settings.base_url, f"incidents/{incident.id}.html#update-{update.number}"
                 ),
                 "updated": format_time(at),
                 "rfc822": format_datetime(at, usegmt=True),
@@ -267,9 +263,9 @@ def feed_context(page: Page) -> dict[str, Any]:
     updated = entries[0][0] if entries else page.now
     return {
         "title": f"{page.settings.title} - incident history",
-        "site": _absolute(page.settings, "index.html"),
-        "self_atom": _absolute(page.settings, "history.atom"),
-        "self_rss": _absolute(page.settings, "history.rss"),
+        "site": statuspage.absolute_url(page.settings.base_url, "index.html"),
+        "self_atom": statuspage.absolute_url(page.settings.base_url, "history.atom"),
+        "self_rss": statuspage.absolute_url(page.settings.base_url, "history.rss"),
         "id": f"tag:{authority},2000:history",
         "updated": format_time(updated),
         "updated_rfc822": format_datetime(updated, usegmt=True),

@@ -412,7 +412,8 @@ def _iso(moment: datetime | None) -> str | None:
     return format_time(moment) if moment is not None else None
 
 
-def _url(base: str, path: str) -> str:
+def absolute_url(base: str, path: str) -> str:
+    """``path`` under the site's base URL (relative when there is none)."""
     return (base.rstrip("/") + "/" + path) if base else path
 
 
@@ -519,7 +520,7 @@ def api_incident(incident: PublicIncident, page: Page) -> dict[str, Any]:
         "monitoring_at": _iso(incident.monitoring),
         "resolved_at": _iso(incident.resolved),
         "started_at": _iso(incident.started),
-        "shortlink": _url(page.settings.base_url, f"incidents/{incident.id}.html"),
+        "shortlink": absolute_url(page.settings.base_url, f"incidents/{incident.id}.html"),
         "page_id": "incidents",
         "incident_updates": updates,
         "components": _affected(incident, page),
@@ -541,7 +542,7 @@ def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
         "started_at": _iso(window.start),
         "scheduled_for": _iso(window.start),
         "scheduled_until": _iso(window.end),
-        "shortlink": _url(page.settings.base_url, "index.html#maintenance"),
+        "shortlink": absolute_url(page.settings.base_url, "index.html#maintenance"),
         "page_id": "incidents",
         "incident_updates": [
             {

@@ -14,6 +14,7 @@ from typing import Any
 
 from incidents_cli import yamlio
 from incidents_cli.errors import GitError, RefusedError
+from incidents_cli.findings import Finding
 from incidents_cli.gitrepo import PushRejected, Repo
 from incidents_cli.lifecycle import Change, Refused
 from incidents_cli.repository import (
@@ -70,16 +71,9 @@ class Workspace:
         return sorted(p.stem for p in folder.glob("*.md")) if folder.is_dir() else []
 
 
-def _problems(record: Record) -> list[Any]:
+def _problems(record: Record) -> list[Finding]:
     assert record.doc is not None
-    found = [_as_finding(p) for p in record.doc.problems]
-    return found + schema_findings(record)
-
-
-def _as_finding(error: Any) -> Any:
-    from incidents_cli.findings import Finding
-
-    return Finding(error.path, error.line, error.column, error.field, error.detail)
+    return [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
 
 
 @dataclass

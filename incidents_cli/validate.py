@@ -22,35 +22,25 @@ def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
     for record in records:
         if record.error is not None:
             error = record.error
-            findings.append(
-                Finding(error.path, error.line, error.column, error.field, error.detail)
-            )
+            findings.append(Finding.from_error(error))
         else:
             assert record.doc is not None
-            for problem in record.doc.problems:
-                findings.append(
-                    Finding(
-                        problem.path, problem.line, problem.column, problem.field, problem.detail
-                    )
-                )
+            findings.extend(Finding.from_error(p) for p in record.doc.problems)
             findings.extend(schema_findings(record))
     findings.extend(check_repository(records))
     if only:
         wanted: set[str] = set()
+        about_paths: list[Finding] = []
         for path in only:
             absolute = path if path.is_absolute() else Path.cwd() / path
             try:
                 rel = absolute.resolve().relative_to(root).as_posix()
             except ValueError:
-                findings.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
+                about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
                 continue
             if not absolute.exists():
-                findings.append(Finding(rel, 1, 1, "(file)", "no such file"))
+                about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
             elif classify(rel) is not None:
                 wanted.add(rel)
-        findings = [
-            f
-            for f in findings
-            if f.path in wanted or f.message in ("is outside the repository", "no such file")
-        ]
+        findings = [f for f in findings if f.path in wanted] + about_paths
     return sorted(set(findings))

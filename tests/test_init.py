@@ -112,3 +112,29 @@ def test_init_in_a_subfolder_of_a_repository(tmp_path: Path) -> None:
     committed = repo.git.ls_tree("-r", "--name-only", "HEAD").splitlines()
     assert "ops/incidents/incidents.yaml" in committed and "README" in committed
     assert run_cli("validate", cwd=tmp_path / "ops" / "incidents" / "runbooks").code == 0
+
+
+def test_init_in_a_folder_the_enclosing_repository_ignores(tmp_path: Path) -> None:
+    repo = git.Repo.init(tmp_path)
+    (tmp_path / ".gitignore").write_text("/scratch/\n")
+    repo.index.add([".gitignore"])
+    repo.index.commit("ignore scratch")
+    result = run_cli("init", str(tmp_path / "scratch"))
+    assert result.code == 2
+    assert result.err == (
+        f"{tmp_path / 'scratch'} is ignored by the .gitignore of the repository around it "
+        f"({tmp_path}); run `git init {tmp_path / 'scratch'}` first, or choose another folder\n"
+    )
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_demo_inside_a_checkout_makes_a_repository_of_its_own(tmp_path: Path) -> None:
+    outer = git.Repo.init(tmp_path)
+    (tmp_path / ".gitignore").write_text("/incidents-demo/\n")
+    outer.index.add([".gitignore"])
+    outer.index.commit("a project that ignores its demo folder")
+    result = run_cli("demo", cwd=tmp_path)
+    assert result.code == 0, result.err
+    demo = tmp_path / "incidents-demo"
+    assert git.Repo(demo).working_tree_dir == str(demo)
+    assert len(list(outer.iter_commits())) == 1

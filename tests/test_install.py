@@ -35,6 +35,9 @@ def _clean_copy(target: Path) -> None:
         if source.is_file():
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / rel)
+    # A git work tree with the project's .gitignore, as a newcomer's clone is.
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *args], cwd=target, check=True, capture_output=True)
 
 
 def _env() -> dict[str, str]:
