@@ -162,8 +162,26 @@ class Repo:
             entries[path] = IndexEntry(mode, sha, stage)
         return entries
 
-    def is_tracked(self, path: str) -> bool:
-        return bool(self.git("ls-files", "--", path).stdout.strip())
+    def tracked(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` that are in the index."""
+        if not paths:
+            return set()
+        return set(filter(None, self.git("ls-files", "-z", "--", *paths).stdout.split("\0")))
+
+    def uncommitted(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` whose work-tree state differs from HEAD (staged or not, deleted,
+        or present but untracked). One ``ls-files`` and one ``diff`` for all of them."""
+        if not paths:
+            return set()
+        if self.head() is None:
+            return set(self.changed_paths(paths))
+        tracked = self.tracked(paths)
+        # porcelain diff refreshes the index for these paths, so a touched file is not "changed"
+        result = self.git("diff", "--name-only", "-z", "HEAD", "--", *paths)
+        changed = set(filter(None, result.stdout.split("\0")))
+        # present but untracked, or in the index but deleted from the work tree
+        odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
+        return changed | odd
 
     # --- writing ---------------------------------------------------------------------
 
@@ -172,13 +190,6 @@ class Repo:
         if self.head() is None:
             return bool(self.git("ls-files").stdout.strip())
         return self.git("diff", "--cached", "--quiet", check=False).returncode != 0
-
-    def has_changes(self, path: str) -> bool:
-        """Whether a tracked ``path`` differs from HEAD, staged or not."""
-        if self.head() is None:
-            return bool(self.changed_paths([path]))
-        result = self.git("diff", "--quiet", "HEAD", "--", path, check=False)
-        return result.returncode != 0
 
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
@@ -196,7 +207,8 @@ class Repo:
                 self.git("add", "--intent-to-add", "--", *new)
             args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
         else:
-            new = [p for p in paths if not self.is_tracked(p)]
+            tracked = self.tracked(paths)
+            new = [p for p in paths if p not in tracked]
             if new:
                 self.git("add", "--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def load_runbooks(root: Path) -> list[Runbook]:
         reviewed = None
         if isinstance(data.get("last_reviewed"), str):
             try:
-                reviewed = datetime.strptime(data["last_reviewed"], "%Y-%m-%d").replace(tzinfo=UTC)
+                reviewed = datetime.combine(date.fromisoformat(data["last_reviewed"]), time(), UTC)
             except ValueError:
                 reviewed = None
         every = data.get("review_every")

@@ -167,12 +167,12 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> list[tuple[str, s
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
     texts.update(change.files)
+    git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
+    uncommitted = repo.uncommitted(list(git_paths.values()))
     planned = []
     for rel, given in texts.items():
         path = root / rel
-        git_path = path.relative_to(repo.top).as_posix()
-        tracked = path.exists() and repo.is_tracked(git_path)
-        dirty = repo.has_changes(git_path) if tracked else bool(repo.changed_paths([git_path]))
+        dirty = git_paths[rel] in uncommitted
         if dirty and path.exists():
             raise RefusedError(
                 f"{rel} has uncommitted changes; commit or stash them first "

@@ -7,7 +7,6 @@ jsonschema, which gives every error with its path and a message for people.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -30,34 +29,44 @@ def schema(kind: str) -> dict[str, Any]:
 
 @cache
 def _fast(kind: str) -> Any:
-    """The compiled validator, kept as a module in the user's cache so later runs import it."""
-    import hashlib
-    import importlib.util
+    """The compiled validator, kept as marshalled bytecode in the user's cache.
+
+    Bytecode rather than a module to import: Python would recompile the generated source on
+    every run wherever it may not write ``__pycache__`` (PYTHONDONTWRITEBYTECODE, read-only
+    folders), and that alone costs more than the rest of a transition's checks.
+    """
+    import marshal
     import os
+    import sys
+    import zlib
 
     text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
-    digest = hashlib.sha256(text).hexdigest()[:16]
+    cache_tag = sys.implementation.cache_tag
+    key = f"{zlib.crc32(text):08x}{len(text):x}.{cache_tag}"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     folder = Path(base) / "incidents" / "validators"
-    module_path = folder / f"{kind}_{digest}.py"
-    name = f"_incidents_validator_{kind}_{digest}"
+    cached = folder / f"{kind}_{key}.bin"
+    namespace: dict[str, Any] = {"__name__": f"_incidents_validator_{kind}"}
     try:
-        if not module_path.is_file():
+        try:
+            code = marshal.loads(cached.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
             import fastjsonschema
 
-            folder.mkdir(parents=True, exist_ok=True)
-            code = fastjsonschema.compile_to_code(schema(kind)).replace(
+            source = fastjsonschema.compile_to_code(schema(kind)).replace(
                 _GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1
             )
-            tmp = module_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(code, encoding="utf-8")
-            tmp.replace(module_path)
-        spec = importlib.util.spec_from_file_location(name, module_path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return getattr(module, _entry_point(module))
-    except (OSError, AttributeError, SyntaxError):
+            code = compile(source, f"<{kind} validator>", "exec")
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(code))
+            tmp.replace(cached)
+            for stale in folder.glob(f"{kind}_*"):  # earlier schemas' validators
+                if stale != cached and stale.name.endswith((".py", f".{cache_tag}.bin")):
+                    stale.unlink(missing_ok=True)
+        exec(code, namespace)
+        return namespace[_entry_point(namespace)]
+    except (OSError, ValueError, SyntaxError):
         import fastjsonschema  # no usable cache folder: compile in memory
 
         return fastjsonschema.compile(schema(kind))
@@ -79,9 +88,9 @@ _LOCAL_EXCEPTIONS = (
 )
 
 
-def _entry_point(module: Any) -> str:
-    names = [n for n in vars(module) if n.startswith("validate_") and "schema_json" in n]
-    return str(min(names, key=len))
+def _entry_point(namespace: dict[str, Any]) -> str:
+    names = [n for n in namespace if n.startswith("validate_") and "schema_json" in n]
+    return min(names, key=len)
 
 
 def is_valid(kind: str, data: Any) -> bool:
@@ -130,6 +139,8 @@ def _findings(doc: Document, errors: Iterable[Any]) -> Iterator[Finding]:
             allowed = list(error.schema.get("properties", {}))
             for name in instance:
                 if name not in allowed:
+                    import difflib
+
                     hint = difflib.get_close_matches(str(name), allowed, n=1)
                     message = "unknown field" + (f"; did you mean '{hint[0]}'?" if hint else "")
                     yield _at(doc, [*where, name], [*where, name], message)

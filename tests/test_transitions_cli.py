@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -324,6 +325,47 @@ def test_hand_edits_to_the_incident_itself_are_refused(repo: Path) -> None:
         f"(see `git diff -- incidents/{iid}.yaml`)\n"
     )
     assert state(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("staged edit", "has uncommitted changes"),
+        ("deleted", "does not exist"),
+        ("staged deletion", "does not exist"),
+        ("removed from the index", "has uncommitted changes"),
+    ],
+)
+def test_every_uncommitted_state_of_the_incident_file_is_refused(
+    repo: Path, how: str, message: str
+) -> None:
+    iid = declare(repo, "--severity", "low")
+    rel = f"incidents/{iid}.yaml"
+    path = repo / rel
+    g = git.Repo(repo)
+    if how == "staged edit":
+        path.write_text(path.read_text().replace("Database unreachable", "DB down"))
+        g.git.add(rel)
+    elif how == "deleted":
+        path.unlink()
+    elif how == "staged deletion":
+        g.git.rm("--quiet", rel)
+    else:
+        g.git.rm("--quiet", "--cached", rel)
+    before = state(repo)
+    result = run_cli("ack", iid, cwd=repo)
+    assert result.code == 2
+    assert message in result.err and result.err.count("\n") == 1, result.err
+    assert state(repo) == before
+
+
+def test_a_touched_but_unchanged_incident_file_is_not_refused(repo: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    path = repo / "incidents" / f"{iid}.yaml"
+    path.write_bytes(path.read_bytes())  # new mtime, same content: git's stat data is stale
+    os.utime(path, (1, 1))
+    assert run_cli("ack", iid, cwd=repo).code == 0
+    assert git.Repo(repo).git.status("--porcelain") == ""
 
 
 def test_comments_and_key_order_survive_a_transition(repo: Path) -> None:
