@@ -1,0 +1,196 @@
+"""The command line: thin click commands over the core.
+
+Each command turns its options into arguments, calls one function, prints the result and
+returns an exit code. The commands live in this package's modules, one per area, and a
+module is imported only when one of its commands runs; the implementations they call are
+imported inside the commands. So `incidents --help` and every command start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from incidents_cli import __version__
+from incidents_cli.cli.shared import State
+from incidents_cli.errors import EXIT_UNEXPECTED, IncidentsError
+
+# Every subcommand: the module of this package that defines it, its function, and the line
+# `incidents --help` shows for it (a test checks each line against the command's own help).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("repository", "init", "Create an incident repository in FOLDER (default: here)."),
+    "validate": (
+        "repository",
+        "validate",
+        "Check every record (or PATHS) against schemas and rules.",
+    ),
+    "declare": ("lifecycle", "declare", "Open an incident in phase detected and print its id."),
+    "ack": ("lifecycle", "ack", "Acknowledge an incident: it moves to acknowledged."),
+    "severity": (
+        "lifecycle",
+        "severity_command",
+        "Change an open incident's severity (kept in the timeline).",
+    ),
+    "assign": ("lifecycle", "assign", "Record roles: commander, communications lead, responders."),
+    "investigate": ("lifecycle", "investigate", "Move an acknowledged incident to investigating."),
+    "note": ("lifecycle", "note", "Add an internal timeline entry (never published)."),
+    "update": (
+        "lifecycle",
+        "update",
+        "Post a public status update (published on the status page).",
+    ),
+    "resolve": (
+        "lifecycle",
+        "resolve",
+        "Resolve once recovery is verified in every affected region.",
+    ),
+    "reopen": ("lifecycle", "reopen", "Take a resolved incident back to investigating."),
+    "postmortem": (
+        "lifecycle",
+        "postmortem",
+        "Draft postmortems/ID.md; the incident moves to postmortem.",
+    ),
+    "close": ("lifecycle", "close", "Close an incident (after its postmortem, where one is due)."),
+    "list": ("reading", "list_command", "List incidents, newest first: open ones unless --all."),
+    "show": ("reading", "show", "One incident: who is on it, phase durations, the timeline."),
+    "actions": (
+        "followthrough",
+        "actions",
+        "Action items, postmortems and reviews, and how late they are.",
+    ),
+    "runbook": (
+        "followthrough",
+        "runbook",
+        "Runbooks: find, read, write, and see which need a review.",
+    ),
+    "oncall": ("oncall", "oncall", "Who is primary and secondary on call now (or --at TIME)."),
+    "escalations": (
+        "oncall",
+        "escalations",
+        "Unacknowledged incidents past their window, and who is next.",
+    ),
+    "stats": ("oncall", "stats", "Counts, time to acknowledge and resolve, completion rates."),
+    "site": ("publishing", "site", "The public status site."),
+    "demo": ("publishing", "demo", "Walk a sample incident through every phase; build its site."),
+}
+
+# The headings of `incidents --help`, one per module of this package.
+SECTIONS = {
+    "repository": "Set up",
+    "lifecycle": "Incident lifecycle",
+    "reading": "Reading",
+    "followthrough": "Follow-through",
+    "oncall": "On call and metrics",
+    "publishing": "Publishing",
+}
+
+
+def _log_unexpected() -> Path:
+    import tempfile
+    import traceback
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incidents"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "incidents.log"
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="incidents-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+        log = Path(name)
+    return log
+
+
+class IncidentsGroup(click.Group):
+    """Loads each subcommand when it is used (see COMMANDS), and turns every failure into
+    one line on stderr and the documented exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.{entry[0]}")
+        command: click.Command = getattr(module, entry[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help, from COMMANDS, one section per module: no command
+        module is imported."""
+        width = max(len(name) for name in COMMANDS)  # one column across the sections
+        for module, title in SECTIONS.items():
+            with formatter.section(title):
+                formatter.write_dl(
+                    [
+                        (name.ljust(width), text)
+                        for name, (where, _, text) in COMMANDS.items()
+                        if where == module
+                    ]
+                )
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except IncidentsError as exc:
+            output = getattr(exc, "output", "")
+            if output:
+                click.echo(output, err=True)
+            click.echo(exc.message, err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path}: " if ctx is not None else "incidents: "
+            hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
+            click.echo(f"{where}{exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("incidents: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            log = _log_unexpected()
+            click.echo(
+                f"incidents: unexpected error: {type(exc).__name__}: {exc} "
+                f"(this is a bug; details in {log})",
+                err=True,
+            )
+            sys.exit(EXIT_UNEXPECTED)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=IncidentsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="Run as if started in this folder (like git -C).",
+)
+@click.version_option(__version__, prog_name="incidents")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path) -> None:
+    """Incidents, runbooks and postmortems as code, in git."""
+    ctx.obj = State(directory)
+
+
+def main() -> NoReturn:
+    cli.main(prog_name="incidents")

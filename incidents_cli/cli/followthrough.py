@@ -1,0 +1,222 @@
+"""Follow-through after an incident: actions, runbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from incidents_cli.cli.shared import (
+    FORMATS,
+    State,
+    as_of_time,
+    common,
+    pass_state,
+    report,
+    transition_options,
+)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--overdue", is_flag=True, help="Only overdue items; exit 1 if there are any.")
+@click.option("--owner", metavar="NAME", help="Only this owner's items.")
+@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice([*FORMATS, "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: a table; json; github: annotations on the exact lines; markdown: a table.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="FILE",
+    help="Only items of these postmortem files (e.g. the ones a pull request changes).",
+)
+@click.pass_context
+def actions(
+    ctx: click.Context,
+    overdue: bool,
+    owner: str | None,
+    as_of: str | None,
+    output_format: str,
+    paths: tuple[str, ...],
+) -> int:
+    """Action items, postmortems and reviews, and how late they are.
+
+    Lists every action item of every postmortem, the postmortems that are missing or not
+    published (for the severities that need one) and runbooks due for review.
+    """
+    if ctx.invoked_subcommand is not None:
+        return 0
+    import json
+
+    from incidents_cli import actions as follow
+    from incidents_cli.findings import report_github
+    from incidents_cli.record_cache import read_all
+    from incidents_cli.repository import load_settings
+    from incidents_cli.runbooks import load_runbooks, stale
+
+    state = ctx.ensure_object(State)
+    root = state.root()
+    settings = load_settings(root)
+    when = as_of_time(as_of)
+    from incidents_cli.record_cache import summary_records
+
+    # Incidents as summaries: what follow-up needs of them, without every timeline.
+    records = read_all(root, kinds=("postmortem",)) + summary_records(root)
+    incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
+    postmortems = {
+        str(r.data.get("incident")): r.data
+        for r in records
+        if r.kind == "postmortem" and isinstance(r.data, dict)
+    }
+    due_reviews = stale(load_runbooks(root), incidents, postmortems, when)
+    items = follow.collect(records, settings, when, due_reviews)
+    if overdue:
+        items = [i for i in items if i.overdue]
+    if owner:
+        items = [i for i in items if owner in i.owner.split(", ")]
+    if paths:
+        wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
+        items = [i for i in items if i.path in wanted]
+    if output_format == "markdown":
+        click.echo(follow.markdown_table(items), nl=False)
+    elif output_format == "json":
+        click.echo(json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False))
+    elif output_format == "github":
+        click.echo(report_github(follow.as_findings(items)), nl=False)
+    else:
+        click.echo(follow.text_table(items), nl=False)
+    late = sum(1 for i in items if i.overdue)
+    if output_format == "text" and items:
+        click.echo(f"{late} overdue of {len(items)}", err=True)
+    return 1 if overdue and late else 0
+
+
+@actions.command("done")
+@click.argument("incident_id", metavar="ID")
+@click.argument("item_id", metavar="ITEM")
+@click.option("--link", metavar="URL", help="The ticket or pull request that did it.")
+@transition_options
+@pass_state
+def actions_done(
+    state: State,
+    incident_id: str,
+    item_id: str,
+    link: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Mark an action item of a postmortem done (one commit)."""
+    from incidents_cli import commands
+
+    outcome = commands.action_done(common(state, by, at, push), incident_id, item_id, link)
+    return report(outcome, as_json, f"{incident_id} {item_id} done")
+
+
+@click.group()
+def runbook() -> None:
+    """Runbooks: find, read, write, and see which need a review."""
+
+
+@runbook.command("list")
+@click.option("--component", metavar="ID", help="Only runbooks for this component.")
+@click.option("--tag", metavar="TAG", help="Only runbooks with this tag.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def runbook_list(state: State, component: str | None, tag: str | None, as_json: bool) -> int:
+    """List runbooks with their components and tags."""
+    import json
+
+    from incidents_cli.runbooks import load_runbooks, select
+
+    found = select(load_runbooks(state.root()), component, tag)
+    if as_json:
+        rows = [
+            {
+                "slug": r.slug,
+                "path": r.rel,
+                "title": r.title,
+                "components": list(r.components),
+                "tags": list(r.tags),
+                "owner": r.owner,
+            }
+            for r in found
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    if not found:
+        click.echo("No runbooks match.")
+    for r in found:
+        click.echo(f"{r.slug}  {r.title}")
+        components, tags = ", ".join(r.components) or "-", ", ".join(r.tags) or "-"
+        click.echo(f"    components: {components}   tags: {tags}")
+    return 0
+
+
+@runbook.command("show")
+@click.argument("slug")
+@pass_state
+def runbook_show(state: State, slug: str) -> int:
+    """Print a runbook."""
+    from incidents_cli.errors import RefusedError
+    from incidents_cli.runbooks import load_runbooks
+
+    runbooks = load_runbooks(state.root())
+    found = [r for r in runbooks if r.slug == slug]
+    if not found:
+        known = ", ".join(r.slug for r in runbooks) or "none"
+        raise RefusedError(f"no runbook {slug!r} (runbooks: {known})")
+    r = found[0]
+    click.echo(f"{r.title}  ({r.rel}; owner {r.owner})")
+    click.echo(r.body.strip())
+    return 0
+
+
+@runbook.command("new")
+@click.argument("title")
+@click.option("--component", "components", multiple=True, metavar="ID")
+@click.option("--tag", "tags", multiple=True, metavar="TAG")
+@click.option("--owner", metavar="NAME", help="Who keeps it current (default: git user.name).")
+@pass_state
+def runbook_new(
+    state: State,
+    title: str,
+    components: tuple[str, ...],
+    tags: tuple[str, ...],
+    owner: str | None,
+) -> int:
+    """Write runbooks/SLUG.md from the template and validate it (not committed)."""
+    from incidents_cli.runbook_new import new_runbook
+
+    path = new_runbook(state.root(), title, list(components), list(tags), owner)
+    click.echo(f"Wrote {path}: fill in the steps, then commit it.")
+    return 0
+
+
+@runbook.command("stale")
+@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@pass_state
+def runbook_stale(state: State, as_of: str | None) -> int:
+    """Runbooks past their review interval, or used in an incident reviewed since."""
+    from incidents_cli.runbooks import load_runbooks, stale
+    from incidents_cli.site import load_public_inputs
+    from incidents_cli.timeutil import format_time
+
+    root = state.root()
+    incidents, postmortems, _ = load_public_inputs(root)
+    found = stale(load_runbooks(root), incidents, postmortems, as_of_time(as_of))
+    if not found:
+        click.echo("Every runbook is reviewed.")
+    for entry in found:
+        click.echo(
+            f"{entry.runbook.rel}:{entry.runbook.line}: {entry.reason} "
+            f"(due {format_time(entry.due)}, owner {entry.runbook.owner})"
+        )
+    return 1 if found else 0

@@ -1,0 +1,382 @@
+"""The lifecycle commands: declare, ack, severity, assign, investigate, note, update,
+resolve, reopen, postmortem, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from incidents_cli.cli.shared import (
+    SEVERITY_CHOICE,
+    State,
+    common,
+    pass_state,
+    report,
+    transition_options,
+)
+
+
+def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> None:
+    from incidents_cli.runbooks import load_runbooks, matching
+
+    found = matching(
+        load_runbooks(state.root()),
+        list(record.get("components") or []),
+        str(record.get("title", "")),
+    )
+    if found and not as_json:
+        click.echo("Runbooks that may help:")
+        for runbook in found:
+            click.echo(f"  {runbook.rel}  {runbook.title}")
+
+
+@click.command()
+@click.argument("title")
+@click.option("--severity", type=SEVERITY_CHOICE, help="If already known; else set it at ack.")
+@click.option("--component", "components", multiple=True, metavar="ID", help="Affected component.")
+@click.option("--region", "regions", multiple=True, metavar="REGION", help="Affected region.")
+@click.option(
+    "--source",
+    type=click.Choice(["monitor", "customer", "support", "internal"]),
+    default="internal",
+    show_default=True,
+    help="How it was detected.",
+)
+@click.option("--summary", metavar="TEXT", help="Internal summary of what is known.")
+@transition_options
+@pass_state
+def declare(
+    state: State,
+    title: str,
+    severity: str | None,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    source: str,
+    summary: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Open an incident in phase detected and print its id."""
+    from incidents_cli import commands
+
+    outcome = commands.declare(
+        common(state, by, at, push),
+        title,
+        severity=severity,
+        components=components,
+        regions=regions,
+        source=source,
+        summary=summary,
+    )
+    code = report(outcome, as_json, f"Declared {outcome.change.incident_id}: {title.strip()}")
+    _suggest_runbooks(state, outcome.change.record, as_json)
+    return code
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--severity", type=SEVERITY_CHOICE, help="Set the severity (required if unset).")
+@transition_options
+@pass_state
+def ack(
+    state: State,
+    incident_id: str,
+    severity: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Acknowledge an incident: it moves to acknowledged."""
+    from incidents_cli import commands
+
+    outcome = commands.ack(common(state, by, at, push), incident_id, severity)
+    record = outcome.change.record
+    code = report(outcome, as_json, f"{incident_id} acknowledged as {record['severity']}")
+    _suggest_runbooks(state, record, as_json)
+    return code
+
+
+@click.command("severity")
+@click.argument("incident_id", metavar="ID")
+@click.argument("level", type=SEVERITY_CHOICE)
+@transition_options
+@pass_state
+def severity_command(
+    state: State,
+    incident_id: str,
+    level: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Change an open incident's severity (kept in the timeline)."""
+    from incidents_cli import commands
+
+    outcome = commands.severity(common(state, by, at, push), incident_id, level)
+    return report(outcome, as_json, f"{incident_id} is now {level}")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--commander", metavar="NAME", help="Incident commander.")
+@click.option("--comms", metavar="NAME", help="Communications lead.")
+@click.option("--responder", "responders", multiple=True, metavar="NAME", help="Responder.")
+@transition_options
+@pass_state
+def assign(
+    state: State,
+    incident_id: str,
+    commander: str | None,
+    comms: str | None,
+    responders: tuple[str, ...],
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Record roles: commander, communications lead, responders."""
+    from incidents_cli import commands
+
+    outcome = commands.assign(
+        common(state, by, at, push),
+        incident_id,
+        commander=commander,
+        communications=comms,
+        responders=responders,
+    )
+    return report(outcome, as_json, f"{incident_id} roles updated")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@transition_options
+@pass_state
+def investigate(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Move an acknowledged incident to investigating."""
+    from incidents_cli import commands
+
+    outcome = commands.investigate(common(state, by, at, push), incident_id)
+    return report(outcome, as_json, f"{incident_id} investigating")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("text")
+@click.option("--evidence", multiple=True, metavar="REF", help="Log query, dashboard, link...")
+@click.option(
+    "--kind",
+    default="note",
+    show_default=True,
+    type=click.Choice(["note", "finding", "change", "evidence", "action", "decision"]),
+    help="What sort of entry.",
+)
+@click.option("--runbook", metavar="SLUG", help="Record that this runbook was used.")
+@transition_options
+@pass_state
+def note(
+    state: State,
+    incident_id: str,
+    text: str,
+    evidence: tuple[str, ...],
+    kind: str,
+    runbook: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Add an internal timeline entry (never published)."""
+    from incidents_cli import commands
+
+    outcome = commands.note(
+        common(state, by, at, push),
+        incident_id,
+        text,
+        kind=kind,
+        evidence=evidence,
+        runbook=runbook,
+    )
+    return report(outcome, as_json, f"{incident_id} {kind} added")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["investigating", "identified", "monitoring", "resolved"]),
+    help="Public status this update announces.",
+)
+@click.option("--message", required=True, metavar="TEXT", help="The public message.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID=STATUS",
+    help="Component status, e.g. api=partial_outage.",
+)
+@click.option("--eta", metavar="TIME", help="Estimated resolution time.")
+@transition_options
+@pass_state
+def update(
+    state: State,
+    incident_id: str,
+    status: str,
+    message: str,
+    components: tuple[str, ...],
+    eta: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Post a public status update (published on the status page)."""
+    from incidents_cli import commands
+
+    outcome = commands.update(
+        common(state, by, at, push),
+        incident_id,
+        status=status,
+        message=message,
+        components=components,
+        eta=eta,
+    )
+    return report(outcome, as_json, f"{incident_id} public update posted ({status})")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--action",
+    required=True,
+    type=click.Choice(["rollback", "hotfix", "failover", "scale", "upstream", "other"]),
+    help="What fixed it.",
+)
+@click.option("--summary", required=True, metavar="TEXT", help="What was done.")
+@click.option(
+    "--verified-in",
+    "verified_in",
+    multiple=True,
+    metavar="REGION",
+    help="Region where monitors confirm recovery (every affected region is needed).",
+)
+@click.option("--workaround", is_flag=True, help="The root cause is not fixed yet.")
+@click.option("--follow-up", "follow_up", metavar="TEXT", help="The permanent fix to come.")
+@transition_options
+@pass_state
+def resolve(
+    state: State,
+    incident_id: str,
+    action: str,
+    summary: str,
+    verified_in: tuple[str, ...],
+    workaround: bool,
+    follow_up: str | None,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Resolve once recovery is verified in every affected region."""
+    from incidents_cli import commands
+
+    outcome = commands.resolve(
+        common(state, by, at, push),
+        incident_id,
+        action=action,
+        summary=summary,
+        verified_in=verified_in,
+        workaround=workaround,
+        follow_up=follow_up,
+    )
+    return report(outcome, as_json, f"{incident_id} resolved")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
+@transition_options
+@pass_state
+def reopen(
+    state: State,
+    incident_id: str,
+    reason: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Take a resolved incident back to investigating."""
+    from incidents_cli import commands
+
+    outcome = commands.reopen(common(state, by, at, push), incident_id, reason)
+    return report(outcome, as_json, f"{incident_id} reopened")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--branch",
+    is_flag=True,
+    help="Commit to a new branch postmortem/ID (for a pull request) instead of this one.",
+)
+@transition_options
+@pass_state
+def postmortem(
+    state: State,
+    incident_id: str,
+    branch: bool,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Draft postmortems/ID.md; the incident moves to postmortem.
+
+    The draft has the four questions as sections, pre-filled from the incident's record.
+    """
+    from incidents_cli import commands
+
+    outcome = commands.postmortem(common(state, by, at, push), incident_id, branch=branch)
+    path = outcome.change.record.get("postmortem")
+    if branch:
+        for notice in outcome.notices:
+            click.echo(f"note: {notice}", err=True)
+        click.echo(
+            f"{incident_id} postmortem draft {path} committed to branch postmortem/{incident_id} "
+            f"(commit {outcome.commit[:12]}); your branch and files are unchanged."
+        )
+        click.echo(f"Push it for review: git push -u origin postmortem/{incident_id}")
+        return 0
+    return report(outcome, as_json, f"{incident_id} postmortem started: {path}")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@transition_options
+@pass_state
+def close(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: str | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Close an incident (after its postmortem, where one is due)."""
+    from incidents_cli import commands
+
+    outcome = commands.close(common(state, by, at, push), incident_id)
+    return report(outcome, as_json, f"{incident_id} closed")

@@ -1,0 +1,80 @@
+"""Commands that publish: site build, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from incidents_cli.cli.shared import State, pass_state
+
+
+@click.group()
+def site() -> None:
+    """The public status site."""
+
+
+@site.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="_site",
+    show_default=True,
+    help="Folder to write (replaced as a whole).",
+)
+@click.option("--base-url", metavar="URL", help="Absolute URL of the site (feeds, shortlinks).")
+@click.option("--as-of", "as_of", metavar="TIME", help="Build as of this time (default: HEAD).")
+@pass_state
+def site_build(state: State, out: Path, base_url: str | None, as_of: str | None) -> int:
+    """Build the static status site: pages, feeds, badges and a Statuspage-style JSON API.
+
+    Only public data is published. The same commit always gives the same bytes.
+    """
+    from incidents_cli.site import build_site
+    from incidents_cli.timeutil import parse_time_option
+
+    root = state.root()
+    target = out if out.is_absolute() else state.directory / out
+    result = build_site(
+        root,
+        target,
+        base_url=base_url,
+        as_of=parse_time_option(as_of, "--as-of") if as_of else None,
+    )
+    if result.unreadable:
+        click.echo(
+            f"warning: {len(result.unreadable)} record(s) could not be read and are not on "
+            f"the site ({', '.join(result.unreadable[:3])}); run `incidents validate`",
+            err=True,
+        )
+    click.echo(
+        f"Built {result.files} files ({result.incidents} public incidents, status "
+        f"{result.indicator}) in {result.out}"
+    )
+    click.echo(str(result.out / "index.html"))
+    return 0
+
+
+@click.command()
+@click.argument(
+    "folder",
+    required=False,
+    default="incidents-demo",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@pass_state
+def demo(state: State, folder: Path) -> int:
+    """Walk a sample incident through every phase; build its site.
+
+    Prints the path of the site's index.html at the end.
+    """
+    from incidents_cli.demo import run_demo
+
+    result = run_demo(folder if folder.is_absolute() else state.directory / folder)
+    click.echo(f"Sample incident repository: {result.root}")
+    click.echo(
+        f"  incidents: {', '.join(result.incidents)} (see `incidents -C {folder} list --all`)"
+    )
+    click.echo(f"  status site: {result.site.files} files, status {result.site.indicator}")
+    click.echo(str(result.site.out / "index.html"))
+    return 0

@@ -1,0 +1,87 @@
+"""The command line's shape: every command reachable, its help line true, loaded lazily."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import subprocess
+import sys
+
+import click
+import pytest
+
+from incidents_cli.cli import COMMANDS, SECTIONS, cli
+
+from .conftest import run_cli
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_help_line_is_the_first_line_of_the_commands_own_help(name: str) -> None:
+    module, attribute, line = COMMANDS[name]
+    command = getattr(importlib.import_module(f"incidents_cli.cli.{module}"), attribute)
+    assert isinstance(command, click.Command)
+    assert command.name == name
+    assert inspect.cleandoc(command.help or "").splitlines()[0] == line
+    assert module in SECTIONS
+
+
+def test_every_command_defined_in_the_package_is_listed() -> None:
+    defined = set()
+    for module in SECTIONS:
+        loaded = importlib.import_module(f"incidents_cli.cli.{module}")
+        commands = [c for c in vars(loaded).values() if isinstance(c, click.Command)]
+        nested = {
+            id(sub)
+            for group in commands
+            if isinstance(group, click.Group)
+            for sub in group.commands.values()
+        }
+        defined |= {(module, c.callback.__name__) for c in commands if id(c) not in nested}  # type: ignore[union-attr]
+    assert defined == {(module, attribute) for module, attribute, _ in COMMANDS.values()}
+
+
+def test_help_lists_every_command_under_its_heading() -> None:
+    result = run_cli("--help")
+    assert result.code == 0
+    for title in SECTIONS.values():
+        assert f"\n{title}:\n" in result.out
+    for name, (_, _, line) in COMMANDS.items():
+        assert f"  {name} " in result.out and line in result.out
+
+
+def _modules_after(*args: str) -> set[str]:
+    script = (
+        "import sys\n"
+        "from incidents_cli.cli import cli\n"
+        f"try:\n    cli.main({list(args)!r}, standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        "names = [m for m in sys.modules if m.startswith('incidents_cli')]\n"
+        "print('\\n'.join(names), file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "Usage:" in run.stdout
+    loaded = set(run.stderr.split())
+    assert "incidents_cli.cli" in loaded  # the listing ran
+    return loaded
+
+
+def test_help_imports_no_command_module() -> None:
+    loaded = _modules_after("--help")
+    assert not {m for m in loaded if m.startswith("incidents_cli.cli.")} - {
+        "incidents_cli.cli.shared"
+    }
+    assert "incidents_cli.commands" not in loaded
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    loaded = _modules_after("ack", "--help")
+    assert "incidents_cli.cli.lifecycle" in loaded
+    others = {f"incidents_cli.cli.{m}" for m in SECTIONS} - {"incidents_cli.cli.lifecycle"}
+    assert not loaded & others
+
+
+def test_an_unknown_command_is_one_line_and_exit_2() -> None:
+    result = run_cli("acknowledge")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "No such command 'acknowledge'" in result.err
+    assert cli.get_command(click.Context(cli), "acknowledge") is None
