@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from incidents_cli import __version__
 from incidents_cli.cli.shared import State
 from incidents_cli.errors import EXIT_UNEXPECTED, IncidentsError
+
+if TYPE_CHECKING:  # pathlib costs --help 10 ms; commands import it when they run
+    from pathlib import Path
 
 # Every subcommand: the module of this package that defines it, its function, and the line
 # `incidents --help` shows for it (a test checks each line against the command's own help).
@@ -93,6 +95,7 @@ SECTIONS = {
 def _log_unexpected() -> Path:
     import tempfile
     import traceback
+    from pathlib import Path
 
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incidents"
     try:
@@ -181,15 +184,17 @@ class IncidentsGroup(click.Group):
 @click.option(
     "-C",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=".",
     help="Run as if started in this folder (like git -C).",
 )
 @click.version_option(__version__, prog_name="incidents")
 @click.pass_context
-def cli(ctx: click.Context, directory: Path) -> None:
+def cli(ctx: click.Context, directory: str) -> None:
     """Incidents, runbooks and postmortems as code, in git."""
-    ctx.obj = State(directory)
+    from pathlib import Path
+
+    ctx.obj = State(Path(directory))
 
 
 def main() -> NoReturn:
