@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,19 @@ class LazyDocument(yamlio.Document):
         return super().locate(where)
 
 
-def _git_state(root: Path) -> tuple[Path, dict[str, str]] | None:
-    """The cache folder and the blob id of every record file that is clean, or None."""
+@dataclass(frozen=True)
+class Snapshot:
+    """What git vouches for, read once per command: the cache folder, and the blob id of
+    every tracked file whose work-tree copy is unchanged."""
+
+    folder: Path
+    blobs: dict[str, str]
+
+
+def snapshot(root: Path) -> Snapshot | None:
+    """The repository's snapshot, or None outside git or with the cache turned off."""
+    if not enabled():
+        return None
     top = run_git(root, "rev-parse", "--git-dir", check=False)
     if top.returncode != 0:
         return None
@@ -65,7 +77,70 @@ def _git_state(root: Path) -> tuple[Path, dict[str, str]] | None:
     dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
     for rel in dirty.stdout.split("\0"):
         blobs.pop(rel, None)
-    return git_dir / "incidents-cache", blobs
+    return Snapshot(git_dir / "incidents-cache", blobs)
+
+
+PICKLE_SHARDS = 16
+
+
+def _shard(key: str) -> int:
+    import zlib
+
+    return zlib.crc32(key.encode("utf-8")) % PICKLE_SHARDS
+
+
+def _shard_path(snap: Snapshot, name: str, shard: int) -> Path:
+    return snap.folder / f"{name}-v{__version__}-{shard:02d}.pickle"
+
+
+def load_pickle(snap: Snapshot, name: str) -> dict[str, Any]:
+    """Values derived from content, by content key, written by this tool into .git only.
+
+    Kept in shards, so that a change rewrites one sixteenth of the cache, not all of it.
+    """
+    import pickle
+
+    values: dict[str, Any] = {}
+    for shard in range(PICKLE_SHARDS):
+        try:
+            with _shard_path(snap, name, shard).open("rb") as handle:
+                part = pickle.load(handle)
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+            continue
+        except pickle.UnpicklingError:
+            continue
+        if isinstance(part, dict):
+            values.update(part)
+    return values
+
+
+def save_pickle(snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]) -> None:
+    """Keep ``values`` (content-keyed, so equal keys mean equal values): only the shards
+    whose keys differ from ``before`` are written."""
+    import pickle
+
+    shards: list[dict[str, Any]] = [{} for _ in range(PICKLE_SHARDS)]
+    for key, value in values.items():
+        shards[_shard(key)][key] = value
+    old: list[set[str]] = [set() for _ in range(PICKLE_SHARDS)]
+    for key in before:
+        old[_shard(key)].add(key)
+    try:
+        snap.folder.mkdir(parents=True, exist_ok=True)
+        current = {_shard_path(snap, name, n) for n in range(PICKLE_SHARDS)}
+        for stale in snap.folder.glob(f"{name}-v*.pickle"):  # other versions' caches
+            if stale not in current:
+                stale.unlink(missing_ok=True)
+        for number, shard in enumerate(shards):
+            if shard.keys() == old[number]:
+                continue
+            path = _shard_path(snap, name, number)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(shard, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
 
 
 def _cache_file(folder: Path, kind: str) -> Path:
@@ -78,16 +153,19 @@ def enabled() -> bool:
 
 
 def read_all(
-    root: Path, use_cache: bool = True, kinds: Sequence[str] | None = None
+    root: Path,
+    use_cache: bool = True,
+    kinds: Sequence[str] | None = None,
+    snap: Snapshot | None = None,
 ) -> list[Record]:
     """Every record of the repository (or of these kinds), from the cache where git vouches
     for the content. Each kind has a cache file of its own, so reading postmortems does not
     load every incident."""
-    paths = [(rel, kind) for rel, kind in record_paths(root) if kinds is None or kind in kinds]
-    state = _git_state(root) if use_cache and enabled() else None
+    paths = record_paths(root, kinds)
+    state = (snap or snapshot(root)) if use_cache else None
     if state is None:
         return [read_record(root, rel, kind) for rel, kind in paths]
-    folder, blobs = state
+    folder, blobs = state.folder, state.blobs
     caches: dict[str, dict[str, Any]] = {}
     kept: dict[str, dict[str, Any]] = {}
     records = []
@@ -172,9 +250,9 @@ SUMMARY_FIELDS = (
 )
 
 
-def summary_records(root: Path) -> list[Record]:
+def summary_records(root: Path, snap: Snapshot | None = None) -> list[Record]:
     """Incidents as records holding only their summary fields (places read on demand)."""
-    summaries, _ = incident_summaries(root)
+    summaries, _ = incident_summaries(root, snap)
     out = []
     for summary in summaries:
         rel = str(summary["_path"])
@@ -183,16 +261,17 @@ def summary_records(root: Path) -> list[Record]:
     return out
 
 
-def incident_summaries(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def incident_summaries(
+    root: Path, snap: Snapshot | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The fields `list` needs of every incident, and the files that could not be read.
 
     A small cache of its own (keyed by blob id like the records), so listing 10,000
     incidents does not load every timeline.
     """
-    from incidents_cli.repository import INCIDENTS_DIR
 
-    state = _git_state(root) if enabled() else None
-    folder, blobs = state if state is not None else (None, {})
+    state = snap or snapshot(root)
+    folder, blobs = (state.folder, state.blobs) if state is not None else (None, {})
     path = folder / f"summaries-f{CACHE_FORMAT}-v{__version__}.json" if folder else None
     cache: dict[str, Any] = {}
     if path is not None:
@@ -203,9 +282,7 @@ def incident_summaries(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     kept: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     unreadable: list[str] = []
-    for rel, kind in record_paths(root):
-        if kind != "incident" or not rel.startswith(f"{INCIDENTS_DIR}/"):
-            continue
+    for rel, kind in record_paths(root, ("incident",)):
         blob = blobs.get(rel)
         if blob and blob in cache:
             kept[blob] = cache[blob]

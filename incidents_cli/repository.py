@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,11 +98,11 @@ def read_record(root: Path, rel: str, kind: str) -> Record:
         return Record(kind, rel, None, error=exc)
 
 
-def record_paths(root: Path) -> list[tuple[str, str]]:
-    """(relative path, kind) of every record file in the repository."""
+def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(relative path, kind) of every record file in the repository (or of these kinds)."""
     out: list[tuple[str, str]] = []
     for name, kind in ((SETTINGS_FILE, "settings"), (ONCALL_FILE, "oncall")):
-        if (root / name).is_file():
+        if (kinds is None or kind in kinds) and (root / name).is_file():
             out.append((name, kind))
     for folder, suffixes, kind in (
         (INCIDENTS_DIR, (".yaml", ".yml"), "incident"),
@@ -109,8 +110,10 @@ def record_paths(root: Path) -> list[tuple[str, str]]:
         (RUNBOOKS_DIR, (".md",), "runbook"),
         (MAINTENANCE_DIR, (".yaml", ".yml"), "maintenance"),
     ):
-        for path in yamlio.iter_files(root / folder, suffixes):
-            out.append((f"{folder}/{path.name}", kind))
+        if kinds is None or kind in kinds:
+            out.extend(
+                (f"{folder}/{name}", kind) for name in yamlio.file_names(root / folder, suffixes)
+            )
     return out
 
 

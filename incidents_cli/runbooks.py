@@ -10,7 +10,7 @@ from typing import Any
 
 from incidents_cli.repository import RUNBOOKS_DIR, read_record
 from incidents_cli.timeutil import TimeFormatError, parse_time
-from incidents_cli.yamlio import iter_files
+from incidents_cli.yamlio import file_names
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class Runbook:
 
 def load_runbooks(root: Path) -> list[Runbook]:
     out = []
-    for path in iter_files(root / RUNBOOKS_DIR, (".md",)):
-        record = read_record(root, f"{RUNBOOKS_DIR}/{path.name}", "runbook")
+    for name in file_names(root / RUNBOOKS_DIR, (".md",)):
+        record = read_record(root, f"{RUNBOOKS_DIR}/{name}", "runbook")
         data = record.data
         if record.error is not None or not isinstance(data, dict):
             continue

@@ -8,11 +8,12 @@ is the commit time of HEAD unless --as-of says otherwise, so one commit gives on
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,6 @@ from incidents_cli.statuspage import (
 from incidents_cli.timeutil import format_duration, format_time
 
 MARKER = ".incidents-site"
-HISTORY_PAGE_SIZE = 50
 FEED_ENTRIES = 50
 INDICATOR_LABEL = {
     "none": "All systems operational",
@@ -89,6 +89,84 @@ def load_public_inputs(
         elif record.kind == "maintenance":
             maintenance.append(record.data)
     return incidents, postmortems, maintenance
+
+
+@dataclass
+class PublicInputs:
+    """What the site is built from: the public view of every incident, each with the key of
+    its content (the git blob ids of its record and postmortem, when git vouches for both),
+    the maintenance windows, and the files that could not be read."""
+
+    incidents: list[PublicIncident]
+    keys: dict[str, str]
+    maintenances: list[statuspage.Maintenance]
+    unreadable: list[str]
+
+
+def blob_id(path: Path) -> str | None:
+    """The id git gives the file's content (a tracked, unchanged file's is in the index)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def public_inputs(root: Path) -> PublicInputs:
+    """The public view of every incident, computed only for records that changed.
+
+    The view of an incident depends on its record and on postmortems/<ID>.md (validation
+    holds the postmortem's `incident` to its file name), so it is keyed by the blob ids of
+    both files: from git's index where git vouches for the file, else hashed from its bytes
+    (so a cold build gives the same keys). Views are cached by key in .git/incidents-cache,
+    and a rebuild parses only what changed since.
+    """
+    from incidents_cli import record_cache
+    from incidents_cli.repository import INCIDENTS_DIR, POSTMORTEMS_DIR, read_record
+    from incidents_cli.yamlio import file_names
+
+    snap = record_cache.snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    cache = record_cache.load_pickle(snap, "public") if snap is not None else {}
+    kept: dict[str, Any] = {}
+    with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
+    inputs = PublicInputs([], {}, [], [])
+    for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
+        rel = f"{INCIDENTS_DIR}/{name}"
+        stem = name.rsplit(".", 1)[0]
+        pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
+        pm_blob = (blobs.get(pm_rel) or blob_id(root / pm_rel)) if pm_rel else "-"
+        key = f"{name}:{blobs.get(rel) or blob_id(root / rel)}:{pm_blob}"
+        if key in cache:
+            view, unreadable = cache[key]
+        else:
+            view, unreadable = None, []
+            record = read_record(root, rel, "incident")
+            postmortem = read_record(root, pm_rel, "postmortem") if pm_rel else None
+            if postmortem is not None and not isinstance(postmortem.data, dict):
+                unreadable.append(postmortem.rel)
+            if record.error is not None or not isinstance(record.data, dict):
+                unreadable.insert(0, rel)
+            else:
+                pm_data = (
+                    postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
+                )
+                view = statuspage.public_incident(record.data, pm_data)
+        kept[key] = (view, unreadable)
+        inputs.unreadable.extend(unreadable)
+        if view is not None:
+            inputs.incidents.append(view)
+            inputs.keys[view.id] = key
+    if snap is not None and kept.keys() != cache.keys():
+        record_cache.save_pickle(snap, "public", kept, cache)
+    for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
+        if record.error is not None or not isinstance(record.data, dict):
+            inputs.unreadable.append(record.rel)
+            continue
+        window = statuspage.maintenance_window(record.data)
+        if window is not None:
+            inputs.maintenances.append(window)
+    return inputs
 
 
 # --- template contexts ------------------------------------------------------------------
@@ -194,42 +272,53 @@ def index_context(page: Page) -> dict[str, Any]:
     }
 
 
-def history_pages(page: Page) -> list[tuple[str, dict[str, Any]]]:
-    incidents = page.incidents
-    count = max(1, -(-len(incidents) // HISTORY_PAGE_SIZE))
-    names = [f"history-{n}.html" if n > 1 else "history.html" for n in range(1, count + 1)]
-    out = []
-    for number in range(1, count + 1):
-        chunk = incidents[(number - 1) * HISTORY_PAGE_SIZE : number * HISTORY_PAGE_SIZE]
-        months: list[dict[str, Any]] = []
-        for incident in chunk:
-            month = incident.started.strftime("%B %Y")
-            if not months or months[-1]["name"] != month:
-                months.append({"name": month, "incidents": []})
-            months[-1]["incidents"].append(_incident_context(incident, page))
-        out.append(
-            (
-                names[number - 1],
-                {
-                    **_common(page, "", f"Incident history - {page.settings.title}"),
-                    "months": months,
-                    "number": number,
-                    "count": count,
-                    "previous": names[number - 2] if number > 1 else "",
-                    "next": names[number] if number < count else "",
-                    "pages": [
-                        {"number": n, "href": names[n - 1]} for n in _page_window(number, count)
-                    ],
-                    "total": len(incidents),
-                },
-            )
+def month_file(month: str) -> str:
+    """The history page of one month ("2026-11"): a permalink that never shifts."""
+    return f"history-{month}.html"
+
+
+def _month_name(month: str) -> str:
+    year, number = month.split("-")
+    return date(int(year), int(number), 1).strftime("%B %Y")
+
+
+def months_of(page: Page) -> dict[str, list[PublicIncident]]:
+    """Public incidents by the month they started in, newest month and incident first."""
+    months: dict[str, list[PublicIncident]] = {}
+    for incident in page.incidents:
+        months.setdefault(incident.started.strftime("%Y-%m"), []).append(incident)
+    return months
+
+
+def history_context(page: Page, months: dict[str, list[PublicIncident]]) -> dict[str, Any]:
+    """history.html: every month with incidents, by year, with its count."""
+    years: list[dict[str, Any]] = []
+    for month, incidents in months.items():
+        if not years or years[-1]["name"] != month[:4]:
+            years.append({"name": month[:4], "months": []})
+        years[-1]["months"].append(
+            {"name": _month_name(month), "href": month_file(month), "count": len(incidents)}
         )
-    return out
+    return {
+        **_common(page, "", f"Incident history - {page.settings.title}"),
+        "years": years,
+        "total": len(page.incidents),
+    }
 
 
-def _page_window(number: int, count: int) -> list[int]:
-    wanted = {1, count, *range(max(1, number - 3), min(count, number + 3) + 1)}
-    return sorted(wanted)
+def month_context(
+    page: Page, month: str, incidents: list[PublicIncident], newer: str, older: str
+) -> dict[str, Any]:
+    """One month's history page. It shows no build time, so it changes only with its
+    incidents (or while one of them is still open)."""
+    return {
+        **_common(page, "", f"Incidents in {_month_name(month)} - {page.settings.title}"),
+        "generated": "",
+        "month": _month_name(month),
+        "incidents": [_incident_context(i, page) for i in incidents],
+        "newer": {"name": _month_name(newer), "href": month_file(newer)} if newer else None,
+        "older": {"name": _month_name(older), "href": month_file(older)} if older else None,
+    }
 
 
 def _tag_authority(settings: Settings) -> str:
@@ -238,10 +327,14 @@ def _tag_authority(settings: Settings) -> str:
 
 
 def feed_context(page: Page) -> dict[str, Any]:
-    entries = []
-    for incident in page.incidents:
-        for update in incident.updates:
-            entries.append((update.at, incident, update))
+    # The newest updates all belong to the incidents whose own newest update is newest, so
+    # only those are searched (updates are sorted by time within an incident).
+    def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
+        last = incident.updates[-1]
+        return last.at, incident.id, last.number
+
+    candidates = heapq.nlargest(FEED_ENTRIES, page.incidents, key=newest)
+    entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
     entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
     entries = entries[:FEED_ENTRIES]
     authority = _tag_authority(page.settings)
@@ -300,49 +393,104 @@ def _json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-Reuse = Callable[[str, str], str | None]
+class Reused:
+    """A file taken unchanged from the site already in --out (linked, not rewritten)."""
 
 
-def _no_reuse(rel: str, key: str) -> str | None:
-    return None
+REUSED = Reused()
+Files = dict[str, "str | Reused"]
 
 
-def page_key(incident: PublicIncident, page: Page, renderer: Renderer) -> str:
-    """What a resolved incident's page depends on, hashed: its public data, the names and
-    settings it shows, the templates and the tool's version. Not "now": the page has none."""
-    from incidents_cli import __version__
+class Previous:
+    """The site already in --out: the key each reusable page was rendered for."""
 
-    parts = [
-        __version__,
-        renderer.fingerprint("site/incident.html", "site/base.html", "site/_macros.html"),
-        repr(incident),
-        repr([(c.id, c.name) for c in page.settings.components]),
-        page.settings.title,
-        page.settings.timezone,
-    ]
+    def __init__(self, out: Path | None) -> None:
+        self.out = out
+        self.keys: dict[str, str] = {}
+        if out is None:
+            return
+        try:
+            manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
+            self.keys = dict(manifest["pages"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.keys = {}
+
+    def has(self, rel: str, key: str) -> bool:
+        return (
+            self.out is not None
+            and self.keys.get(rel) == key
+            and os.path.isfile(os.path.join(self.out, rel))  # noqa: PTH113, PTH118 (hot loop)
+        )
+
+
+def _key(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
-def render_site(page: Page, renderer: Renderer, reuse: Reuse = _no_reuse) -> dict[str, str]:
+def _fixed_key(page: Page) -> str:
+    """What every reusable page depends on besides its incidents: the tool's version and the
+    settings the pages show."""
+    from incidents_cli import __version__
+
+    return _key(
+        __version__,
+        page.settings.title,
+        page.settings.timezone,
+        repr([(c.id, c.name) for c in page.settings.components]),
+    )
+
+
+def render_site(
+    page: Page,
+    renderer: Renderer,
+    keys: dict[str, str] | None = None,
+    previous: Previous | None = None,
+) -> Files:
     """Every file of the site, by relative path: a pure function of the page.
 
-    ``reuse(path, key)`` may return the text a previous build rendered for the same key, so
-    the pages of resolved incidents that did not change are not rendered again.
+    ``keys`` gives the content key of each incident (its files' blob ids); a page whose key
+    (that, the templates, the settings it shows and the tool's version) equals the one the
+    page in ``previous`` was rendered for is reused instead of rendered again: the pages of
+    resolved incidents, and the history pages of months whose incidents did not change.
     """
-    keys: dict[str, str] = {}
-    files: dict[str, str] = {
+    keys = keys or {}
+    previous = previous or Previous(None)
+    fixed = _fixed_key(page)
+    manifest: dict[str, str] = {}
+    files: Files = {
         "style.css": renderer.source("site/style.css"),
         "index.html": renderer.render("site/index.html", index_context(page)),
     }
-    for name, context in history_pages(page):
-        files[name] = renderer.render("site/history.html", context)
+    months = months_of(page)
+    files["history.html"] = renderer.render("site/history.html", history_context(page, months))
+    names = list(months)
+    month_templates = renderer.fingerprint(
+        "site/history_month.html", "site/base.html", "site/_macros.html"
+    )
+    for number, month in enumerate(names):
+        newer = names[number - 1] if number > 0 else ""
+        older = names[number + 1] if number + 1 < len(names) else ""
+        incidents = months[month]
+        rel = month_file(month)
+        content = [keys.get(i.id, "") for i in incidents]
+        if all(content):
+            now = format_time(page.now) if any(i.active for i in incidents) else ""
+            manifest[rel] = _key(fixed, month_templates, month, newer, older, now, *content)
+            if previous.has(rel, manifest[rel]):
+                files[rel] = REUSED
+                continue
+        context = month_context(page, month, incidents, newer, older)
+        files[rel] = renderer.render("site/history_month.html", context)
+    incident_templates = renderer.fingerprint(
+        "site/incident.html", "site/base.html", "site/_macros.html"
+    )
     for incident in page.incidents:
         rel = f"incidents/{incident.id}.html"
-        if not incident.active:  # an active incident's page shows how long it has lasted
-            keys[rel] = page_key(incident, page, renderer)
-            previous = reuse(rel, keys[rel])
-            if previous is not None:
-                files[rel] = previous
+        # an active incident's page shows how long it has lasted: always rendered
+        if not incident.active and incident.id in keys:
+            manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
+            if previous.has(rel, manifest[rel]):
+                files[rel] = REUSED
                 continue
         context = {
             **_common(page, "../", f"{incident.title} - {page.settings.title}"),
@@ -366,12 +514,15 @@ def render_site(page: Page, renderer: Renderer, reuse: Reuse = _no_reuse) -> dic
             "site/badge.svg",
             badge_context(view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]),
         )
-    files[MARKER] = json.dumps({"built_by": "incidents site build", "pages": keys}, indent=0) + "\n"
+    files[MARKER] = (
+        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n"
+    )
     return files
 
 
-def write_tree(out: Path, files: dict[str, str]) -> None:
-    """Write the whole site to a new folder, then swap it in place of the old one."""
+def write_tree(out: Path, files: Files) -> None:
+    """Write the whole site to a new folder, then swap it in place of the old one. Reused
+    files are hard links to the old copies (a copy where the file system has none)."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise RefusedError(
@@ -381,10 +532,24 @@ def write_tree(out: Path, files: dict[str, str]) -> None:
     staging = out.parent / f".{out.name}.building"
     if staging.exists():
         shutil.rmtree(staging)
-    for rel, text in sorted(files.items()):
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+    # os.path on strings: building 10,000 Path objects costs more than writing the files
+    base, before = str(staging), str(out)
+    made: set[str] = set()
+    for rel, content in sorted(files.items()):
+        target = os.path.join(base, rel)  # noqa: PTH118
+        folder = os.path.dirname(target)  # noqa: PTH120
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+            made.add(folder)
+        if isinstance(content, Reused):
+            source = os.path.join(before, rel)  # noqa: PTH118
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+        else:
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
+                handle.write(content)
     old = out.parent / f".{out.name}.old"
     if old.exists():
         shutil.rmtree(old)
@@ -405,6 +570,7 @@ def build_site(
     from dataclasses import replace
 
     from incidents_cli.gitrepo import Repo
+    from incidents_cli.record_cache import enabled
     from incidents_cli.timeutil import now_utc, parse_time
 
     settings = load_settings(root)
@@ -413,31 +579,14 @@ def build_site(
     if as_of is None:
         head_time = Repo.at(root).head_time() if _in_git(root) else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    unreadable: list[str] = []
-    incidents, postmortems, maintenance = load_public_inputs(root, unreadable)
-    page = statuspage.build_page(settings, incidents, postmortems, maintenance, as_of)
-    files = render_site(page, Renderer(root), _previous_pages(out))
+    inputs = public_inputs(root)
+    page = statuspage.build_page(settings, inputs.incidents, inputs.maintenances, as_of)
+    previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
+    files = render_site(page, Renderer(root), inputs.keys, previous)
     write_tree(out, files)
-    return BuildResult(out.resolve(), len(files), len(page.incidents), page.indicator, unreadable)
-
-
-def _previous_pages(out: Path) -> Reuse:
-    """Pages of the site already in ``out``, by the key they were rendered for."""
-    try:
-        manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
-        keys: dict[str, str] = dict(manifest["pages"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return _no_reuse
-
-    def reuse(rel: str, key: str) -> str | None:
-        if keys.get(rel) != key:
-            return None
-        try:
-            return (out / rel).read_text(encoding="utf-8")
-        except OSError:
-            return None
-
-    return reuse
+    return BuildResult(
+        out.resolve(), len(files), len(page.incidents), page.indicator, inputs.unreadable
+    )
 
 
 def _in_git(root: Path) -> bool:

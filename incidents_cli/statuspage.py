@@ -348,26 +348,23 @@ def _weighted_union(intervals: Sequence[tuple[datetime, datetime, float]]) -> fl
 
 def build_page(
     settings: Settings,
-    records: Iterable[dict[str, Any]],
-    postmortems: dict[str, dict[str, Any]],
-    maintenance_records: Iterable[dict[str, Any]],
+    public: Iterable[PublicIncident],
+    maintenances: Iterable[Maintenance],
     now: datetime,
 ) -> Page:
-    incidents = []
-    for record in records:
-        incident = public_incident(record, postmortems.get(str(record.get("id"))))
-        if incident is not None and incident.started <= now:
-            incidents.append(incident)
+    """The page as of ``now``, from the public view of every incident (public_incident)."""
+    incidents = [i for i in public if i.started <= now]
     incidents.sort(key=lambda i: (i.started, i.id), reverse=True)
-    windows = [w for w in map(maintenance_window, maintenance_records) if w is not None]
-    windows.sort(key=lambda w: (w.start, w.id))
+    windows = sorted(maintenances, key=lambda w: (w.start, w.id))
     active = [i for i in incidents if i.active]
     running = [w for w in windows if w.state(now) == "in_progress"]
     upcoming = [w for w in windows if w.state(now) == "scheduled"]
     statuses = current_statuses(settings, active, running)
+    first_day = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
+    recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
     views = []
     for position, component in enumerate(settings.components, start=1):
-        days, uptime = history_days(component.id, incidents, windows, now)
+        days, uptime = history_days(component.id, recent, windows, now)
         views.append(
             ComponentView(
                 id=component.id,

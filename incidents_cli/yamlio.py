@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -360,13 +360,14 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def iter_files(folder: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
-    """The record files of a folder, sorted by name (scandir: no stat call per file)."""
+def file_names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """The names of a folder's record files, sorted (scandir: no stat call per file)."""
     try:
         with os.scandir(folder) as scan:
-            entries = [e for e in scan if e.name.endswith(suffixes) and not e.name.startswith(".")]
+            return sorted(
+                e.name
+                for e in scan
+                if e.name.endswith(suffixes) and not e.name.startswith(".") and e.is_file()
+            )
     except (FileNotFoundError, NotADirectoryError):
-        return
-    for entry in sorted(entries, key=lambda e: e.name):
-        if entry.is_file():
-            yield folder / entry.name
+        return []

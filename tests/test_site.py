@@ -517,30 +517,50 @@ def test_maintenance_is_upcoming_then_sets_its_components(
     assert ("Database upgrade" in index) == bool(upcoming or active)
 
 
-def test_history_is_paginated_and_bars_say_what_happened(repo: Path, tmp_path: Path) -> None:
+def test_history_has_a_page_per_month_and_bars_say_what_happened(
+    repo: Path, tmp_path: Path
+) -> None:
+    def incident(number: int, day: str) -> str:
+        return (
+            f"id: INC-{number:04d}\ntitle: Incident number {number}\nseverity: low\n"
+            "phase: closed\nsource: monitor\ncomponents: [api]\n"
+            f"detected_at: {day}T10:00:00Z\nacknowledged_at: {day}T10:01:00Z\n"
+            f"resolved_at: {day}T11:00:00Z\nclosed_at: {day}T12:00:00Z\n"
+            "resolution: {action: other, summary: x}\n"
+            f"updates:\n  - at: {day}T10:05:00Z\n    status: investigating\n"
+            "    message: Looking.\n    components: {api: partial_outage}\n"
+        )
+
     for number in range(1, 121):
-        day = 1 + (number - 1) // 5
         write(
             repo,
             f"incidents/INC-{number:04d}.yaml",
-            f"id: INC-{number:04d}\ntitle: Incident number {number}\nseverity: low\n"
-            "phase: closed\nsource: monitor\ncomponents: [api]\n"
-            f"detected_at: 2026-01-{day:02d}T10:00:00Z\n"
-            f"acknowledged_at: 2026-01-{day:02d}T10:01:00Z\n"
-            f"resolved_at: 2026-01-{day:02d}T11:00:00Z\n"
-            f"closed_at: 2026-01-{day:02d}T12:00:00Z\n"
-            "resolution: {action: other, summary: x}\n"
-            f"updates:\n  - at: 2026-01-{day:02d}T10:05:00Z\n    status: investigating\n"
-            "    message: Looking.\n    components: {api: partial_outage}\n",
+            incident(number, f"2026-01-{1 + (number - 1) // 5:02d}"),
         )
+    for number in range(121, 124):
+        write(repo, f"incidents/INC-{number:04d}.yaml", incident(number, "2025-11-02"))
     commit_all(repo)
     assert run_cli("validate", cwd=repo).code == 0
     out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
-    assert (out / "history.html").is_file() and (out / "history-3.html").is_file()
-    assert not (out / "history-4.html").exists()
-    first = (out / "history.html").read_text()
-    assert "120 incidents · page 1 of 3" in first and 'href="history-2.html" rel="next"' in first
-    assert "Incident number 120" in first and "Incident number 70" not in first
+    archive = (out / "history.html").read_text()
+    assert "123 incidents in all" in archive
+    assert archive.index('href="history-2026-01.html">January 2026') < archive.index(
+        'href="history-2025-11.html">November 2025'
+    )
+    assert "120 incidents" in archive and "3 incidents" in archive
+    assert sorted(p.name for p in out.glob("history-*.html")) == [
+        "history-2025-11.html",
+        "history-2026-01.html",
+    ]
+    january = (out / "history-2026-01.html").read_text()
+    assert "Incidents in January 2026" in january and "120 incidents" in january
+    assert january.index("Incident number 120<") < january.index("Incident number 1<")
+    assert "Incident number 121" not in january
+    assert 'href="history-2025-11.html" rel="next">Older: November 2025' in january
+    assert 'rel="prev"' not in january
+    november = (out / "history-2025-11.html").read_text()
+    assert 'href="history-2026-01.html" rel="prev">Newer: January 2026' in november
+    assert "Updated" not in january  # no build time: an unchanged month keeps its bytes
     index = (out / "index.html").read_text()
     assert 'title="2026-01-03: Partial outage: INC-0011: Incident number 11; INC-0012:' in index
     assert 'title="2026-01-30: No incidents"' in index
@@ -646,4 +666,53 @@ def test_a_record_that_cannot_be_read_is_named_not_silently_dropped(
     assert result.err == (
         "warning: 1 record(s) could not be read and are not on the site "
         "(incidents/INC-0001.yaml); run `incidents validate`\n"
+    )
+
+
+def _resolved(number: int, day: str, title: str) -> str:
+    return (
+        f"id: INC-{number:04d}\ntitle: {title}\nseverity: high\nphase: resolved\n"
+        f"source: monitor\ncomponents: [api]\ndetected_at: {day}T10:00:00Z\n"
+        f"acknowledged_at: {day}T10:01:00Z\nresolved_at: {day}T11:00:00Z\n"
+        "resolution: {action: rollback, summary: x}\n"
+        f"updates:\n  - at: {day}T10:05:00Z\n    status: investigating\n"
+        "    message: Looking.\n"
+    )
+
+
+def test_a_rebuild_renders_only_the_pages_of_what_changed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-10-07", "October outage"))
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November outage"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    marked = ["history-2025-10.html", "incidents/INC-0001.html", "history-2025-11.html"]
+    for rel in marked:  # mark the copies the next build may reuse
+        (out / rel).write_text((out / rel).read_text() + "<!-- old copy -->")
+
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November slowdown"))
+    commit_all(repo, "retitle")
+    build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
+    assert (out / "history-2025-10.html").read_text().endswith("<!-- old copy -->")
+    assert (out / "incidents/INC-0001.html").read_text().endswith("<!-- old copy -->")
+    for rel in ("history-2025-11.html", "incidents/INC-0002.html"):
+        text = (out / rel).read_text()
+        assert "November slowdown" in text and "old copy" not in text
+
+    for rel in marked[:2]:
+        (out / rel).write_text((out / rel).read_text().replace("<!-- old copy -->", ""))
+    fresh = all_files(build(repo, tmp_path / "fresh", "--as-of", "2026-02-01T00:00:00Z"))
+    assert all_files(out) == fresh
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    cold = all_files(build(repo, tmp_path / "cold", "--as-of", "2026-02-01T00:00:00Z"))
+    assert cold == fresh  # the manifest's keys too: they come from the files' content
+
+    # An uncommitted edit is content like any other: its pages change, the rest is reused.
+    monkeypatch.delenv("INCIDENTS_NO_CACHE")
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November brownout"))
+    build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
+    assert "November brownout" in (out / "incidents/INC-0002.html").read_text()
+    assert all_files(out) == all_files(
+        build(repo, tmp_path / "fresh2", "--as-of", "2026-02-01T00:00:00Z")
     )
