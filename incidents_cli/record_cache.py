@@ -26,24 +26,32 @@ _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
 class LazyDocument(yamlio.Document):
-    """A cached document whose places are read from the file only when first needed."""
+    """A cached document whose places are made only when first needed: from the cached
+    list of places if there is one, else by reading the file again."""
 
-    def __init__(self, path: str, data: Any, file: Path, kind: str) -> None:
-        super().__init__(path, data)
-        self._file = file
+    def __init__(
+        self, root: Path, rel: str, data: Any, kind: str, places: list[Any] | None = None
+    ) -> None:
+        super().__init__(rel, data)
+        self._root = root
         self._kind = kind
+        self._raw_places = places
         self._loaded = False
 
     def locate(self, where: Sequence[str | int]) -> tuple[int, int]:
         if not self._loaded:
             self._loaded = True
-            text = yamlio.read_text(self._file, self.path)
-            if self._kind in ("postmortem", "runbook"):
-                doc, _, _ = yamlio.parse_front_matter(text, self.path)
+            if self._raw_places is not None:
+                self.places = {tuple(k): (line, col) for k, line, col in self._raw_places}
+                self._raw_places = None
             else:
-                doc = yamlio.parse(text, self.path)
-            self.places = doc.places
-            self.line_offset = doc.line_offset
+                text = yamlio.read_text(self._root / self.path, self.path)
+                if self._kind in ("postmortem", "runbook"):
+                    doc, _, _ = yamlio.parse_front_matter(text, self.path)
+                else:
+                    doc = yamlio.parse(text, self.path)
+                self.places = doc.places
+                self.line_offset = doc.line_offset
         return super().locate(where)
 
 
@@ -209,12 +217,8 @@ def _entry(record: Record) -> dict[str, Any]:
 
 
 def _from_entry(root: Path, rel: str, kind: str, entry: dict[str, Any]) -> Record:
-    doc: yamlio.Document
-    if "places" in entry:
-        places = {tuple(k): (line, col) for k, line, col in entry["places"]}
-        doc = yamlio.Document(rel, entry["data"], places, entry.get("offset", 0))
-    else:
-        doc = LazyDocument(rel, entry["data"], root / rel, kind)
+    doc = LazyDocument(root, rel, entry["data"], kind, entry.get("places"))
+    doc.line_offset = entry.get("offset", 0)
     record = Record(kind, rel, doc, body=entry.get("body", ""), body_line=entry.get("body_line", 0))
     record.known_valid = bool(entry.get("valid"))
     return record
@@ -257,7 +261,7 @@ def summary_records(root: Path, snap: Snapshot | None = None) -> list[Record]:
     for summary in summaries:
         rel = str(summary["_path"])
         data = {k: v for k, v in summary.items() if k != "_path"}
-        out.append(Record("incident", rel, LazyDocument(rel, data, root / rel, "incident")))
+        out.append(Record("incident", rel, LazyDocument(root, rel, data, "incident")))
     return out
 
 

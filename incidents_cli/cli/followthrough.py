@@ -56,7 +56,7 @@ def actions(
 
     from incidents_cli import actions as follow
     from incidents_cli.findings import report_github
-    from incidents_cli.record_cache import read_all
+    from incidents_cli.record_cache import read_all, snapshot, summary_records
     from incidents_cli.repository import load_settings
     from incidents_cli.runbooks import load_runbooks, stale
 
@@ -64,10 +64,9 @@ def actions(
     root = state.root()
     settings = load_settings(root)
     when = as_of_time(as_of)
-    from incidents_cli.record_cache import summary_records
-
+    snap = snapshot(root)
     # Incidents as summaries: what follow-up needs of them, without every timeline.
-    records = read_all(root, kinds=("postmortem",)) + summary_records(root)
+    records = read_all(root, kinds=("postmortem",), snap=snap) + summary_records(root, snap)
     incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
     postmortems = {
         str(r.data.get("incident")): r.data
