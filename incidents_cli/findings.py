@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -53,6 +52,8 @@ def report_text(findings: Sequence[Finding]) -> str:
 
 
 def report_json(findings: Sequence[Finding]) -> str:
+    import json
+
     return json.dumps([asdict(f) for f in findings], indent=2) + "\n"
 
 

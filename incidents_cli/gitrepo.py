@@ -168,14 +168,13 @@ class Repo:
             return set()
         return set(filter(None, self.git("ls-files", "-z", "--", *paths).stdout.split("\0")))
 
-    def uncommitted(self, paths: Sequence[str]) -> set[str]:
+    def uncommitted(self, paths: Sequence[str], tracked: set[str]) -> set[str]:
         """Those of ``paths`` whose work-tree state differs from HEAD (staged or not, deleted,
-        or present but untracked). One ``ls-files`` and one ``diff`` for all of them."""
+        or present but untracked); ``tracked`` is ``self.tracked(paths)``."""
         if not paths:
             return set()
         if self.head() is None:
             return set(self.changed_paths(paths))
-        tracked = self.tracked(paths)
         # porcelain diff refreshes the index for these paths, so a touched file is not "changed"
         result = self.git("diff", "--name-only", "-z", "HEAD", "--", *paths)
         changed = set(filter(None, result.stdout.split("\0")))
@@ -191,12 +190,15 @@ class Repo:
             return bool(self.git("ls-files").stdout.strip())
         return self.git("diff", "--cached", "--quiet", check=False).returncode != 0
 
-    def commit_paths(self, paths: Sequence[str], message: str) -> str:
+    def commit_paths(
+        self, paths: Sequence[str], message: str, tracked: set[str] | None = None
+    ) -> str:
         """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
 
         A person's other staged or unstaged changes are neither committed nor touched. On
         failure the index entries of ``paths`` are put back as they were (the callers only
         commit paths that had no staged changes); the caller restores the files themselves.
+        ``tracked``: which of ``paths`` are in the index, if the caller asked already.
         """
         if self.has_staged_changes():
             # Someone's staged work is in the index: commit our paths alone (slower: git
@@ -207,8 +209,8 @@ class Repo:
                 self.git("add", "--intent-to-add", "--", *new)
             args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
         else:
-            tracked = self.tracked(paths)
-            new = [p for p in paths if p not in tracked]
+            known = self.tracked(paths) if tracked is None else tracked
+            new = [p for p in paths if p not in known]
             if new:
                 self.git("add", "--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.

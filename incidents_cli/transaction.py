@@ -161,14 +161,16 @@ def commit_message(change: Change, actor: str) -> str:
     )
 
 
-def _planned_writes(repo: Repo, root: Path, change: Change) -> list[tuple[str, str, str | None]]:
+def _planned_writes(
+    repo: Repo, root: Path, change: Change, tracked: set[str]
+) -> list[tuple[str, str, str | None]]:
     """(path, new text, old text or None) for every file of the change, refusing dirty ones."""
     texts: dict[str, str | None] = {}
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
     texts.update(change.files)
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
-    uncommitted = repo.uncommitted(list(git_paths.values()))
+    uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
     planned = []
     for rel, given in texts.items():
         path = root / rel
@@ -194,9 +196,12 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> list[tuple[str, s
 
 
 def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | None = None) -> str:
-    planned = _planned_writes(repo, root, change)
+    rels = ([incident_rel(change.incident_id)] if change.write_record else []) + list(change.files)
+    rels = list(dict.fromkeys(rels))  # the order _planned_writes plans them in
+    git_paths = [(root / rel).relative_to(repo.top).as_posix() for rel in rels]
+    tracked = repo.tracked(git_paths)
+    planned = _planned_writes(repo, root, change, tracked)
     message = commit_message(change, actor)
-    git_paths = [(root / rel).relative_to(repo.top).as_posix() for rel, _, _ in planned]
     if branch is not None:
         return repo.commit_to_new_branch(
             branch, {p: text for p, (_, text, _) in zip(git_paths, planned, strict=True)}, message
@@ -204,9 +209,9 @@ def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | No
     written: list[tuple[Path, str | None]] = []
     try:
         for rel, text, old_text in planned:
-            yamlio.write_atomic(root / rel, text)
+            yamlio.write_atomic(root / rel, text, sync=False)  # committed next
             written.append((root / rel, old_text))
-        return repo.commit_paths(git_paths, message)
+        return repo.commit_paths(git_paths, message, tracked)
     except BaseException:
         for path, old_text in reversed(written):
             if old_text is None:

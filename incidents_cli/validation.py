@@ -7,7 +7,6 @@ jsonschema, which gives every error with its path and a message for people.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,8 @@ from incidents_cli.yamlio import Document, dotted
 
 @cache
 def schema(kind: str) -> dict[str, Any]:
+    import json
+
     with (data_dir("schemas") / f"{kind}.schema.json").open(encoding="utf-8") as handle:
         loaded: dict[str, Any] = json.load(handle)
     return loaded
@@ -38,25 +39,30 @@ def _fast(kind: str) -> Any:
     import marshal
     import os
     import sys
+    import types
     import zlib
 
     text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
     cache_tag = sys.implementation.cache_tag
-    key = f"{zlib.crc32(text):08x}{len(text):x}.{cache_tag}"
+    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL).encode("utf-8")  # part of the code too
+    key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     folder = Path(base) / "incidents" / "validators"
     cached = folder / f"{kind}_{key}.bin"
-    namespace: dict[str, Any] = {"__name__": f"_incidents_validator_{kind}"}
     try:
-        try:
-            code = marshal.loads(cached.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            import fastjsonschema
+        code = marshal.loads(cached.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        code = None
+    if not isinstance(code, types.CodeType):  # none yet, or damaged
+        import fastjsonschema
 
-            source = fastjsonschema.compile_to_code(schema(kind)).replace(
-                _GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1
-            )
-            code = compile(source, f"<{kind} validator>", "exec")
+        source = (
+            fastjsonschema.compile_to_code(schema(kind))
+            .replace(_GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1)
+            .replace(_DECIMAL_IMPORT, _NO_DECIMAL, 1)
+        )
+        code = compile(source, f"<{kind} validator>", "exec")
+        try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(code))
@@ -64,12 +70,11 @@ def _fast(kind: str) -> Any:
             for stale in folder.glob(f"{kind}_*"):  # earlier schemas' validators
                 if stale != cached and stale.name.endswith((".py", f".{cache_tag}.bin")):
                     stale.unlink(missing_ok=True)
-        exec(code, namespace)
-        return namespace[_entry_point(namespace)]
-    except (OSError, ValueError, SyntaxError):
-        import fastjsonschema  # no usable cache folder: compile in memory
-
-        return fastjsonschema.compile(schema(kind))
+        except OSError:
+            pass  # no usable cache folder: compiled again next time, only slower
+    namespace: dict[str, Any] = {"__name__": f"_incidents_validator_{kind}"}
+    exec(code, namespace)
+    return namespace[_entry_point(namespace)]
 
 
 # The generated module imports fastjsonschema only for its exception classes; local copies
@@ -86,6 +91,11 @@ _LOCAL_EXCEPTIONS = (
     "        super().__init__(message, **kwargs)\n"
     "        self.errors = errors\n"
 )
+
+
+# It imports decimal only for isinstance checks of numbers; parsed YAML holds no Decimal.
+_DECIMAL_IMPORT = "from decimal import Decimal"
+_NO_DECIMAL = "class Decimal:\n    pass\n"
 
 
 def _entry_point(namespace: dict[str, Any]) -> str:

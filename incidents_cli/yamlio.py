@@ -342,16 +342,23 @@ def _merge_sequence(tree: Any, new: list[Any]) -> None:
             tree.append(value)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never a mix."""
+def write_atomic(path: Path, text: str, *, sync: bool = True) -> None:
+    """Write a file so that readers see the old or the new content, never a mix.
+
+    ``sync``: flush it to the disk before it replaces the old file. A file that is committed
+    right away can skip that: it is then exactly as durable as git makes the commit itself
+    (git's own default is not to fsync, see core.fsync), and the flush costs a transition
+    5 to 60 ms on a busy disk.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         if path.exists():
             tmp.chmod(path.stat().st_mode & 0o7777)
         tmp.replace(path)

@@ -132,3 +132,37 @@ def test_fast_path_agrees_with_jsonschema(case: tuple[str, Path]) -> None:
     kind, path = case
     data = _record(kind, path).data
     assert is_valid(kind, data) == Draft202012Validator(schema(kind)).is_valid(data)
+
+
+def test_compiled_validators_are_cached_as_bytecode_and_survive_a_bad_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incidents_cli import validation
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    valid = _record(
+        "incident", next(iter(sorted((EXAMPLES / "incident" / "valid").glob("*.yaml"))))
+    )
+    invalid = {"id": "INC-0001"}
+    validation._fast.cache_clear()
+    assert validation.is_valid("incident", valid.data)
+    (stored,) = (cache / "incidents" / "validators").glob("incident_*.bin")
+    assert stored.name.endswith(f".{sys.implementation.cache_tag}.bin")
+    (cache / "incidents" / "validators" / "incident_old.py").write_text("stale = 1\n")
+    import marshal
+
+    for damage in (b"", b"\x00garbage", stored.read_bytes()[:40], marshal.dumps(42)):
+        stored.write_bytes(damage)
+        validation._fast.cache_clear()
+        assert validation.is_valid("incident", valid.data)
+        assert not validation.is_valid("incident", invalid)
+    # a rewritten cache replaces the damaged one, and earlier schemas' validators are gone
+    assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
+    # no usable cache folder at all: still validates
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    validation._fast.cache_clear()
+    assert validation.is_valid("incident", valid.data)
+    assert not validation.is_valid("incident", invalid)
+    validation._fast.cache_clear()

@@ -8,6 +8,7 @@ imported inside the commands. So `incidents --help` and every command start fast
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -198,4 +199,20 @@ def cli(ctx: click.Context, directory: str) -> None:
 
 
 def main() -> NoReturn:
-    cli.main(prog_name="incidents")
+    """The console script: run the command, then leave without the interpreter's teardown.
+
+    Tearing down every imported module costs about 30 ms here, a tenth of a transition, and
+    nothing of the tool's needs it (no atexit handlers, threads or temporary files outlive a
+    command). The output is flushed first.
+    """
+    try:
+        cli.main(prog_name="incidents")
+    except SystemExit as exc:  # IncidentsGroup.main always ends here
+        code = exc.code
+    if isinstance(code, str):
+        click.echo(code, err=True)  # sys.exit("message") semantics
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (`| head`): nothing more to say
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
