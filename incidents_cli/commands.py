@@ -7,9 +7,9 @@ hand it to the transaction, which writes and commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from incidents_cli import lifecycle
 from incidents_cli.errors import RefusedError
@@ -20,8 +20,7 @@ from incidents_cli.timeutil import now_utc, parse_time_option
 from incidents_cli.transaction import Outcome, Workspace, carry_out
 
 
-@dataclass(frozen=True)
-class Common:
+class Common(NamedTuple):
     """The options every transition takes."""
 
     directory: Path

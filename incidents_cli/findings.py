@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from incidents_cli.errors import InputFileError
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
+# A NamedTuple, not a frozen dataclass: made at import, a dataclass costs ~1 ms here.
+class Finding(NamedTuple):
+    """Sorted by place, then message (tuple order)."""
+
     path: str
     line: int
     column: int
@@ -54,7 +56,7 @@ def report_text(findings: Sequence[Finding]) -> str:
 def report_json(findings: Sequence[Finding]) -> str:
     import json
 
-    return json.dumps([asdict(f) for f in findings], indent=2) + "\n"
+    return json.dumps([f._asdict() for f in findings], indent=2) + "\n"
 
 
 def report_github(findings: Sequence[Finding]) -> str:

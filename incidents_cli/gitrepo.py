@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from incidents_cli.errors import GitError, IncidentsError, RefusedError, SetupError
 
@@ -38,8 +38,7 @@ class PushRejected(Exception):
     """The remote has commits this branch has not: fetch and replay."""
 
 
-@dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(NamedTuple):
     mode: str
     sha: str
     stage: str

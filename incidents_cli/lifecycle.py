@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidents_cli.errors import RefusedError
 from incidents_cli.settings import SEVERITIES, Settings
@@ -70,8 +70,7 @@ class Refused(RefusedError):
     """The transition does not apply to this record; nothing is changed."""
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """Who, when, and under which settings: what every transition needs."""
 
     actor: str

@@ -567,7 +567,6 @@ def build_site(
     as_of: datetime | None = None,
     base_url: str | None = None,
 ) -> BuildResult:
-    from dataclasses import replace
 
     from incidents_cli.gitrepo import Repo
     from incidents_cli.record_cache import enabled
@@ -575,7 +574,7 @@ def build_site(
 
     settings = load_settings(root)
     if base_url is not None:
-        settings = replace(settings, base_url=base_url)
+        settings = settings._replace(base_url=base_url)
     if as_of is None:
         head_time = Repo.at(root).head_time() if _in_git(root) else None
         as_of = parse_time(head_time) if head_time else now_utc()

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from incidents_cli.errors import RefusedError
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$"
-)
-_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# Compiled on first use (re caches them): reading stored times never needs the first one.
+_RFC3339 = r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$"
+_DURATION = r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$"
 
 TIME_HINT = "write it like 2026-03-01T14:05:00Z or 2026-03-01T15:05:00+01:00"
 
@@ -26,7 +25,7 @@ def parse_time(text: str) -> datetime:
             return datetime.fromisoformat(text)
         except ValueError:
             pass
-    match = _RFC3339.match(text.strip())
+    match = re.match(_RFC3339, text.strip())
     if not match:
         raise TimeFormatError(f"{text!r} is not an RFC 3339 time; {TIME_HINT}")
     if match.group(8) is None:
@@ -71,7 +70,7 @@ def now_utc() -> datetime:
 
 def parse_duration(text: str) -> timedelta:
     """``5m``, ``1h30m``, ``2d``, ``1w``: the duration format of the settings."""
-    match = _DURATION.match(text.strip())
+    match = re.match(_DURATION, text.strip())
     if not text.strip() or not match:
         raise ValueError(f"{text!r} is not a duration like 15m, 1h30m or 2d")
     weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
