@@ -15,6 +15,7 @@ import random
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,11 +25,11 @@ except ImportError:  # pragma: no cover
     from yaml import SafeDumper as Dumper  # type: ignore[assignment]
 
 
-def dump(data: dict) -> str:
+def dump(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=4096)
 
 
-def dump_record(data: dict) -> str:
+def dump_record(data: dict[str, Any]) -> str:
     """Incident files in the layout the CLI itself writes (as a real repository has them)."""
     from incidents_cli.yamlio import dump as tool_dump
 
@@ -90,13 +91,15 @@ def z(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def make_incident(rng: random.Random, number: int, detected: datetime, open_: bool) -> dict:
+def make_incident(
+    rng: random.Random, number: int, detected: datetime, open_: bool
+) -> dict[str, Any]:
     severity = rng.choices([s for s, _ in SEVERITY_WEIGHTS], [w for _, w in SEVERITY_WEIGHTS])[0]
     components = rng.sample([c for c, _, _ in COMPONENTS], rng.randint(1, 3))
     regions = rng.sample(REGIONS, rng.randint(1, 2))
     iid = f"INC-{number:04d}"
     title = f"{rng.choice(SYMPTOMS).capitalize()} in {components[0]}"
-    record: dict = {"id": iid, "title": title}
+    record: dict[str, Any] = {"id": iid, "title": title}
     if open_:
         record.update(
             severity=severity,
@@ -120,7 +123,7 @@ def make_incident(rng: random.Random, number: int, detected: datetime, open_: bo
     closed = resolved + timedelta(hours=rng.randint(1, 72))
     commander, comms, responder = rng.sample(PEOPLE, 3)
     needs_pm = severity in ("critical", "high")
-    timeline = [
+    timeline: list[dict[str, Any]] = [
         {"at": z(detected), "actor": "monitor", "kind": "declared", "text": "Declared"},
         {
             "at": z(ack),
@@ -157,7 +160,7 @@ def make_incident(rng: random.Random, number: int, detected: datetime, open_: bo
     ustep = (resolved - detected) / 4
     updates = []
     for i, status in enumerate(statuses):
-        update = {
+        update: dict[str, Any] = {
             "at": z(detected + ustep * i + timedelta(minutes=1)),
             "status": status,
             "message": f"{status.capitalize()}: {title.lower()}.",
@@ -194,7 +197,7 @@ def make_incident(rng: random.Random, number: int, detected: datetime, open_: bo
     return record
 
 
-def make_postmortem(rng: random.Random, record: dict, now: datetime) -> str:
+def make_postmortem(rng: random.Random, record: dict[str, Any], now: datetime) -> str:
     resolved = datetime.fromisoformat(record["resolved_at"])
     items = []
     for i in range(rng.randint(1, 4)):
