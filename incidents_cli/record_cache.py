@@ -136,7 +136,8 @@ def save_pickle(snap: Snapshot, name: str, values: dict[str, Any], before: dict[
     try:
         snap.folder.mkdir(parents=True, exist_ok=True)
         current = {_shard_path(snap, name, n) for n in range(PICKLE_SHARDS)}
-        for stale in snap.folder.glob(f"{name}-v*.pickle"):  # other versions' caches
+        family = name.split("-", 1)[0]  # "public-f2": earlier formats and versions go
+        for stale in snap.folder.glob(f"{family}-*.pickle"):
             if stale not in current:
                 stale.unlink(missing_ok=True)
         for number, shard in enumerate(shards):

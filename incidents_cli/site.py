@@ -11,6 +11,7 @@ import hashlib
 import heapq
 import json
 import os
+import pickle
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -93,9 +94,9 @@ def load_public_inputs(
 
 @dataclass
 class PublicInputs:
-    """What the site is built from: the public view of every incident, each with the key of
-    its content (the git blob ids of its record and postmortem, when git vouches for both),
-    the maintenance windows, and the files that could not be read."""
+    """What the site is built from: the public view of every incident with the key of its
+    content (file name and the blob ids of its record and postmortem) by incident id, the
+    maintenance windows, and the files that could not be read."""
 
     incidents: list[PublicIncident]
     keys: dict[str, str]
@@ -110,6 +111,32 @@ def blob_id(path: Path) -> str | None:
     except OSError:
         return None
     return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+PUBLIC_CACHE = "public-f2"  # entries: (id, started, resolved, latest), the pickled view, unreadable
+
+
+class _Cached(PublicIncident):
+    """A public incident from the cache: what ordering and grouping need (id, started,
+    resolved, latest) is at hand; the rest is unpickled when first used. A rebuild touches
+    the full view of only the few hundred incidents it renders or shows as recent.
+    (This relies on PublicIncident's fields having no class-level defaults: a test says so.)
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        packed = self.__dict__.pop("_packed", None)
+        if packed is None:
+            raise AttributeError(name)
+        self.__dict__.update(pickle.loads(packed).__dict__)  # frozen: fill __dict__ directly
+        return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
+
+
+def _cached(head: tuple[Any, ...], packed: bytes) -> PublicIncident:
+    incident = object.__new__(_Cached)
+    incident.__dict__.update(
+        id=head[0], started=head[1], resolved=head[2], latest=head[3], _packed=packed
+    )
+    return incident
 
 
 def public_inputs(root: Path) -> PublicInputs:
@@ -127,7 +154,7 @@ def public_inputs(root: Path) -> PublicInputs:
 
     snap = record_cache.snapshot(root)
     blobs = snap.blobs if snap is not None else {}
-    cache = record_cache.load_pickle(snap, "public") if snap is not None else {}
+    cache = record_cache.load_pickle(snap, PUBLIC_CACHE) if snap is not None else {}
     kept: dict[str, Any] = {}
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
     inputs = PublicInputs([], {}, [], [])
@@ -137,8 +164,11 @@ def public_inputs(root: Path) -> PublicInputs:
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
         pm_blob = (blobs.get(pm_rel) or blob_id(root / pm_rel)) if pm_rel else "-"
         key = f"{name}:{blobs.get(rel) or blob_id(root / rel)}:{pm_blob}"
-        if key in cache:
-            view, unreadable = cache[key]
+        entry = cache.get(key)
+        if isinstance(entry, tuple) and len(entry) == 3:
+            head, packed, unreadable = entry
+            view = _cached(head, packed) if head is not None else None
+            kept[key] = entry
         else:
             view, unreadable = None, []
             record = read_record(root, rel, "incident")
@@ -152,13 +182,18 @@ def public_inputs(root: Path) -> PublicInputs:
                     postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
                 )
                 view = statuspage.public_incident(record.data, pm_data)
-        kept[key] = (view, unreadable)
+            if snap is not None:
+                kept[key] = (
+                    (view.id, view.started, view.resolved, view.latest) if view else None,
+                    pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL) if view else b"",
+                    unreadable,
+                )
         inputs.unreadable.extend(unreadable)
         if view is not None:
             inputs.incidents.append(view)
             inputs.keys[view.id] = key
     if snap is not None and kept.keys() != cache.keys():
-        record_cache.save_pickle(snap, "public", kept, cache)
+        record_cache.save_pickle(snap, PUBLIC_CACHE, kept, cache)
     for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
         if record.error is not None or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
@@ -330,8 +365,7 @@ def feed_context(page: Page) -> dict[str, Any]:
     # The newest updates all belong to the incidents whose own newest update is newest, so
     # only those are searched (updates are sorted by time within an incident).
     def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
-        last = incident.updates[-1]
-        return last.at, incident.id, last.number
+        return incident.latest[0], incident.id, incident.latest[1]
 
     candidates = heapq.nlargest(FEED_ENTRIES, page.incidents, key=newest)
     entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
@@ -419,7 +453,7 @@ class Previous:
         return (
             self.out is not None
             and self.keys.get(rel) == key
-            and os.path.isfile(os.path.join(self.out, rel))  # noqa: PTH113, PTH118 (hot loop)
+            and os.path.isfile(f"{self.out}/{rel}")  # noqa: PTH113 (a hot loop)
         )
 
 
@@ -532,21 +566,20 @@ def write_tree(out: Path, files: Files) -> None:
     staging = out.parent / f".{out.name}.building"
     if staging.exists():
         shutil.rmtree(staging)
-    # os.path on strings: building 10,000 Path objects costs more than writing the files
+    # Plain strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
     base, before = str(staging), str(out)
     made: set[str] = set()
     for rel, content in sorted(files.items()):
-        target = os.path.join(base, rel)  # noqa: PTH118
-        folder = os.path.dirname(target)  # noqa: PTH120
+        target = f"{base}/{rel}"
+        folder = target.rpartition("/")[0]
         if folder not in made:
             os.makedirs(folder, exist_ok=True)  # noqa: PTH103
             made.add(folder)
         if isinstance(content, Reused):
-            source = os.path.join(before, rel)  # noqa: PTH118
             try:
-                os.link(source, target)
+                os.link(f"{before}/{rel}", target)
             except OSError:
-                shutil.copyfile(source, target)
+                shutil.copyfile(f"{before}/{rel}", target)
         else:
             with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
                 handle.write(content)

@@ -82,6 +82,8 @@ class PublicIncident:
     updates: tuple[PublicUpdate, ...]
     postmortem_summary: str | None
     postmortem_at: datetime | None
+    latest: tuple[datetime, int]
+    """Time and number of the newest update (what the feed orders by)."""
 
     @property
     def active(self) -> bool:
@@ -161,6 +163,7 @@ def public_incident(
     ):
         summary = postmortem["public_summary"]
         summary_at = _time(postmortem.get("published_at"))
+    ordered = tuple(sorted(updates, key=lambda u: (u.at, u.number)))
     return PublicIncident(
         id=record["id"],
         title=str(record.get("title", record["id"])),
@@ -169,9 +172,10 @@ def public_incident(
         components=tuple(str(c) for c in record.get("components") or []),
         started=started,
         resolved=resolved,
-        updates=tuple(sorted(updates, key=lambda u: (u.at, u.number))),
+        updates=ordered,
         postmortem_summary=summary,
         postmortem_at=summary_at,
+        latest=(ordered[-1].at, ordered[-1].number),
     )
 
 

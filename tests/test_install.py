@@ -5,6 +5,7 @@ This runs the README's first command exactly as written, in a clean copy of the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -118,6 +119,29 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
         [str(incidents), "--version"], capture_output=True, text=True, check=True, cwd=elsewhere
     )
     assert version.stdout.startswith("incidents, version ")
+    # The console script leaves with os._exit: its output is complete and its exit codes
+    # are the documented ones (2 refused, 1 findings), with one line on stderr.
+    refused = subprocess.run(
+        [str(incidents), "-C", "x", "ack", "INC-0404"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_env(),
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "INC-0404" in refused.stderr
+    (elsewhere / "x" / "incidents" / "INC-0001.yaml").write_text("id: INC-0001\ntitle: [\n")
+    found = subprocess.run(
+        [str(incidents), "-C", "x", "validate", "--format", "json"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_env(),
+    )
+    assert found.returncode == 1, found.stderr
+    assert json.loads(found.stdout)[0]["path"] == "incidents/INC-0001.yaml"
     module = subprocess.run(
         [str(python), "-m", "incidents_cli", "--help"],
         capture_output=True,

@@ -716,3 +716,15 @@ def test_a_rebuild_renders_only_the_pages_of_what_changed(
     assert all_files(out) == all_files(
         build(repo, tmp_path / "fresh2", "--as-of", "2026-02-01T00:00:00Z")
     )
+
+
+def test_public_incident_fields_have_no_defaults() -> None:
+    """A cached incident is loaded on first use of a field it lacks, which only works while
+    no field has a class-level default to be found instead."""
+    import dataclasses
+
+    from incidents_cli.statuspage import PublicIncident
+
+    for field in dataclasses.fields(PublicIncident):
+        assert field.default is dataclasses.MISSING, field.name
+        assert field.default_factory is dataclasses.MISSING, field.name
