@@ -5,9 +5,10 @@ Pure: takes parsed records and "now", returns items with their places for annota
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property, partial
 from typing import Any
 
 from incidents_cli.findings import Finding
@@ -17,13 +18,14 @@ from incidents_cli.runbooks import Stale
 from incidents_cli.settings import Settings
 from incidents_cli.timeutil import format_duration, format_time
 from incidents_cli.timeutil import maybe_time as _time
+from incidents_cli.yamlio import Document
 
 
 @dataclass(frozen=True)
 class Item:
     kind: str  # action_item, postmortem, runbook
     path: str
-    line: int
+    place: Callable[[], int] = field(repr=False, compare=False)
     incident: str
     ref: str
     title: str
@@ -31,6 +33,12 @@ class Item:
     due: datetime | None
     status: str
     as_of: datetime
+
+    @cached_property
+    def line(self) -> int:
+        """The line to point at, looked up only for the items that are shown: finding it
+        may mean reading the file again."""
+        return self.place()
 
     @property
     def late(self) -> timedelta | None:
@@ -65,12 +73,18 @@ class Item:
         return f"{self.incident} {self.ref}{owner}: {self.title} - due {due}{late}"
 
 
+def _line_of(doc: Document, where: list[str | int]) -> Callable[[], int]:
+    return lambda: doc.locate(where)[0]
+
+
 def collect(
     records: Sequence[Record],
     settings: Settings,
     as_of: datetime,
     stale: Sequence[Stale] = (),
+    keep: Callable[[Item], bool] | None = None,
 ) -> list[Item]:
+    """Every follow-up item (or those ``keep`` accepts), by due date, file and line."""
     postmortems = {
         str(r.data.get("incident")): r
         for r in records
@@ -86,7 +100,7 @@ def collect(
                 Item(
                     kind="action_item",
                     path=record.rel,
-                    line=record.doc.locate(["action_items", index])[0],
+                    place=_line_of(record.doc, ["action_items", index]),
                     incident=str(record.data.get("incident")),
                     ref=str(raw.get("id")),
                     title=str(raw.get("title", "")),
@@ -109,7 +123,7 @@ def collect(
                 Item(
                     kind="postmortem",
                     path=record.rel,
-                    line=record.doc.locate(["resolved_at"])[0],
+                    place=_line_of(record.doc, ["resolved_at"]),
                     incident=incident_id,
                     ref="postmortem",
                     title=f"postmortem missing ({postmortem_rel(incident_id)})",
@@ -125,7 +139,7 @@ def collect(
                 Item(
                     kind="postmortem",
                     path=document.rel,
-                    line=document.doc.locate(["status"])[0],
+                    place=_line_of(document.doc, ["status"]),
                     incident=incident_id,
                     ref="postmortem",
                     title=f"postmortem not published yet ({document.data.get('status')})",
@@ -140,7 +154,7 @@ def collect(
             Item(
                 kind="runbook",
                 path=entry.runbook.rel,
-                line=entry.runbook.line,
+                place=partial(int, entry.runbook.line),
                 incident="-",
                 ref=entry.runbook.slug,
                 title=f"runbook review: {entry.reason}",
@@ -150,6 +164,8 @@ def collect(
                 as_of=as_of,
             )
         )
+    if keep is not None:  # before sorting, which needs the lines
+        items = [i for i in items if keep(i)]
     return sorted(items, key=lambda i: (i.due or as_of, i.path, i.line))
 
 

@@ -74,14 +74,16 @@ def actions(
         if r.kind == "postmortem" and isinstance(r.data, dict)
     }
     due_reviews = stale(load_runbooks(root), incidents, postmortems, when)
-    items = follow.collect(records, settings, when, due_reviews)
-    if overdue:
-        items = [i for i in items if i.overdue]
-    if owner:
-        items = [i for i in items if owner in i.owner.split(", ")]
-    if paths:
-        wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
-        items = [i for i in items if i.path in wanted]
+    wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
+
+    def keep(item: follow.Item) -> bool:
+        return (
+            (not overdue or item.overdue)
+            and (not owner or owner in item.owner.split(", "))
+            and (not wanted or item.path in wanted)
+        )
+
+    items = follow.collect(records, settings, when, due_reviews, keep)
     if output_format == "markdown":
         click.echo(follow.markdown_table(items), nl=False)
     elif output_format == "json":
