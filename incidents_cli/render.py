@@ -7,6 +7,7 @@ A repository's own ``templates/`` folder overrides any built-in template by name
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import cache, lru_cache
 from pathlib import Path
@@ -49,6 +50,7 @@ class Renderer:
     def __init__(self, repository: Path | None = None) -> None:
         from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
+        self.repository = repository.resolve() if repository is not None else None
         folders = []
         if repository is not None and (repository / "templates").is_dir():
             folders.append(FileSystemLoader(repository / "templates"))
@@ -72,9 +74,25 @@ class Renderer:
         try:
             return self.env.get_template(name).render(context)
         except TemplateError as exc:
-            where = getattr(exc, "filename", None) or name
-            line = getattr(exc, "lineno", None) or 1
-            raise IncidentsError(f"{where}:{line}: template error: {exc}") from None
+            raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
+
+    def _place(self, name: str, exc: Exception) -> str:
+        """file:line of a template error: a repository's own template relative to it."""
+        import traceback
+
+        filename: str | None = getattr(exc, "filename", None)  # syntax errors know theirs
+        line: int | None = getattr(exc, "lineno", None)
+        if filename is None:  # an error while rendering: jinja maps its frames to the file
+            with contextlib.suppress(Exception):
+                filename = self.env.get_template(name).filename
+            for frame, lineno in traceback.walk_tb(exc.__traceback__):
+                if filename is not None and frame.f_code.co_filename == filename:
+                    line = lineno
+        shown = filename or name
+        if filename is not None and self.repository is not None:
+            with contextlib.suppress(ValueError):
+                shown = Path(filename).relative_to(self.repository).as_posix()
+        return f"{shown}:{line or 1}"
 
     def fingerprint(self, *names: str) -> str:
         """A hash of these templates' sources as this renderer would load them."""

@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import format_datetime
@@ -432,7 +433,6 @@ class Reused:
 
 
 REUSED = Reused()
-Files = dict[str, "str | Reused"]
 
 
 class Previous:
@@ -479,24 +479,24 @@ def render_site(
     renderer: Renderer,
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
-) -> Files:
-    """Every file of the site, by relative path: a pure function of the page.
+) -> Iterator[tuple[str, str | Reused]]:
+    """Every file of the site as (relative path, text), one at a time so that no more than
+    one page is held in memory: a pure function of the page.
 
     ``keys`` gives the content key of each incident (its files' blob ids); a page whose key
     (that, the templates, the settings it shows and the tool's version) equals the one the
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
+    The manifest of keys comes last.
     """
     keys = keys or {}
     previous = previous or Previous(None)
     fixed = _fixed_key(page)
     manifest: dict[str, str] = {}
-    files: Files = {
-        "style.css": renderer.source("site/style.css"),
-        "index.html": renderer.render("site/index.html", index_context(page)),
-    }
+    yield "style.css", renderer.source("site/style.css")
+    yield "index.html", renderer.render("site/index.html", index_context(page))
     months = months_of(page)
-    files["history.html"] = renderer.render("site/history.html", history_context(page, months))
+    yield "history.html", renderer.render("site/history.html", history_context(page, months))
     names = list(months)
     month_templates = renderer.fingerprint(
         "site/history_month.html", "site/base.html", "site/_macros.html"
@@ -511,10 +511,10 @@ def render_site(
             now = format_time(page.now) if any(i.active for i in incidents) else ""
             manifest[rel] = _key(fixed, month_templates, month, newer, older, now, *content)
             if previous.has(rel, manifest[rel]):
-                files[rel] = REUSED
+                yield rel, REUSED
                 continue
         context = month_context(page, month, incidents, newer, older)
-        files[rel] = renderer.render("site/history_month.html", context)
+        yield rel, renderer.render("site/history_month.html", context)
     incident_templates = renderer.fingerprint(
         "site/incident.html", "site/base.html", "site/_macros.html"
     )
@@ -524,39 +524,48 @@ def render_site(
         if not incident.active and incident.id in keys:
             manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
             if previous.has(rel, manifest[rel]):
-                files[rel] = REUSED
+                yield rel, REUSED
                 continue
         context = {
             **_common(page, "../", f"{incident.title} - {page.settings.title}"),
             "generated": "",
             "incident": _incident_context(incident, page),
         }
-        files[rel] = renderer.render("site/incident.html", context)
+        yield rel, renderer.render("site/incident.html", context)
     feed = feed_context(page)
-    files["history.atom"] = renderer.render("site/history.atom", feed)
-    files["history.rss"] = renderer.render("site/history.rss", feed)
+    yield "history.atom", renderer.render("site/history.atom", feed)
+    yield "history.rss", renderer.render("site/history.rss", feed)
     for path, document in statuspage.api_documents(page).items():
-        files[f"api/v2/{path}"] = _json(document)
-    files["badge.svg"] = renderer.render(
-        "site/badge.svg",
-        badge_context(
-            "status", INDICATOR_LABEL[page.indicator].lower(), BADGE_COLOR[page.indicator]
+        yield f"api/v2/{path}", _json(document)
+    yield (
+        "badge.svg",
+        renderer.render(
+            "site/badge.svg",
+            badge_context(
+                "status", INDICATOR_LABEL[page.indicator].lower(), BADGE_COLOR[page.indicator]
+            ),
         ),
     )
     for view in page.components:
-        files[f"badges/{view.id}.svg"] = renderer.render(
-            "site/badge.svg",
-            badge_context(view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]),
+        yield (
+            f"badges/{view.id}.svg",
+            renderer.render(
+                "site/badge.svg",
+                badge_context(
+                    view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]
+                ),
+            ),
         )
-    files[MARKER] = (
-        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n"
+    yield (
+        MARKER,
+        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
     )
-    return files
 
 
-def write_tree(out: Path, files: Files) -> None:
-    """Write the whole site to a new folder, then swap it in place of the old one. Reused
-    files are hard links to the old copies (a copy where the file system has none)."""
+def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
+    """Write the site to a new folder as its files come, then swap it in place of the old
+    one; the number of files. Reused files are hard links to the old copies (a copy where
+    the file system has none). If anything fails, the old site is left as it was."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise RefusedError(
@@ -569,20 +578,28 @@ def write_tree(out: Path, files: Files) -> None:
     # Plain strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
     base, before = str(staging), str(out)
     made: set[str] = set()
-    for rel, content in sorted(files.items()):
-        target = f"{base}/{rel}"
-        folder = target.rpartition("/")[0]
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-            made.add(folder)
-        if isinstance(content, Reused):
-            try:
-                os.link(f"{before}/{rel}", target)
-            except OSError:
-                shutil.copyfile(f"{before}/{rel}", target)
-        else:
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
-                handle.write(content)
+    written: set[str] = set()
+    try:
+        for rel, content in files:
+            target = f"{base}/{rel}"
+            folder = target.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                made.add(folder)
+            if rel in written:  # two records with one id: the last wins, and is never
+                os.unlink(target)  # noqa: PTH108  written through a link into the old site
+            written.add(rel)
+            if isinstance(content, Reused):
+                try:
+                    os.link(f"{before}/{rel}", target)
+                except OSError:
+                    shutil.copyfile(f"{before}/{rel}", target)
+            else:
+                with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
+                    handle.write(content)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     old = out.parent / f".{out.name}.old"
     if old.exists():
         shutil.rmtree(old)
@@ -591,6 +608,7 @@ def write_tree(out: Path, files: Files) -> None:
     staging.rename(out)
     if old.exists():
         shutil.rmtree(old)
+    return len(written)
 
 
 def build_site(
@@ -614,11 +632,8 @@ def build_site(
     inputs = public_inputs(root)
     page = statuspage.build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
-    files = render_site(page, Renderer(root), inputs.keys, previous)
-    write_tree(out, files)
-    return BuildResult(
-        out.resolve(), len(files), len(page.incidents), page.indicator, inputs.unreadable
-    )
+    count = write_tree(out, render_site(page, Renderer(root), inputs.keys, previous))
+    return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 
 def _in_git(root: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -728,3 +729,50 @@ def test_public_incident_fields_have_no_defaults() -> None:
     for field in dataclasses.fields(PublicIncident):
         assert field.default is dataclasses.MISSING, field.name
         assert field.default_factory is dataclasses.MISSING, field.name
+
+
+def test_a_failed_build_leaves_the_previous_site_as_it_was(repo: Path, tmp_path: Path) -> None:
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-10-07", "October outage"))
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November outage"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    before = all_files(out)
+    # The second incident's page breaks halfway through the build (a team's own template).
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November slowdown"))
+    write(repo, "templates/site/incident.html", "{{ incident.title }}{{ no_such_thing.x }}\n")
+    commit_all(repo, "break a template")
+    result = run_cli(
+        "site", "build", "--out", str(out), "--as-of", "2026-02-01T00:00:00Z", cwd=repo
+    )
+    assert result.code != 0 and result.err.count("\n") == 1, result.err
+    assert "templates/site/incident.html:1: template error" in result.err
+    assert all_files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # nothing half-built
+
+
+def test_two_records_with_one_id_never_write_into_the_previous_site(
+    repo: Path, tmp_path: Path
+) -> None:
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-10-07", "October outage"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    page = out / "incidents" / "INC-0001.html"
+    first = page.read_bytes()
+    # Another file with the same id, still open and older: the resolved one's page is reused
+    # (a link to the old copy), then the open one's is rendered for the same path.
+    still_open = _resolved(1, "2025-10-01", "October copy").replace(
+        "phase: resolved", "phase: investigating"
+    )
+    write(
+        repo,
+        "incidents/INC-0001-copy.yaml",
+        still_open.replace("resolved_at: 2025-10-01T11:00:00Z\n", ""),
+    )
+    commit_all(repo, "copy")
+    held = os.open(page, os.O_RDONLY)  # the old copy's inode, whatever happens to the folder
+    try:
+        build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
+        assert os.pread(held, len(first) + 1, 0) == first
+        assert b"October copy" in page.read_bytes()
+    finally:
+        os.close(held)
