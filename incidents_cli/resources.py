@@ -30,6 +30,13 @@ def data_dir(kind: str) -> Path:
     raise FileNotFoundError(f"the installed package has no {kind} folder: reinstall incidents")
 
 
+def user_cache_dir() -> Path:
+    """The user's cache folder for the tool (validators, templates, the error log)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incidents"
+
+
 def incident_workflows() -> list[Path]:
     """The workflow files an incident repository runs (not this tool's own CI)."""
     return sorted(data_dir("workflows").glob("incidents-*.yml"))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from incidents_cli.findings import Finding
 from incidents_cli.repository import Record
-from incidents_cli.resources import data_dir
+from incidents_cli.resources import data_dir, user_cache_dir
 from incidents_cli.timeutil import TimeFormatError, parse_time
 from incidents_cli.yamlio import Document, dotted
 
@@ -46,8 +45,7 @@ def _fast(kind: str) -> Any:
     cache_tag = sys.implementation.cache_tag
     rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL).encode("utf-8")  # part of the code too
     key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "incidents" / "validators"
+    folder = user_cache_dir() / "validators"
     cached = folder / f"{kind}_{key}.bin"
     try:
         code = marshal.loads(cached.read_bytes())

@@ -98,7 +98,9 @@ def _log_unexpected() -> Path:
     import traceback
     from pathlib import Path
 
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incidents"
+    from incidents_cli.resources import user_cache_dir
+
+    folder = user_cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "incidents.log"
