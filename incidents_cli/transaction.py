@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidents_cli import yamlio
 from incidents_cli.errors import GitError, RefusedError
@@ -161,15 +161,22 @@ def commit_message(change: Change, actor: str) -> str:
     )
 
 
-def _planned_writes(
-    repo: Repo, root: Path, change: Change, tracked: set[str]
-) -> list[tuple[str, str, str | None]]:
-    """(path, new text, old text or None) for every file of the change, refusing dirty ones."""
+class _Write(NamedTuple):
+    rel: str  # relative to the incident repository
+    git_path: str  # relative to the git work tree
+    text: str
+    old_text: str | None
+
+
+def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], set[str]]:
+    """Every file of the change with its new and old text, refusing files with uncommitted
+    changes; and which of them git tracks (the commit needs to know too)."""
     texts: dict[str, str | None] = {}
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
     texts.update(change.files)
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
+    tracked = repo.tracked(list(git_paths.values()))
     uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
     planned = []
     for rel, given in texts.items():
@@ -191,27 +198,21 @@ def _planned_writes(
             problems = _problems(check)
             if problems:  # the transition made an invalid record: a bug, never written
                 raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
-        planned.append((rel, given, old_text))
-    return planned
+        planned.append(_Write(rel, git_paths[rel], given, old_text))
+    return planned, tracked
 
 
 def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | None = None) -> str:
-    rels = ([incident_rel(change.incident_id)] if change.write_record else []) + list(change.files)
-    rels = list(dict.fromkeys(rels))  # the order _planned_writes plans them in
-    git_paths = [(root / rel).relative_to(repo.top).as_posix() for rel in rels]
-    tracked = repo.tracked(git_paths)
-    planned = _planned_writes(repo, root, change, tracked)
+    planned, tracked = _planned_writes(repo, root, change)
     message = commit_message(change, actor)
     if branch is not None:
-        return repo.commit_to_new_branch(
-            branch, {p: text for p, (_, text, _) in zip(git_paths, planned, strict=True)}, message
-        )
+        return repo.commit_to_new_branch(branch, {w.git_path: w.text for w in planned}, message)
     written: list[tuple[Path, str | None]] = []
     try:
-        for rel, text, old_text in planned:
-            yamlio.write_atomic(root / rel, text, sync=False)  # committed next
-            written.append((root / rel, old_text))
-        return repo.commit_paths(git_paths, message, tracked)
+        for write in planned:
+            yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
+            written.append((root / write.rel, write.old_text))
+        return repo.commit_paths([w.git_path for w in planned], message, tracked)
     except BaseException:
         for path, old_text in reversed(written):
             if old_text is None:
