@@ -442,6 +442,7 @@ class Previous:
     def __init__(self, out: Path | None) -> None:
         self.out = out
         self.keys: dict[str, str] = {}
+        self._files: dict[str, set[str]] = {}  # by folder: one listing, not a stat a page
         if out is None:
             return
         try:
@@ -451,11 +452,16 @@ class Previous:
             self.keys = {}
 
     def has(self, rel: str, key: str) -> bool:
-        return (
-            self.out is not None
-            and self.keys.get(rel) == key
-            and os.path.isfile(f"{self.out}/{rel}")  # noqa: PTH113 (a hot loop)
-        )
+        if self.out is None or self.keys.get(rel) != key:
+            return False
+        folder, _, name = rel.rpartition("/")
+        if folder not in self._files:
+            try:
+                with os.scandir(self.out / folder) as entries:
+                    self._files[folder] = {e.name for e in entries if e.is_file()}
+            except OSError:
+                self._files[folder] = set()
+        return name in self._files[folder]
 
 
 def _key(*parts: str) -> str:

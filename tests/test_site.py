@@ -714,9 +714,13 @@ def test_a_rebuild_renders_only_the_pages_of_what_changed(
     write(repo, "incidents/INC-0002.yaml", _resolved(2, "2025-11-12", "November brownout"))
     build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
     assert "November brownout" in (out / "incidents/INC-0002.html").read_text()
-    assert all_files(out) == all_files(
-        build(repo, tmp_path / "fresh2", "--as-of", "2026-02-01T00:00:00Z")
-    )
+    fresh2 = all_files(build(repo, tmp_path / "fresh2", "--as-of", "2026-02-01T00:00:00Z"))
+    assert all_files(out) == fresh2
+    # A page someone deleted from the built site is rendered again, not linked.
+    (out / "incidents/INC-0001.html").unlink()
+    (out / "history-2025-10.html").unlink()
+    build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
+    assert all_files(out) == fresh2
 
 
 def test_public_incident_fields_have_no_defaults() -> None:
