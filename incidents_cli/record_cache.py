@@ -131,10 +131,16 @@ def load_pickle(snap: Snapshot, name: str) -> dict[str, Any]:
         try:
             with _shard_path(snap, name, shard).open("rb") as handle, _bulk_load():
                 part = pickle.load(handle)
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError):
-            continue
-        except pickle.UnpicklingError:
-            continue
+        except (
+            OSError,
+            EOFError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            ImportError,
+            pickle.UnpicklingError,
+        ):
+            continue  # a damaged or foreign shard is a miss
         if isinstance(part, dict):
             values.update(part)
     return values

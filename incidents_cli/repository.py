@@ -86,10 +86,11 @@ class Record:
         return name.rsplit(".", 1)[0]
 
 
-def read_record(root: Path, rel: str, kind: str) -> Record:
-    """Read and parse one record; a file that does not parse is a Record with an error."""
+def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> Record:
+    """Read and parse one record (``raw``: its bytes, if the caller has read them already);
+    a file that does not parse is a Record with an error."""
     try:
-        text = yamlio.read_text(root / rel, rel)
+        text = yamlio.read_text(root / rel, rel) if raw is None else yamlio.decode(raw, rel)
         if kind in ("postmortem", "runbook"):
             doc, body, body_line = yamlio.parse_front_matter(text, rel)
             return Record(kind, rel, doc, body=body, body_line=body_line)

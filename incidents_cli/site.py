@@ -105,13 +105,16 @@ class PublicInputs:
     unreadable: list[str]
 
 
-def blob_id(path: Path) -> str | None:
-    """The id git gives the file's content (a tracked, unchanged file's is in the index)."""
+def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes | None]:
+    """The blob id git gives a file's content, and the bytes if they had to be read for it:
+    git's index knows it for a tracked, unchanged file; any other file is hashed here."""
+    if rel in blobs:
+        return blobs[rel], None
     try:
-        data = path.read_bytes()
+        raw = (root / rel).read_bytes()
     except OSError:
-        return None
-    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+        return "unreadable", None
+    return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest(), raw
 
 
 PUBLIC_CACHE = "public-f2"  # entries: (id, started, resolved, latest), the pickled view, unreadable
@@ -163,8 +166,9 @@ def public_inputs(root: Path) -> PublicInputs:
         rel = f"{INCIDENTS_DIR}/{name}"
         stem = name.rsplit(".", 1)[0]
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
-        pm_blob = (blobs.get(pm_rel) or blob_id(root / pm_rel)) if pm_rel else "-"
-        key = f"{name}:{blobs.get(rel) or blob_id(root / rel)}:{pm_blob}"
+        record_id, raw = _content_id(root, rel, blobs)
+        pm_id, pm_raw = _content_id(root, pm_rel, blobs) if pm_rel else ("-", None)
+        key = f"{name}:{record_id}:{pm_id}"
         entry = cache.get(key)
         if isinstance(entry, tuple) and len(entry) == 3:
             head, packed, unreadable = entry
@@ -172,8 +176,8 @@ def public_inputs(root: Path) -> PublicInputs:
             kept[key] = entry
         else:
             view, unreadable = None, []
-            record = read_record(root, rel, "incident")
-            postmortem = read_record(root, pm_rel, "postmortem") if pm_rel else None
+            record = read_record(root, rel, "incident", raw)  # each file is read once
+            postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
             if postmortem is not None and not isinstance(postmortem.data, dict):
                 unreadable.append(postmortem.rel)
             if record.error is not None or not isinstance(record.data, dict):

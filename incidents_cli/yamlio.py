@@ -79,6 +79,18 @@ def read_text(path: Path, display: str) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(display, 1, 1, f"cannot read file: {exc.strerror}") from None
+    return decode(raw, display)
+
+
+def decode(raw: bytes, display: str) -> str:
+    """A record file's bytes as text, refusing huge and non-UTF-8 files with a clear error."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputFileError(
+            display,
+            1,
+            1,
+            f"file is {len(raw)} bytes, over the {MAX_FILE_BYTES} byte limit for records",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
