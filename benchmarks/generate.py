@@ -31,7 +31,7 @@ def dump(data: dict[str, Any]) -> str:
 
 def dump_record(data: dict[str, Any]) -> str:
     """Incident files in the layout the CLI itself writes (as a real repository has them)."""
-    from incidents_cli.yamlio import dump as tool_dump
+    from incidents_cli.store.yamlio import dump as tool_dump
 
     return tool_dump(data)
 

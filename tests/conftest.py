@@ -38,7 +38,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "GIT_COMMITTER_EMAIL",
     ):
         monkeypatch.delenv(name, raising=False)
-    import incidents_cli.gitrepo as gitrepo
+    import incidents_cli.store.git as gitrepo
 
     monkeypatch.setattr(gitrepo, "_ENV", None)  # rebuilt from the environment above
 

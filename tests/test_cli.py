@@ -70,7 +70,7 @@ def test_help_imports_no_command_module() -> None:
     assert not {m for m in loaded if m.startswith("incidents_cli.cli.")} - {
         "incidents_cli.cli.shared"
     }
-    assert "incidents_cli.commands" not in loaded
+    assert "incidents_cli.usecases.transitions" not in loaded
 
 
 def test_a_command_imports_only_its_own_module() -> None:

@@ -79,7 +79,7 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
         [
             str(python),
             "-c",
-            "import incidents_cli.resources as r; "
+            "import incidents_cli.store.resources as r; "
             "print(*(r.data_dir(k) for k in ('schemas', 'templates', 'runbooks', 'workflows')))",
         ],
         cwd=tmp_path,

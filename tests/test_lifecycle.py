@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents_cli import lifecycle, yamlio
-from incidents_cli.lifecycle import PHASES, TRANSITIONS, Event, Refused
-from incidents_cli.repository import Record
-from incidents_cli.rules import check_repository
-from incidents_cli.settings import settings_from_data
-from incidents_cli.validation import schema_findings
+from incidents_cli.core import lifecycle
+from incidents_cli.core.lifecycle import PHASES, TRANSITIONS, Event, Refused
+from incidents_cli.core.records import RecordFile
+from incidents_cli.core.rules import check_repository
+from incidents_cli.core.settings import settings_from_data
+from incidents_cli.store import yamlio
+from incidents_cli.store.schemas import schema_findings
 
 from .conftest import ROOT
 
@@ -119,10 +120,10 @@ def test_close_needs_a_published_postmortem_for_required_severities() -> None:
 
 def _valid(record: dict[str, Any]) -> list[str]:
     text = yamlio.dump(record)
-    rec = Record("incident", f"incidents/{record['id']}.yaml", yamlio.parse(text, "x"))
+    rec = RecordFile("incident", f"incidents/{record['id']}.yaml", yamlio.parse(text, "x"))
     settings_text = (ROOT / "templates/init/incidents.yaml").read_text()
-    settings_record = Record("settings", "incidents.yaml", yamlio.parse(settings_text, "s"))
-    runbook = Record(
+    settings_record = RecordFile("settings", "incidents.yaml", yamlio.parse(settings_text, "s"))
+    runbook = RecordFile(
         "runbook",
         "runbooks/database-connection-pool-exhaustion.md",
         yamlio.parse("title: x\nowner: a\nlast_reviewed: 2026-01-01\nreview_every: 9\n", "r"),
@@ -130,7 +131,7 @@ def _valid(record: dict[str, Any]) -> list[str]:
     findings = schema_findings(rec) + check_repository([settings_record, rec, runbook])
     from jsonschema import Draft202012Validator
 
-    from incidents_cli.validation import schema
+    from incidents_cli.store.schemas import schema
 
     slow = Draft202012Validator(schema("incident")).iter_errors(rec.data)
     return [f.text() for f in findings] + [e.message for e in slow]

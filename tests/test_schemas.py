@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from incidents_cli import yamlio
-from incidents_cli.repository import Record
-from incidents_cli.validation import metaschema_problems, schema, schema_findings
+from incidents_cli.core.records import RecordFile
+from incidents_cli.store import yamlio
+from incidents_cli.store.schemas import metaschema_problems, schema, schema_findings
 
 from .conftest import ROOT
 
@@ -74,8 +74,8 @@ def test_every_property_has_a_description_and_objects_are_closed(kind: str) -> N
     assert closed and all(closed)
 
 
-def _record(kind: str, path: Path) -> Record:
-    return Record(kind, path.name, yamlio.load(path, path.name))
+def _record(kind: str, path: Path) -> RecordFile:
+    return RecordFile(kind, path.name, yamlio.load(path, path.name))
 
 
 @pytest.mark.parametrize("case", _examples("valid"), ids=_id)
@@ -127,7 +127,7 @@ def test_fast_path_agrees_with_jsonschema(case: tuple[str, Path]) -> None:
     """The compiled fast validator and jsonschema give the same verdict on every example."""
     from jsonschema import Draft202012Validator
 
-    from incidents_cli.validation import is_valid
+    from incidents_cli.store.schemas import is_valid
 
     kind, path = case
     data = _record(kind, path).data
@@ -137,7 +137,7 @@ def test_fast_path_agrees_with_jsonschema(case: tuple[str, Path]) -> None:
 def test_compiled_validators_are_cached_as_bytecode_and_survive_a_bad_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from incidents_cli import validation
+    from incidents_cli.store import schemas as validation
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))

@@ -625,7 +625,7 @@ _plain_text = st.text(
 @settings(max_examples=300, deadline=None)
 @given(_plain_text)
 def test_the_markdown_fast_path_matches_the_parser(text: str) -> None:
-    from incidents_cli.render import _markdown, markdown
+    from incidents_cli.site.render import _markdown, markdown
 
     assert str(markdown(text)) == _markdown().render(text)
 
@@ -728,7 +728,7 @@ def test_public_incident_fields_have_no_defaults() -> None:
     no field has a class-level default to be found instead."""
     import dataclasses
 
-    from incidents_cli.statuspage import PublicIncident
+    from incidents_cli.site.model import PublicIncident
 
     for field in dataclasses.fields(PublicIncident):
         assert field.default is dataclasses.MISSING, field.name

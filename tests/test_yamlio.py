@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents_cli import yamlio
-from incidents_cli.errors import InputFileError
+from incidents_cli.core.errors import InputFileError
+from incidents_cli.store import yamlio
 
 
 def test_places_are_one_based_lines_and_columns() -> None:

@@ -18,7 +18,7 @@ import click
 
 from incidents_cli import __version__
 from incidents_cli.cli.shared import State
-from incidents_cli.errors import EXIT_UNEXPECTED, IncidentsError
+from incidents_cli.core.errors import EXIT_UNEXPECTED, IncidentsError
 
 if TYPE_CHECKING:  # pathlib costs --help 10 ms; commands import it when they run
     from pathlib import Path
@@ -98,7 +98,7 @@ def _log_unexpected() -> Path:
     import traceback
     from pathlib import Path
 
-    from incidents_cli.resources import user_cache_dir
+    from incidents_cli.store.resources import user_cache_dir
 
     folder = user_cache_dir()
     try:

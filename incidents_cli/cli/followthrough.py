@@ -54,11 +54,11 @@ def actions(
         return 0
     import json
 
-    from incidents_cli import actions as follow
-    from incidents_cli.findings import report_github
-    from incidents_cli.record_cache import read_all, snapshot, summary_records
-    from incidents_cli.repository import load_settings
-    from incidents_cli.runbooks import load_runbooks, stale
+    from incidents_cli.core import followup as follow
+    from incidents_cli.core.findings import report_github
+    from incidents_cli.core.runbooks import stale
+    from incidents_cli.store.cache import read_all, snapshot, summary_records
+    from incidents_cli.store.layout import load_runbooks, load_settings
 
     state = ctx.ensure_object(State)
     root = state.root()
@@ -115,7 +115,7 @@ def actions_done(
     push: bool | None,
 ) -> int:
     """Mark an action item of a postmortem done (one commit)."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.action_done(common(state, by, at, push), incident_id, item_id, link)
     return report(outcome, as_json, f"{incident_id} {item_id} done")
@@ -135,7 +135,8 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
     """List runbooks with their components and tags."""
     import json
 
-    from incidents_cli.runbooks import load_runbooks, select
+    from incidents_cli.core.runbooks import select
+    from incidents_cli.store.layout import load_runbooks
 
     found = select(load_runbooks(state.root()), component, tag)
     if as_json:
@@ -166,8 +167,8 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
 @pass_state
 def runbook_show(state: State, slug: str) -> int:
     """Print a runbook."""
-    from incidents_cli.errors import RefusedError
-    from incidents_cli.runbooks import load_runbooks
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.store.layout import load_runbooks
 
     runbooks = load_runbooks(state.root())
     found = [r for r in runbooks if r.slug == slug]
@@ -194,7 +195,7 @@ def runbook_new(
     owner: str | None,
 ) -> int:
     """Write runbooks/SLUG.md from the template and validate it (not committed)."""
-    from incidents_cli.runbook_new import new_runbook
+    from incidents_cli.usecases.runbooks import new_runbook
 
     path = new_runbook(state.root(), title, list(components), list(tags), owner)
     click.echo(f"Wrote {path}: fill in the steps, then commit it.")
@@ -206,9 +207,10 @@ def runbook_new(
 @pass_state
 def runbook_stale(state: State, as_of: str | None) -> int:
     """Runbooks past their review interval, or used in an incident reviewed since."""
-    from incidents_cli.runbooks import load_runbooks, stale
-    from incidents_cli.site import load_public_inputs
-    from incidents_cli.timeutil import format_time
+    from incidents_cli.core.runbooks import stale
+    from incidents_cli.core.timeutil import format_time
+    from incidents_cli.site.build import load_public_inputs
+    from incidents_cli.store.layout import load_runbooks
 
     root = state.root()
     incidents, postmortems, _ = load_public_inputs(root)

@@ -18,7 +18,8 @@ from incidents_cli.cli.shared import (
 
 
 def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> None:
-    from incidents_cli.runbooks import load_runbooks, matching
+    from incidents_cli.core.runbooks import matching
+    from incidents_cli.store.layout import load_runbooks
 
     found = matching(
         load_runbooks(state.root()),
@@ -60,7 +61,7 @@ def declare(
     push: bool | None,
 ) -> int:
     """Open an incident in phase detected and print its id."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.declare(
         common(state, by, at, push),
@@ -91,7 +92,7 @@ def ack(
     push: bool | None,
 ) -> int:
     """Acknowledge an incident: it moves to acknowledged."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.ack(common(state, by, at, push), incident_id, severity)
     record = outcome.change.record
@@ -115,7 +116,7 @@ def severity_command(
     push: bool | None,
 ) -> int:
     """Change an open incident's severity (kept in the timeline)."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.severity(common(state, by, at, push), incident_id, level)
     return report(outcome, as_json, f"{incident_id} is now {level}")
@@ -140,7 +141,7 @@ def assign(
     push: bool | None,
 ) -> int:
     """Record roles: commander, communications lead, responders."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.assign(
         common(state, by, at, push),
@@ -165,7 +166,7 @@ def investigate(
     push: bool | None,
 ) -> int:
     """Move an acknowledged incident to investigating."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.investigate(common(state, by, at, push), incident_id)
     return report(outcome, as_json, f"{incident_id} investigating")
@@ -198,7 +199,7 @@ def note(
     push: bool | None,
 ) -> int:
     """Add an internal timeline entry (never published)."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.note(
         common(state, by, at, push),
@@ -243,7 +244,7 @@ def update(
     push: bool | None,
 ) -> int:
     """Post a public status update (published on the status page)."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.update(
         common(state, by, at, push),
@@ -290,7 +291,7 @@ def resolve(
     push: bool | None,
 ) -> int:
     """Resolve once recovery is verified in every affected region."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.resolve(
         common(state, by, at, push),
@@ -319,7 +320,7 @@ def reopen(
     push: bool | None,
 ) -> int:
     """Take a resolved incident back to investigating."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.reopen(common(state, by, at, push), incident_id, reason)
     return report(outcome, as_json, f"{incident_id} reopened")
@@ -347,7 +348,7 @@ def postmortem(
 
     The draft has the four questions as sections, pre-filled from the incident's record.
     """
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.postmortem(common(state, by, at, push), incident_id, branch=branch)
     path = outcome.change.record.get("postmortem")
@@ -376,7 +377,7 @@ def close(
     push: bool | None,
 ) -> int:
     """Close an incident (after its postmortem, where one is due)."""
-    from incidents_cli import commands
+    from incidents_cli.usecases import transitions as commands
 
     outcome = commands.close(common(state, by, at, push), incident_id)
     return report(outcome, as_json, f"{incident_id} closed")

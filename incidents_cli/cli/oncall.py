@@ -20,10 +20,10 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
         return 0
     import json
 
-    from incidents_cli.errors import RefusedError
-    from incidents_cli.oncall import primary_at, secondary_at
-    from incidents_cli.repository import load_schedule, load_settings
-    from incidents_cli.timeutil import format_time
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.core.oncall import primary_at, secondary_at
+    from incidents_cli.core.timeutil import format_time
+    from incidents_cli.store.layout import load_schedule, load_settings
 
     state = ctx.ensure_object(State)
     root = state.root()
@@ -90,12 +90,12 @@ def oncall_export(
     """Shifts with overrides applied, as iCalendar (RFC 5545) or CSV for hour accounting."""
     from datetime import UTC, datetime, timedelta
 
-    from incidents_cli.calendar_export import csv_text, ics
-    from incidents_cli.errors import RefusedError
-    from incidents_cli.oncall import merged, shifts
-    from incidents_cli.repository import load_schedule, load_settings
-    from incidents_cli.timeutil import parse_time_option
-    from incidents_cli.yamlio import write_atomic
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.core.oncall import merged, shifts
+    from incidents_cli.core.timeutil import parse_time_option
+    from incidents_cli.store.layout import load_schedule, load_settings
+    from incidents_cli.store.yamlio import write_atomic
+    from incidents_cli.usecases.calendar_export import csv_text, ics
 
     root = state.root()
     settings = load_settings(root)
@@ -157,10 +157,10 @@ def escalations(state: State, as_of: str | None, output_format: str) -> int:
     """
     import json
 
-    from incidents_cli.escalation import escalations as find
-    from incidents_cli.findings import Finding, report_github
-    from incidents_cli.record_cache import read_all
-    from incidents_cli.repository import load_schedule, load_settings
+    from incidents_cli.core.escalation import escalations as find
+    from incidents_cli.core.findings import Finding, report_github
+    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.layout import load_schedule, load_settings
 
     root = state.root()
     settings = load_settings(root)
@@ -198,10 +198,10 @@ def stats(state: State, since: str | None, until: str | None, as_json: bool) -> 
     """Counts, time to acknowledge and resolve, completion rates."""
     import json
 
-    from incidents_cli import stats as metrics
-    from incidents_cli.repository import load_settings
-    from incidents_cli.site import load_public_inputs
-    from incidents_cli.timeutil import parse_time_option
+    from incidents_cli.core import stats as metrics
+    from incidents_cli.core.timeutil import parse_time_option
+    from incidents_cli.site.build import load_public_inputs
+    from incidents_cli.store.layout import load_settings
 
     root = state.root()
     settings = load_settings(root)

@@ -30,8 +30,8 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
 
     Only public data is published. The same commit always gives the same bytes.
     """
-    from incidents_cli.site import build_site
-    from incidents_cli.timeutil import parse_time_option
+    from incidents_cli.core.timeutil import parse_time_option
+    from incidents_cli.site.build import build_site
 
     root = state.root()
     target = out if out.is_absolute() else state.directory / out
@@ -68,7 +68,7 @@ def demo(state: State, folder: Path) -> int:
 
     Prints the path of the site's index.html at the end.
     """
-    from incidents_cli.demo import run_demo
+    from incidents_cli.usecases.demo import run_demo
 
     result = run_demo(folder if folder.is_absolute() else state.directory / folder)
     click.echo(f"Sample incident repository: {result.root}")

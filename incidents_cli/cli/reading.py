@@ -29,14 +29,14 @@ def list_command(
     """List incidents, newest first: open ones unless --all."""
     import json
 
-    from incidents_cli import overview
-    from incidents_cli.repository import load_settings
-    from incidents_cli.timeutil import parse_time_option
+    from incidents_cli.core import overview
+    from incidents_cli.core.timeutil import parse_time_option
+    from incidents_cli.store.layout import load_settings
 
     root = state.root()
     settings = load_settings(root)
-    from incidents_cli.record_cache import incident_summaries
-    from incidents_cli.repository import read_record
+    from incidents_cli.store.cache import incident_summaries
+    from incidents_cli.store.layout import read_record
 
     records, unreadable = incident_summaries(root)
     chosen = overview.select(
@@ -74,21 +74,23 @@ def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> in
     """One incident: who is on it, phase durations, the timeline."""
     import json
 
-    from incidents_cli import overview
-    from incidents_cli.repository import incident_rel, load_settings, read_record
+    from incidents_cli.core import overview
+    from incidents_cli.core.records import incident_rel
+    from incidents_cli.store.layout import load_settings, read_record
 
     root = state.root()
     settings = load_settings(root)
     record = read_record(root, incident_rel(incident_id), "incident")
     if record.error is not None:
         if not (root / incident_rel(incident_id)).exists():
-            from incidents_cli.errors import RefusedError
+            from incidents_cli.core.errors import RefusedError
 
             raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
         raise record.error
     data = record.data
     item = overview.view(data, settings, as_of_time(as_of))
-    from incidents_cli.runbooks import load_runbooks, matching
+    from incidents_cli.core.runbooks import matching
+    from incidents_cli.store.layout import load_runbooks
 
     found = matching(
         load_runbooks(root), list(data.get("components") or []), str(data.get("title", ""))

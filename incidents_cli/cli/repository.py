@@ -18,7 +18,7 @@ def init(state: State, folder: Path | None) -> int:
     Runs `git init` if FOLDER is not a repository yet. Never overwrites a file: existing
     files are listed as skipped.
     """
-    from incidents_cli.init_repo import init_repository
+    from incidents_cli.usecases.init import init_repository
 
     target = folder if folder is not None else Path()
     if not target.is_absolute():
@@ -54,8 +54,8 @@ def validate(state: State, paths: tuple[Path, ...], output_format: str) -> int:
 
     Exit 0: no problems; 1: problems were found (all of them are listed).
     """
-    from incidents_cli.findings import REPORTER_BY_NAME
-    from incidents_cli.validate import validate_repository
+    from incidents_cli.core.findings import REPORTER_BY_NAME
+    from incidents_cli.usecases.validate import validate_repository
 
     root = state.root()
     resolved = tuple(p if p.is_absolute() else state.directory / p for p in paths)

@@ -10,8 +10,8 @@ import click
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from incidents_cli.commands import Common
-    from incidents_cli.transaction import Outcome
+    from incidents_cli.store.transaction import Outcome
+    from incidents_cli.usecases.transitions import Common
 
 FORMATS = ("text", "json", "github")
 SEVERITY_CHOICE = click.Choice(["critical", "high", "medium", "low"])
@@ -26,7 +26,7 @@ class State:
         self.directory = directory
 
     def root(self) -> Path:
-        from incidents_cli.repository import find_root
+        from incidents_cli.store.layout import find_root
 
         return find_root(self.directory)
 
@@ -57,7 +57,7 @@ def transition_options(func: F) -> F:
 
 
 def common(state: State, by: str | None, at: str | None, push: bool | None) -> Common:
-    from incidents_cli.commands import Common
+    from incidents_cli.usecases.transitions import Common
 
     return Common(state.directory, by=by, at=at, push=push)
 
@@ -76,6 +76,6 @@ def report(outcome: Outcome, as_json: bool, text: str) -> int:
 
 
 def as_of_time(value: str | None) -> Any:
-    from incidents_cli.timeutil import now_utc, parse_time_option
+    from incidents_cli.core.timeutil import now_utc, parse_time_option
 
     return parse_time_option(value, "--as-of") if value else now_utc()

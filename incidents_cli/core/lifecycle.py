@@ -1,0 +1,487 @@
+"""The incident lifecycle: one table of allowed moves, and pure transition functions.
+
+A transition takes a record (a plain dict as stored in incidents/<ID>.yaml) and the facts of
+the event, and returns a new record, or raises ``Refused``. It never reads or writes files
+or talks to git: that is what lets a transition be replayed on a newer remote state.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.settings import SEVERITIES, Settings
+from incidents_cli.core.timeutil import format_duration, format_time, parse_time
+
+IncidentData = dict[str, Any]
+
+PHASES = ("detected", "acknowledged", "investigating", "resolved", "postmortem", "closed")
+OPEN_PHASES = PHASES[:-1]
+
+# action -> (phases it is allowed from, the phase it moves to; None: the phase stays)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "ack": (("detected",), "acknowledged"),
+    "investigate": (("acknowledged",), "investigating"),
+    "resolve": (("acknowledged", "investigating"), "resolved"),
+    "reopen": (("resolved", "postmortem"), "investigating"),
+    "postmortem": (("resolved",), "postmortem"),
+    "close": (("resolved", "postmortem"), "closed"),
+    "severity": (OPEN_PHASES, None),
+    "assign": (OPEN_PHASES, None),
+    "note": (OPEN_PHASES, None),
+    "update": (OPEN_PHASES, None),
+}
+
+# The timeline entry kind each phase change writes, and the time field it sets.
+PHASE_KIND = {
+    "acknowledged": "acknowledged",
+    "investigating": "investigating",
+    "resolved": "resolved",
+    "postmortem": "postmortem",
+    "closed": "closed",
+}
+PHASE_TIME = {
+    "detected": "detected_at",
+    "acknowledged": "acknowledged_at",
+    "resolved": "resolved_at",
+    "closed": "closed_at",
+}
+UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+COMPONENT_STATUSES = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
+RESOLUTION_ACTIONS = ("rollback", "hotfix", "failover", "scale", "upstream", "other")
+SOURCES = ("monitor", "customer", "support", "internal")
+NOTE_KINDS = ("note", "finding", "change", "evidence", "action", "decision")
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Refused(RefusedError):
+    """The transition does not apply to this record; nothing is changed."""
+
+
+class Event(NamedTuple):
+    """Who, when, and under which settings: what every transition needs."""
+
+    actor: str
+    at: datetime
+    settings: Settings
+    now: datetime
+
+
+@dataclass
+class Change:
+    """A new record and how to describe it in a commit."""
+
+    record: IncidentData
+    action: str
+    subject: str
+    notices: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Other files to write in the same commit, by repository-relative path."""
+    write_record: bool = True
+
+    @property
+    def incident_id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def phase(self) -> str:
+        return str(self.record["phase"])
+
+
+# --- reading a record ------------------------------------------------------------------
+
+
+def phase_changed_at(record: IncidentData) -> datetime:
+    """When the incident entered its current phase (from its timeline)."""
+    phase = record.get("phase")
+    if phase == "detected":
+        return parse_time(record["detected_at"])
+    for entry in reversed(record.get("timeline") or []):
+        if entry.get("kind") == PHASE_KIND.get(str(phase)) or (
+            phase == "investigating" and entry.get("kind") == "reopened"
+        ):
+            return parse_time(entry["at"])
+    field_name = PHASE_TIME.get(str(phase))
+    if field_name and field_name in record:
+        return parse_time(record[field_name])
+    return parse_time(record["detected_at"])
+
+
+def last_phase_entry(record: IncidentData) -> dict[str, Any] | None:
+    kinds = {"declared", "reopened", *PHASE_KIND.values()}
+    for entry in reversed(record.get("timeline") or []):
+        if entry.get("kind") in kinds:
+            return dict(entry)
+    return None
+
+
+def allowed_actions(phase: str) -> list[str]:
+    return [name for name, (sources, _) in TRANSITIONS.items() if phase in sources]
+
+
+def _check_allowed(record: IncidentData, action: str) -> None:
+    sources, _ = TRANSITIONS[action]
+    phase = str(record.get("phase"))
+    if phase in sources:
+        return
+    since = ""
+    entry = last_phase_entry(record)
+    if entry is not None:
+        since = f" (since {entry.get('at')}, by {entry.get('actor')})"
+    allowed = allowed_actions(phase)
+    hint = f"from {phase!r} you can: {', '.join(allowed)}" if allowed else "nothing more can happen"
+    raise Refused(f"cannot {action} {record.get('id')}: it is {phase}{since}; {hint}")
+
+
+def _check_time(record: IncidentData, event: Event, action: str) -> None:
+    if event.at > event.now + FUTURE_TOLERANCE:
+        raise Refused(f"--at {format_time(event.at)} is in the future")
+    detected = parse_time(record["detected_at"])
+    if event.at < detected:
+        raise Refused(
+            f"--at {format_time(event.at)} is before {record['id']} was detected "
+            f"({record['detected_at']})"
+        )
+    if TRANSITIONS[action][1] is not None:
+        since = phase_changed_at(record)
+        if event.at < since:
+            raise Refused(
+                f"--at {format_time(event.at)} would put the timeline out of order: "
+                f"{record['id']} became {record['phase']} at {format_time(since)}"
+            )
+
+
+def _begin(record: IncidentData, event: Event, action: str) -> IncidentData:
+    _check_allowed(record, action)
+    _check_time(record, event, action)
+    return copy.deepcopy(record)
+
+
+def _add_entry(record: IncidentData, entry: dict[str, Any], key: str = "timeline") -> None:
+    """Insert in time order (after entries with the same time), so replays stay ordered."""
+    entries = record.setdefault(key, [])
+    times = [parse_time(e["at"]) for e in entries]
+    entries.insert(bisect_right(times, parse_time(entry["at"])), entry)
+
+
+def _timeline(
+    record: IncidentData, event: Event, kind: str, text: str, evidence: Sequence[str] = ()
+) -> None:
+    entry: dict[str, Any] = {
+        "at": format_time(event.at),
+        "actor": event.actor,
+        "kind": kind,
+        "text": text,
+    }
+    if evidence:
+        entry["evidence"] = list(evidence)
+    _add_entry(record, entry)
+
+
+def _subject(record: IncidentData, what: str) -> str:
+    title = str(record.get("title", ""))
+    subject = f"{record['id']} {what}: {title}"
+    return subject if len(subject) <= 100 else subject[:99] + "…"
+
+
+def _check_components(settings: Settings, components: Sequence[str]) -> None:
+    known = settings.component_ids
+    unknown = [c for c in components if c not in known]
+    if unknown:
+        raise Refused(
+            f"unknown component {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'}); "
+            "add it to components in incidents.yaml"
+        )
+
+
+def _check_person(settings: Settings, person: str, option: str) -> None:
+    if settings.people and person not in settings.people:
+        raise Refused(
+            f"{option}: unknown person {person!r} (known: {', '.join(sorted(settings.people))}); "
+            "add them to people in incidents.yaml"
+        )
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+def next_id(existing: Sequence[str], prefix: str) -> str:
+    """The next free id: one more than the highest with this prefix, four digits at least."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    numbers = [int(m.group(1)) for m in map(pattern.match, existing) if m]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def declare(
+    incident_id: str,
+    title: str,
+    event: Event,
+    *,
+    severity: str | None = None,
+    components: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    source: str = "internal",
+    summary: str | None = None,
+    primary: str | None = None,
+) -> Change:
+    if not title.strip():
+        raise Refused("the title must not be empty: say what users see is broken")
+    if event.at > event.now + FUTURE_TOLERANCE:
+        raise Refused(f"--at {format_time(event.at)} is in the future")
+    _check_components(event.settings, components)
+    record: IncidentData = {"id": incident_id, "title": title.strip()}
+    if summary:
+        record["summary"] = summary
+    if severity:
+        record["severity"] = severity
+    record["phase"] = "detected"
+    record["source"] = source
+    if components:
+        record["components"] = list(dict.fromkeys(components))
+    if regions:
+        record["regions"] = list(dict.fromkeys(regions))
+    record["detected_at"] = format_time(event.at)
+    if primary:
+        record["primary_at_detection"] = primary
+    record["timeline"] = []
+    _timeline(
+        record,
+        event,
+        "declared",
+        f"Declared from {source}" + (f" as {severity}" if severity else ""),
+    )
+    return Change(record, "declare", _subject(record, "declared"))
+
+
+def acknowledge(record: IncidentData, event: Event, severity: str | None = None) -> Change:
+    new = _begin(record, event, "ack")
+    if severity:
+        new["severity"] = severity
+    if not new.get("severity"):
+        raise Refused(
+            f"cannot ack {record['id']}: its severity is not known yet; pass --severity "
+            f"({'|'.join(SEVERITIES)})"
+        )
+    new["phase"] = "acknowledged"
+    new["acknowledged_at"] = format_time(event.at)
+    window = event.settings.ack_within[new["severity"]]
+    took = event.at - parse_time(new["detected_at"])
+    text = f"Acknowledged as {new['severity']}"
+    notices = []
+    if took > window:
+        late = f"{format_duration(took)} after detection, over the {format_duration(window)} window"
+        text += f" ({late})"
+        notices.append(f"late acknowledgment: {late}")
+    _timeline(new, event, "acknowledged", text)
+    return Change(new, "ack", _subject(new, "acknowledged"), notices)
+
+
+def change_severity(record: IncidentData, event: Event, severity: str) -> Change:
+    new = _begin(record, event, "severity")
+    old = new.get("severity")
+    if old == severity:
+        raise Refused(f"{record['id']} is already {severity}")
+    new["severity"] = severity
+    _timeline(new, event, "severity", f"Severity changed from {old or 'unset'} to {severity}")
+    return Change(new, "severity", _subject(new, f"severity {severity}"))
+
+
+def assign(
+    record: IncidentData,
+    event: Event,
+    *,
+    commander: str | None = None,
+    communications: str | None = None,
+    responders: Sequence[str] = (),
+) -> Change:
+    if not (commander or communications or responders):
+        raise Refused("assign: pass --commander, --comms or --responder")
+    new = _begin(record, event, "assign")
+    roles = new.setdefault("roles", {})
+    said = []
+    if commander:
+        _check_person(event.settings, commander, "--commander")
+        roles["commander"] = commander
+        said.append(f"commander {commander}")
+    if communications:
+        _check_person(event.settings, communications, "--comms")
+        roles["communications"] = communications
+        said.append(f"communications {communications}")
+    for person in responders:
+        _check_person(event.settings, person, "--responder")
+        current = roles.setdefault("responders", [])
+        if person not in current:
+            current.append(person)
+            said.append(f"responder {person}")
+    if not said:
+        raise Refused(f"{record['id']}: those roles are assigned already")
+    _timeline(new, event, "assigned", "Assigned " + ", ".join(said))
+    return Change(new, "assign", _subject(new, "roles"))
+
+
+def investigate(record: IncidentData, event: Event) -> Change:
+    new = _begin(record, event, "investigate")
+    if new.get("severity") in ("critical", "high") and not (new.get("roles") or {}).get(
+        "commander"
+    ):
+        raise Refused(
+            f"cannot investigate {record['id']}: a {new['severity']} incident needs an incident "
+            f"commander first; run `incidents assign {record['id']} --commander NAME`"
+        )
+    new["phase"] = "investigating"
+    _timeline(new, event, "investigating", "Investigation started")
+    return Change(new, "investigate", _subject(new, "investigating"))
+
+
+def note(
+    record: IncidentData,
+    event: Event,
+    text: str,
+    *,
+    kind: str = "note",
+    evidence: Sequence[str] = (),
+    runbook: str | None = None,
+    known_runbooks: Sequence[str] = (),
+) -> Change:
+    if not text.strip():
+        raise Refused("a note needs text")
+    new = _begin(record, event, "note")
+    if runbook:
+        if runbook not in known_runbooks:
+            raise Refused(f"--runbook: no runbook runbooks/{runbook}.md")
+        used = new.setdefault("runbooks", [])
+        if runbook not in used:
+            used.append(runbook)
+    _timeline(new, event, kind, text.strip(), evidence)
+    first_line = text.strip().splitlines()[0]
+    what = f"{kind}: {first_line}"
+    subject = f"{record['id']} {what}"
+    if len(subject) > 100:
+        subject = subject[:99] + "…"
+    return Change(new, "note", subject)
+
+
+def public_update(
+    record: IncidentData,
+    event: Event,
+    *,
+    status: str,
+    message: str,
+    components: dict[str, str] | None = None,
+    eta: datetime | None = None,
+) -> Change:
+    if not message.strip():
+        raise Refused("a public update needs a message")
+    new = _begin(record, event, "update")
+    if components:
+        _check_components(event.settings, list(components))
+    entry: dict[str, Any] = {"at": format_time(event.at), "status": status, "message": message}
+    if components:
+        entry["components"] = dict(components)
+    if eta is not None:
+        if eta < event.at:
+            raise Refused(f"--eta {format_time(eta)} is before the update itself")
+        entry["eta"] = format_time(eta)
+    _add_entry(new, entry, "updates")
+    return Change(new, "update", _subject(new, f"public update ({status})"))
+
+
+def resolve(
+    record: IncidentData,
+    event: Event,
+    *,
+    action: str,
+    summary: str,
+    verified_in: Sequence[str] = (),
+    workaround: bool = False,
+    follow_up: str | None = None,
+) -> Change:
+    new = _begin(record, event, "resolve")
+    if not summary.strip():
+        raise Refused("--summary: say what fixed it")
+    if workaround and not (follow_up and follow_up.strip()):
+        raise Refused("--workaround needs --follow-up TEXT: the follow-up for the permanent fix")
+    if follow_up and not workaround:
+        raise Refused("--follow-up goes with --workaround")
+    regions = list(new.get("regions") or [])
+    unknown = [r for r in verified_in if r not in regions]
+    if unknown and regions:
+        raise Refused(
+            f"--verified-in {unknown[0]}: not an affected region of {record['id']} "
+            f"(affected: {', '.join(regions)})"
+        )
+    missing = [r for r in regions if r not in verified_in]
+    if missing and not workaround:
+        raise Refused(
+            f"cannot resolve {record['id']}: recovery is not verified in "
+            f"{', '.join(missing)}; pass --verified-in for each affected region, or "
+            "--workaround --follow-up TEXT if the root cause is not fixed yet"
+        )
+    resolution: dict[str, Any] = {"action": action, "summary": summary.strip()}
+    if verified_in:
+        resolution["verified_in"] = list(dict.fromkeys(verified_in))
+    if workaround:
+        resolution["workaround"] = True
+        resolution["follow_up"] = str(follow_up).strip()
+    new["resolution"] = resolution
+    new["phase"] = "resolved"
+    new["resolved_at"] = format_time(event.at)
+    text = f"Resolved by {action}: {summary.strip()}"
+    if workaround:
+        text += f" (workaround; follow-up: {resolution['follow_up']})"
+    _timeline(new, event, "resolved", text)
+    return Change(new, "resolve", _subject(new, "resolved"))
+
+
+def reopen(record: IncidentData, event: Event, reason: str) -> Change:
+    if not reason.strip():
+        raise Refused("--reason: say why it is not resolved after all")
+    new = _begin(record, event, "reopen")
+    new["phase"] = "investigating"
+    for name in ("resolved_at", "resolution"):
+        new.pop(name, None)
+    _timeline(new, event, "reopened", f"Reopened: {reason.strip()}")
+    return Change(new, "reopen", _subject(new, "reopened"))
+
+
+def start_postmortem(record: IncidentData, event: Event, path: str) -> Change:
+    new = _begin(record, event, "postmortem")
+    new["phase"] = "postmortem"
+    new["postmortem"] = path
+    _timeline(new, event, "postmortem", f"Postmortem started: {path}")
+    return Change(new, "postmortem", _subject(new, "postmortem"))
+
+
+def close(record: IncidentData, event: Event, postmortem_status: str | None) -> Change:
+    new = _begin(record, event, "close")
+    severity = new.get("severity")
+    if severity in event.settings.required_for and postmortem_status != "published":
+        if new["phase"] != "postmortem":
+            why = (
+                f"a {severity} incident needs a published postmortem; "
+                f"run `incidents postmortem {record['id']}` first"
+            )
+        elif postmortem_status is None:
+            why = f"its postmortem {new.get('postmortem')} does not exist yet"
+        else:
+            why = f"its postmortem is {postmortem_status}, not published"
+        raise Refused(f"cannot close {record['id']}: {why}")
+    new["phase"] = "closed"
+    new["closed_at"] = format_time(event.at)
+    _timeline(new, event, "closed", "Closed")
+    return Change(new, "close", _subject(new, "closed"))

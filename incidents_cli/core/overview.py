@@ -1,0 +1,230 @@
+"""Reading incidents for people: list and show, with durations and response-window breaches.
+
+Pure: the records come from the record cache (record_cache.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidents_cli.core.lifecycle import OPEN_PHASES
+from incidents_cli.core.settings import Settings
+from incidents_cli.core.timeutil import (
+    TimeFormatError,
+    format_duration,
+    format_time,
+    maybe_time,
+    parse_time,
+)
+
+
+def usable(data: dict[str, Any]) -> bool:
+    try:
+        parse_time(str(data.get("detected_at")))
+    except TimeFormatError:
+        return False
+    return isinstance(data.get("id"), str) and isinstance(data.get("phase"), str)
+
+
+def _time(record: dict[str, Any], name: str) -> datetime | None:
+    return maybe_time(record.get(name))
+
+
+@dataclass(frozen=True)
+class View:
+    """An incident with what a responder wants computed: durations and breaches."""
+
+    record: dict[str, Any]
+    as_of: datetime
+    ack_window: timedelta | None
+    time_to_ack: timedelta | None
+    time_to_resolve: timedelta | None
+    open_for: timedelta
+    ack_breach: str | None
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    def computed(self) -> dict[str, Any]:
+        def seconds(value: timedelta | None) -> int | None:
+            return int(value.total_seconds()) if value is not None else None
+
+        return {
+            "as_of": format_time(self.as_of),
+            "ack_within_seconds": seconds(self.ack_window),
+            "time_to_acknowledge_seconds": seconds(self.time_to_ack),
+            "time_to_resolve_seconds": seconds(self.time_to_resolve),
+            "open_seconds": seconds(self.open_for),
+            "ack_breach": self.ack_breach,
+        }
+
+
+def view(record: dict[str, Any], settings: Settings, as_of: datetime) -> View:
+    detected = _time(record, "detected_at") or as_of
+    acknowledged = _time(record, "acknowledged_at")
+    resolved = _time(record, "resolved_at")
+    closed = _time(record, "closed_at")
+    severity = record.get("severity")
+    window = settings.ack_within.get(str(severity)) if severity else None
+    breach = None
+    if window is not None:
+        if acknowledged is not None and acknowledged - detected > window:
+            breach = (
+                f"acknowledged {format_duration(acknowledged - detected)} after detection, "
+                f"over the {format_duration(window)} window"
+            )
+        elif acknowledged is None and as_of - detected > window:
+            breach = (
+                f"unacknowledged for {format_duration(as_of - detected)}, "
+                f"over the {format_duration(window)} window"
+            )
+    end = resolved or closed or as_of
+    return View(
+        record=record,
+        as_of=as_of,
+        ack_window=window,
+        time_to_ack=acknowledged - detected if acknowledged else None,
+        time_to_resolve=resolved - detected if resolved else None,
+        open_for=end - detected,
+        ack_breach=breach,
+    )
+
+
+def select(
+    records: Sequence[dict[str, Any]],
+    *,
+    phases: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    components: Sequence[str] = (),
+    include_closed: bool = False,
+    since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    out = []
+    for record in records:
+        phase = record.get("phase")
+        if phases and phase not in phases:
+            continue
+        if not phases and not include_closed and phase not in OPEN_PHASES:
+            continue
+        if severities and record.get("severity") not in severities:
+            continue
+        if components and not set(components) & set(record.get("components") or []):
+            continue
+        detected = _time(record, "detected_at")
+        if since is not None and (detected is None or detected < since):
+            continue
+        out.append(record)
+    return sorted(out, key=lambda r: (str(r.get("detected_at")), str(r.get("id"))), reverse=True)
+
+
+# --- text for people -----------------------------------------------------------------------
+
+
+def _short(value: str | None) -> str:
+    return value.replace("T", " ") if value else "-"
+
+
+def list_text(views: Sequence[View]) -> str:
+    if not views:
+        return "No incidents match.\n"
+    rows = [("ID", "SEVERITY", "PHASE", "OPEN FOR", "COMMANDER", "TITLE")]
+    for item in views:
+        record = item.record
+        title = str(record.get("title", ""))
+        if item.ack_breach:
+            title += f"  [ACK LATE: {item.ack_breach}]"
+        rows.append(
+            (
+                item.id,
+                str(record.get("severity") or "unset"),
+                str(record.get("phase")),
+                format_duration(item.open_for),
+                str((record.get("roles") or {}).get("commander") or "-"),
+                title,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(5)]
+        lines.append("  ".join([*cells, row[5]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def show_text(item: View, settings: Settings) -> str:
+    record = item.record
+    lines = [f"{item.id}  {record.get('title', '')}"]
+    facts = [
+        str(record.get("severity") or "severity unset"),
+        str(record.get("phase")),
+        f"source {record.get('source')}",
+    ]
+    if record.get("public") is False:
+        facts.append("not public")
+    lines.append("  " + " · ".join(facts))
+    if record.get("summary"):
+        lines.append(f"  {record['summary']}")
+    names = {c.id: c.name for c in settings.components}
+    components = [names.get(c, c) for c in record.get("components") or []]
+    if components:
+        lines.append(f"  Components:  {', '.join(components)}")
+    if record.get("regions"):
+        lines.append(f"  Regions:     {', '.join(record['regions'])}")
+    roles = record.get("roles") or {}
+    lines.append(
+        f"  Commander:   {roles.get('commander') or '- (none yet)'}"
+        f"    Comms: {roles.get('communications') or '-'}"
+        f"    Responders: {', '.join(roles.get('responders') or []) or '-'}"
+    )
+    lines.append("")
+    lines.append(f"  Detected      {_short(record.get('detected_at'))}")
+    ack = _short(record.get("acknowledged_at"))
+    if item.time_to_ack is not None:
+        ack += f"  (after {format_duration(item.time_to_ack)})"
+    lines.append(f"  Acknowledged  {ack}")
+    resolved = _short(record.get("resolved_at"))
+    if item.time_to_resolve is not None:
+        resolved += f"  (after {format_duration(item.time_to_resolve)})"
+    lines.append(f"  Resolved      {resolved}")
+    lines.append(f"  Closed        {_short(record.get('closed_at'))}")
+    if item.ack_breach:
+        lines.append(f"  ! Response window breached: {item.ack_breach}")
+    if record.get("phase") in OPEN_PHASES and not record.get("resolved_at"):
+        lines.append(
+            f"  Open for {format_duration(item.open_for)} as of {_short(format_time(item.as_of))}"
+        )
+    resolution = record.get("resolution")
+    if isinstance(resolution, dict):
+        lines.append(f"  Resolution:   {resolution.get('action')}: {resolution.get('summary')}")
+        if resolution.get("workaround"):
+            lines.append(f"  Workaround; follow-up: {resolution.get('follow_up')}")
+    if record.get("runbooks"):
+        lines.append(f"  Runbooks used: {', '.join(record['runbooks'])}")
+    if record.get("postmortem"):
+        lines.append(f"  Postmortem:   {record['postmortem']}")
+    updates = record.get("updates") or []
+    if updates:
+        lines.append("")
+        lines.append("Public updates (newest first):")
+        for update in reversed(updates):
+            eta = f"  (ETA {_short(update.get('eta'))})" if update.get("eta") else ""
+            lines.append(f"  {_short(update.get('at'))}  {update.get('status')}{eta}")
+            lines.append(f"      {update.get('message')}")
+            for component, status in (update.get("components") or {}).items():
+                lines.append(f"      {names.get(component, component)}: {status}")
+    timeline = record.get("timeline") or []
+    if timeline:
+        lines.append("")
+        lines.append("Timeline:")
+        for entry in timeline:
+            lines.append(
+                f"  {_short(entry.get('at'))}  {entry.get('actor')}  "
+                f"[{entry.get('kind')}]  {entry.get('text')}"
+            )
+            for ref in entry.get("evidence") or []:
+                lines.append(f"      evidence: {ref}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""Where each kind of record lives in an incident repository, and one record file as read.
+
+Pure: names and paths only. Reading the files is store/layout.py's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from incidents_cli.core.document import Document
+from incidents_cli.core.errors import InputFileError
+
+SETTINGS_FILE = "incidents.yaml"
+ONCALL_FILE = "oncall.yaml"
+INCIDENTS_DIR = "incidents"
+POSTMORTEMS_DIR = "postmortems"
+RUNBOOKS_DIR = "runbooks"
+MAINTENANCE_DIR = "maintenance"
+
+KINDS = ("settings", "oncall", "incident", "postmortem", "runbook", "maintenance")
+
+
+def classify(rel: str) -> str | None:
+    """Which kind of record a repository-relative path is, or None."""
+    parts = rel.split("/")
+    if rel == SETTINGS_FILE:
+        return "settings"
+    if rel == ONCALL_FILE:
+        return "oncall"
+    if len(parts) == 2 and not parts[1].startswith("."):
+        folder, name = parts
+        if folder == INCIDENTS_DIR and name.endswith((".yaml", ".yml")):
+            return "incident"
+        if folder == POSTMORTEMS_DIR and name.endswith(".md"):
+            return "postmortem"
+        if folder == RUNBOOKS_DIR and name.endswith(".md"):
+            return "runbook"
+        if folder == MAINTENANCE_DIR and name.endswith((".yaml", ".yml")):
+            return "maintenance"
+    return None
+
+
+def incident_rel(incident_id: str) -> str:
+    return f"{INCIDENTS_DIR}/{incident_id}.yaml"
+
+
+def postmortem_rel(incident_id: str) -> str:
+    return f"{POSTMORTEMS_DIR}/{incident_id}.md"
+
+
+@dataclass
+class RecordFile:
+    """One record file: its parsed document, or the error that stopped the parse."""
+
+    kind: str
+    rel: str
+    doc: Document | None
+    error: InputFileError | None = None
+    body: str = ""
+    body_line: int = 0
+    known_valid: bool = False
+    """True when the cache remembers that this exact content passed its schema."""
+
+    @property
+    def data(self) -> Any:
+        return self.doc.data if self.doc is not None else None
+
+    @property
+    def stem(self) -> str:
+        name = self.rel.rsplit("/", 1)[-1]
+        return name.rsplit(".", 1)[0]

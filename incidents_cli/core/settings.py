@@ -1,0 +1,99 @@
+"""The settings of an incident repository (incidents.yaml), with the documented defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from incidents_cli.core.document import mapping
+from incidents_cli.core.timeutil import parse_duration
+
+SEVERITIES = ("critical", "high", "medium", "low")
+DEFAULT_ACK_WITHIN = {
+    "critical": timedelta(minutes=5),
+    "high": timedelta(minutes=15),
+    "medium": timedelta(hours=1),
+    "low": timedelta(hours=4),
+}
+DEFAULT_REQUIRED_FOR = ("critical", "high")
+DEFAULT_DUE_WITHIN = timedelta(hours=48)
+
+
+# A NamedTuple, not a frozen dataclass: made at import, a dataclass costs ~1 ms here.
+class Component(NamedTuple):
+    id: str
+    name: str
+    group: str | None = None
+    description: str | None = None
+
+
+class Settings(NamedTuple):
+    """Read-only: nothing changes settings after they are read (the defaults are shared)."""
+
+    title: str = "Status"
+    base_url: str = ""
+    timezone: str = "UTC"
+    id_prefix: str = "INC"
+    push: bool = False
+    components: tuple[Component, ...] = ()
+    ack_within: dict[str, timedelta] = DEFAULT_ACK_WITHIN
+    required_for: tuple[str, ...] = DEFAULT_REQUIRED_FOR
+    due_within: timedelta = DEFAULT_DUE_WITHIN
+    people: dict[str, str] = {}  # noqa: RUF012
+
+    @property
+    def component_ids(self) -> set[str]:
+        return {c.id for c in self.components}
+
+
+def _duration(value: Any, fallback: timedelta) -> timedelta:
+    if not isinstance(value, str):
+        return fallback
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return fallback
+
+
+def settings_from_data(data: Any) -> Settings:
+    """Settings from parsed YAML. Tolerant: validation reports what is wrong, this reads."""
+    if not isinstance(data, dict):
+        return Settings()
+    components = tuple(
+        Component(
+            id=str(c.get("id")),
+            name=str(c.get("name", c.get("id"))),
+            group=c.get("group"),
+            description=c.get("description"),
+        )
+        for c in data.get("components") or []
+        if isinstance(c, dict) and c.get("id")
+    )
+    ack = dict(DEFAULT_ACK_WITHIN)
+    severities = data.get("severities")
+    if isinstance(severities, dict):
+        for level in SEVERITIES:
+            entry = severities.get(level)
+            if isinstance(entry, dict):
+                ack[level] = _duration(entry.get("ack_within"), ack[level])
+    policy = mapping(data.get("postmortem"))
+    required = policy.get("required_for", DEFAULT_REQUIRED_FOR)
+    people = {
+        str(p["handle"]): str(p.get("name") or p["handle"])
+        for p in data.get("people") or []
+        if isinstance(p, dict) and p.get("handle")
+    }
+    return Settings(
+        title=str(data.get("title") or "Status"),
+        base_url=str(data.get("base_url") or ""),
+        timezone=str(data.get("timezone") or "UTC"),
+        id_prefix=str(data.get("id_prefix") or "INC"),
+        push=bool(data.get("push", False)),
+        components=components,
+        ack_within=ack,
+        required_for=tuple(r for r in required if r in SEVERITIES)
+        if isinstance(required, list)
+        else DEFAULT_REQUIRED_FOR,
+        due_within=_duration(policy.get("due_within"), DEFAULT_DUE_WITHIN),
+        people=people,
+    )

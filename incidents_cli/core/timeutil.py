@@ -1,0 +1,94 @@
+"""RFC 3339 times with an offset, stored in UTC, and short durations like ``15m``."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from incidents_cli.core.errors import RefusedError
+
+# Compiled on first use (re caches them): reading stored times never needs the first one.
+_RFC3339 = r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$"
+_DURATION = r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$"
+
+TIME_HINT = "write it like 2026-03-01T14:05:00Z or 2026-03-01T15:05:00+01:00"
+
+
+class TimeFormatError(ValueError):
+    """A time that is not RFC 3339 with an offset."""
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 time; a time without an offset is an error that says so."""
+    if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[:4].isdigit():
+        try:  # the stored form, 2026-03-01T10:00:00Z: the C parser alone
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    match = re.match(_RFC3339, text.strip())
+    if not match:
+        raise TimeFormatError(f"{text!r} is not an RFC 3339 time; {TIME_HINT}")
+    if match.group(8) is None:
+        raise TimeFormatError(f"{text!r} has no UTC offset; {TIME_HINT}")
+    normalized = text.strip().replace("z", "Z").replace("t", "T").replace(" ", "T")
+    try:
+        value = datetime.fromisoformat(normalized)
+    except ValueError as exc:
+        raise TimeFormatError(f"{text!r} is not a valid time: {exc}") from None
+    return value.astimezone(UTC)
+
+
+def maybe_time(value: object) -> datetime | None:
+    """The time in ``value`` if it is a valid RFC 3339 string, else None (for reading records
+    that validation may not have passed)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except TimeFormatError:
+        return None
+
+
+def parse_time_option(text: str, option: str) -> datetime:
+    """Parse a time given on the command line, or refuse with the option's name."""
+    try:
+        return parse_time(text)
+    except TimeFormatError as exc:
+        raise RefusedError(f"{option}: {exc}") from None
+
+
+def format_time(value: datetime) -> str:
+    """UTC, seconds precision, with a ``Z``: the one way times are stored."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``5m``, ``1h30m``, ``2d``, ``1w``: the duration format of the settings."""
+    match = re.match(_DURATION, text.strip())
+    if not text.strip() or not match:
+        raise ValueError(f"{text!r} is not a duration like 15m, 1h30m or 2d")
+    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """A readable duration: ``4m 10s``, ``2h 05m``, ``3d 4h``."""
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
+    if minutes:
+        return f"{sign}{minutes}m {seconds:02d}s" if seconds else f"{sign}{minutes}m"
+    return f"{sign}{seconds}s"

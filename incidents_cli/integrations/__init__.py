@@ -1,0 +1,1 @@
+"""One module per outside service: GitHub, chat webhooks, mail."""

@@ -1,0 +1,133 @@
+"""Templates and Markdown: the one module that imports jinja2 (and markdown-it).
+
+Autoescaping is on for every template (HTML, XML feeds and SVG alike), undefined names are
+errors, and Markdown is rendered with raw HTML off, images off and only safe link schemes.
+A repository's own ``templates/`` folder overrides any built-in template by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.core.errors import IncidentsError
+from incidents_cli.store.resources import data_dir, user_cache_dir
+
+
+@cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    # commonmark, with raw HTML shown as text; markdown-it's link validator already drops
+    # javascript:, vbscript:, file: and data: links. Images are off: a status page should
+    # not load pictures from wherever an update's author pointed.
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")
+    return md
+
+
+# One line of words and plain punctuation, starting with a letter: CommonMark makes it a
+# paragraph of the escaped text, so the parser can be skipped (most status updates).
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'()?!%/-]*")
+
+
+@lru_cache(maxsize=4096)
+def markdown(text: str) -> Any:
+    """Markdown as safe HTML (a Markup object, so templates do not escape it again)."""
+    from markupsafe import Markup
+
+    stripped = text.strip(" ")
+    if _PLAIN.fullmatch(stripped):
+        # The pattern admits no <, >, & or ": nothing in it needs escaping.
+        return Markup(f"<p>{stripped}</p>\n")
+    return Markup(_markdown().render(text))  # html is off: see _markdown
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates, kept in the user's cache (jinja keys them by name, file and a
+    checksum of the source): compiling them costs every site build 0.1 s otherwise."""
+    from jinja2 import FileSystemBytecodeCache
+
+    class QuietCache(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written: slower
+                super().dump_bytecode(bucket)
+
+    folder = user_cache_dir() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return QuietCache(str(folder))
+    except (OSError, RuntimeError):  # RuntimeError: jinja refuses an unsafe folder
+        return None
+
+
+class Renderer:
+    def __init__(self, repository: Path | None = None) -> None:
+        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+        self.repository = repository.resolve() if repository is not None else None
+        folders = []
+        if repository is not None and (repository / "templates").is_dir():
+            folders.append(FileSystemLoader(repository / "templates"))
+        folders.append(FileSystemLoader(data_dir("templates")))
+        self.env = Environment(
+            loader=ChoiceLoader(folders),
+            # Everything is escaped except Markdown drafts (postmortems, runbooks), which are
+            # files people edit, not pages browsers render.
+            autoescape=lambda name: not (name or "").endswith(".md"),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            bytecode_cache=_bytecode_cache(),
+        )
+        self.env.filters["markdown"] = markdown
+        self._fingerprints: dict[tuple[str, ...], str] = {}
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        from jinja2 import TemplateError
+
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateError as exc:
+            raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
+
+    def _place(self, name: str, exc: Exception) -> str:
+        """file:line of a template error: a repository's own template relative to it."""
+        import traceback
+
+        filename: str | None = getattr(exc, "filename", None)  # syntax errors know theirs
+        line: int | None = getattr(exc, "lineno", None)
+        if filename is None:  # an error while rendering: jinja maps its frames to the file
+            with contextlib.suppress(Exception):
+                filename = self.env.get_template(name).filename
+            for frame, lineno in traceback.walk_tb(exc.__traceback__):
+                if filename is not None and frame.f_code.co_filename == filename:
+                    line = lineno
+        shown = filename or name
+        if filename is not None and self.repository is not None:
+            with contextlib.suppress(ValueError):
+                shown = Path(filename).relative_to(self.repository).as_posix()
+        return f"{shown}:{line or 1}"
+
+    def fingerprint(self, *names: str) -> str:
+        """A hash of these templates' sources as this renderer would load them."""
+        import hashlib
+
+        if names in self._fingerprints:
+            return self._fingerprints[names]
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update(name.encode("utf-8") + b"\x00" + self.source(name).encode("utf-8"))
+        self._fingerprints[names] = digest.hexdigest()
+        return self._fingerprints[names]
+
+    def source(self, name: str) -> str:
+        """A static file from the templates (CSS), overridable like the rest."""
+        loader = self.env.loader
+        assert loader is not None
+        text, _, _ = loader.get_source(self.env, name)
+        return text

@@ -1,0 +1,365 @@
+"""A cache of parsed records keyed by git blob id, so reading 10,000 records is fast.
+
+Git already knows which files are unchanged and what their content hash is: a tracked file
+whose work-tree copy matches the index is identified by its blob id, and a blob id never
+changes meaning. Parsed data (and whether the record passed its schema) is kept in
+`.git/incidents-cache/`, never in the work tree. Incidents are cached without line numbers;
+they are recomputed from the file only if something asks for a place (a finding).
+A file with uncommitted changes, or outside git, is always parsed afresh.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from incidents_cli import __version__
+from incidents_cli.core.document import Document
+from incidents_cli.core.records import RecordFile
+from incidents_cli.store import yamlio
+from incidents_cli.store.git import run_git
+from incidents_cli.store.layout import read_record, record_paths
+
+CACHE_FORMAT = 2
+_WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
+
+
+class LazyDocument(Document):
+    """A cached document whose places are made only when first needed: from the cached
+    list of places if there is one, else by reading the file again."""
+
+    def __init__(
+        self, root: Path, rel: str, data: Any, kind: str, places: list[Any] | None = None
+    ) -> None:
+        super().__init__(rel, data)
+        self._root = root
+        self._kind = kind
+        self._raw_places = places
+        self._loaded = False
+
+    def locate(self, where: Sequence[str | int]) -> tuple[int, int]:
+        if not self._loaded:
+            self._loaded = True
+            if self._raw_places is not None:
+                self.places = {tuple(k): (line, col) for k, line, col in self._raw_places}
+                self._raw_places = None
+            else:
+                text = yamlio.read_text(self._root / self.path, self.path)
+                if self._kind in ("postmortem", "runbook"):
+                    doc, _, _ = yamlio.parse_front_matter(text, self.path)
+                else:
+                    doc = yamlio.parse(text, self.path)
+                self.places = doc.places
+                self.line_offset = doc.line_offset
+        return super().locate(where)
+
+
+@contextmanager
+def _bulk_load() -> Iterator[None]:
+    """Loading a cache makes millions of containers that live until the command ends, none
+    of them in a cycle. The cyclic collector would walk them again on every full collection
+    (at 100,000 incidents that tripled the time of `actions`), so it is paused while they
+    are made, and they are then moved out of its way (gc.freeze)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What git vouches for, read once per command: the cache folder, and the blob id of
+    every tracked file whose work-tree copy is unchanged."""
+
+    folder: Path
+    blobs: dict[str, str]
+
+
+def snapshot(root: Path) -> Snapshot | None:
+    """The repository's snapshot, or None outside git or with the cache turned off."""
+    if not enabled():
+        return None
+    top = run_git(root, "rev-parse", "--git-dir", check=False)
+    if top.returncode != 0:
+        return None
+    git_dir = Path(top.stdout.strip())
+    if not git_dir.is_absolute():
+        git_dir = root / git_dir
+    staged = run_git(root, "ls-files", "-s", "-z", check=False)
+    if staged.returncode != 0:
+        return None
+    blobs: dict[str, str] = {}
+    for entry in staged.stdout.split("\0"):
+        if "\t" in entry:
+            meta, rel = entry.split("\t", 1)
+            blobs[rel] = meta.split()[1]
+    dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
+    for rel in dirty.stdout.split("\0"):
+        blobs.pop(rel, None)
+    return Snapshot(git_dir / "incidents-cache", blobs)
+
+
+PICKLE_SHARDS = 16
+
+
+def _shard(key: str) -> int:
+    import zlib
+
+    return zlib.crc32(key.encode("utf-8")) % PICKLE_SHARDS
+
+
+def _shard_path(snap: Snapshot, name: str, shard: int) -> Path:
+    return snap.folder / f"{name}-v{__version__}-{shard:02d}.pickle"
+
+
+def load_pickle(snap: Snapshot, name: str) -> dict[str, Any]:
+    """Values derived from content, by content key, written by this tool into .git only.
+
+    Kept in shards, so that a change rewrites one sixteenth of the cache, not all of it.
+    """
+    import pickle
+
+    values: dict[str, Any] = {}
+    for shard in range(PICKLE_SHARDS):
+        try:
+            with _shard_path(snap, name, shard).open("rb") as handle, _bulk_load():
+                part = pickle.load(handle)
+        except (
+            OSError,
+            EOFError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            ImportError,
+            pickle.UnpicklingError,
+        ):
+            continue  # a damaged or foreign shard is a miss
+        if isinstance(part, dict):
+            values.update(part)
+    return values
+
+
+def save_pickle(snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]) -> None:
+    """Keep ``values`` (content-keyed, so equal keys mean equal values): only the shards
+    whose keys differ from ``before`` are written."""
+    import pickle
+
+    shards: list[dict[str, Any]] = [{} for _ in range(PICKLE_SHARDS)]
+    for key, value in values.items():
+        shards[_shard(key)][key] = value
+    old: list[set[str]] = [set() for _ in range(PICKLE_SHARDS)]
+    for key in before:
+        old[_shard(key)].add(key)
+    try:
+        snap.folder.mkdir(parents=True, exist_ok=True)
+        current = {_shard_path(snap, name, n) for n in range(PICKLE_SHARDS)}
+        family = name.split("-", 1)[0]  # "public-f2": earlier formats and versions go
+        for stale in snap.folder.glob(f"{family}-*.pickle"):
+            if stale not in current:
+                stale.unlink(missing_ok=True)
+        for number, shard in enumerate(shards):
+            if shard.keys() == old[number]:
+                continue
+            path = _shard_path(snap, name, number)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(shard, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+def _cache_file(folder: Path, kind: str) -> Path:
+    return folder / f"records-{kind}-f{CACHE_FORMAT}-v{__version__}.json"
+
+
+def enabled() -> bool:
+    """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
+    return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
+
+
+def read_all(
+    root: Path,
+    use_cache: bool = True,
+    kinds: Sequence[str] | None = None,
+    snap: Snapshot | None = None,
+) -> list[RecordFile]:
+    """Every record of the repository (or of these kinds), from the cache where git vouches
+    for the content. Each kind has a cache file of its own, so reading postmortems does not
+    load every incident."""
+    paths = record_paths(root, kinds)
+    state = (snap or snapshot(root)) if use_cache else None
+    if state is None:
+        return [read_record(root, rel, kind) for rel, kind in paths]
+    folder, blobs = state.folder, state.blobs
+    caches: dict[str, dict[str, Any]] = {}
+    kept: dict[str, dict[str, Any]] = {}
+    records = []
+    for rel, kind in paths:
+        if kind not in caches:
+            try:
+                text = _cache_file(folder, kind).read_text(encoding="utf-8")
+                with _bulk_load():
+                    caches[kind] = json.loads(text)
+            except (OSError, ValueError):
+                caches[kind] = {}
+            kept[kind] = {}
+        blob = blobs.get(rel)
+        entry = caches[kind].get(blob) if blob else None
+        if entry is not None:
+            assert blob is not None
+            kept[kind][blob] = entry
+            records.append(_from_entry(root, rel, kind, entry))
+            continue
+        record = read_record(root, rel, kind)
+        records.append(record)
+        if blob is not None and record.doc is not None and not record.doc.problems:
+            kept[kind][blob] = _entry(record)
+    for kind, entries in kept.items():
+        if entries.keys() != caches[kind].keys():
+            _save(folder, _cache_file(folder, kind), entries)
+    return records
+
+
+def _entry(record: RecordFile) -> dict[str, Any]:
+    assert record.doc is not None
+    from incidents_cli.store.schemas import schema_findings
+
+    record.known_valid = not schema_findings(record)
+    entry: dict[str, Any] = {"data": record.doc.data, "valid": record.known_valid}
+    if record.kind in ("postmortem", "runbook"):
+        entry["body"] = record.body
+        entry["body_line"] = record.body_line
+    if record.kind in _WITH_PLACES:
+        entry["places"] = [[list(k), v[0], v[1]] for k, v in record.doc.places.items()]
+        entry["offset"] = record.doc.line_offset
+    return entry
+
+
+def _from_entry(root: Path, rel: str, kind: str, entry: dict[str, Any]) -> RecordFile:
+    doc = LazyDocument(root, rel, entry["data"], kind, entry.get("places"))
+    doc.line_offset = entry.get("offset", 0)
+    record = RecordFile(
+        kind, rel, doc, body=entry.get("body", ""), body_line=entry.get("body_line", 0)
+    )
+    record.known_valid = bool(entry.get("valid"))
+    return record
+
+
+def _save(folder: Path, path: Path, entries: dict[str, Any]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        kind = path.name.split("-")[1]
+        for old in [*folder.glob(f"records-{kind}-*.json"), *folder.glob("records-f*.json")]:
+            if old != path:
+                old.unlink(missing_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+SUMMARY_FIELDS = (
+    "id",
+    "title",
+    "severity",
+    "phase",
+    "source",
+    "components",
+    "detected_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "public",
+    "runbooks",
+)
+
+
+def summary_records(root: Path, snap: Snapshot | None = None) -> list[RecordFile]:
+    """Incidents as records holding only their summary fields (places read on demand)."""
+    summaries, _ = incident_summaries(root, snap)
+    out = []
+    for summary in summaries:
+        rel = str(summary["_path"])
+        data = {k: v for k, v in summary.items() if k != "_path"}
+        out.append(RecordFile("incident", rel, LazyDocument(root, rel, data, "incident")))
+    return out
+
+
+def incident_summaries(
+    root: Path, snap: Snapshot | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The fields `list` needs of every incident, and the files that could not be read.
+
+    A small cache of its own (keyed by blob id like the records), so listing 10,000
+    incidents does not load every timeline.
+    """
+
+    state = snap or snapshot(root)
+    folder, blobs = (state.folder, state.blobs) if state is not None else (None, {})
+    path = folder / f"summaries-f{CACHE_FORMAT}-v{__version__}.json" if folder else None
+    cache: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+            with _bulk_load():
+                cache = json.loads(text)
+        except (OSError, ValueError):
+            cache = {}
+    kept: dict[str, Any] = {}
+    out: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for rel, kind in record_paths(root, ("incident",)):
+        blob = blobs.get(rel)
+        if blob and blob in cache:
+            kept[blob] = cache[blob]
+            if cache[blob] is None:
+                unreadable.append(rel)
+            else:
+                out.append(cache[blob])
+            continue
+        record = read_record(root, rel, kind)
+        summary = _summary(record)
+        if summary is None:
+            unreadable.append(rel)
+        else:
+            out.append(summary)
+        if blob:
+            kept[blob] = summary
+    if path is not None and folder is not None and kept.keys() != cache.keys():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("summaries-*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass
+    return out, unreadable
+
+
+def _summary(record: RecordFile) -> dict[str, Any] | None:
+    from incidents_cli.core.overview import usable
+
+    data = record.data
+    if record.error is not None or not isinstance(data, dict) or not usable(data):
+        return None
+    summary = {k: data[k] for k in SUMMARY_FIELDS if k in data}
+    roles = data.get("roles")
+    if isinstance(roles, dict) and roles.get("commander"):
+        summary["roles"] = {"commander": roles["commander"]}
+    summary["_path"] = record.rel
+    return summary

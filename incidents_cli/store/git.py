@@ -1,0 +1,326 @@
+"""Every git call of the tool, and the translation of git failures into actionable messages.
+
+Git is driven through its command line (as GitPython does underneath): importing GitPython
+costs more than a whole transition is allowed to take, so this module runs ``git`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from incidents_cli.core.errors import GitError, IncidentsError, RefusedError, SetupError
+
+
+class CommitRefused(IncidentsError):
+    """git commit failed (a hook said no, say); nothing was changed."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+# What git says when the remote branch moved under us (including a lost race for its lock).
+_REMOTE_MOVED = (
+    "[rejected]",
+    "non-fast-forward",
+    "fetch first",
+    "cannot lock ref",
+    "failed to update ref",
+    "stale info",
+)
+
+
+class PushRejected(Exception):
+    """The remote has commits this branch has not: fetch and replay."""
+
+
+class IndexEntry(NamedTuple):
+    mode: str
+    sha: str
+    stage: str
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Messages are parsed in a few places: keep git's output in English.
+    env["LC_ALL"] = "C"
+    env.pop("GIT_INDEX_FILE", None)
+    return env
+
+
+_ENV: dict[str, str] | None = None
+
+
+def run_git(
+    cwd: Path, *args: str, check: bool = True, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    global _ENV
+    if _ENV is None:
+        _ENV = _clean_env()
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            input=input_text,
+            env=_ENV,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise SetupError("git is not installed or not on PATH; install git and try again") from None
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        # git's own words ("fatal:", "error:") say more than the hints that may follow them
+        said = [line for line in detail if line.startswith(("fatal:", "error:"))] or detail
+        reason = said[0] if said else f"exit code {result.returncode}"
+        raise GitError(f"git {args[0]} failed: {reason}")
+    return result
+
+
+class Repo:
+    """A git work tree, addressed by its top-level folder."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self._head: str | None = None
+
+    @classmethod
+    def at(cls, folder: Path) -> Repo:
+        result = run_git(
+            folder, "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD", check=False
+        )
+        lines = result.stdout.split()
+        if not lines or not Path(lines[0]).is_absolute():
+            raise SetupError(
+                f"{folder}: not a git repository; run `incidents init {folder}` "
+                "or `git init` there first"
+            )
+        repo = cls(Path(lines[0]))
+        repo._head = lines[1] if len(lines) > 1 else None
+        return repo
+
+    @staticmethod
+    def is_repo(folder: Path) -> bool:
+        result = run_git(folder, "rev-parse", "--is-inside-work-tree", check=False)
+        return result.returncode == 0 and result.stdout.strip() == "true"
+
+    @staticmethod
+    def init(folder: Path) -> Repo:
+        run_git(folder, "init", "-q")
+        return Repo.at(folder)
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_git(self.top, *args, check=check)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def user_name(self) -> str | None:
+        name = self.git("config", "user.name", check=False).stdout.strip()
+        return name or None
+
+    def head(self, fresh: bool = False) -> str | None:
+        """The commit HEAD points at (remembered until this object changes it)."""
+        if self._head is None or fresh:
+            result = self.git("rev-parse", "--verify", "-q", "HEAD", check=False)
+            self._head = result.stdout.strip() or None
+        return self._head
+
+    def branch(self) -> str | None:
+        result = self.git("symbolic-ref", "-q", "--short", "HEAD", check=False)
+        return result.stdout.strip() or None
+
+    def head_time(self) -> str | None:
+        """Commit time of HEAD, strict ISO 8601."""
+        result = self.git("log", "-1", "--format=%cI", check=False)
+        return result.stdout.strip() or None
+
+    def changed_paths(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
+        if not paths:
+            return []
+        result = self.git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+        out = []
+        for entry in result.stdout.split("\0"):
+            if len(entry) > 3:
+                out.append(entry[3:])
+        return out
+
+    def index_entries(self, paths: Sequence[str]) -> dict[str, IndexEntry]:
+        result = self.git("ls-files", "-s", "-z", "--", *paths)
+        entries: dict[str, IndexEntry] = {}
+        for line in result.stdout.split("\0"):
+            if not line:
+                continue
+            meta, path = line.split("\t", 1)
+            mode, sha, stage = meta.split()
+            entries[path] = IndexEntry(mode, sha, stage)
+        return entries
+
+    def tracked(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` that are in the index."""
+        if not paths:
+            return set()
+        return set(filter(None, self.git("ls-files", "-z", "--", *paths).stdout.split("\0")))
+
+    def uncommitted(self, paths: Sequence[str], tracked: set[str]) -> set[str]:
+        """Those of ``paths`` whose work-tree state differs from HEAD (staged or not, deleted,
+        or present but untracked); ``tracked`` is ``self.tracked(paths)``."""
+        if not paths:
+            return set()
+        if self.head() is None:
+            return set(self.changed_paths(paths))
+        # porcelain diff refreshes the index for these paths, so a touched file is not "changed"
+        result = self.git("diff", "--name-only", "-z", "HEAD", "--", *paths)
+        changed = set(filter(None, result.stdout.split("\0")))
+        # present but untracked, or in the index but deleted from the work tree
+        odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
+        return changed | odd
+
+    # --- writing ---------------------------------------------------------------------
+
+    def has_staged_changes(self) -> bool:
+        """Whether the index differs from HEAD (a person has staged something)."""
+        if self.head() is None:
+            return bool(self.git("ls-files").stdout.strip())
+        return self.git("diff", "--cached", "--quiet", check=False).returncode != 0
+
+    def commit_paths(
+        self, paths: Sequence[str], message: str, tracked: set[str] | None = None
+    ) -> str:
+        """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
+
+        A person's other staged or unstaged changes are neither committed nor touched. On
+        failure the index entries of ``paths`` are put back as they were (the callers only
+        commit paths that had no staged changes); the caller restores the files themselves.
+        ``tracked``: which of ``paths`` are in the index, if the caller asked already.
+        """
+        if self.has_staged_changes():
+            # Someone's staged work is in the index: commit our paths alone (slower: git
+            # builds a temporary index from HEAD).
+            before = self.index_entries(paths)
+            new = [p for p in paths if p not in before]
+            if new:
+                self.git("add", "--intent-to-add", "--", *new)
+            args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
+        else:
+            known = self.tracked(paths) if tracked is None else tracked
+            new = [p for p in paths if p not in known]
+            if new:
+                self.git("add", "--", *new)
+            # Nothing else is staged: --include adds our paths and commits in one process.
+            args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        result = run_git(self.top, *args, check=False, input_text=message)
+        if result.returncode != 0:
+            if args[1] == "--only":
+                if new:
+                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
+            elif self.head() is None:
+                self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+            else:
+                self.git("reset", "--quiet", "--", *paths)
+            output = (result.stdout + result.stderr).strip()
+            if "Please tell me who you are" in output or "empty ident" in output:
+                raise SetupError(
+                    "git does not know who you are: run `git config --global user.name "
+                    '"Your Name"` and `git config --global user.email you@example.com`'
+                )
+            raise CommitRefused(
+                "git commit failed (see git's output above); files, index and branch "
+                "are as they were",
+                output,
+            )
+        head = self.head(fresh=True)
+        assert head is not None
+        return head
+
+    def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
+        """Commit ``files`` on top of HEAD to a new branch, without touching the work tree,
+        the index or the current branch (git's plumbing, with a temporary index)."""
+        import tempfile
+
+        ref = f"refs/heads/{branch}"
+        if self.git("show-ref", "--verify", "--quiet", ref, check=False).returncode == 0:
+            raise RefusedError(f"branch {branch} exists already; delete or rename it first")
+        head = self.head()
+        if head is None:
+            raise RefusedError("the repository has no commits yet")
+        with tempfile.TemporaryDirectory(prefix="incidents-") as tmp:
+            env = dict(_ENV or _clean_env())
+            env["GIT_INDEX_FILE"] = str(Path(tmp) / "index")
+
+            def plumbing(*args: str, text: str | None = None) -> str:
+                result = subprocess.run(
+                    ["git", *args],
+                    cwd=self.top,
+                    env=env,
+                    input=text,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if result.returncode != 0:
+                    raise GitError(f"git {args[0]} failed: {result.stderr.strip()}")
+                return result.stdout.strip()
+
+            plumbing("read-tree", head)
+            for path, content in files.items():
+                blob = plumbing("hash-object", "-w", "--stdin", "--path", path, text=content)
+                plumbing("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+            tree = plumbing("write-tree")
+            commit = plumbing("commit-tree", tree, "-p", head, "-F", "-", text=message)
+        self.git("update-ref", ref, commit, "0" * 40)
+        return commit
+
+    def remote_for_branch(self, branch: str) -> tuple[str, str]:
+        """(remote, remote branch) that ``branch`` pushes to; origin/<branch> by default."""
+        remote = self.git("config", f"branch.{branch}.remote", check=False).stdout.strip()
+        merge = self.git("config", f"branch.{branch}.merge", check=False).stdout.strip()
+        remote_branch = merge.removeprefix("refs/heads/") if merge else branch
+        if not remote:
+            remotes = self.git("remote").stdout.split()
+            if not remotes:
+                raise SetupError(
+                    "--push: this repository has no remote; add one with `git remote add`"
+                )
+            remote = "origin" if "origin" in remotes else remotes[0]
+        return remote, remote_branch
+
+    def push(self, remote: str, branch: str, remote_branch: str) -> None:
+        result = self.git(
+            "push", "--porcelain", remote, f"{branch}:refs/heads/{remote_branch}", check=False
+        )
+        if result.returncode == 0:
+            return
+        text = result.stdout + result.stderr
+        if any(sign in text for sign in _REMOTE_MOVED):
+            raise PushRejected(text)
+        detail = [line for line in text.strip().splitlines() if line.strip()]
+        raise GitError(f"git push to {remote} failed: {detail[-1] if detail else 'unknown error'}")
+
+    def fetch(self, remote: str, remote_branch: str) -> str | None:
+        """Fetch one branch; the fetched commit, or None if the remote has no such branch."""
+        result = self.git("fetch", "--quiet", remote, f"refs/heads/{remote_branch}", check=False)
+        if result.returncode != 0:
+            if "couldn't find remote ref" in result.stderr:
+                return None
+            raise GitError(
+                f"git fetch from {remote} failed: {result.stderr.strip().splitlines()[-1:]}"
+            )
+        return self.git("rev-parse", "FETCH_HEAD").stdout.strip()
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+    def reset_keep(self, commit: str) -> bool:
+        """Move the branch to ``commit``, updating only files that differ; keeps local edits."""
+        self._head = None
+        return self.git("reset", "--keep", "--quiet", commit, check=False).returncode == 0
+
+    def fast_forward(self, commit: str) -> bool:
+        self._head = None
+        return self.git("merge", "--ff-only", "--quiet", commit, check=False).returncode == 0

@@ -1,0 +1,97 @@
+"""The layout of an incident repository and reading its records from disk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from incidents_cli.core.errors import InputFileError, SetupError
+from incidents_cli.core.records import (
+    INCIDENTS_DIR,
+    MAINTENANCE_DIR,
+    ONCALL_FILE,
+    POSTMORTEMS_DIR,
+    RUNBOOKS_DIR,
+    SETTINGS_FILE,
+    RecordFile,
+)
+from incidents_cli.core.settings import Settings, settings_from_data
+from incidents_cli.store import yamlio
+
+if TYPE_CHECKING:
+    from incidents_cli.core.runbooks import Runbook
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that has an incidents.yaml."""
+    start = start.resolve()
+    if not start.is_dir():
+        raise SetupError(f"{start}: no such folder")
+    for folder in (start, *start.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise SetupError(
+        f"{start}: no {SETTINGS_FILE} here or in any parent folder; "
+        "run `incidents init` to make an incident repository"
+    )
+
+
+def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> RecordFile:
+    """Read and parse one record (``raw``: its bytes, if the caller has read them already);
+    a file that does not parse is a RecordFile with an error."""
+    try:
+        text = yamlio.read_text(root / rel, rel) if raw is None else yamlio.decode(raw, rel)
+        if kind in ("postmortem", "runbook"):
+            doc, body, body_line = yamlio.parse_front_matter(text, rel)
+            return RecordFile(kind, rel, doc, body=body, body_line=body_line)
+        return RecordFile(kind, rel, yamlio.parse(text, rel))
+    except InputFileError as exc:
+        return RecordFile(kind, rel, None, error=exc)
+
+
+def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(relative path, kind) of every record file in the repository (or of these kinds)."""
+    out: list[tuple[str, str]] = []
+    for name, kind in ((SETTINGS_FILE, "settings"), (ONCALL_FILE, "oncall")):
+        if (kinds is None or kind in kinds) and (root / name).is_file():
+            out.append((name, kind))
+    for folder, suffixes, kind in (
+        (INCIDENTS_DIR, (".yaml", ".yml"), "incident"),
+        (POSTMORTEMS_DIR, (".md",), "postmortem"),
+        (RUNBOOKS_DIR, (".md",), "runbook"),
+        (MAINTENANCE_DIR, (".yaml", ".yml"), "maintenance"),
+    ):
+        if kinds is None or kind in kinds:
+            out.extend(
+                (f"{folder}/{name}", kind) for name in yamlio.file_names(root / folder, suffixes)
+            )
+    return out
+
+
+def load_settings(root: Path) -> Settings:
+    """The repository's settings; a broken settings file stops the command with its error."""
+    record = read_record(root, SETTINGS_FILE, "settings")
+    if record.error is not None:
+        raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
+    return settings_from_data(record.data)
+
+
+def load_schedule(root: Path, settings: Settings) -> Any:
+    """The on-call schedule from oncall.yaml, or None if the repository has none."""
+    from incidents_cli.core.oncall import schedule_from_data
+
+    if not (root / ONCALL_FILE).is_file():
+        return None
+    record = read_record(root, ONCALL_FILE, "oncall")
+    if record.error is not None:
+        raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
+    return schedule_from_data(record.data, settings.timezone)
+
+
+def load_runbooks(root: Path) -> list[Runbook]:
+    """Every runbook of the repository that parses."""
+    from incidents_cli.core.runbooks import runbooks_from_records
+
+    names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
+    return runbooks_from_records(read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)

@@ -1,0 +1,202 @@
+"""Checking records against the shipped JSON Schemas: the one module that imports jsonschema.
+
+Most records are valid, so each is first checked by a validator that fastjsonschema compiles
+from the same schema (about ten times faster); only a record it rejects goes through
+jsonschema, which gives every error with its path and a message for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+from incidents_cli.core.document import Document, dotted
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.records import RecordFile
+from incidents_cli.core.timeutil import TimeFormatError, parse_time
+from incidents_cli.store.resources import data_dir, user_cache_dir
+
+
+@cache
+def schema(kind: str) -> dict[str, Any]:
+    import json
+
+    with (data_dir("schemas") / f"{kind}.schema.json").open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = json.load(handle)
+    return loaded
+
+
+@cache
+def _fast(kind: str) -> Any:
+    """The compiled validator, kept as marshalled bytecode in the user's cache.
+
+    Bytecode rather than a module to import: Python would recompile the generated source on
+    every run wherever it may not write ``__pycache__`` (PYTHONDONTWRITEBYTECODE, read-only
+    folders), and that alone costs more than the rest of a transition's checks.
+    """
+    import marshal
+    import os
+    import sys
+    import types
+    import zlib
+
+    text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
+    cache_tag = sys.implementation.cache_tag
+    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL).encode("utf-8")  # part of the code too
+    key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
+    folder = user_cache_dir() / "validators"
+    cached = folder / f"{kind}_{key}.bin"
+    try:
+        code = marshal.loads(cached.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        code = None
+    if not isinstance(code, types.CodeType):  # none yet, or damaged
+        import fastjsonschema
+
+        source = (
+            fastjsonschema.compile_to_code(schema(kind))
+            .replace(_GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1)
+            .replace(_DECIMAL_IMPORT, _NO_DECIMAL, 1)
+        )
+        code = compile(source, f"<{kind} validator>", "exec")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(code))
+            tmp.replace(cached)
+            for stale in folder.glob(f"{kind}_*"):  # earlier schemas' validators
+                if stale != cached and stale.name.endswith((".py", f".{cache_tag}.bin")):
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # no usable cache folder: compiled again next time, only slower
+    namespace: dict[str, Any] = {"__name__": f"_incidents_validator_{kind}"}
+    exec(code, namespace)
+    return namespace[_entry_point(namespace)]
+
+
+# The generated module imports fastjsonschema only for its exception classes; local copies
+# spare every command that validates one record the library's import time.
+_GENERATED_IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException"
+_LOCAL_EXCEPTIONS = (
+    "class JsonSchemaValueException(ValueError):\n"
+    "    def __init__(self, message, value=None, name=None, definition=None, rule=None):\n"
+    "        super().__init__(message)\n"
+    "        self.message, self.value, self.name = message, value, name\n"
+    "        self.definition, self.rule = definition, rule\n"
+    "class JsonSchemaValuesException(JsonSchemaValueException):\n"
+    "    def __init__(self, message, errors=None, **kwargs):\n"
+    "        super().__init__(message, **kwargs)\n"
+    "        self.errors = errors\n"
+)
+
+
+# It imports decimal only for isinstance checks of numbers; parsed YAML holds no Decimal.
+_DECIMAL_IMPORT = "from decimal import Decimal"
+_NO_DECIMAL = "class Decimal:\n    pass\n"
+
+
+def _entry_point(namespace: dict[str, Any]) -> str:
+    names = [n for n in namespace if n.startswith("validate_") and "schema_json" in n]
+    return min(names, key=len)
+
+
+def is_valid(kind: str, data: Any) -> bool:
+    """The quick answer: does ``data`` follow the schema of ``kind``?"""
+    validator = _fast(kind)
+    try:
+        validator(data)
+    except Exception as exc:  # the generated module raises its own copy of the error class
+        if type(exc).__name__ == "JsonSchemaValueException":
+            return False
+        raise
+    return True
+
+
+@cache
+def _validator(kind: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema(kind))
+
+
+def schema_findings(record: RecordFile) -> list[Finding]:
+    """Every schema problem of one parsed record, each with its place."""
+    if record.doc is None or record.known_valid or is_valid(record.kind, record.doc.data):
+        return []
+    errors = _validator(record.kind).iter_errors(record.doc.data)
+    return list(_findings(record.doc, errors))
+
+
+def _findings(doc: Document, errors: Iterable[Any]) -> Iterator[Finding]:
+    for error in errors:
+        where = list(error.absolute_path)
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            from jsonschema.exceptions import best_match
+
+            error = best_match(error.context)
+            where = list(error.absolute_path)
+        validator = error.validator
+        instance = error.instance
+        if validator == "required":
+            missing = [name for name in error.validator_value if name not in instance]
+            for name in missing:
+                yield _at(doc, where, [*where, name], "missing required field")
+            continue
+        if validator == "additionalProperties" and isinstance(instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            for name in instance:
+                if name not in allowed:
+                    import difflib
+
+                    hint = difflib.get_close_matches(str(name), allowed, n=1)
+                    message = "unknown field" + (f"; did you mean '{hint[0]}'?" if hint else "")
+                    yield _at(doc, [*where, name], [*where, name], message)
+            continue
+        yield _at(doc, where, where, _message(error))
+
+
+def _at(doc: Document, place: list[Any], field: list[Any], message: str) -> Finding:
+    line, column = doc.locate(place)
+    return Finding(doc.path, line, column, dotted(field), message)
+
+
+_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "list",
+    dict: "mapping",
+    type(None): "nothing (null)",
+}
+
+
+def _message(error: Any) -> str:
+    validator, value, instance = error.validator, error.validator_value, error.instance
+    if validator == "enum":
+        return f"{instance!r} is not one of: {', '.join(str(v) for v in value)}"
+    if validator == "type":
+        wanted = " or ".join(value) if isinstance(value, list) else value
+        got = _TYPE_NAMES.get(type(instance), type(instance).__name__)
+        return f"expected {wanted}, got {got}"
+    if validator == "pattern" and error.schema.get("format") == "date-time":
+        try:
+            parse_time(str(instance))
+        except TimeFormatError as exc:
+            return str(exc)
+    if validator == "pattern":
+        return f"{instance!r} does not have the expected form (pattern {value})"
+    if validator == "minLength" and value == 1:
+        return "must not be empty"
+    if validator == "uniqueItems":
+        return "has duplicate entries"
+    return str(error.message)
+
+
+def metaschema_problems(kind: str) -> list[str]:
+    """Problems of a shipped schema against the 2020-12 meta-schema (used by the tests)."""
+    from jsonschema import Draft202012Validator
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    return [e.message for e in meta.iter_errors(schema(kind))]

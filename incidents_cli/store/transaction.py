@@ -1,0 +1,218 @@
+"""Carrying out a transition: read the record, apply the pure step, write, commit, push.
+
+A failed commit leaves files and index as they were. With push, a rejected push is
+replayed: the branch is moved to the fetched remote state and the same step runs again on
+the records found there, so two responders never have to solve a merge conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from incidents_cli.core.document import mapping
+from incidents_cli.core.errors import GitError, RefusedError
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.lifecycle import Change, Refused
+from incidents_cli.core.records import INCIDENTS_DIR, RecordFile, incident_rel
+from incidents_cli.core.settings import Settings
+from incidents_cli.store import yamlio
+from incidents_cli.store.git import PushRejected, Repo
+from incidents_cli.store.layout import load_settings, read_record
+from incidents_cli.store.schemas import schema_findings
+
+MAX_PUSH_TRIES = 8
+
+
+@dataclass
+class Workspace:
+    """What a step may read: the repository's records as they are now (after any replay)."""
+
+    root: Path
+    settings: Settings
+    attempt: int = 0
+
+    def incident(self, incident_id: str) -> dict[str, Any]:
+        rel = incident_rel(incident_id)
+        if not (self.root / rel).is_file():
+            raise RefusedError(f"no incident {incident_id} ({rel} does not exist)")
+        record = read_record(self.root, rel, "incident")
+        if record.error is not None:
+            raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
+        assert record.doc is not None
+        problems = [f.text() for f in _problems(record)]
+        if problems:
+            raise RefusedError(f"{problems[0]} (fix it by hand, then try again)")
+        data: dict[str, Any] = record.doc.data
+        return data
+
+    def incident_ids(self) -> list[str]:
+        folder = self.root / INCIDENTS_DIR
+        if not folder.is_dir():
+            return []
+        return [p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+
+    def front_matter(self, rel: str) -> dict[str, Any] | None:
+        path = self.root / rel
+        if not path.is_file():
+            return None
+        text = yamlio.read_text(path, rel)
+        doc, _, _ = yamlio.parse_front_matter(text, rel)
+        return mapping(doc.data)
+
+    def runbook_slugs(self) -> list[str]:
+        folder = self.root / "runbooks"
+        return sorted(p.stem for p in folder.glob("*.md")) if folder.is_dir() else []
+
+
+def _problems(record: RecordFile) -> list[Finding]:
+    assert record.doc is not None
+    return [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
+
+
+@dataclass
+class Outcome:
+    change: Change
+    commit: str
+    pushed: bool = False
+    replays: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+Step = Callable[[Workspace], Change]
+
+
+def carry_out(
+    root: Path,
+    step: Step,
+    *,
+    actor: str,
+    push: bool | None = None,
+    repo: Repo | None = None,
+    new_branch: str | None = None,
+) -> Outcome:
+    """Apply ``step``, commit its one file, and push if asked (replaying on rejection)."""
+    repo = repo or Repo.at(root)
+    settings = load_settings(root)
+    push = settings.push if push is None else push
+    if new_branch is not None:
+        push = False  # the commit goes to a new branch; the person pushes it for review
+    branch = repo.branch() if push else None
+    if push and branch is None:
+        raise RefusedError("--push: HEAD is detached; check out a branch first")
+    remote = repo.remote_for_branch(branch) if push and branch else None
+    workspace = Workspace(root, settings)
+    notices: list[str] = []
+    for attempt in range(MAX_PUSH_TRIES):
+        workspace.attempt = attempt
+        try:
+            change = step(workspace)
+        except Refused as refusal:
+            if attempt:
+                raise Refused(
+                    f"{refusal.message} (the remote changed while you were working; your "
+                    "branch now equals the remote and nothing of yours was lost)"
+                ) from None
+            raise
+        commit = _commit(repo, root, change, actor, new_branch)
+        if not push or remote is None or branch is None:
+            return Outcome(change, commit, notices=change.notices + notices)
+        try:
+            repo.push(remote[0], branch, remote[1])
+            return Outcome(change, commit, True, attempt, change.notices + notices)
+        except PushRejected:
+            _rewind_to_remote(repo, commit, remote)
+            notices.append(f"push rejected: replayed on {remote[0]}/{remote[1]}")
+    raise GitError(
+        f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
+        "nothing of yours is lost: run the command again"
+    )
+
+
+def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
+    """Drop our unpushed commit and fast-forward to the fetched remote state."""
+    fetched = repo.fetch(*remote)
+    if fetched is None:
+        raise GitError(f"push rejected, and {remote[0]} has no branch {remote[1]}")
+    if not repo.reset_keep(f"{commit}~1"):
+        raise GitError("push rejected, and the commit could not be replayed (git reset failed)")
+    if not repo.fast_forward(fetched):
+        repo.reset_keep(commit)
+        raise RefusedError(
+            f"push rejected: {remote[0]}/{remote[1]} has moved and your branch cannot "
+            "fast-forward to it (you have other unpushed commits, or uncommitted edits to "
+            f"the same files); your change is committed locally as {commit[:12]}: "
+            "run `git pull --rebase` and `git push`"
+        )
+
+
+def commit_message(change: Change, actor: str) -> str:
+    return (
+        f"{change.subject}\n\n"
+        f"Incident-Id: {change.incident_id}\n"
+        f"Phase: {change.phase}\n"
+        f"Actor: {actor}\n"
+    )
+
+
+class _Write(NamedTuple):
+    rel: str  # relative to the incident repository
+    git_path: str  # relative to the git work tree
+    text: str
+    old_text: str | None
+
+
+def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], set[str]]:
+    """Every file of the change with its new and old text, refusing files with uncommitted
+    changes; and which of them git tracks (the commit needs to know too)."""
+    texts: dict[str, str | None] = {}
+    if change.write_record:
+        texts[incident_rel(change.incident_id)] = None
+    texts.update(change.files)
+    git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
+    tracked = repo.tracked(list(git_paths.values()))
+    uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
+    planned = []
+    for rel, given in texts.items():
+        path = root / rel
+        dirty = git_paths[rel] in uncommitted
+        if dirty and path.exists():
+            raise RefusedError(
+                f"{rel} has uncommitted changes; commit or stash them first "
+                f"(see `git diff -- {rel}`)"
+            )
+        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        if old_text is None and dirty:
+            raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
+        if given is None:
+            given = (
+                yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+            )
+            check = RecordFile("incident", rel, yamlio.parse(given, rel))
+            problems = _problems(check)
+            if problems:  # the transition made an invalid record: a bug, never written
+                raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
+        planned.append(_Write(rel, git_paths[rel], given, old_text))
+    return planned, tracked
+
+
+def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | None = None) -> str:
+    planned, tracked = _planned_writes(repo, root, change)
+    message = commit_message(change, actor)
+    if branch is not None:
+        return repo.commit_to_new_branch(branch, {w.git_path: w.text for w in planned}, message)
+    written: list[tuple[Path, str | None]] = []
+    try:
+        for write in planned:
+            yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
+            written.append((root / write.rel, write.old_text))
+        return repo.commit_paths([w.git_path for w in planned], message, tracked)
+    except BaseException:
+        for path, old_text in reversed(written):
+            if old_text is None:
+                path.unlink(missing_ok=True)
+            else:
+                yamlio.write_atomic(path, old_text)
+        raise

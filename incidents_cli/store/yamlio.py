@@ -1,0 +1,352 @@
+"""Safe YAML reading with line numbers, round-trip rewriting, and atomic writes.
+
+The one module that imports the YAML libraries: PyYAML's C loader for fast, safe reading
+(with the place of every value, for error messages), and ruamel.yaml only to rewrite a file
+a person may have edited, keeping their comments and key order.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from incidents_cli.core.document import Document, FieldPath, dotted
+from incidents_cli.core.errors import InputFileError
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Records are small; anything bigger is a mistake (or an attack on CI)."""
+
+
+_SCALARS = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_CONVERTERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
+    "tag:yaml.org,2002:null": lambda node: None,
+    "tag:yaml.org,2002:bool": _SCALARS.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _SCALARS.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SCALARS.construct_yaml_float,
+    # Times stay text: the schema and the rules check them (offset required).
+    "tag:yaml.org,2002:timestamp": lambda node: node.value,
+}
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a record file as UTF-8, refusing huge and non-UTF-8 files with a clear error."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputFileError(
+                display,
+                1,
+                1,
+                f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit for records",
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(display, 1, 1, f"cannot read file: {exc.strerror}") from None
+    return decode(raw, display)
+
+
+def decode(raw: bytes, display: str) -> str:
+    """A record file's bytes as text, refusing huge and non-UTF-8 files with a clear error."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputFileError(
+            display,
+            1,
+            1,
+            f"file is {len(raw)} bytes, over the {MAX_FILE_BYTES} byte limit for records",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputFileError(
+            display,
+            line,
+            column,
+            f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+        ) from None
+
+
+def parse(text: str, display: str, line_offset: int = 0) -> Document:
+    """Parse one YAML document safely: no aliases, no duplicate keys, no custom tags."""
+    if "&" in text or "*" in text:
+        _refuse_anchors(text, display, line_offset)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputFileError(
+            display, line + line_offset, column, f"YAML syntax error: {problem}"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(display, 1 + line_offset, 1, f"YAML error: {exc}") from None
+    if root is None:
+        raise InputFileError(display, 1 + line_offset, 1, "file is empty")
+    doc = Document(display, None, {}, line_offset)
+    doc.data = _build(root, (), doc)
+    return doc
+
+
+def load(path: Path, display: str) -> Document:
+    """Read and parse a YAML file; any problem at all is an error."""
+    doc = parse(read_text(path, display), display)
+    if doc.problems:
+        raise doc.problems[0]
+    return doc
+
+
+def _refuse_anchors(text: str, display: str, line_offset: int) -> None:
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None:
+                mark = event.start_mark
+                assert mark is not None
+                kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+                raise InputFileError(
+                    display,
+                    mark.line + 1 + line_offset,
+                    mark.column + 1,
+                    f"YAML {kind} '{anchor}' is not allowed in records; write the value out",
+                )
+    except yaml.MarkedYAMLError:
+        return  # the syntax error is reported by compose, with its place
+
+
+def _place(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
+    doc.places.setdefault(where, _place(node))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        convert = _CONVERTERS.get(node.tag)
+        if convert is None:
+            line, column = _place(node)
+            raise InputFileError(
+                doc.path,
+                line + doc.line_offset,
+                column,
+                f"YAML tag {node.tag} is not allowed in records",
+                field=dotted(where),
+            )
+        return convert(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*where, i), doc) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, column = _place(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == (
+                "tag:yaml.org,2002:merge"
+            ):
+                raise InputFileError(
+                    doc.path,
+                    line + doc.line_offset,
+                    column,
+                    "only plain keys are allowed in records",
+                    field=dotted(where),
+                )
+            key = key_node.value
+            if key in result:
+                first_line = doc.places[(*where, key)][0] + doc.line_offset
+                # Reported, and reading goes on so every other problem is found too.
+                doc.problems.append(
+                    InputFileError(
+                        doc.path,
+                        line + doc.line_offset,
+                        column,
+                        f"duplicate key (first on line {first_line}); "
+                        "YAML would silently keep only the last one",
+                        field=dotted((*where, key)),
+                    )
+                )
+                continue
+            doc.places[(*where, key)] = (line, column)
+            result[key] = _build(value_node, (*where, key), doc)
+        return result
+    raise InputFileError(doc.path, 1, 1, "unsupported YAML node")  # pragma: no cover
+
+
+# --- front matter -----------------------------------------------------------------------
+
+
+def split_front_matter(text: str, display: str) -> tuple[str, str, int]:
+    """Split ``---\\nYAML\\n---\\nbody``; returns (yaml, body, line of the body's start)."""
+    if not text.startswith("---\n") and not text.startswith("---\r\n"):
+        raise InputFileError(display, 1, 1, "file must start with '---' and YAML front matter")
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise InputFileError(display, 1, 1, "front matter has no closing '---' line")
+
+
+def parse_front_matter(text: str, display: str) -> tuple[Document, str, int]:
+    front, body, body_line = split_front_matter(text, display)
+    return parse(front, display, line_offset=1), body, body_line
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML  # imported here: only commands that write need it
+
+    rt = YAML(typ="rt")
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.preserve_quotes = True
+    rt.allow_duplicate_keys = False
+    return rt
+
+
+class _Dumper(yaml.SafeDumper):
+    """The project's layout: block style, list items indented under their key."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def dump(data: Any) -> str:
+    """A new YAML document for plain data, in the project's layout."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=4096,
+        default_flow_style=False,
+    )
+
+
+def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
+    """The old document changed to equal ``new_data``, keeping comments and key order.
+
+    A file still in the layout the tool writes is simply written anew; one a person has
+    edited (comments, other quoting or order) goes through ruamel.yaml's round trip.
+    """
+    try:
+        if dump(parse(old_text, "").data) == old_text:
+            return dump(new_data)
+    except InputFileError:
+        pass
+    rt = _round_trip()
+    tree = rt.load(old_text)
+    if not isinstance(tree, dict):
+        return dump(new_data)
+    _merge_mapping(tree, new_data)
+    out = io.StringIO()
+    rt.dump(tree, out)
+    return out.getvalue()
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, str):
+        from incidents_cli.core.timeutil import TimeFormatError, parse_time
+
+        try:
+            when = parse_time(new)
+        except TimeFormatError:
+            return False
+        if old.tzinfo is None:  # ruamel gives naive UTC for times written with an offset
+            from datetime import UTC
+
+            old = old.replace(tzinfo=UTC)
+        return bool(old == when)
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    if isinstance(old, str) or isinstance(new, str):
+        return isinstance(old, str) and isinstance(new, str) and str(old) == new
+    if isinstance(old, bool) != isinstance(new, bool):
+        return False
+    return bool(old == new)
+
+
+def _merge_mapping(tree: Any, new: dict[str, Any]) -> None:
+    for key in [k for k in tree if k not in new]:
+        del tree[key]
+    for key, value in new.items():
+        if key in tree:
+            _merge_value(tree, key, value)
+        else:
+            tree[key] = value
+
+
+def _merge_value(parent: Any, key: Any, value: Any) -> None:
+    old = parent[key]
+    if _same(old, value):
+        return
+    if isinstance(old, dict) and isinstance(value, dict):
+        _merge_mapping(old, value)
+    elif isinstance(old, list) and isinstance(value, list):
+        _merge_sequence(old, value)
+    else:
+        parent[key] = value
+
+
+def _merge_sequence(tree: Any, new: list[Any]) -> None:
+    while len(tree) > len(new):
+        tree.pop()
+    for index, value in enumerate(new):
+        if index < len(tree):
+            _merge_value(tree, index, value)
+        else:
+            tree.append(value)
+
+
+def write_atomic(path: Path, text: str, *, sync: bool = True) -> None:
+    """Write a file so that readers see the old or the new content, never a mix.
+
+    ``sync``: flush it to the disk before it replaces the old file. A file that is committed
+    right away can skip that: it is then exactly as durable as git makes the commit itself
+    (git's own default is not to fsync, see core.fsync), and the flush costs a transition
+    5 to 60 ms on a busy disk.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if path.exists():
+            tmp.chmod(path.stat().st_mode & 0o7777)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def file_names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """The names of a folder's record files, sorted (scandir: no stat call per file)."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(
+                e.name
+                for e in scan
+                if e.name.endswith(suffixes) and not e.name.startswith(".") and e.is_file()
+            )
+    except (FileNotFoundError, NotADirectoryError):
+        return []

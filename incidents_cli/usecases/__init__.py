@@ -1,0 +1,1 @@
+"""What each command does, in terms of the core and the edges, returning a result."""

@@ -1,0 +1,88 @@
+"""On-call shifts as iCalendar (RFC 5545) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+from incidents_cli.core.oncall import Shift
+
+
+def _ics_time(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts: list[str] = []
+    while data:
+        cut = 75 if not parts else 74
+        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
+            cut -= 1  # never split a UTF-8 sequence
+        parts.append(data[:cut].decode("utf-8"))
+        data = data[cut:]
+    return "\r\n ".join(parts)
+
+
+def ics(shifts: Sequence[Shift], calendar_name: str, stamp: datetime, names: dict[str, str]) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//incidents//on-call export//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_escape(calendar_name)}",
+    ]
+    for shift in shifts:
+        person = names.get(shift.person, shift.person)
+        summary = f"On call ({shift.rotation}): {person}"
+        description = (
+            f"Covering for {shift.override.replaces or 'the scheduled person'}"
+            + (f": {shift.override.reason}" if shift.override.reason else "")
+            if shift.override
+            else "Scheduled shift"
+        )
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{shift.rotation}-{_ics_time(shift.start)}-{shift.person}@incidents",
+            f"DTSTAMP:{_ics_time(stamp)}",
+            f"DTSTART:{_ics_time(shift.start)}",
+            f"DTEND:{_ics_time(shift.end)}",
+            f"SUMMARY:{_escape(summary)}",
+            f"DESCRIPTION:{_escape(description)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def csv_text(shifts: Sequence[Shift]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["rotation", "person", "start", "end", "hours", "override_for"])
+    for shift in shifts:
+        writer.writerow(
+            [
+                shift.rotation,
+                shift.person,
+                _iso(shift.start),
+                _iso(shift.end),
+                f"{shift.hours:.2f}",
+                (shift.override.replaces or "scheduled") if shift.override else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

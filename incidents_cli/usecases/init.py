@@ -1,0 +1,95 @@
+"""`incidents init`: make an incident repository, never overwriting a file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from incidents_cli import __version__
+from incidents_cli.core.errors import SetupError
+from incidents_cli.core.records import INCIDENTS_DIR, ONCALL_FILE, POSTMORTEMS_DIR, SETTINGS_FILE
+from incidents_cli.store.git import Repo, run_git
+from incidents_cli.store.resources import data_dir, incident_workflows
+from incidents_cli.store.yamlio import write_atomic
+
+_PIN = re.compile(r'INCIDENTS_CLI: "incidents==[^"]*"')
+
+
+@dataclass
+class InitResult:
+    root: Path
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    commit: str | None = None
+    git_initialized: bool = False
+
+
+def pinned_workflow(text: str, version: str = __version__) -> str:
+    """A workflow with its install step pinned to this CLI's version."""
+    return _PIN.sub(f'INCIDENTS_CLI: "incidents=={version}"', text)
+
+
+def starter_files() -> dict[str, str]:
+    """Every file `init` writes, by path relative to the new repository."""
+    init = data_dir("templates") / "init"
+    files = {
+        SETTINGS_FILE: (init / "incidents.yaml").read_text(encoding="utf-8"),
+        ONCALL_FILE: (init / "oncall.yaml").read_text(encoding="utf-8"),
+        "README.md": (init / "README.md").read_text(encoding="utf-8"),
+        ".gitignore": (init / "gitignore").read_text(encoding="utf-8"),
+        f"{INCIDENTS_DIR}/.gitkeep": "",
+        f"{POSTMORTEMS_DIR}/.gitkeep": "",
+    }
+    for runbook in sorted(data_dir("runbooks").glob("*.md")):
+        files[f"runbooks/{runbook.name}"] = runbook.read_text(encoding="utf-8")
+    for workflow in incident_workflows():
+        files[f".github/workflows/{workflow.name}"] = pinned_workflow(
+            workflow.read_text(encoding="utf-8")
+        )
+    return files
+
+
+def init_repository(folder: Path, standalone: bool = False) -> InitResult:
+    """Make the incident repository in ``folder``: in the git repository it is part of, or
+    (``standalone``, or when there is none) in a repository of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder = folder.resolve()
+    result = InitResult(folder)
+    if not Repo.is_repo(folder) or (standalone and Repo.at(folder).top != folder):
+        repo = Repo.init(folder)
+        result.git_initialized = True
+    else:
+        repo = Repo.at(folder)
+        if run_git(folder, "check-ignore", "-q", ".", check=False).returncode == 0:
+            raise SetupError(
+                f"{folder} is ignored by the .gitignore of the repository around it "
+                f"({repo.top}); run `git init {folder}` first, or choose another folder"
+            )
+    # Fail before writing anything if git could not commit.
+    if run_git(folder, "var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
+        raise SetupError(
+            'git does not know who you are: run `git config --global user.name "Your Name"` '
+            "and `git config --global user.email you@example.com`, then run init again"
+        )
+    prefix = folder.relative_to(repo.top).as_posix() if folder != repo.top else ""
+    for rel, text in starter_files().items():
+        target = folder / rel
+        if target.exists():
+            result.skipped.append(rel)
+            continue
+        write_atomic(target, text)
+        result.created.append(rel)
+    if result.created:
+        paths = [f"{prefix}/{rel}" if prefix else rel for rel in result.created]
+        try:
+            result.commit = repo.commit_paths(
+                paths,
+                "Initialize incident repository\n\n"
+                f"Made by `incidents init` (incidents {__version__}).\n",
+            )
+        except Exception:
+            for rel in result.created:
+                (folder / rel).unlink(missing_ok=True)
+            raise
+    return result

@@ -1,0 +1,46 @@
+"""`incidents validate`: every record checked, every problem collected, then reported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.records import classify
+from incidents_cli.core.rules import check_repository
+from incidents_cli.store.cache import read_all
+from incidents_cli.store.schemas import schema_findings
+
+
+def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
+    """All findings of the repository at ``root``; with ``only``, those in these files.
+
+    Cross-file rules need the whole repository, so everything is read either way.
+    """
+    records = read_all(root)
+    findings: list[Finding] = []
+    for record in records:
+        if record.error is not None:
+            error = record.error
+            findings.append(Finding.from_error(error))
+        else:
+            assert record.doc is not None
+            findings.extend(Finding.from_error(p) for p in record.doc.problems)
+            findings.extend(schema_findings(record))
+    findings.extend(check_repository(records))
+    if only:
+        wanted: set[str] = set()
+        about_paths: list[Finding] = []
+        for path in only:
+            absolute = path if path.is_absolute() else Path.cwd() / path
+            try:
+                rel = absolute.resolve().relative_to(root).as_posix()
+            except ValueError:
+                about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
+                continue
+            if not absolute.exists():
+                about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
+            elif classify(rel) is not None:
+                wanted.add(rel)
+        findings = [f for f in findings if f.path in wanted] + about_paths
+    return sorted(set(findings))
