@@ -28,6 +28,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("INCIDENTS_RAISE_BUGS", "1")  # a bug fails its test, with a traceback
     for name in (
         "GIT_DIR",
         "GIT_WORK_TREE",

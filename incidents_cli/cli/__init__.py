@@ -82,6 +82,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("publishing", "demo", "Walk a sample incident through every phase; build its site."),
 }
 
+# Set (by the test suite) to let an unexpected error propagate instead of becoming exit 3.
+RAISE_BUGS_ENV = "INCIDENTS_RAISE_BUGS"
+
 # The headings of `incidents --help`, one per module of this package.
 SECTIONS = {
     "repository": "Set up",
@@ -173,6 +176,8 @@ class IncidentsGroup(click.Group):
             click.echo("incidents: interrupted", err=True)
             sys.exit(130)
         except Exception as exc:
+            if os.environ.get(RAISE_BUGS_ENV):
+                raise  # under tests: a bug fails the test with its traceback
             log = _log_unexpected()
             click.echo(
                 f"incidents: unexpected error: {type(exc).__name__}: {exc} "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from incidents_cli.cli.shared import (
@@ -52,46 +50,14 @@ def actions(
     """
     if ctx.invoked_subcommand is not None:
         return 0
-    import json
-
-    from incidents_cli.core import followup as follow
-    from incidents_cli.core.findings import report_github
-    from incidents_cli.core.runbooks import stale
-    from incidents_cli.store.cache import read_all, snapshot, summary_records
-    from incidents_cli.store.layout import load_runbooks, load_settings
+    from incidents_cli.core.followup import FORMATS_BY_NAME
+    from incidents_cli.usecases.followup import follow_up_items
 
     state = ctx.ensure_object(State)
-    root = state.root()
-    settings = load_settings(root)
-    when = as_of_time(as_of)
-    snap = snapshot(root)
-    # Incidents as summaries: what follow-up needs of them, without every timeline.
-    records = read_all(root, kinds=("postmortem",), snap=snap) + summary_records(root, snap)
-    incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
-    postmortems = {
-        str(r.data.get("incident")): r.data
-        for r in records
-        if r.kind == "postmortem" and isinstance(r.data, dict)
-    }
-    due_reviews = stale(load_runbooks(root), incidents, postmortems, when)
-    wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
-
-    def keep(item: follow.Item) -> bool:
-        return (
-            (not overdue or item.overdue)
-            and (not owner or owner in item.owner.split(", "))
-            and (not wanted or item.path in wanted)
-        )
-
-    items = follow.collect(records, settings, when, due_reviews, keep)
-    if output_format == "markdown":
-        click.echo(follow.markdown_table(items), nl=False)
-    elif output_format == "json":
-        click.echo(json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False))
-    elif output_format == "github":
-        click.echo(report_github(follow.as_findings(items)), nl=False)
-    else:
-        click.echo(follow.text_table(items), nl=False)
+    items = follow_up_items(
+        state.root(), as_of=as_of_time(as_of), overdue_only=overdue, owner=owner, paths=paths
+    )
+    click.echo(FORMATS_BY_NAME[output_format](items), nl=False)
     late = sum(1 for i in items if i.overdue)
     if output_format == "text" and items:
         click.echo(f"{late} overdue of {len(items)}", err=True)
@@ -135,10 +101,9 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
     """List runbooks with their components and tags."""
     import json
 
-    from incidents_cli.core.runbooks import select
-    from incidents_cli.store.layout import load_runbooks
+    from incidents_cli.usecases.followup import runbooks_matching
 
-    found = select(load_runbooks(state.root()), component, tag)
+    found = runbooks_matching(state.root(), component, tag)
     if as_json:
         rows = [
             {
@@ -167,15 +132,9 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
 @pass_state
 def runbook_show(state: State, slug: str) -> int:
     """Print a runbook."""
-    from incidents_cli.core.errors import RefusedError
-    from incidents_cli.store.layout import load_runbooks
+    from incidents_cli.usecases.followup import runbook_by_slug
 
-    runbooks = load_runbooks(state.root())
-    found = [r for r in runbooks if r.slug == slug]
-    if not found:
-        known = ", ".join(r.slug for r in runbooks) or "none"
-        raise RefusedError(f"no runbook {slug!r} (runbooks: {known})")
-    r = found[0]
+    r = runbook_by_slug(state.root(), slug)
     click.echo(f"{r.title}  ({r.rel}; owner {r.owner})")
     click.echo(r.body.strip())
     return 0
@@ -207,14 +166,10 @@ def runbook_new(
 @pass_state
 def runbook_stale(state: State, as_of: str | None) -> int:
     """Runbooks past their review interval, or used in an incident reviewed since."""
-    from incidents_cli.core.runbooks import stale
     from incidents_cli.core.timeutil import format_time
-    from incidents_cli.site.build import load_public_inputs
-    from incidents_cli.store.layout import load_runbooks
+    from incidents_cli.usecases.followup import stale_runbooks
 
-    root = state.root()
-    incidents, postmortems, _ = load_public_inputs(root)
-    found = stale(load_runbooks(root), incidents, postmortems, as_of_time(as_of))
+    found = stale_runbooks(state.root(), as_of_time(as_of))
     if not found:
         click.echo("Every runbook is reviewed.")
     for entry in found:

@@ -15,17 +15,13 @@ from incidents_cli.cli.shared import (
     report,
     transition_options,
 )
+from incidents_cli.core.vocabulary import NOTE_KINDS, RESOLUTION_ACTIONS, SOURCES, UPDATE_STATUSES
 
 
 def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> None:
-    from incidents_cli.core.runbooks import matching
-    from incidents_cli.store.layout import load_runbooks
+    from incidents_cli.usecases.followup import runbooks_for
 
-    found = matching(
-        load_runbooks(state.root()),
-        list(record.get("components") or []),
-        str(record.get("title", "")),
-    )
+    found = runbooks_for(state.root(), record)
     if found and not as_json:
         click.echo("Runbooks that may help:")
         for runbook in found:
@@ -39,7 +35,7 @@ def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> No
 @click.option("--region", "regions", multiple=True, metavar="REGION", help="Affected region.")
 @click.option(
     "--source",
-    type=click.Choice(["monitor", "customer", "support", "internal"]),
+    type=click.Choice(SOURCES),
     default="internal",
     show_default=True,
     help="How it was detected.",
@@ -180,7 +176,7 @@ def investigate(
     "--kind",
     default="note",
     show_default=True,
-    type=click.Choice(["note", "finding", "change", "evidence", "action", "decision"]),
+    type=click.Choice(NOTE_KINDS),
     help="What sort of entry.",
 )
 @click.option("--runbook", metavar="SLUG", help="Record that this runbook was used.")
@@ -217,7 +213,7 @@ def note(
 @click.option(
     "--status",
     required=True,
-    type=click.Choice(["investigating", "identified", "monitoring", "resolved"]),
+    type=click.Choice(UPDATE_STATUSES),
     help="Public status this update announces.",
 )
 @click.option("--message", required=True, metavar="TEXT", help="The public message.")
@@ -262,7 +258,7 @@ def update(
 @click.option(
     "--action",
     required=True,
-    type=click.Choice(["rollback", "hotfix", "failover", "scale", "upstream", "other"]),
+    type=click.Choice(RESOLUTION_ACTIONS),
     help="What fixed it.",
 )
 @click.option("--summary", required=True, metavar="TEXT", help="What was done.")

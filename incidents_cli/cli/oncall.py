@@ -20,18 +20,12 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
         return 0
     import json
 
-    from incidents_cli.core.errors import RefusedError
-    from incidents_cli.core.oncall import primary_at, secondary_at
     from incidents_cli.core.timeutil import format_time
-    from incidents_cli.store.layout import load_schedule, load_settings
+    from incidents_cli.usecases.oncall import on_call_now
 
     state = ctx.ensure_object(State)
-    root = state.root()
-    schedule = load_schedule(root, load_settings(root))
-    if schedule is None:
-        raise RefusedError("this repository has no oncall.yaml; `incidents init` writes one")
     when = as_of_time(at)
-    tiers = {"primary": primary_at(schedule, when), "secondary": secondary_at(schedule, when)}
+    tiers = on_call_now(state.root(), when)
     if as_json:
         click.echo(
             json.dumps(
@@ -70,7 +64,7 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True)
 @click.option("--from", "start", metavar="TIME", help="First day (default: today, 00:00 UTC).")
 @click.option(
-    "--format", "output_format", type=click.Choice(["ics", "csv"]), default="ics", show_default=True
+    "--format", "output_format", type=click.Choice(("ics", "csv")), default="ics", show_default=True
 )
 @click.option(
     "--out",
@@ -88,55 +82,30 @@ def oncall_export(
     out: Path | None,
 ) -> int:
     """Shifts with overrides applied, as iCalendar (RFC 5545) or CSV for hour accounting."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    from incidents_cli.core.errors import RefusedError
-    from incidents_cli.core.oncall import merged, shifts
     from incidents_cli.core.timeutil import parse_time_option
-    from incidents_cli.store.layout import load_schedule, load_settings
-    from incidents_cli.store.yamlio import write_atomic
-    from incidents_cli.usecases.calendar_export import csv_text, ics
+    from incidents_cli.usecases.oncall import export_shifts
 
-    root = state.root()
-    settings = load_settings(root)
-    schedule = load_schedule(root, settings)
-    if schedule is None:
-        raise RefusedError("this repository has no oncall.yaml; `incidents init` writes one")
     begin = (
         parse_time_option(start, "--from")
         if start
         else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     )
-    end = begin + timedelta(weeks=weeks)
-    chosen = list(rotations) or list(schedule.rotations)
-    unknown = [r for r in chosen if r not in schedule.rotations]
-    if unknown:
-        raise RefusedError(
-            f"--rotation {unknown[0]}: no such rotation (rotations: "
-            f"{', '.join(schedule.rotations)})"
-        )
-    per_rotation = {}
-    for rotation in chosen:
-        found = merged(shifts(schedule, rotation, begin, end))
-        per_rotation[rotation] = [s for s in found if person is None or s.person == person]
-    if out is not None:
-        folder = out if out.is_absolute() else state.directory / out
-        for rotation, found in per_rotation.items():
-            name = f"oncall-{rotation}.{output_format}"
-            text = (
-                ics(found, f"{settings.title}: {rotation}", begin, settings.people)
-                if output_format == "ics"
-                else csv_text(found)
-            )
-            write_atomic(folder / name, text)
-            click.echo(str(folder / name))
-        return 0
-    every = [s for found in per_rotation.values() for s in found]
-    every.sort(key=lambda s: (s.start, s.rotation))
-    if output_format == "ics":
-        sys.stdout.write(ics(every, f"{settings.title}: on call", begin, settings.people))
-    else:
-        click.echo(csv_text(every), nl=False)
+    folder = None if out is None else out if out.is_absolute() else state.directory / out
+    export = export_shifts(
+        state.root(),
+        rotations=rotations,
+        person=person,
+        begin=begin,
+        weeks=weeks,
+        output_format=output_format,
+        out=folder,
+    )
+    for path in export.files:
+        click.echo(str(path))
+    if folder is None:
+        sys.stdout.write(export.text)
     return 0
 
 
@@ -155,37 +124,11 @@ def escalations(state: State, as_of: str | None, output_format: str) -> int:
 
     Exit 1 if there are any, so a scheduled job can flag them.
     """
-    import json
+    from incidents_cli.core.escalation import FORMATS_BY_NAME
+    from incidents_cli.usecases.oncall import pending_escalations
 
-    from incidents_cli.core.escalation import escalations as find
-    from incidents_cli.core.findings import Finding, report_github
-    from incidents_cli.store.cache import read_all
-    from incidents_cli.store.layout import load_schedule, load_settings
-
-    root = state.root()
-    settings = load_settings(root)
-    schedule = load_schedule(root, settings)
-    records = []
-    for record in read_all(root, kinds=("incident",)):
-        if record.doc is None or not isinstance(record.data, dict):
-            continue
-        if record.data.get("phase") == "detected":  # only these can need an escalation
-            records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
-    found = find(records, settings, schedule, as_of_time(as_of))
-    if output_format == "json":
-        click.echo(json.dumps([e.as_dict() for e in found], indent=2))
-    elif output_format == "github":
-        click.echo(
-            report_github(
-                [Finding(e.path, e.line, 1, "Unacknowledged incident", e.describe()) for e in found]
-            ),
-            nl=False,
-        )
-    elif found:
-        for item in found:
-            click.echo(f"{item.describe()}  ({item.path}:{item.line})")
-    else:
-        click.echo("No incident is waiting for an acknowledgment past its window.")
+    found = pending_escalations(state.root(), as_of_time(as_of))
+    click.echo(FORMATS_BY_NAME[output_format](found), nl=False)
     return 1 if found else 0
 
 
@@ -200,16 +143,10 @@ def stats(state: State, since: str | None, until: str | None, as_json: bool) -> 
 
     from incidents_cli.core import stats as metrics
     from incidents_cli.core.timeutil import parse_time_option
-    from incidents_cli.site.build import load_public_inputs
-    from incidents_cli.store.layout import load_settings
+    from incidents_cli.usecases.oncall import response_stats
 
-    root = state.root()
-    settings = load_settings(root)
-    incidents, postmortems, _ = load_public_inputs(root)
-    report = metrics.compute(
-        incidents,
-        postmortems,
-        settings,
+    report = response_stats(
+        state.root(),
         parse_time_option(since, "--since") if since else None,
         parse_time_option(until, "--until") if until else as_of_time(None),
     )

@@ -31,11 +31,11 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
     Only public data is published. The same commit always gives the same bytes.
     """
     from incidents_cli.core.timeutil import parse_time_option
-    from incidents_cli.site.build import build_site
+    from incidents_cli.usecases.publish import build_status_site
 
     root = state.root()
     target = out if out.is_absolute() else state.directory / out
-    result = build_site(
+    result = build_status_site(
         root,
         target,
         base_url=base_url,

@@ -31,35 +31,28 @@ def list_command(
 
     from incidents_cli.core import overview
     from incidents_cli.core.timeutil import parse_time_option
-    from incidents_cli.store.layout import load_settings
+    from incidents_cli.usecases.reading import list_incidents
 
-    root = state.root()
-    settings = load_settings(root)
-    from incidents_cli.store.cache import incident_summaries
-    from incidents_cli.store.layout import read_record
-
-    records, unreadable = incident_summaries(root)
-    chosen = overview.select(
-        records,
+    listing = list_incidents(
+        state.root(),
         phases=phases,
         severities=severities,
         components=components,
         include_closed=not only_open,
         since=parse_time_option(since, "--since") if since else None,
+        as_of=as_of_time(as_of),
+        whole_records=as_json,
     )
-    when = as_of_time(as_of)
-    if as_json:  # the whole records of the chosen few, not just what the table needs
-        chosen = [read_record(root, str(r["_path"]), "incident").data for r in chosen]
-    views = [overview.view(r, settings, when) for r in chosen]
     if as_json:
-        items = [{**v.record, "computed": v.computed()} for v in views]
+        items = [{**v.record, "computed": v.computed()} for v in listing.views]
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
     else:
-        click.echo(overview.list_text(views), nl=False)
-    if unreadable:
+        click.echo(overview.list_text(listing.views), nl=False)
+    if listing.unreadable:
+        shown = ", ".join(listing.unreadable[:3])
         click.echo(
-            f"warning: {len(unreadable)} incident file(s) could not be read "
-            f"({', '.join(unreadable[:3])}); run `incidents validate`",
+            f"warning: {len(listing.unreadable)} incident file(s) could not be read "
+            f"({shown}); run `incidents validate`",
             err=True,
         )
     return 0
@@ -75,33 +68,16 @@ def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> in
     import json
 
     from incidents_cli.core import overview
-    from incidents_cli.core.records import incident_rel
-    from incidents_cli.store.layout import load_settings, read_record
+    from incidents_cli.usecases.reading import show_incident
 
-    root = state.root()
-    settings = load_settings(root)
-    record = read_record(root, incident_rel(incident_id), "incident")
-    if record.error is not None:
-        if not (root / incident_rel(incident_id)).exists():
-            from incidents_cli.core.errors import RefusedError
-
-            raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
-        raise record.error
-    data = record.data
-    item = overview.view(data, settings, as_of_time(as_of))
-    from incidents_cli.core.runbooks import matching
-    from incidents_cli.store.layout import load_runbooks
-
-    found = matching(
-        load_runbooks(root), list(data.get("components") or []), str(data.get("title", ""))
-    )
+    shown = show_incident(state.root(), incident_id, as_of_time(as_of))
     if as_json:
-        computed = {**item.computed(), "matching_runbooks": [r.rel for r in found]}
-        click.echo(json.dumps({**data, "computed": computed}, indent=2, ensure_ascii=False))
+        computed = {**shown.view.computed(), "matching_runbooks": [r.rel for r in shown.runbooks]}
+        click.echo(json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False))
     else:
-        click.echo(overview.show_text(item, settings), nl=False)
-        if found:
+        click.echo(overview.show_text(shown.view, shown.settings), nl=False)
+        if shown.runbooks:
             click.echo("\nRunbooks that may help:")
-            for runbook in found:
+            for runbook in shown.runbooks:
                 click.echo(f"  {runbook.rel}  {runbook.title}")
     return 0

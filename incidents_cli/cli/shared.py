@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from incidents_cli.core.vocabulary import PHASES, SEVERITIES
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -14,10 +16,8 @@ if TYPE_CHECKING:
     from incidents_cli.usecases.transitions import Common
 
 FORMATS = ("text", "json", "github")
-SEVERITY_CHOICE = click.Choice(["critical", "high", "medium", "low"])
-PHASE_CHOICE = click.Choice(
-    ["detected", "acknowledged", "investigating", "resolved", "postmortem", "closed"]
-)
+SEVERITY_CHOICE = click.Choice(SEVERITIES)
+PHASE_CHOICE = click.Choice(PHASES)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

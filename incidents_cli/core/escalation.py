@@ -6,11 +6,12 @@ Pure: takes incident records, the settings, the schedule (if any) and "now".
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from incidents_cli.core.findings import Finding, report_github
 from incidents_cli.core.oncall import Schedule, primary_at, secondary_at
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import TimeFormatError, format_duration, format_time, parse_time
@@ -111,3 +112,29 @@ def escalations(
             )
         )
     return sorted(out, key=lambda e: (e.detected, e.incident))
+
+
+def text(found: Sequence[Escalation]) -> str:
+    if not found:
+        return "No incident is waiting for an acknowledgment past its window.\n"
+    return "".join(f"{item.describe()}  ({item.path}:{item.line})\n" for item in found)
+
+
+def json_text(found: Sequence[Escalation]) -> str:
+    import json
+
+    return json.dumps([e.as_dict() for e in found], indent=2) + "\n"
+
+
+def github_text(found: Sequence[Escalation]) -> str:
+    return report_github(
+        [Finding(e.path, e.line, 1, "Unacknowledged incident", e.describe()) for e in found]
+    )
+
+
+# `incidents escalations --format`: each turns the escalations into the text printed.
+FORMATS_BY_NAME: dict[str, Callable[[Sequence[Escalation]], str]] = {
+    "text": text,
+    "json": json_text,
+    "github": github_text,
+}

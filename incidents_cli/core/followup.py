@@ -12,7 +12,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from incidents_cli.core.document import Document
-from incidents_cli.core.findings import Finding
+from incidents_cli.core.findings import Finding, report_github
 from incidents_cli.core.postmortems import due_date
 from incidents_cli.core.records import RecordFile, postmortem_rel
 from incidents_cli.core.runbooks import Stale
@@ -247,3 +247,22 @@ def markdown_table(items: Sequence[Item]) -> str:
         )
         lines.append("| " + " | ".join(cell(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def json_text(items: Sequence[Item]) -> str:
+    import json
+
+    return json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False) + "\n"
+
+
+def github_text(items: Sequence[Item]) -> str:
+    return report_github(as_findings(items))
+
+
+# `incidents actions --format`: each turns the items into the text printed.
+FORMATS_BY_NAME: dict[str, Callable[[Sequence[Item]], str]] = {
+    "text": text_table,
+    "json": json_text,
+    "github": github_text,
+    "markdown": markdown_table,
+}

@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from incidents_cli.core.errors import RefusedError
-from incidents_cli.core.settings import SEVERITIES, Settings
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time, parse_time
+from incidents_cli.core.vocabulary import OPEN_PHASES, PHASES, SEVERITIES
 
 IncidentData = dict[str, Any]
 
-PHASES = ("detected", "acknowledged", "investigating", "resolved", "postmortem", "closed")
-OPEN_PHASES = PHASES[:-1]
 
 # action -> (phases it is allowed from, the phase it moves to; None: the phase stays)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -38,31 +37,13 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "update": (OPEN_PHASES, None),
 }
 
-# The timeline entry kind each phase change writes, and the time field it sets.
-PHASE_KIND = {
-    "acknowledged": "acknowledged",
-    "investigating": "investigating",
-    "resolved": "resolved",
-    "postmortem": "postmortem",
-    "closed": "closed",
-}
+# The time field each phase sets (its timeline entry is of the phase's own kind).
 PHASE_TIME = {
     "detected": "detected_at",
     "acknowledged": "acknowledged_at",
     "resolved": "resolved_at",
     "closed": "closed_at",
 }
-UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
-COMPONENT_STATUSES = (
-    "operational",
-    "degraded_performance",
-    "partial_outage",
-    "major_outage",
-    "under_maintenance",
-)
-RESOLUTION_ACTIONS = ("rollback", "hotfix", "failover", "scale", "upstream", "other")
-SOURCES = ("monitor", "customer", "support", "internal")
-NOTE_KINDS = ("note", "finding", "change", "evidence", "action", "decision")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -109,7 +90,7 @@ def phase_changed_at(record: IncidentData) -> datetime:
     if phase == "detected":
         return parse_time(record["detected_at"])
     for entry in reversed(record.get("timeline") or []):
-        if entry.get("kind") == PHASE_KIND.get(str(phase)) or (
+        if (phase != "detected" and entry.get("kind") == phase) or (
             phase == "investigating" and entry.get("kind") == "reopened"
         ):
             return parse_time(entry["at"])
@@ -120,7 +101,7 @@ def phase_changed_at(record: IncidentData) -> datetime:
 
 
 def last_phase_entry(record: IncidentData) -> dict[str, Any] | None:
-    kinds = {"declared", "reopened", *PHASE_KIND.values()}
+    kinds = {"declared", "reopened", *PHASES[1:]}
     for entry in reversed(record.get("timeline") or []):
         if entry.get("kind") in kinds:
             return dict(entry)

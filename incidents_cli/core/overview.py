@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidents_cli.core.lifecycle import OPEN_PHASES
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import (
     TimeFormatError,
@@ -19,6 +18,7 @@ from incidents_cli.core.timeutil import (
     maybe_time,
     parse_time,
 )
+from incidents_cli.core.vocabulary import OPEN_PHASES
 
 
 def usable(data: dict[str, Any]) -> bool:

@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 
 from incidents_cli.core.document import mapping
 from incidents_cli.core.timeutil import parse_duration
+from incidents_cli.core.vocabulary import SEVERITIES
 
-SEVERITIES = ("critical", "high", "medium", "low")
 DEFAULT_ACK_WITHIN = {
     "critical": timedelta(minutes=5),
     "high": timedelta(minutes=15),

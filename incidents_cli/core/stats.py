@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidents_cli.core.settings import SEVERITIES, Settings
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import SEVERITIES
 
 
 def _summary(durations: list[timedelta]) -> dict[str, Any]:

@@ -70,29 +70,6 @@ def shown(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
 
 
-def load_public_inputs(
-    root: Path, unreadable: list[str] | None = None
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Incident records, postmortem front matter by incident id, maintenance records."""
-    from incidents_cli.store.cache import read_all
-
-    incidents: list[dict[str, Any]] = []
-    postmortems: dict[str, dict[str, Any]] = {}
-    maintenance: list[dict[str, Any]] = []
-    for record in read_all(root, kinds=("incident", "postmortem", "maintenance")):
-        if record.error is not None or not isinstance(record.data, dict):
-            if unreadable is not None:
-                unreadable.append(record.rel)
-            continue
-        if record.kind == "incident":
-            incidents.append(record.data)
-        elif record.kind == "postmortem":
-            postmortems[str(record.data.get("incident", record.stem))] = record.data
-        elif record.kind == "maintenance":
-            maintenance.append(record.data)
-    return incidents, postmortems, maintenance
-
-
 @dataclass
 class PublicInputs:
     """What the site is built from: the public view of every incident with the key of its

@@ -17,6 +17,7 @@ from typing import Any
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import RESOLVED_PHASES
 
 STATUS_RANK = {
     "operational": 0,
@@ -47,7 +48,6 @@ INDICATOR_DESCRIPTION = {
     "major": "Partial System Outage",
     "critical": "Major System Outage",
 }
-RESOLVED_PHASES = ("resolved", "postmortem", "closed")
 HISTORY_DAYS = 90
 UPDATE_STATUS_LABEL = {
     "investigating": "Investigating",

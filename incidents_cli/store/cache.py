@@ -363,3 +363,27 @@ def _summary(record: RecordFile) -> dict[str, Any] | None:
         summary["roles"] = {"commander": roles["commander"]}
     summary["_path"] = record.rel
     return summary
+
+
+def read_incident_data(
+    root: Path, unreadable: list[str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The data of every readable incident, postmortem front matter by incident id, and
+    maintenance record (the whole records, internal fields included); ``unreadable`` collects
+    the paths of the others."""
+
+    incidents: list[dict[str, Any]] = []
+    postmortems: dict[str, dict[str, Any]] = {}
+    maintenance: list[dict[str, Any]] = []
+    for record in read_all(root, kinds=("incident", "postmortem", "maintenance")):
+        if record.error is not None or not isinstance(record.data, dict):
+            if unreadable is not None:
+                unreadable.append(record.rel)
+            continue
+        if record.kind == "incident":
+            incidents.append(record.data)
+        elif record.kind == "postmortem":
+            postmortems[str(record.data.get("incident", record.stem))] = record.data
+        elif record.kind == "maintenance":
+            maintenance.append(record.data)
+    return incidents, postmortems, maintenance

@@ -17,6 +17,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import postmortem_rel
 from incidents_cli.core.timeutil import now_utc, parse_time_option
+from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import find_root
 from incidents_cli.store.transaction import Outcome, Workspace, carry_out
@@ -151,10 +152,10 @@ def parse_component_statuses(pairs: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         component, sep, status = pair.partition("=")
-        if not sep or not component or status not in lifecycle.COMPONENT_STATUSES:
+        if not sep or not component or status not in COMPONENT_STATUSES:
             raise RefusedError(
                 f"--component {pair!r}: write ID=STATUS with STATUS one of "
-                f"{', '.join(lifecycle.COMPONENT_STATUSES)}"
+                f"{', '.join(COMPONENT_STATUSES)}"
             )
         out[component] = status
     return out

@@ -1,0 +1,29 @@
+"""The words of the domain, in one place: phases, severities, sources, kinds and statuses.
+
+Click choices, the transitions, the rules and the site read these tuples; a test checks
+that each equals the enum of the same field in the shipped schemas. Plain tuples, so
+importing this costs nothing (the CLI's --help reads it).
+"""
+
+from __future__ import annotations
+
+PHASES = ("detected", "acknowledged", "investigating", "resolved", "postmortem", "closed")
+OPEN_PHASES = PHASES[:-1]
+RESOLVED_PHASES = ("resolved", "postmortem", "closed")
+"""Phases in which the incident is over for the public: it has a resolution time."""
+
+SEVERITIES = ("critical", "high", "medium", "low")
+SOURCES = ("monitor", "customer", "support", "internal")
+NOTE_KINDS = ("note", "finding", "change", "evidence", "action", "decision")
+UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+"""The statuses of a public update, as Atlassian Statuspage names them."""
+
+COMPONENT_STATUSES = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
+RESOLUTION_ACTIONS = ("rollback", "hotfix", "failover", "scale", "upstream", "other")
+POSTMORTEM_STATUSES = ("draft", "in_review", "published")

@@ -1,0 +1,70 @@
+"""`incidents actions` and `runbook`: follow-through after incidents, read from the records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.core import followup
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.runbooks import Runbook, Stale, matching, select, stale
+from incidents_cli.store.cache import read_all, read_incident_data, snapshot, summary_records
+from incidents_cli.store.layout import load_runbooks, load_settings
+
+
+def follow_up_items(
+    root: Path,
+    *,
+    as_of: datetime,
+    overdue_only: bool,
+    owner: str | None,
+    paths: Sequence[str],
+) -> list[followup.Item]:
+    """Action items, missing or unpublished postmortems and runbook reviews, filtered."""
+    settings = load_settings(root)
+    snap = snapshot(root)
+    # Incidents as summaries: what follow-up needs of them, without every timeline.
+    records = read_all(root, kinds=("postmortem",), snap=snap) + summary_records(root, snap)
+    incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
+    postmortems = {
+        str(r.data.get("incident")): r.data
+        for r in records
+        if r.kind == "postmortem" and isinstance(r.data, dict)
+    }
+    due_reviews = stale(load_runbooks(root), incidents, postmortems, as_of)
+    wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
+
+    def keep(item: followup.Item) -> bool:
+        return (
+            (not overdue_only or item.overdue)
+            and (not owner or owner in item.owner.split(", "))
+            and (not wanted or item.path in wanted)
+        )
+
+    return followup.collect(records, settings, as_of, due_reviews, keep)
+
+
+def runbooks_matching(root: Path, component: str | None, tag: str | None) -> list[Runbook]:
+    return select(load_runbooks(root), component, tag)
+
+
+def runbook_by_slug(root: Path, slug: str) -> Runbook:
+    runbooks = load_runbooks(root)
+    for found in runbooks:
+        if found.slug == slug:
+            return found
+    known = ", ".join(r.slug for r in runbooks) or "none"
+    raise RefusedError(f"no runbook {slug!r} (runbooks: {known})")
+
+
+def stale_runbooks(root: Path, as_of: datetime) -> list[Stale]:
+    incidents, postmortems, _ = read_incident_data(root)
+    return stale(load_runbooks(root), incidents, postmortems, as_of)
+
+
+def runbooks_for(root: Path, incident: dict[str, Any]) -> list[Runbook]:
+    """The runbooks whose components or tags match an incident's components and title."""
+    components = [str(c) for c in incident.get("components") or []]
+    return matching(load_runbooks(root), components, str(incident.get("title", "")))

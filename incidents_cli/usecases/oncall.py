@@ -1,0 +1,103 @@
+"""`incidents oncall`, `oncall export`, `escalations` and `stats`: schedules and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from incidents_cli.core import stats as metrics
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.escalation import Escalation, escalations
+from incidents_cli.core.oncall import OnCall, Schedule, merged, primary_at, secondary_at, shifts
+from incidents_cli.core.settings import Settings
+from incidents_cli.store.cache import read_all, read_incident_data
+from incidents_cli.store.layout import load_schedule, load_settings
+from incidents_cli.store.yamlio import write_atomic
+from incidents_cli.usecases.calendar_export import csv_text, ics
+
+EXPORT_FORMATS = ("ics", "csv")
+
+
+def _schedule(root: Path) -> tuple[Settings, Schedule]:
+    settings = load_settings(root)
+    schedule = load_schedule(root, settings)
+    if schedule is None:
+        raise RefusedError("this repository has no oncall.yaml; `incidents init` writes one")
+    return settings, schedule
+
+
+def on_call_now(root: Path, when: datetime) -> dict[str, OnCall | None]:
+    """Who is primary and secondary at ``when``."""
+    _, schedule = _schedule(root)
+    return {"primary": primary_at(schedule, when), "secondary": secondary_at(schedule, when)}
+
+
+class Export(NamedTuple):
+    files: list[Path]
+    """The files written (with an output folder)."""
+    text: str
+    """Everything in one document (without an output folder)."""
+
+
+def export_shifts(
+    root: Path,
+    *,
+    rotations: Sequence[str],
+    person: str | None,
+    begin: datetime,
+    weeks: int,
+    output_format: str,
+    out: Path | None,
+) -> Export:
+    """Shifts with overrides applied, per rotation, as iCalendar or CSV."""
+    settings, schedule = _schedule(root)
+    end = begin + timedelta(weeks=weeks)
+    chosen = list(rotations) or list(schedule.rotations)
+    unknown = [r for r in chosen if r not in schedule.rotations]
+    if unknown:
+        raise RefusedError(
+            f"--rotation {unknown[0]}: no such rotation (rotations: "
+            f"{', '.join(schedule.rotations)})"
+        )
+    per_rotation = {}
+    for rotation in chosen:
+        found = merged(shifts(schedule, rotation, begin, end))
+        per_rotation[rotation] = [s for s in found if person is None or s.person == person]
+
+    def render(found: list[Any], name: str) -> str:
+        if output_format == "ics":
+            return ics(found, f"{settings.title}: {name}", begin, settings.people)
+        return csv_text(found)
+
+    if out is not None:
+        written = []
+        for rotation, found in per_rotation.items():
+            path = out / f"oncall-{rotation}.{output_format}"
+            write_atomic(path, render(found, rotation))
+            written.append(path)
+        return Export(written, "")
+    every = [s for found in per_rotation.values() for s in found]
+    every.sort(key=lambda s: (s.start, s.rotation))
+    return Export([], render(every, "on call"))
+
+
+def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
+    """Unacknowledged incidents past their window, and who is next for each."""
+    settings = load_settings(root)
+    schedule = load_schedule(root, settings)
+    records = []
+    for record in read_all(root, kinds=("incident",)):
+        if record.doc is None or not isinstance(record.data, dict):
+            continue
+        if record.data.get("phase") == "detected":  # only these can need an escalation
+            records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
+    return escalations(records, settings, schedule, as_of)
+
+
+def response_stats(root: Path, since: datetime | None, until: datetime) -> dict[str, Any]:
+    """Counts, time to acknowledge and resolve, completion rates over a period."""
+    settings = load_settings(root)
+    incidents, postmortems, _ = read_incident_data(root)
+    return metrics.compute(incidents, postmortems, settings, since, until)
