@@ -728,7 +728,7 @@ def test_public_incident_fields_have_no_defaults() -> None:
     no field has a class-level default to be found instead."""
     import dataclasses
 
-    from incidents_cli.site.model import PublicIncident
+    from incidents_cli.site.public import PublicIncident
 
     for field in dataclasses.fields(PublicIncident):
         assert field.default is dataclasses.MISSING, field.name

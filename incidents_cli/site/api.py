@@ -1,0 +1,204 @@
+"""The read-only JSON API in the shape of Atlassian Statuspage's public API v2."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from incidents_cli.core.timeutil import format_time
+from incidents_cli.site.model import Page, _worst
+from incidents_cli.site.public import Maintenance, PublicIncident
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return format_time(moment) if moment is not None else None
+
+
+def absolute_url(base: str, path: str) -> str:
+    """``path`` under the site's base URL (relative when there is none)."""
+    return (base.rstrip("/") + "/" + path) if base else path
+
+
+def api_page(page: Page) -> dict[str, Any]:
+    return {
+        "id": "incidents",
+        "name": page.settings.title,
+        "url": page.settings.base_url,
+        "time_zone": page.settings.timezone,
+        "updated_at": _iso(page.now),
+    }
+
+
+def api_components(page: Page) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for view in page.components:
+        group_id = f"group-{view.group}" if view.group else None
+        if view.group and view.group not in groups:
+            groups[view.group] = {
+                "id": group_id,
+                "name": view.group,
+                "status": "operational",
+                "created_at": None,
+                "updated_at": _iso(page.now),
+                "position": len(groups) + 1,
+                "description": None,
+                "showcase": False,
+                "start_date": None,
+                "group_id": None,
+                "page_id": "incidents",
+                "group": True,
+                "only_show_if_degraded": False,
+                "components": [],
+            }
+        out.append(
+            {
+                "id": view.id,
+                "name": view.name,
+                "status": view.status,
+                "created_at": None,
+                "updated_at": _iso(page.now),
+                "position": view.position,
+                "description": view.description,
+                "showcase": True,
+                "start_date": None,
+                "group_id": group_id,
+                "page_id": "incidents",
+                "group": False,
+                "only_show_if_degraded": False,
+            }
+        )
+        if view.group:
+            group = groups[view.group]
+            group["components"].append(view.id)
+            group["status"] = _worst([group["status"], view.status])
+    return list(groups.values()) + out
+
+
+def _affected(incident: PublicIncident, page: Page) -> list[dict[str, Any]]:
+    names = {c.id: c.name for c in page.settings.components}
+    return [{"id": c, "name": names.get(c, c)} for c in incident.components if c in names]
+
+
+def api_incident(incident: PublicIncident, page: Page) -> dict[str, Any]:
+    names = {c.id: c.name for c in page.settings.components}
+    previous: dict[str, str] = {}
+    updates = []
+    for update in incident.updates:
+        affected = []
+        for component, status in update.components.items():
+            affected.append(
+                {
+                    "code": component,
+                    "name": names.get(component, component),
+                    "old_status": previous.get(component, "operational"),
+                    "new_status": status,
+                }
+            )
+            previous[component] = status
+        updates.append(
+            {
+                "id": f"{incident.id}-{update.number}",
+                "status": update.status,
+                "body": update.message,
+                "incident_id": incident.id,
+                "created_at": _iso(update.at),
+                "updated_at": _iso(update.at),
+                "display_at": _iso(update.at),
+                "affected_components": affected or None,
+                "deliver_notifications": True,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+        )
+    updates.reverse()  # newest first, as Statuspage lists them
+    return {
+        "id": incident.id,
+        "name": incident.title,
+        "status": incident.status,
+        "impact": incident.impact,
+        "created_at": _iso(incident.started),
+        "updated_at": _iso(incident.updated),
+        "monitoring_at": _iso(incident.monitoring),
+        "resolved_at": _iso(incident.resolved),
+        "started_at": _iso(incident.started),
+        "shortlink": absolute_url(page.settings.base_url, f"incidents/{incident.id}.html"),
+        "page_id": "incidents",
+        "incident_updates": updates,
+        "components": _affected(incident, page),
+    }
+
+
+def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
+    names = {c.id: c.name for c in page.settings.components}
+    state = window.state(page.now)
+    return {
+        "id": window.id,
+        "name": window.title,
+        "status": state,
+        "impact": "maintenance",
+        "created_at": _iso(window.start),
+        "updated_at": _iso(min(page.now, window.end) if state != "scheduled" else window.start),
+        "monitoring_at": None,
+        "resolved_at": _iso(window.end) if state == "completed" else None,
+        "started_at": _iso(window.start),
+        "scheduled_for": _iso(window.start),
+        "scheduled_until": _iso(window.end),
+        "shortlink": absolute_url(page.settings.base_url, "index.html#maintenance"),
+        "page_id": "incidents",
+        "incident_updates": [
+            {
+                "id": f"{window.id}-1",
+                "status": "scheduled",
+                "body": window.message or window.title,
+                "incident_id": window.id,
+                "created_at": _iso(window.start),
+                "updated_at": _iso(window.start),
+                "display_at": _iso(window.start),
+                "affected_components": [
+                    {
+                        "code": c,
+                        "name": names.get(c, c),
+                        "old_status": "operational",
+                        "new_status": "under_maintenance",
+                    }
+                    for c in window.components
+                ],
+            }
+        ],
+        "components": [{"id": c, "name": names.get(c, c)} for c in window.components],
+    }
+
+
+RECENT_INCIDENTS = 50
+
+
+def api_documents(page: Page) -> dict[str, Any]:
+    """Every JSON file of the API, by path under api/v2/."""
+    status = {"indicator": page.indicator, "description": page.description}
+    components = api_components(page)
+    unresolved = [api_incident(i, page) for i in page.active]
+    recent = [api_incident(i, page) for i in page.incidents[:RECENT_INCIDENTS]]
+    relevant = [w for w in page.maintenances if w.state(page.now) != "completed"]
+    upcoming = [api_maintenance(w, page) for w in page.upcoming]
+    active = [api_maintenance(w, page) for w in page.in_progress]
+    every_window = [api_maintenance(w, page) for w in reversed(page.maintenances)][
+        :RECENT_INCIDENTS
+    ]
+    head = {"page": api_page(page)}
+    return {
+        "summary.json": {
+            **head,
+            "status": status,
+            "components": components,
+            "incidents": unresolved,
+            "scheduled_maintenances": [api_maintenance(w, page) for w in relevant],
+        },
+        "status.json": {**head, "status": status},
+        "components.json": {**head, "components": components},
+        "incidents.json": {**head, "incidents": recent},
+        "incidents/unresolved.json": {**head, "incidents": unresolved},
+        "scheduled-maintenances.json": {**head, "scheduled_maintenances": every_window},
+        "scheduled-maintenances/upcoming.json": {**head, "scheduled_maintenances": upcoming},
+        "scheduled-maintenances/active.json": {**head, "scheduled_maintenances": active},
+    }

@@ -1,0 +1,207 @@
+"""The public view of an incident and of a maintenance window: the one function that
+decides what of a record may be published.
+
+Pure: it reads only the public fields of a record (title, severity as impact, components,
+public updates, and a postmortem's public summary when it is published and public); nothing
+else can reach the site, the API, the feeds or a public notification, because nothing else is
+copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import RESOLVED_PHASES
+
+STATUS_RANK = {
+    "operational": 0,
+    "under_maintenance": 1,
+    "degraded_performance": 2,
+    "partial_outage": 3,
+    "major_outage": 4,
+}
+STATUS_LABEL = {
+    "operational": "Operational",
+    "under_maintenance": "Under maintenance",
+    "degraded_performance": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+}
+IMPACT_OF_SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor"}
+STATUS_OF_SEVERITY = {
+    "critical": "major_outage",
+    "high": "partial_outage",
+    "medium": "degraded_performance",
+    "low": "degraded_performance",
+}
+IMPACT_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
+INDICATOR_DESCRIPTION = {
+    "none": "All Systems Operational",
+    "maintenance": "Service Under Maintenance",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+}
+HISTORY_DAYS = 90
+UPDATE_STATUS_LABEL = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+    "postmortem": "Postmortem",
+}
+
+
+@dataclass(frozen=True)
+class PublicUpdate:
+    number: int
+    at: datetime
+    status: str
+    message: str
+    components: dict[str, str]
+    eta: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    """Only what may be published about an incident."""
+
+    id: str
+    title: str
+    impact: str
+    severity_status: str
+    components: tuple[str, ...]
+    started: datetime
+    resolved: datetime | None
+    updates: tuple[PublicUpdate, ...]
+    postmortem_summary: str | None
+    postmortem_at: datetime | None
+    latest: tuple[datetime, int]
+    """Time and number of the newest update (what the feed orders by)."""
+
+    @property
+    def active(self) -> bool:
+        return self.resolved is None
+
+    @property
+    def status(self) -> str:
+        if self.postmortem_summary is not None and self.resolved is not None:
+            return "postmortem"
+        if self.resolved is not None:
+            return "resolved"
+        return self.updates[-1].status
+
+    @property
+    def updated(self) -> datetime:
+        times = [u.at for u in self.updates]
+        times += [t for t in (self.resolved, self.postmortem_at) if t is not None]
+        return max(times)
+
+    @property
+    def monitoring(self) -> datetime | None:
+        for update in self.updates:
+            if update.status == "monitoring":
+                return update.at
+        return None
+
+    def component_status(self, component: str, *, latest: bool) -> str:
+        """The status an update gave ``component``: the latest one, or the worst one."""
+        seen = [u.components[component] for u in self.updates if component in u.components]
+        seen = [s for s in seen if s != "operational"] if not latest else seen
+        if latest and seen:
+            return seen[-1]
+        if seen:
+            return max(seen, key=STATUS_RANK.__getitem__)
+        return self.severity_status
+
+
+def public_incident(
+    record: dict[str, Any], postmortem: dict[str, Any] | None = None
+) -> PublicIncident | None:
+    """The public view of a record, or None if it is not to be published (yet)."""
+    if record.get("public") is False:
+        return None
+    started = _time(record.get("detected_at"))
+    if started is None or not isinstance(record.get("id"), str):
+        return None
+    updates = []
+    for number, raw in enumerate(record.get("updates") or [], start=1):
+        at = _time(raw.get("at")) if isinstance(raw, dict) else None
+        if at is None or not isinstance(raw.get("message"), str):
+            continue
+        components = raw.get("components") if isinstance(raw.get("components"), dict) else {}
+        updates.append(
+            PublicUpdate(
+                number=number,
+                at=at,
+                status=str(raw.get("status")),
+                message=raw["message"],
+                components={str(k): str(v) for k, v in components.items()},
+                eta=_time(raw.get("eta")),
+            )
+        )
+    if not updates:
+        return None  # nothing was said in public yet: the page says nothing either
+    severity = str(record.get("severity") or "")
+    resolved = _time(record.get("resolved_at")) if record.get("phase") in RESOLVED_PHASES else None
+    if record.get("phase") in RESOLVED_PHASES and resolved is None:
+        resolved = updates[-1].at
+    summary = None
+    summary_at = None
+    if (
+        postmortem is not None
+        and postmortem.get("status") == "published"
+        and postmortem.get("public") is True
+        and isinstance(postmortem.get("public_summary"), str)
+        and postmortem["public_summary"].strip()
+    ):
+        summary = postmortem["public_summary"]
+        summary_at = _time(postmortem.get("published_at"))
+    ordered = tuple(sorted(updates, key=lambda u: (u.at, u.number)))
+    return PublicIncident(
+        id=record["id"],
+        title=str(record.get("title", record["id"])),
+        impact=IMPACT_OF_SEVERITY.get(severity, "minor"),
+        severity_status=STATUS_OF_SEVERITY.get(severity, "degraded_performance"),
+        components=tuple(str(c) for c in record.get("components") or []),
+        started=started,
+        resolved=resolved,
+        updates=ordered,
+        postmortem_summary=summary,
+        postmortem_at=summary_at,
+        latest=(ordered[-1].at, ordered[-1].number),
+    )
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    components: tuple[str, ...]
+    message: str
+
+    def state(self, now: datetime) -> str:
+        if now < self.start:
+            return "scheduled"
+        if now < self.end:
+            return "in_progress"
+        return "completed"
+
+
+def maintenance_window(record: dict[str, Any]) -> Maintenance | None:
+    start, end = _time(record.get("start")), _time(record.get("end"))
+    if start is None or end is None or record.get("cancelled") is True:
+        return None
+    return Maintenance(
+        id=str(record.get("id")),
+        title=str(record.get("title", "")),
+        start=start,
+        end=end,
+        components=tuple(str(c) for c in record.get("components") or []),
+        message=str(record.get("message") or ""),
+    )
