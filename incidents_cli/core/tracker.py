@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidents_cli.timeutil import format_time
+from incidents_cli.core.timeutil import format_time
 
 LABEL = "incident-action"
 LABEL_COLOR = "d93f0b"

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from incidents_cli.core.tracker import Comment, Issue
-from incidents_cli.errors import IncidentsError
+from incidents_cli.core.errors import IncidentsError
 
 DEFAULT_API_URL = "https://api.github.com"  # GitHub's documented default
 TOKEN_ENV = "GITHUB_TOKEN"
