@@ -40,6 +40,7 @@ _MARKER = re.compile(r"<!--\s*incidents:action-item\s+([^\s]+)\s*-->")
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)/?$")
 # A comment made this long before (or after) the close counts as the closing comment.
 CLOSING_COMMENT_WINDOW = timedelta(minutes=10)
+MAX_REASON = 500  # characters of a closing comment kept as the reason
 
 
 @dataclass(frozen=True)
@@ -340,5 +341,6 @@ def closing_comment(issue: Issue, comments: Sequence[Comment]) -> str:
         if SYNC_MARKER in comment.body:
             continue
         if abs(comment.created_at - issue.closed_at) <= CLOSING_COMMENT_WINDOW:
-            return " ".join(comment.body.split())
+            text = " ".join(comment.body.split())
+            return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
     return ""
