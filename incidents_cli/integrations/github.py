@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
-from incidents_cli.core.tracker import Comment, Issue
 from incidents_cli.core.errors import IncidentsError
+from incidents_cli.core.tracker import Comment, Issue
 
 DEFAULT_API_URL = "https://api.github.com"  # GitHub's documented default
 TOKEN_ENV = "GITHUB_TOKEN"
