@@ -100,7 +100,10 @@ def test_first_sync_creates_one_issue_per_item_and_one_commit(
     commit = head(published)
     assert list(commit.parents) == [before], "exactly one commit"
     assert list(commit.stats.files) == [PM]
-    assert commit.message.startswith("Action items synced with acme/service: 2 linked\n")
+    assert commit.message == (
+        "Action items synced with acme/service: 2 linked\n\n"
+        "Incident-Id: INC-0001\nAction: actions-sync\nActor: Test Responder\n"
+    )
     assert f"issue: {ISSUES}/1" in front(published) and f"issue: {ISSUES}/2" in front(published)
     g = git.Repo(published)
     assert g.git.status("--porcelain") == " M README.md"

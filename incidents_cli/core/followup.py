@@ -19,8 +19,9 @@ from incidents_cli.core.runbooks import Stale
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import SETTLED_ACTION_ITEM_STATUSES
 
-SETTLED = ("done", "wont_do", "published")
+SETTLED = (*SETTLED_ACTION_ITEM_STATUSES, "published")
 """Statuses that are never late: an item done or decided against, a published postmortem."""
 
 

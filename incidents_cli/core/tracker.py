@@ -29,7 +29,6 @@ from incidents_cli.core.timeutil import format_time
 LABEL = "incident-action"
 LABEL_COLOR = "d93f0b"
 LABEL_DESCRIPTION = "A postmortem action item (kept in sync by `incidents actions sync`)"
-SETTLED = ("done", "wont_do")
 NOT_PLANNED = ("not_planned", "duplicate")
 SYNC_MARKER = "<!-- incidents:sync -->"
 """Ends every comment a sync makes, so a sync never takes its own comment for a reason."""

@@ -344,6 +344,7 @@ def _change(files: dict[str, str], result: SyncResult, repo: str) -> Change:
         "actions-sync",
         subject[:100],
         write_record=False,
+        trailers=(*(("Incident-Id", i) for i in incidents), ("Action", "actions-sync")),
     )
     change.files.update(files)
     return change
