@@ -331,3 +331,22 @@ def test_stats_count_wont_do_apart(published: Path, fake: FakeGitHub) -> None:
     assert report["overdue"]["action_items"] == 1, "A2 (open, due 2026-04-01), not A1"
     text = run_cli("stats", "--until", "2026-05-01T00:00:00Z", cwd=published).out
     assert "Action items done: 0 of 1 (0.0%); 1 won't do, not counted" in text
+
+
+def test_validate_holds_reason_to_wont_do_and_one_issue_to_one_item(published: Path) -> None:
+    path = published / PM
+    first, second = path.read_text().split("  - id: A2\n")
+    first = first.replace(
+        "    status: open\n", f"    status: open\n    reason: no time\n    issue: {ISSUES}/3\n"
+    )
+    second = second.replace("    status: open\n", f"    status: open\n    issue: {ISSUES}/3\n", 1)
+    path.write_text(f"{first}  - id: A2\n{second}")
+    result = run_cli("validate", cwd=published)
+    assert result.code == 1
+    lines = path.read_text().splitlines()
+    reason = lines.index("    reason: no time") + 1
+    again = [n for n, line in enumerate(lines, 1) if line == f"    issue: {ISSUES}/3"][-1]
+    assert result.out == (
+        f"{PM}:{reason}:5: action_items[0].reason: a reason is for wont_do items; this one is 'open'\n"
+        f"{PM}:{again}:5: action_items[1].issue: the same issue as action item 'A1'\n"
+    )
