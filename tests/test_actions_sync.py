@@ -350,3 +350,50 @@ def test_validate_holds_reason_to_wont_do_and_one_issue_to_one_item(published: P
         f"{PM}:{reason}:5: action_items[0].reason: a reason is for wont_do items; this one is 'open'\n"
         f"{PM}:{again}:5: action_items[1].issue: the same issue as action item 'A1'\n"
     )
+
+
+def test_github_failing_mid_sync_commits_nothing_and_the_next_sync_repairs_it(
+    published: Path, fake: FakeGitHub
+) -> None:
+    before = head(published)
+    fake.fail_once(502, "POST /repos/acme/service/issues", skip=1)
+    code, _, err = sync_cli(published)
+    assert code == 2
+    assert err == (
+        "GitHub answered POST /repos/acme/service/issues with 502: Server Error (try again later)\n"
+    )
+    assert head(published) == before
+    assert git.Repo(published).git.status("--porcelain") == ""
+    assert len(fake.issues) == 1, "the first issue was made before GitHub failed"
+    fake.clear()
+    code, _out, err = sync_cli(published)
+    assert code == 0, err
+    assert len(fake.issues) == 2, "the first one is found by its marker, not made again"
+    assert [str(r) for r in fake.writes()] == ["POST /repos/acme/service/issues"]
+    assert f"issue: {ISSUES}/1" in front(published) and f"issue: {ISSUES}/2" in front(published)
+    assert list(head(published).parents) == [before]
+
+
+def test_a_rejected_push_replays_the_sync_without_duplicates(
+    published: Path, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote.git"
+    git.Repo.clone_from(published, remote, bare=True)
+    mine = tmp_path / "mine"
+    theirs = tmp_path / "theirs"
+    git.Repo.clone_from(remote, mine)
+    other = git.Repo.clone_from(remote, theirs)
+    (theirs / "README.md").write_text("someone else's push\n")
+    other.index.add(["README.md"])
+    other.index.commit("Someone else's change")
+    other.remote("origin").push("main")
+    code, _, err = sync_cli(mine, "--push")
+    assert code == 0, err
+    assert "push rejected: replayed on origin/main" in err
+    assert len(fake.issues) == 2
+    assert [str(r) for r in fake.writes()].count("POST /repos/acme/service/issues") == 2
+    tip = git.Repo(remote).commit("main")
+    assert tip == head(mine)
+    assert tip.parents[0].message.startswith("Someone else's change")
+    shown = git.Repo(remote).git.show(f"main:{PM}")
+    assert f"issue: {ISSUES}/1" in shown and f"issue: {ISSUES}/2" in shown

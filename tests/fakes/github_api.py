@@ -82,6 +82,7 @@ class FakeGitHub:
     requests: list[Request] = field(default_factory=list)
     url: str = ""
     _limits: list[_Limit] = field(default_factory=list)
+    _failures: list[list[Any]] = field(default_factory=list)
     _next_id: int = 1000
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -111,6 +112,12 @@ class FakeGitHub:
         assert kind in ("secondary", "primary")
         with self._lock:
             self._limits.append(_Limit(kind, retry_after, reset))
+
+    def fail_once(self, status: int, request: str, skip: int = 0) -> None:
+        """Answer a request like 'POST /repos/o/r/issues' with ``status`` once, after letting
+        ``skip`` such requests through (GitHub having a bad moment mid-sync)."""
+        with self._lock:
+            self._failures.append([request, skip, status])
 
     # --- what people do on github.com (not recorded) ------------------------------------
 
@@ -202,6 +209,15 @@ class FakeGitHub:
             if limit is not None:
                 self._send_limit(handler, limit)
                 return
+            target = f"{handler.command} {urlsplit(handler.path).path}"
+            for failure in self._failures:
+                if failure[0] == target:
+                    if failure[1] > 0:
+                        failure[1] -= 1
+                        break
+                    self._failures.remove(failure)
+                    self._send(handler, failure[2], {"message": "Server Error"})
+                    return
             if handler.headers.get("Authorization") not in (
                 f"Bearer {self.token}",
                 f"token {self.token}",
