@@ -397,3 +397,18 @@ def test_a_rejected_push_replays_the_sync_without_duplicates(
     assert tip.parents[0].message.startswith("Someone else's change")
     shown = git.Repo(remote).git.show(f"main:{PM}")
     assert f"issue: {ISSUES}/1" in shown and f"issue: {ISSUES}/2" in shown
+
+
+def test_uncommitted_edits_to_a_postmortem_stop_the_sync_before_github(
+    published: Path, fake: FakeGitHub
+) -> None:
+    path = published / PM
+    path.write_text(path.read_text().replace("Fast rollback.", "Fast rollback, mostly."))
+    code, _, err = sync_cli(published)
+    assert code == 2
+    assert err == (
+        f"{PM} has uncommitted changes; commit or stash them first "
+        f"(see `git diff -- {PM}`); nothing was synced\n"
+    )
+    assert fake.requests == []
+    assert "Fast rollback, mostly." in path.read_text()

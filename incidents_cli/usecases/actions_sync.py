@@ -121,6 +121,8 @@ def sync(
     actor = (options.by or "").strip() or git.user_name() or ""
     if not actor and not options.dry_run:
         raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
+    if not options.dry_run:
+        _refuse_uncommitted(root, git)
     github = client or GitHub.from_env(full_name, env, token_required=not options.dry_run)
     result = SyncResult(github.repo, options.dry_run)
     with github:
@@ -148,6 +150,21 @@ def sync(
         result.pushed = outcome.pushed
         result.notices.extend(n for n in outcome.notices if n not in result.notices)
     return result
+
+
+def _refuse_uncommitted(root: Path, git: Repo) -> None:
+    """Refuse before GitHub is touched if a postmortem the sync may write has uncommitted
+    changes (the transaction would refuse too, but only after the issues were made)."""
+    items, _ = read_items(root, "")
+    rels = sorted({item.path for item in items})
+    paths = {(root / rel).resolve().relative_to(git.top.resolve()).as_posix(): rel for rel in rels}
+    dirty = git.uncommitted(list(paths), git.tracked(list(paths)))
+    if dirty:
+        rel = paths[sorted(dirty)[0]]
+        raise RefusedError(
+            f"{rel} has uncommitted changes; commit or stash them first "
+            f"(see `git diff -- {rel}`); nothing was synced"
+        )
 
 
 @dataclass
