@@ -412,3 +412,28 @@ def test_uncommitted_edits_to_a_postmortem_stop_the_sync_before_github(
     )
     assert fake.requests == []
     assert "Fast rollback, mostly." in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/acme/service.git", "acme/service"),
+        ("https://github.com/acme/service", "acme/service"),
+        ("git@github.com:acme/service.git", "acme/service"),
+        ("ssh://git@github.example.com/acme/service.git", "acme/service"),
+        ("https://x-access-token:secret@github.com/acme/my.service.git", "acme/my.service"),
+        ("/srv/git/service.git", None),
+    ],
+)
+def test_the_origin_url_names_the_repository(repo: Path, url: str, expected: str | None) -> None:
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.store.git import Repo
+    from incidents_cli.usecases.actions_sync import default_repo
+
+    git.Repo(repo).create_remote("origin", url)
+    if expected is None:
+        with pytest.raises(RefusedError, match="names none"):
+            default_repo(Repo.at(repo), {})
+    else:
+        assert default_repo(Repo.at(repo), {}) == expected
+    assert default_repo(Repo.at(repo), {"GITHUB_REPOSITORY": "o/n"}) == "o/n"

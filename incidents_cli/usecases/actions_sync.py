@@ -104,9 +104,10 @@ def default_repo(repo: Repo, env: Mapping[str, str]) -> str:
     url = repo.remote_url("origin")
     found = _REMOTE.match(url.strip()) if url else None
     if found is None:
+        shown = re.sub(r"//[^@/]*@", "//", url or "")  # never print a token kept in the URL
         raise RefusedError(
             f"which GitHub repository? pass --repo OWNER/NAME (or set {REPOSITORY_ENV}); "
-            + (f"the origin remote {url!r} names none" if url else "there is no origin remote")
+            + (f"the origin remote {shown!r} names none" if url else "there is no origin remote")
         )
     return f"{found['owner']}/{found['name']}"
 
