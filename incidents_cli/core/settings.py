@@ -40,7 +40,7 @@ class Settings(NamedTuple):
     required_for: tuple[str, ...] = DEFAULT_REQUIRED_FOR
     due_within: timedelta = DEFAULT_DUE_WITHIN
     people: dict[str, str] = {}  # noqa: RUF012
-    github: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
+    github_logins: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
 
     @property
     def component_ids(self) -> set[str]:
@@ -84,7 +84,7 @@ def settings_from_data(data: Any) -> Settings:
         for p in data.get("people") or []
         if isinstance(p, dict) and p.get("handle")
     }
-    github = {
+    github_logins = {
         str(p["handle"]): str(p["github"])
         for p in data.get("people") or []
         if isinstance(p, dict) and p.get("handle") and p.get("github")
@@ -102,5 +102,5 @@ def settings_from_data(data: Any) -> Settings:
         else DEFAULT_REQUIRED_FOR,
         due_within=_duration(policy.get("due_within"), DEFAULT_DUE_WITHIN),
         people=people,
-        github=github,
+        github_logins=github_logins,
     )

@@ -192,7 +192,9 @@ class _Session:
                     issues.append(found)
                     known.add(found.url.rstrip("/"))
         comments = {n: self.github.comments(n) for n in tracker.needs_comments(items, issues)}
-        plan = tracker.plan(items, issues, comments=comments, handles=workspace.settings.github)
+        plan = tracker.plan(
+            items, issues, comments=comments, handles=workspace.settings.github_logins
+        )
         for notice in plan.notices:
             self._notice(notice)
         fields: dict[tuple[str, str], dict[str, Any]] = {}
