@@ -31,8 +31,16 @@ def _cell(text: Any) -> str:
 
 
 def due_date(record: dict[str, Any], settings: Settings) -> datetime | None:
+    """When an incident's postmortem is due by the policy: resolution + due_within."""
     resolved = _time(record.get("resolved_at"))
     return resolved + settings.due_within if resolved is not None else None
+
+
+def postmortem_due(
+    record: dict[str, Any], front: dict[str, Any], settings: Settings
+) -> datetime | None:
+    """When a postmortem is due: its own `due`, else the policy's date for the incident."""
+    return _time(front.get("due")) or due_date(record, settings)
 
 
 def draft(
