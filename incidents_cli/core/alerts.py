@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from incidents_cli.errors import RefusedError
@@ -520,9 +520,12 @@ def alert_severity(alert: Alert, settings: AlertSettings) -> str | None:
     return mapped if mapped in SEVERITY_ORDER else None
 
 
-def merge(prior: AlertState | None, group: AlertGroup, settings: AlertSettings) -> AlertState:
+def merge(
+    prior: AlertState | None, group: AlertGroup, settings: AlertSettings, now: datetime
+) -> AlertState:
     """The state after this payload. Fingerprints absent from the payload keep their state:
-    Alertmanager drops an alert from its group once it has reported it resolved."""
+    Alertmanager drops an alert from its group once it has reported it resolved. ``now`` is
+    used only where the payload gives no time and the fingerprint's status changes."""
     prints = {f.fingerprint: f for f in (prior.fingerprints if prior else ())}
     order = list(prints)
     seen: set[str] = set()
@@ -530,10 +533,17 @@ def merge(prior: AlertState | None, group: AlertGroup, settings: AlertSettings) 
         seen.add(alert.fingerprint)
         old = prints.get(alert.fingerprint)
         region = alert_region(alert, settings)
+        if old is None and group.resolves_rest:
+            continue  # stands for "every region", resolved below
         if old is None:
             order.append(alert.fingerprint)
+            firing = alert.status == "firing"
             new = FingerprintState(
-                alert.fingerprint, alert.status, alert.starts_at, region, alert.ends_at
+                alert.fingerprint,
+                alert.status,
+                alert.starts_at or (now if firing else None),
+                region,
+                None if firing else alert.ends_at or now,
             )
         elif alert.status == "firing":
             restarted = alert.starts_at is not None and alert.starts_at != old.starts_at
@@ -543,19 +553,21 @@ def merge(prior: AlertState | None, group: AlertGroup, settings: AlertSettings) 
                 new = replace(
                     old,
                     status="firing",
-                    starts_at=alert.starts_at or old.starts_at,
+                    starts_at=alert.starts_at or (old.starts_at if old.status == "firing" else now),
                     ends_at=None,
                     region=region or old.region,
                 )
         elif old.status == "resolved":
             new = old
         else:
-            new = replace(old, status="resolved", ends_at=alert.ends_at)
+            new = replace(old, status="resolved", ends_at=alert.ends_at or now)
         prints[alert.fingerprint] = new
     if group.resolves_rest:
         for key, old in prints.items():
             if key not in seen and old.status == "firing":
-                prints[key] = replace(old, status="resolved", ends_at=group.alerts[0].ends_at)
+                prints[key] = replace(
+                    old, status="resolved", ends_at=group.alerts[0].ends_at or now
+                )
     url = (prior.url if prior else None) or next((a.url for a in group.alerts if a.url), None)
     return AlertState(
         group_key=group.group_key,
@@ -652,7 +664,6 @@ def decide(
     the group's pending state. ``now`` only fills in times a payload leaves out (generic
     alerts without ``at``); a time already remembered is never replaced by it, so a retry
     stays unchanged."""
-    group = _fill_times(group, now)
     known = list(known_components)
     prior = record_alert_state(incident) if incident is not None else None
     if incident is not None and incident.get("phase") in COLLECTING_PHASES:
@@ -664,28 +675,15 @@ def decide(
     return _declare_or_wait(group, settings, known, pending, now)
 
 
-def _fill_times(group: AlertGroup, now: datetime) -> AlertGroup:
-    if all(a.starts_at or a.ends_at for a in group.alerts):
-        return group
-    now = now.astimezone(UTC)
-    alerts = tuple(
-        a
-        if a.starts_at or a.ends_at
-        else replace(a, starts_at=now)
-        if a.status == "firing"
-        else replace(a, ends_at=now)
-        for a in group.alerts
-    )
-    return replace(group, alerts=alerts)
-
-
 def _is_retry(group: AlertGroup, prior: AlertState) -> bool:
     """A firing payload that an incident past investigation has already seen, as it was."""
     known = {f.fingerprint: f for f in prior.fingerprints}
     for alert in group.alerts:
         old = known.get(alert.fingerprint)
         if alert.status == "firing" and (
-            old is None or (alert.starts_at is not None and alert.starts_at != old.starts_at)
+            old is None
+            or old.status == "resolved"
+            or (alert.starts_at is not None and alert.starts_at != old.starts_at)
         ):
             return False
     return True
@@ -699,7 +697,7 @@ def _declare_or_wait(
     now: datetime,
 ) -> Decision:
     title = group_title(group)
-    state = merge(pending, group, settings)
+    state = merge(pending, group, settings, now)
     if pending is None:
         state = replace(state, title=title)
     firing = state.firing
@@ -753,7 +751,7 @@ def _update(
     prior: AlertState | None,
     now: datetime,
 ) -> Decision:
-    state = merge(prior, group, settings)
+    state = merge(prior, group, settings, now)
     before = {f.fingerprint: f for f in (prior.fingerprints if prior else ())}
     entries: list[Entry] = []
     for current in state.fingerprints:
