@@ -36,6 +36,7 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
     ours = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     theirs = sorted((repo / ".github" / "workflows").glob("*.yml"))
     assert {p.name for p in theirs} == {
+        "incidents-alert.yml",
         "incidents-check.yml",
         "incidents-overdue.yml",
         "incidents-publish.yml",
