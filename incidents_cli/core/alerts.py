@@ -28,8 +28,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from incidents_cli.errors import RefusedError
-from incidents_cli.timeutil import TimeFormatError, format_time, maybe_time, parse_time
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.timeutil import TimeFormatError, format_time, maybe_time, parse_time
+from incidents_cli.core.vocabulary import SEVERITIES
 
 FORMATS = ("alertmanager", "grafana", "generic")
 ALERT_STATUSES = ("firing", "resolved")
@@ -38,7 +39,7 @@ ALERT_STATUSES = ("firing", "resolved")
 COLLECTING_PHASES = ("detected", "acknowledged", "investigating")
 # Phases in which a resolved alert of the group is still noted on the incident.
 NOTED_PHASES = ("resolved", "postmortem")
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
+SEVERITY_ORDER = SEVERITIES  # most severe first
 DEFAULT_SEVERITY_MAP: Mapping[str, str] = {
     "critical": "critical",
     "page": "critical",
