@@ -12,17 +12,16 @@ import jsonschema
 import pytest
 
 from incidents_cli.core.alerts import (
-    AlertSettings,
     AlertState,
     Decision,
     PayloadError,
-    alert_settings_from_data,
     alert_state_from_data,
     decide,
     monitors_green,
     parse_payload,
     pending_path,
 )
+from incidents_cli.core.settings import AlertSettings, alert_settings_from_data
 
 from .alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
 from .conftest import ROOT

@@ -29,29 +29,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.lifecycle import Change, Event, declare
+from incidents_cli.core.lifecycle import _add_entry as add_entry
+from incidents_cli.core.lifecycle import _begin as begin
+from incidents_cli.core.settings import AlertSettings
 from incidents_cli.core.timeutil import TimeFormatError, format_time, maybe_time, parse_time
-from incidents_cli.core.vocabulary import SEVERITIES
+from incidents_cli.core.vocabulary import ALERT_FORMATS, ALERT_STATUSES, SEVERITIES
 
-FORMATS = ("alertmanager", "grafana", "generic")
-ALERT_STATUSES = ("firing", "resolved")
+FORMATS = ALERT_FORMATS
 # Phases in which an incident still collects its group's alerts; after resolution a new firing
 # alert of the group is a new incident (unless it is a retry of what the incident already saw).
 COLLECTING_PHASES = ("detected", "acknowledged", "investigating")
 # Phases in which a resolved alert of the group is still noted on the incident.
 NOTED_PHASES = ("resolved", "postmortem")
 SEVERITY_ORDER = SEVERITIES  # most severe first
-DEFAULT_SEVERITY_MAP: Mapping[str, str] = {
-    "critical": "critical",
-    "page": "critical",
-    "high": "high",
-    "error": "high",
-    "major": "high",
-    "medium": "medium",
-    "warning": "medium",
-    "minor": "low",
-    "low": "low",
-    "info": "low",
-}
 TITLE_LIMIT = 200
 PENDING_FOLDER = "alerts"
 ALERT_ENTRY_KIND = "alert"
@@ -311,55 +302,6 @@ def parse_payload(format: str, data: object) -> AlertGroup:
     if format == "generic":
         return _parse_generic(payload)
     return _parse_alertmanager(payload, grafana=format == "grafana")
-
-
-# --- settings ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """The ``alerts:`` section of incidents.yaml, with its defaults."""
-
-    component_labels: tuple[str, ...] = ("service", "component")
-    components: Mapping[str, str] = field(default_factory=dict)
-    """Label value -> component id; a value that is already a component id needs no entry."""
-    region_labels: tuple[str, ...] = ("region",)
-    severities: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
-    """Alert severity -> ours; the defaults stay unless a key is given again."""
-    severity_labels: tuple[str, ...] = ("severity",)
-    confirm_regions: int = 1
-
-
-def _names(value: object, fallback: tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(value, str) and value:
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) and v for v in value) and value:
-        return tuple(value)
-    return fallback
-
-
-def alert_settings_from_data(data: object) -> AlertSettings:
-    """The ``alerts:`` mapping as read from YAML. Tolerant like the other settings readers:
-    the settings schema reports what is wrong; this reads what it can."""
-    if not isinstance(data, dict):
-        return AlertSettings()
-    base = AlertSettings()
-    components = data.get("components")
-    severities = dict(DEFAULT_SEVERITY_MAP)
-    given = data.get("severities")
-    if isinstance(given, dict):
-        severities.update({str(k): str(v) for k, v in given.items() if str(v) in SEVERITY_ORDER})
-    confirm = data.get("confirm_regions", 1)
-    return AlertSettings(
-        component_labels=_names(data.get("component_label"), base.component_labels),
-        components={str(k): str(v) for k, v in components.items()}
-        if isinstance(components, dict)
-        else {},
-        region_labels=_names(data.get("region_label"), base.region_labels),
-        severities=severities,
-        severity_labels=_names(data.get("severity_label"), base.severity_labels),
-        confirm_regions=confirm if isinstance(confirm, int) and confirm >= 1 else 1,
-    )
 
 
 # --- what is remembered about a group --------------------------------------------------------
@@ -816,3 +758,81 @@ def _update(
         entries=tuple(sorted(entries, key=lambda e: e.at)),
         alerts=len(group.alerts),
     )
+
+
+# --- the transitions an ingest makes ------------------------------------------------------
+
+ALERT_ACTOR_BY_FORMAT = {"alertmanager": "alertmanager", "grafana": "grafana", "generic": "monitor"}
+
+
+def _clamp(at: datetime, record: Mapping[str, Any], event: Event) -> datetime:
+    """An alert's own time, kept inside the incident's life: not before it was detected, not
+    after now (a monitor's clock may run ahead)."""
+    detected = parse_time(str(record["detected_at"]))
+    return max(detected, min(at, event.now))
+
+
+def _entry(record: dict[str, Any], at: datetime, text: str, event: Event, url: str | None) -> None:
+    entry: dict[str, Any] = {
+        "at": format_time(_clamp(at, record, event)),
+        "actor": event.actor,
+        "kind": ALERT_ENTRY_KIND,
+        "text": text,
+    }
+    if url:
+        entry["evidence"] = [url]
+    add_entry(record, entry)
+
+
+def _with_alert(record: dict[str, Any], state: AlertState) -> dict[str, Any]:
+    """The record with ``alert`` placed before the timeline (where a person reads it)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in ("timeline", "updates") and "alert" not in out:
+            out["alert"] = state.to_data()
+        if key != "alert":
+            out[key] = value
+    out.setdefault("alert", state.to_data())
+    return out
+
+
+def declare_change(
+    decision: Decision, incident_id: str, event: Event, primary: str | None = None
+) -> Change:
+    """The incident a firing group opens: ``declare`` with source monitor, plus the alert."""
+    assert decision.action == "declare" and decision.state is not None
+    change = declare(
+        incident_id,
+        decision.title,
+        event,
+        severity=decision.severity,
+        components=decision.components,
+        regions=decision.regions,
+        source="monitor",
+        summary=decision.summary,
+        primary=primary,
+    )
+    record = _with_alert(change.record, decision.state)
+    for item in decision.entries:
+        _entry(record, item.at, item.text, event, None)
+    change.record = record
+    return change
+
+
+def update_change(record: Mapping[str, Any], decision: Decision, event: Event) -> Change:
+    """What a payload adds to an open incident: regions, components, the alert's state and
+    one ``alert`` timeline entry per change, in one commit."""
+    assert decision.action == "update" and decision.state is not None
+    new = begin(dict(record), event, "note")
+    for key, added in (("regions", decision.regions), ("components", decision.components)):
+        if added:
+            new[key] = list(dict.fromkeys([*(new.get(key) or []), *added]))
+    new = _with_alert(new, decision.state)
+    for item in decision.entries:
+        _entry(new, item.at, item.text, event, None)
+    first = decision.entries[0].text if decision.entries else "alert state updated"
+    more = f" (+{len(decision.entries) - 1} more)" if len(decision.entries) > 1 else ""
+    subject = f"{new['id']} alert: {first}{more}"
+    if len(subject) > 100:
+        subject = subject[:99] + "…"
+    return Change(new, "alert", subject)
