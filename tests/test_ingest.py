@@ -293,3 +293,11 @@ def test_a_live_alertmanager_payload_declares_through_the_cli(repo: Path, tmp_pa
     assert result.code == 0, result.err
     assert json.loads(result.out) == [{"id": "INC-0001", "action": "declared", "alerts": 2}]
     assert sorted(record(repo)["regions"]) == ["eu-west", "us-east"]
+
+
+def test_validate_flags_an_alert_mapping_to_an_unknown_component(repo: Path) -> None:
+    set_alert_settings(repo, "alerts:\n  components:\n    checkout: shop\n")
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    assert "incidents.yaml:" in result.out
+    assert "alerts.components.checkout: unknown component 'shop' (known: api, " in result.out
