@@ -301,3 +301,18 @@ def test_validate_flags_an_alert_mapping_to_an_unknown_component(repo: Path) -> 
     assert result.code == 1
     assert "incidents.yaml:" in result.out
     assert "alerts.components.checkout: unknown component 'shop' (known: api, " in result.out
+
+
+def test_an_ingested_incident_publishes_nothing_until_a_person_writes_an_update(
+    repo: Path, tmp_path: Path
+) -> None:
+    assert ingest(repo, "alertmanager", "alertmanager-firing-two-regions").code == 0
+    out = tmp_path / "site"
+    assert run_cli("site", "build", "--out", str(out), "--as-of", AS_OF, cwd=repo).code == 0
+    published = "".join(
+        p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
+    )
+    for private in ("API error rate above 5%", "eu-west", "18e820817811faaf", "prometheus.example.com"):
+        assert private not in published
+    summary = json.loads((out / "api/v2/summary.json").read_text())
+    assert summary["incidents"] == []
