@@ -218,6 +218,8 @@ def test_grafana_and_generic_payloads_declare_too(repo: Path) -> None:
     assert data["alert"]["url"] == "https://grafana.example.com/d/payments?orgId=1"
     assert data["detected_at"] == "2026-03-01T13:02:00Z"
     assert data["alert"]["format"] == "grafana"
+    resolved = ingest(repo, "grafana", "grafana-resolved", "--json")
+    assert json.loads(resolved.out) == [{"id": "INC-0001", "action": "updated", "alerts": 1}]
     generic = run_cli(
         "ingest", "generic", "-", "--as-of", AS_OF, cwd=repo,
         input=Path(fixture("generic-firing")).read_text(),
@@ -316,3 +318,18 @@ def test_an_ingested_incident_publishes_nothing_until_a_person_writes_an_update(
         assert private not in published
     summary = json.loads((out / "api/v2/summary.json").read_text())
     assert summary["incidents"] == []
+
+
+def test_a_group_key_without_words_is_still_found(repo: Path, tmp_path: Path) -> None:
+    """Grafana's default grouping gives the key {}:{}, with nothing for git grep to narrow."""
+    data = json.loads(Path(fixture("grafana-firing")).read_text())
+    data["groupKey"] = "{}:{}"
+    path = tmp_path / "firing.json"
+    path.write_text(json.dumps(data))
+    assert run_cli("ingest", "grafana", str(path), "--as-of", AS_OF, cwd=repo).code == 0
+    data["alerts"][0]["labels"]["region"] = "us-east"
+    data["alerts"][0]["fingerprint"] = "5a5a5a5a5a5a5a5a"
+    path.write_text(json.dumps(data))
+    again = run_cli("ingest", "grafana", str(path), "--as-of", AS_OF, "--json", cwd=repo)
+    assert json.loads(again.out) == [{"id": "INC-0001", "action": "updated", "alerts": 1}]
+    assert record(repo)["regions"] == ["eu-west", "us-east"]

@@ -11,6 +11,7 @@ replay the other clone may already have recorded the same alert.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,11 +20,11 @@ from typing import Any, NamedTuple
 from incidents_cli.core import alerts, lifecycle
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
+from incidents_cli.core.records import INCIDENTS_DIR
 from incidents_cli.core.timeutil import format_time, now_utc, parse_time_option
 from incidents_cli.store import yamlio
-from incidents_cli.store.cache import read_all
 from incidents_cli.store.git import Repo
-from incidents_cli.store.layout import find_root
+from incidents_cli.store.layout import find_root, read_record
 from incidents_cli.store.transaction import Workspace, carry_out
 
 ACTIONS_DONE = {"declare": "declared", "update": "updated", "pending": "pending"}
@@ -84,10 +85,19 @@ def read_payload(text: str, source: str, fmt: str) -> alerts.AlertGroup:
         raise RefusedError(f"{where}: {exc.path}: {exc.detail}") from None
 
 
-def _latest_with_group(root: Path, group_key: str) -> dict[str, Any] | None:
-    """The most recently detected incident whose alert group is this one."""
+def _latest_with_group(root: Path, repo: Repo, group_key: str) -> dict[str, Any] | None:
+    """The most recently detected incident whose alert group is this one. Only files that
+    git grep finds holding a group key (and the longest plain word of this one, which no
+    YAML quoting or line folding can split) are parsed: most incidents never are."""
+    folder = root / INCIDENTS_DIR
+    if not folder.is_dir():
+        return None
+    words = sorted(re.findall(r"[A-Za-z0-9_]{3,}", group_key), key=len, reverse=True)
     found: list[dict[str, Any]] = []
-    for record in read_all(root, kinds=("incident",)):
+    for path in repo.files_containing(folder, ["group_key:", *words[:1]]):
+        if path.suffix not in (".yaml", ".yml") or path.parent != folder:
+            continue
+        record = read_record(root, path.relative_to(root).as_posix(), "incident")
         data = record.data
         if record.error is not None or not isinstance(data, dict):
             continue
@@ -149,7 +159,7 @@ def ingest(options: IngestOptions) -> IngestResult:
 
     def step(ws: Workspace) -> Change:
         settings = ws.settings
-        incident = _latest_with_group(ws.root, group.group_key)
+        incident = _latest_with_group(ws.root, repo, group.group_key)
         pending = _pending(ws.root, group.group_key)
         decision = alerts.decide(
             group,
