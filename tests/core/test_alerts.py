@@ -1,4 +1,4 @@
-"""The pure alert mapping: payload checks with JSON paths, and what each payload decides."""
+"""core.alerts: payload checks with JSON paths, and what each payload decides."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from incidents_cli.core.alerts import (
 )
 from incidents_cli.core.settings import AlertSettings, alert_settings_from_data
 
-from .alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
-from .conftest import ROOT
+from ..alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
+from ..conftest import ROOT
 
-DATA = Path(__file__).parent / "data" / "alerts"
-EXAMPLES = Path(__file__).parent / "examples" / "alert-generic"
+DATA = ROOT / "tests" / "data" / "alerts"
+EXAMPLES = ROOT / "tests" / "examples" / "alert-generic"
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 KNOWN = ["api", "checkout", "web"]
 
