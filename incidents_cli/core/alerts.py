@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event, declare
+
+# The lifecycle's own checks and time-ordered insertion: an alert entry is added like a note.
 from incidents_cli.core.lifecycle import _add_entry as add_entry
 from incidents_cli.core.lifecycle import _begin as begin
 from incidents_cli.core.settings import AlertSettings
@@ -464,11 +466,18 @@ def alert_severity(alert: Alert, settings: AlertSettings) -> str | None:
 
 
 def merge(
-    prior: AlertState | None, group: AlertGroup, settings: AlertSettings, now: datetime
+    prior: AlertState | None,
+    group: AlertGroup,
+    settings: AlertSettings,
+    now: datetime,
+    *,
+    keep_unseen_resolved: bool = True,
 ) -> AlertState:
     """The state after this payload. Fingerprints absent from the payload keep their state:
     Alertmanager drops an alert from its group once it has reported it resolved. ``now`` is
-    used only where the payload gives no time and the fingerprint's status changes."""
+    used only where the payload gives no time and the fingerprint's status changes.
+    ``keep_unseen_resolved``: also record alerts first seen already resolved (on an
+    incident they are news; for a pending group they say nothing)."""
     prints = {f.fingerprint: f for f in (prior.fingerprints if prior else ())}
     order = list(prints)
     seen: set[str] = set()
@@ -478,6 +487,8 @@ def merge(
         region = alert_region(alert, settings)
         if old is None and group.resolves_rest:
             continue  # stands for "every region", resolved below
+        if old is None and alert.status == "resolved" and not keep_unseen_resolved:
+            continue
         if old is None:
             order.append(alert.fingerprint)
             firing = alert.status == "firing"
@@ -640,7 +651,7 @@ def _declare_or_wait(
     now: datetime,
 ) -> Decision:
     title = group_title(group)
-    state = merge(pending, group, settings, now)
+    state = merge(pending, group, settings, now, keep_unseen_resolved=False)
     if pending is None:
         state = replace(state, title=title)
     firing = state.firing

@@ -383,3 +383,10 @@ def test_a_live_alertmanager_group_declares_then_adds_the_second_region() -> Non
     )
     assert second.action == "update"
     assert second.regions == ("ap-south",)
+
+
+def test_a_resolved_alert_never_seen_firing_leaves_a_pending_group_unchanged() -> None:
+    settings = AlertSettings(confirm_regions=2)
+    first = decide_for("alertmanager-firing-one-region", settings=settings)
+    other = decide_for("alertmanager-resolved", settings=settings, pending=first.state)
+    assert other.action == "unchanged"
