@@ -155,7 +155,7 @@ def ingest(options: IngestOptions) -> IngestResult:
     repo = Repo.at(root)
     actor = (options.by or "").strip() or alerts.ALERT_ACTOR_BY_FORMAT[options.format]
     now = parse_time_option(options.as_of, "--as-of") if options.as_of else now_utc()
-    decisions: list[tuple[alerts.Decision, str | None]] = []
+    decisions: list[alerts.Decision] = []  # the last one is what was committed
 
     def step(ws: Workspace) -> Change:
         settings = ws.settings
@@ -169,7 +169,7 @@ def ingest(options: IngestOptions) -> IngestResult:
             incident=incident,
             pending=pending,
         )
-        decisions.append((decision, None))
+        decisions.append(decision)
         if decision.action == "unchanged":
             raise _Unchanged(decision, str(incident["id"]) if incident else None)
         if decision.action == "pending":
@@ -183,7 +183,7 @@ def ingest(options: IngestOptions) -> IngestResult:
         outcome = carry_out(root, step, actor=actor, push=options.push, repo=repo)
     except _Unchanged as unchanged:
         return IngestResult("unchanged", unchanged.decision.alerts, unchanged.incident_id)
-    decision = decisions[-1][0]
+    decision = decisions[-1]
     change = outcome.change
     incident_id = change.incident_id if change.write_record else None
     return IngestResult(
