@@ -333,3 +333,9 @@ def test_a_group_key_without_words_is_still_found(repo: Path, tmp_path: Path) ->
     again = run_cli("ingest", "grafana", str(path), "--as-of", AS_OF, "--json", cwd=repo)
     assert json.loads(again.out) == [{"id": "INC-0001", "action": "updated", "alerts": 1}]
     assert record(repo)["regions"] == ["eu-west", "us-east"]
+
+
+def test_a_missing_file_is_one_line_and_exit_2(repo: Path) -> None:
+    result = run_cli("ingest", "alertmanager", "nope.json", cwd=repo)
+    assert result.code == 2
+    assert result.err == "nope.json: cannot read the payload: No such file or directory\n"

@@ -50,8 +50,10 @@ def ingest(
         try:
             with open(payload, encoding="utf-8") as handle:  # noqa: PTH123 - no pathlib at import
                 text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RefusedError(f"{payload}: cannot read the payload: {exc}") from None
+        except OSError as exc:
+            raise RefusedError(f"{payload}: cannot read the payload: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise RefusedError(f"{payload}: the payload is not UTF-8 text") from None
     result = usecase.ingest(
         usecase.IngestOptions(
             state.directory, alert_format, text, payload, push=push, as_of=as_of, by=by
