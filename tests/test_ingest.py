@@ -339,3 +339,9 @@ def test_a_missing_file_is_one_line_and_exit_2(repo: Path) -> None:
     result = run_cli("ingest", "alertmanager", "nope.json", cwd=repo)
     assert result.code == 2
     assert result.err == "nope.json: cannot read the payload: No such file or directory\n"
+
+
+def test_a_relative_payload_path_is_taken_from_dash_c_like_git(repo: Path) -> None:
+    (repo / "payload.json").write_text(Path(fixture("alertmanager-firing-one-region")).read_text())
+    result = run_cli("ingest", "alertmanager", "payload.json", "--as-of", AS_OF, cwd=repo)
+    assert result.code == 0, result.err

@@ -32,10 +32,10 @@ def ingest(
 ) -> int:
     """Turn a monitor's webhook payload into transitions.
 
-    FORMAT is alertmanager, grafana or generic; the payload is read from FILE, or from
-    standard input when FILE is - or left out. A firing alert group declares an incident,
-    or adds its new regions and components to the open one; a resolved alert adds a note.
-    The same payload twice makes no second commit.
+    FORMAT is alertmanager, grafana or generic; the payload is read from FILE (relative
+    to -C, like git), or from standard input when FILE is - or left out. A firing alert
+    group declares an incident, or adds its new regions and components to the open one; a
+    resolved alert adds a note. The same payload twice makes no second commit.
     """
     import json
 
@@ -48,8 +48,8 @@ def ingest(
         text = sys.stdin.read()
     else:
         try:
-            with open(payload, encoding="utf-8") as handle:  # noqa: PTH123 - no pathlib at import
-                text = handle.read()
+            # Relative to -C, as git and `validate` take paths.
+            text = (state.directory / payload).read_text(encoding="utf-8")
         except OSError as exc:
             raise RefusedError(f"{payload}: cannot read the payload: {exc.strerror}") from None
         except UnicodeDecodeError:
