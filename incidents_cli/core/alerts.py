@@ -499,11 +499,12 @@ def merge(
                 region,
                 None if firing else alert.ends_at or now,
             )
+        elif _stale(alert, old):
+            new = old
         elif alert.status == "firing":
-            restarted = alert.starts_at is not None and alert.starts_at != old.starts_at
-            if old.status == "firing" and not restarted:
+            if old.status == "firing" and alert.starts_at in (None, old.starts_at):
                 new = old
-            else:  # firing again, or a new start time
+            else:  # firing again, or a newer start
                 new = replace(
                     old,
                     status="firing",
@@ -530,6 +531,18 @@ def merge(
         url=url,
         title=prior.title if prior else None,
     )
+
+
+def _stale(alert: Alert, old: FingerprintState) -> bool:
+    """A delivery older than what is remembered (monitors retry, and retries overtake one
+    another): firing from before the remembered start or end, or resolved before the
+    remembered start."""
+    if alert.status == "firing" and alert.starts_at is not None:
+        latest = old.ends_at if old.status == "resolved" else old.starts_at
+        return latest is not None and alert.starts_at < latest
+    if alert.status == "resolved" and alert.ends_at is not None and old.status == "firing":
+        return old.starts_at is not None and alert.ends_at < old.starts_at
+    return False
 
 
 def group_title(group: AlertGroup) -> str:
@@ -685,7 +698,8 @@ def _declare_or_wait(
     )
     return Decision(
         "declare",
-        replace(state, title=None),
+        # On the incident, alerts first seen resolved are kept too (as an update keeps them).
+        replace(merge(pending, group, settings, now), title=None),
         at=at,
         title=state.title or title,
         summary=summary,

@@ -390,3 +390,48 @@ def test_a_resolved_alert_never_seen_firing_leaves_a_pending_group_unchanged() -
     first = decide_for("alertmanager-firing-one-region", settings=settings)
     other = decide_for("alertmanager-resolved", settings=settings, pending=first.state)
     assert other.action == "unchanged"
+
+
+def _apply(
+    decision: Decision, record: dict[str, Any] | None, pending: AlertState | None
+) -> tuple[dict[str, Any] | None, AlertState | None]:
+    """What the use case would store after ``decision``, with the core's own transitions."""
+    from incidents_cli.core.alerts import declare_change, update_change
+    from incidents_cli.core.lifecycle import Event
+    from incidents_cli.core.settings import Component, Settings
+
+    settings = Settings(components=tuple(Component(c, c) for c in KNOWN))
+    event = Event("alertmanager", NOW, settings, NOW)
+    if decision.action == "declare":
+        assert decision.at is not None
+        at = min(decision.at, NOW)
+        return declare_change(decision, "INC-0001", event._replace(at=at)).record, None
+    if decision.action == "update":
+        assert record is not None
+        return update_change(record, decision, event).record, pending
+    if decision.action == "pending":
+        return record, decision.state
+    return record, pending
+
+
+@pytest.mark.parametrize("confirm", [1, 2])
+def test_every_order_of_the_captured_payloads_is_idempotent(confirm: int) -> None:
+    """Monitors retry and deliver out of order: after any sequence, the last payload again
+    changes nothing, and an incident never loses a region or a fingerprint."""
+    import itertools
+
+    names = sorted(p.stem for p in DATA.glob("alertmanager-*.json"))
+    settings = AlertSettings(confirm_regions=confirm)
+    for order in itertools.permutations(names):
+        record: dict[str, Any] | None = None
+        pending: AlertState | None = None
+        for name in order:
+            decision = decide_for(name, settings=settings, incident=record, pending=pending)
+            before = record
+            record, pending = _apply(decision, record, pending)
+            if before is not None and record is not None:
+                assert set(before.get("regions") or []) <= set(record.get("regions") or [])
+                old = {f["fingerprint"] for f in before["alert"]["fingerprints"]}
+                assert old <= {f["fingerprint"] for f in record["alert"]["fingerprints"]}
+            again = decide_for(name, settings=settings, incident=record, pending=pending)
+            assert again.action == "unchanged", (order, name, again)
