@@ -154,6 +154,7 @@ def test_resolved_adds_notes_and_leaves_the_phase_and_show_says_monitors_are_gre
     assert record(repo)["timeline"][-1]["text"] == "Alert resolved in eu-west (18e820817811faaf)"
     shown = run_cli("show", "INC-0001", "--as-of", AS_OF, cwd=repo)
     assert "Monitors:" in shown.out and "still firing in us-east" in shown.out
+    assert "  Alert link:   http://prometheus.example.com/graph?" in shown.out
     done = ingest(repo, "alertmanager", "alertmanager-resolved")
     assert done.code == 0, done.err
     data = record(repo)

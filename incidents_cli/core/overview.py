@@ -217,6 +217,9 @@ def show_text(item: View, settings: Settings) -> str:
         )
     elif item.monitors is not None:
         lines.append(f"  Monitors:     still {item.monitors}")
+    alert = record.get("alert")
+    if isinstance(alert, dict) and alert.get("url"):
+        lines.append(f"  Alert link:   {alert['url']}")
     if record.get("phase") in OPEN_PHASES and not record.get("resolved_at"):
         lines.append(
             f"  Open for {format_duration(item.open_for)} as of {_short(format_time(item.as_of))}"
