@@ -346,3 +346,19 @@ def test_a_relative_payload_path_is_taken_from_dash_c_like_git(repo: Path) -> No
     (repo / "payload.json").write_text(Path(fixture("alertmanager-firing-one-region")).read_text())
     result = run_cli("ingest", "alertmanager", "payload.json", "--as-of", AS_OF, cwd=repo)
     assert result.code == 0, result.err
+
+
+def test_a_pending_group_that_resolves_removes_its_file_in_one_commit(repo: Path) -> None:
+    set_alert_settings(repo, "alerts:\n  confirm_regions: 2\n")
+    assert ingest(repo, "alertmanager", "alertmanager-firing-one-region").code == 0
+    data = json.loads(Path(fixture("alertmanager-one-region-resolved")).read_text())
+    data["alerts"] = data["alerts"][:1]  # eu-west, now resolved
+    path = repo.parent / "resolved.json"
+    path.write_text(json.dumps(data))
+    result = run_cli("ingest", "alertmanager", str(path), "--as-of", AS_OF, "--json", cwd=repo)
+    assert json.loads(result.out) == [{"id": None, "action": "pending", "alerts": 1}]
+    assert not (repo / pending_path(GROUP)).exists()
+    head = git.Repo(repo).head.commit
+    assert head.message.startswith("Alert group no longer pending: API error rate above 5%\n")
+    assert set(head.stats.files) == {pending_path(GROUP)}
+    assert not git.Repo(repo).is_dirty(untracked_files=True)

@@ -123,9 +123,12 @@ def _pending(root: Path, group_key: str) -> alerts.AlertState | None:
     return state
 
 
-def _pending_change(group: alerts.AlertGroup, decision: alerts.Decision, exists: bool) -> Change:
+def _pending_change(
+    group: alerts.AlertGroup, decision: alerts.Decision, pending: alerts.AlertState | None
+) -> Change:
     rel = alerts.pending_path(group.group_key)
-    title = decision.state.title if decision.state and decision.state.title else ""
+    exists = pending is not None
+    title = next((s.title for s in (decision.state, pending) if s and s.title), "")
     trailers = (("Alert-Group", rel),)
     if decision.state is None:
         change = Change(
@@ -173,7 +176,7 @@ def ingest(options: IngestOptions) -> IngestResult:
         if decision.action == "unchanged":
             raise _Unchanged(decision, str(incident["id"]) if incident else None)
         if decision.action == "pending":
-            return _pending_change(group, decision, pending is not None)
+            return _pending_change(group, decision, pending)
         if decision.action == "update":
             assert incident is not None
             return alerts.update_change(incident, decision, Event(actor, now, settings, now))
