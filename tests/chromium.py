@@ -9,6 +9,7 @@ server on 127.0.0.1; the browser is told to reach nothing else.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -35,9 +36,7 @@ def find_chromium() -> str:
 
 def axe_source() -> str:
     if not AXE.is_file():
-        raise AssertionError(
-            f"{AXE} is missing: `npm ci --prefix tests/browser` (.ci/run does it)"
-        )
+        raise AssertionError(f"{AXE} is missing: `npm ci --prefix tests/browser` (.ci/run does it)")
     return AXE.read_text(encoding="utf-8")
 
 
@@ -146,10 +145,8 @@ class Chromium:
         return page
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProtocolError, OSError):
             self.send("Browser.close")
-        except (ProtocolError, OSError):
-            pass
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
