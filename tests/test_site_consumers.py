@@ -47,7 +47,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
