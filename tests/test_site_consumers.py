@@ -91,7 +91,6 @@ def test_the_schema_accepts_a_payload_in_the_real_api_s_shape() -> None:
     assert schema_errors("summary.json", broken)
 
 
-@pytest.mark.xfail(strict=True, reason="full component objects: fixed after the restructure")
 def test_every_api_file_matches_the_statuspage_v2_schema(demo_site: Path) -> None:
     api = demo_site / "api" / "v2"
     files = sorted(p.relative_to(api).as_posix() for p in api.rglob("*.json"))
@@ -102,7 +101,6 @@ def test_every_api_file_matches_the_statuspage_v2_schema(demo_site: Path) -> Non
     assert errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="full component objects: fixed after the restructure")
 def test_incidents_and_maintenances_carry_full_component_objects(demo_site: Path) -> None:
     api = demo_site / "api" / "v2"
     summary = json.loads((api / "summary.json").read_text())
@@ -210,7 +208,6 @@ print(json.dumps({
 """
 
 
-@pytest.mark.xfail(strict=True, reason="full component objects: fixed after the restructure")
 def test_statuscheck_parses_the_served_summary(served: str, statuscheck_python: Path) -> None:
     run = subprocess.run(
         [str(statuscheck_python), "-c", STATUSCHECK_READER, served],

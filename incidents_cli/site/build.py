@@ -266,7 +266,7 @@ def build_site(
     if as_of is None:
         head_time = Repo.at(root).head_time() if _in_git(root) else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    inputs = public_inputs(root)
+    inputs = public_inputs(root, settings.timezone)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     count = write_tree(out, render_site(page, Renderer(root), inputs.keys, previous))

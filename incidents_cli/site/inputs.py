@@ -16,7 +16,7 @@ from incidents_cli.site.public import (
     PublicIncident,
     incident_fields_from_data,
     incident_to_data,
-    maintenance_window,
+    maintenance_windows,
     public_incident,
 )
 
@@ -102,7 +102,7 @@ def _head(view: PublicIncident) -> list[Any]:
     return [view.id, view.started.isoformat(), resolved, latest]
 
 
-def public_inputs(root: Path) -> PublicInputs:
+def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     """The public view of every incident, computed only for records that changed.
 
     The view of an incident depends on its record and on postmortems/<ID>.md (validation
@@ -163,7 +163,5 @@ def public_inputs(root: Path) -> PublicInputs:
         if record.error is not None or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
             continue
-        window = maintenance_window(record.data)
-        if window is not None:
-            inputs.maintenances.append(window)
+        inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs

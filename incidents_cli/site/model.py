@@ -50,6 +50,9 @@ class ComponentView:
     status: str
     days: tuple[Day, ...]
     uptime: float
+    created: datetime  # when the page's records begin (the API's created_at)
+    changed: datetime  # the last public change of its status up to "now"
+    incident_count: int  # incidents in the days shown
 
 
 @dataclass
@@ -59,13 +62,14 @@ class Page:
     settings: Settings
     now: datetime
     incidents: list[PublicIncident]  # every public incident, newest first
-    maintenances: list[Maintenance]
+    maintenances: list[Maintenance]  # every window not called off, oldest first
     components: list[ComponentView]
     indicator: str
     description: str
     active: list[PublicIncident] = field(default_factory=list)
     upcoming: list[Maintenance] = field(default_factory=list)
     in_progress: list[Maintenance] = field(default_factory=list)
+    calendar: list[Maintenance] = field(default_factory=list)  # cancelled windows too
 
 
 def _worst(statuses: Iterable[str]) -> str:
@@ -171,13 +175,15 @@ def build_page(
     """The page as of ``now``, from the public view of every incident (public_incident)."""
     incidents = [i for i in public if i.started <= now]
     incidents.sort(key=lambda i: (i.started, i.id), reverse=True)
-    windows = sorted(maintenances, key=lambda w: (w.start, w.id))
+    every_window = sorted(maintenances, key=lambda w: (w.start, w.id))
+    windows = [w for w in every_window if not w.cancelled]
     active = [i for i in incidents if i.active]
     running = [w for w in windows if w.state(now) == "in_progress"]
     upcoming = [w for w in windows if w.state(now) == "scheduled"]
     statuses = current_statuses(settings, active, running)
     first_day = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
     recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
+    created, changed = _component_times(incidents, recent, windows, now)
     views = []
     for position, component in enumerate(settings.components, start=1):
         days, uptime = history_days(component.id, recent, windows, now)
@@ -191,6 +197,9 @@ def build_page(
                 status=statuses[component.id],
                 days=days,
                 uptime=uptime,
+                created=created,
+                changed=changed.get(component.id, created),
+                incident_count=len({i for day in days for i, _ in day.incidents}),
             )
         )
     indicator = "none"
@@ -215,4 +224,37 @@ def build_page(
         active=active,
         upcoming=upcoming,
         in_progress=running,
+        calendar=every_window,
     )
+
+
+def _component_times(
+    incidents: Sequence[PublicIncident],
+    recent: Sequence[PublicIncident],
+    windows: Sequence[Maintenance],
+    now: datetime,
+) -> tuple[datetime, dict[str, datetime]]:
+    """When the page's records begin (what the API gives as each component's created_at:
+    stable from build to build), and the last public change of each component's status up
+    to ``now`` (its updated_at): an update naming it, the start or end of an incident or a
+    maintenance window touching it. Only incidents the bars show are read in full."""
+    starts = [incidents[-1].started] if incidents else []
+    starts += [w.start for w in windows[:1]]
+    created = min([*starts, now])
+    changed: dict[str, datetime] = {}
+
+    def touch(components: Iterable[str], at: datetime) -> None:
+        if at <= now:
+            for component in components:
+                changed[component] = max(changed.get(component, at), at)
+
+    for incident in recent:
+        touch(incident.components, incident.started)
+        for update in incident.updates:
+            touch(update.components or incident.components, update.at)
+        if incident.resolved is not None:
+            touch(incident.components, incident.resolved)
+    for window in windows:
+        touch(window.components, window.start)
+        touch(window.components, window.end)
+    return created, changed

@@ -9,7 +9,7 @@ copied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -222,12 +222,17 @@ def incident_fields_from_data(data: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Maintenance:
+    """One maintenance window; a recurring record gives one per occurrence."""
+
     id: str
     title: str
     start: datetime
     end: datetime
     components: tuple[str, ...]
     message: str
+    series: str = ""  # the record's id; equal to ``id`` for a one-off window
+    cancelled: bool = False  # called off (the record, or this one occurrence)
+    recurrence: str = ""  # the record's rule, as RFC 5545 writes it
 
     def state(self, now: datetime) -> str:
         if now < self.start:
@@ -237,15 +242,49 @@ class Maintenance:
         return "completed"
 
 
-def maintenance_window(record: dict[str, Any]) -> Maintenance | None:
+def maintenance_windows(record: dict[str, Any], timezone: str = "UTC") -> list[Maintenance]:
+    """The public view of a maintenance record: its windows, cancelled ones included (the
+    calendar says they were called off; the page and the API leave them out).
+
+    A recurring record (``recurrence``, an RRULE subset: core/recurrence.py) gives one window
+    per occurrence, each as long as the record's, with its own id (the record's and the
+    occurrence's date); ``cancelled_occurrences`` calls single occurrences off by their start
+    time. A rule that does not parse gives the first window only: validation reports it.
+    """
+    from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_rule
+
     start, end = _time(record.get("start")), _time(record.get("end"))
-    if start is None or end is None or record.get("cancelled") is True:
-        return None
-    return Maintenance(
-        id=str(record.get("id")),
+    if start is None or end is None:
+        return []
+    series = str(record.get("id"))
+    base = Maintenance(
+        id=series,
         title=str(record.get("title", "")),
         start=start,
         end=end,
         components=tuple(str(c) for c in record.get("components") or []),
         message=str(record.get("message") or ""),
+        series=series,
+        cancelled=record.get("cancelled") is True,
     )
+    rule_text = record.get("recurrence")
+    if not isinstance(rule_text, str):
+        return [base]
+    try:
+        rule = parse_rule(rule_text)
+        starts = occurrences(start, rule, timezone)
+    except (RecurrenceError, KeyError, ValueError):  # KeyError: an unknown time zone
+        return [base]
+    called_off = {_time(t) for t in record.get("cancelled_occurrences") or []}
+    length = end - start
+    return [
+        replace(
+            base,
+            id=f"{series}-{moment:%Y%m%d}",
+            start=moment,
+            end=moment + length,
+            cancelled=base.cancelled or moment in called_off,
+            recurrence=rule.text(),
+        )
+        for moment in starts
+    ]
