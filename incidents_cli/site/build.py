@@ -16,29 +16,35 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
+from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
     BADGE_COLOR,
     INDICATOR_LABEL,
     badge_context,
     common_context,
     feed_context,
+    feed_file,
     history_context,
     incident_context,
     index_context,
     month_context,
     month_file,
     months_of,
+    tag_authority,
 )
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
 from incidents_cli.site.public import STATUS_LABEL
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
+
+if TYPE_CHECKING:
+    from incidents_cli.store.git import Repo
 
 MARKER = ".incidents-site"
 
@@ -116,6 +122,7 @@ def render_site(
     renderer: Renderer,
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
+    sequences: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, str | Reused]]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -124,6 +131,7 @@ def render_site(
     (that, the templates, the settings it shows and the tool's version) equals the one the
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
+    ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
     The manifest of keys comes last.
     """
     keys = keys or {}
@@ -172,6 +180,14 @@ def render_site(
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
     yield "history.rss", renderer.render("site/history.rss", feed)
+    for view in page.components:
+        feed = feed_context(page, view)
+        yield feed_file(view.id, "atom"), renderer.render("site/history.atom", feed)
+        yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
+    yield (
+        "maintenance.ics",
+        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
+    )
     for path, document in api_documents(page).items():
         yield f"api/v2/{path}", _json(document)
     yield (
@@ -263,14 +279,30 @@ def build_site(
     settings = load_settings(root)
     if base_url is not None:
         settings = settings._replace(base_url=base_url)
+    in_git = _in_git(root)
     if as_of is None:
-        head_time = Repo.at(root).head_time() if _in_git(root) else None
+        head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
+    sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
     inputs = public_inputs(root, settings.timezone)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
-    count = write_tree(out, render_site(page, Renderer(root), inputs.keys, previous))
+    files = render_site(page, Renderer(root), inputs.keys, previous, sequences)
+    count = write_tree(out, files)
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
+
+
+def maintenance_sequences(repo: Repo) -> dict[str, int]:
+    """Each maintenance record's SEQUENCE for the calendar: the commits that changed its
+    file, less one (a record's first version is 0)."""
+    from incidents_cli.core.records import MAINTENANCE_DIR
+
+    counts = repo.commit_counts(MAINTENANCE_DIR)
+    return {
+        Path(path).stem: count - 1
+        for path, count in counts.items()
+        if path.endswith((".yaml", ".yml"))
+    }
 
 
 def _in_git(root: Path) -> bool:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.site.api import absolute_url
-from incidents_cli.site.model import Page
+from incidents_cli.site.model import ComponentView, Page
 from incidents_cli.site.public import (
     STATUS_LABEL,
     UPDATE_STATUS_LABEL,
@@ -197,47 +197,92 @@ def month_context(
     }
 
 
-def _tag_authority(settings: Settings) -> str:
+def tag_authority(settings: Settings) -> str:
     host = urlsplit(settings.base_url).hostname if settings.base_url else None
     return host or "incidents.invalid"
 
 
-def feed_context(page: Page) -> dict[str, Any]:
+def feed_file(component: str, kind: str) -> str:
+    """The feed of one component: feeds/<component>.atom or .rss (ids are [a-z0-9-])."""
+    return f"feeds/{component}.{kind}"
+
+
+def feed_context(page: Page, component: ComponentView | None = None) -> dict[str, Any]:
+    """The Atom and RSS feed of the whole site (every public update), or of one component:
+    the updates of incidents that touch it and the maintenance windows that affect it."""
+    incidents = page.incidents
+    if component is not None:
+        incidents = [i for i in incidents if component.id in i.touched]
+
     # The newest updates all belong to the incidents whose own newest update is newest, so
     # only those are searched (updates are sorted by time within an incident).
     def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
         return incident.latest[0], incident.id, incident.latest[1]
 
-    candidates = heapq.nlargest(FEED_ENTRIES, page.incidents, key=newest)
+    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
     entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
     entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
-    entries = entries[:FEED_ENTRIES]
-    authority = _tag_authority(page.settings)
-    items = []
-    for at, incident, update in entries:
+    authority = tag_authority(page.settings)
+    base = page.settings.base_url
+    items: list[tuple[datetime, str, dict[str, Any]]] = []
+    for at, incident, update in entries[:FEED_ENTRIES]:
         label = UPDATE_STATUS_LABEL.get(update.status, update.status)
         items.append(
-            {
-                "id": f"tag:{authority},2000:incident/{incident.id}/update/{update.number}",
-                "title": f"{incident.title}: {label}",
-                "link": absolute_url(
-                    page.settings.base_url, f"incidents/{incident.id}.html#update-{update.number}"
-                ),
-                "updated": format_time(at),
-                "rfc822": format_datetime(at, usegmt=True),
-                "html": str(markdown(update.message)),
-            }
+            (
+                at,
+                f"incident/{incident.id}/update/{update.number}",
+                {
+                    "title": f"{incident.title}: {label}",
+                    "link": absolute_url(
+                        base, f"incidents/{incident.id}.html#update-{update.number}"
+                    ),
+                    "html": str(markdown(update.message)),
+                },
+            )
         )
-    updated = entries[0][0] if entries else page.now
+    if component is not None:
+        for window in page.maintenances:
+            if component.id in window.components:
+                window_text = f"{shown(window.start)} to {shown(window.end)}"
+                items.append(
+                    (
+                        window.start,
+                        f"maintenance/{window.id}",
+                        {
+                            "title": f"Scheduled maintenance: {window.title}",
+                            "link": absolute_url(base, "index.html#maintenance"),
+                            "html": str(markdown(window_text))
+                            + (str(markdown(window.message)) if window.message else ""),
+                        },
+                    )
+                )
+    items.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    items = items[:FEED_ENTRIES]
+    updated = items[0][0] if items else page.now
+    if component is None:
+        title = f"{page.settings.title} - incident history"
+        atom, rss, feed_id = "history.atom", "history.rss", "history"
+    else:
+        title = f"{page.settings.title} - {component.name}"
+        atom, rss = feed_file(component.id, "atom"), feed_file(component.id, "rss")
+        feed_id = f"component/{component.id}"
     return {
-        "title": f"{page.settings.title} - incident history",
-        "site": absolute_url(page.settings.base_url, "index.html"),
-        "self_atom": absolute_url(page.settings.base_url, "history.atom"),
-        "self_rss": absolute_url(page.settings.base_url, "history.rss"),
-        "id": f"tag:{authority},2000:history",
+        "title": title,
+        "site": absolute_url(base, "index.html"),
+        "self_atom": absolute_url(base, atom),
+        "self_rss": absolute_url(base, rss),
+        "id": f"tag:{authority},2000:{feed_id}",
         "updated": format_time(updated),
         "updated_rfc822": format_datetime(updated, usegmt=True),
-        "entries": items,
+        "entries": [
+            {
+                **item,
+                "id": f"tag:{authority},2000:{key}",
+                "updated": format_time(at),
+                "rfc822": format_datetime(at, usegmt=True),
+            }
+            for at, key, item in items
+        ],
     }
 
 

@@ -45,13 +45,14 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
     return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest(), raw
 
 
-# entries: [id, started, resolved, latest] or None, the view as JSON text, the unreadable files
-PUBLIC_CACHE = "public-f3"
+# entries: [id, started, resolved, latest, touched] or None, the view as JSON text, the
+# unreadable files
+PUBLIC_CACHE = "public-f4"
 
 
 class _Cached(PublicIncident):
     """A public incident from the cache: what ordering and grouping need (id, started,
-    resolved, latest) is at hand; the rest is decoded from its JSON text when first used. A
+    resolved, latest, touched) is at hand; the rest is decoded from its JSON text when first used. A
     rebuild touches the full view of only the few hundred incidents it renders or shows.
     (This relies on PublicIncident's fields having no class-level defaults: a test says so.)
     """
@@ -73,6 +74,7 @@ def _cached(head: list[Any], packed: str) -> PublicIncident:
         started=started,
         resolved=datetime.fromisoformat(resolved) if resolved is not None else None,
         latest=(datetime.fromisoformat(head[3][0]), head[3][1]),
+        touched=frozenset(head[4]),
         _packed=packed,
     )
     return incident
@@ -99,7 +101,7 @@ def _entry(entry: Any) -> list[Any] | None:
 def _head(view: PublicIncident) -> list[Any]:
     resolved = view.resolved.isoformat() if view.resolved is not None else None
     latest = [view.latest[0].isoformat(), view.latest[1]]
-    return [view.id, view.started.isoformat(), resolved, latest]
+    return [view.id, view.started.isoformat(), resolved, latest, sorted(view.touched)]
 
 
 def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:

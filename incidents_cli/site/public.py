@@ -81,6 +81,9 @@ class PublicIncident:
     postmortem_at: datetime | None
     latest: tuple[datetime, int]
     """Time and number of the newest update (what the feed orders by)."""
+    touched: frozenset[str]
+    """Every component the incident or one of its updates names (what a component's feed
+    and history select by)."""
 
     @property
     def active(self) -> bool:
@@ -173,6 +176,10 @@ def public_incident(
         postmortem_summary=summary,
         postmortem_at=summary_at,
         latest=(ordered[-1].at, ordered[-1].number),
+        touched=frozenset(
+            [str(c) for c in record.get("components") or []]
+            + [c for u in ordered for c in u.components]
+        ),
     )
 
 
@@ -201,6 +208,7 @@ def incident_to_data(view: PublicIncident) -> dict[str, Any]:
         "postmortem_summary": view.postmortem_summary,
         "postmortem_at": _stamp(view.postmortem_at),
         "latest": [_stamp(view.latest[0]), view.latest[1]],
+        "touched": sorted(view.touched),
     }
 
 
@@ -217,6 +225,7 @@ def incident_fields_from_data(data: dict[str, Any]) -> dict[str, Any]:
         ),
         "postmortem_at": _unstamp(data["postmortem_at"]),
         "latest": (_unstamp(data["latest"][0]), data["latest"][1]),
+        "touched": frozenset(data["touched"]),
     }
 
 
