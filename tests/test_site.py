@@ -557,15 +557,20 @@ def test_history_has_a_page_per_month_and_bars_say_what_happened(
     assert "Incidents in January 2026" in january and "120 incidents" in january
     assert january.index("Incident number 120<") < january.index("Incident number 1<")
     assert "Incident number 121" not in january
-    assert 'href="history-2025-11.html" rel="next">Older: November 2025' in january
-    assert 'rel="prev"' not in january
+    assert 'href="history-2025-11.html" rel="prev">Previous month: November 2025' in january
+    assert 'rel="next"' not in january
     november = (out / "history-2025-11.html").read_text()
-    assert 'href="history-2026-01.html" rel="prev">Newer: January 2026' in november
+    assert 'href="history-2026-01.html" rel="next">Next month: January 2026' in november
     assert "Updated" not in january  # no build time: an unchanged month keeps its bytes
     index = (out / "index.html").read_text()
-    assert 'title="2026-01-03: Partial outage: INC-0011: Incident number 11; INC-0012:' in index
-    assert 'title="2026-01-30: No incidents"' in index
-    assert len(re.findall(r'<li class="bar ', index)) == 90 * 6
+    # A day with incidents is a link to them, under that day of the month page.
+    assert (
+        '<a class="bar s-partial_outage" href="history-2026-01.html#day-2026-01-03" '
+        'title="3 January 2026: Partial outage: Incident number 11; Incident number 12;'
+    ) in index
+    assert 'id="day-2026-01-03"' in january
+    assert '<span class="bar s-operational" title="30 January 2026: no incidents"' in index
+    assert len(re.findall(r'class="bar ', index)) == 90 * 6
 
 
 def test_out_refuses_a_folder_that_is_not_a_site(repo: Path, tmp_path: Path) -> None:

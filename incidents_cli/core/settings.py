@@ -60,6 +60,8 @@ class Settings(NamedTuple):
     title: str = "Status"
     base_url: str = ""
     timezone: str = "UTC"
+    language: str = "en"  # of the status page's fixed text
+    logo: str = ""  # an https URL or a path relative to the site
     id_prefix: str = "INC"
     push: bool = False
     components: tuple[Component, ...] = ()
@@ -121,6 +123,8 @@ def settings_from_data(data: Any) -> Settings:
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
         timezone=str(data.get("timezone") or "UTC"),
+        language=str(data.get("language") or "en"),
+        logo=str(data.get("logo") or ""),
         id_prefix=str(data.get("id_prefix") or "INC"),
         push=bool(data.get("push", False)),
         components=components,

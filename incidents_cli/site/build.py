@@ -23,23 +23,21 @@ from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
-    BADGE_COLOR,
-    INDICATOR_LABEL,
-    badge_context,
-    common_context,
+    badge_contexts,
+    favicon_context,
     feed_context,
     feed_file,
     history_context,
-    incident_context,
+    incident_page_context,
     index_context,
     month_context,
     month_file,
     months_of,
     tag_authority,
 )
+from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
-from incidents_cli.site.public import STATUS_LABEL
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
 
@@ -113,6 +111,10 @@ def _fixed_key(page: Page) -> str:
         __version__,
         page.settings.title,
         page.settings.timezone,
+        page.settings.base_url,
+        page.settings.logo,
+        page.settings.language,
+        catalogue_key(page.settings.language),
         repr([(c.id, c.name) for c in page.settings.components]),
     )
 
@@ -171,11 +173,7 @@ def render_site(
             if previous.has(rel, manifest[rel]):
                 yield rel, REUSED
                 continue
-        context = {
-            **common_context(page, "../", f"{incident.title} - {page.settings.title}"),
-            "generated": "",
-            "incident": incident_context(incident, page),
-        }
+        context = incident_page_context(incident, page)
         yield rel, renderer.render("site/incident.html", context)
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
@@ -190,25 +188,9 @@ def render_site(
     )
     for path, document in api_documents(page).items():
         yield f"api/v2/{path}", _json(document)
-    yield (
-        "badge.svg",
-        renderer.render(
-            "site/badge.svg",
-            badge_context(
-                "status", INDICATOR_LABEL[page.indicator].lower(), BADGE_COLOR[page.indicator]
-            ),
-        ),
-    )
-    for view in page.components:
-        yield (
-            f"badges/{view.id}.svg",
-            renderer.render(
-                "site/badge.svg",
-                badge_context(
-                    view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]
-                ),
-            ),
-        )
+    for rel, badge in badge_contexts(page):
+        yield rel, renderer.render("site/badge.svg", badge)
+    yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
     yield (
         MARKER,
         json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
@@ -287,7 +269,8 @@ def build_site(
     inputs = public_inputs(root, settings.timezone)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
-    files = render_site(page, Renderer(root), inputs.keys, previous, sequences)
+    renderer = Renderer(root, settings.language)
+    files = render_site(page, renderer, inputs.keys, previous, sequences)
     count = write_tree(out, files)
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from incidents_cli.core.settings import Settings
 from incidents_cli.site.public import (
@@ -28,6 +29,7 @@ class Day:
     status: str
     incidents: tuple[tuple[str, str], ...]  # (id, title)
     maintenance: bool = False
+    first_start: datetime | None = None  # when the day's earliest incident started
 
     @property
     def label(self) -> str:
@@ -95,8 +97,18 @@ def current_statuses(
     return statuses
 
 
-def _day_start(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+def zone_of(settings: Settings) -> tzinfo:
+    """The team's time zone (settings.timezone); UTC for a name this system does not know
+    (validation reports it)."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return UTC
+
+
+def _day_start(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """Midnight of ``moment``'s day in ``zone`` (days are the team's days)."""
+    return moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def history_days(
@@ -104,19 +116,20 @@ def history_days(
     incidents: Sequence[PublicIncident],
     maintenances: Sequence[Maintenance],
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> tuple[tuple[Day, ...], float]:
     """90 daily bars for one component, oldest first, and its uptime over them (percent).
+    Days run from midnight to midnight in ``zone``, the team's time zone. (Subtracting two
+    times of one zone gives the wall-clock difference: the day's index, across DST.)
 
     Uptime counts a major outage as fully down and a partial outage as 30% down, as
     Statuspage does; degraded performance and maintenance count as up.
     """
-    first = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
+    first = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
     per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
     down: list[tuple[datetime, datetime, float]] = []
     for incident in incidents:
-        if component not in incident.components and not any(
-            component in u.components for u in incident.updates
-        ):
+        if component not in incident.touched:
             continue
         end = incident.resolved or now
         if end < first:
@@ -127,16 +140,16 @@ def history_days(
             down.append((max(incident.started, first), min(end, now), weight))
         day = max(incident.started, first)
         while day <= end and day <= now:
-            index = (_day_start(day) - first).days
+            index = (_day_start(day, zone) - first).days
             per_day.setdefault(index, []).append((status, incident))
-            day = _day_start(day) + timedelta(days=1)
+            day = _day_start(day, zone) + timedelta(days=1)
     maintenance_days: set[int] = set()
     for window in maintenances:
         if component in window.components:
             day = max(window.start, first)
             while day < window.end and day <= now:
-                maintenance_days.add((_day_start(day) - first).days)
-                day = _day_start(day) + timedelta(days=1)
+                maintenance_days.add((_day_start(day, zone) - first).days)
+                day = _day_start(day, zone) + timedelta(days=1)
     days = []
     for index in range(HISTORY_DAYS):
         date = (first + timedelta(days=index)).strftime("%Y-%m-%d")
@@ -148,6 +161,7 @@ def history_days(
                 status=_worst(s for s, _ in found),
                 incidents=tuple((i, t) for _, i, t in ordered),
                 maintenance=index in maintenance_days,
+                first_start=ordered[0][0] if ordered else None,
             )
         )
     total = (now - first).total_seconds()
@@ -181,12 +195,13 @@ def build_page(
     running = [w for w in windows if w.state(now) == "in_progress"]
     upcoming = [w for w in windows if w.state(now) == "scheduled"]
     statuses = current_statuses(settings, active, running)
-    first_day = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
+    zone = zone_of(settings)
+    first_day = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
     recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
     created, changed = _component_times(incidents, recent, windows, now)
     views = []
     for position, component in enumerate(settings.components, start=1):
-        days, uptime = history_days(component.id, recent, windows, now)
+        days, uptime = history_days(component.id, recent, windows, now, zone)
         views.append(
             ComponentView(
                 id=component.id,
