@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from incidents_cli.core.ical import Event, calendar
 from incidents_cli.site.api import absolute_url
+from incidents_cli.site.contexts import Words
 from incidents_cli.site.model import Page
 
 KEEP_PAST = timedelta(days=90)
@@ -23,6 +24,7 @@ KEEP_PAST = timedelta(days=90)
 
 def maintenance_calendar(page: Page, authority: str, sequences: Mapping[str, int]) -> str:
     """The calendar of ``page``'s maintenance; ``sequences`` by record id (see above)."""
+    words = Words(page)
     names = {c.id: c.name for c in page.settings.components}
     link = absolute_url(page.settings.base_url, "index.html#maintenance")
     events = []
@@ -31,14 +33,19 @@ def maintenance_calendar(page: Page, authority: str, sequences: Mapping[str, int
             continue
         affected = ", ".join(names.get(c, c) for c in window.components)
         description = "\n\n".join(
-            part for part in (window.message, f"Affected: {affected}" if affected else "") if part
+            part
+            for part in (
+                window.message,
+                words("Affected: %(components)s", components=affected) if affected else "",
+            )
+            if part
         )
         events.append(
             Event(
                 uid=f"maintenance-{window.id}@{authority}",
                 start=window.start,
                 end=window.end,
-                summary=f"Maintenance: {window.title}",
+                summary=words("Scheduled maintenance: %(title)s", title=window.title),
                 description=description,
                 url=link,
                 stamp=page.now,
@@ -47,4 +54,5 @@ def maintenance_calendar(page: Page, authority: str, sequences: Mapping[str, int
                 categories=("Maintenance",),
             )
         )
-    return calendar(f"{page.settings.title} maintenance", "status site", events)
+    name = words("%(site)s: scheduled maintenance", site=page.settings.title)
+    return calendar(name, "status site", events)

@@ -117,7 +117,7 @@ class Words:
     def day(self, day: date) -> str:
         """A day as people write it: "10 March 2026" (the catalogue orders it)."""
         return self(
-            "%(day)d %(month)s %(year)d",
+            N_("%(day)d %(month)s %(year)d"),
             day=day.day,
             month=self(MONTH_NAMES[day.month - 1]),
             year=day.year,
@@ -125,7 +125,7 @@ class Words:
 
     def month(self, month: str) -> str:
         year, number = month.split("-")
-        return self("%(month)s %(year)s", month=self(MONTH_NAMES[int(number) - 1]), year=year)
+        return self(N_("%(month)s %(year)s"), month=self(MONTH_NAMES[int(number) - 1]), year=year)
 
 
 def update_context(update: PublicUpdate, names: dict[str, str], words: Words) -> dict[str, Any]:

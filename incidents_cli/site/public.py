@@ -15,6 +15,7 @@ from typing import Any
 
 from incidents_cli.core.timeutil import maybe_time as _time
 from incidents_cli.core.vocabulary import RESOLVED_PHASES
+from incidents_cli.site.i18n import N_
 
 STATUS_RANK = {
     "operational": 0,
@@ -24,11 +25,11 @@ STATUS_RANK = {
     "major_outage": 4,
 }
 STATUS_LABEL = {
-    "operational": "Operational",
-    "under_maintenance": "Under maintenance",
-    "degraded_performance": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
+    "operational": N_("Operational"),
+    "under_maintenance": N_("Under maintenance"),
+    "degraded_performance": N_("Degraded performance"),
+    "partial_outage": N_("Partial outage"),
+    "major_outage": N_("Major outage"),
 }
 IMPACT_OF_SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor"}
 STATUS_OF_SEVERITY = {
@@ -47,11 +48,11 @@ INDICATOR_DESCRIPTION = {
 }
 HISTORY_DAYS = 90
 UPDATE_STATUS_LABEL = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-    "postmortem": "Postmortem",
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+    "postmortem": N_("Postmortem"),
 }
 
 
