@@ -11,6 +11,7 @@ from pathlib import Path
 
 import feedparser
 import git
+import icalendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,6 +142,10 @@ def test_nothing_internal_reaches_any_output_file(repo: Path, tmp_path: Path) ->
     assert run_cli("validate", cwd=repo).code == 0
     out = build(repo, tmp_path / "site", "--as-of", "2026-03-05T00:00:00Z")
     files = all_files(out)
+    # every kind of output is searched: pages, feeds (per component too), the calendar,
+    # the API, badges and the favicon
+    for name in ("feeds/payments.atom", "feeds/api.rss", "maintenance.ics", "favicon.svg"):
+        assert name in files
     assert "incidents/INC-0001.html" in files
     assert "incidents/INC-0002.html" not in files
     assert "incidents/INC-0003.html" not in files
@@ -192,10 +197,20 @@ def test_text_people_typed_is_escaped_and_markdown_is_safe(repo: Path, tmp_path:
         '<a href="https://evil.example">raw</a>',
         cwd=repo,
     )
+    write(
+        repo,
+        "maintenance/MNT-0001.yaml",
+        "id: MNT-0001\ntitle: '<script>alert(4)</script> & \"m\"'\n"
+        "start: 2030-01-01T00:00:00Z\nend: 2030-01-01T01:00:00Z\ncomponents: [api]\n"
+        "message: '<img src=x onerror=alert(5)>; a, b'\n",
+    )
     out = build(repo, tmp_path / "site")
     for name, data in all_files(out).items():
         text = data.decode()
+        if name.endswith(".ics"):
+            continue  # plain text for calendars, not markup: checked below
         assert "<script>alert(1)</script>" not in text, name
+        assert "<script>alert(4)</script>" not in text, name
         if name.endswith(".json"):
             continue  # data, not markup: checked below
         assert "<img" not in text, name
@@ -211,6 +226,13 @@ def test_text_people_typed_is_escaped_and_markdown_is_safe(repo: Path, tmp_path:
     assert "<script" not in badge
     api = json.loads((out / "api/v2/incidents/unresolved.json").read_text())
     assert api["incidents"][0]["name"] == '<script>alert(1)</script> & "quotes"'
+    component_feed = feedparser.parse((out / "feeds/api.atom").read_text())
+    titles = {e.title for e in component_feed.entries}
+    assert 'Scheduled maintenance: <script>alert(4)</script> & "m"' in titles
+    calendar = icalendar.Calendar.from_ical((out / "maintenance.ics").read_text())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == 'Scheduled maintenance: <script>alert(4)</script> & "m"'
+    assert str(event["DESCRIPTION"]).startswith("<img src=x onerror=alert(5)>; a, b")
     assert api["incidents"][0]["incident_updates"][0]["body"].startswith("<img src=x")
 
 
