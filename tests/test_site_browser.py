@@ -15,7 +15,7 @@ import git
 import pytest
 
 from .chromium import Chromium, axe_source
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 
 AS_OF = "2026-03-10T12:00:00Z"
 
@@ -166,3 +166,54 @@ def test_every_banner_and_status_colour_has_no_axe_violations(
     ]
     found = {name: axe_violations(browser, site / name, dark=dark) for name in pages}
     assert {name: text for name, text in found.items() if text} == {}
+
+
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+"""Where the screenshot test leaves its pictures (the README names it; git ignores it)."""
+
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def test_screenshots_of_every_page_type_and_layout_facts(
+    browser: Chromium, demo_site: Path
+) -> None:
+    month = sorted(demo_site.glob("history-*.html"))[-1].name
+    pages = {"index": "index.html", "incident": "incidents/INC-0003.html", "month": month}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    facts: dict[str, Any] = {}
+    for size, (width, height) in SIZES.items():
+        for scheme in ("light", "dark"):
+            page = browser.open(width, height, dark=scheme == "dark")
+            try:
+                for name, rel in pages.items():
+                    page.goto((demo_site / rel).as_uri())
+                    shot = SCREENSHOTS / f"{name}-{size}-{scheme}.png"
+                    page.screenshot(shot, full_page=True)
+                    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                    facts[f"{name}-{size}-{scheme}"] = page.evaluate(
+                        "({scroll: document.documentElement.scrollWidth,"
+                        " width: window.innerWidth, height: window.innerHeight,"
+                        " banner: document.querySelector('.banner')"
+                        "   ? document.querySelector('.banner').getBoundingClientRect().bottom"
+                        "   : null,"
+                        " bars: [...document.querySelectorAll('.bars > *')]"
+                        "   .filter(b => b.getBoundingClientRect().width > 0).length /"
+                        "   Math.max(1, document.querySelectorAll('.bars').length),"
+                        " links: [...document.querySelectorAll('.bars a.bar')]"
+                        "   .filter(b => b.getBoundingClientRect().width > 0).length})"
+                    )
+            finally:
+                page.close()
+    for key, fact in facts.items():
+        assert fact["scroll"] <= fact["width"], f"{key}: scrolls sideways {fact}"
+        if key.startswith("index"):
+            assert 0 < fact["banner"] <= fact["height"], f"{key}: banner below the fold {fact}"
+            visible_days = 30 if "-phone-" in key else 90
+            assert fact["bars"] == visible_days, key
+            assert fact["links"] >= 1, key  # a day with an incident is a link, on a phone too
+    assert {p.name for p in SCREENSHOTS.glob("*.png")} >= {
+        f"{name}-{size}-{scheme}.png"
+        for name in pages
+        for size in SIZES
+        for scheme in ("light", "dark")
+    }

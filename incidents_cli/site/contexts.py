@@ -272,6 +272,7 @@ def _day_label(day: Day, words: Words) -> str:
 
 
 def _component_context(view: ComponentView, words: Words) -> dict[str, Any]:
+    uptime = f"{view.uptime:.2f}"
     return {
         "id": view.id,
         "name": view.name,
@@ -282,7 +283,7 @@ def _component_context(view: ComponentView, words: Words) -> dict[str, Any]:
             "%(count)d incident in 90 days", "%(count)d incidents in 90 days", view.incident_count
         )
         + " · "
-        + words("%(uptime)s%% uptime", uptime=f"{view.uptime:.2f}"),
+        + words("%(uptime)s%% uptime", uptime=uptime),
         "days": [
             {
                 "status": d.status,
