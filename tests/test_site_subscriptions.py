@@ -147,3 +147,23 @@ def test_calendar_keeps_uids_bumps_sequence_and_marks_cancellations(
     upcoming = json.loads((site / "api/v2/scheduled-maintenances/upcoming.json").read_text())
     assert upcoming["scheduled_maintenances"] == []
     assert "Edge certificate rotation" not in (site / "index.html").read_text()
+
+
+def test_the_subscribe_section_lists_the_team_s_public_channels(repo: Path, tmp_path: Path) -> None:
+    settings = repo / "incidents.yaml"
+    settings.write_text(
+        settings.read_text()
+        + "\nsubscribe:\n  - name: Mailing list <announce>\n"
+        + "    url: https://lists.example.com/status\n"
+        + "  - name: Email us\n    url: mailto:status@example.com\n"
+    )
+    commit_all(repo)
+    assert run_cli("validate", cwd=repo).code == 0
+    index = (build(repo, tmp_path / "site") / "index.html").read_text()
+    subscribe = index[index.index('id="subscribe"') :]
+    assert (
+        '<a href="https://lists.example.com/status">Mailing list &lt;announce&gt;</a>' in subscribe
+    )
+    assert '<a href="mailto:status@example.com">Email us</a>' in subscribe
+    settings.write_text(settings.read_text().replace("https://lists", "javascript:alert(1)//"))
+    assert run_cli("validate", cwd=repo).code == 1

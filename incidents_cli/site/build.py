@@ -115,6 +115,7 @@ def _fixed_key(page: Page) -> str:
         page.settings.logo,
         page.settings.language,
         catalogue_key(page.settings.language),
+        repr(page.settings.subscribe),
         repr([(c.id, c.name) for c in page.settings.components]),
     )
 

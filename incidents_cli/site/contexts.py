@@ -363,6 +363,7 @@ def index_context(page: Page) -> dict[str, Any]:
         "groups": groups,
         "past": _past_days(page, words),
         "feeds": feeds,
+        "channels": [{"name": name, "url": url} for name, url in page.settings.subscribe],
     }
 
 
