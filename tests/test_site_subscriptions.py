@@ -12,6 +12,7 @@ import git
 import icalendar
 
 from .conftest import run_cli
+from .test_site_consumers import schema_errors
 
 
 def write(repo: Path, rel: str, text: str) -> None:
@@ -94,6 +95,9 @@ def test_recurring_maintenance_repeats_in_the_team_s_time_zone(repo: Path, tmp_p
     assert run_cli("validate", cwd=repo).code == 0
     site = build(repo, tmp_path / "site", "--as-of", "2026-03-18T00:00:00Z")
     api = site / "api" / "v2"
+    for path in sorted(api.rglob("*.json")):
+        name = path.relative_to(api).as_posix()
+        assert schema_errors(name, json.loads(path.read_text())) == []
     upcoming = json.loads((api / "scheduled-maintenances/upcoming.json").read_text())
     # 22:00 in Berlin each week: 21:00 UTC in winter, 20:00 UTC after the clocks change.
     assert [(m["id"], m["scheduled_for"]) for m in upcoming["scheduled_maintenances"]] == [
