@@ -171,3 +171,24 @@ def test_the_subscribe_section_lists_the_team_s_public_channels(repo: Path, tmp_
     assert '<a href="mailto:status@example.com">Email us</a>' in subscribe
     settings.write_text(settings.read_text().replace("https://lists", "javascript:alert(1)//"))
     assert run_cli("validate", cwd=repo).code == 1
+
+
+def test_validate_names_a_called_off_occurrence_that_is_not_one(repo: Path) -> None:
+    write(
+        repo,
+        "maintenance/MNT-0001.yaml",
+        WEEKLY.replace("[2026-03-24T21:00:00Z]", "[2026-03-25T21:00:00Z]").replace(
+            "COUNT=4", "UNTIL=20260231"
+        ),
+    )
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    assert "maintenance/MNT-0001.yaml:7:1: recurrence: UNTIL: day is out of range" in result.out
+    write(repo, "maintenance/MNT-0001.yaml", WEEKLY.replace("-24T21", "-25T21"))
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    assert (
+        "maintenance/MNT-0001.yaml:8:25: cancelled_occurrences[0]: 2026-03-25T21:00:00Z is not "
+        "the start of an occurrence of this window (it repeats from 2026-03-17T21:00:00Z at the "
+        "same time of day in UTC)"
+    ) in result.out
