@@ -217,3 +217,51 @@ def test_screenshots_of_every_page_type_and_layout_facts(
         for size in SIZES
         for scheme in ("light", "dark")
     }
+
+
+def _press(page: Any, key: str, code: str, key_code: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        page.send(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": key_code},
+        )
+
+
+def test_a_day_with_an_incident_is_reached_and_opened_with_the_keyboard(
+    browser: Chromium, demo_site: Path
+) -> None:
+    page = browser.open(390, 844)
+    try:
+        page.goto((demo_site / "index.html").as_uri())
+        for _ in range(80):  # Tab through the page until a day's bar has the focus
+            _press(page, "Tab", "Tab", 9)
+            if page.evaluate("document.activeElement.classList.contains('bar')"):
+                break
+        else:
+            raise AssertionError("no bar could be reached with Tab")
+        label = page.evaluate("document.activeElement.textContent")
+        assert label.count(": ") == 2, label  # "<day>: <status>: <titles>", read aloud
+        _press(page, "Enter", "Enter", 13)
+        browser.wait_for("Page.loadEventFired", page.session)
+        url = page.evaluate("location.href")
+        assert "/history-" in url and "#day-" in url, url
+        anchor = url.rsplit("#", 1)[1]
+        assert page.evaluate(f"!!document.getElementById('{anchor}')")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_german_site_has_no_axe_violations(
+    browser: Chromium, tmp_path: Path, dark: bool
+) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    settings = demo / "incidents.yaml"
+    settings.write_text(settings.read_text().replace("language: en", "language: de"))
+    out = tmp_path / "site"
+    assert run_cli("site", "build", "--out", str(out), cwd=demo).code == 0
+    pages = ["index.html", "history.html", "incidents/INC-0003.html"]
+    pages += [p.name for p in out.glob("history-*.html")]
+    found = {name: axe_violations(browser, out / name, dark=dark) for name in pages}
+    assert {name: text for name, text in found.items() if text} == {}
