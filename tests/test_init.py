@@ -43,6 +43,7 @@ def test_settings_explain_every_setting(repo: Path) -> None:
         "title",
         "base_url",
         "timezone",
+        "language",
         "id_prefix",
         "push",
         "components",

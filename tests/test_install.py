@@ -80,7 +80,8 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
             str(python),
             "-c",
             "import incidents_cli.store.resources as r; "
-            "print(*(r.data_dir(k) for k in ('schemas', 'templates', 'runbooks', 'workflows')))",
+            "print(*(r.data_dir(k) for k in "
+            "('schemas', 'templates', 'runbooks', 'workflows', 'locales')))",
         ],
         cwd=tmp_path,
         capture_output=True,

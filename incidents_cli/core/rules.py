@@ -13,6 +13,7 @@ from incidents_cli.core.document import dotted, mapping
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.settings import settings_from_data
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.core.timeutil import maybe_time as _time
 
 PHASE_TIMES = ("detected_at", "acknowledged_at", "resolved_at", "closed_at")
@@ -48,6 +49,7 @@ def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
         incidents={
             r.data.get("id"): r for r in by_kind.get("incident", []) if isinstance(r.data, dict)
         },
+        timezone=settings.timezone,
     )
     findings: list[Finding] = []
     for record in settings_records:
@@ -84,6 +86,34 @@ def _check_maintenance(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     start, end = _time(data.get("start")), _time(data.get("end"))
     if start and end and end <= start:
         yield _finding(record, ["end"], "ends before it starts")
+    if isinstance(data.get("recurrence"), str) and start is not None:
+        yield from _check_recurrence(record, data, start, ctx.timezone)
+
+
+def _check_recurrence(
+    record: RecordFile, data: dict[str, Any], start: datetime, timezone: str
+) -> Iterator[Finding]:
+    """A rule that parses and ends, and called-off occurrences that are occurrences."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_rule
+
+    try:
+        starts = set(occurrences(start, parse_rule(data["recurrence"]), timezone))
+    except RecurrenceError as exc:
+        yield _finding(record, ["recurrence"], str(exc))
+        return
+    except (ZoneInfoNotFoundError, ValueError):
+        return  # an unknown time zone: the settings' finding says so
+    for index, value in enumerate(data.get("cancelled_occurrences") or []):
+        moment = _time(value)
+        if moment is not None and moment not in starts:
+            yield _finding(
+                record,
+                ["cancelled_occurrences", index],
+                f"{value} is not the start of an occurrence of this window (it repeats "
+                f"from {format_time(start)} at the same time of day in {timezone})",
+            )
 
 
 class _Context:
@@ -93,7 +123,9 @@ class _Context:
         people: set[str] | None,
         runbooks: set[str],
         incidents: dict[Any, RecordFile],
+        timezone: str = "UTC",
     ) -> None:
+        self.timezone = timezone
         self.components = components
         self.people = people
         self.runbooks = runbooks

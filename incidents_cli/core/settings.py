@@ -60,6 +60,9 @@ class Settings(NamedTuple):
     title: str = "Status"
     base_url: str = ""
     timezone: str = "UTC"
+    language: str = "en"  # of the status page's fixed text
+    logo: str = ""  # an https URL or a path relative to the site
+    subscribe: tuple[tuple[str, str], ...] = ()  # (name, url): public sign-up links
     id_prefix: str = "INC"
     push: bool = False
     components: tuple[Component, ...] = ()
@@ -121,6 +124,13 @@ def settings_from_data(data: Any) -> Settings:
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
         timezone=str(data.get("timezone") or "UTC"),
+        language=str(data.get("language") or "en"),
+        logo=str(data.get("logo") or ""),
+        subscribe=tuple(
+            (str(s["name"]), str(s["url"]))
+            for s in data.get("subscribe") or []
+            if isinstance(s, dict) and s.get("name") and s.get("url")
+        ),
         id_prefix=str(data.get("id_prefix") or "INC"),
         push=bool(data.get("push", False)),
         components=components,

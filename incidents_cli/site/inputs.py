@@ -16,7 +16,7 @@ from incidents_cli.site.public import (
     PublicIncident,
     incident_fields_from_data,
     incident_to_data,
-    maintenance_window,
+    maintenance_windows,
     public_incident,
 )
 
@@ -45,13 +45,14 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
     return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest(), raw
 
 
-# entries: [id, started, resolved, latest] or None, the view as JSON text, the unreadable files
-PUBLIC_CACHE = "public-f3"
+# entries: [id, started, resolved, latest, touched] or None, the view as JSON text, the
+# unreadable files
+PUBLIC_CACHE = "public-f4"
 
 
 class _Cached(PublicIncident):
     """A public incident from the cache: what ordering and grouping need (id, started,
-    resolved, latest) is at hand; the rest is decoded from its JSON text when first used. A
+    resolved, latest, touched) is at hand; the rest is decoded from its JSON text when first used. A
     rebuild touches the full view of only the few hundred incidents it renders or shows.
     (This relies on PublicIncident's fields having no class-level defaults: a test says so.)
     """
@@ -73,6 +74,7 @@ def _cached(head: list[Any], packed: str) -> PublicIncident:
         started=started,
         resolved=datetime.fromisoformat(resolved) if resolved is not None else None,
         latest=(datetime.fromisoformat(head[3][0]), head[3][1]),
+        touched=frozenset(head[4]),
         _packed=packed,
     )
     return incident
@@ -99,10 +101,10 @@ def _entry(entry: Any) -> list[Any] | None:
 def _head(view: PublicIncident) -> list[Any]:
     resolved = view.resolved.isoformat() if view.resolved is not None else None
     latest = [view.latest[0].isoformat(), view.latest[1]]
-    return [view.id, view.started.isoformat(), resolved, latest]
+    return [view.id, view.started.isoformat(), resolved, latest, sorted(view.touched)]
 
 
-def public_inputs(root: Path) -> PublicInputs:
+def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     """The public view of every incident, computed only for records that changed.
 
     The view of an incident depends on its record and on postmortems/<ID>.md (validation
@@ -163,7 +165,5 @@ def public_inputs(root: Path) -> PublicInputs:
         if record.error is not None or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
             continue
-        window = maintenance_window(record.data)
-        if window is not None:
-            inputs.maintenances.append(window)
+        inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs

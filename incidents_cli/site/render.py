@@ -65,8 +65,10 @@ def _bytecode_cache() -> Any:
 
 
 class Renderer:
-    def __init__(self, repository: Path | None = None) -> None:
+    def __init__(self, repository: Path | None = None, language: str = "en") -> None:
         from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+        from incidents_cli.site.i18n import translations
 
         self.repository = repository.resolve() if repository is not None else None
         folders = []
@@ -83,6 +85,12 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             bytecode_cache=_bytecode_cache(),
+            extensions=["jinja2.ext.i18n"],
+        )
+        # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
+        # arguments are escaped and %(name)s filled in by gettext itself.
+        self.env.install_gettext_translations(  # type: ignore[attr-defined]
+            translations(language), newstyle=True
         )
         self.env.filters["markdown"] = markdown
         self._fingerprints: dict[tuple[str, ...], str] = {}

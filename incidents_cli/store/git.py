@@ -152,6 +152,15 @@ class Repo:
             raise GitError(f"git grep failed: {result.stderr.strip()}")
         return [folder / name for name in result.stdout.split("\0") if name]
 
+    def commit_counts(self, folder: str) -> dict[str, int]:
+        """How many commits changed each file under ``folder`` (one `git log` for all)."""
+        result = self.git("log", "--format=", "--name-only", "-z", "--", folder, check=False)
+        counts: dict[str, int] = {}
+        for path in result.stdout.replace("\n", "\0").split("\0"):
+            if path:
+                counts[path] = counts.get(path, 0) + 1
+        return counts
+
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
         if not paths:

@@ -15,6 +15,7 @@ _KINDS = {
     "templates": "templates",
     "runbooks": "runbooks",
     "workflows": ".github/workflows",
+    "locales": "locales",
 }
 
 
