@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import git
-import pytest
 
 from .conftest import run_cli
 from .lifecycle_helpers import (
@@ -48,7 +47,6 @@ def resolve(repo: Path, iid: str, *extra: str) -> None:
 # --- resolve and reopen in public ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#15 resolve posts the public update")
 def test_resolve_posts_the_resolved_update_everywhere(repo: Path, tmp_path: Path) -> None:
     iid = investigating(repo)
     ok(
@@ -92,7 +90,6 @@ def test_resolve_posts_the_resolved_update_everywhere(repo: Path, tmp_path: Path
     assert {c["id"]: c["status"] for c in components}["api"] == "operational"
 
 
-@pytest.mark.xfail(strict=True, reason="#15 resolve posts the public update")
 def test_resolve_takes_a_message_and_component_statuses(repo: Path) -> None:
     iid = investigating(repo)
     resolve(
@@ -108,15 +105,24 @@ def test_resolve_takes_a_message_and_component_statuses(repo: Path) -> None:
     assert last["components"] == {"api": "degraded_performance"}
 
 
-@pytest.mark.xfail(strict=True, reason="#15 resolve posts the public update")
 def test_resolve_no_public_update_and_unannounced_incidents_post_nothing(repo: Path) -> None:
     iid = investigating(repo)
     resolve(repo, iid, "--no-public-update")
     assert [u["status"] for u in record(repo, iid)["updates"]] == ["investigating"]
 
     # a second incident that never said anything in public
-    ok(repo, "declare", "Quiet", "--severity", "low", "--region", "eu-west")
-    ok(repo, "ack", "INC-0002")
+    ok(
+        repo,
+        "declare",
+        "Quiet",
+        "--severity",
+        "low",
+        "--region",
+        "eu-west",
+        "--at",
+        "2026-03-01T10:30:00Z",
+    )
+    ok(repo, "ack", "INC-0002", "--at", "2026-03-01T10:31:00Z")
     resolve(repo, "INC-0002")
     assert "updates" not in record(repo, "INC-0002")
     bad = run_cli(
@@ -134,7 +140,6 @@ def test_resolve_no_public_update_and_unannounced_incidents_post_nothing(repo: P
     assert bad.code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="#15 reopen posts the public update")
 def test_reopen_posts_an_investigating_update_and_restores_components(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -197,7 +202,6 @@ def filled_draft(repo: Path, iid: str) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="#15 postmortem publish")
 def test_postmortem_publish_sets_status_and_published_at_in_one_commit(repo: Path) -> None:
     iid = resolved_incident(repo)
     path = filled_draft(repo, iid)
@@ -224,7 +228,6 @@ def test_postmortem_publish_sets_status_and_published_at_in_one_commit(repo: Pat
     assert "database-connection-pool-exhaustion" in stale.out
 
 
-@pytest.mark.xfail(strict=True, reason="#15 postmortem publish")
 def test_postmortem_publish_refuses_with_every_finding_and_changes_nothing(
     repo: Path,
 ) -> None:
@@ -246,7 +249,6 @@ def test_postmortem_publish_refuses_with_every_finding_and_changes_nothing(
 # --- close judges the committed postmortem -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#15 close judges the committed postmortem")
 def test_close_refuses_a_postmortem_published_only_in_the_work_tree(repo: Path) -> None:
     iid = resolved_incident(repo)
     ok(repo, "postmortem", iid, "--by", "alice")
@@ -259,7 +261,6 @@ def test_close_refuses_a_postmortem_published_only_in_the_work_tree(repo: Path) 
     assert state(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="#15 close judges the committed postmortem")
 def test_close_refuses_a_committed_published_postmortem_that_fails_the_rules(
     repo: Path,
 ) -> None:
@@ -279,7 +280,6 @@ def test_close_refuses_a_committed_published_postmortem_that_fails_the_rules(
     assert state(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="#15 close judges the committed postmortem")
 def test_close_with_a_staged_published_postmortem_commits_both(repo: Path) -> None:
     iid = resolved_incident(repo)
     ok(repo, "postmortem", iid, "--by", "alice")
@@ -294,7 +294,6 @@ def test_close_with_a_staged_published_postmortem_commits_both(repo: Path) -> No
     assert "status: published" in g.git.show(f"HEAD:postmortems/{iid}.md")
 
 
-@pytest.mark.xfail(strict=True, reason="#15 close judges the committed postmortem")
 def test_close_refuses_a_staged_postmortem_with_further_unstaged_edits(repo: Path) -> None:
     iid = resolved_incident(repo)
     ok(repo, "postmortem", iid, "--by", "alice")
@@ -308,7 +307,6 @@ def test_close_refuses_a_staged_postmortem_with_further_unstaged_edits(repo: Pat
     assert state(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="#15 close judges the committed postmortem")
 def test_close_with_a_committed_published_valid_postmortem(repo: Path) -> None:
     iid = resolved_incident(repo)
     filled_draft(repo, iid)
@@ -333,7 +331,6 @@ def add_person_with_my_email(repo: Path) -> None:
     g.index.commit("rita's git email")
 
 
-@pytest.mark.xfail(strict=True, reason="#15 actor from people's emails")
 def test_the_actor_is_the_handle_whose_email_matches_git(repo: Path) -> None:
     add_person_with_my_email(repo)
     ok(repo, "declare", "Slow", "--severity", "high", "--region", "eu-west")
@@ -357,13 +354,12 @@ def test_the_actor_is_the_handle_whose_email_matches_git(repo: Path) -> None:
         "eu-west",
     )
     ok(repo, "postmortem", "INC-0001")
-    assert "authors:\n- rita\n" in (repo / "postmortems" / "INC-0001.md").read_text()
+    assert "authors:\n  - rita\n" in (repo / "postmortems" / "INC-0001.md").read_text()
     ok(repo, "runbook", "new", "Queue backlog", "--component", "api")
     assert "owner: rita" in (repo / "runbooks" / "queue-backlog.md").read_text()
     assert run_cli("validate", cwd=repo).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="#15 validate checks owners and authors")
 def test_validate_checks_runbook_owners_and_postmortem_authors(repo: Path) -> None:
     iid = resolved_incident(repo)
     ok(repo, "postmortem", iid, "--by", "Maria Petrova")

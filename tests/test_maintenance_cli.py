@@ -54,7 +54,6 @@ def upcoming(out: Path) -> list[dict[str, object]]:
     return windows
 
 
-@pytest.mark.xfail(strict=True, reason="#15 maintenance")
 def test_maintenance_new_update_cancel_each_one_commit(repo: Path, tmp_path: Path) -> None:
     before = head(repo)
     mid = new_window(repo, "--by", "alice")
@@ -106,7 +105,6 @@ def test_maintenance_new_update_cancel_each_one_commit(repo: Path, tmp_path: Pat
     assert [(w["id"], w["state"]) for w in listed] == [(mid, "cancelled")]
 
 
-@pytest.mark.xfail(strict=True, reason="#15 maintenance")
 def test_the_next_maintenance_id_follows_the_highest(repo: Path) -> None:
     new_window(repo)
     out = ok(
@@ -142,7 +140,6 @@ MAINTENANCE_REFUSALS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="#15 maintenance")
 @pytest.mark.parametrize(
     ("args", "message"),
     MAINTENANCE_REFUSALS,
@@ -180,7 +177,6 @@ def test_maintenance_refusals_change_nothing(
     assert state(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="#15 maintenance")
 def test_a_failing_hook_leaves_maintenance_as_it_was(repo: Path) -> None:
     new_window(repo)
     hook = repo / ".git" / "hooks" / "pre-commit"
@@ -198,7 +194,6 @@ def test_a_failing_hook_leaves_maintenance_as_it_was(repo: Path) -> None:
         assert state(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="#15 maintenance")
 def test_maintenance_help() -> None:
     for sub in ("new", "update", "cancel", "list"):
         result = run_cli("maintenance", sub, "--help")
@@ -208,7 +203,6 @@ def test_maintenance_help() -> None:
 # --- runbook reviewed ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#15 runbook reviewed")
 def test_runbook_reviewed_is_one_commit_and_clears_stale(repo: Path) -> None:
     iid = resolved_incident(repo)
     _publish_and_commit(repo, iid)

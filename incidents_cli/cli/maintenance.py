@@ -119,9 +119,7 @@ def maintenance_list(state: State, as_of: str | None, as_json: bool) -> int:
     found = usecase.listing(state.directory, as_of_time(as_of))
     if as_json:
         click.echo(
-            json.dumps(
-                [{**r._asdict(), "components": list(r.components)} for r in found], indent=2
-            )
+            json.dumps([{**r._asdict(), "components": list(r.components)} for r in found], indent=2)
         )
     else:
         click.echo(rows_text(found), nl=False)

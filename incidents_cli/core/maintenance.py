@@ -45,7 +45,7 @@ def _change(data: WindowData, event: Event, action: str, what: str) -> Change:
         f"maintenance-{action}",
         _subject(data, what),
         write_record=False,
-        trailers={"Maintenance-Id": str(data["id"]), "Actor": event.actor},
+        trailers=(("Maintenance-Id", str(data["id"])),),
     )
 
 

@@ -168,6 +168,20 @@ def list_text(views: Sequence[View]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _correction(entry: dict[str, Any]) -> str:
+    """How `show` marks an amended or retracted entry."""
+    retracted = entry.get("retracted")
+    if isinstance(retracted, dict):
+        return (
+            f"  [RETRACTED {_short(retracted.get('at'))} by {retracted.get('actor')}: "
+            f"{retracted.get('reason')}]"
+        )
+    amended = entry.get("amended")
+    if isinstance(amended, dict):
+        return f"  [amended {_short(amended.get('at'))} by {amended.get('actor')}]"
+    return ""
+
+
 def show_text(item: View, settings: Settings) -> str:
     record = item.record
     lines = [f"{item.id}  {record.get('title', '')}"]
@@ -239,7 +253,10 @@ def show_text(item: View, settings: Settings) -> str:
         lines.append("Public updates (newest first):")
         for update in reversed(updates):
             eta = f"  (ETA {_short(update.get('eta'))})" if update.get("eta") else ""
-            lines.append(f"  {_short(update.get('at'))}  {update.get('status')}{eta}")
+            lines.append(
+                f"  {update.get('ref', '-'):<4} {_short(update.get('at'))}  "
+                f"{update.get('status')}{eta}{_correction(update)}"
+            )
             lines.append(f"      {update.get('message')}")
             for component, status in (update.get("components") or {}).items():
                 lines.append(f"      {names.get(component, component)}: {status}")
@@ -249,8 +266,8 @@ def show_text(item: View, settings: Settings) -> str:
         lines.append("Timeline:")
         for entry in timeline:
             lines.append(
-                f"  {_short(entry.get('at'))}  {entry.get('actor')}  "
-                f"[{entry.get('kind')}]  {entry.get('text')}"
+                f"  {entry.get('ref', '-'):<4} {_short(entry.get('at'))}  {entry.get('actor')}  "
+                f"[{entry.get('kind')}]  {entry.get('text')}{_correction(entry)}"
             )
             for ref in entry.get("evidence") or []:
                 lines.append(f"      evidence: {ref}")

@@ -45,6 +45,10 @@ def incident_rel(incident_id: str) -> str:
     return f"{INCIDENTS_DIR}/{incident_id}.yaml"
 
 
+def maintenance_rel(window_id: str) -> str:
+    return f"{MAINTENANCE_DIR}/{window_id}.yaml"
+
+
 def postmortem_rel(incident_id: str) -> str:
     return f"{POSTMORTEMS_DIR}/{incident_id}.md"
 

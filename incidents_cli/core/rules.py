@@ -255,11 +255,26 @@ def _check_phase(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
 
 def _check_entries(record: RecordFile, data: dict[str, Any], ctx: _Context) -> Iterator[Finding]:
     detected = _time(data.get("detected_at"))
+    refs = {
+        entry["ref"]
+        for key in ("updates", "timeline")
+        for entry in data.get(key) or []
+        if isinstance(entry, dict) and isinstance(entry.get("ref"), str)
+    }
     for key in ("updates", "timeline"):
         last: datetime | None = None
+        seen: set[str] = set()
         for index, entry in enumerate(data.get(key) or []):
             if not isinstance(entry, dict):
                 continue
+            ref = entry.get("ref")
+            if isinstance(ref, str):
+                if ref in seen:
+                    yield _finding(record, [key, index, "ref"], f"duplicate reference {ref!r}")
+                seen.add(ref)
+            target = entry.get("refers_to")
+            if isinstance(target, str) and target not in refs:
+                yield _finding(record, [key, index, "refers_to"], f"no entry {target!r}")
             when = _time(entry.get("at"))
             if when is not None:
                 if detected is not None and when < detected:
@@ -306,6 +321,9 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
+    for index, author in enumerate(data.get("authors") or []):
+        if ctx.unknown_person(author):
+            yield _finding(record, ["authors", index], _unknown_person(author))
     incident_id = data.get("incident")
     if isinstance(incident_id, str):
         if incident_id not in ctx.incidents:
@@ -362,6 +380,8 @@ def _check_runbook(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
+    if ctx.unknown_person(data.get("owner")):
+        yield _finding(record, ["owner"], _unknown_person(data["owner"]))
     for index, component in enumerate(data.get("components") or []):
         if ctx.unknown_component(component):
             yield _finding(

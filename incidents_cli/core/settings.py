@@ -72,10 +72,16 @@ class Settings(NamedTuple):
     people: dict[str, str] = {}  # noqa: RUF012
     github_logins: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
     alerts: AlertSettings = AlertSettings()
+    emails: dict[str, str] = {}  # noqa: RUF012
+    """Handle by email address (lower case), from people's emails and email."""
 
     @property
     def component_ids(self) -> set[str]:
         return {c.id for c in self.components}
+
+    def handle_for_email(self, email: str | None) -> str | None:
+        """The handle of the person with this (git) email address, if one is listed."""
+        return self.emails.get(email.strip().lower()) if email else None
 
 
 def _duration(value: Any, fallback: timedelta) -> timedelta:
@@ -120,6 +126,14 @@ def settings_from_data(data: Any) -> Settings:
         for p in data.get("people") or []
         if isinstance(p, dict) and p.get("handle") and p.get("github")
     }
+    emails: dict[str, str] = {}
+    for person in data.get("people") or []:
+        if not isinstance(person, dict) or not person.get("handle"):
+            continue
+        listed: list[Any] = person["emails"] if isinstance(person.get("emails"), list) else []
+        for address in [*listed, person.get("email")]:
+            if isinstance(address, str) and address.strip():
+                emails.setdefault(address.strip().lower(), str(person["handle"]))
     return Settings(
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
@@ -141,6 +155,7 @@ def settings_from_data(data: Any) -> Settings:
         due_within=_duration(policy.get("due_within"), DEFAULT_DUE_WITHIN),
         people=people,
         github_logins=github_logins,
+        emails=emails,
         alerts=alert_settings_from_data(data.get("alerts")),
     )
 

@@ -95,3 +95,13 @@ def load_runbooks(root: Path) -> list[Runbook]:
 
     names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
     return runbooks_from_records(read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
+
+
+def load_maintenance(root: Path) -> list[dict[str, Any]]:
+    """Every maintenance window of the repository that parses (`validate` names the rest)."""
+    out = []
+    for rel, kind in record_paths(root, ["maintenance"]):
+        record = read_record(root, rel, kind)
+        if record.error is None and isinstance(record.data, dict):
+            out.append(record.data)
+    return out

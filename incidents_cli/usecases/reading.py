@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from incidents_cli.core import overview
+from incidents_cli.core import overview, refs
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import incident_rel
 from incidents_cli.core.runbooks import Runbook
@@ -67,5 +68,6 @@ def show_incident(root: Path, incident_id: str, as_of: datetime) -> Shown:
         if not (root / rel).exists():
             raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
         raise record.error
-    data = record.data
+    data = copy.deepcopy(record.data)
+    refs.ensure_refs(data)  # the references the next transition stores, for older records
     return Shown(settings, overview.view(data, settings, as_of), data, runbooks_for(root, data))
