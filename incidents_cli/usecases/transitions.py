@@ -48,7 +48,7 @@ def actor(root: Path, repo: Repo, by: str | None) -> str:
     return name
 
 
-def run(
+def _run(
     common: Common, make: Callable[[Workspace, Event], Change], branch: str | None = None
 ) -> Outcome:
     """Carry out one transition made by ``make`` (who and when from ``common``)."""
@@ -63,6 +63,11 @@ def run(
         return make(workspace, event)
 
     return carry_out(root, step, actor=actor_name, push=common.push, repo=repo, new_branch=branch)
+
+
+run = _run
+"""For the other use cases whose changes go through the same transaction (maintenance,
+runbook reviews)."""
 
 
 def declare(
@@ -94,15 +99,17 @@ def declare(
             primary=on_duty.person if on_duty is not None else None,
         )
 
-    return run(common, make)
+    return _run(common, make)
 
 
 def ack(common: Common, incident_id: str, severity: str | None) -> Outcome:
-    return run(common, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity))
+    return _run(
+        common, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity)
+    )
 
 
 def severity(common: Common, incident_id: str, level: str) -> Outcome:
-    return run(
+    return _run(
         common, lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level)
     )
 
@@ -115,7 +122,7 @@ def assign(
     communications: str | None,
     responders: Sequence[str],
 ) -> Outcome:
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.assign(
             ws.incident(incident_id),
@@ -128,7 +135,7 @@ def assign(
 
 
 def investigate(common: Common, incident_id: str) -> Outcome:
-    return run(common, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
+    return _run(common, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
 
 
 def note(
@@ -140,7 +147,7 @@ def note(
     evidence: Sequence[str],
     runbook: str | None,
 ) -> Outcome:
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.note(
             ws.incident(incident_id),
@@ -178,7 +185,7 @@ def update(
 ) -> Outcome:
     statuses = parse_component_statuses(components)
     eta_time: datetime | None = parse_time_option(eta, "--eta") if eta else None
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.public_update(
             ws.incident(incident_id),
@@ -205,7 +212,7 @@ def resolve(
     public_update: bool = True,
 ) -> Outcome:
     statuses = parse_component_statuses(components)
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.resolve(
             ws.incident(incident_id),
@@ -232,7 +239,7 @@ def reopen(
     public_update: bool = True,
 ) -> Outcome:
     statuses = parse_component_statuses(components)
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.reopen(
             ws.incident(incident_id),
@@ -256,7 +263,7 @@ def scope(
     title: str | None = None,
     public: bool | None = None,
 ) -> Outcome:
-    return run(
+    return _run(
         common,
         lambda ws, ev: lifecycle.scope(
             ws.incident(incident_id),
@@ -272,11 +279,11 @@ def scope(
 
 
 def amend(common: Common, incident_id: str, ref: str, message: str) -> Outcome:
-    return run(common, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message))
+    return _run(common, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message))
 
 
 def retract(common: Common, incident_id: str, ref: str, reason: str) -> Outcome:
-    return run(common, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason))
+    return _run(common, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason))
 
 
 def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Outcome:
@@ -298,7 +305,7 @@ def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Out
             )
         return change
 
-    return run(common, make, branch=f"postmortem/{incident_id}" if branch else None)
+    return _run(common, make, branch=f"postmortem/{incident_id}" if branch else None)
 
 
 def action_done(common: Common, incident_id: str, item_id: str, link: str | None) -> Outcome:
@@ -343,7 +350,7 @@ def action_done(common: Common, incident_id: str, item_id: str, link: str | None
         change.files[rel] = f"---\n{new_front}---\n{body}"
         return change
 
-    return run(common, make)
+    return _run(common, make)
 
 
 def close(common: Common, incident_id: str) -> Outcome:
@@ -366,7 +373,7 @@ def close(common: Common, incident_id: str) -> Outcome:
             change.staged = (rel,)
         return change
 
-    return run(common, make)
+    return _run(common, make)
 
 
 def publish_postmortem(common: Common, incident_id: str) -> Outcome:
@@ -404,4 +411,4 @@ def publish_postmortem(common: Common, incident_id: str) -> Outcome:
         change.files[rel] = new_text
         return change
 
-    return run(common, make)
+    return _run(common, make)
