@@ -449,12 +449,13 @@ def _post(
         for component in components:
             if component not in current:
                 current.append(component)
-                _timeline(
+                added = _timeline(
                     new,
                     event,
                     "scope",
                     f"Component {component} added (named in public update {entry['ref']})",
                 )
+                added["refers_to"] = entry["ref"]
                 notices.append(f"{component} added to {new['id']}'s affected components")
     _add_entry(new, entry, "updates")
     return entry
@@ -748,11 +749,15 @@ def retract(record: IncidentData, event: Event, ref: str, reason: str) -> Change
         # a component the update brought onto the incident leaves with it, unless a
         # standing update names it too
         still_named = {c for u in posted_updates(new) for c in u.get("components") or {}}
-        brought = {
-            str(e.get("text", "")).split()[1]
+        scope_texts = {
+            str(e.get("text", ""))
             for e in new.get("timeline") or []
-            if e.get("kind") == "scope"
-            and str(e.get("text", "")).endswith(f"(named in public update {name})")
+            if e.get("kind") == "scope" and e.get("refers_to") == name
+        }
+        brought = {
+            c
+            for c in entry.get("components") or {}
+            if any(t.startswith(f"Component {c} added") for t in scope_texts)
         }
         current = new.get("components") or []
         for component in [c for c in current if c in brought and c not in still_named]:
