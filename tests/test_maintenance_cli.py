@@ -249,3 +249,51 @@ def test_runbook_reviewed_is_one_commit_and_clears_stale(repo: Path) -> None:
     dirty = run_cli("runbook", "reviewed", slug, cwd=repo)
     assert dirty.code == 2 and "uncommitted changes" in dirty.err
     assert state(repo) == before_state
+
+
+def test_maintenance_and_corrections_are_replayed_on_a_moved_remote(
+    repo: Path, tmp_path: Path
+) -> None:
+    from .test_push import clones, remote_record
+
+    investigating_args = ("declare", "API errors", "--severity", "low", "--component", "api")
+    ok(repo, *investigating_args)
+    ok(repo, "update", "INC-0001", "--status", "investigating", "--message", "Lookng.")
+    remote, (a, b) = clones(repo, tmp_path)
+    ok(
+        a,
+        "maintenance",
+        "new",
+        "Upgrade",
+        "--start",
+        START,
+        "--end",
+        END,
+        "--component",
+        "api",
+        "--push",
+    )
+    ok(a, "scope", "INC-0001", "--add-region", "eu-west", "--push")
+    amended = run_cli("amend", "INC-0001", "U1", "--message", "Looking.", "--push", cwd=b)
+    assert amended.code == 0, amended.err
+    assert "push rejected: replayed on origin/main" in amended.err
+    second = run_cli(
+        "maintenance",
+        "new",
+        "Other",
+        "--start",
+        START,
+        "--end",
+        END,
+        "--component",
+        "web",
+        "--push",
+        cwd=b,
+    )
+    assert second.code == 0, second.err
+    assert "MNT-0002" in second.out, "the id is taken on the remote state"
+    record = remote_record(remote, "INC-0001")
+    assert record["regions"] == ["eu-west"]
+    assert record["updates"][0]["message"] == "Looking."
+    names = git.Repo(remote).git.ls_tree("--name-only", "main", "maintenance/").split()
+    assert names == ["maintenance/MNT-0001.yaml", "maintenance/MNT-0002.yaml"]
