@@ -699,7 +699,7 @@ def _correctable(record: IncidentData, event: Event, ref: str) -> tuple[str, dic
     name = entry["ref"]
     if key == "timeline" and entry.get("kind") not in NOTE_KINDS:
         raise Refused(
-            f"{name} is a {entry.get('kind')} entry the tool wrote; only notes and public "
+            f"{name} ({entry.get('kind')}) was written by the tool; only notes and public "
             "updates can be corrected"
         )
     retracted = entry.get("retracted")
