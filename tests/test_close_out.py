@@ -375,3 +375,24 @@ def test_validate_checks_runbook_owners_and_postmortem_authors(repo: Path) -> No
     assert any(
         line.startswith("runbooks/bad-deploy-rollback.md:") and "owner" in line for line in lines
     ), lines
+
+
+def test_close_push_with_a_staged_postmortem_is_replayed_without_losing_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    from .test_push import clones, remote_record
+
+    iid = resolved_incident(repo)
+    ok(repo, "postmortem", iid, "--by", "alice")
+    remote, (a, b) = clones(repo, tmp_path)
+    path = b / "postmortems" / f"{iid}.md"
+    path.write_text(publish(path.read_text()))
+    git.Repo(b).index.add([f"postmortems/{iid}.md"])
+    ok(a, "note", iid, "a note from the other laptop", "--push")
+    result = run_cli("close", iid, "--push", cwd=b)
+    assert result.code == 0, result.err
+    assert "push rejected: replayed on origin/main" in result.err
+    assert remote_record(remote, iid)["phase"] == "closed"
+    shown = git.Repo(remote).git.show(f"main:postmortems/{iid}.md")
+    assert "status: published" in shown
+    assert git.Repo(b).git.status("--porcelain") == ""

@@ -216,6 +216,11 @@ class Repo:
         result = self.git("diff", "--name-only", "-z", "--", *paths)
         return set(filter(None, result.stdout.split("\0")))
 
+    def stage(self, paths: Sequence[str]) -> None:
+        """`git add` exactly these paths."""
+        if paths:
+            self.git("add", "--", *paths)
+
     def has_staged_changes(self) -> bool:
         """Whether the index differs from HEAD (a person has staged something)."""
         if self.head() is None:

@@ -177,6 +177,7 @@ def carry_out(
             return Outcome(change, commit, True, attempt, change.notices + notices)
         except PushRejected:
             _rewind_to_remote(repo, commit, remote)
+            _restage(repo, root, change)
             notices.append(f"push rejected: replayed on {remote[0]}/{remote[1]}")
     raise GitError(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
@@ -199,6 +200,14 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
             f"the same files); your change is committed locally as {commit[:12]}: "
             "run `git pull --rebase` and `git push`"
         )
+
+
+def _restage(repo: Repo, root: Path, change: Change) -> None:
+    """Put back, staged, what a person had staged and the dropped commit carried (a close
+    with a staged postmortem), so the replay finds it as they left it."""
+    for rel in change.staged:
+        yamlio.write_atomic(root / rel, change.files[rel])
+    repo.stage([(root / rel).relative_to(repo.top).as_posix() for rel in change.staged])
 
 
 def commit_message(change: Change, actor: str) -> str:
