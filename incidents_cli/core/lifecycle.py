@@ -180,7 +180,13 @@ def _begin(record: IncidentData, event: Event, action: str) -> IncidentData:
 
 
 def _add_entry(record: IncidentData, entry: dict[str, Any], key: str = "timeline") -> None:
-    """Insert in time order (after entries with the same time), so replays stay ordered."""
+    """Insert in time order (after entries with the same time), so replays stay ordered; an
+    entry without a reference gets the next one."""
+    if "ref" not in entry:
+        ref = refs.next_ref(record, key)
+        items = list(entry.items())
+        entry.clear()
+        entry.update([("ref", ref), *items])
     entries = record.setdefault(key, [])
     times = [parse_time(e["at"]) for e in entries]
     entries.insert(bisect_right(times, parse_time(entry["at"])), entry)
