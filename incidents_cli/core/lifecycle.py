@@ -196,7 +196,6 @@ def _timeline(
     record: IncidentData, event: Event, kind: str, text: str, evidence: Sequence[str] = ()
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "ref": refs.next_ref(record, "timeline"),
         "at": format_time(event.at),
         "actor": event.actor,
         "kind": kind,
