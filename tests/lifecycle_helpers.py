@@ -125,3 +125,14 @@ def api_incident(out: Path, iid: str) -> dict[str, Any]:
     assert len(found) == 1
     incident: dict[str, Any] = found[0]
     return incident
+
+
+def assert_api_matches_statuspage_v2(out: Path) -> None:
+    """Every API file of the built site in the Statuspage v2 shapes (tests/data's schema)."""
+    from .test_site_consumers import schema_errors
+
+    api = out / "api" / "v2"
+    errors: list[str] = []
+    for path in sorted(api.rglob("*.json")):
+        errors += schema_errors(path.relative_to(api).as_posix(), json.loads(path.read_text()))
+    assert errors == []

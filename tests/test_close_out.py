@@ -12,6 +12,7 @@ import git
 from .conftest import run_cli
 from .lifecycle_helpers import (
     api_incident,
+    assert_api_matches_statuspage_v2,
     assert_one_commit,
     build_site,
     feed_entries,
@@ -88,6 +89,7 @@ def test_resolve_posts_the_resolved_update_everywhere(repo: Path, tmp_path: Path
     assert new_statuses == {"api": "operational", "auth": "operational"}
     components = json.loads((out / "api/v2/components.json").read_text())["components"]
     assert {c["id"]: c["status"] for c in components}["api"] == "operational"
+    assert_api_matches_statuspage_v2(out)
 
 
 def test_resolve_takes_a_message_and_component_statuses(repo: Path) -> None:

@@ -33,7 +33,9 @@ def ingest(repo: Path, fmt: str, name: str, *extra: str) -> Any:
 
 
 def record(repo: Path, incident_id: str = "INC-0001") -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((repo / "incidents" / f"{incident_id}.yaml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load(
+        (repo / "incidents" / f"{incident_id}.yaml").read_text()
+    )
     return loaded
 
 
@@ -223,7 +225,12 @@ def test_grafana_and_generic_payloads_declare_too(repo: Path) -> None:
     resolved = ingest(repo, "grafana", "grafana-resolved", "--json")
     assert json.loads(resolved.out) == [{"id": "INC-0001", "action": "updated", "alerts": 1}]
     generic = run_cli(
-        "ingest", "generic", "-", "--as-of", AS_OF, cwd=repo,
+        "ingest",
+        "generic",
+        "-",
+        "--as-of",
+        AS_OF,
+        cwd=repo,
         input=Path(fixture("generic-firing")).read_text(),
     )
     assert generic.code == 0, generic.err
@@ -231,7 +238,9 @@ def test_grafana_and_generic_payloads_declare_too(repo: Path) -> None:
     assert record(repo, "INC-0002")["timeline"][0]["actor"] == "monitor"
     resolved = ingest(repo, "generic", "generic-resolved")
     assert resolved.code == 0, resolved.err
-    assert record(repo, "INC-0002")["timeline"][-1]["text"] == "Every alert of the group is resolved"
+    assert (
+        record(repo, "INC-0002")["timeline"][-1]["text"] == "Every alert of the group is resolved"
+    )
 
 
 def test_unknown_components_are_a_note_not_an_error(repo: Path) -> None:
@@ -264,9 +273,22 @@ def test_two_clones_ingesting_the_same_group_at_once_give_one_incident(
     remote, (a, b) = clones(repo, tmp_path)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "incidents_cli", "ingest", "alertmanager",
-             fixture(name), "--push", "--json", "--as-of", AS_OF],
-            cwd=clone, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "incidents_cli",
+                "ingest",
+                "alertmanager",
+                fixture(name),
+                "--push",
+                "--json",
+                "--as-of",
+                AS_OF,
+            ],
+            cwd=clone,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for clone, name in (
             (a, "alertmanager-firing-one-region"),
@@ -313,10 +335,13 @@ def test_an_ingested_incident_publishes_nothing_until_a_person_writes_an_update(
     assert ingest(repo, "alertmanager", "alertmanager-firing-two-regions").code == 0
     out = tmp_path / "site"
     assert run_cli("site", "build", "--out", str(out), "--as-of", AS_OF, cwd=repo).code == 0
-    published = "".join(
-        p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
-    )
-    for private in ("API error rate above 5%", "eu-west", "18e820817811faaf", "prometheus.example.com"):
+    published = "".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+    for private in (
+        "API error rate above 5%",
+        "eu-west",
+        "18e820817811faaf",
+        "prometheus.example.com",
+    ):
         assert private not in published
     summary = json.loads((out / "api/v2/summary.json").read_text())
     assert summary["incidents"] == []

@@ -11,7 +11,13 @@ import git
 import pytest
 
 from .conftest import run_cli
-from .lifecycle_helpers import assert_one_commit, build_site, head, ok
+from .lifecycle_helpers import (
+    assert_api_matches_statuspage_v2,
+    assert_one_commit,
+    build_site,
+    head,
+    ok,
+)
 from .test_postmortems import _publish_and_commit, resolved_incident
 from .test_transitions_cli import state
 
@@ -88,6 +94,7 @@ def test_maintenance_new_update_cancel_each_one_commit(repo: Path, tmp_path: Pat
     (shown,) = upcoming(out)
     assert shown["scheduled_for"] == "2030-03-01T23:00:00Z"
     assert "Moved one hour later." in json.dumps(shown)
+    assert_api_matches_statuspage_v2(out)
 
     listing = ok(repo, "maintenance", "list", "--as-of", "2030-03-01T00:00:00Z")
     assert mid in listing and "scheduled" in listing and "Database upgrade" in listing

@@ -10,6 +10,7 @@ import pytest
 from .conftest import run_cli
 from .lifecycle_helpers import (
     api_incident,
+    assert_api_matches_statuspage_v2,
     assert_one_commit,
     build_site,
     feed_entries,
@@ -303,6 +304,7 @@ def test_a_retracted_public_update_disappears_from_every_public_output(
     assert 'id="update-3"' in files_out[f"incidents/{iid}.html"]
     # the retracted update's component status is gone too
     assert "web" not in [c["id"] for c in api["components"]]
+    assert_api_matches_statuspage_v2(out)
 
 
 def test_retracting_the_only_public_update_takes_the_incident_off_the_page(

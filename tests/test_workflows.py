@@ -389,7 +389,10 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
     firing = json.loads((ALERTS / "alertmanager-firing-one-region.json").read_text())
     firing["alerts"][0]["annotations"]["summary"] = "API errors $(touch pwned) `touch pwned2` '\""
     first = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
@@ -408,15 +411,25 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
 
     grafana = json.loads((ALERTS / "grafana-firing.json").read_text())
     second = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "grafana", "payload": grafana}),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "grafana", "payload": grafana}),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert second.status == "success", [(s.name, s.stdout, s.stderr) for s in second.steps]
     tree = git.Repo(remote).commit("main").tree
-    assert sorted(b.name for b in tree["incidents"].blobs) == [".gitkeep", "INC-0001.yaml", "INC-0002.yaml"]
+    assert sorted(b.name for b in tree["incidents"].blobs) == [
+        ".gitkeep",
+        "INC-0001.yaml",
+        "INC-0002.yaml",
+    ]
 
     again = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert again.status == "success"
@@ -424,8 +437,13 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
     assert json.loads(ingested.stdout)[0]["action"] == "unchanged"
 
     bad = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "nagios", "payload": {}}),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "nagios", "payload": {}}),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert bad.status == "failure"
-    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(s.stderr for s in bad.steps)
+    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(
+        s.stderr for s in bad.steps
+    )
