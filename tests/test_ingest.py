@@ -15,8 +15,9 @@ import yaml
 
 from incidents_cli.core.alerts import pending_path
 
-from .alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
+from .alertmanager_harness import alert, alertmanager_binary, running_alertmanager
 from .conftest import run_cli
+from .external import missing
 from .test_push import clones, remote_record
 
 DATA = Path(__file__).parent / "data" / "alerts"
@@ -33,7 +34,9 @@ def ingest(repo: Path, fmt: str, name: str, *extra: str) -> Any:
 
 
 def record(repo: Path, incident_id: str = "INC-0001") -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((repo / "incidents" / f"{incident_id}.yaml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load(
+        (repo / "incidents" / f"{incident_id}.yaml").read_text()
+    )
     return loaded
 
 
@@ -222,7 +225,12 @@ def test_grafana_and_generic_payloads_declare_too(repo: Path) -> None:
     resolved = ingest(repo, "grafana", "grafana-resolved", "--json")
     assert json.loads(resolved.out) == [{"id": "INC-0001", "action": "updated", "alerts": 1}]
     generic = run_cli(
-        "ingest", "generic", "-", "--as-of", AS_OF, cwd=repo,
+        "ingest",
+        "generic",
+        "-",
+        "--as-of",
+        AS_OF,
+        cwd=repo,
         input=Path(fixture("generic-firing")).read_text(),
     )
     assert generic.code == 0, generic.err
@@ -230,7 +238,9 @@ def test_grafana_and_generic_payloads_declare_too(repo: Path) -> None:
     assert record(repo, "INC-0002")["timeline"][0]["actor"] == "monitor"
     resolved = ingest(repo, "generic", "generic-resolved")
     assert resolved.code == 0, resolved.err
-    assert record(repo, "INC-0002")["timeline"][-1]["text"] == "Every alert of the group is resolved"
+    assert (
+        record(repo, "INC-0002")["timeline"][-1]["text"] == "Every alert of the group is resolved"
+    )
 
 
 def test_unknown_components_are_a_note_not_an_error(repo: Path) -> None:
@@ -263,9 +273,22 @@ def test_two_clones_ingesting_the_same_group_at_once_give_one_incident(
     remote, (a, b) = clones(repo, tmp_path)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "incidents_cli", "ingest", "alertmanager",
-             fixture(name), "--push", "--json", "--as-of", AS_OF],
-            cwd=clone, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "incidents_cli",
+                "ingest",
+                "alertmanager",
+                fixture(name),
+                "--push",
+                "--json",
+                "--as-of",
+                AS_OF,
+            ],
+            cwd=clone,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for clone, name in (
             (a, "alertmanager-firing-one-region"),
@@ -284,8 +307,9 @@ def test_two_clones_ingesting_the_same_group_at_once_give_one_incident(
         assert not g.is_dirty(untracked_files=True)
 
 
-@pytest.mark.skipif(alertmanager_binary() is None, reason=SKIP_REASON)
 def test_a_live_alertmanager_payload_declares_through_the_cli(repo: Path, tmp_path: Path) -> None:
+    if alertmanager_binary() is None:
+        missing("Prometheus Alertmanager", "apt-get install prometheus-alertmanager")
     start = datetime.now(UTC).replace(microsecond=0)
     with running_alertmanager() as manager:
         manager.post([alert("eu-west", starts_at=start), alert("us-east", starts_at=start)])
@@ -312,10 +336,13 @@ def test_an_ingested_incident_publishes_nothing_until_a_person_writes_an_update(
     assert ingest(repo, "alertmanager", "alertmanager-firing-two-regions").code == 0
     out = tmp_path / "site"
     assert run_cli("site", "build", "--out", str(out), "--as-of", AS_OF, cwd=repo).code == 0
-    published = "".join(
-        p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
-    )
-    for private in ("API error rate above 5%", "eu-west", "18e820817811faaf", "prometheus.example.com"):
+    published = "".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+    for private in (
+        "API error rate above 5%",
+        "eu-west",
+        "18e820817811faaf",
+        "prometheus.example.com",
+    ):
         assert private not in published
     summary = json.loads((out / "api/v2/summary.json").read_text())
     assert summary["incidents"] == []

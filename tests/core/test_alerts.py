@@ -23,8 +23,9 @@ from incidents_cli.core.alerts import (
 )
 from incidents_cli.core.settings import AlertSettings, alert_settings_from_data
 
-from ..alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
+from ..alertmanager_harness import alert, alertmanager_binary, running_alertmanager
 from ..conftest import ROOT
+from ..external import missing
 
 DATA = ROOT / "tests" / "data" / "alerts"
 EXAMPLES = ROOT / "tests" / "examples" / "alert-generic"
@@ -82,16 +83,27 @@ def test_generic_makes_one_alert_per_region() -> None:
     data = payload("generic-firing")
     data["regions"] = ["eu-west", "us-east"]
     group = parse_payload("generic", data)
-    assert [a.fingerprint for a in group.alerts] == ["kuma-monitor-12@eu-west", "kuma-monitor-12@us-east"]
+    assert [a.fingerprint for a in group.alerts] == [
+        "kuma-monitor-12@eu-west",
+        "kuma-monitor-12@us-east",
+    ]
 
 
 @pytest.mark.parametrize(
     ("fmt", "change", "path"),
     [
         ("alertmanager", lambda d: d.pop("groupKey"), "$"),
-        ("alertmanager", lambda d: d["alerts"][0]["labels"].update(region=3), "$.alerts[0].labels.region"),
+        (
+            "alertmanager",
+            lambda d: d["alerts"][0]["labels"].update(region=3),
+            "$.alerts[0].labels.region",
+        ),
         ("alertmanager", lambda d: d["alerts"][0].update(status="broken"), "$.alerts[0].status"),
-        ("alertmanager", lambda d: d["alerts"][0].update(startsAt="yesterday"), "$.alerts[0].startsAt"),
+        (
+            "alertmanager",
+            lambda d: d["alerts"][0].update(startsAt="yesterday"),
+            "$.alerts[0].startsAt",
+        ),
         ("alertmanager", lambda d: d.update(alerts={}), "$.alerts"),
         ("alertmanager", lambda d: d.update(version="3"), "$.version"),
         ("grafana", lambda d: d["alerts"][0].update(values=[1]), "$.alerts[0].values"),
@@ -103,7 +115,13 @@ def test_generic_makes_one_alert_per_region() -> None:
 def test_a_malformed_payload_names_the_json_path_of_its_first_problem(
     fmt: str, change: Any, path: str
 ) -> None:
-    data = payload({"alertmanager": "alertmanager-firing-one-region", "grafana": "grafana-firing", "generic": "generic-firing"}[fmt])
+    data = payload(
+        {
+            "alertmanager": "alertmanager-firing-one-region",
+            "grafana": "grafana-firing",
+            "generic": "generic-firing",
+        }[fmt]
+    )
     change(data)
     with pytest.raises(PayloadError) as caught:
         parse_payload(fmt, data)
@@ -127,7 +145,9 @@ def test_a_grafana_payload_is_not_a_generic_one() -> None:
 
 
 def _schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((ROOT / "schemas" / "alert-generic.schema.json").read_text())
+    loaded: dict[str, Any] = json.loads(
+        (ROOT / "schemas" / "alert-generic.schema.json").read_text()
+    )
     return loaded
 
 
@@ -146,7 +166,9 @@ def test_valid_generic_examples_pass_the_schema_and_the_parser(path: Path) -> No
     parse_payload("generic", data)
 
 
-@pytest.mark.parametrize("path", sorted((EXAMPLES / "invalid").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((EXAMPLES / "invalid").glob("*.json")), ids=lambda p: p.name
+)
 def test_invalid_generic_examples_fail_the_schema_and_the_parser(path: Path) -> None:
     data = json.loads(path.read_text())
     assert list(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
@@ -337,7 +359,12 @@ def test_generic_resolved_without_regions_resolves_every_region() -> None:
     data = payload("generic-firing")
     data["regions"] = ["eu-west", "us-east"]
     first = decide_for(data, "generic")
-    resolved = {"title": data["title"], "status": "resolved", "dedup_key": data["dedup_key"], "at": "2026-03-01T15:00:00Z"}
+    resolved = {
+        "title": data["title"],
+        "status": "resolved",
+        "dedup_key": data["dedup_key"],
+        "at": "2026-03-01T15:00:00Z",
+    }
     decision = decide_for(resolved, "generic", incident=incident_after(first))
     assert [e.text for e in decision.entries] == [
         "Alert resolved in eu-west (kuma-monitor-12@eu-west)",
@@ -363,8 +390,9 @@ def test_alert_state_from_data_ignores_what_it_cannot_read() -> None:
 # --- against a live Alertmanager ------------------------------------------------------------
 
 
-@pytest.mark.skipif(alertmanager_binary() is None, reason=SKIP_REASON)
 def test_a_live_alertmanager_group_declares_then_adds_the_second_region() -> None:
+    if alertmanager_binary() is None:
+        missing("Prometheus Alertmanager", "apt-get install prometheus-alertmanager")
     start = datetime.now(UTC).replace(microsecond=0)
     with running_alertmanager() as manager:
         manager.post([alert("eu-west", starts_at=start)])
