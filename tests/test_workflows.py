@@ -80,9 +80,6 @@ def cli_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _sample(tmp_path: Path, overdue: bool = True) -> Path:
     origin = tmp_path / "origin"
     assert run_cli("init", str(origin)).code == 0
-    from incidents_cli.usecases.ci import update_ci
-
-    update_ci(origin)
     iid = resolved_incident(origin)
     assert run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", cwd=origin).code == 0
     path = origin / "postmortems" / f"{iid}.md"
@@ -231,6 +228,43 @@ def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> N
     assert result.uploaded == []
 
 
+def test_publish_goes_on_with_a_broken_runbook_and_on_call_file_as_warnings(
+    tmp_path: Path, runner: Runner
+) -> None:
+    """What the site is not built from must not hold back a status update; the pull-request
+    check stays strict about it."""
+    origin = _sample(tmp_path, overdue=False)
+    runbook = origin / "runbooks" / "bad-deploy-rollback.md"
+    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    oncall = origin / "oncall.yaml"
+    oncall.write_text(oncall.read_text().replace("shift: 7d", "shift: weekly"))
+    g = git.Repo(origin)
+    g.index.add(["runbooks/bad-deploy-rollback.md", "oncall.yaml"])
+    g.index.commit("Edits that break a runbook and the rotation")
+
+    published = runner.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert published.status == "success", [(s.name, s.stderr) for s in published.steps]
+    warned = {a.split(",")[0] for a in published.annotations}
+    assert warned == {
+        "::warning file=runbooks/bad-deploy-rollback.md",
+        "::warning file=oncall.yaml",
+    }
+    assert published.uploaded
+
+    checked = runner.run(
+        origin,
+        "incidents-check.yml",
+        "validate",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_BASE_REF="main",
+    )
+    assert checked.status == "failure"
+    assert {a.split(",")[0] for a in checked.annotations} == {
+        "::error file=runbooks/bad-deploy-rollback.md",
+        "::error file=oncall.yaml",
+    }
+
+
 def test_pull_request_check_annotates_and_summarizes_action_items(
     tmp_path: Path, runner: Runner
 ) -> None:
@@ -353,7 +387,9 @@ def test_every_job_installs_the_cli_from_the_clone_with_no_index(
         assert install.code == 0, install.stdout + install.stderr
         assert result.status == "success", [(s.name, s.stderr) for s in result.steps]
     url = _installed_from(runner.venv)
-    assert url.startswith("file://") and url.endswith("/.incidents/incidents-0.1.0-py3-none-any.whl")
+    assert url.startswith("file://") and url.endswith(
+        "/.incidents/incidents-0.1.0-py3-none-any.whl"
+    )
 
 
 SPY = """#!{python}

@@ -25,8 +25,8 @@ from importlib import metadata
 from pathlib import Path
 
 from incidents_cli import __version__
-from incidents_cli.errors import SetupError
-from incidents_cli.resources import _KINDS, data_dir
+from incidents_cli.core.errors import SetupError
+from incidents_cli.store.resources import DATA_KINDS, data_dir
 
 DISTRIBUTION = "incidents"
 PACKAGE = "incidents_cli"
@@ -131,7 +131,7 @@ def build_cli_wheel() -> Wheel:
         if rel.split("/", 1)[0] == "_data":
             continue  # taken from data_dir below, wherever it is
         files[f"{PACKAGE}/{rel}"] = path.read_bytes()
-    for kind in _KINDS:
+    for kind in DATA_KINDS:
         for rel, path in _files_under(data_dir(kind)):
             files[f"{PACKAGE}/_data/{kind}/{rel}"] = path.read_bytes()
     info = f"{DISTRIBUTION}-{__version__}.dist-info"

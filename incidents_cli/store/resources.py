@@ -16,6 +16,7 @@ _KINDS = {
     "runbooks": "runbooks",
     "workflows": ".github/workflows",
 }
+DATA_KINDS = tuple(_KINDS)  # in the package: incidents_cli/_data/<kind>/
 
 
 @cache

@@ -12,20 +12,19 @@ So an upgrade changes the files of .incidents/ and nothing else, in one reviewab
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from incidents_cli import __version__
-from incidents_cli.errors import RefusedError
-from incidents_cli.gitrepo import Repo
+from incidents_cli.core.errors import RefusedError
 from incidents_cli.store.cli_wheel import (
     DISTRIBUTION,
     build_cli_wheel,
     dependency_pins,
     installed_distribution,
 )
+from incidents_cli.store.git import Repo
+from incidents_cli.store.yamlio import write_atomic
 
 VENDOR_DIR = ".incidents"
 REQUIREMENTS_FILE = f"{VENDOR_DIR}/requirements.txt"
@@ -120,21 +119,11 @@ def _owned(root: Path) -> list[str]:
     return sorted(n for n in set(names) if (root / n).is_file())
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class CiUpdateResult:
     root: Path
     choice: str | None
+    version: str = __version__
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     commit: str | None = None
@@ -182,14 +171,14 @@ def update_ci(root: Path, cli: str | None = None, vendor: bool = False) -> CiUpd
     message = f"CI installs {what}\n\nMade by `incidents ci update` (incidents {__version__}).\n"
     try:
         for rel in result.written:
-            _write_bytes_atomic(root / rel, wanted[rel])
+            write_atomic(root / rel, wanted[rel], sync=False)
         for rel in result.removed:
             (root / rel).unlink()
         result.commit = repo.commit_paths(touched, message, tracked)
     except BaseException:
         for rel in (*result.written, *result.removed):
             if rel in before:
-                _write_bytes_atomic(root / rel, before[rel])
+                write_atomic(root / rel, before[rel], sync=False)
             else:
                 (root / rel).unlink(missing_ok=True)
         raise
