@@ -257,3 +257,41 @@ def test_the_kept_requirements_name_no_index_for_the_cli(repo: Path) -> None:
     text = g.git.show("HEAD:.incidents/requirements.txt")
     assert f"./.incidents/{_wheel_of(repo).name}" in text.splitlines()
     assert "--index-url" not in text and "--extra-index-url" not in text
+
+
+def test_the_composite_action_installs_the_cli_of_its_own_source(tmp_path: Path) -> None:
+    """`uses: OWNER/incidents@REF`: the action's run: steps, with github.action_path at this
+    source, install the CLI into the Python on PATH and report its version."""
+    from incidents_cli import __version__
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    output = tmp_path / "output"
+    output.write_text("")
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+    }
+    for step in action["runs"]["steps"]:
+        if "run" not in step:
+            assert step["uses"].startswith("actions/setup-python@")
+            continue
+        assert step["shell"] == "bash"
+        step_env = dict(env)
+        for key, value in (step.get("env") or {}).items():
+            assert value == "${{ github.action_path }}"
+            step_env[key] = str(ROOT)
+        done = subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", step["run"]],
+            cwd=tmp_path,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert output.read_text() == f"version={__version__}\n"
