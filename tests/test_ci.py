@@ -295,3 +295,33 @@ def test_the_composite_action_installs_the_cli_of_its_own_source(tmp_path: Path)
         )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert output.read_text() == f"version={__version__}\n"
+
+
+def test_a_repository_made_before_ci_update_takes_the_new_workflows_on_request(
+    repo: Path,
+) -> None:
+    """Made by a CLI that pinned a version in each workflow and kept no .incidents/."""
+    workflow = repo / ".github" / "workflows" / "incidents-check.yml"
+    shipped = workflow.read_bytes()
+    workflow.write_text(
+        workflow.read_text().replace(
+            "python -m pip install --requirement .incidents/requirements.txt",
+            'python -m pip install "incidents==0.1.0"',
+        )
+    )
+    _git(repo, "rm", "-q", "-r", ".incidents")
+    _git(repo, "commit", "-q", "-a", "-m", "As an older CLI made it")
+
+    first = run_cli("ci", "update", cwd=repo)
+    assert first.code == 0, first.err
+    names = _git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert all(name.startswith(".incidents/") for name in names) and len(names) == 3
+    assert workflow.read_bytes() != shipped, "workflows change only when asked"
+
+    second = run_cli("ci", "update", "--workflows", cwd=repo)
+    assert second.code == 0, second.err
+    names = _git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert names == [".github/workflows/incidents-check.yml"]
+    assert workflow.read_bytes() == shipped
+    assert "Nothing to do" in run_cli("ci", "update", "--workflows", cwd=repo).out
+    assert _git(repo, "status", "--porcelain") == ""

@@ -103,17 +103,23 @@ def ci() -> None:
 @ci.command("update")
 @click.option("--cli", "cli_spec", metavar="SPEC", help=CLI_SPEC_HELP.replace("Default", "Was"))
 @click.option("--vendor", is_flag=True, help="Go back to keeping this CLI in .incidents/.")
+@click.option(
+    "--workflows",
+    is_flag=True,
+    help="Also replace .github/workflows/incidents-*.yml and .github/dependabot.yml with the "
+    "ones this CLI ships (your edits to them are overwritten).",
+)
 @pass_state
-def ci_update(state: State, cli_spec: str | None, vendor: bool) -> int:
+def ci_update(state: State, cli_spec: str | None, vendor: bool, workflows: bool) -> int:
     """Make CI install this CLI (after an upgrade), or what --cli names.
 
-    Rewrites the files of .incidents/ and nothing else, in one commit; when they are
-    current already, changes nothing. Push the commit as a pull request: the check
-    workflow then runs with the new CLI.
+    Rewrites the files of .incidents/ and nothing else (with --workflows, the workflows
+    too), in one commit; when they are current already, changes nothing. Push the commit as
+    a pull request: the check workflow then runs with the new CLI.
     """
     from incidents_cli.usecases.ci import update_ci
 
-    result = update_ci(state.root(), cli=cli_spec, vendor=vendor)
+    result = update_ci(state.root(), cli=cli_spec, vendor=vendor, workflows=workflows)
     what = (
         f"incidents {result.version}, kept in .incidents/"
         if result.choice is None

@@ -24,6 +24,7 @@ from incidents_cli.store.cli_wheel import (
     installed_distribution,
 )
 from incidents_cli.store.git import Repo
+from incidents_cli.store.resources import data_dir, incident_workflows
 from incidents_cli.store.yamlio import write_atomic
 
 VENDOR_DIR = ".incidents"
@@ -109,6 +110,16 @@ def ci_files(choice: str | None) -> dict[str, bytes]:
     }
 
 
+def workflow_files() -> dict[str, bytes]:
+    """The workflows this CLI ships for an incident repository, and the Dependabot config
+    that keeps their actions current."""
+    files = {
+        f".github/workflows/{path.name}": path.read_bytes() for path in incident_workflows()
+    }
+    files[DEPENDABOT_FILE] = (data_dir("templates") / "init" / "dependabot.yml").read_bytes()
+    return files
+
+
 def _owned(root: Path) -> list[str]:
     """The files of .incidents/ that `ci update` writes and may remove."""
     folder = root / VENDOR_DIR
@@ -129,9 +140,12 @@ class CiUpdateResult:
     commit: str | None = None
 
 
-def update_ci(root: Path, cli: str | None = None, vendor: bool = False) -> CiUpdateResult:
+def update_ci(
+    root: Path, cli: str | None = None, vendor: bool = False, workflows: bool = False
+) -> CiUpdateResult:
     """Make .incidents/ install the running CLI (or ``cli``, or what it names already), in
-    one commit of exactly those files; nothing when they are current."""
+    one commit of exactly those files; nothing when they are current. ``workflows``: also
+    replace the workflows and the Dependabot config with the ones this CLI ships."""
     if cli is not None and vendor:
         raise RefusedError("choose one: --cli SPEC or --vendor")
     requirements = root / REQUIREMENTS_FILE
@@ -142,6 +156,8 @@ def update_ci(root: Path, cli: str | None = None, vendor: bool = False) -> CiUpd
     else:
         choice = read_choice(requirements.read_text(encoding="utf-8"))
     wanted = ci_files(choice)
+    if workflows:
+        wanted.update(workflow_files())
     result = CiUpdateResult(root, choice)
     for rel, data in wanted.items():
         path = root / rel

@@ -9,14 +9,14 @@ from incidents_cli import __version__
 from incidents_cli.core.errors import SetupError
 from incidents_cli.core.records import INCIDENTS_DIR, ONCALL_FILE, POSTMORTEMS_DIR, SETTINGS_FILE
 from incidents_cli.store.git import Repo, run_git
-from incidents_cli.store.resources import data_dir, incident_workflows
+from incidents_cli.store.resources import data_dir
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.ci import (
-    DEPENDABOT_FILE,
     REQUIREMENTS_FILE,
     VENDOR_DIR,
     ci_files,
     cli_requirement,
+    workflow_files,
 )
 
 
@@ -44,9 +44,7 @@ def starter_files(cli: str | None = None) -> dict[str, str | bytes]:
     }
     for runbook in sorted(data_dir("runbooks").glob("*.md")):
         files[f"runbooks/{runbook.name}"] = runbook.read_text(encoding="utf-8")
-    for workflow in incident_workflows():
-        files[f".github/workflows/{workflow.name}"] = workflow.read_text(encoding="utf-8")
-    files[DEPENDABOT_FILE] = (init / "dependabot.yml").read_text(encoding="utf-8")
+    files.update(workflow_files())
     files.update(ci_files(None if cli is None else cli_requirement(cli)))
     return files
 
