@@ -105,6 +105,11 @@ def _enum(schema: str, *where: str) -> list[str]:
         ),
         (vocabulary.POSTMORTEM_STATUSES, "postmortem", ("properties", "status")),
         (
+            vocabulary.ACTION_ITEM_STATUSES,
+            "postmortem",
+            ("properties", "action_items", "items", "properties", "status"),
+        ),
+        (
             vocabulary.SEVERITIES,
             "settings",
             ("properties", "postmortem", "properties", "required_for", "items"),

@@ -19,6 +19,18 @@ from incidents_cli.core.runbooks import Stale
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import SETTLED_ACTION_ITEM_STATUSES
+
+SETTLED = (*SETTLED_ACTION_ITEM_STATUSES, "published")
+"""Statuses that are never late: an item done or decided against, a published postmortem."""
+
+
+def late_by(due: datetime | None, status: str, as_of: datetime) -> timedelta | None:
+    """How late something with this due date and status is at ``as_of``: the overdue rule,
+    the one place it is written (stats calls it too)."""
+    if due is None or status in SETTLED:
+        return None
+    return as_of - due if as_of > due else None
 
 
 @dataclass(frozen=True)
@@ -42,9 +54,7 @@ class Item:
 
     @property
     def late(self) -> timedelta | None:
-        if self.due is None or self.status in ("done", "wont_do", "published"):
-            return None
-        return self.as_of - self.due if self.as_of > self.due else None
+        return late_by(self.due, self.status, self.as_of)
 
     @property
     def overdue(self) -> bool:

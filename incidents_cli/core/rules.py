@@ -283,12 +283,28 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
                 "a published postmortem needs at least one action item (action_items)",
             )
     seen: set[Any] = set()
+    issues: dict[str, Any] = {}
     for index, item in enumerate(data.get("action_items") or []):
         if not isinstance(item, dict):
             continue
         if item.get("id") in seen:
             yield _finding(record, ["action_items", index, "id"], f"duplicate id {item['id']!r}")
         seen.add(item.get("id"))
+        if item.get("reason") and item.get("status") != "wont_do":
+            yield _finding(
+                record,
+                ["action_items", index, "reason"],
+                f"a reason is for wont_do items; this one is {item.get('status')!r}",
+            )
+        issue = item.get("issue")
+        if isinstance(issue, str) and issue in issues:
+            yield _finding(
+                record,
+                ["action_items", index, "issue"],
+                f"the same issue as action item {issues[issue]!r}",
+            )
+        elif isinstance(issue, str):
+            issues[issue] = item.get("id")
         if ctx.unknown_person(item.get("owner")):
             yield _finding(
                 record,

@@ -19,7 +19,7 @@ DEFAULT_REQUIRED_FOR = ("critical", "high")
 DEFAULT_DUE_WITHIN = timedelta(hours=48)
 
 
-# A NamedTuple, not a frozen dataclass: made at import, a dataclass costs ~1 ms here.
+# A NamedTuple, not a frozen dataclass: cheaper to create at import (see benchmarks/, --help).
 class Component(NamedTuple):
     id: str
     name: str
@@ -40,6 +40,7 @@ class Settings(NamedTuple):
     required_for: tuple[str, ...] = DEFAULT_REQUIRED_FOR
     due_within: timedelta = DEFAULT_DUE_WITHIN
     people: dict[str, str] = {}  # noqa: RUF012
+    github_logins: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
 
     @property
     def component_ids(self) -> set[str]:
@@ -83,6 +84,11 @@ def settings_from_data(data: Any) -> Settings:
         for p in data.get("people") or []
         if isinstance(p, dict) and p.get("handle")
     }
+    github_logins = {
+        str(p["handle"]): str(p["github"])
+        for p in data.get("people") or []
+        if isinstance(p, dict) and p.get("handle") and p.get("github")
+    }
     return Settings(
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
@@ -96,4 +102,5 @@ def settings_from_data(data: Any) -> Settings:
         else DEFAULT_REQUIRED_FOR,
         due_within=_duration(policy.get("due_within"), DEFAULT_DUE_WITHIN),
         people=people,
+        github_logins=github_logins,
     )

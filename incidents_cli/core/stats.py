@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from incidents_cli.core.followup import late_by
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
@@ -76,16 +77,20 @@ def compute(
         due = _time(front.get("due")) or (resolved + settings.due_within if resolved else None)
         if front.get("status") != "published" and due is not None and due < until:
             overdue_postmortems += 1
-    items = [
+    every_item = [
         item
         for r in (postmortems.get(str(rec.get("id"))) for _, rec in chosen)
         if r
         for item in (r.get("action_items") or [])
-        if isinstance(item, dict) and item.get("status") != "wont_do"
+        if isinstance(item, dict)
     ]
+    items = [i for i in every_item if i.get("status") != "wont_do"]
+    wont_do = len(every_item) - len(items)
     done = sum(1 for i in items if i.get("status") == "done")
     overdue_items = sum(
-        1 for i in items if i.get("status") == "open" and (_time(i.get("due")) or until) < until
+        1
+        for i in every_item
+        if late_by(_time(i.get("due")), str(i.get("status", "open")), until) is not None
     )
 
     def rate(part: int, whole: int) -> float | None:
@@ -127,6 +132,7 @@ def compute(
             "measures": "done / action items (wont_do excluded) of these incidents' postmortems",
             "items": len(items),
             "done": done,
+            "wont_do": wont_do,
             "rate": rate(done, len(items)),
         },
         "overdue": {
@@ -168,7 +174,8 @@ def text(report: dict[str, Any]) -> str:
         f"Acknowledged within the severity's window: {within['within']} of "
         f"{within['acknowledged']} ({_pct(within['rate'])})",
         f"Postmortems published: {pm['published']} of {pm['needed']} needed ({_pct(pm['rate'])})",
-        f"Action items done: {items['done']} of {items['items']} ({_pct(items['rate'])})",
+        f"Action items done: {items['done']} of {items['items']} ({_pct(items['rate'])})"
+        + (f"; {items['wont_do']} won't do, not counted" if items["wont_do"] else ""),
         f"Overdue as of {overdue['as_of']}: {overdue['action_items']} action items, "
         f"{overdue['postmortems']} postmortems",
     ]

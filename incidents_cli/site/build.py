@@ -2,7 +2,8 @@
 
 Takes the public views (inputs.py), computes the page (model.py) and the template contexts
 (contexts.py), renders the templates (render.py) and writes every file into a fresh folder
-that then replaces the old one. "Now" is the commit time of HEAD unless --as-of says otherwise, so one commit gives one site.
+that then replaces the old one. "Now" is the commit time of HEAD unless --as-of says
+otherwise, so one commit gives one site.
 """
 
 from __future__ import annotations

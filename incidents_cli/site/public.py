@@ -176,6 +176,50 @@ def public_incident(
     )
 
 
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _unstamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+def incident_to_data(view: PublicIncident) -> dict[str, Any]:
+    """A public view as plain JSON data (for the cache): exact, including microseconds."""
+    return {
+        "id": view.id,
+        "title": view.title,
+        "impact": view.impact,
+        "severity_status": view.severity_status,
+        "components": list(view.components),
+        "started": _stamp(view.started),
+        "resolved": _stamp(view.resolved),
+        "updates": [
+            [u.number, _stamp(u.at), u.status, u.message, u.components, _stamp(u.eta)]
+            for u in view.updates
+        ],
+        "postmortem_summary": view.postmortem_summary,
+        "postmortem_at": _stamp(view.postmortem_at),
+        "latest": [_stamp(view.latest[0]), view.latest[1]],
+    }
+
+
+def incident_fields_from_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a public view from ``incident_to_data``'s output."""
+    return {
+        **data,
+        "components": tuple(data["components"]),
+        "started": _unstamp(data["started"]),
+        "resolved": _unstamp(data["resolved"]),
+        "updates": tuple(
+            PublicUpdate(n, _unstamp(at), status, message, components, _unstamp(eta))  # type: ignore[arg-type]
+            for n, at, status, message, components, eta in data["updates"]
+        ),
+        "postmortem_at": _unstamp(data["postmortem_at"]),
+        "latest": (_unstamp(data["latest"][0]), data["latest"][1]),
+    }
+
+
 @dataclass(frozen=True)
 class Maintenance:
     id: str

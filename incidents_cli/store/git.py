@@ -290,6 +290,11 @@ class Repo:
             remote = "origin" if "origin" in remotes else remotes[0]
         return remote, remote_branch
 
+    def remote_url(self, name: str) -> str | None:
+        """The URL of the remote ``name``, or None if there is no such remote."""
+        result = self.git("remote", "get-url", name, check=False)
+        return (result.stdout.strip() or None) if result.returncode == 0 else None
+
     def push(self, remote: str, branch: str, remote_branch: str) -> None:
         result = self.git(
             "push", "--porcelain", remote, f"{branch}:refs/heads/{remote_branch}", check=False

@@ -149,12 +149,9 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
 
 
 def commit_message(change: Change, actor: str) -> str:
-    return (
-        f"{change.subject}\n\n"
-        f"Incident-Id: {change.incident_id}\n"
-        f"Phase: {change.phase}\n"
-        f"Actor: {actor}\n"
-    )
+    trailers = change.trailers or (("Incident-Id", change.incident_id), ("Phase", change.phase))
+    lines = "".join(f"{key}: {value}\n" for key, value in (*trailers, ("Actor", actor)))
+    return f"{change.subject}\n\n{lines}"
 
 
 class _Write(NamedTuple):

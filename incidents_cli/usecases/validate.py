@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incidents_cli.core.findings import Finding
-from incidents_cli.core.records import classify
+from incidents_cli.core.records import RecordFile, classify
 from incidents_cli.core.rules import check_repository
 from incidents_cli.store.cache import read_all
 from incidents_cli.store.schemas import schema_findings
@@ -17,6 +17,20 @@ SITE_KINDS = frozenset({"settings", "incident", "postmortem", "maintenance"})
 SCOPES = ("all", "site")
 
 
+def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
+    """Every problem of these records: reading, schema, and the rules across them."""
+    findings: list[Finding] = []
+    for record in records:
+        if record.error is not None:
+            findings.append(Finding.from_error(record.error))
+        else:
+            assert record.doc is not None
+            findings.extend(Finding.from_error(p) for p in record.doc.problems)
+            findings.extend(schema_findings(record))
+    findings.extend(check_repository(records))
+    return findings
+
+
 def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
     """All findings of the repository at ``root``; with ``only``, those in these files.
     ``scope`` "site": findings in records the site is not built from become warnings.
@@ -24,16 +38,7 @@ def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all
     Cross-file rules need the whole repository, so everything is read either way.
     """
     records = read_all(root)
-    findings: list[Finding] = []
-    for record in records:
-        if record.error is not None:
-            error = record.error
-            findings.append(Finding.from_error(error))
-        else:
-            assert record.doc is not None
-            findings.extend(Finding.from_error(p) for p in record.doc.problems)
-            findings.extend(schema_findings(record))
-    findings.extend(check_repository(records))
+    findings = findings_of(records)
     if only:
         wanted: set[str] = set()
         about_paths: list[Finding] = []
