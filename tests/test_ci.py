@@ -3,6 +3,7 @@ supply chain of the workflows (actions pinned to commits, Dependabot)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -326,3 +327,28 @@ def test_a_repository_made_before_ci_update_takes_the_new_workflows_on_request(
     assert workflow.read_bytes() == shipped
     assert "Nothing to do" in run_cli("ci", "update", "--workflows", cwd=repo).out
     assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo: Path) -> None:
+    runbook = repo / "runbooks" / "bad-deploy-rollback.md"
+    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    strict = run_cli("validate", cwd=repo)
+    assert strict.code == 1
+    assert strict.out.startswith("runbooks/bad-deploy-rollback.md:")
+    assert "(warning)" not in strict.out
+
+    site = run_cli("validate", "--scope", "site", cwd=repo)
+    assert site.code == 0, site.err
+    assert site.out.startswith("runbooks/bad-deploy-rollback.md:")
+    assert site.out.rstrip().endswith("(warning)")
+    assert "all records are valid (1 warning outside the site)" in site.err
+
+    settings = repo / "incidents.yaml"
+    settings.write_text(settings.read_text().replace("id_prefix: INC", "id_prefix: 7"))
+    broken = run_cli("validate", "--scope", "site", "--format", "json", cwd=repo)
+    assert broken.code == 1
+    levels = {(f["path"], f["level"]) for f in json.loads(broken.out)}
+    assert levels == {
+        ("incidents.yaml", "error"),
+        ("runbooks/bad-deploy-rollback.md", "warning"),
+    }
