@@ -106,11 +106,12 @@ def _dist_info_files(dist: metadata.Distribution) -> dict[str, bytes]:
         if name in _INSTALLER_FILES or name.endswith(".pth"):
             continue
         out[name] = Path(str(entry.locate())).read_bytes()
-    if "METADATA" not in out:
-        text = dist.read_text("METADATA")
-        if text is None:
-            raise SetupError("the installed incidents package has no METADATA: reinstall it")
-        out["METADATA"] = text.encode("utf-8")
+    for name in ("METADATA", "entry_points.txt"):  # an installer that wrote no RECORD
+        if name not in out:
+            text = dist.read_text(name)
+            if text is None:
+                raise SetupError(f"the installed incidents package has no {name}: reinstall it")
+            out[name] = text.encode("utf-8")
     return out
 
 
