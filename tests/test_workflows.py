@@ -25,11 +25,14 @@ from .test_postmortems import ITEMS, publish, resolved_incident
 from .workflow_runner import JobResult, install_gh_standin, run_job
 
 
-def _actionlint() -> str:
-    exe = shutil.which("actionlint", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.fail("actionlint is part of the test extras; install '.[test]'")
-    return exe
+def _actionlint() -> list[str]:
+    """actionlint, with shellcheck for the run: scripts (both are in the test extras)."""
+    found = [
+        shutil.which(n, path=str(Path(sys.executable).parent)) for n in ("actionlint", "shellcheck")
+    ]
+    if None in found:
+        pytest.fail("actionlint and shellcheck are part of the test extras; install '.[test]'")
+    return [str(found[0]), f"-shellcheck={found[1]}"]
 
 
 def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -> None:
@@ -41,7 +44,7 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
         "incidents-publish.yml",
     }
     result = subprocess.run(
-        [_actionlint(), *map(str, ours + theirs)], capture_output=True, text=True, check=False
+        [*_actionlint(), *map(str, ours + theirs)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
