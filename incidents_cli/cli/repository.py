@@ -101,7 +101,13 @@ def ci() -> None:
 
 
 @ci.command("update")
-@click.option("--cli", "cli_spec", metavar="SPEC", help=CLI_SPEC_HELP.replace("Default", "Was"))
+@click.option(
+    "--cli",
+    "cli_spec",
+    metavar="SPEC",
+    help="Install the CLI this way from now on: a pip requirement (incidents==0.2.0) or a "
+    "git URL (git+https://github.com/OWNER/incidents@v0.2.0).",
+)
 @click.option("--vendor", is_flag=True, help="Go back to keeping this CLI in .incidents/.")
 @click.option(
     "--workflows",
