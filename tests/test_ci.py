@@ -352,3 +352,13 @@ def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo:
         ("incidents.yaml", "error"),
         ("runbooks/bad-deploy-rollback.md", "warning"),
     }
+
+
+def test_init_again_keeps_the_repositorys_choice(repo: Path) -> None:
+    assert run_cli("ci", "update", "--cli", "incidents==0.2.0", cwd=repo).code == 0
+    head = _git(repo, "rev-parse", "HEAD")
+    again = run_cli("init", str(repo))
+    assert again.code == 0, again.err
+    assert "skipped  .incidents/requirements.txt (exists)" in again.out
+    assert sorted(p.name for p in (repo / ".incidents").iterdir()) == ["requirements.txt"]
+    assert _git(repo, "rev-parse", "HEAD") == head
