@@ -48,6 +48,7 @@ def test_settings_explain_every_setting(repo: Path) -> None:
         "components",
         "severities",
         "postmortem",
+        "alerts",
         "people",
     }
     for key in data:

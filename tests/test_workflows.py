@@ -39,6 +39,7 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
     ours = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     theirs = sorted((repo / ".github" / "workflows").glob("*.yml"))
     assert {p.name for p in theirs} == {
+        "incidents-alert.yml",
         "incidents-check.yml",
         "incidents-overdue.yml",
         "incidents-publish.yml",
@@ -121,11 +122,25 @@ class Runner:
         git.Repo.clone_from(origin, work)
         return work
 
-    def run(self, origin: Path, workflow: str, job: str, **github: str) -> JobResult:
+    def run(
+        self,
+        origin: Path,
+        workflow: str,
+        job: str,
+        event: dict[str, object] | None = None,
+        **github: str,
+    ) -> JobResult:
         work = self.clone(origin)
-        return self.run_in(work, workflow, job, **github)
+        return self.run_in(work, workflow, job, event, **github)
 
-    def run_in(self, work: Path, workflow: str, job: str, **github: str) -> JobResult:
+    def run_in(
+        self,
+        work: Path,
+        workflow: str,
+        job: str,
+        event: dict[str, object] | None = None,
+        **github: str,
+    ) -> JobResult:
         env = {
             "GITHUB_TOKEN": "test-token",
             "GITHUB_REPOSITORY": "example/status",
@@ -145,6 +160,7 @@ class Runner:
             path_prefix=[self.bin, self.venv / "bin"],
             overrides=self.pip_env,
             scratch=self.tmp / f"scratch{self.runs}",
+            event=event,
         )
 
     def gh_calls(self) -> list[list[str]]:
@@ -477,3 +493,69 @@ def test_the_sync_job_creates_the_issues_and_pushes_one_commit(
         assert again.status == "success"
         assert fake.writes() == []
         assert git.Repo(origin).head.commit == after
+
+
+ALERTS = ROOT / "tests" / "data" / "alerts"
+
+
+def _dispatch(client_payload: object) -> dict[str, object]:
+    """A repository_dispatch event as GitHub records it for the run."""
+    return {
+        "action": "alert",
+        "branch": "main",
+        "client_payload": client_payload,
+        "repository": {"full_name": "example/status"},
+        "sender": {"login": "monitor-bot"},
+    }
+
+
+def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = tmp_path / "origin"
+    assert run_cli("init", str(origin)).code == 0
+    remote = tmp_path / "remote.git"
+    git.Repo.clone_from(origin, remote, bare=True)
+    firing = json.loads((ALERTS / "alertmanager-firing-one-region.json").read_text())
+    firing["alerts"][0]["annotations"]["summary"] = "API errors $(touch pwned) `touch pwned2` '\""
+    first = runner.run(
+        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
+    ingested = next(s for s in first.steps if s.name == "Ingest the alert")
+    assert json.loads(ingested.stdout) == [{"id": "INC-0001", "action": "declared", "alerts": 1}]
+    assert "### Alert ingested" in first.summary
+    record = yaml.safe_load(git.Repo(remote).git.show("main:incidents/INC-0001.yaml"))
+    assert record["source"] == "monitor"
+    assert record["title"] == "API errors $(touch pwned) `touch pwned2` '\"", "data, never code"
+    assert record["alert"]["group_key"] == firing["groupKey"]
+    work = tmp_path / f"work{runner.runs}"
+    assert not (work / "pwned").exists() and not (work / "pwned2").exists()
+    assert any(a.startswith("::error file=incidents/INC-0001.yaml") for a in first.annotations), (
+        "the unacknowledged page is visible in the run"
+    )
+
+    grafana = json.loads((ALERTS / "grafana-firing.json").read_text())
+    second = runner.run(
+        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "grafana", "payload": grafana}),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert second.status == "success", [(s.name, s.stdout, s.stderr) for s in second.steps]
+    tree = git.Repo(remote).commit("main").tree
+    assert sorted(b.name for b in tree["incidents"].blobs) == [".gitkeep", "INC-0001.yaml", "INC-0002.yaml"]
+
+    again = runner.run(
+        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert again.status == "success"
+    ingested = next(s for s in again.steps if s.name == "Ingest the alert")
+    assert json.loads(ingested.stdout)[0]["action"] == "unchanged"
+
+    bad = runner.run(
+        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "nagios", "payload": {}}),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert bad.status == "failure"
+    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(s.stderr for s in bad.steps)

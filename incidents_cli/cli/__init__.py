@@ -60,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Draft postmortems/ID.md; the incident moves to postmortem.",
     ),
     "close": ("lifecycle", "close", "Close an incident (after its postmortem, where one is due)."),
+    "ingest": ("detection", "ingest", "Turn a monitor's webhook payload into transitions."),
     "list": ("reading", "list_command", "List incidents, newest first: open ones unless --all."),
     "show": ("reading", "show", "One incident: who is on it, phase durations, the timeline."),
     "actions": (
@@ -90,6 +91,7 @@ RAISE_BUGS_ENV = "INCIDENTS_RAISE_BUGS"
 SECTIONS = {
     "repository": "Set up",
     "lifecycle": "Incident lifecycle",
+    "detection": "Detection",
     "reading": "Reading",
     "followthrough": "Follow-through",
     "oncall": "On call and metrics",

@@ -74,6 +74,8 @@ class Change:
     trailers: tuple[tuple[str, str], ...] = ()
     """The commit's trailers when it is about no single incident and phase (a sync of many
     postmortems), instead of Incident-Id and Phase."""
+    removes: list[str] = field(default_factory=list)
+    """Files to delete in the same commit, by repository-relative path."""
 
     @property
     def incident_id(self) -> str:

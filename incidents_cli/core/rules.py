@@ -134,6 +134,19 @@ def _check_settings(record: RecordFile) -> Iterator[Finding]:
                         record, [key, index, field], f"duplicate {field} {entry[field]!r}"
                     )
                 seen.add(entry[field])
+    alerts = data.get("alerts")
+    mapped = alerts.get("components") if isinstance(alerts, dict) else None
+    if isinstance(mapped, dict):
+        ids = {
+            str(e["id"]) for e in data.get("components") or [] if isinstance(e, dict) and "id" in e
+        }
+        for value, component in mapped.items():
+            if component not in ids:
+                yield _finding(
+                    record,
+                    ["alerts", "components", value],
+                    f"unknown component {component!r} (known: {_known(ids)})",
+                )
 
 
 def _check_incident(

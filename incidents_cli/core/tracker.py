@@ -275,37 +275,46 @@ def _follow(
     handles: Mapping[str, str],
 ) -> None:
     """The rules between one item and its issue (see the module's docstring)."""
-    if item.status == "open":
-        if issue.state == "closed":
-            if issue.state_reason in NOT_PLANNED:
-                fields["status"] = "wont_do"
-                if issue.closed_at is not None:
-                    fields["done_at"] = format_time(issue.closed_at)
-                reason = closing_comment(issue, comments.get(issue.number, ()))
-                if reason:
-                    fields["reason"] = reason
-                whys.append(f"won't do: #{issue.number} was closed as not planned")
-            else:
-                fields["status"] = "done"
-                if issue.closed_at is not None:
-                    fields["done_at"] = format_time(issue.closed_at)
-                if not item.link:
-                    fields["link"] = issue.url
-                whys.append(f"done: #{issue.number} was closed as completed")
-            return
+    if item.status != "open":
+        _follow_settled(item, issue, fields, whys, result)
+    elif issue.state == "closed":
+        _take_closing(item, issue, fields, whys, comments)
+    else:
         title = issue_title(item)
         due_changed = _due_line(item) not in (issue.body or "").splitlines()
         if due_changed or issue.title != title:
-            result.edits.append(
-                Edit(
-                    item,
-                    issue,
-                    title if issue.title != title else None,
-                    issue_body(item, handles.get(item.owner)) if due_changed else None,
-                )
-            )
-        return
-    # settled in the repository
+            body = issue_body(item, handles.get(item.owner)) if due_changed else None
+            result.edits.append(Edit(item, issue, title if issue.title != title else None, body))
+
+
+def _take_closing(
+    item: ActionItem,
+    issue: Issue,
+    fields: dict[str, Any],
+    whys: list[str],
+    comments: Mapping[int, Sequence[Comment]],
+) -> None:
+    """An open item whose issue was closed: done, or won't do with the closing comment."""
+    if issue.closed_at is not None:
+        fields["done_at"] = format_time(issue.closed_at)
+    if issue.state_reason in NOT_PLANNED:
+        fields["status"] = "wont_do"
+        reason = closing_comment(issue, comments.get(issue.number, ()))
+        if reason:
+            fields["reason"] = reason
+        whys.append(f"won't do: #{issue.number} was closed as not planned")
+    else:
+        fields["status"] = "done"
+        if not item.link:
+            fields["link"] = issue.url
+        whys.append(f"done: #{issue.number} was closed as completed")
+
+
+def _follow_settled(
+    item: ActionItem, issue: Issue, fields: dict[str, Any], whys: list[str], result: Plan
+) -> None:
+    """An item settled in the repository: reopen it if its issue was reopened since, else
+    close its issue with a comment saying so."""
     if issue.state == "closed":
         return
     reopened_later = (

@@ -26,7 +26,7 @@ from incidents_cli.store import yamlio
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: incident summaries keep alert (list shows when monitors are green)
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
@@ -281,6 +281,7 @@ SUMMARY_FIELDS = (
     "closed_at",
     "public",
     "runbooks",
+    "alert",
 )
 
 

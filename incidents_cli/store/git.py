@@ -139,6 +139,19 @@ class Repo:
         result = self.git("log", "-1", "--format=%cI", check=False)
         return result.stdout.strip() or None
 
+    def files_containing(self, folder: Path, texts: Sequence[str]) -> list[Path]:
+        """The files under ``folder``, tracked or not, as they are in the work tree, that
+        contain every one of ``texts``: one `git grep` instead of reading every file."""
+        args = ["grep", "-l", "-z", "--untracked", "--all-match", "-F"]
+        for text in texts:
+            args += ["-e", text]
+        result = run_git(folder, *args, "--", ".", check=False)
+        if result.returncode == 1:  # git grep: nothing found
+            return []
+        if result.returncode != 0:
+            raise GitError(f"git grep failed: {result.stderr.strip()}")
+        return [folder / name for name in result.stdout.split("\0") if name]
+
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
         if not paths:

@@ -157,7 +157,7 @@ def commit_message(change: Change, actor: str) -> str:
 class _Write(NamedTuple):
     rel: str  # relative to the incident repository
     git_path: str  # relative to the git work tree
-    text: str
+    text: str | None  # None: the file is removed
     old_text: str | None
 
 
@@ -168,6 +168,8 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
     texts.update(change.files)
+    removed = [rel for rel in change.removes if rel not in texts]
+    texts.update(dict.fromkeys(removed))
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
     tracked = repo.tracked(list(git_paths.values()))
     uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
@@ -183,6 +185,11 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
         old_text = path.read_text(encoding="utf-8") if path.exists() else None
         if old_text is None and dirty:
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
+        if rel in removed:
+            if old_text is None:
+                raise GitError(f"{rel} was to be removed, but it does not exist")
+            planned.append(_Write(rel, git_paths[rel], None, old_text))
+            continue
         if given is None:
             given = (
                 yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
@@ -199,11 +206,17 @@ def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | No
     planned, tracked = _planned_writes(repo, root, change)
     message = commit_message(change, actor)
     if branch is not None:
-        return repo.commit_to_new_branch(branch, {w.git_path: w.text for w in planned}, message)
+        texts = {w.git_path: w.text for w in planned if w.text is not None}
+        if len(texts) != len(planned):
+            raise GitError("a change that removes files cannot go to a new branch")
+        return repo.commit_to_new_branch(branch, texts, message)
     written: list[tuple[Path, str | None]] = []
     try:
         for write in planned:
-            yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
+            if write.text is None:
+                (root / write.rel).unlink()
+            else:
+                yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
             written.append((root / write.rel, write.old_text))
         return repo.commit_paths([w.git_path for w in planned], message, tracked)
     except BaseException:
