@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "validate",
         "Check every record (or PATHS) against schemas and rules.",
     ),
+    "ci": ("repository", "ci", "What CI installs: `ci update` after upgrading the CLI."),
     "declare": ("lifecycle", "declare", "Open an incident in phase detected and print its id."),
     "ack": ("lifecycle", "ack", "Acknowledge an incident: it moves to acknowledged."),
     "severity": (
