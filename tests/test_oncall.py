@@ -25,6 +25,8 @@ rotations:
 escalation:
   primary: primary
   secondary: {rotation: primary, offset: 1}
+  tiers:
+    - {name: everyone, rotation: primary, everyone: true}
 overrides:
   - rotation: primary
     person: carol
@@ -212,12 +214,14 @@ def test_declare_records_who_was_primary(schedule_repo: Path) -> None:
     ("as_of", "expected"),
     [
         ("2026-03-28T13:05:00Z", []),
-        ("2026-03-28T13:05:01Z", [("INC-0001", "carol", "bob", 1)]),
-        ("2026-03-28T13:10:00Z", [("INC-0001", "carol", "bob", 1)]),
-        ("2026-03-28T13:10:01Z", [("INC-0001", "carol", "carol", 2)]),
+        # carol covers alice: the secondary is the next after alice (bob), then everyone
+        # not paged yet (alice); never carol again, and never beyond the last tier.
+        ("2026-03-28T13:05:01Z", [("INC-0001", "carol", "bob", 2)]),
+        ("2026-03-28T13:10:00Z", [("INC-0001", "carol", "bob", 2)]),
+        ("2026-03-28T13:10:01Z", [("INC-0001", "carol", "alice", 3)]),
         (
             "2026-03-28T14:00:01Z",
-            [("INC-0001", "carol", "alice", 12), ("INC-0002", "carol", "bob", 1)],
+            [("INC-0001", "carol", "alice", 3), ("INC-0002", "carol", "bob", 2)],
         ),
     ],
 )

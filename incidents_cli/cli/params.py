@@ -28,7 +28,7 @@ else:
 
 def _root(ctx: click.Context | None) -> Path | None:
     from incidents_cli.cli.shared import State
-    from incidents_cli.errors import IncidentsError
+    from incidents_cli.core.errors import IncidentsError
 
     if ctx is None:
         return None
@@ -42,12 +42,9 @@ def _root(ctx: click.Context | None) -> Path | None:
 
 
 def _settings(root: Path | None) -> Any:
-    from incidents_cli.repository import load_settings
-    from incidents_cli.settings import Settings
+    from incidents_cli.usecases.lookup import settings
 
-    if root is None:
-        return Settings()
-    return load_settings(root)
+    return settings(root)
 
 
 class TimeParam(_TimeType):
@@ -68,7 +65,7 @@ class TimeParam(_TimeType):
         if isinstance(value, datetime):
             return value
         from incidents_cli.core.timeinput import TimeInputError, parse_time_input
-        from incidents_cli.timeutil import now_utc
+        from incidents_cli.core.timeutil import now_utc
 
         text = str(value)
         try:
@@ -123,23 +120,23 @@ class IncidentIdParam(_IdType):
         return "ID"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from incidents_cli.core.errors import RefusedError
         from incidents_cli.core.ids import IdInputError, resolve_id, unknown_id_message
-        from incidents_cli.errors import RefusedError
+        from incidents_cli.usecases import lookup
 
         text = str(value).strip()
         root = _root(ctx)
         if root is None:
             return text  # outside a repository: the command says so itself
-        folder = root / "incidents"
-        if (folder / f"{text}.yaml").is_file():  # the common case costs one stat
+        if lookup.incident_exists(root, text):  # the common case costs one stat
             return text
         try:
-            known = _incident_files(folder)
+            known = lookup.incident_ids(root)
             found = resolve_id(text, _settings(root).id_prefix, known)
         except IdInputError as exc:
             self.fail(str(exc), param, ctx)
         if self.must_exist and found not in known:
-            raise RefusedError(unknown_id_message(found, open_ids(root)))
+            raise RefusedError(unknown_id_message(found, lookup.open_incident_ids(root)))
         return found
 
     def shell_complete(
@@ -147,42 +144,18 @@ class IncidentIdParam(_IdType):
     ) -> list[CompletionItem]:
         from click.shell_completion import CompletionItem
 
+        from incidents_cli.usecases import lookup
+
         root = _root(ctx)
         if root is None:
             return []
-        ids = open_ids(root) if not self.any_phase else sorted(_incident_files(root / "incidents"))
+        every = self.any_phase
+        ids = sorted(lookup.incident_ids(root)) if every else lookup.open_incident_ids(root)
         wanted = incomplete.casefold()
         chosen = [i for i in ids if i.casefold().startswith(wanted)]
         if not chosen and wanted.isdigit():  # `ack 12<TAB>`: the ids whose number starts so
             chosen = [i for i in ids if i.rsplit("-", 1)[-1].lstrip("0").startswith(wanted)]
         return [CompletionItem(i) for i in chosen]
-
-
-def _incident_files(folder: Path) -> set[str]:
-    try:
-        names = [e.name for e in _scandir(folder)]
-    except OSError:
-        return set()
-    return {n.rsplit(".", 1)[0] for n in names if n.endswith((".yaml", ".yml"))}
-
-
-def _scandir(folder: Path) -> list[Any]:
-    import os
-
-    with os.scandir(folder) as entries:
-        return list(entries)
-
-
-def open_ids(root: Path) -> list[str]:
-    """The ids of open incidents, newest last, from the summary cache (fast at 10,000)."""
-    from incidents_cli.record_cache import incident_summaries
-
-    summaries, _ = incident_summaries(root)
-    return sorted(
-        str(s["id"])
-        for s in summaries
-        if s.get("phase") != "closed" and isinstance(s.get("id"), str)
-    )
 
 
 def complete_components(
@@ -213,18 +186,16 @@ def complete_runbooks(
 ) -> list[CompletionItem]:
     from click.shell_completion import CompletionItem
 
+    from incidents_cli.usecases.lookup import runbook_slugs
+
     root = _root(ctx)
     if root is None:
         return []
-    try:
-        names = sorted(e.name[:-3] for e in _scandir(root / "runbooks") if e.name.endswith(".md"))
-    except OSError:
-        return []
-    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+    return [CompletionItem(n) for n in runbook_slugs(root) if n.startswith(incomplete)]
 
 
 def _safe_settings(ctx: click.Context) -> Any:
-    from incidents_cli.errors import IncidentsError
+    from incidents_cli.core.errors import IncidentsError
 
     root = _root(ctx)
     if root is None:

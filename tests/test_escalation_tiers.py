@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents_cli.core.tiers import Tier, escalation_path, step_after, tiers_from_data
-from incidents_cli.oncall import primary_at, schedule_from_data
+from incidents_cli.core.escalation import escalation_path, step_after
+from incidents_cli.core.oncall import Tier, primary_at, schedule_from_data, tiers_from_data
 
 DETECTED = datetime(2026, 3, 25, 13, 0, tzinfo=UTC)  # alice's shift; erin's week
 
