@@ -86,4 +86,7 @@ def test_the_unknown_id_message_names_the_closest_open_ones() -> None:
     assert unknown_id_message("INC-0012", ["INC-0011", "INC-0013"]) == (
         "no incident INC-0012; the closest open ones: INC-0011, INC-0013"
     )
-    assert "no incident is open" in unknown_id_message("INC-0012", [])
+    assert unknown_id_message("INC-0012", [], "incidents/INC-0012.yaml does not exist") == (
+        "no incident INC-0012 (incidents/INC-0012.yaml does not exist); "
+        "no incident is open (see `incidents list --all`)"
+    )

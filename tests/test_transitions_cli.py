@@ -217,14 +217,17 @@ REFUSALS = [
     ),
     (("close", "INC-0001"), "cannot close INC-0001: it is detected"),
     (("reopen", "INC-0001", "--reason", "x"), "cannot reopen INC-0001: it is detected"),
-    (("ack", "INC-0009", "--severity", "low"), "no incident INC-0009"),
+    (
+        ("ack", "inc-9", "--severity", "low"),
+        "no incident INC-0009 (incidents/INC-0009.yaml does not exist); the closest open ones: INC-0001",
+    ),
     (
         ("ack", "INC-0001", "--severity", "low", "--at", "2026-03-01T09:00:00Z"),
         "is before INC-0001 was detected",
     ),
     (
-        ("ack", "INC-0001", "--severity", "low", "--at", "2026-03-01T10:30:00"),
-        "--at: '2026-03-01T10:30:00' has no UTC offset",
+        ("ack", "INC-0001", "--severity", "low", "--at", "half past ten"),
+        "Invalid value for '--at': 'half past ten' is not a time I can read; accepted: ",
     ),
     (
         (

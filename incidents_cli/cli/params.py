@@ -8,13 +8,14 @@ options pay nothing. Parsing itself is pure (core.timeinput, core.ids).
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the CLI's start imports this module: datetime and pathlib wait until used
+    from datetime import datetime
+    from pathlib import Path
+
     from click.shell_completion import CompletionItem
 
     from incidents_cli.core.timeinput import Direction
@@ -34,6 +35,8 @@ def _root(ctx: click.Context | None) -> Path | None:
         return None
     state = ctx.find_object(State)
     if state is None:  # completing: the group's callback (which makes the State) has not run
+        from pathlib import Path
+
         state = State(Path(ctx.find_root().params.get("directory") or "."))
     try:
         return state.root()
@@ -62,6 +65,8 @@ class TimeParam(_TimeType):
         return "TIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from datetime import datetime
+
         if isinstance(value, datetime):
             return value
         from incidents_cli.core.timeinput import TimeInputError, parse_time_input
@@ -136,7 +141,8 @@ class IncidentIdParam(_IdType):
         except IdInputError as exc:
             self.fail(str(exc), param, ctx)
         if self.must_exist and found not in known:
-            raise RefusedError(unknown_id_message(found, lookup.open_incident_ids(root)))
+            where = f"{lookup.incident_rel(found)} does not exist"
+            raise RefusedError(unknown_id_message(found, lookup.open_incident_ids(root), where))
         return found
 
     def shell_complete(
@@ -156,6 +162,12 @@ class IncidentIdParam(_IdType):
         if not chosen and wanted.isdigit():  # `ack 12<TAB>`: the ids whose number starts so
             chosen = [i for i in ids if i.rsplit("-", 1)[-1].lstrip("0").startswith(wanted)]
         return [CompletionItem(i) for i in chosen]
+
+
+OPEN_INCIDENT = IncidentIdParam()
+"""An incident that a lifecycle command works on: completion offers the open ones."""
+ANY_INCIDENT = IncidentIdParam(any_phase=True)
+"""An incident in any phase (show, reopen, close): completion offers them all."""
 
 
 def complete_components(

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import PHASE_CHOICE, SEVERITY_CHOICE, State, as_of_time, pass_state
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @click.command("list")
 @click.option("--phase", "phases", multiple=True, type=PHASE_CHOICE, help="Only this phase.")
 @click.option("--severity", "severities", multiple=True, type=SEVERITY_CHOICE)
-@click.option("--component", "components", multiple=True, metavar="ID")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID",
+    shell_complete=params.complete_components,
+)
 @click.option("--open/--all", "only_open", default=True, help="Open incidents (default) or all.")
-@click.option("--since", metavar="TIME", help="Detected at or after this time.")
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge windows as of this time.")
+@click.option("--since", type=params.SINCE, help="Detected at or after this time.")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def list_command(
@@ -22,15 +34,14 @@ def list_command(
     severities: tuple[str, ...],
     components: tuple[str, ...],
     only_open: bool,
-    since: str | None,
-    as_of: str | None,
+    since: datetime | None,
+    as_of: datetime | None,
     as_json: bool,
 ) -> int:
     """List incidents, newest first: open ones unless --all."""
     import json
 
     from incidents_cli.core import overview
-    from incidents_cli.core.timeutil import parse_time_option
     from incidents_cli.usecases.reading import list_incidents
 
     listing = list_incidents(
@@ -39,7 +50,7 @@ def list_command(
         severities=severities,
         components=components,
         include_closed=not only_open,
-        since=parse_time_option(since, "--since") if since else None,
+        since=since,
         as_of=as_of_time(as_of),
         whole_records=as_json,
     )
@@ -59,11 +70,11 @@ def list_command(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge windows as of this time.")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> int:
+def show(state: State, incident_id: str, as_of: datetime | None, as_json: bool) -> int:
     """One incident: who is on it, phase durations, the timeline."""
     import json
 

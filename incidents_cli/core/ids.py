@@ -97,9 +97,10 @@ def closest_ids(wanted: str, candidates: Sequence[str], limit: int = SUGGESTIONS
     return [c for _, c in same_prefix[:limit]]
 
 
-def unknown_id_message(wanted: str, open_ids: Sequence[str]) -> str:
+def unknown_id_message(wanted: str, open_ids: Sequence[str], detail: str = "") -> str:
     """One line for an id that does not exist, naming the closest open ones."""
+    head = f"no incident {wanted}" + (f" ({detail})" if detail else "")
     near = closest_ids(wanted, open_ids)
     if near:
-        return f"no incident {wanted}; the closest open ones: {', '.join(near)}"
-    return f"no incident {wanted} (no incident is open; see `incidents list --all`)"
+        return f"{head}; the closest open ones: {', '.join(near)}"
+    return f"{head}; no incident is open (see `incidents list --all`)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from incidents_cli.core.records import INCIDENTS_DIR, RUNBOOKS_DIR
+from incidents_cli.core.records import INCIDENTS_DIR, RUNBOOKS_DIR, incident_rel
 from incidents_cli.core.settings import Settings
 from incidents_cli.store.cache import incident_summaries
 from incidents_cli.store.layout import load_settings
@@ -25,6 +25,9 @@ def _names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
             return sorted(e.name for e in entries if e.name.endswith(suffixes))
     except OSError:
         return []
+
+
+__all__ = ["incident_rel"]
 
 
 def incident_exists(root: Path, incident_id: str) -> bool:
