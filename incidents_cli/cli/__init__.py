@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Check every record (or PATHS) against schemas and rules.",
     ),
     "ci": ("repository", "ci", "What CI installs: `ci update` after upgrading the CLI."),
+    "completion": (
+        "repository",
+        "completion",
+        "Print the completion script for SHELL (bash, zsh or fish).",
+    ),
     "declare": ("lifecycle", "declare", "Open an incident in phase detected and print its id."),
     "ack": ("lifecycle", "ack", "Acknowledge an incident: it moves to acknowledged."),
     "severity": (

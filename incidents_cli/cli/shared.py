@@ -27,7 +27,7 @@ class State:
         self.directory = directory
 
     def root(self) -> Path:
-        from incidents_cli.store.layout import find_root
+        from incidents_cli.store.root import find_root
 
         return find_root(self.directory)
 

@@ -1,0 +1,201 @@
+"""At 3 a.m., through the real CLI: times as people type them, ids as people remember them,
+shell completion, and escalation that never pages the person who did not answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import git
+import pytest
+from click.shell_completion import ShellComplete
+
+from incidents_cli.cli import cli
+from incidents_cli.core.timeinput import parse_time_input
+
+from .conftest import run_cli
+
+
+def _set_zone(repo: Path, zone: str) -> None:
+    path = repo / "incidents.yaml"
+    path.write_text(path.read_text().replace("timezone: UTC", f"timezone: {zone}"))
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("Our time zone")
+
+
+def _declare(repo: Path, *extra: str) -> dict[str, object]:
+    result = run_cli("declare", "Database unreachable", "--severity", "high", *extra, "--json", cwd=repo)
+    assert result.code == 0, result.err
+    data: dict[str, object] = json.loads(result.out)
+    return data
+
+
+def _utc(text: object) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+# ---------------------------------------------------------------- ids
+
+
+def test_every_way_of_typing_an_id_reaches_the_same_incident(repo: Path) -> None:
+    _declare(repo)
+    assert run_cli("ack", "1", cwd=repo).code == 0
+    assert run_cli("assign", "Inc-01", "--commander", "alice", cwd=repo).code == 0
+    assert run_cli("investigate", "inc-1", cwd=repo).code == 0
+    assert run_cli("note", "INC-0001", "pool at 100%", cwd=repo).code == 0
+    shown = run_cli("show", "#1", "--json", cwd=repo)
+    assert json.loads(shown.out)["phase"] == "investigating"
+
+
+def test_an_unknown_id_names_the_closest_open_ones_and_changes_nothing(repo: Path) -> None:
+    for _ in range(3):
+        _declare(repo)
+    head = git.Repo(repo).head.commit.hexsha
+    result = run_cli("ack", "7", cwd=repo)
+    assert result.code == 2
+    assert result.err == (
+        "no incident INC-0007 (incidents/INC-0007.yaml does not exist); "
+        "the closest open ones: INC-0003, INC-0002, INC-0001\n"
+    )
+    assert git.Repo(repo).head.commit.hexsha == head
+    bad = run_cli("ack", "twelve", cwd=repo)
+    assert bad.code == 2
+    assert "'twelve' is not an incident id; write it like 12, inc-12 or INC-0012" in bad.err
+    assert bad.err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- times
+
+
+def test_relative_times_are_stored_as_rfc3339_utc(repo: Path) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    data = _declare(repo, "--at", "-15m")
+    after = datetime.now(UTC)
+    detected = _utc(data["detected_at"])
+    assert before - timedelta(minutes=15, seconds=1) <= detected <= after - timedelta(minutes=15)
+    assert str(data["detected_at"]).endswith("Z")
+    acked = run_cli("ack", "1", "--at", "10m ago", "--json", cwd=repo)
+    assert acked.code == 0, acked.err
+
+
+def test_a_wall_clock_time_is_the_teams_and_the_command_says_which_day(repo: Path) -> None:
+    zone = "America/New_York"
+    _set_zone(repo, zone)
+    now = datetime.now(UTC)
+    local = (now - timedelta(hours=2)).astimezone(ZoneInfo(zone))
+    typed = f"{local:%H:%M}"
+    result = run_cli("declare", "Checkout failing", "--at", typed, "--json", cwd=repo)
+    if result.code != 0:  # this minute does not exist or happens twice today: refused, as designed
+        assert "does not exist" in result.err or "happened twice" in result.err
+        return
+    expected = parse_time_input(typed, now=now, zone=zone, direction="past").moment
+    assert _utc(json.loads(result.out)["detected_at"]) == expected
+    note = result.err.strip()
+    assert note.startswith(f"note: --at {typed} taken as ")
+    assert ("today" in note) == (local.date() == now.astimezone(ZoneInfo(zone)).date())
+    assert ("yesterday" in note) != ("today" in note)
+
+
+def test_a_future_at_is_still_refused(repo: Path) -> None:
+    _declare(repo)
+    result = run_cli("ack", "1", "--at", "in 2h", cwd=repo)
+    assert result.code == 2
+    assert "is in the future" in result.err
+
+
+def test_a_time_that_cannot_be_read_is_refused_listing_the_accepted_forms(repo: Path) -> None:
+    result = run_cli("declare", "x", "--at", "half past two", cwd=repo)
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    for form in ("2026-03-01T14:05:00Z", "now", "-15m", "15m ago", "+30m", "in 2h", "HH:MM"):
+        assert form in result.err
+    assert "YYYY-MM-DD HH:MM" in result.err
+    assert not (repo / "incidents" / "INC-0001.yaml").exists()
+
+
+def test_windows_take_a_bare_duration(repo: Path) -> None:
+    _declare(repo, "--at", "-10d")
+    _declare(repo, "--at", "-2d")
+    listed = run_cli("list", "--since", "7d", "--json", cwd=repo)
+    assert listed.code == 0, listed.err
+    assert [i["id"] for i in json.loads(listed.out)] == ["INC-0002"]
+    stats = run_cli("stats", "--since", "30d", "--until", "now", "--json", cwd=repo)
+    assert stats.code == 0, stats.err
+
+
+def test_eta_reads_ahead(repo: Path) -> None:
+    _declare(repo)
+    result = run_cli(
+        "update", "1", "--status", "identified", "--message", "Fix rolling out", "--eta", "in 2h",
+        "--json", cwd=repo,
+    )
+    assert result.code == 0, result.err
+    eta = _utc(json.loads(result.out)["updates"][-1]["eta"])
+    assert timedelta(hours=1, minutes=59) < eta - datetime.now(UTC) <= timedelta(hours=2)
+
+
+# ---------------------------------------------------------------- completion
+
+
+def _complete(repo: Path, args: list[str], incomplete: str) -> list[str]:
+    completer = ShellComplete(cli, {}, "incidents", "_INCIDENTS_COMPLETE")
+    return [c.value for c in completer.get_completions(["-C", str(repo), *args], incomplete)]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_of_each_shell_is_printed(shell: str) -> None:
+    result = run_cli("completion", shell)
+    assert result.code == 0
+    assert "_INCIDENTS_COMPLETE" in result.out
+    assert f"{shell}_complete" in result.out or shell == "fish" and "fish_complete" in result.out
+
+
+def test_completion_offers_open_ids_components_people_and_runbooks(repo: Path) -> None:
+    for _ in range(3):
+        _declare(repo)
+    assert run_cli("ack", "2", cwd=repo).code == 0
+    for step in (
+        ("resolve", "2", "--action", "rollback", "--summary", "Rolled back"),
+    ):
+        assert run_cli(*step, cwd=repo).code == 0, step
+    assert _complete(repo, ["ack"], "INC-") == ["INC-0001", "INC-0002", "INC-0003"]
+    assert _complete(repo, ["ack"], "inc-0003") == ["INC-0003"]
+    assert _complete(repo, ["ack"], "3") == ["INC-0003"]
+    assert _complete(repo, ["declare", "x", "--component"], "d") == ["database"]
+    assert _complete(repo, ["assign", "1", "--commander"], "") == ["alice", "bob", "carol"]
+    assert _complete(repo, ["runbook", "show"], "exp") == ["expired-tls-certificate"]
+    assert "escalations" in _complete(repo, [], "esc")
+
+
+def test_closed_incidents_are_not_offered_where_only_open_ones_make_sense(repo: Path) -> None:
+    _declare(repo)
+    _declare(repo, "--severity", "low")
+    for step in (
+        ("ack", "2"),
+        ("resolve", "2", "--action", "rollback", "--summary", "Rolled back"),
+        ("close", "2"),
+    ):
+        result = run_cli(*step, cwd=repo)
+        assert result.code == 0, (step, result.err)
+    assert _complete(repo, ["ack"], "") == ["INC-0001"]
+    assert _complete(repo, ["show"], "") == ["INC-0001", "INC-0002"]
+
+
+def test_the_console_script_completes_through_the_shell_protocol(repo: Path) -> None:
+    _declare(repo)
+    script = Path(sys.executable).with_name("incidents")
+    env = {
+        **os.environ,
+        "_INCIDENTS_COMPLETE": "bash_complete",
+        "COMP_WORDS": f"incidents -C {repo} ack INC",
+        "COMP_CWORD": "4",
+    }
+    done = subprocess.run([str(script)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["plain,INC-0001"]
