@@ -113,7 +113,8 @@ def test_ics_export_is_read_back_with_overrides_applied(
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
     assert events[:6] == [
-        ("On call (primary): Bob Example", at("2026-03-27T00:00:00Z"), at("2026-03-27T08:00:00Z")),
+        # bob's shift began before --from: it is exported whole, with its real start
+        ("On call (primary): Bob Example", at("2026-03-26T08:00:00Z"), at("2026-03-27T08:00:00Z")),
         (
             "On call (primary): Carol Example",
             at("2026-03-27T08:00:00Z"),
@@ -164,7 +165,9 @@ def test_csv_adds_up_to_the_hours(schedule_repo: Path) -> None:
         cwd=schedule_repo,
     )
     rows = list(csv.DictReader(io.StringIO(result.out)))
-    assert sum(float(r["hours"]) for r in rows) == pytest.approx(14 * 24)
+    # Whole shifts: from bob's, begun 2026-03-26 09:00 CET, to the one ending on
+    # 2026-04-10 09:00 CEST: fifteen days less the hour daylight saving took.
+    assert sum(float(r["hours"]) for r in rows) == pytest.approx(15 * 24 - 1)
     by_person: dict[str, float] = {}
     for row in rows:
         by_person[row["person"]] = by_person.get(row["person"], 0) + float(row["hours"])
@@ -375,3 +378,28 @@ def test_stats_match_figures_computed_by_hand(repo: Path) -> None:
     ).out
     assert "  critical     2          7m          7m     2        1h 30m          1h 30m" in text
     assert "Acknowledged within the severity's window: 2 of 3 (66.7%)" in text
+
+
+def test_two_exports_on_different_days_give_the_same_uid_and_start_for_a_shift(
+    schedule_repo: Path,
+) -> None:
+    def events(start: str) -> dict[str, tuple[datetime, datetime, str]]:
+        result = run_cli("oncall", "export", "--from", start, "--weeks", "1", cwd=schedule_repo)
+        assert result.code == 0, result.err
+        calendar = icalendar.Calendar.from_ical(result.out.encode())
+        return {
+            str(e["UID"]): (e["DTSTART"].dt, e["DTEND"].dt, str(e["SUMMARY"]))
+            for e in calendar.walk("VEVENT")
+        }
+
+    monday = events("2026-03-27T00:00:00Z")
+    tuesday = events("2026-03-28T03:00:00Z")  # in the middle of carol's shift
+    shared = set(monday) & set(tuesday)
+    carol = "primary-20260327T080000Z-carol@incidents"
+    assert carol in shared
+    assert tuesday[carol] == monday[carol]
+    assert tuesday[carol][0] == datetime(2026, 3, 27, 8, tzinfo=UTC)
+    for uid in shared:
+        assert monday[uid] == tuesday[uid]
+    # what the later export starts with is a shift the earlier one had too
+    assert min(tuesday.values())[0] in {v[0] for v in monday.values()}

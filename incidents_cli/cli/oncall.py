@@ -72,7 +72,12 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
     shell_complete=params.complete_people,
 )
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True)
-@click.option("--from", "start", type=params.FROM, help="First day (default: today, 00:00 UTC).")
+@click.option(
+    "--from",
+    "start",
+    type=params.FROM,
+    help="Start of the window (default: today, 00:00 UTC); shifts overlapping it are exported whole.",
+)
 @click.option(
     "--format", "output_format", type=click.Choice(("ics", "csv")), default="ics", show_default=True
 )

@@ -267,3 +267,29 @@ def merged(items: Iterator[Shift]) -> list[Shift]:
         else:
             out.append(item)
     return out
+
+
+def whole_shifts(
+    schedule: Schedule, rotation_id: str, start: datetime, end: datetime
+) -> list[Shift]:
+    """Every shift (or covered part of one) that overlaps ``start``..``end``, whole: a shift
+    that began before ``start`` keeps its real start, one that ends after ``end`` its real
+    end. So a shift reads the same whatever day it is exported on, and a calendar that
+    subscribes to the export sees the same events, not new ones each day.
+
+    Pieces are joined only within one rotation shift (an override splits a shift in up to
+    three); a person's consecutive shifts stay separate events, each with its own start.
+    """
+    rotation = _rotation(schedule, rotation_id)
+    index = rotation.index_at(start)
+    index = 0 if index is None else index
+    out: list[Shift] = []
+    while rotation.boundary(index) < end:
+        begin, finish = rotation.boundary(index), rotation.boundary(index + 1)
+        out.extend(
+            piece
+            for piece in merged(shifts(schedule, rotation_id, begin, finish))
+            if piece.end > start and piece.start < end
+        )
+        index += 1
+    return out

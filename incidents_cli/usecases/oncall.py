@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from incidents_cli.core import stats as metrics
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
-from incidents_cli.core.oncall import OnCall, Schedule, merged, primary_at, secondary_at, shifts
+from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
 from incidents_cli.core.settings import Settings
 from incidents_cli.store.cache import read_all, read_incident_data
 from incidents_cli.store.layout import load_schedule, load_settings
@@ -63,12 +63,12 @@ def export_shifts(
         )
     per_rotation = {}
     for rotation in chosen:
-        found = merged(shifts(schedule, rotation, begin, end))
+        found = whole_shifts(schedule, rotation, begin, end)
         per_rotation[rotation] = [s for s in found if person is None or s.person == person]
 
     def render(found: list[Any], name: str) -> str:
         if output_format == "ics":
-            return ics(found, f"{settings.title}: {name}", begin, settings.people)
+            return ics(found, f"{settings.title}: {name}", settings.people)
         return csv_text(found)
 
     if out is not None:
