@@ -76,7 +76,7 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
     "--from",
     "start",
     type=params.FROM,
-    help="Start of the window (default: today, 00:00 UTC); shifts overlapping it are exported whole.",
+    help="Start of the window (default: today, 00:00 UTC); overlapping shifts come whole.",
 )
 @click.option(
     "--format", "output_format", type=click.Choice(("ics", "csv")), default="ics", show_default=True
