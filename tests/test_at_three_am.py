@@ -199,3 +199,91 @@ def test_the_console_script_completes_through_the_shell_protocol(repo: Path) -> 
     done = subprocess.run([str(script)], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["plain,INC-0001"]
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def _team(repo: Path, members: list[str]) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text()
+    people = text[text.index("people:") :]
+    text = text.replace(
+        people,
+        "people:\n"
+        + "".join(
+            f"  - handle: {m}\n    name: {m.title()} Example\n    phone: \"+49 30 100{i}\"\n"
+            f"    chat: \"@{m}\"\n"
+            for i, m in enumerate(["alice", "bob", "carol", "dave"])
+        ),
+    )
+    settings.write_text(text)
+    (repo / "oncall.yaml").write_text(
+        "rotations:\n"
+        "  - id: primary\n"
+        f"    members: [{', '.join(members)}]\n"
+        "    start: 2026-03-02T09:00:00Z\n"
+        "    shift: 7d\n"
+        "escalation:\n"
+        "  primary: primary\n"
+        "  secondary: {rotation: primary, offset: 1}\n"
+        "  tiers:\n"
+        "    - {name: everyone, rotation: primary, everyone: true}\n"
+    )
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml", "oncall.yaml"])
+    g.index.commit("Our rotation")
+    assert run_cli("validate", cwd=repo).code == 0
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        # minutes after detection (critical: 5-minute window) -> who is paged, tier, last?
+        (["alice"], {6: (None, None, True), 11: (None, None, True), 1440: (None, None, True)}),
+        (["alice", "bob"], {6: ("bob", 2, True), 11: ("bob", 2, True), 1440: ("bob", 2, True)}),
+        (
+            ["alice", "bob", "carol", "dave"],
+            {
+                6: ("bob", 2, False),
+                11: ("carol, dave", 3, True),
+                16: ("carol, dave", 3, True),
+                1440: ("carol, dave", 3, True),
+            },
+        ),
+    ],
+)
+def test_a_long_unacknowledged_incident_never_pages_the_non_responder_again(
+    repo: Path,
+    members: list[str],
+    expected: dict[int, tuple[str | None, int | None, bool]],
+) -> None:
+    _team(repo, members)
+    detected = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    data = _declare(repo, "--severity", "critical", "--at", "2026-03-03T02:00:00Z")
+    assert data["primary_at_detection"] == "alice"
+    for minutes, (who, tier, last) in expected.items():
+        as_of = (detected + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        result = run_cli("escalations", "--as-of", as_of, "--format", "json", cwd=repo)
+        assert result.code == 1
+        [found] = json.loads(result.out)
+        assert (found["escalate_to"], found["tier"], found["last_tier"]) == (who, tier, last)
+        assert "alice" not in found["escalate_to_people"]
+        for person in found["escalate_to_people"]:
+            assert found["contacts"][person].startswith("phone +49 30 100")
+    text = run_cli("escalations", "--as-of", "2026-03-04T02:00:00Z", cwd=repo).out
+    if len(members) == 1:
+        assert "nobody else to page (add a secondary or further tiers to oncall.yaml)" in text
+    else:
+        assert "the last tier: it stays here" in text
+        assert "(phone +49 30 1001, chat @bob)" in text or len(members) == 4
+
+
+def test_oncall_says_how_to_reach_who_is_on_call(repo: Path) -> None:
+    _team(repo, ["alice", "bob"])
+    result = run_cli("oncall", "--at", "2026-03-03T02:00:00Z", cwd=repo)
+    assert result.code == 0, result.err
+    assert "primary    alice until 2026-03-09T09:00:00Z" in result.out
+    assert "reach Alice Example: phone +49 30 1000, chat @alice" in result.out
+    data = json.loads(run_cli("oncall", "--at", "2026-03-03T02:00:00Z", "--json", cwd=repo).out)
+    assert data["secondary"]["contact"] == {"phone": "+49 30 1001", "chat": "@bob"}

@@ -30,7 +30,8 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
 
     state = ctx.ensure_object(State)
     when = as_of_time(at)
-    tiers = on_call_now(state.root(), when)
+    now = on_call_now(state.root(), when)
+    tiers = now.tiers
     if as_json:
         click.echo(
             json.dumps(
@@ -44,6 +45,9 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
                             "scheduled": who.scheduled,
                             "until": format_time(who.until) if who.until else None,
                             "override": bool(who.override),
+                            "contact": now.contacts[who.person].contact()
+                            if who.person in now.contacts
+                            else {},
                         }
                         for name, who in tiers.items()
                     },
@@ -60,6 +64,9 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
         until = f" until {format_time(who.until)}" if who.until else ""
         cover = f" (covering for {who.scheduled})" if who.override else ""
         click.echo(f"  {name:<9}  {who.person or 'nobody (rotation not started)'}{cover}{until}")
+        person = now.contacts.get(who.person or "")
+        if person is not None and person.reach():
+            click.echo(f"  {'':<9}  reach {person.name}: {person.reach()}")
     return 0
 
 
