@@ -41,7 +41,14 @@ def init(state: State, folder: Path | None, cli_spec: str | None) -> int:
         click.echo(f"Committed {len(result.created)} files as {result.commit[:12]}.")
     else:
         click.echo("Nothing to do: every file exists already.")
-    click.echo(f"Next: cd {result.root} && incidents validate")
+    steps = result.next_steps()
+    if steps:
+        click.echo("Next, edit:")
+        for number, step in enumerate(steps, 1):
+            click.echo(f"  {number}. {step}")
+        click.echo(f"Then: cd {result.root} && incidents validate, and commit.")
+    else:
+        click.echo(f"Next: cd {result.root} && incidents validate")
     return 0
 
 
