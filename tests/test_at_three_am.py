@@ -287,3 +287,29 @@ def test_oncall_says_how_to_reach_who_is_on_call(repo: Path) -> None:
     assert "reach Alice Example: phone +49 30 1000, chat @alice" in result.out
     data = json.loads(run_cli("oncall", "--at", "2026-03-03T02:00:00Z", "--json", cwd=repo).out)
     assert data["secondary"]["contact"] == {"phone": "+49 30 1001", "chat": "@bob"}
+
+
+# ---------------------------------------------------------------- filters
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("list", "--component", "nope"),
+            "--component nope: no such component (known: api, auth, database, edge, payments, web)",
+        ),
+        (("actions", "--owner", "zed"), "--owner zed: no such person (known: alice, bob, carol)"),
+        (("runbook", "list", "--component", "nope"), "--component nope: no such component"),
+        (("list", "--severity", "nope"), "'nope' is not one of 'critical', 'high', 'medium', 'low'"),
+        (("list", "--phase", "nope"), "'nope' is not one of 'detected', "),
+    ],
+)
+def test_a_filter_naming_something_unknown_is_refused_naming_the_known_values(
+    repo: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_cli(*args, cwd=repo)
+    assert result.code == 2
+    assert message in result.err
+    assert result.err.count("\n") == 1
+    assert result.out == ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
 from incidents_cli.core.document import mapping
+from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.timeutil import parse_duration
 from incidents_cli.core.vocabulary import SEVERITIES
 
@@ -102,6 +104,15 @@ class Settings(NamedTuple):
         """How to reach ``handle`` (empty when people has no contact fields for them)."""
         person = self.contacts.get(handle)
         return person.reach() if person is not None else ""
+
+
+def refuse_unknown(option: str, values: Iterable[str], known: Iterable[str], what: str) -> None:
+    """A filter naming something the settings do not know is a mistake, not "no matches":
+    refuse it naming the known values (nothing is checked when none are configured)."""
+    names = sorted(known)
+    for value in values:
+        if names and value not in names:
+            raise RefusedError(f"{option} {value}: no such {what} (known: {', '.join(names)})")
 
 
 def _duration(value: Any, fallback: timedelta) -> timedelta:
