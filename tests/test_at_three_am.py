@@ -313,3 +313,22 @@ def test_a_filter_naming_something_unknown_is_refused_naming_the_known_values(
     assert message in result.err
     assert result.err.count("\n") == 1
     assert result.out == ""
+
+
+# ---------------------------------------------------------------- output
+
+
+def test_show_gives_times_in_the_teams_zone_with_the_offset_or_in_utc(repo: Path) -> None:
+    _team(repo, ["alice", "bob"])
+    _set_zone(repo, "Europe/Berlin")
+    _declare(repo, "--at", "2026-07-01T10:00:00Z")
+    assert run_cli("assign", "1", "--commander", "bob", "--at", "2026-07-01T10:05:00Z", cwd=repo).code == 0
+    shown = run_cli("show", "1", "--as-of", "2026-07-01T11:00:00Z", cwd=repo)
+    assert shown.code == 0, shown.err
+    assert "  Detected      2026-07-01 12:00:00 +02:00" in shown.out
+    assert "as of 2026-07-01 13:00:00 +02:00" in shown.out
+    assert "  Reach:       bob (phone +49 30 1001, chat @bob)" in shown.out
+    utc = run_cli("show", "1", "--utc", "--as-of", "2026-07-01T11:00:00Z", cwd=repo)
+    assert "  Detected      2026-07-01 10:00:00Z" in utc.out
+    as_json = json.loads(run_cli("show", "1", "--json", cwd=repo).out)
+    assert as_json["detected_at"] == "2026-07-01T10:00:00Z"

@@ -73,8 +73,9 @@ def list_command(
 @click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option("--as-of", "as_of", type=params.AS_OF, help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--utc", is_flag=True, help="Times in UTC (default: the team's time zone).")
 @pass_state
-def show(state: State, incident_id: str, as_of: datetime | None, as_json: bool) -> int:
+def show(state: State, incident_id: str, as_of: datetime | None, as_json: bool, utc: bool) -> int:
     """One incident: who is on it, phase durations, the timeline."""
     import json
 
@@ -86,7 +87,7 @@ def show(state: State, incident_id: str, as_of: datetime | None, as_json: bool) 
         computed = {**shown.view.computed(), "matching_runbooks": [r.rel for r in shown.runbooks]}
         click.echo(json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False))
     else:
-        click.echo(overview.show_text(shown.view, shown.settings), nl=False)
+        click.echo(overview.show_text(shown.view, shown.settings, utc=utc), nl=False)
         if shown.runbooks:
             click.echo("\nRunbooks that may help:")
             for runbook in shown.runbooks:
