@@ -237,7 +237,7 @@ def test_missing_and_draft_postmortems_are_overdue_after_48_hours(repo: Path) ->
         "::error file=postmortems/INC-0001.md,line=3,col=1,title=Overdue postmortem::"
     )
     assert "postmortem not published yet (draft)" in draft.out
-    low = run_cli("actions", "--as-of", "2026-03-04T00:00:00Z", "--owner", "nobody", cwd=repo)
+    low = run_cli("actions", "--as-of", "2026-03-04T00:00:00Z", "--owner", "carol", cwd=repo)
     assert low.out == "Nothing to follow up.\n"
 
 
