@@ -301,8 +301,9 @@ def test_oncall_says_how_to_reach_who_is_on_call(repo: Path) -> None:
         ),
         (("actions", "--owner", "zed"), "--owner zed: no such person (known: alice, bob, carol)"),
         (("runbook", "list", "--component", "nope"), "--component nope: no such component"),
-        (("list", "--severity", "nope"), "'nope' is not one of 'critical', 'high', 'medium', 'low'"),
-        (("list", "--phase", "nope"), "'nope' is not one of 'detected', "),
+        (("list", "--severity", "nope"), "'nope'; choose from critical, high, medium, low (see"),
+        (("list", "--phase", "nope"), "'nope'; choose from detected, acknowledged, "),
+        (("resolve", "1", "--action", "nope", "--summary", "x"), "choose from rollback, hotfix, "),
     ],
 )
 def test_a_filter_naming_something_unknown_is_refused_naming_the_known_values(
@@ -332,3 +333,11 @@ def test_show_gives_times_in_the_teams_zone_with_the_offset_or_in_utc(repo: Path
     assert "  Detected      2026-07-01 10:00:00Z" in utc.out
     as_json = json.loads(run_cli("show", "1", "--json", cwd=repo).out)
     assert as_json["detected_at"] == "2026-07-01T10:00:00Z"
+
+
+def test_site_build_says_what_it_built_in_words(repo: Path) -> None:
+    result = run_cli("site", "build", cwd=repo)
+    assert result.code == 0, result.err
+    first = result.out.splitlines()[0]
+    assert first.startswith("Built ")
+    assert " files (0 public incidents, overall status: operational) in " in first

@@ -51,9 +51,11 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: datetime | 
             f"the site ({', '.join(result.unreadable[:3])}); run `incidents validate`",
             err=True,
         )
+    from incidents_cli.core.wording import count, status_words
+
     click.echo(
-        f"Built {result.files} files ({result.incidents} public incidents, status "
-        f"{result.indicator}) in {result.out}"
+        f"Built {count(result.files, 'file')} ({count(result.incidents, 'public incident')}, "
+        f"overall status: {status_words(result.indicator)}) in {result.out}"
     )
     click.echo(str(result.out / "index.html"))
     return 0
@@ -79,6 +81,11 @@ def demo(state: State, folder: Path) -> int:
     click.echo(
         f"  incidents: {', '.join(result.incidents)} (see `incidents -C {folder} list --all`)"
     )
-    click.echo(f"  status site: {result.site.files} files, status {result.site.indicator}")
+    from incidents_cli.core.wording import count, status_words
+
+    click.echo(
+        f"  status site: {count(result.site.files, 'file')}, "
+        f"overall status: {status_words(result.site.indicator)}"
+    )
     click.echo(str(result.site.out / "index.html"))
     return 0

@@ -154,7 +154,7 @@ COMPLETE_VAR = "_INCIDENTS_COMPLETE"  # click's name for the program `incidents`
 
 
 @click.command()
-@click.argument("shell", type=click.Choice(SHELLS))
+@click.argument("shell", metavar="SHELL", type=click.Choice(SHELLS))
 @click.pass_context
 def completion(ctx: click.Context, shell: str) -> int:
     """Print the completion script for SHELL (bash, zsh or fish).
