@@ -81,6 +81,7 @@ def test_an_override_covers_part_of_a_shift(schedule_repo: Path) -> None:
         "scheduled": "alice",
         "until": "2026-03-28T18:00:00Z",
         "override": True,
+        "contact": {"email": "carol@example.com"},
     }
     after = who(schedule_repo, "2026-03-28T18:00:00Z")
     assert after["primary"]["person"] == "alice"
