@@ -341,3 +341,14 @@ def test_site_build_says_what_it_built_in_words(repo: Path) -> None:
     first = result.out.splitlines()[0]
     assert first.startswith("Built ")
     assert " files (0 public incidents, overall status: operational) in " in first
+
+
+def test_a_wall_clock_time_in_the_spring_forward_gap_is_refused_with_the_offset_to_write(
+    repo: Path,
+) -> None:
+    _set_zone(repo, "Europe/Berlin")
+    result = run_cli("declare", "x", "--at", "2026-03-29 02:30", cwd=repo)
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "2026-03-29 02:30 does not exist in Europe/Berlin" in result.err
+    assert "2026-03-29T02:30:00+01:00" in result.err

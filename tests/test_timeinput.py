@@ -292,3 +292,22 @@ def test_a_date_is_the_first_moment_of_that_day(zone: str, day: object) -> None:
     found = parse_time_input(f"{day}", now=utc("2026-03-01T12:00:00Z"), zone=zone).moment
     assert found.astimezone(tz).date() == day
     assert (found - timedelta(seconds=1)).astimezone(tz).date() < found.astimezone(tz).date()
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "shown"),
+    [
+        ("2026-07-01T10:00:00Z", "Europe/Berlin", "2026-07-01 12:00:00 +02:00"),
+        ("2026-01-01T10:00:00Z", "Europe/Berlin", "2026-01-01 11:00:00 +01:00"),
+        ("2026-01-01T03:00:00Z", "America/New_York", "2025-12-31 22:00:00 -05:00"),
+        ("2026-01-01T03:00:00Z", "Asia/Kolkata", "2026-01-01 08:30:00 +05:30"),
+        ("2026-01-01T03:00:00Z", "UTC", "2026-01-01 03:00:00Z"),
+        ("2026-01-01T03:00:00Z", "Mars/Olympus", "2026-01-01 03:00:00Z"),
+    ],
+)
+def test_times_for_people_are_in_the_teams_zone_with_the_offset(
+    moment: str, zone: str, shown: str
+) -> None:
+    from incidents_cli.core.timeutil import format_local
+
+    assert format_local(utc(moment), zone) == shown
