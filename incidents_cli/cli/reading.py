@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 @click.option("--since", type=params.SINCE, help="Detected at or after this time.")
 @click.option("--as-of", "as_of", type=params.AS_OF, help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--utc", is_flag=True, help="Times in UTC (default: the team's time zone).")
 @pass_state
 def list_command(
     state: State,
@@ -37,6 +38,7 @@ def list_command(
     since: datetime | None,
     as_of: datetime | None,
     as_json: bool,
+    utc: bool,
 ) -> int:
     """List incidents, newest first: open ones unless --all."""
     import json
@@ -58,7 +60,8 @@ def list_command(
         items = [{**v.record, "computed": v.computed()} for v in listing.views]
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
     else:
-        click.echo(overview.list_text(listing.views), nl=False)
+        zone = "UTC" if utc else listing.settings.timezone
+        click.echo(overview.list_text(listing.views, zone), nl=False)
     if listing.unreadable:
         shown = ", ".join(listing.unreadable[:3])
         click.echo(

@@ -136,10 +136,11 @@ def select(
 # --- text for people -----------------------------------------------------------------------
 
 
-def list_text(views: Sequence[View]) -> str:
+def list_text(views: Sequence[View], zone: str = "UTC") -> str:
+    """The table of ``list``; DETECTED in the team's time zone with its offset (``zone``)."""
     if not views:
         return "No incidents match.\n"
-    rows = [("ID", "SEVERITY", "PHASE", "OPEN FOR", "COMMANDER", "TITLE")]
+    rows = [("ID", "SEVERITY", "PHASE", "DETECTED", "OPEN FOR", "COMMANDER", "TITLE")]
     for item in views:
         record = item.record
         title = str(record.get("title", ""))
@@ -147,21 +148,24 @@ def list_text(views: Sequence[View]) -> str:
             title += f"  [ACK LATE: {item.ack_breach}]"
         if item.monitors == "green" and record.get("phase") in COLLECTING_PHASES:
             title += "  [monitors green]"
+        detected = maybe_time(record.get("detected_at"))
         rows.append(
             (
                 item.id,
                 str(record.get("severity") or "unset"),
                 str(record.get("phase")),
+                format_local(detected, zone, seconds=False) if detected else "-",
                 format_duration(item.open_for),
                 str((record.get("roles") or {}).get("commander") or "-"),
                 title,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    last = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(last)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(5)]
-        lines.append("  ".join([*cells, row[5]]).rstrip())
+        cells = [row[i].ljust(widths[i]) for i in range(last)]
+        lines.append("  ".join([*cells, row[last]]).rstrip())
     return "\n".join(lines) + "\n"
 
 
