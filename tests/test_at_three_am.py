@@ -356,3 +356,22 @@ def test_a_wall_clock_time_in_the_spring_forward_gap_is_refused_with_the_offset_
     assert result.err.count("\n") == 1
     assert "2026-03-29 02:30 does not exist in Europe/Berlin" in result.err
     assert "2026-03-29T02:30:00+01:00" in result.err
+
+
+def test_a_transition_keeps_the_completion_list_current_without_a_reread(repo: Path) -> None:
+    _declare(repo)
+    _declare(repo, "--severity", "low")
+    assert _complete(repo, ["ack"], "") == ["INC-0001", "INC-0002"]  # the list is made
+    kept = repo / ".git" / "incidents-cache" / "open-ids.json"
+    for step in (
+        ("ack", "2"),
+        ("resolve", "2", "--action", "rollback", "--summary", "Rolled back"),
+        ("close", "2"),
+    ):
+        assert run_cli(*step, cwd=repo).code == 0, step
+    data = json.loads(kept.read_text())
+    assert data["ids"] == ["INC-0001"]
+    assert data["stamp"] == (repo / "incidents").stat().st_mtime_ns  # current: no reread
+    _declare(repo)
+    assert json.loads(kept.read_text())["ids"] == ["INC-0001", "INC-0003"]
+    assert _complete(repo, ["ack"], "") == ["INC-0001", "INC-0003"]
