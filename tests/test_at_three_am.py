@@ -275,8 +275,13 @@ def test_a_long_unacknowledged_incident_never_pages_the_non_responder_again(
     if len(members) == 1:
         assert "nobody else to page (add a secondary or further tiers to oncall.yaml)" in text
     else:
-        assert "the last tier: it stays here" in text
-        assert "(phone +49 30 1001, chat @bob)" in text or len(members) == 4
+        assert ": the last tier, it stays here)" in text
+        if len(members) == 2:
+            assert "escalate to bob (tier 2, secondary: the last tier, it stays here); " in text
+            assert "; reach bob phone +49 30 1001, chat @bob" in text
+        else:
+            assert "escalate to carol, dave (tier 3, everyone: the last tier, it stays here)" in text
+            assert "; reach carol phone +49 30 1002, chat @carol; dave phone +49 30 1003" in text
 
 
 def test_oncall_says_how_to_reach_who_is_on_call(repo: Path) -> None:
@@ -375,3 +380,23 @@ def test_a_transition_keeps_the_completion_list_current_without_a_reread(repo: P
     _declare(repo)
     assert json.loads(kept.read_text())["ids"] == ["INC-0001", "INC-0003"]
     assert _complete(repo, ["ack"], "") == ["INC-0001", "INC-0003"]
+
+
+def test_validate_checks_the_people_and_rotations_of_further_tiers(repo: Path) -> None:
+    _team(repo, ["alice", "bob"])
+    path = repo / "oncall.yaml"
+    path.write_text(
+        path.read_text()
+        + "    - {name: manager, person: zed}\n"
+        + "    - {rotation: nope}\n"
+        + "    - {people: [bob, yves]}\n"
+    )
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        "oncall.yaml:11:23: escalation.tiers[1].person: unknown person 'zed'; "
+        "add them to people in incidents.yaml",
+        "oncall.yaml:12:8: escalation.tiers[2].rotation: no rotation 'nope'",
+        "oncall.yaml:13:22: escalation.tiers[3].people[1]: unknown person 'yves'; "
+        "add them to people in incidents.yaml",
+    ]

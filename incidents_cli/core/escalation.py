@@ -81,13 +81,12 @@ class Escalation:
                 if self.last_tier
                 else "escalate to nobody (no secondary tier in oncall.yaml)"
             )
-        people = ", ".join(
-            f"{p} ({self.reach[p]})" if self.reach.get(p) else p for p in self.escalate_to
-        )
-        where = f"{self.tier.name}, tier {self.tier.number}"
+        where = f"tier {self.tier.number}, {self.tier.name}"
         if self.last_tier:
-            where += ", the last tier: it stays here"
-        return f"escalate to {people} ({where})"
+            where += ": the last tier, it stays here"
+        text = f"escalate to {', '.join(self.escalate_to)} ({where})"
+        reach = [f"{p} {self.reach[p]}" for p in self.escalate_to if self.reach.get(p)]
+        return f"{text}; reach {'; '.join(reach)}" if reach else text
 
 
 @dataclass(frozen=True)
