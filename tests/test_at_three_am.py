@@ -334,6 +334,7 @@ def test_show_gives_times_in_the_teams_zone_with_the_offset_or_in_utc(repo: Path
     assert "  Detected      2026-07-01 12:00:00 +02:00" in shown.out
     assert "as of 2026-07-01 13:00:00 +02:00" in shown.out
     assert "  Reach:       bob (phone +49 30 1001, chat @bob)" in shown.out
+    assert "  2026-07-01 12:05:00 +02:00  (+5m)  " in shown.out  # the assignment, after detection
     listed = run_cli("list", "--as-of", "2026-07-01T11:00:00Z", cwd=repo).out.splitlines()
     assert listed[1].startswith("INC-0001  high      detected  2026-07-01 12:00 +02:00  1h  ")
     listed_utc = run_cli("list", "--utc", "--as-of", "2026-07-01T11:00:00Z", cwd=repo).out

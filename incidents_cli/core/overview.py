@@ -179,6 +179,15 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         moment = maybe_time(value)
         return format_local(moment, zone) if moment is not None else "-"
 
+    detected = maybe_time(record.get("detected_at"))
+
+    def after(value: Any) -> str:
+        """How long after detection: ``(+12m)``, the way a responder reads a timeline."""
+        moment = maybe_time(value)
+        if moment is None or detected is None or moment < detected:
+            return ""
+        return f"  (+{format_duration(moment - detected)})"
+
     lines = [f"{item.id}  {record.get('title', '')}"]
     facts = [
         str(record.get("severity") or "severity unset"),
@@ -255,7 +264,9 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         lines.append("Public updates (newest first):")
         for update in reversed(updates):
             eta = f"  (ETA {when(update.get('eta'))})" if update.get("eta") else ""
-            lines.append(f"  {when(update.get('at'))}  {update.get('status')}{eta}")
+            lines.append(
+                f"  {when(update.get('at'))}{after(update.get('at'))}  {update.get('status')}{eta}"
+            )
             lines.append(f"      {update.get('message')}")
             for component, status in (update.get("components") or {}).items():
                 lines.append(f"      {names.get(component, component)}: {status}")
@@ -265,7 +276,7 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         lines.append("Timeline:")
         for entry in timeline:
             lines.append(
-                f"  {when(entry.get('at'))}  {entry.get('actor')}  "
+                f"  {when(entry.get('at'))}{after(entry.get('at'))}  {entry.get('actor')}  "
                 f"[{entry.get('kind')}]  {entry.get('text')}"
             )
             for ref in entry.get("evidence") or []:
