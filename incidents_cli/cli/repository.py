@@ -147,6 +147,7 @@ def ci_update(state: State, cli_spec: str | None, vendor: bool, workflows: bool)
     for rel in result.removed:
         click.echo(f"  removed  {rel}")
     click.echo(f"CI installs {what}: committed as {result.commit[:12]}.")
+    return 0
 
 
 SHELLS = ("bash", "zsh", "fish")
