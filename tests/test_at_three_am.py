@@ -401,3 +401,12 @@ def test_validate_checks_the_people_and_rotations_of_further_tiers(repo: Path) -
         "oncall.yaml:13:22: escalation.tiers[3].people[1]: unknown person 'yves'; "
         "add them to people in incidents.yaml",
     ]
+
+
+def test_completion_without_any_cache_still_completes(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    _declare(repo)
+    assert _complete(repo, ["ack"], "") == ["INC-0001"]
+    assert not (repo / ".git" / "incidents-cache" / "open-ids.json").exists()

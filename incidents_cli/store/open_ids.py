@@ -21,6 +21,8 @@ _NAME = "open-ids.json"
 
 
 def _git_dir(root: Path) -> Path | None:
+    if os.environ.get("INCIDENTS_NO_CACHE", "") not in ("", "0"):  # every cache off
+        return None
     for folder in (root, *root.parents):
         dot_git = folder / ".git"
         if dot_git.is_dir():
