@@ -251,7 +251,7 @@ def note(
     metavar="ID=STATUS",
     help="Component status, e.g. api=partial_outage.",
 )
-@click.option("--eta", type=params.ETA, help="Estimated resolution time.")
+@click.option("--eta", type=params.ETA, help="Estimated resolution time (e.g. 2h, 14:30, in 45m).")
 @transition_options
 @pass_state
 def update(

@@ -150,7 +150,9 @@ def escalations(state: State, as_of: datetime | None, output_format: str) -> int
 
 
 @click.command()
-@click.option("--since", type=params.SINCE, help="Incidents detected at or after this time.")
+@click.option(
+    "--since", type=params.SINCE, help="Incidents detected at or after this time (e.g. 30d)."
+)
 @click.option(
     "--until", type=params.UNTIL, help="Incidents detected before this time (default: now)."
 )

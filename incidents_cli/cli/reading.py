@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     shell_complete=params.complete_components,
 )
 @click.option("--open/--all", "only_open", default=True, help="Open incidents (default) or all.")
-@click.option("--since", type=params.SINCE, help="Detected at or after this time.")
+@click.option(
+    "--since", type=params.SINCE, help="Detected at or after this time (e.g. 7d, 2026-03-01)."
+)
 @click.option("--as-of", "as_of", type=params.AS_OF, help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--utc", is_flag=True, help="Times in UTC (default: the team's time zone).")
