@@ -402,6 +402,16 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     ):
         if isinstance(value, str) and value not in rotations:
             yield _finding(record, where, f"no rotation {value!r}")
+    for index, tier in enumerate(escalation.get("tiers") or []):
+        tier = mapping(tier)
+        place: list[str | int] = ["escalation", "tiers", index]
+        if isinstance(tier.get("rotation"), str) and tier["rotation"] not in rotations:
+            yield _finding(record, [*place, "rotation"], f"no rotation {tier['rotation']!r}")
+        if ctx.unknown_person(tier.get("person")):
+            yield _finding(record, [*place, "person"], _unknown_person(tier["person"]))
+        for position, person in enumerate(tier.get("people") or []):
+            if ctx.unknown_person(person):
+                yield _finding(record, [*place, "people", position], _unknown_person(person))
     for index, override in enumerate(data.get("overrides") or []):
         if not isinstance(override, dict):
             continue
