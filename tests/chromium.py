@@ -19,24 +19,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .external import missing
+
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def find_chromium() -> str:
-    """The Chromium binary; a clear failure (not a skip) when it is missing: .ci/run
-    installs it, and so does `apt-get install chromium`."""
+    """The Chromium binary; without it a failure in CI and a skip elsewhere (external.py)."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        raise AssertionError(
-            "Debian's chromium is not installed: `apt-get install chromium` (.ci/run does it)"
-        )
+        missing("Debian's chromium", "apt-get install chromium")
     return found
 
 
 def axe_source() -> str:
     if not AXE.is_file():
-        raise AssertionError(f"{AXE} is missing: `npm ci --prefix tests/browser` (.ci/run does it)")
+        missing(f"axe-core ({AXE})", "npm ci --prefix tests/browser")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -15,8 +15,9 @@ import yaml
 
 from incidents_cli.core.alerts import pending_path
 
-from .alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
+from .alertmanager_harness import alert, alertmanager_binary, running_alertmanager
 from .conftest import run_cli
+from .external import missing
 from .test_push import clones, remote_record
 
 DATA = Path(__file__).parent / "data" / "alerts"
@@ -55,6 +56,13 @@ def set_alert_settings(repo: Path, text: str) -> None:
 
 
 def test_a_firing_payload_declares_an_incident_with_the_alert_recorded(repo: Path) -> None:
+    (repo / "oncall.yaml").write_text(  # the starter rotation is only a commented example
+        "rotations:\n  - id: primary\n    members: [alice, bob]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: 7d\n"
+    )
+    g = git.Repo(repo)
+    g.index.add(["oncall.yaml"])
+    g.index.commit("Our rotation")
     before = commits(repo)
     result = ingest(repo, "alertmanager", "alertmanager-firing-one-region")
     assert result.code == 0, result.err
@@ -69,7 +77,7 @@ def test_a_firing_payload_declares_an_incident_with_the_alert_recorded(repo: Pat
     assert data["components"] == ["api"]
     assert data["regions"] == ["eu-west"]
     assert data["detected_at"] == "2026-11-28T02:49:40Z"
-    assert data["primary_at_detection"]
+    assert data["primary_at_detection"] == "alice"  # week 46 of the rotation: even
     assert "updates" not in data, "nothing public happens automatically"
     assert data["alert"]["group_key"] == GROUP
     assert data["alert"]["fingerprints"] == [
@@ -307,8 +315,9 @@ def test_two_clones_ingesting_the_same_group_at_once_give_one_incident(
         assert not g.is_dirty(untracked_files=True)
 
 
-@pytest.mark.skipif(alertmanager_binary() is None, reason=SKIP_REASON)
 def test_a_live_alertmanager_payload_declares_through_the_cli(repo: Path, tmp_path: Path) -> None:
+    if alertmanager_binary() is None:
+        missing("Prometheus Alertmanager", "apt-get install prometheus-alertmanager")
     start = datetime.now(UTC).replace(microsecond=0)
     with running_alertmanager() as manager:
         manager.post([alert("eu-west", starts_at=start), alert("us-east", starts_at=start)])

@@ -3,10 +3,11 @@ scope, amend, retract, resolve, reopen, postmortem (and postmortem publish), clo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import (
     SEVERITY_CHOICE,
     State,
@@ -16,6 +17,9 @@ from incidents_cli.cli.shared import (
     transition_options,
 )
 from incidents_cli.core.vocabulary import NOTE_KINDS, RESOLUTION_ACTIONS, SOURCES, UPDATE_STATUSES
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> None:
@@ -31,7 +35,14 @@ def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> No
 @click.command()
 @click.argument("title")
 @click.option("--severity", type=SEVERITY_CHOICE, help="If already known; else set it at ack.")
-@click.option("--component", "components", multiple=True, metavar="ID", help="Affected component.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID",
+    help="Affected component.",
+    shell_complete=params.complete_components,
+)
 @click.option("--region", "regions", multiple=True, metavar="REGION", help="Affected region.")
 @click.option(
     "--source",
@@ -52,7 +63,7 @@ def declare(
     source: str,
     summary: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -74,7 +85,7 @@ def declare(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option("--severity", type=SEVERITY_CHOICE, help="Set the severity (required if unset).")
 @transition_options
 @pass_state
@@ -83,7 +94,7 @@ def ack(
     incident_id: str,
     severity: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -98,7 +109,7 @@ def ack(
 
 
 @click.command("severity")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.argument("level", type=SEVERITY_CHOICE)
 @transition_options
 @pass_state
@@ -107,7 +118,7 @@ def severity_command(
     incident_id: str,
     level: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -119,10 +130,21 @@ def severity_command(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
-@click.option("--commander", metavar="NAME", help="Incident commander.")
-@click.option("--comms", metavar="NAME", help="Communications lead.")
-@click.option("--responder", "responders", multiple=True, metavar="NAME", help="Responder.")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
+@click.option(
+    "--commander", metavar="NAME", help="Incident commander.", shell_complete=params.complete_people
+)
+@click.option(
+    "--comms", metavar="NAME", help="Communications lead.", shell_complete=params.complete_people
+)
+@click.option(
+    "--responder",
+    "responders",
+    multiple=True,
+    metavar="NAME",
+    help="Responder.",
+    shell_complete=params.complete_people,
+)
 @transition_options
 @pass_state
 def assign(
@@ -132,7 +154,7 @@ def assign(
     comms: str | None,
     responders: tuple[str, ...],
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -150,14 +172,14 @@ def assign(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @transition_options
 @pass_state
 def investigate(
     state: State,
     incident_id: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -169,7 +191,7 @@ def investigate(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.argument("text")
 @click.option("--evidence", multiple=True, metavar="REF", help="Log query, dashboard, link...")
 @click.option(
@@ -179,7 +201,12 @@ def investigate(
     type=click.Choice(NOTE_KINDS),
     help="What sort of entry.",
 )
-@click.option("--runbook", metavar="SLUG", help="Record that this runbook was used.")
+@click.option(
+    "--runbook",
+    metavar="SLUG",
+    help="Record that this runbook was used.",
+    shell_complete=params.complete_runbooks,
+)
 @transition_options
 @pass_state
 def note(
@@ -190,7 +217,7 @@ def note(
     kind: str,
     runbook: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -209,7 +236,7 @@ def note(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option(
     "--status",
     required=True,
@@ -224,7 +251,7 @@ def note(
     metavar="ID=STATUS",
     help="Component status, e.g. api=partial_outage.",
 )
-@click.option("--eta", metavar="TIME", help="Estimated resolution time.")
+@click.option("--eta", type=params.ETA, help="Estimated resolution time (e.g. 2h, 14:30, in 45m).")
 @transition_options
 @pass_state
 def update(
@@ -233,9 +260,9 @@ def update(
     status: str,
     message: str,
     components: tuple[str, ...],
-    eta: str | None,
+    eta: datetime | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -254,7 +281,7 @@ def update(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option(
     "--action",
     required=True,
@@ -303,7 +330,7 @@ def resolve(
     components: tuple[str, ...],
     no_public_update: bool,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -326,7 +353,7 @@ def resolve(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
 @click.option(
     "--message",
@@ -356,7 +383,7 @@ def reopen(
     components: tuple[str, ...],
     no_public_update: bool,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -375,7 +402,7 @@ def reopen(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option("--add-component", "add_components", multiple=True, metavar="ID")
 @click.option("--remove-component", "remove_components", multiple=True, metavar="ID")
 @click.option("--add-region", "add_regions", multiple=True, metavar="REGION")
@@ -396,7 +423,7 @@ def scope(
     make_public: bool,
     make_private: bool,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -423,7 +450,7 @@ def scope(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.argument("ref", metavar="REF")
 @click.option("--message", required=True, metavar="TEXT", help="The corrected text.")
 @transition_options
@@ -434,7 +461,7 @@ def amend(
     ref: str,
     message: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -446,7 +473,7 @@ def amend(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.argument("ref", metavar="REF")
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is withdrawn.")
 @transition_options
@@ -457,7 +484,7 @@ def retract(
     ref: str,
     reason: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -487,7 +514,7 @@ def postmortem() -> None:
 
 
 @postmortem.command("start")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option(
     "--branch",
     is_flag=True,
@@ -500,7 +527,7 @@ def postmortem_start(
     incident_id: str,
     branch: bool,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -525,14 +552,14 @@ def postmortem_start(
 
 
 @postmortem.command("publish")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @transition_options
 @pass_state
 def postmortem_publish(
     state: State,
     incident_id: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -544,14 +571,14 @@ def postmortem_publish(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @transition_options
 @pass_state
 def close(
     state: State,
     incident_id: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import State, as_of_time, common, pass_state, transition_options
 
 
@@ -14,8 +17,8 @@ def maintenance() -> None:
 
 @maintenance.command("new")
 @click.argument("title")
-@click.option("--start", required=True, metavar="TIME", help="When the window starts.")
-@click.option("--end", required=True, metavar="TIME", help="When the window ends.")
+@click.option("--start", required=True, type=params.START, help="When the window starts.")
+@click.option("--end", required=True, type=params.END, help="When the window ends.")
 @click.option(
     "--component",
     "components",
@@ -30,12 +33,12 @@ def maintenance() -> None:
 def maintenance_new(
     state: State,
     title: str,
-    start: str,
-    end: str,
+    start: datetime,
+    end: datetime,
     components: tuple[str, ...],
     message: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -58,18 +61,18 @@ def maintenance_new(
 @maintenance.command("update")
 @click.argument("window_id", metavar="ID")
 @click.option("--message", metavar="TEXT", help="A public update about the window.")
-@click.option("--start", metavar="TIME", help="Move the start.")
-@click.option("--end", metavar="TIME", help="Move the end.")
+@click.option("--start", type=params.START, help="Move the start.")
+@click.option("--end", type=params.END, help="Move the end.")
 @transition_options
 @pass_state
 def maintenance_update(
     state: State,
     window_id: str,
     message: str | None,
-    start: str | None,
-    end: str | None,
+    start: datetime | None,
+    end: datetime | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -93,7 +96,7 @@ def maintenance_cancel(
     window_id: str,
     reason: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -106,10 +109,12 @@ def maintenance_cancel(
 
 
 @maintenance.command("list")
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge each window's state as of this time.")
+@click.option(
+    "--as-of", "as_of", type=params.AS_OF, help="Judge each window's state as of this time."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def maintenance_list(state: State, as_of: str | None, as_json: bool) -> int:
+def maintenance_list(state: State, as_of: datetime | None, as_json: bool) -> int:
     """Every window, soonest first, with its state."""
     import json
 

@@ -25,7 +25,8 @@ class Finding(NamedTuple):
         return cls(error.path, error.line, error.column, error.field, error.detail)
 
     def text(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.field}: {self.message}"
+        text = f"{self.path}:{self.line}:{self.column}: {self.field}: {self.message}"
+        return text if self.level == "error" else f"{text} ({self.level})"
 
 
 def _escape_data(value: str) -> str:

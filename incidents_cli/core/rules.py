@@ -50,6 +50,13 @@ def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
             r.data.get("id"): r for r in by_kind.get("incident", []) if isinstance(r.data, dict)
         },
         timezone=settings.timezone,
+        rotations={
+            str(rotation.get("id"))
+            for record in by_kind.get("oncall", [])
+            if isinstance(record.data, dict)
+            for rotation in record.data.get("rotations") or []
+            if isinstance(rotation, dict) and rotation.get("id")
+        },
     )
     findings: list[Finding] = []
     for record in settings_records:
@@ -116,6 +123,10 @@ def _check_recurrence(
             )
 
 
+ON_CALL_OWNER = "on-call"
+"""A runbook owned by whoever is on call (the starter runbooks are)."""
+
+
 class _Context:
     def __init__(
         self,
@@ -124,8 +135,10 @@ class _Context:
         runbooks: set[str],
         incidents: dict[Any, RecordFile],
         timezone: str = "UTC",
+        rotations: set[str] | None = None,
     ) -> None:
         self.timezone = timezone
+        self.rotations = rotations or set()
         self.components = components
         self.people = people
         self.runbooks = runbooks
@@ -380,8 +393,14 @@ def _check_runbook(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
-    if ctx.unknown_person(data.get("owner")):
-        yield _finding(record, ["owner"], _unknown_person(data["owner"]))
+    owner = data.get("owner")
+    if ctx.unknown_person(owner) and owner != ON_CALL_OWNER and owner not in ctx.rotations:
+        yield _finding(
+            record,
+            ["owner"],
+            f"unknown owner {owner!r}: name a person from people in incidents.yaml, a rotation "
+            f"of oncall.yaml, or {ON_CALL_OWNER} (whoever is on call)",
+        )
     for index, component in enumerate(data.get("components") or []):
         if ctx.unknown_component(component):
             yield _finding(
@@ -422,6 +441,16 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     ):
         if isinstance(value, str) and value not in rotations:
             yield _finding(record, where, f"no rotation {value!r}")
+    for index, tier in enumerate(escalation.get("tiers") or []):
+        tier = mapping(tier)
+        place: list[str | int] = ["escalation", "tiers", index]
+        if isinstance(tier.get("rotation"), str) and tier["rotation"] not in rotations:
+            yield _finding(record, [*place, "rotation"], f"no rotation {tier['rotation']!r}")
+        if ctx.unknown_person(tier.get("person")):
+            yield _finding(record, [*place, "person"], _unknown_person(tier["person"]))
+        for position, person in enumerate(tier.get("people") or []):
+            if ctx.unknown_person(person):
+                yield _finding(record, [*place, "people", position], _unknown_person(person))
     for index, override in enumerate(data.get("overrides") or []):
         if not isinstance(override, dict):
             continue

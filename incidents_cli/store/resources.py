@@ -17,6 +17,7 @@ _KINDS = {
     "workflows": ".github/workflows",
     "locales": "locales",
 }
+DATA_KINDS = tuple(_KINDS)  # in the package: incidents_cli/_data/<kind>/
 
 
 @cache

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from incidents_cli.core import lifecycle
 from incidents_cli.core import maintenance as windows
+from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import maintenance_rel
 from incidents_cli.core.timeutil import parse_time_option
@@ -20,8 +21,12 @@ from incidents_cli.store.transaction import Outcome, Workspace
 from incidents_cli.usecases.transitions import Common, run
 
 
-def _time(value: str | None, option: str) -> datetime | None:
-    return parse_time_option(value, option) if value else None
+def _time(value: datetime | str | None, option: str) -> datetime | None:
+    """A time option: the CLI gives datetimes (times as people type them); a str is read as
+    RFC 3339."""
+    if isinstance(value, str):
+        return parse_time_option(value, option) if value else None
+    return value
 
 
 def _written(ws: Workspace, change: Change) -> Change:
@@ -34,13 +39,14 @@ def new(
     common: Common,
     title: str,
     *,
-    start: str,
-    end: str,
+    start: datetime | str,
+    end: datetime | str,
     components: Sequence[str],
     message: str | None,
 ) -> Outcome:
-    start_at = parse_time_option(start, "--start")
-    end_at = parse_time_option(end, "--end")
+    start_at, end_at = _time(start, "--start"), _time(end, "--end")
+    if start_at is None or end_at is None:
+        raise RefusedError("a window needs --start and --end")
 
     def make(ws: Workspace, event: Event) -> Change:
         window_id = lifecycle.next_id(ws.maintenance_ids(), windows.PREFIX)
@@ -63,8 +69,8 @@ def update(
     window_id: str,
     *,
     message: str | None,
-    start: str | None,
-    end: str | None,
+    start: datetime | str | None,
+    end: datetime | str | None,
 ) -> Outcome:
     start_at, end_at = _time(start, "--start"), _time(end, "--end")
     return run(

@@ -28,8 +28,14 @@ class Common(NamedTuple):
 
     directory: Path
     by: str | None = None
-    at: str | None = None
+    at: datetime | str | None = None  # a str is read as RFC 3339 (the CLI gives datetimes)
     push: bool | None = None
+
+
+def _time(value: datetime | str | None, option: str) -> datetime | None:
+    if isinstance(value, str):
+        return parse_time_option(value, option) if value else None
+    return value
 
 
 def actor(root: Path, repo: Repo, by: str | None) -> str:
@@ -56,7 +62,7 @@ def _run(
     repo = Repo.at(root)
     actor_name = actor(root, repo, common.by)
     now = now_utc()
-    at = parse_time_option(common.at, "--at") if common.at else now
+    at = _time(common.at, "--at") or now
 
     def step(workspace: Workspace) -> Change:
         event = Event(actor_name, at, workspace.settings, now)
@@ -181,10 +187,10 @@ def update(
     status: str,
     message: str,
     components: Sequence[str],
-    eta: str | None,
+    eta: datetime | str | None,
 ) -> Outcome:
     statuses = parse_component_statuses(components)
-    eta_time: datetime | None = parse_time_option(eta, "--eta") if eta else None
+    eta_time = _time(eta, "--eta")
     return _run(
         common,
         lambda ws, ev: lifecycle.public_update(

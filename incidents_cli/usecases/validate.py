@@ -12,6 +12,11 @@ from incidents_cli.store.cache import read_all
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.schemas import schema_findings
 
+# What the status site is built from. `validate --scope site` (the publish workflow) fails
+# only on problems there: a broken runbook or on-call file must not hold back a status update.
+SITE_KINDS = frozenset({"settings", "incident", "postmortem", "maintenance"})
+SCOPES = ("all", "site")
+
 
 def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
     """Every problem of these records: reading, schema, and the rules across them."""
@@ -37,8 +42,9 @@ def findings_with(root: Path, rel: str, text: str) -> list[Finding]:
     return sorted({f for f in findings_of(records) if f.path == rel})
 
 
-def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
+def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
     """All findings of the repository at ``root``; with ``only``, those in these files.
+    ``scope`` "site": findings in records the site is not built from become warnings.
 
     Cross-file rules need the whole repository, so everything is read either way.
     """
@@ -59,4 +65,9 @@ def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
             elif classify(rel) is not None:
                 wanted.add(rel)
         findings = [f for f in findings if f.path in wanted] + about_paths
+    if scope == "site":
+        findings = [
+            f._replace(level="warning") if classify(f.path) not in (None, *SITE_KINDS) else f
+            for f in findings
+        ]
     return sorted(set(findings))

@@ -23,8 +23,9 @@ from incidents_cli.core.alerts import (
 )
 from incidents_cli.core.settings import AlertSettings, alert_settings_from_data
 
-from ..alertmanager_harness import SKIP_REASON, alert, alertmanager_binary, running_alertmanager
+from ..alertmanager_harness import alert, alertmanager_binary, running_alertmanager
 from ..conftest import ROOT
+from ..external import missing
 
 DATA = ROOT / "tests" / "data" / "alerts"
 EXAMPLES = ROOT / "tests" / "examples" / "alert-generic"
@@ -389,8 +390,9 @@ def test_alert_state_from_data_ignores_what_it_cannot_read() -> None:
 # --- against a live Alertmanager ------------------------------------------------------------
 
 
-@pytest.mark.skipif(alertmanager_binary() is None, reason=SKIP_REASON)
 def test_a_live_alertmanager_group_declares_then_adds_the_second_region() -> None:
+    if alertmanager_binary() is None:
+        missing("Prometheus Alertmanager", "apt-get install prometheus-alertmanager")
     start = datetime.now(UTC).replace(microsecond=0)
     with running_alertmanager() as manager:
         manager.post([alert("eu-west", starts_at=start)])
