@@ -256,9 +256,12 @@ def test_publish_goes_on_with_a_broken_runbook_and_on_call_file_as_warnings(
     check stays strict about it."""
     origin = _sample(tmp_path, overdue=False)
     runbook = origin / "runbooks" / "bad-deploy-rollback.md"
-    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
     oncall = origin / "oncall.yaml"
-    oncall.write_text(oncall.read_text().replace("shift: 7d", "shift: weekly"))
+    oncall.write_text(
+        "rotations:\n  - id: primary\n    members: [alice]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: weekly\n"
+    )
     g = git.Repo(origin)
     g.index.add(["runbooks/bad-deploy-rollback.md", "oncall.yaml"])
     g.index.commit("Edits that break a runbook and the rotation")
