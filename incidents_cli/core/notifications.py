@@ -1,0 +1,665 @@
+"""What to tell whom: notifications derived from two versions of the records.
+
+Pure: takes the records as they were when a channel was last told (``old``) and as they are
+now (``new``), the time, and a channel's audience and filters, and returns the notices to send,
+in time order. Nothing here sends anything or reads git; the edges do that.
+
+Why it is shaped so: a ``public`` audience is built only from the public view of an incident
+(``public_incident``, the same function the status site uses), never from the record, so the
+site's leak guarantee covers notifications too. Internal and support notices read the record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidents_cli.core.cadence import Quiet
+from incidents_cli.statuspage import (
+    IMPACT_OF_SEVERITY,
+    STATUS_LABEL,
+    UPDATE_STATUS_LABEL,
+    Maintenance,
+    PublicIncident,
+    maintenance_window,
+    public_incident,
+)
+from incidents_cli.timeutil import format_duration, format_time, maybe_time
+
+Record = dict[str, Any]
+
+AUDIENCES = ("public", "internal", "support")
+CHANNEL_TYPES = ("slack", "teams", "discord", "webhook", "email")
+EVENTS = (
+    "declared",
+    "acknowledged",
+    "role_assigned",
+    "public_update",
+    "resolved",
+    "reopened",
+    "postmortem_published",
+    "escalation_due",
+    "update_due",
+    "maintenance_announced",
+    "maintenance_started",
+    "maintenance_ended",
+)
+# Which events each audience may hear of (a channel's own `events` filter narrows it further).
+AUDIENCE_EVENTS: dict[str, frozenset[str]] = {
+    "public": frozenset(
+        {
+            "public_update",
+            "resolved",
+            "reopened",
+            "postmortem_published",
+            "maintenance_announced",
+            "maintenance_started",
+            "maintenance_ended",
+        }
+    ),
+    "internal": frozenset(EVENTS),
+    "support": frozenset(
+        {
+            "public_update",
+            "resolved",
+            "reopened",
+            "postmortem_published",
+            "maintenance_announced",
+            "maintenance_started",
+            "maintenance_ended",
+        }
+    ),
+}
+# Events that come from the clock rather than from a commit: remembered by key once sent.
+TIMED_EVENTS = frozenset(
+    {"escalation_due", "update_due", "maintenance_started", "maintenance_ended"}
+)
+BACKFILL = timedelta(hours=24)
+"""On a channel's first run, events older than this are history, not news."""
+
+# timeline entry kind -> the event it is
+TIMELINE_EVENTS = {
+    "declared": "declared",
+    "acknowledged": "acknowledged",
+    "assigned": "role_assigned",
+    "resolved": "resolved",
+    "reopened": "reopened",
+}
+EVENT_LABEL = {
+    "declared": "declared",
+    "acknowledged": "acknowledged",
+    "role_assigned": "roles",
+    "public_update": "update",
+    "resolved": "resolved",
+    "reopened": "reopened",
+    "postmortem_published": "postmortem published",
+    "escalation_due": "escalation due",
+    "update_due": "public update due",
+    "maintenance_announced": "maintenance scheduled",
+    "maintenance_started": "maintenance started",
+    "maintenance_ended": "maintenance completed",
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The records at one commit: incidents and maintenance by id, postmortem front matter by
+    incident id."""
+
+    incidents: Mapping[str, Record] = field(default_factory=dict)
+    postmortems: Mapping[str, Record] = field(default_factory=dict)
+    maintenance: Mapping[str, Record] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One configured place to tell: `notify:` in incidents.yaml. Secrets are env var names."""
+
+    name: str
+    type: str
+    audience: str
+    url_env: str | None = None
+    secret_env: str | None = None
+    components: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    # email only
+    to: tuple[str, ...] = ()
+    subscribers: str | None = None
+    sender: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: str = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    unsubscribe: str | None = None
+
+    def hears(self, event: str) -> bool:
+        if event not in AUDIENCE_EVENTS[self.audience]:
+            return False
+        return not self.events or event in self.events
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for one audience, ready for a channel's format."""
+
+    key: str
+    """Stable and unique: what a channel remembers once it is sent."""
+    event: str
+    audience: str
+    at: datetime
+    subject: str
+    """The incident or maintenance id."""
+    headline: str
+    body: str
+    facts: tuple[Fact, ...] = ()
+    link: str | None = None
+    severity: str | None = None
+    components: tuple[str, ...] = ()
+    public: PublicIncident | None = None
+    """For a public incident notice: the public view it was built from (and nothing else)."""
+    maintenance: Maintenance | None = None
+    component_changes: tuple[tuple[str, str, str], ...] = ()
+    """(component, old status, new status) for component-status notices."""
+    timed: bool = False
+
+    @property
+    def order(self) -> tuple[datetime, str, int, str]:
+        return (self.at, self.subject, EVENTS.index(self.event), self.key)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a notice points: the public site, and the record for internal readers."""
+
+    site: str = ""
+    record: str = ""
+    """A template with {path} and {id}, e.g. https://example.com/org/repo/blob/main/{path}."""
+    component_names: Mapping[str, str] = field(default_factory=dict)
+
+    def page(self, incident_id: str) -> str | None:
+        if not self.site:
+            return None
+        return self.site.rstrip("/") + f"/incidents/{incident_id}.html"
+
+    def record_of(self, path: str, ident: str) -> str:
+        if not self.record:
+            return path
+        return self.record.replace("{path}", path).replace("{id}", ident)
+
+    def name(self, component: str) -> str:
+        return self.component_names.get(component, component)
+
+
+# --- public notices: only from the public view -------------------------------------------
+
+
+def _update_key(incident_id: str, at: datetime, status: str) -> str:
+    return f"{incident_id}/update/{format_time(at)}/{status}"
+
+
+def _public_update_identity(update: Any) -> tuple[datetime, str, str]:
+    return (update.at, update.status, update.message)
+
+
+def _public_notices(
+    old: PublicIncident | None, new: PublicIncident | None, links: Links
+) -> list[Notice]:
+    if new is None:
+        return []  # not public, or nothing said in public yet: nothing to tell the public
+    out: list[Notice] = []
+    seen = {_public_update_identity(u) for u in old.updates} if old else set()
+    previous: dict[str, str] = {}
+    for update in new.updates:
+        changes = tuple(
+            (c, previous.get(c, "operational"), s)
+            for c, s in update.components.items()
+            if previous.get(c, "operational") != s
+        )
+        previous.update(update.components)
+        if _public_update_identity(update) in seen:
+            continue
+        facts = [Fact("Status", UPDATE_STATUS_LABEL.get(update.status, update.status))]
+        if update.components:
+            facts.append(
+                Fact(
+                    "Components",
+                    ", ".join(
+                        f"{links.name(c)}: {STATUS_LABEL.get(s, s)}"
+                        for c, s in update.components.items()
+                    ),
+                )
+            )
+        if update.eta is not None:
+            facts.append(Fact("Expected resolution", format_time(update.eta)))
+        out.append(
+            Notice(
+                key=_update_key(new.id, update.at, update.status),
+                event="public_update",
+                audience="public",
+                at=update.at,
+                subject=new.id,
+                headline=f"{new.title}: {UPDATE_STATUS_LABEL.get(update.status, update.status)}",
+                body=update.message,
+                facts=tuple(facts),
+                link=links.page(new.id),
+                components=tuple(dict.fromkeys([*new.components, *update.components])),
+                public=new,
+                component_changes=changes,
+            )
+        )
+    was_resolved = old is not None and old.resolved is not None
+    if new.resolved is not None and not was_resolved:
+        out.append(
+            Notice(
+                key=f"{new.id}/resolved/{format_time(new.resolved)}",
+                event="resolved",
+                audience="public",
+                at=new.resolved,
+                subject=new.id,
+                headline=f"{new.title}: Resolved",
+                body=new.updates[-1].message
+                if new.updates[-1].status == "resolved"
+                else "This incident has been resolved.",
+                facts=(Fact("Status", "Resolved"),),
+                link=links.page(new.id),
+                components=new.components,
+                public=new,
+            )
+        )
+    if was_resolved and new.resolved is None:
+        at = new.updates[-1].at
+        out.append(
+            Notice(
+                key=f"{new.id}/reopened/{format_time(at)}",
+                event="reopened",
+                audience="public",
+                at=at,
+                subject=new.id,
+                headline=f"{new.title}: Reopened",
+                body="This incident is under investigation again.",
+                facts=(Fact("Status", UPDATE_STATUS_LABEL.get(new.status, new.status)),),
+                link=links.page(new.id),
+                components=new.components,
+                public=new,
+            )
+        )
+    had_summary = old is not None and old.postmortem_summary is not None
+    if new.postmortem_summary is not None and not had_summary:
+        at = new.postmortem_at or new.updated
+        out.append(
+            Notice(
+                key=f"{new.id}/postmortem",
+                event="postmortem_published",
+                audience="public",
+                at=at,
+                subject=new.id,
+                headline=f"{new.title}: Postmortem",
+                body=new.postmortem_summary,
+                link=links.page(new.id),
+                components=new.components,
+                public=new,
+            )
+        )
+    return out
+
+
+# --- internal and support notices: from the record ---------------------------------------
+
+
+def _entries(record: Record | None) -> list[dict[str, Any]]:
+    if record is None:
+        return []
+    return [e for e in record.get("timeline") or [] if isinstance(e, dict)]
+
+
+def _identity(entry: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        str(entry.get("at")),
+        str(entry.get("kind")),
+        str(entry.get("actor")),
+        str(entry.get("text")),
+    )
+
+
+def _new_items(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of ``new`` that ``old`` does not have (as a multiset: repeats count)."""
+    remaining: dict[tuple[str, str, str, str], int] = {}
+    for entry in old:
+        remaining[_identity(entry)] = remaining.get(_identity(entry), 0) + 1
+    out = []
+    for entry in new:
+        key = _identity(entry)
+        if remaining.get(key):
+            remaining[key] -= 1
+            continue
+        out.append(entry)
+    return out
+
+
+def _updates(record: Record | None) -> list[dict[str, Any]]:
+    if record is None:
+        return []
+    return [
+        {**u, "kind": "update", "actor": "", "text": str(u.get("message"))}
+        for u in record.get("updates") or []
+        if isinstance(u, dict)
+    ]
+
+
+def _record_facts(record: Record, links: Links, *, audience: str) -> list[Fact]:
+    facts = []
+    if record.get("severity"):
+        facts.append(Fact("Severity", str(record["severity"])))
+    facts.append(Fact("Phase", str(record.get("phase"))))
+    components = [links.name(str(c)) for c in record.get("components") or []]
+    if components:
+        facts.append(Fact("Components", ", ".join(components)))
+    if audience == "internal":
+        if record.get("regions"):
+            facts.append(Fact("Regions", ", ".join(str(r) for r in record["regions"])))
+        roles = record.get("roles") or {}
+        if isinstance(roles, dict):
+            for role, label in (("commander", "Commander"), ("communications", "Comms lead")):
+                if roles.get(role):
+                    facts.append(Fact(label, str(roles[role])))
+            if roles.get("responders"):
+                facts.append(Fact("Responders", ", ".join(map(str, roles["responders"]))))
+    if record.get("public") is False:
+        facts.append(Fact("Public", "no (not on the status page)"))
+    return facts
+
+
+def _update_facts(update: Mapping[str, Any], links: Links) -> list[Fact]:
+    facts = [
+        Fact(
+            "Status", UPDATE_STATUS_LABEL.get(str(update.get("status")), str(update.get("status")))
+        )
+    ]
+    components = update.get("components")
+    if isinstance(components, dict) and components:
+        facts.append(
+            Fact(
+                "Components",
+                ", ".join(
+                    f"{links.name(str(c))}: {STATUS_LABEL.get(str(s), str(s))}"
+                    for c, s in components.items()
+                ),
+            )
+        )
+    eta = maybe_time(update.get("eta"))
+    if eta is not None:
+        facts.append(Fact("ETA", format_time(eta)))
+    return facts
+
+
+def _record_notices(
+    incident_id: str,
+    old: Record | None,
+    new: Record,
+    old_pm: Record | None,
+    new_pm: Record | None,
+    audience: str,
+    links: Links,
+) -> list[Notice]:
+    title = str(new.get("title", incident_id))
+    severity = str(new["severity"]) if new.get("severity") else None
+    components = tuple(str(c) for c in new.get("components") or [])
+    link = links.record_of(f"incidents/{incident_id}.yaml", incident_id)
+    base = _record_facts(new, links, audience=audience)
+    summary = str(new.get("summary") or "")
+    out: list[Notice] = []
+
+    def notice(event: str, key: str, at: datetime, body: str, facts: Sequence[Fact]) -> None:
+        out.append(
+            Notice(
+                key=key,
+                event=event,
+                audience=audience,
+                at=at,
+                subject=incident_id,
+                headline=f"{incident_id} {EVENT_LABEL[event]}: {title}",
+                body=body,
+                facts=tuple(facts),
+                link=link,
+                severity=severity,
+                components=components,
+            )
+        )
+
+    for entry in _new_items(_entries(old), _entries(new)):
+        event = TIMELINE_EVENTS.get(str(entry.get("kind")))
+        at = maybe_time(entry.get("at"))
+        if event is None or at is None:
+            continue
+        text = str(entry.get("text") or "")
+        key = f"{incident_id}/{event}/{format_time(at)}"
+        if audience == "support":
+            body = text if event != "resolved" else "Resolved."
+            body = (summary + "\n\n" + body).strip() if summary else body
+            notice(event, key, at, body, base)
+            continue
+        facts = [*base]
+        if entry.get("actor"):
+            facts.append(Fact("By", str(entry["actor"])))
+        if event == "declared" and summary:
+            text = f"{text}\n\n{summary}"
+        notice(event, key, at, text, facts)
+    for update in _new_items(_updates(old), _updates(new)):
+        at = maybe_time(update.get("at"))
+        if at is None:
+            continue
+        body = str(update.get("message") or "")
+        if audience == "support" and summary:
+            body = f"{body}\n\nInternal summary: {summary}"
+        key = _update_key(incident_id, at, str(update.get("status")))
+        notice("public_update", key, at, body, [*_update_facts(update, links), *base])
+    was = (old_pm or {}).get("status") == "published"
+    if (new_pm or {}).get("status") == "published" and not was:
+        pm = new_pm or {}
+        at = maybe_time(pm.get("published_at")) or maybe_time(new.get("resolved_at"))
+        if at is not None:
+            body = f"postmortems/{incident_id}.md"
+            if audience == "support" and pm.get("public") is True and pm.get("public_summary"):
+                body = str(pm["public_summary"])
+            notice("postmortem_published", f"{incident_id}/postmortem", at, body, base)
+    return out
+
+
+# --- maintenance -------------------------------------------------------------------------
+
+
+def _maintenance_notice(
+    window: Maintenance, event: str, at: datetime, audience: str, links: Links, *, timed: bool
+) -> Notice:
+    names = ", ".join(links.name(c) for c in window.components)
+    facts = (
+        Fact("Starts", format_time(window.start)),
+        Fact("Ends", format_time(window.end)),
+        Fact("Components", names),
+    )
+    if event == "maintenance_started":
+        changes = tuple((c, "operational", "under_maintenance") for c in window.components)
+    elif event == "maintenance_ended":
+        changes = tuple((c, "under_maintenance", "operational") for c in window.components)
+    else:
+        changes = ()
+    return Notice(
+        key=f"maintenance/{window.id}/{event.removeprefix('maintenance_')}/"
+        f"{format_time(window.start)}",
+        event=event,
+        audience=audience,
+        at=at,
+        subject=window.id,
+        headline=f"{window.title}: {EVENT_LABEL[event]}",
+        body=window.message or window.title,
+        facts=facts,
+        link=(links.site.rstrip("/") + "/index.html#maintenance") if links.site else None,
+        components=window.components,
+        maintenance=window,
+        component_changes=changes,
+        timed=timed,
+    )
+
+
+def _maintenance_notices(
+    old: Snapshot, new: Snapshot, now: datetime, audience: str, links: Links
+) -> list[Notice]:
+    out = []
+    for ident, record in sorted(new.maintenance.items()):
+        window = maintenance_window(record)
+        if window is None:
+            continue  # cancelled or unreadable: the site does not show it either
+        before = maintenance_window(old.maintenance[ident]) if ident in old.maintenance else None
+        moved = before is None or (before.start, before.end) != (window.start, window.end)
+        if window.start > now and moved:
+            out.append(
+                _maintenance_notice(
+                    window, "maintenance_announced", now, audience, links, timed=False
+                )
+            )
+        if window.start <= now < window.end:
+            out.append(
+                _maintenance_notice(
+                    window, "maintenance_started", window.start, audience, links, timed=True
+                )
+            )
+        if now - BACKFILL < window.end <= now:
+            out.append(
+                _maintenance_notice(
+                    window, "maintenance_ended", window.end, audience, links, timed=True
+                )
+            )
+    return out
+
+
+# --- reminders: escalations and quiet incidents -------------------------------------------
+
+
+def escalation_notice(escalation: Any, links: Links) -> Notice:
+    """From an ``escalation.Escalation``: once per tier."""
+    at = escalation.detected + escalation.window * escalation.tier
+    return Notice(
+        key=f"{escalation.incident}/escalation/{escalation.tier}",
+        event="escalation_due",
+        audience="internal",
+        at=at,
+        subject=escalation.incident,
+        headline=f"{escalation.incident} {EVENT_LABEL['escalation_due']}: {escalation.title}",
+        body=escalation.describe(),
+        facts=(
+            Fact("Severity", escalation.severity),
+            Fact("Escalate to", escalation.escalate_to or "nobody on call"),
+        ),
+        link=links.record_of(f"incidents/{escalation.incident}.yaml", escalation.incident),
+        severity=escalation.severity,
+        timed=True,
+    )
+
+
+def quiet_notice(quiet: Quiet, links: Links) -> Notice:
+    """A reminder for an incident whose public updates went quiet: once per interval."""
+    interval = math.floor(quiet.waiting / quiet.every)  # one reminder per interval of silence
+    at = quiet.since + quiet.every * interval
+    return Notice(
+        key=f"{quiet.incident}/update-due/{format_time(quiet.since)}/{interval}",
+        event="update_due",
+        audience="internal",
+        at=at,
+        subject=quiet.incident,
+        headline=f"{quiet.incident} {EVENT_LABEL['update_due']}: {quiet.title}",
+        body=quiet.describe(),
+        facts=(Fact("Severity", quiet.severity), Fact("Waiting", format_duration(quiet.waiting))),
+        link=links.record_of(f"incidents/{quiet.incident}.yaml", quiet.incident),
+        severity=quiet.severity,
+        timed=True,
+    )
+
+
+# --- putting it together -----------------------------------------------------------------
+
+
+def notices(
+    old: Snapshot,
+    new: Snapshot,
+    audience: str,
+    now: datetime,
+    links: Links,
+    reminders: Iterable[Notice] = (),
+) -> list[Notice]:
+    """Every notice for ``audience`` between ``old`` and ``new``, in time order.
+
+    ``reminders`` are the clock's notices (escalations, quiet incidents), made by the caller
+    from the rules in core; they reach internal audiences only.
+    """
+    out: list[Notice] = []
+    for ident in sorted(new.incidents):
+        record = new.incidents[ident]
+        before = old.incidents.get(ident)
+        if audience == "public":
+            out += _public_notices(
+                public_incident(before, old.postmortems.get(ident)) if before else None,
+                public_incident(record, new.postmortems.get(ident)),
+                links,
+            )
+        else:
+            out += _record_notices(
+                ident,
+                before,
+                record,
+                old.postmortems.get(ident),
+                new.postmortems.get(ident),
+                audience,
+                links,
+            )
+    out += _maintenance_notices(old, new, now, audience, links)
+    if audience == "internal":
+        out += list(reminders)
+    out = [n for n in out if n.event in AUDIENCE_EVENTS[audience]]
+    return sorted(out, key=lambda n: n.order)
+
+
+def for_channel(
+    channel: Channel,
+    candidates: Iterable[Notice],
+    *,
+    sent: Iterable[str] = (),
+    since: datetime | None = None,
+) -> list[Notice]:
+    """The notices a channel is to get: its events, components and severities, minus those it
+    was sent already; before ``since`` (a first run) nothing is news."""
+    done = set(sent)
+    out = []
+    for notice in candidates:
+        if notice.key in done or not channel.hears(notice.event):
+            continue
+        if since is not None and notice.at < since:
+            continue
+        if channel.components and not set(channel.components) & set(notice.components):
+            continue
+        if (
+            channel.severities
+            and notice.maintenance is None
+            and notice.severity not in channel.severities
+            and not (notice.public is not None and _public_severity_ok(channel, notice))
+        ):
+            continue
+        out.append(notice)
+    return out
+
+
+def _public_severity_ok(channel: Channel, notice: Notice) -> bool:
+    """A public notice has no severity, only the impact the site shows; filter on that."""
+    assert notice.public is not None
+    wanted = {IMPACT_OF_SEVERITY[s] for s in channel.severities if s in IMPACT_OF_SEVERITY}
+    return notice.public.impact in wanted
