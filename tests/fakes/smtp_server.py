@@ -6,6 +6,7 @@ so the client's upgrade path is exercised against a real handshake.
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -47,15 +48,24 @@ class _Handler:
         return "250 OK"
 
 
+def _free_port() -> int:
+    # aiosmtpd's Controller checks that it is up by connecting to the port it was given, so it
+    # needs a real port number rather than 0.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class SmtpServer:
     """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``."""
 
     def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
         self.handler = _Handler()
+        self.port = _free_port()
         self.controller = Controller(
             self.handler,
             hostname="127.0.0.1",
-            port=0,
+            port=self.port,
             tls_context=tls_context,
             require_starttls=tls_context is not None,
         )
@@ -63,12 +73,6 @@ class SmtpServer:
     @property
     def received(self) -> list[Received]:
         return self.handler.received
-
-    @property
-    def port(self) -> int:
-        server = self.controller.server
-        assert server is not None
-        return int(server.sockets[0].getsockname()[1])
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
