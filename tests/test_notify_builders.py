@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from slack_sdk.models.blocks import Block
 
-from incidents_cli import lifecycle
+from incidents_cli.core import lifecycle
 from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, quiet_incidents
 from incidents_cli.core.notifications import (
     Channel,
@@ -24,8 +24,8 @@ from incidents_cli.core.notifications import (
     notices,
     quiet_notice,
 )
+from incidents_cli.core.settings import DEFAULT_ACK_WITHIN, Component, Settings
 from incidents_cli.integrations import chat, mail
-from incidents_cli.settings import DEFAULT_ACK_WITHIN, Component, Settings
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer, self_signed_context
 

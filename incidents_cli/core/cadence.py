@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidents_cli.timeutil import format_duration, format_time, maybe_time
+from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
 
 DEFAULT_UPDATE_EVERY = {"critical": timedelta(minutes=30), "high": timedelta(hours=1)}
 MUST_SPEAK = ("critical", "high")

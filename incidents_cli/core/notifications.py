@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidents_cli.core.cadence import Quiet
-from incidents_cli.statuspage import (
+from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
+from incidents_cli.site.model import (
     IMPACT_OF_SEVERITY,
     STATUS_LABEL,
     UPDATE_STATUS_LABEL,
@@ -27,7 +28,6 @@ from incidents_cli.statuspage import (
     maintenance_window,
     public_incident,
 )
-from incidents_cli.timeutil import format_duration, format_time, maybe_time
 
 Record = dict[str, Any]
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from incidents_cli.core.errors import IncidentsError
 from incidents_cli.core.notifications import Channel, Notice
-from incidents_cli.errors import IncidentsError
-from incidents_cli.timeutil import format_time
+from incidents_cli.core.timeutil import format_time
 
 SLACK_MAX_BLOCKS = 50
 SLACK_HEADER_MAX = 150

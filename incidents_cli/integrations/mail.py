@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from incidents_cli.core.notifications import Channel, Notice
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.integrations.chat import DeliveryError
-from incidents_cli.timeutil import format_time
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORT = {"starttls": 587, "tls": 465, "none": 25}
