@@ -110,3 +110,19 @@ def quiet_incidents(
             )
         )
     return sorted(out, key=lambda q: (q.since, q.incident))
+
+
+def update_every_from_data(severities: Any) -> dict[str, timedelta]:
+    """``severities.<level>.update_every`` over the defaults (critical 30m, high 1h)."""
+    from incidents_cli.core.timeutil import parse_duration
+
+    out = dict(DEFAULT_UPDATE_EVERY)
+    if isinstance(severities, dict):
+        for level, entry in severities.items():
+            value = entry.get("update_every") if isinstance(entry, dict) else None
+            if isinstance(value, str):
+                try:
+                    out[str(level)] = parse_duration(value)
+                except ValueError:
+                    continue  # the schema reports it
+    return out

@@ -663,3 +663,60 @@ def _public_severity_ok(channel: Channel, notice: Notice) -> bool:
     assert notice.public is not None
     wanted = {IMPACT_OF_SEVERITY[s] for s in channel.severities if s in IMPACT_OF_SEVERITY}
     return notice.public.impact in wanted
+
+
+# --- settings: `notify:` in incidents.yaml -----------------------------------------------
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if isinstance(v, str | int))
+    return ()
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
+
+
+def channels_from_data(data: Any) -> tuple[Channel, ...]:
+    """The channels of ``notify:``. Tolerant, like the rest of the settings: the schema
+    reports what is wrong; an entry without a usable name, type or audience is skipped."""
+    if not isinstance(data, list):
+        return ()
+    out = []
+    seen = set()
+    for entry in data:
+        if not isinstance(entry, dict):
+            continue
+        name, kind, audience = entry.get("name"), entry.get("type"), entry.get("audience")
+        if not isinstance(name, str) or kind not in CHANNEL_TYPES or audience not in AUDIENCES:
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        port = entry.get("port")
+        security = entry.get("security")
+        out.append(
+            Channel(
+                name=name,
+                type=str(kind),
+                audience=str(audience),
+                url_env=_text(entry.get("url_env")),
+                secret_env=_text(entry.get("secret_env")),
+                components=_strings(entry.get("components")),
+                severities=_strings(entry.get("severities")),
+                events=_strings(entry.get("events")),
+                to=_strings(entry.get("to")),
+                subscribers=_text(entry.get("subscribers")),
+                sender=_text(entry.get("from")),
+                host=_text(entry.get("host")),
+                port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+                security=security if security in ("starttls", "tls", "none") else "starttls",
+                username_env=_text(entry.get("username_env")),
+                password_env=_text(entry.get("password_env")),
+                unsubscribe=_text(entry.get("unsubscribe")),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,480 @@
+"""`incidents notify` and `incidents comms`: tell every channel what is new, exactly once.
+
+notify reads committed history only: the records at HEAD against the records at the commit
+each channel was last fully told about (its state in refs/incidents/notified/<channel>,
+fetched from and pushed to the remote, so a fresh clone continues where the last run
+stopped). Messages go out in time order; the first failure stops that channel, and only what
+it did not get is retried next time. The state is written after each channel, before the
+next one is tried, so an interrupted run repeats at most the message in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.core.cadence import Quiet, quiet_incidents, update_every_from_data
+from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
+from incidents_cli.core.escalation import escalations
+from incidents_cli.core.notifications import (
+    BACKFILL,
+    Channel,
+    Links,
+    Notice,
+    Snapshot,
+    channels_from_data,
+    escalation_notice,
+    for_channel,
+    notices,
+    quiet_notice,
+)
+from incidents_cli.core.oncall import schedule_from_data
+from incidents_cli.core.records import (
+    INCIDENTS_DIR,
+    MAINTENANCE_DIR,
+    ONCALL_FILE,
+    POSTMORTEMS_DIR,
+    SETTINGS_FILE,
+    classify,
+)
+from incidents_cli.core.settings import Settings, settings_from_data
+from incidents_cli.core.timeutil import format_time
+from incidents_cli.store.layout import read_record
+from incidents_cli.store.notified import (
+    REF_PREFIX,
+    ChannelState,
+    StateRepo,
+    read_state,
+    write_state,
+)
+
+SECRETS_JSON_ENV = "INCIDENTS_SECRETS"
+"""Optional: a JSON object of secrets by name (GitHub: ``${{ toJSON(secrets) }}``), read when
+a channel's variable is not in the environment itself."""
+
+
+# --- what a run did ------------------------------------------------------------------------
+
+
+def _brief(notice: Notice) -> dict[str, Any]:
+    return {
+        "key": notice.key,
+        "event": notice.event,
+        "subject": notice.subject,
+        "at": format_time(notice.at),
+        "headline": notice.headline,
+    }
+
+
+@dataclass
+class ChannelRun:
+    channel: Channel
+    sent: list[Notice] = field(default_factory=list)
+    pending: list[Notice] = field(default_factory=list)
+    history: list[Notice] = field(default_factory=list)
+    """Older than a first run's backfill window: recorded as told, not sent."""
+    error: str | None = None
+    previews: list[dict[str, Any]] = field(default_factory=list)
+    """--dry-run: each request or message that would go out."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.channel.name,
+            "type": self.channel.type,
+            "audience": self.channel.audience,
+            "sent": [_brief(n) for n in self.sent],
+            "pending": [_brief(n) for n in self.pending],
+            "skipped_history": len(self.history),
+            "error": self.error,
+        }
+        if self.previews:
+            out["requests"] = self.previews
+        return out
+
+
+@dataclass
+class NotifyResult:
+    head: str
+    as_of: datetime
+    dry_run: bool
+    channels: list[ChannelRun]
+    pushed_to: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    push_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.push_error is not None or any(c.error for c in self.channels)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "head": self.head,
+            "as_of": format_time(self.as_of),
+            "dry_run": self.dry_run,
+            "channels": [c.as_dict() for c in self.channels],
+            "pushed_to": self.pushed_to,
+            "warnings": self.warnings,
+            "push_error": self.push_error,
+        }
+
+
+# --- reading the records at a commit ---------------------------------------------------------
+
+
+@dataclass
+class _Snapshots:
+    """The records at each commit asked for, read once: all of them, and the ones that pass
+    their schema (a record that does not validate is never published)."""
+
+    repo: StateRepo
+    cache: dict[str, tuple[Snapshot, Snapshot]] = field(default_factory=dict)
+
+    def at(self, commit: str) -> tuple[Snapshot, Snapshot]:
+        if commit not in self.cache:
+            self.cache[commit] = _read_snapshot(self.repo, commit)
+        return self.cache[commit]
+
+
+def _read_snapshot(repo: StateRepo, commit: str) -> tuple[Snapshot, Snapshot]:
+    from incidents_cli.store.schemas import is_valid
+
+    files = repo.files_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
+    every: dict[str, dict[str, dict[str, Any]]] = {
+        "incident": {},
+        "postmortem": {},
+        "maintenance": {},
+    }
+    valid: dict[str, dict[str, dict[str, Any]]] = {
+        "incident": {},
+        "postmortem": {},
+        "maintenance": {},
+    }
+    for rel, raw in sorted(files.items()):
+        kind = classify(rel)
+        if kind not in every:
+            continue
+        record = read_record(repo.top, rel, str(kind), raw)
+        data = record.data
+        if record.error is not None or not isinstance(data, dict):
+            continue
+        key = str(data.get("incident", record.stem)) if kind == "postmortem" else record.stem
+        every[str(kind)][key] = data
+        if is_valid(str(kind), data):
+            valid[str(kind)][key] = data
+
+    def snap(found: dict[str, dict[str, dict[str, Any]]]) -> Snapshot:
+        return Snapshot(found["incident"], found["postmortem"], found["maintenance"])
+
+    return snap(every), snap(valid)
+
+
+def _settings_at(repo: StateRepo, commit: str) -> tuple[Settings, dict[str, Any]]:
+    from incidents_cli.store import yamlio
+
+    text = repo.file_at(commit, SETTINGS_FILE)
+    if text is None:
+        raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
+    data = yamlio.parse(text, SETTINGS_FILE).data
+    data = data if isinstance(data, dict) else {}
+    return settings_from_data(data), data
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+class _Secrets:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self._json: dict[str, Any] | None = None
+
+    def get(self, name: str | None, channel: str, what: str) -> str:
+        if not name:
+            raise IncidentsError(f"{channel}: no {what} configured (set {what} in notify:)", 1)
+        value = self.env.get(name)
+        if not value:
+            value = self._from_json().get(name)
+        if not isinstance(value, str) or not value:
+            raise IncidentsError(
+                f"{channel}: the environment variable {name} ({what}) is not set", 1
+            )
+        return value
+
+    def maybe(self, name: str | None, channel: str, what: str) -> str | None:
+        return self.get(name, channel, what) if name else None
+
+    def _from_json(self) -> dict[str, Any]:
+        if self._json is None:
+            try:
+                data = json.loads(self.env.get(SECRETS_JSON_ENV) or "{}")
+            except ValueError:
+                data = {}
+            self._json = data if isinstance(data, dict) else {}
+        return self._json
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def _record_link(env: Mapping[str, str], head: str) -> str:
+    """In GitHub Actions, a link to the record at the commit that was notified."""
+    server, repository = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY")
+    if server and repository:
+        return f"{server.rstrip('/')}/{repository}/blob/{head}/{{path}}"
+    return ""
+
+
+def _reminders(
+    repo: StateRepo,
+    head: str,
+    snapshot: Snapshot,
+    settings: Settings,
+    data: dict[str, Any],
+    as_of: datetime,
+    links: Links,
+) -> list[Notice]:
+    records = [
+        (f"{INCIDENTS_DIR}/{ident}.yaml", 1, record)
+        for ident, record in sorted(snapshot.incidents.items())
+    ]
+    schedule = None
+    oncall = repo.file_at(head, ONCALL_FILE)
+    if oncall is not None:
+        from incidents_cli.store import yamlio
+
+        try:
+            schedule = schedule_from_data(yamlio.parse(oncall, ONCALL_FILE).data, settings.timezone)
+        except IncidentsError:
+            schedule = None  # `incidents validate` says what is wrong with it
+    out = [escalation_notice(e, links) for e in escalations(records, settings, schedule, as_of)]
+    every = update_every_from_data(data.get("severities"))
+    quiet = quiet_incidents(records, every, settings.ack_within, as_of)
+    out += [quiet_notice(q, links) for q in quiet]
+    return out
+
+
+def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any, dict[str, Any]]:
+    """The page (as the site computes it) and its Statuspage ``page`` object."""
+    from incidents_cli.site import model
+
+    publics = [
+        view
+        for ident, record in valid.incidents.items()
+        if (view := model.public_incident(record, valid.postmortems.get(ident))) is not None
+    ]
+    windows = [w for r in valid.maintenance.values() if (w := model.maintenance_window(r))]
+    page = model.build_page(settings, publics, windows, as_of)
+    head = {
+        "id": "incidents",
+        "status_indicator": page.indicator,
+        "status_description": page.description,
+    }
+    return page, head
+
+
+def _deliver(
+    run: ChannelRun,
+    to_send: Sequence[Notice],
+    secrets: _Secrets,
+    repo: StateRepo,
+    head: str,
+    page: Any,
+    page_head: dict[str, Any],
+    as_of: datetime,
+    dry_run: bool,
+) -> None:
+    from incidents_cli.integrations import chat, mail
+    from incidents_cli.site import model
+
+    channel = run.channel
+    remaining = list(to_send)
+    try:
+        if channel.type == "email":
+            subscribers: list[str] = []
+            if channel.subscribers:
+                text = repo.file_at(head, channel.subscribers)
+                if text is None:
+                    raise IncidentsError(
+                        f"{channel.name}: the subscriber list {channel.subscribers} is not "
+                        "committed",
+                        1,
+                    )
+                subscribers = mail.parse_subscribers(text)
+            if dry_run:
+                for notice in remaining:
+                    for message in mail.messages_for(notice, channel, subscribers, as_of):
+                        run.previews.append(
+                            {"key": notice.key, "to": message["To"], "subject": message["Subject"]}
+                        )
+                return
+            if not channel.host:
+                raise IncidentsError(f"{channel.name}: no host configured for the mail server", 1)
+            server = mail.Server(
+                channel.host,
+                channel.port or mail.DEFAULT_PORT[channel.security],
+                channel.security,
+                secrets.maybe(channel.username_env, channel.name, "username_env"),
+                secrets.maybe(channel.password_env, channel.name, "password_env"),
+            )
+            with mail.Mailer(server, channel.name) as mailer:
+                while remaining:
+                    notice = remaining[0]
+                    for message in mail.messages_for(notice, channel, subscribers, as_of):
+                        mailer.send(message, notice.key)
+                    run.sent.append(remaining.pop(0))
+            return
+        documents: dict[str, dict[str, Any]] = {}
+        for notice in remaining:
+            if notice.public is not None:
+                documents[notice.subject] = model.api_incident(notice.public, page)
+            elif notice.maintenance is not None and channel.audience == "public":
+                documents[notice.subject] = model.api_maintenance(notice.maintenance, page)
+        context = chat.Context(
+            page=page_head,
+            documents=documents,
+            component_names={c.id: c.name for c in page.settings.components},
+            generated_at=format_time(as_of),
+        )
+        if dry_run:
+            secret = "(secret)" if channel.secret_env else None
+            for notice in remaining:
+                for request in chat.requests_for(channel, notice, context, secret):
+                    run.previews.append(
+                        {"key": notice.key, "headers": request.headers, "body": request.payload()}
+                    )
+            return
+        url = secrets.get(channel.url_env, channel.name, "url_env")
+        secret = secrets.maybe(channel.secret_env, channel.name, "secret_env")
+        with chat.Poster(url) as poster:
+            while remaining:
+                for request in chat.requests_for(channel, remaining[0], context, secret):
+                    poster.post(request)
+                run.sent.append(remaining.pop(0))
+    except IncidentsError as error:
+        run.error = error.message
+        run.pending = remaining
+
+
+def notify(
+    root: Path,
+    *,
+    as_of: datetime,
+    dry_run: bool = False,
+    only: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> NotifyResult:
+    env = os.environ if env is None else env
+    repo = StateRepo(StateRepo.at(root).top)
+    head = repo.head()
+    if head is None:
+        raise RefusedError("nothing is committed yet: notify tells what the commits say")
+    remote = repo.default_remote()
+    if remote is not None:
+        repo.fetch_side_refs(remote, REF_PREFIX)
+    settings, data = _settings_at(repo, head)
+    channels = list(channels_from_data(data.get("notify")))
+    if only is not None:
+        chosen = [c for c in channels if c.name == only]
+        if not chosen:
+            names = ", ".join(c.name for c in channels) or "none configured"
+            raise RefusedError(f"--channel {only}: no such channel in notify: ({names})")
+        channels = chosen
+    result = NotifyResult(head=head, as_of=as_of, dry_run=dry_run, channels=[])
+    if not channels:
+        result.warnings.append(f"no channels under notify: in {SETTINGS_FILE}; nothing to do")
+        return result
+    snapshots = _Snapshots(repo)
+    every_now, valid_now = snapshots.at(head)
+    links = Links(
+        site=settings.base_url,
+        record=_record_link(env, head),
+        component_names={c.id: c.name for c in settings.components},
+    )
+    reminders = _reminders(repo, head, every_now, settings, data, as_of, links)
+    page, page_head = _context(settings, valid_now, as_of)
+    secrets = _Secrets(env)
+    written: list[str] = []
+    for channel in channels:
+        state = read_state(repo, channel.name)
+        base = state.commit if state is not None else None
+        if base is not None and not repo.has_commit(base):
+            result.warnings.append(
+                f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
+                "(a shallow clone? check out with fetch-depth: 0); only the last "
+                f"{int(BACKFILL.total_seconds() // 3600)}h are news"
+            )
+            base = None
+        if base is not None:
+            old_every, old_valid = snapshots.at(base)
+        else:
+            old_every, old_valid = Snapshot(), Snapshot()
+        public = channel.audience == "public"
+        candidates = notices(
+            old_valid if public else old_every,
+            valid_now if public else every_now,
+            channel.audience,
+            as_of,
+            links,
+            reminders,
+        )
+        previously = state.sent if state is not None else ()
+        wanted = for_channel(channel, candidates, sent=previously)
+        since = as_of - BACKFILL if base is None else None
+        run = ChannelRun(channel)
+        run.history = [n for n in wanted if since is not None and n.at < since]
+        skipped = {n.key for n in run.history}
+        to_send = [n for n in wanted if n.key not in skipped]
+        _deliver(run, to_send, secrets, repo, head, page, page_head, as_of, dry_run)
+        result.channels.append(run)
+        if dry_run:
+            continue
+        told = set(previously) | {n.key for n in run.sent} | {n.key for n in run.history}
+        if run.error is None:
+            live = {n.key for n in candidates if n.timed}
+            new_state = ChannelState(commit=head, sent=tuple(sorted(told & live)))
+        else:
+            new_state = ChannelState(commit=base, sent=tuple(sorted(told)))
+        if state is None or new_state != state:
+            write_state(
+                repo,
+                channel.name,
+                ChannelState(new_state.commit, new_state.sent, state.ref_commit if state else None),
+            )
+            written.append(f"{REF_PREFIX}{channel.name}")
+    if written and remote is not None:
+        try:
+            repo.push_side_refs(remote, written)
+            result.pushed_to = remote
+        except IncidentsError as error:
+            result.push_error = (
+                f"{error.message}; what was sent is remembered here but not on {remote}: "
+                "the next run elsewhere may repeat it"
+            )
+    return result
+
+
+# --- comms ------------------------------------------------------------------------------------
+
+
+def quiet(root: Path, as_of: datetime) -> list[Quiet]:
+    """Open incidents whose public updates went quiet (from the work tree, like validate)."""
+    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.layout import load_settings
+
+    settings = load_settings(root)
+    settings_data = read_record(root, SETTINGS_FILE, "settings").data
+    severities = settings_data.get("severities") if isinstance(settings_data, dict) else None
+    records = []
+    for record in read_all(root, kinds=("incident",)):
+        if record.doc is None or not isinstance(record.data, dict):
+            continue
+        data = record.data
+        if data.get("phase") not in ("detected", "acknowledged", "investigating"):
+            continue
+        line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
+        records.append((record.rel, line, data))
+    return quiet_incidents(records, update_every_from_data(severities), settings.ack_within, as_of)
