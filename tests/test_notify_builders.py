@@ -21,11 +21,15 @@ from incidents_cli.core.notifications import (
     Notice,
     Snapshot,
     for_channel,
-    notices,
+    in_order,
     quiet_notice,
+    record_notices,
 )
 from incidents_cli.core.settings import DEFAULT_ACK_WITHIN, Component, Settings
 from incidents_cli.integrations import chat, mail
+from incidents_cli.site.model import build_page
+from incidents_cli.site.notices import maintenance_notices, public_notices
+from incidents_cli.site.public import IMPACT_OF_SEVERITY, maintenance_window, public_incident
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer, self_signed_context
 
@@ -85,6 +89,23 @@ def history() -> list[dict[str, Any]]:
     ).record
     versions.append(record)
     return versions
+
+
+def notices(
+    old: Snapshot, new: Snapshot, audience: str, now: datetime, links: Links
+) -> list[Notice]:
+    """What the notify use case assembles for one audience."""
+    views = [
+        v for i, r in new.incidents.items() if (v := public_incident(r, new.postmortems.get(i)))
+    ]
+    windows = [w for r in new.maintenance.values() if (w := maintenance_window(r))]
+    page = build_page(SETTINGS, views, windows, now)
+    if audience == "public":
+        found = public_notices(old, new, links, page)
+    else:
+        found = record_notices(old, new, audience, links)
+    found += maintenance_notices(old, new, now, audience, links, page)
+    return in_order(found, audience)
 
 
 def snap(record: dict[str, Any] | None = None, **more: Any) -> Snapshot:
@@ -182,6 +203,11 @@ def test_channel_filters_and_what_was_sent() -> None:
     assert for_channel(critical, got) == []
     updates = Channel("u", "slack", "internal", events=("public_update",))
     assert [n.event for n in for_channel(updates, got)] == ["public_update"]
+    public = notices(snap(), snap(final), "public", T0 + timedelta(hours=1), LINKS)
+    high = Channel("h", "slack", "public", severities=("high",))
+    assert for_channel(high, public, impact_of=IMPACT_OF_SEVERITY) == public
+    crit = Channel("c", "slack", "public", severities=("critical",))
+    assert for_channel(crit, public, impact_of=IMPACT_OF_SEVERITY) == []
     every = Channel("all", "slack", "internal")
     assert for_channel(every, got, sent=[got[0].key]) == got[1:]
     assert for_channel(every, got, since=T0 + timedelta(minutes=5)) == got[3:]
@@ -293,10 +319,8 @@ def test_webhook_is_statuspage_shaped_and_signed_over_the_exact_body() -> None:
     final = history()[-1]
     (update, _) = notices(snap(), snap(final), "public", T0 + timedelta(hours=1), LINKS)
     channel = Channel("hook", "webhook", "public", secret_env="HOOK_SECRET")
-    document = {"id": "INC-0001", "incident_updates": [{"id": "INC-0001-1"}]}
     context = chat.Context(
         page={"id": "incidents", "status_indicator": "minor", "status_description": "x"},
-        documents={"INC-0001": document},
         generated_at="2026-03-01T15:00:00Z",
     )
     requests = chat.requests_for(channel, update, context, secret="s3cret")
@@ -304,6 +328,9 @@ def test_webhook_is_statuspage_shaped_and_signed_over_the_exact_body() -> None:
         ["incident", "meta", "notice", "page"],
         ["component", "component_update", "meta", "page"],
     ]
+    incident = requests[0].payload()["incident"]
+    assert incident["id"] == "INC-0001" and incident["status"] == "resolved"
+    assert incident["incident_updates"][0]["body"] == "Payments fail for some users."
     assert requests[1].payload()["component_update"]["old_status"] == "operational"
     assert requests[1].payload()["component_update"]["new_status"] == "partial_outage"
     with HttpRecorder() as server:

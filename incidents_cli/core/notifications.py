@@ -4,9 +4,10 @@ Pure: takes the records as they were when a channel was last told (``old``) and 
 now (``new``), the time, and a channel's audience and filters, and returns the notices to send,
 in time order. Nothing here sends anything or reads git; the edges do that.
 
-Why it is shaped so: a ``public`` audience is built only from the public view of an incident
-(``public_incident``, the same function the status site uses), never from the record, so the
-site's leak guarantee covers notifications too. Internal and support notices read the record.
+Why it is shaped so: this module builds what internal and support audiences hear, from the
+records. A ``public`` audience is built elsewhere, in ``site/notices.py``, only from the public
+view of an incident (``site.public``, the same function the status site uses), so the site's
+leak guarantee covers notifications too; core cannot even import it.
 """
 
 from __future__ import annotations
@@ -19,15 +20,6 @@ from typing import Any
 
 from incidents_cli.core.cadence import Quiet
 from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
-from incidents_cli.site.model import (
-    IMPACT_OF_SEVERITY,
-    STATUS_LABEL,
-    UPDATE_STATUS_LABEL,
-    Maintenance,
-    PublicIncident,
-    maintenance_window,
-    public_incident,
-)
 
 Record = dict[str, Any]
 
@@ -166,9 +158,11 @@ class Notice:
     link: str | None = None
     severity: str | None = None
     components: tuple[str, ...] = ()
-    public: PublicIncident | None = None
-    """For a public incident notice: the public view it was built from (and nothing else)."""
-    maintenance: Maintenance | None = None
+    impact: str | None = None
+    """A public notice's impact as the site shows it (it has no severity)."""
+    document: Mapping[str, Any] | None = None
+    """A public notice's Statuspage document (incident or maintenance), built from the public
+    view only; the webhook channel sends it as it is."""
     component_changes: tuple[tuple[str, str, str], ...] = ()
     """(component, old status, new status) for component-status notices."""
     timed: bool = False
@@ -201,117 +195,9 @@ class Links:
         return self.component_names.get(component, component)
 
 
-# --- public notices: only from the public view -------------------------------------------
-
-
-def _update_key(incident_id: str, at: datetime, status: str) -> str:
+def update_key(incident_id: str, at: datetime, status: str) -> str:
+    """The key of a public update's notice: its incident, time and status."""
     return f"{incident_id}/update/{format_time(at)}/{status}"
-
-
-def _public_update_identity(update: Any) -> tuple[datetime, str, str]:
-    return (update.at, update.status, update.message)
-
-
-def _public_notices(
-    old: PublicIncident | None, new: PublicIncident | None, links: Links
-) -> list[Notice]:
-    if new is None:
-        return []  # not public, or nothing said in public yet: nothing to tell the public
-    out: list[Notice] = []
-    seen = {_public_update_identity(u) for u in old.updates} if old else set()
-    previous: dict[str, str] = {}
-    for update in new.updates:
-        changes = tuple(
-            (c, previous.get(c, "operational"), s)
-            for c, s in update.components.items()
-            if previous.get(c, "operational") != s
-        )
-        previous.update(update.components)
-        if _public_update_identity(update) in seen:
-            continue
-        facts = [Fact("Status", UPDATE_STATUS_LABEL.get(update.status, update.status))]
-        if update.components:
-            facts.append(
-                Fact(
-                    "Components",
-                    ", ".join(
-                        f"{links.name(c)}: {STATUS_LABEL.get(s, s)}"
-                        for c, s in update.components.items()
-                    ),
-                )
-            )
-        if update.eta is not None:
-            facts.append(Fact("Expected resolution", format_time(update.eta)))
-        out.append(
-            Notice(
-                key=_update_key(new.id, update.at, update.status),
-                event="public_update",
-                audience="public",
-                at=update.at,
-                subject=new.id,
-                headline=f"{new.title}: {UPDATE_STATUS_LABEL.get(update.status, update.status)}",
-                body=update.message,
-                facts=tuple(facts),
-                link=links.page(new.id),
-                components=tuple(dict.fromkeys([*new.components, *update.components])),
-                public=new,
-                component_changes=changes,
-            )
-        )
-    was_resolved = old is not None and old.resolved is not None
-    if new.resolved is not None and not was_resolved:
-        out.append(
-            Notice(
-                key=f"{new.id}/resolved/{format_time(new.resolved)}",
-                event="resolved",
-                audience="public",
-                at=new.resolved,
-                subject=new.id,
-                headline=f"{new.title}: Resolved",
-                body=new.updates[-1].message
-                if new.updates[-1].status == "resolved"
-                else "This incident has been resolved.",
-                facts=(Fact("Status", "Resolved"),),
-                link=links.page(new.id),
-                components=new.components,
-                public=new,
-            )
-        )
-    if was_resolved and new.resolved is None:
-        at = new.updates[-1].at
-        out.append(
-            Notice(
-                key=f"{new.id}/reopened/{format_time(at)}",
-                event="reopened",
-                audience="public",
-                at=at,
-                subject=new.id,
-                headline=f"{new.title}: Reopened",
-                body="This incident is under investigation again.",
-                facts=(Fact("Status", UPDATE_STATUS_LABEL.get(new.status, new.status)),),
-                link=links.page(new.id),
-                components=new.components,
-                public=new,
-            )
-        )
-    had_summary = old is not None and old.postmortem_summary is not None
-    if new.postmortem_summary is not None and not had_summary:
-        at = new.postmortem_at or new.updated
-        out.append(
-            Notice(
-                key=f"{new.id}/postmortem",
-                event="postmortem_published",
-                audience="public",
-                at=at,
-                subject=new.id,
-                headline=f"{new.title}: Postmortem",
-                body=new.postmortem_summary,
-                link=links.page(new.id),
-                components=new.components,
-                public=new,
-            )
-        )
-    return out
 
 
 # --- internal and support notices: from the record ---------------------------------------
@@ -381,20 +267,13 @@ def _record_facts(record: Record, links: Links, *, audience: str) -> list[Fact]:
 
 
 def _update_facts(update: Mapping[str, Any], links: Links) -> list[Fact]:
-    facts = [
-        Fact(
-            "Status", UPDATE_STATUS_LABEL.get(str(update.get("status")), str(update.get("status")))
-        )
-    ]
+    facts = [Fact("Status", str(update.get("status")))]
     components = update.get("components")
     if isinstance(components, dict) and components:
         facts.append(
             Fact(
                 "Components",
-                ", ".join(
-                    f"{links.name(str(c))}: {STATUS_LABEL.get(str(s), str(s))}"
-                    for c, s in components.items()
-                ),
+                ", ".join(f"{links.name(str(c))}: {s}" for c, s in components.items()),
             )
         )
     eta = maybe_time(update.get("eta"))
@@ -462,7 +341,7 @@ def _record_notices(
         body = str(update.get("message") or "")
         if audience == "support" and summary:
             body = f"{body}\n\nInternal summary: {summary}"
-        key = _update_key(incident_id, at, str(update.get("status")))
+        key = update_key(incident_id, at, str(update.get("status")))
         notice("public_update", key, at, body, [*_update_facts(update, links), *base])
     was = (old_pm or {}).get("status") == "published"
     if (new_pm or {}).get("status") == "published" and not was:
@@ -473,73 +352,6 @@ def _record_notices(
             if audience == "support" and pm.get("public") is True and pm.get("public_summary"):
                 body = str(pm["public_summary"])
             notice("postmortem_published", f"{incident_id}/postmortem", at, body, base)
-    return out
-
-
-# --- maintenance -------------------------------------------------------------------------
-
-
-def _maintenance_notice(
-    window: Maintenance, event: str, at: datetime, audience: str, links: Links, *, timed: bool
-) -> Notice:
-    names = ", ".join(links.name(c) for c in window.components)
-    facts = (
-        Fact("Starts", format_time(window.start)),
-        Fact("Ends", format_time(window.end)),
-        Fact("Components", names),
-    )
-    if event == "maintenance_started":
-        changes = tuple((c, "operational", "under_maintenance") for c in window.components)
-    elif event == "maintenance_ended":
-        changes = tuple((c, "under_maintenance", "operational") for c in window.components)
-    else:
-        changes = ()
-    return Notice(
-        key=f"maintenance/{window.id}/{event.removeprefix('maintenance_')}/"
-        f"{format_time(window.start)}",
-        event=event,
-        audience=audience,
-        at=at,
-        subject=window.id,
-        headline=f"{window.title}: {EVENT_LABEL[event]}",
-        body=window.message or window.title,
-        facts=facts,
-        link=(links.site.rstrip("/") + "/index.html#maintenance") if links.site else None,
-        components=window.components,
-        maintenance=window,
-        component_changes=changes,
-        timed=timed,
-    )
-
-
-def _maintenance_notices(
-    old: Snapshot, new: Snapshot, now: datetime, audience: str, links: Links
-) -> list[Notice]:
-    out = []
-    for ident, record in sorted(new.maintenance.items()):
-        window = maintenance_window(record)
-        if window is None:
-            continue  # cancelled or unreadable: the site does not show it either
-        before = maintenance_window(old.maintenance[ident]) if ident in old.maintenance else None
-        moved = before is None or (before.start, before.end) != (window.start, window.end)
-        if window.start > now and moved:
-            out.append(
-                _maintenance_notice(
-                    window, "maintenance_announced", now, audience, links, timed=False
-                )
-            )
-        if window.start <= now < window.end:
-            out.append(
-                _maintenance_notice(
-                    window, "maintenance_started", window.start, audience, links, timed=True
-                )
-            )
-        if now - BACKFILL < window.end <= now:
-            out.append(
-                _maintenance_notice(
-                    window, "maintenance_ended", window.end, audience, links, timed=True
-                )
-            )
     return out
 
 
@@ -589,44 +401,28 @@ def quiet_notice(quiet: Quiet, links: Links) -> Notice:
 # --- putting it together -----------------------------------------------------------------
 
 
-def notices(
-    old: Snapshot,
-    new: Snapshot,
-    audience: str,
-    now: datetime,
-    links: Links,
-    reminders: Iterable[Notice] = (),
-) -> list[Notice]:
-    """Every notice for ``audience`` between ``old`` and ``new``, in time order.
-
-    ``reminders`` are the clock's notices (escalations, quiet incidents), made by the caller
-    from the rules in core; they reach internal audiences only.
-    """
+def record_notices(old: Snapshot, new: Snapshot, audience: str, links: Links) -> list[Notice]:
+    """What an internal or support audience hears of the incidents between ``old`` and
+    ``new``, from the records (a public audience: ``site.notices``)."""
+    if audience not in ("internal", "support"):
+        raise ValueError(f"record_notices is not for a {audience} audience")
     out: list[Notice] = []
     for ident in sorted(new.incidents):
-        record = new.incidents[ident]
-        before = old.incidents.get(ident)
-        if audience == "public":
-            out += _public_notices(
-                public_incident(before, old.postmortems.get(ident)) if before else None,
-                public_incident(record, new.postmortems.get(ident)),
-                links,
-            )
-        else:
-            out += _record_notices(
-                ident,
-                before,
-                record,
-                old.postmortems.get(ident),
-                new.postmortems.get(ident),
-                audience,
-                links,
-            )
-    out += _maintenance_notices(old, new, now, audience, links)
-    if audience == "internal":
-        out += list(reminders)
-    out = [n for n in out if n.event in AUDIENCE_EVENTS[audience]]
-    return sorted(out, key=lambda n: n.order)
+        out += _record_notices(
+            ident,
+            old.incidents.get(ident),
+            new.incidents[ident],
+            old.postmortems.get(ident),
+            new.postmortems.get(ident),
+            audience,
+            links,
+        )
+    return out
+
+
+def in_order(found: Iterable[Notice], audience: str) -> list[Notice]:
+    """Only what ``audience`` may hear, in time order (per incident, and over all)."""
+    return sorted((n for n in found if n.event in AUDIENCE_EVENTS[audience]), key=lambda n: n.order)
 
 
 def for_channel(
@@ -635,9 +431,13 @@ def for_channel(
     *,
     sent: Iterable[str] = (),
     since: datetime | None = None,
+    impact_of: Mapping[str, str] | None = None,
 ) -> list[Notice]:
     """The notices a channel is to get: its events, components and severities, minus those it
-    was sent already; before ``since`` (a first run) nothing is news."""
+    was sent already; before ``since`` (a first run) nothing is news. A public notice has no
+    severity, only the impact the site shows: ``impact_of`` (severity -> impact) says which
+    impacts the channel's severities mean."""
+    impacts = {(impact_of or {}).get(s) for s in channel.severities} - {None}
     done = set(sent)
     out = []
     for notice in candidates:
@@ -647,22 +447,14 @@ def for_channel(
             continue
         if channel.components and not set(channel.components) & set(notice.components):
             continue
-        if (
-            channel.severities
-            and notice.maintenance is None
-            and notice.severity not in channel.severities
-            and not (notice.public is not None and _public_severity_ok(channel, notice))
-        ):
-            continue
+        if channel.severities and not notice.event.startswith("maintenance_"):
+            if notice.impact is not None:
+                if notice.impact not in impacts:
+                    continue
+            elif notice.severity not in channel.severities:
+                continue
         out.append(notice)
     return out
-
-
-def _public_severity_ok(channel: Channel, notice: Notice) -> bool:
-    """A public notice has no severity, only the impact the site shows; filter on that."""
-    assert notice.public is not None
-    wanted = {IMPACT_OF_SEVERITY[s] for s in channel.severities if s in IMPACT_OF_SEVERITY}
-    return notice.public.impact in wanted
 
 
 # --- settings: `notify:` in incidents.yaml -----------------------------------------------

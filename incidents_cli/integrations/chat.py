@@ -201,13 +201,10 @@ def discord_payload(notice: Notice) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Context:
-    """What the webhook shape needs beyond the notice, computed by the caller from the same
-    public view the site uses: the page's status, and the Statuspage document of an incident
-    or maintenance (``api_incident`` / ``api_maintenance``)."""
+    """What the webhook shape needs beyond the notice: the page's status as the site computes
+    it (a public notice carries its own Statuspage document, built from the public view)."""
 
     page: Mapping[str, Any] = field(default_factory=dict)
-    documents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Statuspage incident documents by notice subject (public notices only)."""
     component_names: Mapping[str, str] = field(default_factory=dict)
     generated_at: str = ""
 
@@ -232,7 +229,7 @@ def webhook_payloads(notice: Notice, channel: Channel, context: Context) -> list
         "documentation": None,
         "generated_at": context.generated_at or format_time(notice.at),
     }
-    document = context.documents.get(notice.subject)
+    document = notice.document
     if document is None:
         # Not a public notice: say only what this audience may hear, in the same frame.
         document = {

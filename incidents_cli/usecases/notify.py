@@ -30,8 +30,9 @@ from incidents_cli.core.notifications import (
     channels_from_data,
     escalation_notice,
     for_channel,
-    notices,
+    in_order,
     quiet_notice,
+    record_notices,
 )
 from incidents_cli.core.oncall import schedule_from_data
 from incidents_cli.core.records import (
@@ -44,11 +45,13 @@ from incidents_cli.core.records import (
 )
 from incidents_cli.core.settings import Settings, settings_from_data
 from incidents_cli.core.timeutil import format_time
+from incidents_cli.site.notices import maintenance_notices, public_notices
+from incidents_cli.site.public import IMPACT_OF_SEVERITY
+from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.notified import (
     REF_PREFIX,
     ChannelState,
-    StateRepo,
     read_state,
     write_state,
 )
@@ -131,7 +134,7 @@ class _Snapshots:
     """The records at each commit asked for, read once: all of them, and the ones that pass
     their schema (a record that does not validate is never published)."""
 
-    repo: StateRepo
+    repo: Repo
     cache: dict[str, tuple[Snapshot, Snapshot]] = field(default_factory=dict)
 
     def at(self, commit: str) -> tuple[Snapshot, Snapshot]:
@@ -140,7 +143,7 @@ class _Snapshots:
         return self.cache[commit]
 
 
-def _read_snapshot(repo: StateRepo, commit: str) -> tuple[Snapshot, Snapshot]:
+def _read_snapshot(repo: Repo, commit: str) -> tuple[Snapshot, Snapshot]:
     from incidents_cli.store.schemas import is_valid
 
     files = repo.files_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
@@ -173,7 +176,7 @@ def _read_snapshot(repo: StateRepo, commit: str) -> tuple[Snapshot, Snapshot]:
     return snap(every), snap(valid)
 
 
-def _settings_at(repo: StateRepo, commit: str) -> tuple[Settings, dict[str, Any]]:
+def _settings_at(repo: Repo, commit: str) -> tuple[Settings, dict[str, Any]]:
     from incidents_cli.store import yamlio
 
     text = repo.file_at(commit, SETTINGS_FILE)
@@ -229,7 +232,7 @@ def _record_link(env: Mapping[str, str], head: str) -> str:
 
 
 def _reminders(
-    repo: StateRepo,
+    repo: Repo,
     head: str,
     snapshot: Snapshot,
     settings: Settings,
@@ -259,14 +262,14 @@ def _reminders(
 
 def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any, dict[str, Any]]:
     """The page (as the site computes it) and its Statuspage ``page`` object."""
-    from incidents_cli.site import model
+    from incidents_cli.site import model, public
 
     publics = [
         view
         for ident, record in valid.incidents.items()
-        if (view := model.public_incident(record, valid.postmortems.get(ident))) is not None
+        if (view := public.public_incident(record, valid.postmortems.get(ident))) is not None
     ]
-    windows = [w for r in valid.maintenance.values() if (w := model.maintenance_window(r))]
+    windows = [w for r in valid.maintenance.values() if (w := public.maintenance_window(r))]
     page = model.build_page(settings, publics, windows, as_of)
     head = {
         "id": "incidents",
@@ -280,7 +283,7 @@ def _deliver(
     run: ChannelRun,
     to_send: Sequence[Notice],
     secrets: _Secrets,
-    repo: StateRepo,
+    repo: Repo,
     head: str,
     page: Any,
     page_head: dict[str, Any],
@@ -288,7 +291,6 @@ def _deliver(
     dry_run: bool,
 ) -> None:
     from incidents_cli.integrations import chat, mail
-    from incidents_cli.site import model
 
     channel = run.channel
     remaining = list(to_send)
@@ -327,15 +329,8 @@ def _deliver(
                         mailer.send(message, notice.key)
                     run.sent.append(remaining.pop(0))
             return
-        documents: dict[str, dict[str, Any]] = {}
-        for notice in remaining:
-            if notice.public is not None:
-                documents[notice.subject] = model.api_incident(notice.public, page)
-            elif notice.maintenance is not None and channel.audience == "public":
-                documents[notice.subject] = model.api_maintenance(notice.maintenance, page)
         context = chat.Context(
             page=page_head,
-            documents=documents,
             component_names={c.id: c.name for c in page.settings.components},
             generated_at=format_time(as_of),
         )
@@ -368,7 +363,7 @@ def notify(
     env: Mapping[str, str] | None = None,
 ) -> NotifyResult:
     env = os.environ if env is None else env
-    repo = StateRepo(StateRepo.at(root).top)
+    repo = Repo.at(root)
     head = repo.head()
     if head is None:
         raise RefusedError("nothing is committed yet: notify tells what the commits say")
@@ -413,16 +408,16 @@ def notify(
         else:
             old_every, old_valid = Snapshot(), Snapshot()
         public = channel.audience == "public"
-        candidates = notices(
-            old_valid if public else old_every,
-            valid_now if public else every_now,
-            channel.audience,
-            as_of,
-            links,
-            reminders,
-        )
+        if public:
+            found = public_notices(old_valid, valid_now, links, page)
+        else:
+            found = record_notices(old_every, every_now, channel.audience, links)
+        found += maintenance_notices(old_valid, valid_now, as_of, channel.audience, links, page)
+        if channel.audience == "internal":
+            found += reminders
+        candidates = in_order(found, channel.audience)
         previously = state.sent if state is not None else ()
-        wanted = for_channel(channel, candidates, sent=previously)
+        wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
         since = as_of - BACKFILL if base is None else None
         run = ChannelRun(channel)
         run.history = [n for n in wanted if since is not None and n.at < since]
