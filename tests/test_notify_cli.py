@@ -288,6 +288,41 @@ def test_a_failing_channel_gets_its_messages_next_time_and_the_others_nothing(
     assert {r.path for r in http.requests} == {"/teams"}
 
 
+def test_a_server_dying_mid_run_gets_the_rest_next_time_in_order(
+    origin: Path,
+    tmp_path: Path,
+    servers: tuple[HttpRecorder, SmtpServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    http, smtp = servers
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    http.fail_after("/slack", 2)
+    monkeypatch.setenv("TEAMS_URL", "http://127.0.0.1:9/teams")  # nothing listens: refused
+    code, report = notify(repo)
+    assert code == 1
+    slack = next(c for c in report["channels"] if c["name"] == "ops-slack")
+    assert [s["event"] for s in slack["sent"]] == ["declared", "acknowledged"]
+    assert "HTTP 500" in slack["error"]
+    teams = next(c for c in report["channels"] if c["name"] == "ops-teams")
+    assert teams["sent"] == [] and "ConnectError" in teams["error"]
+    others = (len(http.requests) - len(http.at("/slack")), len(smtp.received))
+    http.heal("/slack")
+    with HttpRecorder() as teams_server:
+        monkeypatch.setenv("TEAMS_URL", teams_server.url("/teams"))
+        code, report = notify(repo)
+        assert len(teams_server.requests) == 5
+    assert code == 0
+    assert sent(report)["ops-slack"] == ["role_assigned", "public_update", "resolved"]
+    heads = [r.json()["blocks"][0]["text"]["text"] for r in http.at("/slack")]
+    assert heads[-3:] == [
+        "INC-0001 roles: Checkout errors",
+        "INC-0001 update: Checkout errors",
+        "INC-0001 resolved: Checkout errors",
+    ]
+    assert (len(http.requests) - len(http.at("/slack")), len(smtp.received)) == others
+
+
 def test_the_state_travels_through_the_remote_to_a_fresh_clone(
     origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
 ) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from incidents_cli.core.cadence import Quiet, quiet_incidents, update_every_from_data
+from incidents_cli.core.cadence import Quiet, quiet_incidents
 from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
 from incidents_cli.core.escalation import escalations
 from incidents_cli.core.notifications import (
@@ -27,7 +27,6 @@ from incidents_cli.core.notifications import (
     Links,
     Notice,
     Snapshot,
-    channels_from_data,
     escalation_notice,
     for_channel,
     in_order,
@@ -176,7 +175,8 @@ def _read_snapshot(repo: Repo, commit: str) -> tuple[Snapshot, Snapshot]:
     return snap(every), snap(valid)
 
 
-def _settings_at(repo: Repo, commit: str) -> tuple[Settings, dict[str, Any]]:
+def _settings_at(repo: Repo, commit: str) -> Settings:
+    """The settings as committed (notify tells what the commits say, not the work tree)."""
     from incidents_cli.store import yamlio
 
     text = repo.file_at(commit, SETTINGS_FILE)
@@ -184,7 +184,7 @@ def _settings_at(repo: Repo, commit: str) -> tuple[Settings, dict[str, Any]]:
         raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
     data = yamlio.parse(text, SETTINGS_FILE).data
     data = data if isinstance(data, dict) else {}
-    return settings_from_data(data), data
+    return settings_from_data(data)
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -236,7 +236,6 @@ def _reminders(
     head: str,
     snapshot: Snapshot,
     settings: Settings,
-    data: dict[str, Any],
     as_of: datetime,
     links: Links,
 ) -> list[Notice]:
@@ -254,8 +253,7 @@ def _reminders(
         except IncidentsError:
             schedule = None  # `incidents validate` says what is wrong with it
     out = [escalation_notice(e, links) for e in escalations(records, settings, schedule, as_of)]
-    every = update_every_from_data(data.get("severities"))
-    quiet = quiet_incidents(records, every, settings.ack_within, as_of)
+    quiet = quiet_incidents(records, settings.update_every, settings.ack_within, as_of)
     out += [quiet_notice(q, links) for q in quiet]
     return out
 
@@ -370,8 +368,8 @@ def notify(
     remote = repo.default_remote()
     if remote is not None:
         repo.fetch_side_refs(remote, REF_PREFIX)
-    settings, data = _settings_at(repo, head)
-    channels = list(channels_from_data(data.get("notify")))
+    settings = _settings_at(repo, head)
+    channels = list(settings.notify)
     if only is not None:
         chosen = [c for c in channels if c.name == only]
         if not chosen:
@@ -389,7 +387,7 @@ def notify(
         record=_record_link(env, head),
         component_names={c.id: c.name for c in settings.components},
     )
-    reminders = _reminders(repo, head, every_now, settings, data, as_of, links)
+    reminders = _reminders(repo, head, every_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
     secrets = _Secrets(env)
     written: list[str] = []
@@ -461,8 +459,6 @@ def quiet(root: Path, as_of: datetime) -> list[Quiet]:
     from incidents_cli.store.layout import load_settings
 
     settings = load_settings(root)
-    settings_data = read_record(root, SETTINGS_FILE, "settings").data
-    severities = settings_data.get("severities") if isinstance(settings_data, dict) else None
     records = []
     for record in read_all(root, kinds=("incident",)):
         if record.doc is None or not isinstance(record.data, dict):
@@ -472,4 +468,4 @@ def quiet(root: Path, as_of: datetime) -> list[Quiet]:
             continue
         line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
         records.append((record.rel, line, data))
-    return quiet_incidents(records, update_every_from_data(severities), settings.ack_within, as_of)
+    return quiet_incidents(records, settings.update_every, settings.ack_within, as_of)

@@ -39,6 +39,7 @@ class HttpRecorder:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.status: dict[str, int] = {}
+        self.budget: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
         recorder = self
 
@@ -51,6 +52,10 @@ class HttpRecorder:
                         Recorded(self.command, self.path, dict(self.headers.items()), body)
                     )
                     code = recorder.status.get(self.path, 200)
+                    if self.path in recorder.budget:
+                        left, failure = recorder.budget[self.path]
+                        code = 200 if left > 0 else failure
+                        recorder.budget[self.path] = (left - 1, failure)
                 reply = b"ok" if code < 400 else b"failed on purpose"
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
@@ -78,9 +83,15 @@ class HttpRecorder:
         with self._lock:
             self.status[path] = code
 
+    def fail_after(self, path: str, successes: int, code: int = 500) -> None:
+        """Answer ``path`` normally ``successes`` times, then fail: a server dying mid-run."""
+        with self._lock:
+            self.budget[path] = (successes, code)
+
     def heal(self, path: str) -> None:
         with self._lock:
             self.status.pop(path, None)
+            self.budget.pop(path, None)
 
     def at(self, path: str) -> list[Recorded]:
         with self._lock:
