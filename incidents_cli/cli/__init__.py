@@ -88,7 +88,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "notify": (
         "communication",
         "notify",
-        "Tell each channel of notify: in incidents.yaml what is new, exactly once.",
+        "Tell each configured channel what is new, exactly once.",
     ),
     "comms": ("communication", "comms", "Open incidents whose public updates have gone quiet."),
     "site": ("publishing", "site", "The public status site."),

@@ -18,7 +18,9 @@ from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
 def notify(
     state: State, dry_run: bool, as_json: bool, as_of: str | None, channel: str | None
 ) -> int:
-    """Tell each channel of notify: in incidents.yaml what is new, exactly once.
+    """Tell each configured channel what is new, exactly once.
+
+    The channels are notify: in incidents.yaml.
 
     Reads committed history only. What each channel was sent is remembered in git
     (refs/incidents/notified/*) and pushed to the remote, so the next run, on any clone,
