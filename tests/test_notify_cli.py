@@ -482,3 +482,61 @@ def test_notify_reminds_internal_channels_once_per_interval(
     assert run("2026-03-01T15:20:01Z") == ["update_due"]
     assert run("2026-03-01T15:50:00Z") == []
     assert run("2026-03-01T16:20:01Z") == ["update_due"]
+
+
+def test_the_site_leak_test_holds_for_every_public_channel(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    """The status site's leak fixtures (markers in every internal field, a private incident,
+    one never announced, a draft postmortem) reach no public channel."""
+    from tests.test_site import (
+        DRAFT_POSTMORTEM,
+        HIDDEN_INCIDENT,
+        SECRET_INCIDENT,
+        UNANNOUNCED,
+        commit_all,
+        write,
+    )
+    from tests.test_site import MARK as SITE_MARK
+
+    http, smtp = servers
+    repo = clone(origin, tmp_path / "a")
+    code, _ = notify(repo)  # a first run: the state starts here, so all that follows is news
+    assert code == 0
+    write(repo, "incidents/INC-0001.yaml", SECRET_INCIDENT)
+    write(repo, "incidents/INC-0002.yaml", HIDDEN_INCIDENT)
+    write(repo, "incidents/INC-0003.yaml", UNANNOUNCED)
+    write(repo, "postmortems/INC-0001.md", DRAFT_POSTMORTEM)
+    commit_all(repo)
+    code, report = notify(repo, "--as-of", "2026-03-05T00:00:00Z")
+    assert code == 0, report
+    assert sent(report)["status-hook"] == ["public_update", "public_update", "resolved"]
+    assert sent(report)["community"] == ["public_update", "public_update", "resolved"]
+    assert "declared" in sent(report)["ops-slack"]  # internal channels hear all three
+    public = [r.body for p in ("/hook", "/discord", "/public-slack") for r in http.at(p)]
+    public += [m.data for m in smtp.received if m.rcpt_tos != ["support@example.com"]]
+    assert public
+    for data in public:
+        assert SITE_MARK.lower().encode() not in data.lower()
+        for person in (b"alice", b"bob", b"carol"):
+            assert person not in data
+    # the postmortem, once published and public, is news for the public too
+    published = DRAFT_POSTMORTEM.replace("status: draft", "status: published").replace(
+        f"{SITE_MARK} summary of an unpublished postmortem", "The provider failed."
+    )
+    write(
+        repo,
+        "postmortems/INC-0001.md",
+        published.replace("due:", "published_at: 2026-03-04T00:00:00Z\ndue:", 1),
+    )
+    commit_all(repo, "publish the postmortem")
+    checked = run_cli("validate", "postmortems/INC-0001.md", cwd=repo).out
+    assert "schema" not in checked and "front matter" not in checked, checked
+    http.clear()
+    code, report = notify(repo, "--as-of", "2026-03-05T00:00:00Z")
+    assert code == 0, report
+    assert sent(report)["status-hook"] == ["postmortem_published"]
+    (hook,) = [r for r in http.at("/hook")]
+    assert hook.json()["incident"]["status"] == "postmortem"
+    assert hook.json()["notice"]["text"] == "The provider failed."
+    assert not any(SITE_MARK.encode() in r.body for r in http.requests if r.path != "/slack")
