@@ -540,3 +540,70 @@ def test_the_site_leak_test_holds_for_every_public_channel(
     assert hook.json()["incident"]["status"] == "postmortem"
     assert hook.json()["notice"]["text"] == "The provider failed."
     assert not any(SITE_MARK.encode() in r.body for r in http.requests if r.path != "/slack")
+
+
+def test_an_unacknowledged_incident_escalates_once_per_tier(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    http, _ = servers
+    repo = clone(origin, tmp_path / "a")
+    declared = run_cli(
+        "declare",
+        "Database down",
+        "--severity",
+        "critical",
+        "--at",
+        "2026-03-01T14:00:00Z",
+        cwd=repo,
+    )
+    assert declared.code == 0, declared.err
+
+    def run(as_of: str) -> list[str]:
+        result = run_cli("notify", "--json", "--as-of", as_of, "--channel", "ops-slack", cwd=repo)
+        assert result.code == 0, result.err
+        return [s["event"] for s in json.loads(result.out)["channels"][0]["sent"]]
+
+    assert run("2026-03-01T14:04:00Z") == ["declared"]
+    assert run("2026-03-01T14:06:00Z") == ["escalation_due", "update_due"]
+    assert run("2026-03-01T14:09:00Z") == []
+    assert run("2026-03-01T14:11:00Z") == ["escalation_due"]  # the next tier; same silence
+    assert run("2026-03-01T14:35:01Z") == ["escalation_due", "update_due"]
+    texts = [r.json()["text"] for r in http.at("/slack")]
+    assert texts.count("INC-0001 escalation due: Database down") == 3
+
+
+def test_maintenance_is_announced_started_and_ended_with_component_updates(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    http, _ = servers
+    repo = clone(origin, tmp_path / "a")
+    assert notify(repo, "--as-of", "2026-03-01T00:00:00Z")[0] == 0
+    (repo / "maintenance").mkdir()
+    (repo / "maintenance" / "db-upgrade.yaml").write_text(
+        "id: db-upgrade\ntitle: Database upgrade\nstart: 2026-03-02T02:00:00Z\n"
+        "end: 2026-03-02T03:00:00Z\ncomponents: [database]\nmessage: Writes pause briefly.\n"
+    )
+    _git(repo, "add", "maintenance")
+    _git(repo, "commit", "-qm", "maintenance window")
+    runs = [
+        "2026-03-01T12:00:00Z",
+        "2026-03-02T02:00:00Z",
+        "2026-03-02T02:30:00Z",
+        "2026-03-02T03:00:00Z",
+        "2026-03-02T04:00:00Z",
+    ]
+    told = [sent(notify(repo, "--as-of", at)[1])["status-hook"] for at in runs]
+    assert told == [
+        ["maintenance_announced"],
+        ["maintenance_started"],
+        [],
+        ["maintenance_ended"],
+        [],
+    ]
+    bodies = [r.json() for r in http.at("/hook")]
+    assert bodies[0]["incident"]["status"] == "scheduled"
+    updates = [b["component_update"] for b in bodies if "component_update" in b]
+    assert [(u["component_id"], u["old_status"], u["new_status"]) for u in updates] == [
+        ("database", "operational", "under_maintenance"),
+        ("database", "under_maintenance", "operational"),
+    ]
