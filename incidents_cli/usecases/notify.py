@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -220,6 +220,49 @@ class _Secrets:
         return self._json
 
 
+class _Memory:
+    """A channel's state as the run goes: written after every message that got through, so
+    an interrupted run repeats at most the message in flight; and at the end of a run with
+    no failure, moved on to HEAD with only the reminders' keys that are still current."""
+
+    def __init__(
+        self,
+        repo: Repo,
+        channel: str,
+        state: ChannelState | None,
+        base: str | None,
+        history: set[str],
+        dry_run: bool,
+    ) -> None:
+        self.repo = repo
+        self.channel = channel
+        self.before = state
+        self.parent = state.ref_commit if state is not None else None
+        self.commit = base
+        self.sent = set(state.sent if state is not None else ()) | history
+        self.dry_run = dry_run
+        self.written = False
+
+    def told(self, notice: Notice) -> None:
+        self.sent.add(notice.key)
+        self._write()
+
+    def finish(self, head: str, live: set[str]) -> None:
+        self.commit = head
+        self.sent &= live
+        before = self.before
+        if before is not None and (before.commit, set(before.sent)) == (head, self.sent):
+            return  # nothing new: no state commit every ten minutes
+        self._write()
+
+    def _write(self) -> None:
+        if self.dry_run:
+            return
+        state = ChannelState(self.commit, tuple(sorted(self.sent)), self.parent)
+        self.parent = write_state(self.repo, self.channel, state)
+        self.written = True
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -287,7 +330,9 @@ def _deliver(
     page_head: dict[str, Any],
     as_of: datetime,
     dry_run: bool,
+    told: Callable[[Notice], None],
 ) -> None:
+    """Send ``to_send`` in order; ``told`` is called after each one got through."""
     from incidents_cli.integrations import chat, mail
 
     channel = run.channel
@@ -326,6 +371,7 @@ def _deliver(
                     for message in mail.messages_for(notice, channel, subscribers, as_of):
                         mailer.send(message, notice.key)
                     run.sent.append(remaining.pop(0))
+                    told(run.sent[-1])
             return
         context = chat.Context(
             page=page_head,
@@ -347,6 +393,7 @@ def _deliver(
                 for request in chat.requests_for(channel, remaining[0], context, secret):
                     poster.post(request)
                 run.sent.append(remaining.pop(0))
+                told(run.sent[-1])
     except IncidentsError as error:
         run.error = error.message
         run.pending = remaining
@@ -421,22 +468,12 @@ def notify(
         run.history = [n for n in wanted if since is not None and n.at < since]
         skipped = {n.key for n in run.history}
         to_send = [n for n in wanted if n.key not in skipped]
-        _deliver(run, to_send, secrets, repo, head, page, page_head, as_of, dry_run)
+        memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
+        _deliver(run, to_send, secrets, repo, head, page, page_head, as_of, dry_run, memory.told)
         result.channels.append(run)
-        if dry_run:
-            continue
-        told = set(previously) | {n.key for n in run.sent} | {n.key for n in run.history}
         if run.error is None:
-            live = {n.key for n in candidates if n.timed}
-            new_state = ChannelState(commit=head, sent=tuple(sorted(told & live)))
-        else:
-            new_state = ChannelState(commit=base, sent=tuple(sorted(told)))
-        if state is None or new_state != state:
-            write_state(
-                repo,
-                channel.name,
-                ChannelState(new_state.commit, new_state.sent, state.ref_commit if state else None),
-            )
+            memory.finish(head, {n.key for n in candidates if n.timed})
+        if memory.written:
             written.append(f"{REF_PREFIX}{channel.name}")
     if written and remote is not None:
         try:
