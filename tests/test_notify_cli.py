@@ -323,6 +323,48 @@ def test_a_server_dying_mid_run_gets_the_rest_next_time_in_order(
     assert (len(http.requests) - len(http.at("/slack")), len(smtp.received)) == others
 
 
+def test_a_run_killed_mid_channel_repeats_at_most_the_message_in_flight(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    import os
+    import shutil
+    import signal
+    import sys
+
+    http, _ = servers
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    exe = shutil.which("incidents", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the console script is installed with the package"
+    arrived, release = http.hold("/slack", 3)
+    process = subprocess.Popen(
+        [exe, "-C", str(repo), "notify", "--as-of", AS_OF, "--channel", "ops-slack"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    try:
+        assert arrived.wait(timeout=60), "the third message never arrived"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        release.set()
+    assert process.returncode == -signal.SIGKILL
+    code, report = notify(repo, "--channel", "ops-slack")
+    assert code == 0, report
+    # the third message was in flight when the run died: it alone is sent again
+    assert sent(report)["ops-slack"] == ["role_assigned", "public_update", "resolved"]
+    heads = [r.json()["text"].split(":")[0] for r in http.at("/slack")]
+    assert heads == [
+        "INC-0001 declared",
+        "INC-0001 acknowledged",
+        "INC-0001 roles",
+        "INC-0001 roles",
+        "INC-0001 update",
+        "INC-0001 resolved",
+    ]
+
+
 def test_the_state_travels_through_the_remote_to_a_fresh_clone(
     origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
 ) -> None:

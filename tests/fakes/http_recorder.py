@@ -40,6 +40,7 @@ class HttpRecorder:
         self.requests: list[Recorded] = []
         self.status: dict[str, int] = {}
         self.budget: dict[str, tuple[int, int]] = {}
+        self.holds: dict[str, tuple[int, threading.Event, threading.Event]] = {}
         self._lock = threading.Lock()
         recorder = self
 
@@ -51,11 +52,17 @@ class HttpRecorder:
                     recorder.requests.append(
                         Recorded(self.command, self.path, dict(self.headers.items()), body)
                     )
+                    hold = recorder.holds.get(self.path)
+                    count = len([r for r in recorder.requests if r.path == self.path])
                     code = recorder.status.get(self.path, 200)
                     if self.path in recorder.budget:
                         left, failure = recorder.budget[self.path]
                         code = 200 if left > 0 else failure
                         recorder.budget[self.path] = (left - 1, failure)
+                if hold is not None and count == hold[0]:
+                    hold[1].set()  # the request is here ...
+                    hold[2].wait(timeout=30)  # ... and gets no answer until released
+                    return
                 reply = b"ok" if code < 400 else b"failed on purpose"
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
@@ -88,6 +95,14 @@ class HttpRecorder:
         with self._lock:
             self.budget[path] = (successes, code)
 
+    def hold(self, path: str, number: int) -> tuple[threading.Event, threading.Event]:
+        """Keep the ``number``-th request to ``path`` waiting for an answer: returns (arrived,
+        release) events, so a test can kill the client while its request is in flight."""
+        arrived, release = threading.Event(), threading.Event()
+        with self._lock:
+            self.holds[path] = (number, arrived, release)
+        return arrived, release
+
     def heal(self, path: str) -> None:
         with self._lock:
             self.status.pop(path, None)
@@ -106,6 +121,8 @@ class HttpRecorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for _, _, release in self.holds.values():
+            release.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
