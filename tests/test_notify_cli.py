@@ -649,3 +649,23 @@ def test_maintenance_is_announced_started_and_ended_with_component_updates(
         ("database", "operational", "under_maintenance"),
         ("database", "under_maintenance", "operational"),
     ]
+
+
+def test_validate_checks_the_channels(repo: Path) -> None:
+    settings = repo / "incidents.yaml"
+    settings.write_text(
+        settings.read_text() + "notify:\n"
+        "  - {name: ops, type: slack, audience: internal, url_env: A}\n"
+        "  - {name: ops, type: slack, audience: public, url_env: B, components: [nope]}\n"
+        "  - {name: leak, type: slack, audience: public, url: https://hooks.example.com/x}\n"
+    )
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    start = settings.read_text().splitlines().index("notify:") + 1
+    assert f"incidents.yaml:{start + 2}:6: notify[1].name: duplicate channel name 'ops'" in lines
+    assert any(
+        line.startswith(f"incidents.yaml:{start + 2}:") and "unknown component 'nope'" in line
+        for line in lines
+    ), lines
+    assert any(line.startswith(f"incidents.yaml:{start + 3}:") and "url" in line for line in lines)
