@@ -20,25 +20,11 @@ from typing import Any
 
 from incidents_cli.core.cadence import Quiet
 from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
+from incidents_cli.core.vocabulary import AUDIENCES, CHANNEL_TYPES, NOTIFY_EVENTS, SMTP_SECURITY
 
 Record = dict[str, Any]
 
-AUDIENCES = ("public", "internal", "support")
-CHANNEL_TYPES = ("slack", "teams", "discord", "webhook", "email")
-EVENTS = (
-    "declared",
-    "acknowledged",
-    "role_assigned",
-    "public_update",
-    "resolved",
-    "reopened",
-    "postmortem_published",
-    "escalation_due",
-    "update_due",
-    "maintenance_announced",
-    "maintenance_started",
-    "maintenance_ended",
-)
+EVENTS = NOTIFY_EVENTS
 # Which events each audience may hear of (a channel's own `events` filter narrows it further).
 AUDIENCE_EVENTS: dict[str, frozenset[str]] = {
     "public": frozenset(
@@ -505,7 +491,7 @@ def channels_from_data(data: Any) -> tuple[Channel, ...]:
                 sender=_text(entry.get("from")),
                 host=_text(entry.get("host")),
                 port=port if isinstance(port, int) and not isinstance(port, bool) else None,
-                security=security if security in ("starttls", "tls", "none") else "starttls",
+                security=security if security in SMTP_SECURITY else "starttls",
                 username_env=_text(entry.get("username_env")),
                 password_env=_text(entry.get("password_env")),
                 unsubscribe=_text(entry.get("unsubscribe")),

@@ -23,7 +23,6 @@ from incidents_cli.core.notifications import Channel, Notice
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.integrations.chat import DeliveryError
 
-SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORT = {"starttls": 587, "tls": 465, "none": 25}
 TIMEOUT_SECONDS = 20.0
 
