@@ -320,65 +320,82 @@ def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any,
     return page, head
 
 
-def _deliver(
-    run: ChannelRun,
-    to_send: Sequence[Notice],
-    secrets: _Secrets,
-    repo: Repo,
-    head: str,
-    page: Any,
-    page_head: dict[str, Any],
-    as_of: datetime,
-    dry_run: bool,
-    told: Callable[[Notice], None],
-) -> None:
-    """Send ``to_send`` in order; ``told`` is called after each one got through."""
-    from incidents_cli.integrations import chat, mail
+@dataclass
+class _Delivery:
+    """What sending needs, the same for every channel of a run."""
 
-    channel = run.channel
-    remaining = list(to_send)
-    try:
-        if channel.type == "email":
-            subscribers: list[str] = []
-            if channel.subscribers:
-                text = repo.file_at(head, channel.subscribers)
-                if text is None:
-                    raise IncidentsError(
-                        f"{channel.name}: the subscriber list {channel.subscribers} is not "
-                        "committed",
-                        1,
+    repo: Repo
+    head: str
+    page: Any
+    page_head: dict[str, Any]
+    as_of: datetime
+    dry_run: bool
+    secrets: _Secrets
+
+    def send(
+        self, run: ChannelRun, to_send: Sequence[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        """Send ``to_send`` in order, calling ``told`` after each one got through; the first
+        failure stops the channel and leaves the rest pending."""
+        remaining = list(to_send)
+        try:
+            if run.channel.type == "email":
+                self._mail(run, remaining, told)
+            else:
+                self._post(run, remaining, told)
+        except IncidentsError as error:
+            run.error = error.message
+            run.pending = remaining
+
+    def _mail(
+        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        from incidents_cli.integrations import mail
+
+        channel = run.channel
+        subscribers: list[str] = []
+        if channel.subscribers:
+            text = self.repo.file_at(self.head, channel.subscribers)
+            if text is None:
+                raise IncidentsError(
+                    f"{channel.name}: the subscriber list {channel.subscribers} is not committed", 1
+                )
+            subscribers = mail.parse_subscribers(text)
+        if self.dry_run:
+            for notice in remaining:
+                for message in mail.messages_for(notice, channel, subscribers, self.as_of):
+                    run.previews.append(
+                        {"key": notice.key, "to": message["To"], "subject": message["Subject"]}
                     )
-                subscribers = mail.parse_subscribers(text)
-            if dry_run:
-                for notice in remaining:
-                    for message in mail.messages_for(notice, channel, subscribers, as_of):
-                        run.previews.append(
-                            {"key": notice.key, "to": message["To"], "subject": message["Subject"]}
-                        )
-                return
-            if not channel.host:
-                raise IncidentsError(f"{channel.name}: no host configured for the mail server", 1)
-            server = mail.Server(
-                channel.host,
-                channel.port or mail.DEFAULT_PORT[channel.security],
-                channel.security,
-                secrets.maybe(channel.username_env, channel.name, "username_env"),
-                secrets.maybe(channel.password_env, channel.name, "password_env"),
-            )
-            with mail.Mailer(server, channel.name) as mailer:
-                while remaining:
-                    notice = remaining[0]
-                    for message in mail.messages_for(notice, channel, subscribers, as_of):
-                        mailer.send(message, notice.key)
-                    run.sent.append(remaining.pop(0))
-                    told(run.sent[-1])
             return
-        context = chat.Context(
-            page=page_head,
-            component_names={c.id: c.name for c in page.settings.components},
-            generated_at=format_time(as_of),
+        if not channel.host:
+            raise IncidentsError(f"{channel.name}: no host configured for the mail server", 1)
+        server = mail.Server(
+            channel.host,
+            channel.port or mail.DEFAULT_PORT[channel.security],
+            channel.security,
+            self.secrets.maybe(channel.username_env, channel.name, "username_env"),
+            self.secrets.maybe(channel.password_env, channel.name, "password_env"),
         )
-        if dry_run:
+        with mail.Mailer(server, channel.name) as mailer:
+            while remaining:
+                for message in mail.messages_for(remaining[0], channel, subscribers, self.as_of):
+                    mailer.send(message, remaining[0].key)
+                run.sent.append(remaining.pop(0))
+                told(run.sent[-1])
+
+    def _post(
+        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        from incidents_cli.integrations import chat
+
+        channel = run.channel
+        context = chat.Context(
+            page=self.page_head,
+            component_names={c.id: c.name for c in self.page.settings.components},
+            generated_at=format_time(self.as_of),
+        )
+        if self.dry_run:
             secret = "(secret)" if channel.secret_env else None
             for notice in remaining:
                 for request in chat.requests_for(channel, notice, context, secret):
@@ -386,17 +403,14 @@ def _deliver(
                         {"key": notice.key, "headers": request.headers, "body": request.payload()}
                     )
             return
-        url = secrets.get(channel.url_env, channel.name, "url_env")
-        secret = secrets.maybe(channel.secret_env, channel.name, "secret_env")
+        url = self.secrets.get(channel.url_env, channel.name, "url_env")
+        secret = self.secrets.maybe(channel.secret_env, channel.name, "secret_env")
         with chat.Poster(url) as poster:
             while remaining:
                 for request in chat.requests_for(channel, remaining[0], context, secret):
                     poster.post(request)
                 run.sent.append(remaining.pop(0))
                 told(run.sent[-1])
-    except IncidentsError as error:
-        run.error = error.message
-        run.pending = remaining
 
 
 def notify(
@@ -436,7 +450,7 @@ def notify(
     )
     reminders = _reminders(repo, head, every_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
-    secrets = _Secrets(env)
+    delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
     written: list[str] = []
     for channel in channels:
         state = read_state(repo, channel.name)
@@ -469,7 +483,7 @@ def notify(
         skipped = {n.key for n in run.history}
         to_send = [n for n in wanted if n.key not in skipped]
         memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
-        _deliver(run, to_send, secrets, repo, head, page, page_head, as_of, dry_run, memory.told)
+        delivery.send(run, to_send, memory.told)
         result.channels.append(run)
         if run.error is None:
             memory.finish(head, {n.key for n in candidates if n.timed})
