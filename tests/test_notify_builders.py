@@ -389,12 +389,12 @@ def test_parse_subscribers_skips_comments_and_repeats() -> None:
     assert mail.parse_subscribers(text) == ["ann@example.com"]
 
 
-@pytest.mark.parametrize("security", ["none", "starttls"])
+@pytest.mark.parametrize("security", ["none", "starttls", "tls"])
 def test_mail_reaches_a_real_smtp_server(
     security: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     context = None
-    if security == "starttls":
+    if security != "none":
         context, cert = self_signed_context(tmp_path)
         monkeypatch.setenv("SSL_CERT_FILE", cert)
     notice = long_notice()
@@ -405,14 +405,14 @@ def test_mail_reaches_a_real_smtp_server(
         to=("oncall@example.com", "sre@example.com"),
         sender="status@example.com",
     )
-    with SmtpServer(context) as smtp:
+    with SmtpServer(context, implicit=security == "tls") as smtp:
         server = mail.Server("127.0.0.1", smtp.port, security)
         with mail.Mailer(server, "team") as mailer:
             for message in mail.messages_for(notice, channel, [], T0):
                 mailer.send(message, notice.key)
         (received,) = smtp.received
     assert received.rcpt_tos == ["oncall@example.com", "sre@example.com"]
-    assert received.tls is (security == "starttls")
+    assert received.tls is (security != "none")
     parsed: EmailMessage = received.message
     assert parsed["Subject"] == " ".join(notice.headline.split())
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]

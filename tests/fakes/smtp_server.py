@@ -42,7 +42,9 @@ class _Handler:
                 mail_from=str(envelope.mail_from),
                 rcpt_tos=list(envelope.rcpt_tos),
                 data=data,
-                tls=session.ssl is not None,
+                # STARTTLS sets session.ssl; implicit TLS shows on the transport
+                tls=session.ssl is not None
+                or server.transport.get_extra_info("ssl_object") is not None,
             )
         )
         return "250 OK"
@@ -59,16 +61,23 @@ def _free_port() -> int:
 class SmtpServer:
     """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None = None, implicit: bool = False) -> None:
+        """``tls_context``: offer (and require) STARTTLS, or with ``implicit``, speak TLS from
+        the first byte (port 465 style)."""
         self.handler = _Handler()
         self.port = _free_port()
-        self.controller = Controller(
-            self.handler,
-            hostname="127.0.0.1",
-            port=self.port,
-            tls_context=tls_context,
-            require_starttls=tls_context is not None,
-        )
+        if implicit:
+            self.controller = Controller(
+                self.handler, hostname="127.0.0.1", port=self.port, ssl_context=tls_context
+            )
+        else:
+            self.controller = Controller(
+                self.handler,
+                hostname="127.0.0.1",
+                port=self.port,
+                tls_context=tls_context,
+                require_starttls=tls_context is not None,
+            )
 
     @property
     def received(self) -> list[Received]:
