@@ -395,12 +395,14 @@ class _Delivery:
             component_names={c.id: c.name for c in self.page.settings.components},
             generated_at=format_time(self.as_of),
         )
-        if self.dry_run:
-            secret = "(secret)" if channel.secret_env else None
+        if self.dry_run:  # no secret is read: the signature is only announced
             for notice in remaining:
-                for request in chat.requests_for(channel, notice, context, secret):
+                for request in chat.requests_for(channel, notice, context, None):
+                    headers = dict(request.headers)
+                    if channel.secret_env:
+                        headers[chat.SIGNATURE_HEADER] = f"sha256=(HMAC with ${channel.secret_env})"
                     run.previews.append(
-                        {"key": notice.key, "headers": request.headers, "body": request.payload()}
+                        {"key": notice.key, "headers": headers, "body": request.payload()}
                     )
             return
         url = self.secrets.get(channel.url_env, channel.name, "url_env")
