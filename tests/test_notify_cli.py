@@ -441,6 +441,20 @@ def test_a_missing_secret_fails_only_its_channel(
     assert "http://127.0.0.1" not in result.err + result.out  # URLs are secrets
 
 
+def test_an_unreachable_remote_sends_nothing(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    http, smtp = servers
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    _git(repo, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    result = run_cli("notify", "--as-of", AS_OF, cwd=repo)
+    assert result.code == 1
+    assert result.err.startswith("git fetch from origin failed: ")
+    assert "nothing was sent" in result.err
+    assert http.requests == [] and smtp.received == []
+
+
 def test_unknown_channel_is_refused(origin: Path, tmp_path: Path) -> None:
     repo = clone(origin, tmp_path / "a")
     result = run_cli("notify", "--channel", "nope", cwd=repo)

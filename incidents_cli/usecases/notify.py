@@ -430,7 +430,15 @@ def notify(
         raise RefusedError("nothing is committed yet: notify tells what the commits say")
     remote = repo.default_remote()
     if remote is not None:
-        repo.fetch_side_refs(remote, REF_PREFIX)
+        try:
+            repo.fetch_side_refs(remote, REF_PREFIX)
+        except IncidentsError as error:
+            # Without the remote's record of what was sent, every channel could hear it twice.
+            raise IncidentsError(
+                f"{error.message}; nothing was sent (what each channel was told is kept on "
+                f"{remote}: run again when it can be reached)",
+                1,
+            ) from None
     settings = _settings_at(repo, head)
     channels = list(settings.notify)
     if only is not None:
