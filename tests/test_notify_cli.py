@@ -317,7 +317,7 @@ def test_a_server_dying_mid_run_gets_the_rest_next_time_in_order(
     heads = [r.json()["blocks"][0]["text"]["text"] for r in http.at("/slack")]
     assert heads[-3:] == [
         "INC-0001 roles: Checkout errors",
-        "INC-0001 update: Checkout errors",
+        "INC-0001 public update: Checkout errors",
         "INC-0001 resolved: Checkout errors",
     ]
     assert (len(http.requests) - len(http.at("/slack")), len(smtp.received)) == others
@@ -360,7 +360,7 @@ def test_a_run_killed_mid_channel_repeats_at_most_the_message_in_flight(
         "INC-0001 acknowledged",
         "INC-0001 roles",
         "INC-0001 roles",
-        "INC-0001 update",
+        "INC-0001 public update",
         "INC-0001 resolved",
     ]
 

@@ -70,7 +70,7 @@ EVENT_LABEL = {
     "declared": "declared",
     "acknowledged": "acknowledged",
     "role_assigned": "roles",
-    "public_update": "update",
+    "public_update": "public update",
     "resolved": "resolved",
     "reopened": "reopened",
     "postmortem_published": "postmortem published",

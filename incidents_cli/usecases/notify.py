@@ -338,6 +338,8 @@ class _Delivery:
         """Send ``to_send`` in order, calling ``told`` after each one got through; the first
         failure stops the channel and leaves the rest pending."""
         remaining = list(to_send)
+        if not remaining:
+            return  # nothing to say: no secret read, no connection made
         try:
             if run.channel.type == "email":
                 self._mail(run, remaining, told)
