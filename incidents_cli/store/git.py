@@ -368,24 +368,28 @@ class Repo:
         result = self.git("cat-file", "blob", f"{commit}:{path}", check=False)
         return result.stdout if result.returncode == 0 else None
 
-    def files_at(self, commit: str, folders: Sequence[str]) -> dict[str, bytes]:
-        """Every file under ``folders`` at ``commit`` (one level deep), by path: two git
-        calls whatever the number of files (ls-tree, then one cat-file --batch)."""
+    def blobs_at(self, commit: str, folders: Sequence[str]) -> dict[str, str]:
+        """The blob id of every file under ``folders`` at ``commit`` (one level deep), by path."""
         listing = self.git("ls-tree", "-z", commit, "--", *(f"{f}/" for f in folders))
-        entries = []
+        out: dict[str, str] = {}
         for item in listing.stdout.split("\0"):
             if not item:
                 continue
             meta, path = item.split("\t", 1)
             mode, kind, sha = meta.split()
             if kind == "blob" and mode in ("100644", "100755"):
-                entries.append((path, sha))
-        if not entries:
+                out[path] = sha
+        return out
+
+    def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
+        """The content of each blob, by id: one git call whatever their number."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
             return {}
         batch = subprocess.run(
             ["git", "cat-file", "--batch"],
             cwd=self.top,
-            input="".join(f"{sha}\n" for _, sha in entries).encode(),
+            input="".join(f"{sha}\n" for sha in wanted).encode(),
             capture_output=True,
             env=_ENV or _clean_env(),
             check=False,
@@ -395,10 +399,10 @@ class Repo:
         out: dict[str, bytes] = {}
         data = batch.stdout
         position = 0
-        for path, _ in entries:
+        for sha in wanted:
             end = data.index(b"\n", position)
             size = int(data[position:end].split()[2])
-            out[path] = data[end + 1 : end + 1 + size]
+            out[sha] = data[end + 1 : end + 1 + size]
             position = end + 1 + size + 1
         return out
 

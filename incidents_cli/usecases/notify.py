@@ -130,49 +130,52 @@ class NotifyResult:
 
 @dataclass
 class _Snapshots:
-    """The records at each commit asked for, read once: all of them, and the ones that pass
-    their schema (a record that does not validate is never published)."""
+    """The records at each commit asked for: all of them, and the ones that pass their schema
+    (a record that does not validate is never published). Each blob is read and parsed once,
+    so the two commits of a channel cost one parse of every record plus one of each change."""
 
     repo: Repo
     cache: dict[str, tuple[Snapshot, Snapshot]] = field(default_factory=dict)
+    parsed: dict[tuple[str, str], tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
+    """(blob id, kind) -> (data or None if unreadable, passes its schema)."""
 
     def at(self, commit: str) -> tuple[Snapshot, Snapshot]:
         if commit not in self.cache:
-            self.cache[commit] = _read_snapshot(self.repo, commit)
+            self.cache[commit] = self._read(commit)
         return self.cache[commit]
 
+    def _read(self, commit: str) -> tuple[Snapshot, Snapshot]:
+        from incidents_cli.store.schemas import is_valid
 
-def _read_snapshot(repo: Repo, commit: str) -> tuple[Snapshot, Snapshot]:
-    from incidents_cli.store.schemas import is_valid
+        blobs = self.repo.blobs_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
+        kinds = {rel: kind for rel in blobs if (kind := classify(rel)) in _SNAPSHOT_KINDS}
+        place = {
+            (blobs[r], str(k)): r for r, k in kinds.items() if (blobs[r], k) not in self.parsed
+        }
+        contents = self.repo.read_blobs([sha for sha, _ in place])
+        for (sha, kind), rel in place.items():
+            record = read_record(self.repo.top, rel, kind, contents[sha])
+            data = record.data if record.error is None and isinstance(record.data, dict) else None
+            self.parsed[sha, kind] = (data, data is not None and is_valid(kind, data))
+        every: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
+        valid: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
+        for rel, kind in sorted(kinds.items()):
+            data, ok = self.parsed[blobs[rel], str(kind)]
+            if data is None:
+                continue
+            stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            key = str(data.get("incident", stem)) if kind == "postmortem" else stem
+            every[str(kind)][key] = data
+            if ok:
+                valid[str(kind)][key] = data
 
-    files = repo.files_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
-    every: dict[str, dict[str, dict[str, Any]]] = {
-        "incident": {},
-        "postmortem": {},
-        "maintenance": {},
-    }
-    valid: dict[str, dict[str, dict[str, Any]]] = {
-        "incident": {},
-        "postmortem": {},
-        "maintenance": {},
-    }
-    for rel, raw in sorted(files.items()):
-        kind = classify(rel)
-        if kind not in every:
-            continue
-        record = read_record(repo.top, rel, str(kind), raw)
-        data = record.data
-        if record.error is not None or not isinstance(data, dict):
-            continue
-        key = str(data.get("incident", record.stem)) if kind == "postmortem" else record.stem
-        every[str(kind)][key] = data
-        if is_valid(str(kind), data):
-            valid[str(kind)][key] = data
+        def snap(found: dict[str, dict[str, dict[str, Any]]]) -> Snapshot:
+            return Snapshot(found["incident"], found["postmortem"], found["maintenance"])
 
-    def snap(found: dict[str, dict[str, dict[str, Any]]]) -> Snapshot:
-        return Snapshot(found["incident"], found["postmortem"], found["maintenance"])
+        return snap(every), snap(valid)
 
-    return snap(every), snap(valid)
+
+_SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
 
 
 def _settings_at(repo: Repo, commit: str) -> Settings:
