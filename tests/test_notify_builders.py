@@ -29,7 +29,7 @@ from incidents_cli.core.settings import DEFAULT_ACK_WITHIN, Component, Settings
 from incidents_cli.integrations import chat, mail
 from incidents_cli.site.model import build_page
 from incidents_cli.site.notices import maintenance_notices, public_notices
-from incidents_cli.site.public import IMPACT_OF_SEVERITY, maintenance_window, public_incident
+from incidents_cli.site.public import IMPACT_OF_SEVERITY, maintenance_windows, public_incident
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer, self_signed_context
 
@@ -98,13 +98,13 @@ def notices(
     views = [
         v for i, r in new.incidents.items() if (v := public_incident(r, new.postmortems.get(i)))
     ]
-    windows = [w for r in new.maintenance.values() if (w := maintenance_window(r))]
+    windows = [w for r in new.maintenance.values() for w in maintenance_windows(r)]
     page = build_page(SETTINGS, views, windows, now)
     if audience == "public":
         found = public_notices(old, new, links, page)
     else:
         found = record_notices(old, new, audience, links)
-    found += maintenance_notices(old, new, now, audience, links, page)
+    found += maintenance_notices(new, now, audience, links, page)
     return in_order(found, audience)
 
 
@@ -222,17 +222,46 @@ def test_maintenance_is_announced_then_starts_then_ends() -> None:
         "components": ["api"],
     }
     new = Snapshot(maintenance={"db-upgrade": window})
+    channel = Channel("status", "webhook", "public")
+    sent: list[str] = []
+
+    def run(now: datetime, snapshot: Snapshot = new) -> list[Notice]:
+        found = for_channel(channel, notices(Snapshot(), snapshot, "public", now, LINKS), sent=sent)
+        sent.extend(n.key for n in found)
+        return found
+
     before = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    assert [n.event for n in notices(Snapshot(), new, "public", before, LINKS)] == [
-        "maintenance_announced"
-    ]
-    assert notices(new, new, "public", before, LINKS) == []
+    assert [n.event for n in run(before)] == ["maintenance_announced"]
+    assert run(before + timedelta(hours=1)) == []
+    moved = Snapshot(maintenance={"db-upgrade": {**window, "end": "2026-03-02T04:00:00Z"}})
+    assert [n.event for n in run(before, moved)] == ["maintenance_announced"]
     during = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
-    started = notices(new, new, "public", during, LINKS)
+    started = run(during)
     assert [n.event for n in started] == ["maintenance_started"]
     assert started[0].component_changes == (("api", "operational", "under_maintenance"),)
+    assert run(during) == []
     after = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-    assert [n.event for n in notices(new, new, "public", after, LINKS)] == ["maintenance_ended"]
+    assert [n.event for n in run(after)] == ["maintenance_ended"]
+
+
+def test_a_recurring_window_is_announced_one_occurrence_at_a_time() -> None:
+    weekly = {
+        "id": "patching",
+        "title": "Weekly patching",
+        "start": "2026-03-02T02:00:00Z",
+        "end": "2026-03-02T03:00:00Z",
+        "components": ["api"],
+        "recurrence": "FREQ=WEEKLY;COUNT=3",
+        "cancelled_occurrences": ["2026-03-09T02:00:00Z"],
+    }
+    new = Snapshot(maintenance={"patching": weekly})
+    got = notices(Snapshot(), new, "public", datetime(2026, 3, 1, tzinfo=UTC), LINKS)
+    assert [(n.event, n.subject) for n in got] == [("maintenance_announced", "patching-20260302")]
+    later = notices(Snapshot(), new, "public", datetime(2026, 3, 3, tzinfo=UTC), LINKS)
+    assert [(n.event, n.subject) for n in later] == [
+        ("maintenance_ended", "patching-20260302"),
+        ("maintenance_announced", "patching-20260316"),  # the 9th was called off
+    ]
 
 
 # --- cadence ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from incidents_cli.site.public import (
     Maintenance,
     PublicIncident,
     PublicUpdate,
-    maintenance_window,
+    maintenance_windows,
     public_incident,
 )
 
@@ -166,7 +166,7 @@ def _maintenance_notice(
         changes = tuple((c, "under_maintenance", "operational") for c in window.components)
     return Notice(
         key=f"maintenance/{window.id}/{event.removeprefix('maintenance_')}/"
-        f"{format_time(window.start)}",
+        f"{format_time(window.start)}/{format_time(window.end)}",
         event=event,
         audience=audience,
         at=at,
@@ -182,33 +182,43 @@ def _maintenance_notice(
         components=window.components,
         document=api_maintenance(window, page),
         component_changes=changes,
-        timed=event != "maintenance_announced",
+        timed=True,
     )
 
 
 def maintenance_notices(
-    old: Snapshot, new: Snapshot, now: datetime, audience: str, links: Links, page: Page
+    new: Snapshot,
+    now: datetime,
+    audience: str,
+    links: Links,
+    page: Page,
+    timezone: str = "UTC",
 ) -> list[Notice]:
-    """Announced (a new or moved window), started and ended (by the clock)."""
+    """Announced (the next window of each maintenance record, once; again if it moves),
+    started and ended (by the clock). A recurring record's windows each get their turn; a
+    called-off window gets nothing. All of them are the clock's: remembered by key."""
     out = []
-    for ident, record in sorted(new.maintenance.items()):
-        window = maintenance_window(record)
-        if window is None:
-            continue  # cancelled or unreadable: the site does not show it either
-        before = maintenance_window(old.maintenance[ident]) if ident in old.maintenance else None
-        moved = before is None or (before.start, before.end) != (window.start, window.end)
-        if window.start > now and moved:
+    for ident in sorted(new.maintenance):
+        windows = [
+            w for w in maintenance_windows(new.maintenance[ident], timezone) if not w.cancelled
+        ]
+        upcoming = [w for w in windows if w.start > now]
+        if upcoming:
+            following = min(upcoming, key=lambda w: w.start)
             out.append(
-                _maintenance_notice(window, "maintenance_announced", now, audience, links, page)
+                _maintenance_notice(following, "maintenance_announced", now, audience, links, page)
             )
-        if window.start <= now < window.end:
-            out.append(
-                _maintenance_notice(
-                    window, "maintenance_started", window.start, audience, links, page
+        for window in windows:
+            if window.start <= now < window.end:
+                out.append(
+                    _maintenance_notice(
+                        window, "maintenance_started", window.start, audience, links, page
+                    )
                 )
-            )
-        if now - BACKFILL < window.end <= now:
-            out.append(
-                _maintenance_notice(window, "maintenance_ended", window.end, audience, links, page)
-            )
+            if now - BACKFILL < window.end <= now:
+                out.append(
+                    _maintenance_notice(
+                        window, "maintenance_ended", window.end, audience, links, page
+                    )
+                )
     return out

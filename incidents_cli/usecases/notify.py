@@ -313,7 +313,11 @@ def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any,
         for ident, record in valid.incidents.items()
         if (view := public.public_incident(record, valid.postmortems.get(ident))) is not None
     ]
-    windows = [w for r in valid.maintenance.values() if (w := public.maintenance_window(r))]
+    windows = [
+        w
+        for r in valid.maintenance.values()
+        for w in public.maintenance_windows(r, settings.timezone)
+    ]
     page = model.build_page(settings, publics, windows, as_of)
     head = {
         "id": "incidents",
@@ -486,7 +490,9 @@ def notify(
             found = public_notices(old_valid, valid_now, links, page)
         else:
             found = record_notices(old_every, every_now, channel.audience, links)
-        found += maintenance_notices(old_valid, valid_now, as_of, channel.audience, links, page)
+        found += maintenance_notices(
+            valid_now, as_of, channel.audience, links, page, settings.timezone
+        )
         if channel.audience == "internal":
             found += reminders
         candidates = in_order(found, channel.audience)
