@@ -445,3 +445,14 @@ def test_mail_reaches_a_real_smtp_server(
     parsed: EmailMessage = received.message
     assert parsed["Subject"] == " ".join(notice.headline.split())
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_a_severity_change_is_news_for_internal_channels_only() -> None:
+    before = history()[4]
+    after = lifecycle.change_severity(before, event(20), "critical").record
+    internal = notices(snap(before), snap(after), "internal", T0 + timedelta(hours=1), LINKS)
+    assert [(n.event, n.body) for n in internal] == [
+        ("severity_changed", "Severity changed from high to critical")
+    ]
+    assert notices(snap(before), snap(after), "public", T0 + timedelta(hours=1), LINKS) == []
+    assert notices(snap(before), snap(after), "support", T0 + timedelta(hours=1), LINKS) == []

@@ -62,6 +62,7 @@ BACKFILL = timedelta(hours=24)
 TIMELINE_EVENTS = {
     "declared": "declared",
     "acknowledged": "acknowledged",
+    "severity": "severity_changed",
     "assigned": "role_assigned",
     "resolved": "resolved",
     "reopened": "reopened",
@@ -69,6 +70,7 @@ TIMELINE_EVENTS = {
 EVENT_LABEL = {
     "declared": "declared",
     "acknowledged": "acknowledged",
+    "severity_changed": "severity",
     "role_assigned": "roles",
     "public_update": "public update",
     "resolved": "resolved",

@@ -41,6 +41,7 @@ AUDIENCES = ("public", "internal", "support")
 NOTIFY_EVENTS = (
     "declared",
     "acknowledged",
+    "severity_changed",
     "role_assigned",
     "public_update",
     "resolved",
