@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send and remember nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was sent (or would be) as JSON.")
 @click.option(
-    "--as-of", "as_of", metavar="TIME", help="Judge reminders as of this time (default: now)."
+    "--as-of", "as_of", type=params.AS_OF, help="Judge reminders as of this time (default: now)."
 )
 @click.option("--channel", "channel", metavar="NAME", help="Only this channel of notify:.")
 @pass_state
 def notify(
-    state: State, dry_run: bool, as_json: bool, as_of: str | None, channel: str | None
+    state: State, dry_run: bool, as_json: bool, as_of: datetime | None, channel: str | None
 ) -> int:
     """Tell each configured channel what is new, exactly once.
 
@@ -66,7 +72,7 @@ def notify(
 
 
 @click.command()
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge as of this time (default: now).")
 @click.option(
     "--format",
     "output_format",
@@ -76,7 +82,7 @@ def notify(
     help="text; json; github: annotations on the incident files.",
 )
 @pass_state
-def comms(state: State, as_of: str | None, output_format: str) -> int:
+def comms(state: State, as_of: datetime | None, output_format: str) -> int:
     """Open incidents whose public updates have gone quiet.
 
     Quiet: the last public update is older than its severity's update_every (defaults:

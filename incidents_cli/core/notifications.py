@@ -16,11 +16,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.cadence import Quiet
 from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
 from incidents_cli.core.vocabulary import AUDIENCES, CHANNEL_TYPES, NOTIFY_EVENTS, SMTP_SECURITY
+
+if TYPE_CHECKING:  # escalation reads the settings, which read the channels from here
+    from incidents_cli.core.escalation import Escalation
 
 Record = dict[str, Any]
 
@@ -346,20 +349,21 @@ def _record_notices(
 # --- reminders: escalations and quiet incidents -------------------------------------------
 
 
-def escalation_notice(escalation: Any, links: Links) -> Notice:
-    """From an ``escalation.Escalation``: once per tier."""
-    at = escalation.detected + escalation.window * escalation.tier
+def escalation_notice(escalation: Escalation, links: Links) -> Notice:
+    """One reminder per ack window missed: the first after one window, the next after two."""
+    missed = max(1, math.ceil(escalation.waiting / escalation.window) - 1)
     return Notice(
-        key=f"{escalation.incident}/escalation/{escalation.tier}",
+        key=f"{escalation.incident}/escalation/{missed}",
         event="escalation_due",
         audience="internal",
-        at=at,
+        at=escalation.detected + escalation.window * missed,
         subject=escalation.incident,
         headline=f"{escalation.incident} {EVENT_LABEL['escalation_due']}: {escalation.title}",
         body=escalation.describe(),
         facts=(
             Fact("Severity", escalation.severity),
-            Fact("Escalate to", escalation.escalate_to or "nobody on call"),
+            Fact("Unacknowledged for", format_duration(escalation.waiting)),
+            Fact("Next", escalation.target()),
         ),
         link=links.record_of(f"incidents/{escalation.incident}.yaml", escalation.incident),
         severity=escalation.severity,
