@@ -25,7 +25,8 @@ from incidents_cli.core.vocabulary import AUDIENCES, CHANNEL_TYPES, NOTIFY_EVENT
 if TYPE_CHECKING:  # escalation reads the settings, which read the channels from here
     from incidents_cli.core.escalation import Escalation
 
-Record = dict[str, Any]
+RecordData = dict[str, Any]
+"""A record as parsed from YAML (an incident, a postmortem's front matter, a window)."""
 
 EVENTS = NOTIFY_EVENTS
 # Which events each audience may hear of (a channel's own `events` filter narrows it further).
@@ -92,9 +93,9 @@ class Snapshot:
     """The records at one commit: incidents and maintenance by id, postmortem front matter by
     incident id."""
 
-    incidents: Mapping[str, Record] = field(default_factory=dict)
-    postmortems: Mapping[str, Record] = field(default_factory=dict)
-    maintenance: Mapping[str, Record] = field(default_factory=dict)
+    incidents: Mapping[str, RecordData] = field(default_factory=dict)
+    postmortems: Mapping[str, RecordData] = field(default_factory=dict)
+    maintenance: Mapping[str, RecordData] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def update_key(incident_id: str, at: datetime, status: str) -> str:
 # --- internal and support notices: from the record ---------------------------------------
 
 
-def _entries(record: Record | None) -> list[dict[str, Any]]:
+def _entries(record: RecordData | None) -> list[dict[str, Any]]:
     if record is None:
         return []
     return [e for e in record.get("timeline") or [] if isinstance(e, dict)]
@@ -224,7 +225,7 @@ def _new_items(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dic
     return out
 
 
-def _updates(record: Record | None) -> list[dict[str, Any]]:
+def _updates(record: RecordData | None) -> list[dict[str, Any]]:
     if record is None:
         return []
     return [
@@ -234,7 +235,7 @@ def _updates(record: Record | None) -> list[dict[str, Any]]:
     ]
 
 
-def _record_facts(record: Record, links: Links, *, audience: str) -> list[Fact]:
+def _record_facts(record: RecordData, links: Links, *, audience: str) -> list[Fact]:
     facts = []
     if record.get("severity"):
         facts.append(Fact("Severity", str(record["severity"])))
@@ -275,10 +276,10 @@ def _update_facts(update: Mapping[str, Any], links: Links) -> list[Fact]:
 
 def _record_notices(
     incident_id: str,
-    old: Record | None,
-    new: Record,
-    old_pm: Record | None,
-    new_pm: Record | None,
+    old: RecordData | None,
+    new: RecordData,
+    old_pm: RecordData | None,
+    new_pm: RecordData | None,
     audience: str,
     links: Links,
 ) -> list[Notice]:
