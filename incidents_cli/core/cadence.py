@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
+from incidents_cli.core.vocabulary import PHASES, RESOLVED_PHASES
 
 DEFAULT_UPDATE_EVERY = {"critical": timedelta(minutes=30), "high": timedelta(hours=1)}
 MUST_SPEAK = ("critical", "high")
 """Severities that must say something in public once their ack window has passed."""
-OPEN_PHASES = ("detected", "acknowledged", "investigating")
+UNRESOLVED_PHASES = tuple(p for p in PHASES if p not in RESOLVED_PHASES)
+"""Where an incident still owes the public updates: before it is resolved."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def quiet_incidents(
     """(path, line, record) in; the quiet ones out, oldest silence first."""
     out = []
     for path, line, record in incidents:
-        if record.get("phase") not in OPEN_PHASES or record.get("public") is False:
+        if record.get("phase") not in UNRESOLVED_PHASES or record.get("public") is False:
+            # resolved, or never to be on the status page: nothing is owed to the public
             continue
         severity = str(record.get("severity") or "")
         detected = maybe_time(record.get("detected_at"))

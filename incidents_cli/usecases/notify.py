@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from incidents_cli.core.cadence import Quiet, quiet_incidents
+from incidents_cli.core.cadence import UNRESOLVED_PHASES, Quiet, quiet_incidents
 from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
 from incidents_cli.core.escalation import escalations
 from incidents_cli.core.notifications import (
@@ -536,7 +536,7 @@ def quiet(root: Path, as_of: datetime) -> list[Quiet]:
         if record.doc is None or not isinstance(record.data, dict):
             continue
         data = record.data
-        if data.get("phase") not in ("detected", "acknowledged", "investigating"):
+        if data.get("phase") not in UNRESOLVED_PHASES:
             continue
         line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
         records.append((record.rel, line, data))
