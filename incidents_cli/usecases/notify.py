@@ -424,6 +424,29 @@ class _Delivery:
                 told(run.sent[-1])
 
 
+def _candidates(
+    audience: str,
+    before: tuple[Snapshot, Snapshot],
+    now: tuple[Snapshot, Snapshot],
+    reminders: Sequence[Notice],
+    links: Links,
+    page: Any,
+    as_of: datetime,
+    timezone: str,
+) -> list[Notice]:
+    """Everything ``audience`` may hear between two commits, in time order. Each snapshot
+    pair is (every record, the records that pass their schema); the public hears only of
+    the latter, through the public view."""
+    if audience == "public":
+        found = public_notices(before[1], now[1], links, page)
+    else:
+        found = record_notices(before[0], now[0], audience, links)
+    found += maintenance_notices(now[1], as_of, audience, links, page, timezone)
+    if audience == "internal":
+        found += reminders
+    return in_order(found, audience)
+
+
 def notify(
     root: Path,
     *,
@@ -481,21 +504,17 @@ def notify(
                 f"{int(BACKFILL.total_seconds() // 3600)}h are news"
             )
             base = None
-        if base is not None:
-            old_every, old_valid = snapshots.at(base)
-        else:
-            old_every, old_valid = Snapshot(), Snapshot()
-        public = channel.audience == "public"
-        if public:
-            found = public_notices(old_valid, valid_now, links, page)
-        else:
-            found = record_notices(old_every, every_now, channel.audience, links)
-        found += maintenance_notices(
-            valid_now, as_of, channel.audience, links, page, settings.timezone
+        before = snapshots.at(base) if base is not None else (Snapshot(), Snapshot())
+        candidates = _candidates(
+            channel.audience,
+            before,
+            (every_now, valid_now),
+            reminders,
+            links,
+            page,
+            as_of,
+            settings.timezone,
         )
-        if channel.audience == "internal":
-            found += reminders
-        candidates = in_order(found, channel.audience)
         previously = state.sent if state is not None else ()
         wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
         since = as_of - BACKFILL if base is None else None
