@@ -41,6 +41,7 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
     assert {p.name for p in theirs} == {
         "incidents-alert.yml",
         "incidents-check.yml",
+        "incidents-notify.yml",
         "incidents-overdue.yml",
         "incidents-publish.yml",
     }
@@ -128,10 +129,11 @@ class Runner:
         workflow: str,
         job: str,
         event: dict[str, object] | None = None,
+        secrets: dict[str, str] | None = None,
         **github: str,
     ) -> JobResult:
         work = self.clone(origin)
-        return self.run_in(work, workflow, job, event, **github)
+        return self.run_in(work, workflow, job, event=event, secrets=secrets, **github)
 
     def run_in(
         self,
@@ -139,6 +141,7 @@ class Runner:
         workflow: str,
         job: str,
         event: dict[str, object] | None = None,
+        secrets: dict[str, str] | None = None,
         **github: str,
     ) -> JobResult:
         env = {
@@ -161,6 +164,7 @@ class Runner:
             overrides=self.pip_env,
             scratch=self.tmp / f"scratch{self.runs}",
             event=event,
+            secrets=secrets,
         )
 
     def gh_calls(self) -> list[list[str]]:
@@ -232,6 +236,36 @@ def test_publish_builds_the_site_for_pages(tmp_path: Path, runner: Runner) -> No
     assert "Status page built" in result.summary
     deploy = runner.run(origin, "incidents-publish.yml", "deploy")
     assert deploy.status == "success"
+
+
+def test_notify_tells_a_channel_once_across_fresh_clones(tmp_path: Path, runner: Runner) -> None:
+    from tests.fakes.http_recorder import HttpRecorder
+
+    origin = _sample(tmp_path, overdue=False)
+    settings = origin / "incidents.yaml"
+    settings.write_text(
+        settings.read_text() + "notify:\n  - name: ops\n    type: slack\n    audience: internal\n"
+        "    url_env: SLACK_OPS_WEBHOOK\n"
+    )
+    g = git.Repo(origin)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("notify the ops channel")
+    with HttpRecorder() as server:
+        secrets = {"SLACK_OPS_WEBHOOK": server.url("/ops"), "UNRELATED": "x"}
+        work = runner.clone(origin)
+        first = runner.run_in(work, "incidents-notify.yml", "notify", secrets=secrets)
+        assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
+        assert server.at("/ops") == []  # the sample's incident is older than a first run's day
+        assert run_cli("declare", "Checkout errors", "--severity", "high", cwd=origin).code == 0
+        second = runner.run(origin, "incidents-notify.yml", "notify", secrets=secrets)
+        assert second.status == "success", [(s.name, s.stderr) for s in second.steps]
+        (declared,) = server.at("/ops")
+        assert declared.json()["text"] == "INC-0002 declared: Checkout errors"
+        third = runner.run(origin, "incidents-notify.yml", "notify", secrets=secrets)
+        assert third.status == "success"
+        assert len(server.at("/ops")) == 1  # a fresh clone each time: the state came along
+    assert "refs/incidents/notified/ops" in g.git.for_each_ref("refs/incidents/")
+    assert "### Notify as of" in first.summary
 
 
 def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> None:
@@ -522,7 +556,10 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
     firing = json.loads((ALERTS / "alertmanager-firing-one-region.json").read_text())
     firing["alerts"][0]["annotations"]["summary"] = "API errors $(touch pwned) `touch pwned2` '\""
     first = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
@@ -541,15 +578,25 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
 
     grafana = json.loads((ALERTS / "grafana-firing.json").read_text())
     second = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "grafana", "payload": grafana}),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "grafana", "payload": grafana}),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert second.status == "success", [(s.name, s.stdout, s.stderr) for s in second.steps]
     tree = git.Repo(remote).commit("main").tree
-    assert sorted(b.name for b in tree["incidents"].blobs) == [".gitkeep", "INC-0001.yaml", "INC-0002.yaml"]
+    assert sorted(b.name for b in tree["incidents"].blobs) == [
+        ".gitkeep",
+        "INC-0001.yaml",
+        "INC-0002.yaml",
+    ]
 
     again = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch(firing),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert again.status == "success"
@@ -557,8 +604,13 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
     assert json.loads(ingested.stdout)[0]["action"] == "unchanged"
 
     bad = runner.run(
-        remote, "incidents-alert.yml", "ingest", _dispatch({"format": "nagios", "payload": {}}),
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "nagios", "payload": {}}),
         GITHUB_EVENT_NAME="repository_dispatch",
     )
     assert bad.status == "failure"
-    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(s.stderr for s in bad.steps)
+    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(
+        s.stderr for s in bad.steps
+    )

@@ -113,9 +113,7 @@ def ci_files(choice: str | None) -> dict[str, bytes]:
 def workflow_files() -> dict[str, bytes]:
     """The workflows this CLI ships for an incident repository, and the Dependabot config
     that keeps their actions current."""
-    files = {
-        f".github/workflows/{path.name}": path.read_bytes() for path in incident_workflows()
-    }
+    files = {f".github/workflows/{path.name}": path.read_bytes() for path in incident_workflows()}
     files[DEPENDABOT_FILE] = (data_dir("templates") / "init" / "dependabot.yml").read_bytes()
     return files
 

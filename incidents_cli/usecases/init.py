@@ -127,9 +127,7 @@ def starter_files(
     return files
 
 
-def init_repository(
-    folder: Path, standalone: bool = False, cli: str | None = None
-) -> InitResult:
+def init_repository(folder: Path, standalone: bool = False, cli: str | None = None) -> InitResult:
     """Make the incident repository in ``folder``: in the git repository it is part of, or
     (``standalone``, or when there is none) in a repository of its own. ``cli``: see
     ``starter_files``."""
