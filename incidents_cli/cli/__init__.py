@@ -105,6 +105,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Unacknowledged incidents past their window, and who is next.",
     ),
     "stats": ("oncall", "stats", "Counts, time to acknowledge and resolve, completion rates."),
+    "notify": (
+        "communication",
+        "notify",
+        "Tell each configured channel what is new, exactly once.",
+    ),
+    "comms": ("communication", "comms", "Open incidents whose public updates have gone quiet."),
     "site": ("publishing", "site", "The public status site."),
     "demo": ("publishing", "demo", "Walk a sample incident through every phase; build its site."),
 }
@@ -121,6 +127,7 @@ SECTIONS = {
     "followthrough": "Follow-through",
     "maintenance": "Maintenance",
     "oncall": "On call and metrics",
+    "communication": "Communication",
     "publishing": "Publishing",
 }
 

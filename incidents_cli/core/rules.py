@@ -192,6 +192,29 @@ def _check_settings(record: RecordFile) -> Iterator[Finding]:
                     ["alerts", "components", value],
                     f"unknown component {component!r} (known: {_known(ids)})",
                 )
+    yield from _check_channels(record, data)
+
+
+def _check_channels(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
+    """notify: each channel's name once (it names the channel's state), known components."""
+    known = {
+        str(c["id"]) for c in data.get("components") or [] if isinstance(c, dict) and "id" in c
+    }
+    names: set[Any] = set()
+    for index, channel in enumerate(data.get("notify") or []):
+        if not isinstance(channel, dict):
+            continue
+        name = channel.get("name")
+        if name in names:
+            yield _finding(record, ["notify", index, "name"], f"duplicate channel name {name!r}")
+        names.add(name)
+        for position, component in enumerate(channel.get("components") or []):
+            if component not in known:
+                yield _finding(
+                    record,
+                    ["notify", index, "components", position],
+                    f"unknown component {component!r} (known: {_known(known)})",
+                )
 
 
 def _check_incident(

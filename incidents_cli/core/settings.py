@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, update_every_from_data
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.notifications import Channel, channels_from_data
 from incidents_cli.core.timeutil import parse_duration
 from incidents_cli.core.vocabulary import SEVERITIES
 
@@ -97,6 +99,10 @@ class Settings(NamedTuple):
     alerts: AlertSettings = AlertSettings()
     emails: dict[str, str] = {}  # noqa: RUF012
     """Handle by email address (lower case), from people's emails and email."""
+    update_every: dict[str, timedelta] = DEFAULT_UPDATE_EVERY
+    """How often an open incident needs a public update, per severity (`incidents comms`)."""
+    notify: tuple[Channel, ...] = ()
+    """The channels `incidents notify` tells (secrets named by environment variable)."""
 
     @property
     def component_ids(self) -> set[str]:
@@ -196,6 +202,8 @@ def settings_from_data(data: Any) -> Settings:
         contacts=contacts,
         emails=emails,
         alerts=alert_settings_from_data(data.get("alerts")),
+        update_every=update_every_from_data(severities),
+        notify=channels_from_data(data.get("notify")),
     )
 
 
