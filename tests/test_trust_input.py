@@ -289,7 +289,7 @@ def test_written_times_always_have_four_digit_years(repo: Path) -> None:
     assert result.code == 2
     assert "--at" in one_line(result.err)
     # and the formatter itself pads (years 1000 and up are in range)
-    from incidents_cli.timeutil import format_time, parse_time_option
+    from incidents_cli.core.timeutil import format_time, parse_time_option
 
     assert format_time(parse_time_option("1000-01-02T03:04:05Z", "--at")) == "1000-01-02T03:04:05Z"
     ok = run_cli("declare", "Old", "--at", "1999-06-01T00:00:00Z", cwd=repo)
