@@ -79,7 +79,6 @@ def one_line(text: str) -> str:
 # --- item 1: several commands on one clone ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 1")
 def test_parallel_notes_on_one_clone_each_land_in_head_exactly_once(repo: Path) -> None:
     active(repo)
     before = head(repo)
@@ -114,7 +113,6 @@ def test_parallel_notes_on_one_clone_each_land_in_head_exactly_once(repo: Path) 
     assert status(repo) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 1")
 def test_parallel_mixed_transitions_on_one_clone_serialize(repo: Path) -> None:
     active(repo)
     ok(repo, "declare", "Sign-in slow", "--component", "auth", "--by", "alice")
@@ -165,7 +163,6 @@ def test_parallel_mixed_transitions_on_one_clone_serialize(repo: Path) -> None:
 # --- item 2: id and file name disagree ------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 2")
 def test_a_record_whose_id_differs_from_its_file_name_is_refused(repo: Path) -> None:
     active(repo)
     shutil.copy(repo / "incidents/INC-0001.yaml", repo / "incidents/INC-0002.yaml")
@@ -184,7 +181,6 @@ def test_a_record_whose_id_differs_from_its_file_name_is_refused(repo: Path) -> 
 # --- item 3: interrupted at random points -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 3")
 def test_an_interrupt_at_any_point_leaves_the_repository_unchanged_or_one_commit_ahead(
     repo: Path,
 ) -> None:
@@ -275,7 +271,6 @@ def _bisect(repo: Path) -> None:
     git(repo, "bisect", "start")
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 4")
 @pytest.mark.parametrize(
     ("make", "state_word", "marker"),
     [
@@ -303,7 +298,6 @@ def test_a_transition_is_refused_while_git_is_in_the_middle_of_something(
 # --- item 5: a record larger than the read limit ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 5")
 def test_a_transition_that_would_make_a_record_too_big_to_read_is_refused(repo: Path) -> None:
     active(repo)
     big = "x" * 500_000
@@ -327,7 +321,6 @@ def test_a_transition_that_would_make_a_record_too_big_to_read_is_refused(repo: 
 # --- item 6: a push the server refuses ------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 6")
 def test_a_push_refused_by_a_hook_says_why_keeps_the_commit_and_a_retry_does_not_duplicate(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -361,7 +354,6 @@ def test_a_push_refused_by_a_hook_says_why_keeps_the_commit_and_a_retry_does_not
 # --- item 15: exit 2, not 3 ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 15")
 def test_a_title_over_the_limit_is_refused_in_one_short_line(repo: Path) -> None:
     before = head(repo)
     result = run_cli("declare", "T" * 5000, cwd=repo)
@@ -371,7 +363,6 @@ def test_a_title_over_the_limit_is_refused_in_one_short_line(repo: Path) -> None
     assert head(repo) == before and status(repo) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 15")
 def test_a_blank_actor_is_refused(repo: Path) -> None:
     active(repo)
     before = head(repo)
@@ -381,7 +372,6 @@ def test_a_blank_actor_is_refused(repo: Path) -> None:
     assert head(repo) == before and status(repo) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 15")
 def test_an_existing_index_lock_is_reported_as_such(repo: Path) -> None:
     active(repo)
     (repo / ".git" / "index.lock").write_text("", encoding="utf-8")
@@ -414,7 +404,6 @@ def read_only(repo: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
         subprocess.run(["umount", str(view)], check=False)
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 15")
 def test_a_read_only_file_system_is_refused(read_only: Path) -> None:
     before = head(read_only)
     result = run_cli("note", "INC-0001", "x", "--by", "bob", cwd=read_only)
@@ -426,7 +415,6 @@ def test_a_read_only_file_system_is_refused(read_only: Path) -> None:
 # --- item 17: control characters in what the CLI writes -----------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 17")
 @pytest.mark.parametrize(
     "args",
     [
@@ -450,7 +438,6 @@ def test_control_characters_in_what_the_cli_writes_are_refused(
 # --- item 21: ids checked against the id pattern ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 21")
 @pytest.mark.parametrize(
     "args",
     [

@@ -9,6 +9,7 @@ from incidents_cli.cli.shared import (
     State,
     as_of_time,
     common,
+    incident_id_argument,
     pass_state,
     report,
     transition_options,
@@ -65,7 +66,7 @@ def actions(
 
 
 @actions.command("done")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.argument("item_id", metavar="ITEM")
 @click.option("--link", metavar="URL", help="The ticket or pull request that did it.")
 @transition_options

@@ -11,6 +11,7 @@ from incidents_cli.cli.shared import (
     SEVERITY_CHOICE,
     State,
     common,
+    incident_id_argument,
     pass_state,
     report,
     transition_options,
@@ -74,7 +75,7 @@ def declare(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option("--severity", type=SEVERITY_CHOICE, help="Set the severity (required if unset).")
 @transition_options
 @pass_state
@@ -98,7 +99,7 @@ def ack(
 
 
 @click.command("severity")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.argument("level", type=SEVERITY_CHOICE)
 @transition_options
 @pass_state
@@ -119,7 +120,7 @@ def severity_command(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option("--commander", metavar="NAME", help="Incident commander.")
 @click.option("--comms", metavar="NAME", help="Communications lead.")
 @click.option("--responder", "responders", multiple=True, metavar="NAME", help="Responder.")
@@ -150,7 +151,7 @@ def assign(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @transition_options
 @pass_state
 def investigate(
@@ -169,7 +170,7 @@ def investigate(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.argument("text")
 @click.option("--evidence", multiple=True, metavar="REF", help="Log query, dashboard, link...")
 @click.option(
@@ -209,7 +210,7 @@ def note(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option(
     "--status",
     required=True,
@@ -254,7 +255,7 @@ def update(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option(
     "--action",
     required=True,
@@ -302,7 +303,7 @@ def resolve(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
 @transition_options
 @pass_state
@@ -323,7 +324,7 @@ def reopen(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option(
     "--branch",
     is_flag=True,
@@ -361,7 +362,7 @@ def postmortem(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @transition_options
 @pass_state
 def close(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from incidents_cli.cli.shared import PHASE_CHOICE, SEVERITY_CHOICE, State, as_of_time, pass_state
+from incidents_cli.cli.shared import (
+    PHASE_CHOICE,
+    SEVERITY_CHOICE,
+    State,
+    as_of_time,
+    incident_id_argument,
+    pass_state,
+)
 
 
 @click.command("list")
@@ -59,7 +66,7 @@ def list_command(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
 @click.option("--as-of", "as_of", metavar="TIME", help="Judge windows as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state

@@ -34,6 +34,17 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+def incident_id_argument(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An ID argument: an incident id, or a usage error (ids become file names)."""
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.core.records import checked_incident_id
+
+    try:
+        return checked_incident_id(value)
+    except RefusedError as exc:
+        raise click.BadParameter(exc.message, ctx, param) from None
+
+
 def transition_options(func: F) -> F:
     """--by, --at, --json and --push: the options every transition takes."""
     options = [

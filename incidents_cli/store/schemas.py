@@ -173,9 +173,11 @@ _TYPE_NAMES = {
 
 
 def _message(error: Any) -> str:
+    from incidents_cli.core.text import shorten
+
     validator, value, instance = error.validator, error.validator_value, error.instance
     if validator == "enum":
-        return f"{instance!r} is not one of: {', '.join(str(v) for v in value)}"
+        return f"{shorten(repr(instance))} is not one of: {', '.join(str(v) for v in value)}"
     if validator == "type":
         wanted = " or ".join(value) if isinstance(value, list) else value
         got = _TYPE_NAMES.get(type(instance), type(instance).__name__)
@@ -186,12 +188,14 @@ def _message(error: Any) -> str:
         except TimeFormatError as exc:
             return str(exc)
     if validator == "pattern":
-        return f"{instance!r} does not have the expected form (pattern {value})"
+        return f"{shorten(repr(instance))} does not have the expected form (pattern {value})"
     if validator == "minLength" and value == 1:
         return "must not be empty"
     if validator == "uniqueItems":
         return "has duplicate entries"
-    return str(error.message)
+    if validator == "maxLength" and isinstance(instance, str):
+        return f"is {len(instance)} characters long, over the limit of {value}"
+    return shorten(str(error.message), 200)
 
 
 def metaschema_problems(kind: str) -> list[str]:
