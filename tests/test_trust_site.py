@@ -63,7 +63,6 @@ def site_text(out: Path) -> str:
 # --- item 7: output paths from ids stay inside --out -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 7")
 def test_an_incident_id_cannot_write_outside_the_output_folder(repo: Path, tmp_path: Path) -> None:
     record = public_incident(repo)
     record.write_text(record.read_text().replace("id: INC-0001", "id: ../../../escaped"))
@@ -79,7 +78,6 @@ def test_an_incident_id_cannot_write_outside_the_output_folder(repo: Path, tmp_p
     assert not any("escaped" in p.name for p in every_file(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 7")
 def test_a_component_id_cannot_write_outside_the_output_folder(repo: Path, tmp_path: Path) -> None:
     settings = repo / "incidents.yaml"
     settings.write_text(settings.read_text().replace("  - id: web\n", "  - id: ../../../x\n"))
@@ -92,7 +90,6 @@ def test_a_component_id_cannot_write_outside_the_output_folder(repo: Path, tmp_p
     assert not any(p.name.startswith("x.") for p in every_file(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 7")
 @pytest.mark.parametrize("name", [".out.old", ".out.building"])
 def test_site_build_never_deletes_what_it_did_not_create(
     repo: Path, tmp_path: Path, name: str
@@ -111,7 +108,6 @@ def test_site_build_never_deletes_what_it_did_not_create(
 # --- item 8: fail closed on invalid records ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 8")
 @pytest.mark.parametrize("value", ['"false"', "no_thanks", "0", '"true"', "[]"])
 def test_a_record_that_does_not_validate_is_never_published(
     repo: Path, tmp_path: Path, value: str

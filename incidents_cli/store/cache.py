@@ -231,6 +231,30 @@ def read_all(
     return records
 
 
+def usable(record: RecordFile) -> bool:
+    """Whether a record may be used by a command that reads records: it parsed, and it
+    follows its schema. Anything else is a finding for `incidents validate`, never input
+    to the rules, the views or the site (where it would crash them or be published)."""
+    if record.error is not None or record.doc is None or record.doc.problems:
+        return False
+    if record.known_valid:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return is_valid(record.kind, record.doc.data)
+
+
+def read_usable(
+    root: Path, kinds: Sequence[str] | None = None, snap: Snapshot | None = None
+) -> tuple[list[RecordFile], list[str]]:
+    """The usable records (see ``usable``) of these kinds, and the paths of the others."""
+    usable_records: list[RecordFile] = []
+    left_out: list[RecordFile] = []
+    for record in read_all(root, kinds=kinds, snap=snap):
+        (usable_records if usable(record) else left_out).append(record)
+    return usable_records, [r.rel for r in left_out]
+
+
 def _entry(record: RecordFile) -> dict[str, Any]:
     assert record.doc is not None
     from incidents_cli.store.schemas import schema_findings
@@ -352,10 +376,10 @@ def incident_summaries(
 
 
 def _summary(record: RecordFile) -> dict[str, Any] | None:
-    from incidents_cli.core.overview import usable
+    from incidents_cli.core.overview import usable as usable_data
 
     data = record.data
-    if record.error is not None or not isinstance(data, dict) or not usable(data):
+    if not usable(record) or not isinstance(data, dict) or not usable_data(data):
         return None
     summary = {k: data[k] for k in SUMMARY_FIELDS if k in data}
     roles = data.get("roles")
@@ -376,7 +400,7 @@ def read_incident_data(
     postmortems: dict[str, dict[str, Any]] = {}
     maintenance: list[dict[str, Any]] = []
     for record in read_all(root, kinds=("incident", "postmortem", "maintenance")):
-        if record.error is not None or not isinstance(record.data, dict):
+        if not usable(record) or not isinstance(record.data, dict):
             if unreadable is not None:
                 unreadable.append(record.rel)
             continue

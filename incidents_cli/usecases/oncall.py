@@ -12,7 +12,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
 from incidents_cli.core.oncall import OnCall, Schedule, merged, primary_at, secondary_at, shifts
 from incidents_cli.core.settings import Settings
-from incidents_cli.store.cache import read_all, read_incident_data
+from incidents_cli.store.cache import read_incident_data, read_usable
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.calendar_export import csv_text, ics
@@ -88,7 +88,7 @@ def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
     records = []
-    for record in read_all(root, kinds=("incident",)):
+    for record in read_usable(root, kinds=("incident",))[0]:
         if record.doc is None or not isinstance(record.data, dict):
             continue
         if record.data.get("phase") == "detected":  # only these can need an escalation
