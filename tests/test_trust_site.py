@@ -129,7 +129,6 @@ def test_a_record_that_does_not_validate_is_never_published(
 ATTACK = "{{ cycler.__init__.__globals__.os.system('touch %s') }}"
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 9")
 def test_a_site_template_cannot_run_code(repo: Path, tmp_path: Path) -> None:
     pwned = tmp_path / "pwned"
     folder = repo / "templates" / "site"
@@ -145,7 +144,6 @@ def test_a_site_template_cannot_run_code(repo: Path, tmp_path: Path) -> None:
     assert "templates/site/index.html" in checked.out
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 9")
 def test_a_postmortem_template_cannot_run_code(repo: Path, tmp_path: Path) -> None:
     pwned = tmp_path / "pwned"
     ok(repo, "declare", "Outage", "--severity", "low", "--by", "alice")
@@ -162,7 +160,6 @@ def test_a_postmortem_template_cannot_run_code(repo: Path, tmp_path: Path) -> No
     assert git(repo, "rev-parse", "HEAD") == before
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 9")
 def test_validate_flags_a_template_that_does_not_parse(repo: Path) -> None:
     folder = repo / "templates" / "site"
     folder.mkdir(parents=True)
@@ -175,7 +172,6 @@ def test_validate_flags_a_template_that_does_not_parse(repo: Path) -> None:
 # --- item 10: symlinks -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 10")
 def test_a_template_symlink_is_refused_and_nothing_of_its_target_is_published(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -193,7 +189,6 @@ def test_a_template_symlink_is_refused_and_nothing_of_its_target_is_published(
     assert checked.code == 1 and "templates/site/style.css" in checked.out
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 10")
 def test_a_record_symlink_is_refused(repo: Path, tmp_path: Path) -> None:
     record = public_incident(repo, title=f"Outside {MARK}")
     outside = tmp_path / "outside.yaml"
@@ -214,34 +209,60 @@ def test_a_record_symlink_is_refused(repo: Path, tmp_path: Path) -> None:
 # --- item 16: control characters in XML outputs ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 16")
 def test_control_characters_in_records_never_break_the_feeds_and_badges(
     repo: Path, tmp_path: Path
 ) -> None:
-    record = public_incident(repo)
+    public_incident(repo, title="Other incident")  # INC-0001 stays valid and published
+    ok(repo, "declare", "Checkout errors", "--component", "api", "--by", "alice")
+    ok(
+        repo,
+        "update",
+        "INC-0002",
+        "--status",
+        "investigating",
+        "--message",
+        "Looking",
+        "--by",
+        "alice",
+    )
+    record = repo / "incidents" / "INC-0002.yaml"
     text = record.read_text().replace(
         "title: Checkout errors", 'title: "Checkout\\x01 errors\\x0b"'
     )
-    text = text.replace("message: Looking", 'message: "Look\\x1bing\\x00"')
-    record.write_text(text)
-    settings = repo / "incidents.yaml"
-    settings.write_text(settings.read_text().replace("name: Public API", 'name: "Public\\x02 API"'))
+    record.write_text(text.replace("message: Looking", 'message: "Look\\x1bing\\x00"'))
     commit_all(repo)
-    out = tmp_path / "out"
-    run_cli("site", "build", "--out", str(out), cwd=repo)  # invalid records may be left out
-    xml_files = [out / "history.atom", out / "history.rss", *sorted((out / "badges").glob("*.svg"))]
-    assert xml_files[0].exists() and len(xml_files) > 2
-    for path in xml_files:
-        ET.fromstring(path.read_bytes())  # well-formed
     checked = run_cli("validate", cwd=repo)
     assert checked.code == 1
-    assert "incidents/INC-0001.yaml" in checked.out and "incidents.yaml" in checked.out
+    assert "incidents/INC-0002.yaml" in checked.out and "control character" in checked.out
+    out = tmp_path / "out"
+    built = run_cli("site", "build", "--out", str(out), cwd=repo)
+    assert built.code == 1 and "incidents/INC-0002.yaml" in built.err
+    xml_files = [out / "history.atom", out / "history.rss", *sorted((out / "badges").glob("*.svg"))]
+    assert all(p.exists() for p in xml_files) and len(xml_files) > 2
+    for path in xml_files:
+        ET.fromstring(path.read_bytes())  # well-formed
+    assert "Checkout" not in site_text(out)
+
+
+def test_a_control_character_in_a_component_name_is_a_finding_and_stops_the_build(
+    repo: Path, tmp_path: Path
+) -> None:
+    settings = repo / "incidents.yaml"
+    settings.write_text(settings.read_text().replace("name: Public API", 'name: "Public\\x02 API"'))
+    checked = run_cli("validate", cwd=repo)
+    assert (
+        checked.code == 1
+        and "incidents.yaml" in checked.out
+        and "components[0].name" in checked.out
+    )
+    built = run_cli("site", "build", "--out", str(tmp_path / "out"), cwd=repo)
+    assert built.code == 2 and "incidents.yaml" in built.err
+    assert not (tmp_path / "out").exists()
 
 
 # --- item 19: base_url -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 19")
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"])
 def test_base_url_must_be_http(repo: Path, tmp_path: Path, url: str) -> None:
     settings = repo / "incidents.yaml"

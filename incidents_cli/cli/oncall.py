@@ -24,7 +24,7 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
     from incidents_cli.usecases.oncall import on_call_now
 
     state = ctx.ensure_object(State)
-    when = as_of_time(at)
+    when = as_of_time(at, "--at")
     tiers = on_call_now(state.root(), when)
     if as_json:
         click.echo(

@@ -86,7 +86,7 @@ def report(outcome: Outcome, as_json: bool, text: str) -> int:
     return 0
 
 
-def as_of_time(value: str | None) -> Any:
+def as_of_time(value: str | None, option: str = "--as-of") -> Any:
     from incidents_cli.core.timeutil import now_utc, parse_time_option
 
-    return parse_time_option(value, "--as-of") if value else now_utc()
+    return parse_time_option(value, option) if value else now_utc()

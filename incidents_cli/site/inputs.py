@@ -33,6 +33,8 @@ class PublicInputs:
 def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes | None]:
     """The blob id git gives a file's content, and the bytes if they had to be read for it:
     git's index knows it for a tracked, unchanged file; any other file is hashed here."""
+    if (root / rel).is_symlink():
+        return "symlink", None  # read_record refuses it
     if rel in blobs:
         return blobs[rel], None
     try:

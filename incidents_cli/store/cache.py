@@ -26,7 +26,7 @@ from incidents_cli.store import yamlio
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: "valid" also means real times in range and no control characters (#13)
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
@@ -216,7 +216,7 @@ def read_all(
             kept[kind] = {}
         blob = blobs.get(rel)
         entry = caches[kind].get(blob) if blob else None
-        if entry is not None:
+        if entry is not None and not (root / rel).is_symlink():
             assert blob is not None
             kept[kind][blob] = entry
             records.append(_from_entry(root, rel, kind, entry))
@@ -346,7 +346,7 @@ def incident_summaries(
     unreadable: list[str] = []
     for rel, kind in record_paths(root, ("incident",)):
         blob = blobs.get(rel)
-        if blob and blob in cache:
+        if blob and blob in cache and not (root / rel).is_symlink():
             kept[blob] = cache[blob]
             if cache[blob] is None:
                 unreadable.append(rel)

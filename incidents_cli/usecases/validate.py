@@ -13,10 +13,16 @@ from incidents_cli.store.schemas import schema_findings
 
 
 def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
-    """All findings of the repository at ``root``; with ``only``, those in these files.
+    """All findings of the repository at ``root``; with ``only``, those in these files (a
+    folder means every file in it).
 
-    Cross-file rules need the whole repository, so everything is read either way.
+    Cross-file rules need the whole repository, so everything is read either way. The rules
+    run only on records that follow their schema: a record of the wrong shape is reported
+    by the schema, and never handed to code that expects the right one.
     """
+    from incidents_cli.site.render import template_findings
+    from incidents_cli.store.cache import usable
+
     records = read_all(root)
     findings: list[Finding] = []
     for record in records:
@@ -27,20 +33,32 @@ def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
             assert record.doc is not None
             findings.extend(Finding.from_error(p) for p in record.doc.problems)
             findings.extend(schema_findings(record))
-    findings.extend(check_repository(records))
+    findings.extend(check_repository([r for r in records if usable(r)]))
+    findings.extend(template_findings(root))
     if only:
-        wanted: set[str] = set()
-        about_paths: list[Finding] = []
-        for path in only:
-            absolute = path if path.is_absolute() else Path.cwd() / path
-            try:
-                rel = absolute.resolve().relative_to(root).as_posix()
-            except ValueError:
-                about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
-                continue
-            if not absolute.exists():
-                about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
-            elif classify(rel) is not None:
-                wanted.add(rel)
-        findings = [f for f in findings if f.path in wanted] + about_paths
+        findings = _only(root, findings, only)
     return sorted(set(findings))
+
+
+def _only(root: Path, findings: list[Finding], only: Sequence[Path]) -> list[Finding]:
+    """The findings in these files or folders, and a finding for each path that is not
+    in the repository."""
+    wanted: set[str] = set()
+    folders: list[str] = []
+    about_paths: list[Finding] = []
+    for path in only:
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        try:
+            rel = absolute.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
+            continue
+        if not absolute.exists():
+            about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
+        elif absolute.is_dir():
+            folders.append("" if rel == "." else f"{rel}/")
+        elif classify(rel) is not None or rel.startswith("templates/"):
+            wanted.add(rel)
+    return [
+        f for f in findings if f.path in wanted or any(f.path.startswith(d) for d in folders)
+    ] + about_paths
