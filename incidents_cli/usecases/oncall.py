@@ -41,6 +41,9 @@ class Export(NamedTuple):
     """Everything in one document (without an output folder)."""
 
 
+MAX_EXPORT_SHIFTS = 20_000  # ten years of 6-hour shifts
+
+
 def export_shifts(
     root: Path,
     *,
@@ -61,6 +64,13 @@ def export_shifts(
             f"--rotation {unknown[0]}: no such rotation (rotations: "
             f"{', '.join(schedule.rotations)})"
         )
+    for rotation in chosen:  # bound the work before doing it
+        count = (end - begin) / schedule.rotations[rotation].shift
+        if count > MAX_EXPORT_SHIFTS:
+            raise RefusedError(
+                f"--weeks {weeks}: rotation {rotation} would have about {int(count)} shifts, "
+                f"more than the {MAX_EXPORT_SHIFTS} an export may hold; export fewer weeks"
+            )
     per_rotation = {}
     for rotation in chosen:
         found = merged(shifts(schedule, rotation, begin, end))
