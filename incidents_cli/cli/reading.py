@@ -37,6 +37,7 @@ def list_command(
     import json
 
     from incidents_cli.core import overview
+    from incidents_cli.core.text import escape_for_terminal, escape_json_for_terminal
     from incidents_cli.core.timeutil import parse_time_option
     from incidents_cli.usecases.reading import list_incidents
 
@@ -52,9 +53,9 @@ def list_command(
     )
     if as_json:
         items = [{**v.record, "computed": v.computed()} for v in listing.views]
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        click.echo(escape_json_for_terminal(json.dumps(items, indent=2, ensure_ascii=False)))
     else:
-        click.echo(overview.list_text(listing.views), nl=False)
+        click.echo(escape_for_terminal(overview.list_text(listing.views)), nl=False)
     if listing.unreadable:
         shown = ", ".join(listing.unreadable[:3])
         click.echo(
@@ -75,16 +76,18 @@ def show(state: State, incident_id: str, as_of: str | None, as_json: bool) -> in
     import json
 
     from incidents_cli.core import overview
+    from incidents_cli.core.text import escape_for_terminal, escape_json_for_terminal
     from incidents_cli.usecases.reading import show_incident
 
     shown = show_incident(state.root(), incident_id, as_of_time(as_of))
     if as_json:
         computed = {**shown.view.computed(), "matching_runbooks": [r.rel for r in shown.runbooks]}
-        click.echo(json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False))
+        text = json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False)
+        click.echo(escape_json_for_terminal(text))
     else:
-        click.echo(overview.show_text(shown.view, shown.settings), nl=False)
+        click.echo(escape_for_terminal(overview.show_text(shown.view, shown.settings)), nl=False)
         if shown.runbooks:
             click.echo("\nRunbooks that may help:")
             for runbook in shown.runbooks:
-                click.echo(f"  {runbook.rel}  {runbook.title}")
+                click.echo(escape_for_terminal(f"  {runbook.rel}  {runbook.title}"))
     return 0
