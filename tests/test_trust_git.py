@@ -466,7 +466,6 @@ def _resolved(repo: Path) -> None:
     ok(repo, "resolve", "INC-0001", "--action", "rollback", "--summary", "done", "--by", "alice")
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 23")
 def test_postmortem_on_a_branch_runs_the_commit_hooks(repo: Path) -> None:
     _resolved(repo)
     hooks = repo / ".git" / "hooks"
@@ -481,7 +480,6 @@ def test_postmortem_on_a_branch_runs_the_commit_hooks(repo: Path) -> None:
     assert git(repo, "branch", "--show-current") == "main"
 
 
-@pytest.mark.xfail(strict=True, reason="#13 item 23")
 def test_postmortem_on_a_branch_is_refused_by_a_failing_pre_commit_hook(repo: Path) -> None:
     _resolved(repo)
     hook = repo / ".git" / "hooks" / "pre-commit"

@@ -328,8 +328,10 @@ class Repo:
         return head
 
     def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
-        """Commit ``files`` on top of HEAD to a new branch, without touching the work tree,
-        the index or the current branch (git's plumbing, with a temporary index)."""
+        """Commit ``files`` on top of HEAD to a new branch, without touching this work tree,
+        its index or the current branch: in a temporary linked work tree, with `git commit`,
+        so the repository's hooks (pre-commit, commit-msg) and signing apply as usual."""
+        import shutil
         import tempfile
 
         ref = f"refs/heads/{branch}"
@@ -338,32 +340,31 @@ class Repo:
         head = self.head()
         if head is None:
             raise RefusedError("the repository has no commits yet")
-        with tempfile.TemporaryDirectory(prefix="incidents-") as tmp:
-            env = dict(_ENV or _clean_env())
-            env["GIT_INDEX_FILE"] = str(Path(tmp) / "index")
-
-            def plumbing(*args: str, text: str | None = None) -> str:
-                result = subprocess.run(
-                    ["git", *args],
-                    cwd=self.top,
-                    env=env,
-                    input=text,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if result.returncode != 0:
-                    raise GitError(f"git {args[0]} failed: {result.stderr.strip()}")
-                return result.stdout.strip()
-
-            plumbing("read-tree", head)
+        tmp = Path(tempfile.mkdtemp(prefix="incidents-branch-"))
+        work = tmp / "work"
+        committed: str | None = None
+        try:
+            self.git("worktree", "add", "--quiet", "-b", branch, str(work), head)
             for path, content in files.items():
-                blob = plumbing("hash-object", "-w", "--stdin", "--path", path, text=content)
-                plumbing("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
-            tree = plumbing("write-tree")
-            commit = plumbing("commit-tree", tree, "-p", head, "-F", "-", text=message)
-        self.git("update-ref", ref, commit, "0" * 40)
-        return commit
+                target = work / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8", newline="\n")
+            run_git(work, "add", "--", *files)
+            result = run_git(work, "commit", "--quiet", "--file=-", check=False, input_text=message)
+            if result.returncode != 0:
+                raise CommitRefused(
+                    f"git commit on branch {branch} failed (see git's output above); "
+                    "nothing was changed",
+                    (result.stdout + result.stderr).strip(),
+                )
+            committed = run_git(work, "rev-parse", "HEAD").stdout.strip()
+        finally:
+            self.git("worktree", "remove", "--force", str(work), check=False)
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.git("worktree", "prune", check=False)
+            if committed is None:
+                self.git("branch", "-D", "--quiet", branch, check=False)
+        return committed
 
     def remote_for_branch(self, branch: str) -> tuple[str, str]:
         """(remote, remote branch) that ``branch`` pushes to; origin/<branch> by default."""
