@@ -71,7 +71,12 @@ def wait_for_git(repo: Path) -> None:
 
 
 def one_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The one line a refusal says (after the notice of waiting for the lock, if any)."""
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("incidents: waiting for another")
+    ]
     assert len(lines) == 1, text
     return lines[0]
 

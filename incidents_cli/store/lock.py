@@ -34,8 +34,8 @@ _POLL = 0.05
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One file a transition is writing: its git path, and hashes of the text it writes
-    and (if the file existed) the text it replaces."""
+    """One file a transition is writing: its git path, and the blob id of the text it
+    writes (the file is put back only if it still holds exactly that)."""
 
     git_path: str
     new_blob: str
@@ -78,7 +78,7 @@ class RepositoryLock:
                         f"another incidents command holds {self.path} ({holder}) and did not "
                         f"finish within {wait:g}s; try again when it is done"
                     ) from None
-                if not told and on_wait is not None:
+                if not told and on_wait is not None and time.monotonic() > deadline - wait + 1:
                     on_wait(f"waiting for another incidents command ({self._describe(fd)})")
                     told = True
                 time.sleep(_POLL)
@@ -98,7 +98,9 @@ class RepositoryLock:
         """Say which files are being written, before writing them."""
         holder = self._read()
         holder["writes"] = [e.__dict__ for e in entries]
-        self._write(holder, sync=True)
+        # no fsync: the journal is for a holder that dies (the kernel keeps the file), and
+        # git does not fsync the commit either (core.fsync)
+        self._write(holder)
 
     def clear_journal(self) -> None:
         holder = self._read()
@@ -129,13 +131,11 @@ class RepositoryLock:
         assert self._fd is not None
         return _parse(os.pread(self._fd, 1 << 20, 0))
 
-    def _write(self, data: dict[str, Any], sync: bool = False) -> None:
+    def _write(self, data: dict[str, Any]) -> None:
         assert self._fd is not None
         raw = json.dumps(data, sort_keys=True).encode("utf-8") + b"\n"
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, raw, 0)
-        if sync:
-            os.fsync(self._fd)
 
     @staticmethod
     def _describe(fd: int) -> str:

@@ -102,9 +102,10 @@ def carry_out(
     push: bool | None = None,
     repo: Repo | None = None,
     new_branch: str | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Apply ``step``, commit its files, and push if asked (replaying on rejection), with
-    this work tree's lock held throughout."""
+    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it)."""
     import shlex
     import sys
 
@@ -116,7 +117,7 @@ def carry_out(
     if found:
         raise RefusedError(f"--by: control character {found} is not allowed in a name")
     lock = RepositoryLock(repo.git_dir, shlex.join(sys.argv[1:])[:200] or "a transition")
-    with lock.held() as left:
+    with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
         return _carry_out(root, step, actor, push, repo, new_branch, lock)
@@ -219,6 +220,10 @@ def _refuse_control_characters(change: Change) -> None:
     found_in_subject = control_character(change.subject, one_line=True)
     if found_in_subject:
         raise RefusedError(f"control character {found_in_subject} is not allowed in a record")
+    for rel, text in change.files.items():
+        in_file = control_character(text.replace("\r", ""))
+        if in_file:
+            raise RefusedError(f"{rel}: control character {in_file} is not allowed in a record")
 
 
 def _recover(repo: Repo, left: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ class Common(NamedTuple):
     by: str | None = None
     at: str | None = None
     push: bool | None = None
+    on_wait: Callable[[str], None] | None = None  # told once if another command holds the lock
 
 
 def _actor(common: Common, repo: Repo) -> str:
@@ -54,7 +55,15 @@ def _run(
         event = Event(actor, at, workspace.settings, now)
         return make(workspace, event)
 
-    return carry_out(root, step, actor=actor, push=common.push, repo=repo, new_branch=branch)
+    return carry_out(
+        root,
+        step,
+        actor=actor,
+        push=common.push,
+        repo=repo,
+        new_branch=branch,
+        on_wait=common.on_wait,
+    )
 
 
 def declare(
