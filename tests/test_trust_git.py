@@ -165,6 +165,32 @@ def test_parallel_mixed_transitions_on_one_clone_serialize(repo: Path) -> None:
     assert run_cli("validate", cwd=repo).code == 0
 
 
+def test_a_transition_waits_a_bounded_time_for_the_lock_then_names_its_holder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import json
+
+    active(repo)
+    before = head(repo)
+    lock = repo / ".git" / "incidents.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(json.dumps({"pid": 4242, "command": "note INC-0001 slow", "since": "then"}))
+        held.flush()
+        monkeypatch.setenv("INCIDENTS_LOCK_WAIT", "1.5")
+        started = time.monotonic()
+        result = run_cli("note", "INC-0001", "x", "--by", "bob", cwd=repo)
+        waited = time.monotonic() - started
+    assert result.code == 2
+    assert 1.4 < waited < 10
+    line = one_line(result.err)
+    assert "pid 4242" in line and "note INC-0001 slow" in line and "incidents.lock" in line
+    assert head(repo) == before and status(repo) == ""
+    # the holder is gone: the next command goes through at once
+    assert run_cli("note", "INC-0001", "x", "--by", "bob", cwd=repo).code == 0
+
+
 # --- item 2: id and file name disagree ------------------------------------------------------
 
 

@@ -142,7 +142,8 @@ class RepositoryLock:
         holder = _parse(os.pread(fd, 1 << 20, 0))
         if not holder.get("pid"):
             return "starting"
-        where = f" on {holder['host']}" if holder.get("host") != socket.gethostname() else ""
+        host = holder.get("host")
+        where = f" on {host}" if host and host != socket.gethostname() else ""
         return (
             f"pid {holder.get('pid')}{where}, `incidents {holder.get('command', '?')}` "
             f"since {holder.get('since', '?')}"
