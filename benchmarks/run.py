@@ -143,6 +143,51 @@ def bench_transition(repo: Path, n: int, repeat: int) -> list[Result]:
     ]
 
 
+def bench_ingest(repo: Path, n: int, repeat: int, work: Path) -> list[Result]:
+    """`incidents ingest` of one firing generic alert (a new group each time: a declare)
+    against a bare `git add` + `git commit` of a new file, alternately."""
+    exe = incidents_exe()
+    payloads = work / "payloads"
+    payloads.mkdir(parents=True, exist_ok=True)
+
+    def ingest(index: int) -> tuple[float, float]:
+        alert = {
+            "title": f"Benchmark check {index} fails",
+            "status": "firing",
+            "dedup_key": f"bench-{index}",
+            "regions": ["eu-west"],
+        }
+        path = payloads / f"alert-{index}.json"
+        path.write_text(json.dumps(alert), encoding="utf-8")
+        return measure(repo, exe, "ingest", "generic", str(path))
+
+    def git_commit(index: int) -> tuple[float, float]:
+        rel = f"incidents/bench-floor-{index}.txt"
+        (repo / rel).write_text(f"benchmark {index}\n", encoding="utf-8")
+        script = f"git add {rel} && git commit -q -m 'benchmark {index}'"
+        return measure(repo, "sh", "-c", script)
+
+    ingests, gits = [], []
+    for index in range(repeat):
+        ingests.append(ingest(index))
+        gits.append(git_commit(index))
+    ingest_median = statistics.median(t for t, _ in ingests)
+    git_median = statistics.median(t for t, _ in gits)
+    ratio = ingest_median / git_median
+    return [
+        Result(
+            "git add + git commit of a new file (floor)", n, git_median, max(p for _, p in gits)
+        ),
+        Result(
+            "incidents ingest generic (declares)",
+            n,
+            ingest_median,
+            max(p for _, p in ingests),
+            f"{ratio:.1f}x floor",
+        ),
+    ]
+
+
 _FLOOR = (
     "import pathlib, sys, yaml\n"
     "root = pathlib.Path(sys.argv[1])\n"
@@ -283,6 +328,7 @@ def main() -> None:
     results: list[Result] = []
     if args.only in (None, "transitions"):
         results += [*bench_help(args.repeat), *bench_transition(repo, args.incidents, args.repeat)]
+        results += bench_ingest(repo, args.incidents, args.repeat, args.work)
     if args.only in (None, "reading"):
         repo = ensure_repo(args.work, args.incidents)
         results += bench_reading(repo, args.incidents, max(3, args.repeat // 2))

@@ -61,11 +61,12 @@ class Run:
         return self.result.stderr
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> Run:
-    """The real CLI through click's runner; exceptions are not swallowed."""
+def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> Run:
+    """The real CLI through click's runner (``input``: standard input); exceptions are not
+    swallowed."""
     runner = CliRunner()
     full = ["-C", str(cwd), *args] if cwd is not None else list(args)
-    return Run(runner.invoke(cli, full, catch_exceptions=False))
+    return Run(runner.invoke(cli, full, input=input, catch_exceptions=False))
 
 
 @pytest.fixture

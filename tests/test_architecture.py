@@ -104,6 +104,18 @@ def _enum(schema: str, *where: str) -> list[str]:
             ("properties", "resolution", "properties", "action"),
         ),
         (vocabulary.POSTMORTEM_STATUSES, "postmortem", ("properties", "status")),
+        (vocabulary.ALERT_FORMATS, "incident", ("properties", "alert", "properties", "format")),
+        (
+            vocabulary.ALERT_STATUSES,
+            "incident",
+            ("properties", "alert", "properties", "fingerprints", "items", "properties", "status"),
+        ),
+        (vocabulary.ALERT_STATUSES, "alert-generic", ("properties", "status")),
+        (
+            vocabulary.ACTION_ITEM_STATUSES,
+            "postmortem",
+            ("properties", "action_items", "items", "properties", "status"),
+        ),
         (
             vocabulary.SEVERITIES,
             "settings",

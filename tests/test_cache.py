@@ -14,22 +14,23 @@ def _outputs(repo: Path, out: Path) -> dict[str, object]:
     site = run_cli("site", "build", "--out", str(out), "--as-of", "2026-12-01T00:00:00Z", cwd=repo)
     assert site.code in (0, 1), site.err  # 1: records that do not validate are left out
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-    return {
-        "validate": run_cli("validate", cwd=repo).out,
-        "validate-json": run_cli("validate", "--format", "json", cwd=repo).out,
-        "list": run_cli("list", "--all", "--as-of", "2026-12-01T00:00:00Z", cwd=repo).out,
-        "list-json": run_cli(
-            "list", "--all", "--json", "--as-of", "2026-12-01T00:00:00Z", cwd=repo
-        ).out,
-        "actions": run_cli(
-            "actions", "--as-of", "2026-12-01T00:00:00Z", "--format", "json", cwd=repo
-        ).out,
-        "stats": run_cli("stats", "--until", "2026-12-01T00:00:00Z", "--json", cwd=repo).out,
-        "escalations": run_cli(
-            "escalations", "--as-of", "2026-12-01T00:00:00Z", "--format", "json", cwd=repo
-        ).out,
-        "site": files,
+    asof = "2026-12-01T00:00:00Z"
+    commands = {
+        "validate": ["validate"],
+        "validate-json": ["validate", "--format", "json"],
+        "list": ["list", "--all", "--as-of", asof],
+        "list-json": ["list", "--all", "--json", "--as-of", asof],
+        "actions": ["actions", "--as-of", asof, "--format", "json"],
+        "stats": ["stats", "--until", asof, "--json"],
+        "escalations": ["escalations", "--as-of", asof, "--format", "json"],
     }
+    outputs: dict[str, object] = {}
+    for name, args in commands.items():
+        result = run_cli(*args, cwd=repo)
+        # The exit code and both streams: two crashes must not compare equal.
+        outputs[name] = (result.code, result.out, result.err)
+    outputs["site"] = files
+    return outputs
 
 
 def test_cached_reads_equal_cold_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,3 +70,19 @@ def test_cached_reads_equal_cold_reads(tmp_path: Path, monkeypatch: pytest.Monke
     assert after == _outputs(demo, tmp_path / "after-cold")
     assert "Card payments slow" in str(after["list"])
     assert not g.is_dirty(path="incidents-cache")
+
+
+def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    reference = _outputs(demo, tmp_path / "reference")
+    folder = demo / ".git" / "incidents-cache"
+    cached = sorted(folder.glob("*.json"))
+    assert cached and not list(folder.glob("*.pickle"))
+    marker = tmp_path / "ran"
+    payload = f"cos\nsystem\n(S'touch {marker}'\ntR."  # a pickle that runs a command
+    for number, path in enumerate(cached):
+        path.write_text(["{not json", payload, "[1, 2]", '{"x": [1]}'][number % 4])
+    (folder / "public-f2-v0.1.0-00.pickle").write_text(payload)
+    assert _outputs(demo, tmp_path / "again") == reference
+    assert not marker.exists()

@@ -30,7 +30,7 @@ def test_demo_walks_every_phase_and_builds_the_site(tmp_path: Path) -> None:
     listing = run_cli("list", "--all", "--json", cwd=folder).out
     assert '"phase": "closed"' in listing and '"phase": "investigating"' in listing
     index = (folder / "_site" / "index.html").read_text()
-    assert "Major service disruption" in index
+    assert "Partial System Outage" in index
     assert "Primary database upgrade to PostgreSQL 17" in index
 
 

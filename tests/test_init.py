@@ -43,11 +43,13 @@ def test_settings_explain_every_setting(repo: Path) -> None:
         "title",
         "base_url",
         "timezone",
+        "language",
         "id_prefix",
         "push",
         "components",
         "severities",
         "postmortem",
+        "alerts",
         "people",
     }
     for key in data:
@@ -57,9 +59,11 @@ def test_settings_explain_every_setting(repo: Path) -> None:
     assert data["postmortem"] == {"required_for": ["critical", "high"], "due_within": "48h"}
 
 
-def test_workflows_are_pinned_to_this_version(repo: Path) -> None:
+def test_workflows_install_this_version_kept_in_the_repository(repo: Path) -> None:
     text = (repo / ".github/workflows/incidents-check.yml").read_text()
-    assert f'INCIDENTS_CLI: "incidents=={__version__}"' in text
+    assert "python -m pip install --requirement .incidents/requirements.txt" in text
+    requirements = (repo / ".incidents/requirements.txt").read_text()
+    assert f"./.incidents/incidents-{__version__}-py3-none-any.whl" in requirements.splitlines()
 
 
 def test_init_never_overwrites_and_lists_what_it_skipped(tmp_path: Path) -> None:

@@ -80,7 +80,8 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
             str(python),
             "-c",
             "import incidents_cli.store.resources as r; "
-            "print(*(r.data_dir(k) for k in ('schemas', 'templates', 'runbooks', 'workflows')))",
+            "print(*(r.data_dir(k) for k in "
+            "('schemas', 'templates', 'runbooks', 'workflows', 'locales')))",
         ],
         cwd=tmp_path,
         capture_output=True,
@@ -115,6 +116,18 @@ def test_readme_first_command_installs_and_runs_from_a_clean_copy(tmp_path: Path
     )
     assert log.stdout.strip() == "1"
     assert (elsewhere / "x" / ".github/workflows/incidents-check.yml").is_file()
+    # The CLI that init keeps for CI is rebuilt from the installed package: the same files
+    # as this source gives (see tests/test_ci.py), and installable.
+    import io
+    import zipfile
+
+    from incidents_cli.store.cli_wheel import build_cli_wheel
+
+    kept = zipfile.ZipFile(elsewhere / "x" / ".incidents" / "incidents-0.1.0-py3-none-any.whl")
+    ours = zipfile.ZipFile(io.BytesIO(build_cli_wheel().data))
+    assert sorted(kept.namelist()) == sorted(ours.namelist())
+    package = [n for n in ours.namelist() if n.startswith("incidents_cli/")]
+    assert [n for n in package if kept.read(n) != ours.read(n)] == []
     version = subprocess.run(
         [str(incidents), "--version"], capture_output=True, text=True, check=True, cwd=elsewhere
     )

@@ -365,3 +365,19 @@ def test_draft_reads_well_rendered(repo: Path, tmp_path: Path) -> None:
     assert html.count("<tr>") >= 1 + 7 + 19
     assert "<h2>Why it happened</h2>" in html
     subprocess.run(["git", "status"], cwd=repo, check=True, capture_output=True)
+
+
+def test_runbook_new_checks_only_the_new_runbook_and_writes_nothing_it_refuses(
+    repo: Path,
+) -> None:
+    (repo / "incidents" / "INC-0042.yaml").write_text("id: [broken\n", encoding="utf-8")
+    created = run_cli(
+        "runbook", "new", "Disk full", "--component", "api", "--owner", "bob", cwd=repo
+    )
+    assert created.code == 0, created.err  # an unrelated broken record does not stop it
+    assert (repo / "runbooks" / "disk-full.md").is_file()
+    refused = run_cli(
+        "runbook", "new", "Disk gone", "--component", "nope", "--owner", "bob", cwd=repo
+    )
+    assert refused.code == 2 and "unknown component 'nope'" in refused.err
+    assert not (repo / "runbooks" / "disk-gone.md").exists()

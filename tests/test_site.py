@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import git
+import icalendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from .chromium import find_chromium
 from .conftest import ROOT, run_cli
 
 MARK = "SECRET-MARKER-7f3a"
@@ -141,6 +142,10 @@ def test_nothing_internal_reaches_any_output_file(repo: Path, tmp_path: Path) ->
     assert run_cli("validate", cwd=repo).code == 0
     out = build(repo, tmp_path / "site", "--as-of", "2026-03-05T00:00:00Z")
     files = all_files(out)
+    # every kind of output is searched: pages, feeds (per component too), the calendar,
+    # the API, badges and the favicon
+    for name in ("feeds/payments.atom", "feeds/api.rss", "maintenance.ics", "favicon.svg"):
+        assert name in files
     assert "incidents/INC-0001.html" in files
     assert "incidents/INC-0002.html" not in files
     assert "incidents/INC-0003.html" not in files
@@ -197,10 +202,20 @@ def test_text_people_typed_is_escaped_and_markdown_is_safe(repo: Path, tmp_path:
         '<a href="https://evil.example">raw</a>',
         cwd=repo,
     )
+    write(
+        repo,
+        "maintenance/MNT-0001.yaml",
+        "id: MNT-0001\ntitle: '<script>alert(4)</script> & \"m\"'\n"
+        "start: 2030-01-01T00:00:00Z\nend: 2030-01-01T01:00:00Z\ncomponents: [api]\n"
+        "message: '<img src=x onerror=alert(5)>; a, b'\n",
+    )
     out = build(repo, tmp_path / "site")
     for name, data in all_files(out).items():
         text = data.decode()
+        if name.endswith(".ics"):
+            continue  # plain text for calendars, not markup: checked below
         assert "<script>alert(1)</script>" not in text, name
+        assert "<script>alert(4)</script>" not in text, name
         if name.endswith(".json"):
             continue  # data, not markup: checked below
         assert "<img" not in text, name
@@ -216,6 +231,13 @@ def test_text_people_typed_is_escaped_and_markdown_is_safe(repo: Path, tmp_path:
     assert "<script" not in badge
     api = json.loads((out / "api/v2/incidents/unresolved.json").read_text())
     assert api["incidents"][0]["name"] == '<script>alert(1)</script> & "quotes"'
+    component_feed = feedparser.parse((out / "feeds/api.atom").read_text())
+    titles = {e.title for e in component_feed.entries}
+    assert 'Scheduled maintenance: <script>alert(4)</script> & "m"' in titles
+    calendar = icalendar.Calendar.from_ical((out / "maintenance.ics").read_text())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == 'Scheduled maintenance: <script>alert(4)</script> & "m"'
+    assert str(event["DESCRIPTION"]).startswith("<img src=x onerror=alert(5)>; a, b")
     assert api["incidents"][0]["incident_updates"][0]["body"].startswith("<img src=x")
 
 
@@ -562,15 +584,20 @@ def test_history_has_a_page_per_month_and_bars_say_what_happened(
     assert "Incidents in January 2026" in january and "120 incidents" in january
     assert january.index("Incident number 120<") < january.index("Incident number 1<")
     assert "Incident number 121" not in january
-    assert 'href="history-2025-11.html" rel="next">Older: November 2025' in january
-    assert 'rel="prev"' not in january
+    assert 'href="history-2025-11.html" rel="prev">Previous month: November 2025' in january
+    assert 'rel="next"' not in january
     november = (out / "history-2025-11.html").read_text()
-    assert 'href="history-2026-01.html" rel="prev">Newer: January 2026' in november
+    assert 'href="history-2026-01.html" rel="next">Next month: January 2026' in november
     assert "Updated" not in january  # no build time: an unchanged month keeps its bytes
     index = (out / "index.html").read_text()
-    assert 'title="2026-01-03: Partial outage: INC-0011: Incident number 11; INC-0012:' in index
-    assert 'title="2026-01-30: No incidents"' in index
-    assert len(re.findall(r'<li class="bar ', index)) == 90 * 6
+    # A day with incidents is a link to them, under that day of the month page.
+    assert (
+        '<a class="bar s-partial_outage" href="history-2026-01.html#day-2026-01-03" '
+        'title="3 January 2026: Partial outage: Incident number 11; Incident number 12;'
+    ) in index
+    assert 'id="day-2026-01-03"' in january
+    assert '<span class="bar s-operational" title="30 January 2026: no incidents"' in index
+    assert len(re.findall(r'class="bar ', index)) == 90 * 6
 
 
 def test_out_refuses_a_folder_that_is_not_a_site(repo: Path, tmp_path: Path) -> None:
@@ -591,9 +618,7 @@ def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: P
 
 
 def test_pages_render_in_headless_chromium(tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    browser = find_chromium()  # fails, not skips, without it: .ci/run installs it
     demo = tmp_path / "demo"
     assert run_cli("demo", str(demo)).code == 0
     for name, size in (("index.html", "1200,2000"), ("incidents/INC-0001.html", "390,1600")):

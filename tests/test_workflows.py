@@ -1,8 +1,9 @@
 """The incident repository's workflows: actionlint-clean, and their run: steps really work.
 
 Each job runs step by step (workflow_runner.py) in a fresh clone of a sample repository made
-by `incidents init`, with the CLI installed from a wheel of this source into its own virtual
-environment, GitHub's variables set, and `gh` replaced by a recording stand-in.
+by `incidents init`, GitHub's variables set, and `gh` replaced by a recording stand-in. The
+job's own install step installs the CLI, for real, from the wheel that init keeps in the
+clone's .incidents/ folder, into a new virtual environment; the later steps use that CLI.
 """
 
 from __future__ import annotations
@@ -12,57 +13,74 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import git
 import pytest
+import yaml
 
 from .conftest import ROOT, run_cli
+from .fakes.github_api import FakeGitHub
 from .test_postmortems import ITEMS, publish, resolved_incident
 from .workflow_runner import JobResult, install_gh_standin, run_job
 
 
-def _actionlint() -> str:
-    exe = shutil.which("actionlint", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.fail("actionlint is part of the test extras; install '.[test]'")
-    return exe
+def _actionlint() -> list[str]:
+    """actionlint, with shellcheck for the run: scripts (both are in the test extras)."""
+    found = [
+        shutil.which(n, path=str(Path(sys.executable).parent)) for n in ("actionlint", "shellcheck")
+    ]
+    if None in found:
+        pytest.fail("actionlint and shellcheck are part of the test extras; install '.[test]'")
+    return [str(found[0]), f"-shellcheck={found[1]}"]
 
 
 def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -> None:
     ours = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     theirs = sorted((repo / ".github" / "workflows").glob("*.yml"))
     assert {p.name for p in theirs} == {
+        "incidents-alert.yml",
         "incidents-check.yml",
         "incidents-overdue.yml",
         "incidents-publish.yml",
     }
     result = subprocess.run(
-        [_actionlint(), *map(str, ours + theirs)], capture_output=True, text=True, check=False
+        [*_actionlint(), *map(str, ours + theirs)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _fresh_venv(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    return folder
+
+
+def _installed_from(venv: Path) -> str:
+    """Where pip installed the incidents CLI of ``venv`` from (its direct_url.json)."""
+    (record,) = venv.glob("lib/python*/site-packages/incidents-*.dist-info/direct_url.json")
+    return str(json.loads(record.read_text())["url"])
+
+
+# The install step runs with no package index at all: the CLI can only come from the clone.
+NO_INDEX = {"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
+
+
 @pytest.fixture(scope="session")
-def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """A virtual environment with a wheel of this source installed, and that wheel."""
+def cli_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment with the CLI's pinned dependencies and not the CLI: each
+    job's install step installs the CLI into it from the clone's .incidents/ folder."""
+    from incidents_cli.store.cli_wheel import dependency_pins
+
     base = tmp_path_factory.mktemp("runner")
-    wheels = base / "wheels"
+    venv = _fresh_venv(base / "venv")
+    pins = base / "pins.txt"
+    pins.write_text("".join(f"{pin}\n" for pin in dependency_pins()))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(pins)],
         check=True,
         capture_output=True,
     )
-    wheel = next(wheels.glob("incidents-*.whl"))
-    venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
-    yield venv, wheel
+    return venv
 
 
 def _sample(tmp_path: Path, overdue: bool = True) -> Path:
@@ -88,10 +106,10 @@ def _sample(tmp_path: Path, overdue: bool = True) -> Path:
 
 
 class Runner:
-    def __init__(self, tmp_path: Path, venv: Path, wheel: Path) -> None:
+    def __init__(self, tmp_path: Path, venv: Path, pip_env: dict[str, str] | None = None) -> None:
         self.tmp = tmp_path
         self.venv = venv
-        self.wheel = wheel
+        self.pip_env = NO_INDEX if pip_env is None else pip_env
         self.bin = tmp_path / "standins"
         install_gh_standin(self.bin, sys.executable)
         self.log = tmp_path / "gh-log.jsonl"
@@ -104,11 +122,25 @@ class Runner:
         git.Repo.clone_from(origin, work)
         return work
 
-    def run(self, origin: Path, workflow: str, job: str, **github: str) -> JobResult:
+    def run(
+        self,
+        origin: Path,
+        workflow: str,
+        job: str,
+        event: dict[str, object] | None = None,
+        **github: str,
+    ) -> JobResult:
         work = self.clone(origin)
-        return self.run_in(work, workflow, job, **github)
+        return self.run_in(work, workflow, job, event, **github)
 
-    def run_in(self, work: Path, workflow: str, job: str, **github: str) -> JobResult:
+    def run_in(
+        self,
+        work: Path,
+        workflow: str,
+        job: str,
+        event: dict[str, object] | None = None,
+        **github: str,
+    ) -> JobResult:
         env = {
             "GITHUB_TOKEN": "test-token",
             "GITHUB_REPOSITORY": "example/status",
@@ -126,8 +158,9 @@ class Runner:
             work,
             github=env,
             path_prefix=[self.bin, self.venv / "bin"],
-            overrides={"INCIDENTS_CLI": str(self.wheel)},
+            overrides=self.pip_env,
             scratch=self.tmp / f"scratch{self.runs}",
+            event=event,
         )
 
     def gh_calls(self) -> list[list[str]]:
@@ -140,8 +173,8 @@ class Runner:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, cli_env: tuple[Path, Path]) -> Runner:
-    return Runner(tmp_path, *cli_env)
+def runner(tmp_path: Path, cli_venv: Path) -> Runner:
+    return Runner(tmp_path, cli_venv)
 
 
 def test_overdue_work_fails_the_job_and_keeps_one_tracking_issue(
@@ -214,6 +247,43 @@ def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> N
         "::error file=incidents/INC-0001.yaml,line=3,col=1,title=severity::"
     )
     assert result.uploaded == []
+
+
+def test_publish_goes_on_with_a_broken_runbook_and_on_call_file_as_warnings(
+    tmp_path: Path, runner: Runner
+) -> None:
+    """What the site is not built from must not hold back a status update; the pull-request
+    check stays strict about it."""
+    origin = _sample(tmp_path, overdue=False)
+    runbook = origin / "runbooks" / "bad-deploy-rollback.md"
+    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    oncall = origin / "oncall.yaml"
+    oncall.write_text(oncall.read_text().replace("shift: 7d", "shift: weekly"))
+    g = git.Repo(origin)
+    g.index.add(["runbooks/bad-deploy-rollback.md", "oncall.yaml"])
+    g.index.commit("Edits that break a runbook and the rotation")
+
+    published = runner.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert published.status == "success", [(s.name, s.stderr) for s in published.steps]
+    warned = {a.split(",")[0] for a in published.annotations}
+    assert warned == {
+        "::warning file=runbooks/bad-deploy-rollback.md",
+        "::warning file=oncall.yaml",
+    }
+    assert published.uploaded
+
+    checked = runner.run(
+        origin,
+        "incidents-check.yml",
+        "validate",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_BASE_REF="main",
+    )
+    assert checked.status == "failure"
+    assert {a.split(",")[0] for a in checked.annotations} == {
+        "::error file=runbooks/bad-deploy-rollback.md",
+        "::error file=oncall.yaml",
+    }
 
 
 def test_pull_request_check_annotates_and_summarizes_action_items(
@@ -307,3 +377,203 @@ def test_pre_commit_hook_rejects_an_invalid_record(tmp_path: Path) -> None:
         timeout=600,
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_the_install_step_installs_the_cli_that_the_repository_keeps(
+    tmp_path: Path, runner: Runner
+) -> None:
+    """Into a new virtual environment, with pip as the machine has it (dependencies from the
+    index or its cache); the CLI itself is the wheel in the clone's .incidents/ folder."""
+    origin = _sample(tmp_path, overdue=False)
+    venv = _fresh_venv(tmp_path / "new-venv")
+    fresh = Runner(tmp_path / "fresh", venv, pip_env={})
+    result = fresh.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert result.status == "success", [(s.name, s.stdout[-2000:], s.stderr) for s in result.steps]
+    wheel = next((tmp_path / "fresh" / "work1" / ".incidents").glob("incidents-*.whl"))
+    assert _installed_from(venv) == wheel.as_uri()
+    assert result.uploaded and (result.uploaded[0] / "index.html").is_file()
+
+
+def test_every_job_installs_the_cli_from_the_clone_with_no_index(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    for workflow, job in (
+        ("incidents-publish.yml", "build"),
+        ("incidents-overdue.yml", "overdue"),
+        ("incidents-check.yml", "validate"),
+    ):
+        result = runner.run(origin, workflow, job, GITHUB_BASE_REF="main")
+        install = next(s for s in result.steps if s.name == "Install the incidents CLI")
+        assert install.code == 0, install.stdout + install.stderr
+        assert result.status == "success", [(s.name, s.stderr) for s in result.steps]
+    url = _installed_from(runner.venv)
+    assert url.startswith("file://") and url.endswith(
+        "/.incidents/incidents-0.1.0-py3-none-any.whl"
+    )
+
+
+SPY = """#!{python}
+import json, os, sys
+with open({log!r}, "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+def test_the_check_passes_each_changed_file_as_one_name(tmp_path: Path, runner: Runner) -> None:
+    """Names with spaces, quotes and letters git would quote reach the CLI intact."""
+    origin = _sample(tmp_path, overdue=False)
+    work = runner.clone(origin)
+    g = git.Repo(work)
+    g.git.switch("-c", "notes")
+    odd = 'postmortems/notes on "INC-0001" é.md'
+    (work / odd).write_text("# notes\n")
+    path = work / "postmortems" / "INC-0001.md"
+    path.write_text(path.read_text() + "\nMore detail.\n")
+    g.git.add("-A")
+    g.index.commit("Notes")
+    log = tmp_path / "spy.jsonl"
+    spy = runner.bin / "incidents"
+    spy.write_text(
+        SPY.format(python=sys.executable, log=str(log), real=str(runner.venv / "bin" / "incidents"))
+    )
+    spy.chmod(0o755)
+    result = runner.run_in(
+        work,
+        "incidents-check.yml",
+        "validate",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_BASE_REF="main",
+    )
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    (actions,) = [c for c in calls if c[:1] == ["actions"]]
+    assert actions == [
+        "actions",
+        "--format",
+        "markdown",
+        "--path",
+        "postmortems/INC-0001.md",
+        "--path",
+        odd,
+    ]
+    assert "| action item | INC-0001 | A1: Alert on pool saturation | carol |" in result.summary
+
+
+def test_the_overdue_workflow_syncs_first_with_write_rights_only_there() -> None:
+    spec = yaml.safe_load((ROOT / ".github/workflows/incidents-overdue.yml").read_text())
+    assert spec["permissions"] == {"contents": "read"}
+    jobs = spec["jobs"]
+    assert jobs["sync"]["permissions"] == {"contents": "write", "issues": "write"}
+    assert jobs["overdue"]["permissions"] == {"contents": "read", "issues": "write"}
+    assert jobs["overdue"]["needs"] == "sync"
+    assert "incidents actions sync --push" in jobs["sync"]["steps"][-1]["run"]
+
+
+def test_the_sync_job_creates_the_issues_and_pushes_one_commit(
+    tmp_path: Path,
+    runner: Runner,
+) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    git.Repo(origin).git.config("receive.denyCurrentBranch", "updateInstead")
+    before = git.Repo(origin).head.commit
+    with FakeGitHub(owner="example", name="status").serve() as fake:
+        result = runner.run(origin, "incidents-overdue.yml", "sync", GITHUB_API_URL=fake.url)
+        assert result.status == "success", [(s.name, s.stderr) for s in result.steps]
+        assert sorted(i["title"] for i in fake.issues.values()) == [
+            "[INC-0001/A1] Alert on pool saturation",
+            "[INC-0001/A2] Index check in CI",
+        ]
+        after = git.Repo(origin).head.commit
+        assert list(after.parents) == [before]
+        assert after.author.name == "github-actions[bot]"
+        assert list(after.stats.files) == ["postmortems/INC-0001.md"]
+        fake.clear()
+        again = runner.run(origin, "incidents-overdue.yml", "sync", GITHUB_API_URL=fake.url)
+        assert again.status == "success"
+        assert fake.writes() == []
+        assert git.Repo(origin).head.commit == after
+
+
+ALERTS = ROOT / "tests" / "data" / "alerts"
+
+
+def _dispatch(client_payload: object) -> dict[str, object]:
+    """A repository_dispatch event as GitHub records it for the run."""
+    return {
+        "action": "alert",
+        "branch": "main",
+        "client_payload": client_payload,
+        "repository": {"full_name": "example/status"},
+        "sender": {"login": "monitor-bot"},
+    }
+
+
+def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = tmp_path / "origin"
+    assert run_cli("init", str(origin)).code == 0
+    remote = tmp_path / "remote.git"
+    git.Repo.clone_from(origin, remote, bare=True)
+    firing = json.loads((ALERTS / "alertmanager-firing-one-region.json").read_text())
+    firing["alerts"][0]["annotations"]["summary"] = "API errors $(touch pwned) `touch pwned2` '\""
+    first = runner.run(
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
+    ingested = next(s for s in first.steps if s.name == "Ingest the alert")
+    assert json.loads(ingested.stdout) == [{"id": "INC-0001", "action": "declared", "alerts": 1}]
+    assert "### Alert ingested" in first.summary
+    record = yaml.safe_load(git.Repo(remote).git.show("main:incidents/INC-0001.yaml"))
+    assert record["source"] == "monitor"
+    assert record["title"] == "API errors $(touch pwned) `touch pwned2` '\"", "data, never code"
+    assert record["alert"]["group_key"] == firing["groupKey"]
+    work = tmp_path / f"work{runner.runs}"
+    assert not (work / "pwned").exists() and not (work / "pwned2").exists()
+    assert any(a.startswith("::error file=incidents/INC-0001.yaml") for a in first.annotations), (
+        "the unacknowledged page is visible in the run"
+    )
+
+    grafana = json.loads((ALERTS / "grafana-firing.json").read_text())
+    second = runner.run(
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "grafana", "payload": grafana}),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert second.status == "success", [(s.name, s.stdout, s.stderr) for s in second.steps]
+    tree = git.Repo(remote).commit("main").tree
+    assert sorted(b.name for b in tree["incidents"].blobs) == [
+        ".gitkeep",
+        "INC-0001.yaml",
+        "INC-0002.yaml",
+    ]
+
+    again = runner.run(
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(firing),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert again.status == "success"
+    ingested = next(s for s in again.steps if s.name == "Ingest the alert")
+    assert json.loads(ingested.stdout)[0]["action"] == "unchanged"
+
+    bad = runner.run(
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch({"format": "nagios", "payload": {}}),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert bad.status == "failure"
+    assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(
+        s.stderr for s in bad.steps
+    )

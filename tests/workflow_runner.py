@@ -10,6 +10,7 @@ is already checked out, Python is already set up) or recorded (Pages upload and 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -67,7 +68,10 @@ def run_job(
     path_prefix: list[Path],
     overrides: dict[str, str] | None = None,
     scratch: Path,
+    event: dict[str, Any] | None = None,
 ) -> JobResult:
+    """``event``: the webhook event that triggered the run (``github.event``), as GitHub
+    writes it to GITHUB_EVENT_PATH."""
     spec = yaml.safe_load(workflow.read_text())
     job = spec["jobs"][job_name]
     scratch.mkdir(parents=True, exist_ok=True)
@@ -91,7 +95,10 @@ def run_job(
         }
     )
     result = JobResult("success")
-    context = {"github": github, "steps": result.outputs}
+    event_path = scratch / "event.json"
+    event_path.write_text(json.dumps(event or {}))
+    env["GITHUB_EVENT_PATH"] = str(event_path)
+    context = {"github": github, "steps": result.outputs, "event": event or {}}
     for key, value in {**spec.get("env", {}), **job.get("env", {})}.items():
         env[key] = _evaluate(str(value), context, env)
     env.update(overrides or {})
@@ -151,6 +158,12 @@ def _should_run(condition: Any, status: str) -> bool:
 def _evaluate(text: str, context: dict[str, Any], env: dict[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         expr = match.group(1)
+        to_json = re.fullmatch(r"toJSON\((github\.event(?:\.[A-Za-z_][\w-]*)*)\)", expr)
+        if to_json:  # GitHub's toJSON: pretty-printed, two spaces
+            value: Any = context["event"]
+            for key in to_json.group(1).split(".")[2:]:
+                value = value.get(key) if isinstance(value, dict) else None
+            return json.dumps(value, indent=2)
         parts = expr.split(".")
         if parts[0] == "github" and len(parts) == 2:
             key = {

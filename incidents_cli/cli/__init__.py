@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "validate",
         "Check every record (or PATHS) against schemas and rules.",
     ),
+    "ci": ("repository", "ci", "What CI installs: `ci update` after upgrading the CLI."),
     "declare": ("lifecycle", "declare", "Open an incident in phase detected and print its id."),
     "ack": ("lifecycle", "ack", "Acknowledge an incident: it moves to acknowledged."),
     "severity": (
@@ -59,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Draft postmortems/ID.md; the incident moves to postmortem.",
     ),
     "close": ("lifecycle", "close", "Close an incident (after its postmortem, where one is due)."),
+    "ingest": ("detection", "ingest", "Turn a monitor's webhook payload into transitions."),
     "list": ("reading", "list_command", "List incidents, newest first: open ones unless --all."),
     "show": ("reading", "show", "One incident: who is on it, phase durations, the timeline."),
     "actions": (
@@ -89,6 +91,7 @@ RAISE_BUGS_ENV = "INCIDENTS_RAISE_BUGS"
 SECTIONS = {
     "repository": "Set up",
     "lifecycle": "Incident lifecycle",
+    "detection": "Detection",
     "reading": "Reading",
     "followthrough": "Follow-through",
     "oncall": "On call and metrics",

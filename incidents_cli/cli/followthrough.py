@@ -88,6 +88,51 @@ def actions_done(
     return report(outcome, as_json, f"{incident_id} {item_id} done")
 
 
+@actions.command("sync")
+@click.option(
+    "--repo",
+    metavar="OWNER/NAME",
+    help="The GitHub repository (default: GITHUB_REPOSITORY, else the origin remote's URL).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing anywhere.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.option(
+    "--push/--no-push",
+    default=None,
+    help="Push the commit; a rejected push replays the sync on the remote state "
+    "(default: the push setting).",
+)
+@click.option("--by", metavar="NAME", help="Who is doing this (default: git user.name).")
+@pass_state
+def actions_sync(
+    state: State,
+    repo: str | None,
+    dry_run: bool,
+    as_json: bool,
+    push: bool | None,
+    by: str | None,
+) -> int:
+    """Mirror action items as GitHub issues, both ways, in one commit.
+
+    Creates an issue for each open action item of a published postmortem, marks items done
+    (or wont_do) when their issues are closed, closes the issues of items done here, and
+    writes the issue links back. Needs GITHUB_TOKEN (and GITHUB_API_URL off github.com).
+    """
+    import json
+
+    from incidents_cli.usecases.actions_sync import SyncOptions, sync
+
+    result = sync(SyncOptions(state.directory, repo, dry_run, push, by))
+    for notice in result.notices:
+        click.echo(f"note: {notice}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in result.lines():
+            click.echo(line)
+    return 0
+
+
 @click.group()
 def runbook() -> None:
     """Runbooks: find, read, write, and see which need a review."""

@@ -1,4 +1,4 @@
-"""Commands that make and check a repository: init, validate."""
+"""Commands that make and check a repository: init, validate, ci."""
 
 from __future__ import annotations
 
@@ -8,22 +8,28 @@ import click
 
 from incidents_cli.cli.shared import FORMATS, State, pass_state
 
+CLI_SPEC_HELP = (
+    "How CI installs the CLI: a pip requirement (incidents==0.2.0) or a git URL "
+    "(git+https://github.com/OWNER/incidents@v0.2.0). Default: this CLI, kept in .incidents/."
+)
+
 
 @click.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--cli", "cli_spec", metavar="SPEC", help=CLI_SPEC_HELP)
 @pass_state
-def init(state: State, folder: Path | None) -> int:
+def init(state: State, folder: Path | None, cli_spec: str | None) -> int:
     """Create an incident repository in FOLDER (default: here).
 
     Runs `git init` if FOLDER is not a repository yet. Never overwrites a file: existing
-    files are listed as skipped.
+    files are listed as skipped. The workflows install the CLI that .incidents/ names.
     """
     from incidents_cli.usecases.init import init_repository
 
     target = folder if folder is not None else Path()
     if not target.is_absolute():
         target = state.directory / target
-    result = init_repository(target)
+    result = init_repository(target, cli=cli_spec)
     if result.git_initialized:
         click.echo(f"Initialized a git repository in {result.root}")
     for rel in result.created:
@@ -48,26 +54,89 @@ def init(state: State, folder: Path | None) -> int:
     show_default=True,
     help="text: path:line:column: field: message; json; github: workflow annotations.",
 )
+@click.option(
+    "--scope",
+    type=click.Choice(["all", "site"]),
+    default="all",
+    show_default=True,
+    help="site: fail only on what the status site is built from (settings, incidents, "
+    "postmortems, maintenance); problems elsewhere are warnings.",
+)
 @pass_state
-def validate(state: State, paths: tuple[Path, ...], output_format: str) -> int:
+def validate(state: State, paths: tuple[Path, ...], output_format: str, scope: str) -> int:
     """Check every record (or PATHS) against schemas and rules.
 
-    Exit 0: no problems; 1: problems were found (all of them are listed).
+    Exit 0: no problems (or only warnings); 1: problems were found (all of them are listed).
     """
     from incidents_cli.core.findings import REPORTER_BY_NAME
     from incidents_cli.usecases.validate import validate_repository
 
     root = state.root()
     resolved = tuple(p if p.is_absolute() else state.directory / p for p in paths)
-    findings = validate_repository(root, resolved)
+    findings = validate_repository(root, resolved, scope)
+    errors = [f for f in findings if f.level == "error"]
     click.echo(REPORTER_BY_NAME[output_format](findings), nl=False)
     if output_format == "text":
-        files = len({f.path for f in findings})
+        files = len({f.path for f in errors})
         summary = (
-            f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in {files} "
+            f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in {files} "
             f"file{'s' if files != 1 else ''}"
-            if findings
+            if errors
             else "all records are valid"
         )
+        warnings = len(findings) - len(errors)
+        if warnings:
+            summary += f" ({warnings} warning{'s' if warnings != 1 else ''} outside the site)"
         click.echo(summary, err=True)
-    return 1 if findings else 0
+    return 1 if errors else 0
+
+
+@click.group()
+def ci() -> None:
+    """What CI installs: `ci update` after upgrading the CLI.
+
+    By default the workflows install the CLI kept in .incidents/ (its wheel and the versions
+    of its dependencies); .incidents/requirements.txt says which.
+    """
+
+
+@ci.command("update")
+@click.option(
+    "--cli",
+    "cli_spec",
+    metavar="SPEC",
+    help="Install the CLI this way from now on: a pip requirement (incidents==0.2.0) or a "
+    "git URL (git+https://github.com/OWNER/incidents@v0.2.0).",
+)
+@click.option("--vendor", is_flag=True, help="Go back to keeping this CLI in .incidents/.")
+@click.option(
+    "--workflows",
+    is_flag=True,
+    help="Also replace .github/workflows/incidents-*.yml and .github/dependabot.yml with the "
+    "ones this CLI ships (your edits to them are overwritten).",
+)
+@pass_state
+def ci_update(state: State, cli_spec: str | None, vendor: bool, workflows: bool) -> int:
+    """Make CI install this CLI (after an upgrade), or what --cli names.
+
+    Rewrites the files of .incidents/ and nothing else (with --workflows, the workflows
+    too), in one commit; when they are current already, changes nothing. Push the commit as
+    a pull request: the check workflow then runs with the new CLI.
+    """
+    from incidents_cli.usecases.ci import update_ci
+
+    result = update_ci(state.root(), cli=cli_spec, vendor=vendor, workflows=workflows)
+    what = (
+        f"incidents {result.version}, kept in .incidents/"
+        if result.choice is None
+        else (result.choice)
+    )
+    if result.commit is None:
+        click.echo(f"Nothing to do: CI installs {what} already.")
+        return 0
+    for rel in result.written:
+        click.echo(f"  wrote    {rel}")
+    for rel in result.removed:
+        click.echo(f"  removed  {rel}")
+    click.echo(f"CI installs {what}: committed as {result.commit[:12]}.")
+    return 0

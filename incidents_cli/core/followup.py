@@ -5,7 +5,7 @@ Pure: takes parsed records and "now", returns items with their places for annota
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, partial
@@ -13,12 +13,24 @@ from typing import Any
 
 from incidents_cli.core.document import Document
 from incidents_cli.core.findings import Finding, report_github
-from incidents_cli.core.postmortems import due_date
+from incidents_cli.core.postmortems import due_date, postmortem_due
 from incidents_cli.core.records import RecordFile, postmortem_rel
 from incidents_cli.core.runbooks import Stale
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.vocabulary import SETTLED_ACTION_ITEM_STATUSES
+
+SETTLED = (*SETTLED_ACTION_ITEM_STATUSES, "published")
+"""Statuses that are never late: an item done or decided against, a published postmortem."""
+
+
+def late_by(due: datetime | None, status: str, as_of: datetime) -> timedelta | None:
+    """How late something with this due date and status is at ``as_of``: the overdue rule,
+    the one place it is written (stats calls it too)."""
+    if due is None or status in SETTLED:
+        return None
+    return as_of - due if as_of > due else None
 
 
 @dataclass(frozen=True)
@@ -42,9 +54,7 @@ class Item:
 
     @property
     def late(self) -> timedelta | None:
-        if self.due is None or self.status in ("done", "wont_do", "published"):
-            return None
-        return self.as_of - self.due if self.as_of > self.due else None
+        return late_by(self.due, self.status, self.as_of)
 
     @property
     def overdue(self) -> bool:
@@ -90,26 +100,43 @@ def collect(
         for r in records
         if r.kind == "postmortem" and r.doc is not None and isinstance(r.data, dict)
     }
-    items: list[Item] = []
-    for record in postmortems.values():
-        assert record.doc is not None
-        for index, raw in enumerate(record.data.get("action_items") or []):
-            if not isinstance(raw, dict):
-                continue
-            items.append(
-                Item(
-                    kind="action_item",
-                    path=record.rel,
-                    place=_line_of(record.doc, ["action_items", index]),
-                    incident=str(record.data.get("incident")),
-                    ref=str(raw.get("id")),
-                    title=str(raw.get("title", "")),
-                    owner=str(raw.get("owner", "")),
-                    due=_time(raw.get("due")),
-                    status=str(raw.get("status", "open")),
-                    as_of=as_of,
-                )
-            )
+    items = [
+        *(item for record in postmortems.values() for item in _action_items(record, as_of)),
+        *_postmortem_items(records, postmortems, settings, as_of),
+        *(_review_item(entry, as_of) for entry in stale),
+    ]
+    if keep is not None:  # before sorting, which needs the lines
+        items = [i for i in items if keep(i)]
+    return sorted(items, key=lambda i: (i.due or as_of, i.path, i.line))
+
+
+def _action_items(record: RecordFile, as_of: datetime) -> Iterator[Item]:
+    """The action items of one postmortem."""
+    assert record.doc is not None
+    for index, raw in enumerate(record.data.get("action_items") or []):
+        if not isinstance(raw, dict):
+            continue
+        yield Item(
+            kind="action_item",
+            path=record.rel,
+            place=_line_of(record.doc, ["action_items", index]),
+            incident=str(record.data.get("incident")),
+            ref=str(raw.get("id")),
+            title=str(raw.get("title", "")),
+            owner=str(raw.get("owner", "")),
+            due=_time(raw.get("due")),
+            status=str(raw.get("status", "open")),
+            as_of=as_of,
+        )
+
+
+def _postmortem_items(
+    records: Sequence[RecordFile],
+    postmortems: dict[str, RecordFile],
+    settings: Settings,
+    as_of: datetime,
+) -> Iterator[Item]:
+    """A postmortem that is due (its severity needs one) and is missing or unpublished."""
     for record in records:
         if record.kind != "incident" or record.doc is None or not isinstance(record.data, dict):
             continue
@@ -119,54 +146,47 @@ def collect(
         incident_id = str(data.get("id"))
         document = postmortems.get(incident_id)
         if document is None:
-            items.append(
-                Item(
-                    kind="postmortem",
-                    path=record.rel,
-                    place=_line_of(record.doc, ["resolved_at"]),
-                    incident=incident_id,
-                    ref="postmortem",
-                    title=f"postmortem missing ({postmortem_rel(incident_id)})",
-                    owner=str((data.get("roles") or {}).get("commander", "")),
-                    due=due_date(data, settings),
-                    status="missing",
-                    as_of=as_of,
-                )
+            yield Item(
+                kind="postmortem",
+                path=record.rel,
+                place=_line_of(record.doc, ["resolved_at"]),
+                incident=incident_id,
+                ref="postmortem",
+                title=f"postmortem missing ({postmortem_rel(incident_id)})",
+                owner=str((data.get("roles") or {}).get("commander", "")),
+                due=due_date(data, settings),
+                status="missing",
+                as_of=as_of,
             )
         elif document.data.get("status") != "published":
             assert document.doc is not None
-            items.append(
-                Item(
-                    kind="postmortem",
-                    path=document.rel,
-                    place=_line_of(document.doc, ["status"]),
-                    incident=incident_id,
-                    ref="postmortem",
-                    title=f"postmortem not published yet ({document.data.get('status')})",
-                    owner=", ".join(document.data.get("authors") or []),
-                    due=_time(document.data.get("due")) or due_date(data, settings),
-                    status=str(document.data.get("status")),
-                    as_of=as_of,
-                )
-            )
-    for entry in stale:
-        items.append(
-            Item(
-                kind="runbook",
-                path=entry.runbook.rel,
-                place=partial(int, entry.runbook.line),
-                incident="-",
-                ref=entry.runbook.slug,
-                title=f"runbook review: {entry.reason}",
-                owner=entry.runbook.owner,
-                due=entry.due,
-                status="stale",
+            yield Item(
+                kind="postmortem",
+                path=document.rel,
+                place=_line_of(document.doc, ["status"]),
+                incident=incident_id,
+                ref="postmortem",
+                title=f"postmortem not published yet ({document.data.get('status')})",
+                owner=", ".join(document.data.get("authors") or []),
+                due=postmortem_due(data, document.data, settings),
+                status=str(document.data.get("status")),
                 as_of=as_of,
             )
-        )
-    if keep is not None:  # before sorting, which needs the lines
-        items = [i for i in items if keep(i)]
-    return sorted(items, key=lambda i: (i.due or as_of, i.path, i.line))
+
+
+def _review_item(entry: Stale, as_of: datetime) -> Item:
+    return Item(
+        kind="runbook",
+        path=entry.runbook.rel,
+        place=partial(int, entry.runbook.line),
+        incident="-",
+        ref=entry.runbook.slug,
+        title=f"runbook review: {entry.reason}",
+        owner=entry.runbook.owner,
+        due=entry.due,
+        status="stale",
+        as_of=as_of,
+    )
 
 
 def as_findings(items: Sequence[Item]) -> list[Finding]:

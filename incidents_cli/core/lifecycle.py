@@ -71,6 +71,11 @@ class Change:
     files: dict[str, str] = field(default_factory=dict)
     """Other files to write in the same commit, by repository-relative path."""
     write_record: bool = True
+    trailers: tuple[tuple[str, str], ...] = ()
+    """The commit's trailers when it is about no single incident and phase (a sync of many
+    postmortems), instead of Incident-Id and Phase."""
+    removes: list[str] = field(default_factory=list)
+    """Files to delete in the same commit, by repository-relative path."""
 
     @property
     def incident_id(self) -> str:

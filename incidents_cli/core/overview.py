@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from incidents_cli.core.alerts import COLLECTING_PHASES, record_alert_state
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import (
     TimeFormatError,
@@ -44,6 +45,9 @@ class View:
     time_to_resolve: timedelta | None
     open_for: timedelta
     ack_breach: str | None
+    monitors: str | None = None
+    """What the incident's alert group says now: None without one, else "green" or
+    "firing in REGIONS"."""
 
     @property
     def id(self) -> str:
@@ -60,6 +64,7 @@ class View:
             "time_to_resolve_seconds": seconds(self.time_to_resolve),
             "open_seconds": seconds(self.open_for),
             "ack_breach": self.ack_breach,
+            "monitors_green": None if self.monitors is None else self.monitors == "green",
         }
 
 
@@ -83,6 +88,11 @@ def view(record: dict[str, Any], settings: Settings, as_of: datetime) -> View:
                 f"over the {format_duration(window)} window"
             )
     end = resolved or closed or as_of
+    state = record_alert_state(record)
+    monitors = None
+    if state is not None and state.fingerprints:
+        firing = [f.region or f.fingerprint for f in state.firing]
+        monitors = "green" if not firing else "firing in " + ", ".join(dict.fromkeys(firing))
     return View(
         record=record,
         as_of=as_of,
@@ -91,6 +101,7 @@ def view(record: dict[str, Any], settings: Settings, as_of: datetime) -> View:
         time_to_resolve=resolved - detected if resolved else None,
         open_for=end - detected,
         ack_breach=breach,
+        monitors=monitors,
     )
 
 
@@ -137,6 +148,8 @@ def list_text(views: Sequence[View]) -> str:
         title = str(record.get("title", ""))
         if item.ack_breach:
             title += f"  [ACK LATE: {item.ack_breach}]"
+        if item.monitors == "green" and record.get("phase") in COLLECTING_PHASES:
+            title += "  [monitors green]"
         rows.append(
             (
                 item.id,
@@ -193,6 +206,20 @@ def show_text(item: View, settings: Settings) -> str:
     lines.append(f"  Closed        {_short(record.get('closed_at'))}")
     if item.ack_breach:
         lines.append(f"  ! Response window breached: {item.ack_breach}")
+    if item.monitors == "green":
+        lines.append(
+            "  Monitors:     every alert of the group is resolved"
+            + (
+                "; verify recovery, then resolve --verified-in"
+                if record.get("phase") in COLLECTING_PHASES
+                else ""
+            )
+        )
+    elif item.monitors is not None:
+        lines.append(f"  Monitors:     still {item.monitors}")
+    alert = record.get("alert")
+    if isinstance(alert, dict) and alert.get("url"):
+        lines.append(f"  Alert link:   {alert['url']}")
     if record.get("phase") in OPEN_PHASES and not record.get("resolved_at"):
         lines.append(
             f"  Open for {format_duration(item.open_for)} as of {_short(format_time(item.as_of))}"

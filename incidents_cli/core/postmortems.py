@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time, parse_time
@@ -31,16 +31,64 @@ def _cell(text: Any) -> str:
 
 
 def due_date(record: dict[str, Any], settings: Settings) -> datetime | None:
+    """When an incident's postmortem is due by the policy: resolution + due_within."""
     resolved = _time(record.get("resolved_at"))
     return resolved + settings.due_within if resolved is not None else None
+
+
+def postmortem_due(
+    record: dict[str, Any], front: dict[str, Any], settings: Settings
+) -> datetime | None:
+    """When a postmortem is due: its own `due`, else the policy's date for the incident."""
+    return _time(front.get("due")) or due_date(record, settings)
+
+
+class IncidentFacts(TypedDict):
+    id: str
+    title: str
+    severity: str
+    source: str
+
+
+class TimelineRow(TypedDict):
+    at: str
+    actor: str
+    text: str
+
+
+class UpdateRow(TypedDict):
+    at: str
+    status: str
+    message: str
+
+
+class DraftContext(TypedDict):
+    """The context of templates/postmortem.md."""
+
+    incident: IncidentFacts
+    detected: str
+    components: str
+    timeline: list[TimelineRow]
+    updates: list[UpdateRow]
+    time_to_ack: str
+    breach: str
+    time_to_resolve: str
+    resolution: str
+    runbooks: str
 
 
 def draft(
     record: dict[str, Any], settings: Settings, author: str, render: Any, dump: Callable[[Any], str]
 ) -> str:
     """The text of postmortems/<ID>.md: front matter and the four questions."""
+    body = str(render("postmortem.md", draft_context(record, settings)))
+    return "---\n" + dump(draft_front(record, settings, author)) + "---\n" + body
+
+
+def draft_front(record: dict[str, Any], settings: Settings, author: str) -> dict[str, Any]:
+    """The front matter of a new draft: due by the policy, private, no action items yet."""
     due = due_date(record, settings)
-    front: dict[str, Any] = {
+    return {
         "incident": record["id"],
         "status": "draft",
         "authors": [author],
@@ -49,6 +97,10 @@ def draft(
         "public_summary": "",
         "action_items": [],
     }
+
+
+def draft_context(record: dict[str, Any], settings: Settings) -> DraftContext:
+    """What the draft's sections are pre-filled with: the timeline and the response times."""
     detected = _time(record.get("detected_at"))
     acknowledged = _time(record.get("acknowledged_at"))
     resolved = _time(record.get("resolved_at"))
@@ -57,13 +109,12 @@ def draft(
     if detected and acknowledged and window and acknowledged - detected > window:
         breach = f"over the {format_duration(window)} window for {record.get('severity')}"
     names = {c.id: c.name for c in settings.components}
-    resolution = record.get("resolution") if isinstance(record.get("resolution"), dict) else {}
-    context = {
+    return {
         "incident": {
             "id": record["id"],
-            "title": record.get("title", ""),
-            "severity": record.get("severity", "unknown-severity"),
-            "source": record.get("source", "unknown source"),
+            "title": str(record.get("title", "")),
+            "severity": str(record.get("severity", "unknown-severity")),
+            "source": str(record.get("source", "unknown source")),
         },
         "detected": _shown(detected),
         "components": ", ".join(names.get(c, c) for c in record.get("components") or []),
@@ -78,7 +129,7 @@ def draft(
         "updates": [
             {
                 "at": _shown(_time(u.get("at"))),
-                "status": u.get("status"),
+                "status": str(u.get("status")),
                 "message": " ".join(str(u.get("message", "")).split()),
             }
             for u in record.get("updates") or []
@@ -90,20 +141,19 @@ def draft(
         "time_to_resolve": format_duration(resolved - detected)
         if detected and resolved
         else "not resolved",
-        "resolution": (
-            f"{resolution.get('action')}: {resolution.get('summary')}"
-            + (
-                f" (workaround; follow-up: {resolution.get('follow_up')})"
-                if resolution.get("workaround")
-                else ""
-            )
-        )
-        if resolution
-        else "none recorded",
+        "resolution": _resolution(record),
         "runbooks": ", ".join(record.get("runbooks") or []),
     }
-    body = str(render("postmortem.md", context))
-    return "---\n" + dump(front) + "---\n" + body
+
+
+def _resolution(record: dict[str, Any]) -> str:
+    resolution = record.get("resolution")
+    if not isinstance(resolution, dict) or not resolution:
+        return "none recorded"
+    text = f"{resolution.get('action')}: {resolution.get('summary')}"
+    if resolution.get("workaround"):
+        text += f" (workaround; follow-up: {resolution.get('follow_up')})"
+    return text
 
 
 def _shown(moment: datetime | None) -> str:

@@ -13,6 +13,7 @@ from incidents_cli.core.document import dotted, mapping
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.settings import settings_from_data
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.core.timeutil import maybe_time as _time
 
 PHASE_TIMES = ("detected_at", "acknowledged_at", "resolved_at", "closed_at")
@@ -48,6 +49,7 @@ def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
         incidents={
             r.data.get("id"): r for r in by_kind.get("incident", []) if isinstance(r.data, dict)
         },
+        timezone=settings.timezone,
     )
     findings: list[Finding] = []
     for record in settings_records:
@@ -84,6 +86,34 @@ def _check_maintenance(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     start, end = _time(data.get("start")), _time(data.get("end"))
     if start and end and end <= start:
         yield _finding(record, ["end"], "ends before it starts")
+    if isinstance(data.get("recurrence"), str) and start is not None:
+        yield from _check_recurrence(record, data, start, ctx.timezone)
+
+
+def _check_recurrence(
+    record: RecordFile, data: dict[str, Any], start: datetime, timezone: str
+) -> Iterator[Finding]:
+    """A rule that parses and ends, and called-off occurrences that are occurrences."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_rule
+
+    try:
+        starts = set(occurrences(start, parse_rule(data["recurrence"]), timezone))
+    except RecurrenceError as exc:
+        yield _finding(record, ["recurrence"], str(exc))
+        return
+    except (ZoneInfoNotFoundError, ValueError):
+        return  # an unknown time zone: the settings' finding says so
+    for index, value in enumerate(data.get("cancelled_occurrences") or []):
+        moment = _time(value)
+        if moment is not None and moment not in starts:
+            yield _finding(
+                record,
+                ["cancelled_occurrences", index],
+                f"{value} is not the start of an occurrence of this window (it repeats "
+                f"from {format_time(start)} at the same time of day in {timezone})",
+            )
 
 
 class _Context:
@@ -93,7 +123,9 @@ class _Context:
         people: set[str] | None,
         runbooks: set[str],
         incidents: dict[Any, RecordFile],
+        timezone: str = "UTC",
     ) -> None:
+        self.timezone = timezone
         self.components = components
         self.people = people
         self.runbooks = runbooks
@@ -134,6 +166,19 @@ def _check_settings(record: RecordFile) -> Iterator[Finding]:
                         record, [key, index, field], f"duplicate {field} {entry[field]!r}"
                     )
                 seen.add(entry[field])
+    alerts = data.get("alerts")
+    mapped = alerts.get("components") if isinstance(alerts, dict) else None
+    if isinstance(mapped, dict):
+        ids = {
+            str(e["id"]) for e in data.get("components") or [] if isinstance(e, dict) and "id" in e
+        }
+        for value, component in mapped.items():
+            if component not in ids:
+                yield _finding(
+                    record,
+                    ["alerts", "components", value],
+                    f"unknown component {component!r} (known: {_known(ids)})",
+                )
 
 
 def _check_incident(
@@ -283,12 +328,28 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
                 "a published postmortem needs at least one action item (action_items)",
             )
     seen: set[Any] = set()
+    issues: dict[str, Any] = {}
     for index, item in enumerate(data.get("action_items") or []):
         if not isinstance(item, dict):
             continue
         if item.get("id") in seen:
             yield _finding(record, ["action_items", index, "id"], f"duplicate id {item['id']!r}")
         seen.add(item.get("id"))
+        if item.get("reason") and item.get("status") != "wont_do":
+            yield _finding(
+                record,
+                ["action_items", index, "reason"],
+                f"a reason is for wont_do items; this one is {item.get('status')!r}",
+            )
+        issue = item.get("issue")
+        if isinstance(issue, str) and issue in issues:
+            yield _finding(
+                record,
+                ["action_items", index, "issue"],
+                f"the same issue as action item {issues[issue]!r}",
+            )
+        elif isinstance(issue, str):
+            issues[issue] = item.get("id")
         if ctx.unknown_person(item.get("owner")):
             yield _finding(
                 record,

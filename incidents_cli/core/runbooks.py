@@ -11,7 +11,7 @@ from incidents_cli.core.records import RecordFile
 from incidents_cli.core.timeutil import TimeFormatError, parse_time
 
 
-# A NamedTuple, not a frozen dataclass: made at import, a dataclass costs ~1 ms here.
+# A NamedTuple, not a frozen dataclass: cheaper to create at import (see benchmarks/, --help).
 class Runbook(NamedTuple):
     slug: str
     rel: str

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from incidents_cli.core.followup import late_by
+from incidents_cli.core.postmortems import postmortem_due
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
@@ -42,55 +44,12 @@ def compute(
         if detected is None or detected >= until or (since is not None and detected < since):
             continue
         chosen.append((detected, record))
-    by_severity = Counter(str(r.get("severity") or "unset") for _, r in chosen)
-    by_source = Counter(str(r.get("source")) for _, r in chosen)
     by_component: Counter[str] = Counter()
     for _, record in chosen:
         by_component.update(record.get("components") or [])
-    ack: dict[str, list[timedelta]] = {s: [] for s in SEVERITIES}
-    resolve: dict[str, list[timedelta]] = {s: [] for s in SEVERITIES}
-    within = 0
-    acknowledged = 0
-    for detected, record in chosen:
-        severity = record.get("severity")
-        if severity not in SEVERITIES:
-            continue
-        acked = _time(record.get("acknowledged_at"))
-        if acked is not None and acked <= until:
-            ack[severity].append(acked - detected)
-            acknowledged += 1
-            within += acked - detected <= settings.ack_within[severity]
-        resolved = _time(record.get("resolved_at"))
-        if resolved is not None and resolved <= until:
-            resolve[severity].append(resolved - detected)
-    needing = [
-        r for d, r in chosen if r.get("severity") in settings.required_for and r.get("resolved_at")
-    ]
-    published = [
-        r for r in needing if (postmortems.get(str(r.get("id"))) or {}).get("status") == "published"
-    ]
-    overdue_postmortems = 0
-    for record in needing:
-        resolved = _time(record.get("resolved_at"))
-        front = postmortems.get(str(record.get("id"))) or {}
-        due = _time(front.get("due")) or (resolved + settings.due_within if resolved else None)
-        if front.get("status") != "published" and due is not None and due < until:
-            overdue_postmortems += 1
-    items = [
-        item
-        for r in (postmortems.get(str(rec.get("id"))) for _, rec in chosen)
-        if r
-        for item in (r.get("action_items") or [])
-        if isinstance(item, dict) and item.get("status") != "wont_do"
-    ]
-    done = sum(1 for i in items if i.get("status") == "done")
-    overdue_items = sum(
-        1 for i in items if i.get("status") == "open" and (_time(i.get("due")) or until) < until
-    )
-
-    def rate(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
-
+    fronts = [postmortems.get(str(record.get("id"))) for _, record in chosen]
+    postmortem, overdue_postmortems = _postmortem_completion(chosen, postmortems, settings, until)
+    items, overdue_items = _action_item_completion([f for f in fronts if f], until)
     return {
         "period": {
             "since": format_time(since) if since else None,
@@ -98,9 +57,48 @@ def compute(
             "selects": "incidents whose detected_at is in [since, until)",
         },
         "incidents": len(chosen),
-        "by_severity": dict(sorted(by_severity.items())),
+        "by_severity": _counted(str(r.get("severity") or "unset") for _, r in chosen),
         "by_component": dict(sorted(by_component.items())),
-        "by_source": dict(sorted(by_source.items())),
+        "by_source": _counted(str(r.get("source")) for _, r in chosen),
+        **_response_times(chosen, settings, until),
+        "postmortem_completion": postmortem,
+        "action_item_completion": items,
+        "overdue": {
+            "as_of": format_time(until),
+            "action_items": overdue_items,
+            "postmortems": overdue_postmortems,
+        },
+    }
+
+
+def _counted(values: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(values).items()))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _response_times(
+    chosen: Sequence[tuple[datetime, dict[str, Any]]], settings: Settings, until: datetime
+) -> dict[str, Any]:
+    """Time to acknowledge and to resolve per severity, and acknowledgments in the window."""
+    ack: dict[str, list[timedelta]] = {s: [] for s in SEVERITIES}
+    resolve: dict[str, list[timedelta]] = {s: [] for s in SEVERITIES}
+    within = 0
+    for detected, record in chosen:
+        severity = record.get("severity")
+        if severity not in SEVERITIES:
+            continue
+        acked = _time(record.get("acknowledged_at"))
+        if acked is not None and acked <= until:
+            ack[severity].append(acked - detected)
+            within += acked - detected <= settings.ack_within[severity]
+        resolved = _time(record.get("resolved_at"))
+        if resolved is not None and resolved <= until:
+            resolve[severity].append(resolved - detected)
+    acknowledged = sum(len(durations) for durations in ack.values())
+    return {
         "time_to_acknowledge": {
             "from": "detected_at",
             "to": "acknowledged_at",
@@ -115,26 +113,59 @@ def compute(
             "measures": "acknowledged_at - detected_at <= the severity's ack_within",
             "acknowledged": acknowledged,
             "within": within,
-            "rate": rate(within, acknowledged),
-        },
-        "postmortem_completion": {
-            "measures": "published postmortems / resolved incidents whose severity needs one",
-            "needed": len(needing),
-            "published": len(published),
-            "rate": rate(len(published), len(needing)),
-        },
-        "action_item_completion": {
-            "measures": "done / action items (wont_do excluded) of these incidents' postmortems",
-            "items": len(items),
-            "done": done,
-            "rate": rate(done, len(items)),
-        },
-        "overdue": {
-            "as_of": format_time(until),
-            "action_items": overdue_items,
-            "postmortems": overdue_postmortems,
+            "rate": _rate(within, acknowledged),
         },
     }
+
+
+def _postmortem_completion(
+    chosen: Sequence[tuple[datetime, dict[str, Any]]],
+    postmortems: dict[str, dict[str, Any]],
+    settings: Settings,
+    until: datetime,
+) -> tuple[dict[str, Any], int]:
+    """Postmortems published of those needed, and how many needed ones are overdue."""
+    needing = [
+        r for _, r in chosen if r.get("severity") in settings.required_for and r.get("resolved_at")
+    ]
+    published = overdue = 0
+    for record in needing:
+        front = postmortems.get(str(record.get("id"))) or {}
+        status = str(front.get("status") or "missing")
+        published += status == "published"
+        overdue += late_by(postmortem_due(record, front, settings), status, until) is not None
+    return {
+        "measures": "published postmortems / resolved incidents whose severity needs one",
+        "needed": len(needing),
+        "published": published,
+        "rate": _rate(published, len(needing)),
+    }, overdue
+
+
+def _action_item_completion(
+    fronts: Sequence[dict[str, Any]], until: datetime
+) -> tuple[dict[str, Any], int]:
+    """Action items done of those not dropped (wont_do), and how many are overdue."""
+    every_item = [
+        item
+        for front in fronts
+        for item in (front.get("action_items") or [])
+        if isinstance(item, dict)
+    ]
+    items = [i for i in every_item if i.get("status") != "wont_do"]
+    done = sum(1 for i in items if i.get("status") == "done")
+    overdue = sum(
+        1
+        for i in every_item
+        if late_by(_time(i.get("due")), str(i.get("status", "open")), until) is not None
+    )
+    return {
+        "measures": "done / action items (wont_do excluded) of these incidents' postmortems",
+        "items": len(items),
+        "done": done,
+        "wont_do": len(every_item) - len(items),
+        "rate": _rate(done, len(items)),
+    }, overdue
 
 
 def text(report: dict[str, Any]) -> str:
@@ -168,7 +199,8 @@ def text(report: dict[str, Any]) -> str:
         f"Acknowledged within the severity's window: {within['within']} of "
         f"{within['acknowledged']} ({_pct(within['rate'])})",
         f"Postmortems published: {pm['published']} of {pm['needed']} needed ({_pct(pm['rate'])})",
-        f"Action items done: {items['done']} of {items['items']} ({_pct(items['rate'])})",
+        f"Action items done: {items['done']} of {items['items']} ({_pct(items['rate'])})"
+        + (f"; {items['wont_do']} won't do, not counted" if items["wont_do"] else ""),
         f"Overdue as of {overdue['as_of']}: {overdue['action_items']} action items, "
         f"{overdue['postmortems']} postmortems",
     ]

@@ -27,3 +27,9 @@ COMPONENT_STATUSES = (
 )
 RESOLUTION_ACTIONS = ("rollback", "hotfix", "failover", "scale", "upstream", "other")
 POSTMORTEM_STATUSES = ("draft", "in_review", "published")
+ACTION_ITEM_STATUSES = ("open", "done", "wont_do")
+"""wont_do: decided against (with a reason): never overdue, left out of completion rates."""
+SETTLED_ACTION_ITEM_STATUSES = ACTION_ITEM_STATUSES[1:]
+ALERT_FORMATS = ("alertmanager", "grafana", "generic")
+"""The webhook payloads `incidents ingest` reads."""
+ALERT_STATUSES = ("firing", "resolved")

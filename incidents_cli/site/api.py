@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from incidents_cli.core.timeutil import format_time
-from incidents_cli.site.model import Page, _worst
+from incidents_cli.site.model import ComponentView, Page, _worst
 from incidents_cli.site.public import Maintenance, PublicIncident
+
+PAGE_ID = "incidents"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -21,7 +24,7 @@ def absolute_url(base: str, path: str) -> str:
 
 def api_page(page: Page) -> dict[str, Any]:
     return {
-        "id": "incidents",
+        "id": PAGE_ID,
         "name": page.settings.title,
         "url": page.settings.base_url,
         "time_zone": page.settings.timezone,
@@ -29,55 +32,61 @@ def api_page(page: Page) -> dict[str, Any]:
     }
 
 
+def _component_object(view: ComponentView, group_id: str | None) -> dict[str, Any]:
+    """A component as the real API gives it, every field present (readers index them)."""
+    return {
+        "id": view.id,
+        "name": view.name,
+        "status": view.status,
+        "created_at": _iso(view.created),
+        "updated_at": _iso(view.changed),
+        "position": view.position,
+        "description": view.description,
+        "showcase": True,
+        "start_date": None,
+        "group_id": group_id,
+        "page_id": PAGE_ID,
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def _group_id(view: ComponentView) -> str | None:
+    return f"group-{view.group}" if view.group else None
+
+
 def api_components(page: Page) -> list[dict[str, Any]]:
+    """Groups first (with their members' ids and worst status), then every component."""
     out: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
     for view in page.components:
-        group_id = f"group-{view.group}" if view.group else None
         if view.group and view.group not in groups:
             groups[view.group] = {
-                "id": group_id,
+                **_component_object(view, None),
+                "id": _group_id(view),
                 "name": view.group,
                 "status": "operational",
-                "created_at": None,
-                "updated_at": _iso(page.now),
                 "position": len(groups) + 1,
                 "description": None,
                 "showcase": False,
-                "start_date": None,
-                "group_id": None,
-                "page_id": "incidents",
                 "group": True,
-                "only_show_if_degraded": False,
                 "components": [],
             }
-        out.append(
-            {
-                "id": view.id,
-                "name": view.name,
-                "status": view.status,
-                "created_at": None,
-                "updated_at": _iso(page.now),
-                "position": view.position,
-                "description": view.description,
-                "showcase": True,
-                "start_date": None,
-                "group_id": group_id,
-                "page_id": "incidents",
-                "group": False,
-                "only_show_if_degraded": False,
-            }
-        )
+        out.append(_component_object(view, _group_id(view)))
         if view.group:
             group = groups[view.group]
             group["components"].append(view.id)
             group["status"] = _worst([group["status"], view.status])
+            group["created_at"] = min(group["created_at"], out[-1]["created_at"])
+            group["updated_at"] = max(group["updated_at"], out[-1]["updated_at"])
     return list(groups.values()) + out
 
 
-def _affected(incident: PublicIncident, page: Page) -> list[dict[str, Any]]:
-    names = {c.id: c.name for c in page.settings.components}
-    return [{"id": c, "name": names.get(c, c)} for c in incident.components if c in names]
+def _affected(components: Iterable[str], page: Page) -> list[dict[str, Any]]:
+    """The full objects of the components a record names (known ones, in its order): the
+    same objects components.json lists, as the real API gives them."""
+    views = {view.id: view for view in page.components}
+    return [_component_object(views[c], _group_id(views[c])) for c in components if c in views]
 
 
 def api_incident(incident: PublicIncident, page: Page) -> dict[str, Any]:
@@ -123,15 +132,48 @@ def api_incident(incident: PublicIncident, page: Page) -> dict[str, Any]:
         "resolved_at": _iso(incident.resolved),
         "started_at": _iso(incident.started),
         "shortlink": absolute_url(page.settings.base_url, f"incidents/{incident.id}.html"),
-        "page_id": "incidents",
+        "page_id": PAGE_ID,
         "incident_updates": updates,
-        "components": _affected(incident, page),
+        "components": _affected(incident.components, page),
     }
 
 
 def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
     names = {c.id: c.name for c in page.settings.components}
     state = window.state(page.now)
+    affected = [
+        {
+            "code": c,
+            "name": names.get(c, c),
+            "old_status": "operational",
+            "new_status": "under_maintenance",
+        }
+        for c in window.components
+        if c in names
+    ]
+    # What Statuspage posts for a window: scheduled, then in progress, then completed.
+    steps = [("scheduled", window.start, window.message or window.title)]
+    if state != "scheduled":
+        steps.append(("in_progress", window.start, "Scheduled maintenance is in progress."))
+    if state == "completed":
+        steps.append(("completed", window.end, "The scheduled maintenance has been completed."))
+    updates = [
+        {
+            "id": f"{window.id}-{number}",
+            "status": status,
+            "body": body,
+            "incident_id": window.id,
+            "created_at": _iso(at),
+            "updated_at": _iso(at),
+            "display_at": _iso(at),
+            "affected_components": affected or None,
+            "deliver_notifications": True,
+            "custom_tweet": None,
+            "tweet_id": None,
+        }
+        for number, (status, at, body) in enumerate(steps, start=1)
+    ]
+    updates.reverse()  # newest first
     return {
         "id": window.id,
         "name": window.title,
@@ -145,28 +187,9 @@ def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
         "scheduled_for": _iso(window.start),
         "scheduled_until": _iso(window.end),
         "shortlink": absolute_url(page.settings.base_url, "index.html#maintenance"),
-        "page_id": "incidents",
-        "incident_updates": [
-            {
-                "id": f"{window.id}-1",
-                "status": "scheduled",
-                "body": window.message or window.title,
-                "incident_id": window.id,
-                "created_at": _iso(window.start),
-                "updated_at": _iso(window.start),
-                "display_at": _iso(window.start),
-                "affected_components": [
-                    {
-                        "code": c,
-                        "name": names.get(c, c),
-                        "old_status": "operational",
-                        "new_status": "under_maintenance",
-                    }
-                    for c in window.components
-                ],
-            }
-        ],
-        "components": [{"id": c, "name": names.get(c, c)} for c in window.components],
+        "page_id": PAGE_ID,
+        "incident_updates": updates,
+        "components": _affected(window.components, page),
     }
 
 

@@ -17,29 +17,33 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
+from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
-    BADGE_COLOR,
-    INDICATOR_LABEL,
-    badge_context,
-    common_context,
+    badge_contexts,
+    favicon_context,
     feed_context,
+    feed_file,
     history_context,
-    incident_context,
+    incident_page_context,
     index_context,
     month_context,
     month_file,
     months_of,
+    tag_authority,
 )
+from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
-from incidents_cli.site.public import STATUS_LABEL
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
+
+if TYPE_CHECKING:
+    from incidents_cli.store.git import Repo
 
 MARKER = ".incidents-site"
 
@@ -108,6 +112,11 @@ def _fixed_key(page: Page) -> str:
         __version__,
         page.settings.title,
         page.settings.timezone,
+        page.settings.base_url,
+        page.settings.logo,
+        page.settings.language,
+        catalogue_key(page.settings.language),
+        repr(page.settings.subscribe),
         repr([(c.id, c.name) for c in page.settings.components]),
     )
 
@@ -117,6 +126,7 @@ def render_site(
     renderer: Renderer,
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
+    sequences: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, str | Reused]]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -125,6 +135,7 @@ def render_site(
     (that, the templates, the settings it shows and the tool's version) equals the one the
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
+    ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
     The manifest of keys comes last.
     """
     keys = keys or {}
@@ -164,36 +175,24 @@ def render_site(
             if previous.has(rel, manifest[rel]):
                 yield rel, REUSED
                 continue
-        context = {
-            **common_context(page, "../", f"{incident.title} - {page.settings.title}"),
-            "generated": "",
-            "incident": incident_context(incident, page),
-        }
+        context = incident_page_context(incident, page)
         yield rel, renderer.render("site/incident.html", context)
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
     yield "history.rss", renderer.render("site/history.rss", feed)
+    for view in page.components:
+        feed = feed_context(page, view)
+        yield feed_file(view.id, "atom"), renderer.render("site/history.atom", feed)
+        yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
+    yield (
+        "maintenance.ics",
+        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
+    )
     for path, document in api_documents(page).items():
         yield f"api/v2/{path}", _json(document)
-    yield (
-        "badge.svg",
-        renderer.render(
-            "site/badge.svg",
-            badge_context(
-                "status", INDICATOR_LABEL[page.indicator].lower(), BADGE_COLOR[page.indicator]
-            ),
-        ),
-    )
-    for view in page.components:
-        yield (
-            f"badges/{view.id}.svg",
-            renderer.render(
-                "site/badge.svg",
-                badge_context(
-                    view.name, STATUS_LABEL[view.status].lower(), BADGE_COLOR[view.status]
-                ),
-            ),
-        )
+    for rel, badge in badge_contexts(page):
+        yield rel, renderer.render("site/badge.svg", badge)
+    yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
     yield (
         MARKER,
         json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
@@ -278,14 +277,31 @@ def build_site(
     settings = load_settings(root)
     if base_url is not None:
         settings = settings._replace(base_url=base_url)
+    in_git = _in_git(root)
     if as_of is None:
-        head_time = Repo.at(root).head_time() if _in_git(root) else None
+        head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    inputs = public_inputs(root, frozenset(exclude))
+    sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
+    inputs = public_inputs(root, settings.timezone, frozenset(exclude))
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
-    count = write_tree(out, render_site(page, Renderer(root), inputs.keys, previous))
+    renderer = Renderer(root, settings.language)
+    files = render_site(page, renderer, inputs.keys, previous, sequences)
+    count = write_tree(out, files)
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
+
+
+def maintenance_sequences(repo: Repo) -> dict[str, int]:
+    """Each maintenance record's SEQUENCE for the calendar: the commits that changed its
+    file, less one (a record's first version is 0)."""
+    from incidents_cli.core.records import MAINTENANCE_DIR
+
+    counts = repo.commit_counts(MAINTENANCE_DIR)
+    return {
+        Path(path).stem: count - 1
+        for path, count in counts.items()
+        if path.endswith((".yaml", ".yml"))
+    }
 
 
 def _in_git(root: Path) -> bool:

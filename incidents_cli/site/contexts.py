@@ -1,9 +1,16 @@
-"""The context of each template: built in Python, so templates only display."""
+"""The context of each template: built in Python, so templates only display.
+
+Fixed text comes from the site's catalogue (i18n.py) in the team's language; times are
+shown in the team's time zone with its abbreviation, with the UTC time in the ``datetime``
+attribute and on hover. Nothing relative to the build's "now" ("40m ago") is written into a
+page: it would be wrong by the time anyone reads it.
+"""
 
 from __future__ import annotations
 
 import heapq
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +18,8 @@ from urllib.parse import urlsplit
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time
 from incidents_cli.site.api import absolute_url
-from incidents_cli.site.model import Page
+from incidents_cli.site.i18n import N_, translations
+from incidents_cli.site.model import ComponentView, Day, Page, zone_of
 from incidents_cli.site.public import (
     STATUS_LABEL,
     UPDATE_STATUS_LABEL,
@@ -22,97 +30,298 @@ from incidents_cli.site.public import (
 from incidents_cli.site.render import markdown
 
 FEED_ENTRIES = 50
+PAST_DAYS = 15
+"""Days of "Past incidents" on the index, like hosted status pages."""
+
+# The banner: the headline says how bad, in Statuspage's own words (the API's
+# status.description), the subline says what is affected, so the two always agree.
 INDICATOR_LABEL = {
-    "none": "All systems operational",
-    "maintenance": "Maintenance in progress",
-    "minor": "Minor service disruption",
-    "major": "Major service disruption",
-    "critical": "Critical outage",
+    "none": N_("All Systems Operational"),
+    "maintenance": N_("Service Under Maintenance"),
+    "minor": N_("Minor Service Outage"),
+    "major": N_("Partial System Outage"),
+    "critical": N_("Major System Outage"),
 }
+IMPACT_LABEL = {
+    "none": N_("No impact"),
+    "maintenance": N_("Maintenance"),
+    "minor": N_("Minor impact"),
+    "major": N_("Major impact"),
+    "critical": N_("Critical impact"),
+}
+MAINTENANCE_STATE_LABEL = {
+    "scheduled": N_("Upcoming"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Completed"),
+}
+MONTH_NAMES = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
+# Badges and the favicon carry white text or sit on any background: the light scheme's
+# text shades, each at least 4.5:1 against white.
 BADGE_COLOR = {
-    "none": "#2e7d32",
-    "maintenance": "#1565c0",
-    "minor": "#f9a825",
-    "major": "#ef6c00",
-    "critical": "#c62828",
-    "operational": "#2e7d32",
-    "under_maintenance": "#1565c0",
-    "degraded_performance": "#f9a825",
-    "partial_outage": "#ef6c00",
-    "major_outage": "#c62828",
+    "none": "#1a7f37",
+    "maintenance": "#0b5cad",
+    "minor": "#875500",
+    "major": "#b04400",
+    "critical": "#c11f1f",
+    "operational": "#1a7f37",
+    "under_maintenance": "#0b5cad",
+    "degraded_performance": "#875500",
+    "partial_outage": "#b04400",
+    "major_outage": "#c11f1f",
 }
+STATUS_ORDER = ("major_outage", "partial_outage", "degraded_performance", "under_maintenance")
 
 
-def shown(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+class Words:
+    """The catalogue and the time zone of one page: fixed text and times as people read
+    them."""
+
+    def __init__(self, page: Page) -> None:
+        catalogue = translations(page.settings.language)
+        self.gettext: Callable[[str], str] = catalogue.gettext
+        self.ngettext: Callable[[str, str, int], str] = catalogue.ngettext
+        self.zone: tzinfo = zone_of(page.settings)
+        self.language = page.settings.language
+
+    def __call__(self, text: str, **values: object) -> str:
+        translated = self.gettext(text)
+        return translated % values if values else translated
+
+    def plural(self, one: str, many: str, count: int, **values: object) -> str:
+        return self.ngettext(one, many, count) % {"count": count, **values}
+
+    def time(self, moment: datetime | None) -> dict[str, str] | None:
+        """A time for <time>: in the team's zone with its abbreviation, UTC on hover."""
+        if moment is None:
+            return None
+        local = moment.astimezone(self.zone)
+        return {
+            "iso": format_time(moment),
+            "shown": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+            "utc": f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        }
+
+    def day(self, day: date) -> str:
+        """A day as people write it: "10 March 2026" (the catalogue orders it)."""
+        return self(
+            N_("%(day)d %(month)s %(year)d"),
+            day=day.day,
+            month=self(MONTH_NAMES[day.month - 1]),
+            year=day.year,
+        )
+
+    def month(self, month: str) -> str:
+        year, number = month.split("-")
+        return self(N_("%(month)s %(year)s"), month=self(MONTH_NAMES[int(number) - 1]), year=year)
 
 
-def update_context(update: PublicUpdate, names: dict[str, str]) -> dict[str, Any]:
+def update_context(update: PublicUpdate, names: dict[str, str], words: Words) -> dict[str, Any]:
     return {
         "anchor": f"update-{update.number}",
         "status": update.status,
-        "status_label": UPDATE_STATUS_LABEL.get(update.status, update.status),
-        "at": format_time(update.at),
-        "at_shown": shown(update.at),
+        "status_label": words(UPDATE_STATUS_LABEL.get(update.status, update.status)),
+        "at": words.time(update.at),
         "message": update.message,
-        "eta": shown(update.eta) if update.eta else "",
+        "eta": words.time(update.eta),
         "components": [
-            {"name": names.get(c, c), "status": s, "label": STATUS_LABEL.get(s, s)}
+            {"name": names.get(c, c), "status": s, "label": words(STATUS_LABEL.get(s, s))}
             for c, s in update.components.items()
         ],
     }
 
 
-def incident_context(incident: PublicIncident, page: Page) -> dict[str, Any]:
+def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
     names = {c.id: c.name for c in page.settings.components}
-    end = incident.resolved or page.now
     return {
         "id": incident.id,
         "title": incident.title,
         "impact": incident.impact,
+        "impact_label": words(IMPACT_LABEL[incident.impact]),
         "status": incident.status,
-        "status_label": UPDATE_STATUS_LABEL.get(incident.status, incident.status),
+        "status_label": words(UPDATE_STATUS_LABEL.get(incident.status, incident.status)),
         "href": f"incidents/{incident.id}.html",
-        "started": format_time(incident.started),
-        "started_shown": shown(incident.started),
-        "resolved_shown": shown(incident.resolved),
-        "duration": format_duration(end - incident.started),
+        "started": words.time(incident.started),
+        "resolved": words.time(incident.resolved),
+        # how long it lasted; an open incident's length would be frozen at the build
+        "duration": format_duration(incident.resolved - incident.started)
+        if incident.resolved is not None
+        else "",
         "active": incident.active,
         "components": [names.get(c, c) for c in incident.components],
-        "updates": [update_context(u, names) for u in reversed(incident.updates)],
+        "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
         "postmortem": incident.postmortem_summary or "",
     }
 
 
-def maintenance_context(window: Maintenance, page: Page) -> dict[str, Any]:
+def maintenance_context(window: Maintenance, page: Page, words: Words) -> dict[str, Any]:
     names = {c.id: c.name for c in page.settings.components}
+    state = window.state(page.now)
     return {
         "id": window.id,
         "title": window.title,
-        "state": window.state(page.now),
-        "start_shown": shown(window.start),
-        "end_shown": shown(window.end),
-        "start": format_time(window.start),
-        "end": format_time(window.end),
+        "state": state,
+        "state_label": words(MAINTENANCE_STATE_LABEL[state]),
+        "start": words.time(window.start),
+        "end": words.time(window.end),
         "components": [names.get(c, c) for c in window.components],
         "message": window.message,
+        "recurring": bool(window.recurrence),
     }
 
 
-def common_context(page: Page, root_prefix: str, title: str) -> dict[str, Any]:
+def _logo(settings: Settings, root_prefix: str) -> tuple[str, str]:
+    """The logo for the page (relative paths under the site's root) and for link previews
+    (absolute, or nothing when the site has no base URL)."""
+    logo = settings.logo
+    if not logo:
+        return "", ""
+    if logo.startswith("https://"):
+        return logo, logo
+    return root_prefix + logo, absolute_url(settings.base_url, logo) if settings.base_url else ""
+
+
+def common_context(
+    page: Page, root_prefix: str, title: str, description: str, path: str
+) -> dict[str, Any]:
+    """What base.html shows on every page. Nothing here depends on the build's "now" or the
+    current status, except where a page is rebuilt anyway (the index): the pages of resolved
+    incidents and of months are reused from build to build."""
+    words = Words(page)
+    logo, logo_url = _logo(page.settings, root_prefix)
     return {
+        "language": page.settings.language,
         "site_title": page.settings.title,
         "page_title": title,
+        "meta_description": description,
+        "page_url": absolute_url(page.settings.base_url, path) if page.settings.base_url else "",
+        "logo": logo,
+        "logo_url": logo_url,
         "root": root_prefix,
         "timezone": page.settings.timezone,
-        "generated": shown(page.now),
-        "generated_iso": format_time(page.now),
-        "indicator": page.indicator,
-        "indicator_label": INDICATOR_LABEL[page.indicator],
+        "generated": None,
+        "alternates": [
+            {
+                "type": "application/atom+xml",
+                "title": words("%(site)s incident history", site=page.settings.title),
+                "href": "history.atom",
+            },
+            {
+                "type": "application/rss+xml",
+                "title": words("%(site)s incident history", site=page.settings.title),
+                "href": "history.rss",
+            },
+        ],
     }
+
+
+def _banner(page: Page, words: Words) -> tuple[str, str]:
+    """The headline (how bad) and the subline (what is affected): one from the other."""
+    headline = words(INDICATOR_LABEL[page.indicator])
+    affected = [
+        view for status in STATUS_ORDER for view in page.components if view.status == status
+    ]
+    parts = []
+    if page.active:
+        parts.append(
+            words.plural(
+                "%(count)d active incident", "%(count)d active incidents", len(page.active)
+            )
+        )
+    if affected:
+        listed = ", ".join(f"{v.name} ({words(STATUS_LABEL[v.status]).lower()})" for v in affected)
+        parts.append(words("Affected: %(components)s", components=listed))
+    if not parts:
+        parts.append(words("Every component is working normally."))
+    return headline, " · ".join(parts)
+
+
+def _day_link(day: Day, words: Words) -> str:
+    """Where a bar's day leads: its earliest incident on the month page, under its day."""
+    if day.first_start is None:
+        return ""
+    local = day.first_start.astimezone(words.zone)
+    return f"{month_file(f'{local:%Y-%m}')}#day-{local:%Y-%m-%d}"
+
+
+def _day_label(day: Day, words: Words) -> str:
+    when = words.day(date.fromisoformat(day.date))
+    if not day.incidents:
+        if day.maintenance:
+            return words("%(day)s: scheduled maintenance", day=when)
+        return words("%(day)s: no incidents", day=when)
+    names = "; ".join(title for _, title in day.incidents)
+    return words(
+        "%(day)s: %(status)s: %(incidents)s",
+        day=when,
+        status=words(STATUS_LABEL[day.status]),
+        incidents=names,
+    )
+
+
+def _component_context(view: ComponentView, words: Words) -> dict[str, Any]:
+    uptime = f"{view.uptime:.2f}"
+    return {
+        "id": view.id,
+        "name": view.name,
+        "description": view.description or "",
+        "status": view.status,
+        "status_label": words(STATUS_LABEL[view.status]),
+        "summary": words.plural(
+            "%(count)d incident in 90 days", "%(count)d incidents in 90 days", view.incident_count
+        )
+        + " · "
+        + words("%(uptime)s%% uptime", uptime=uptime),
+        "days": [
+            {
+                "status": d.status,
+                "label": _day_label(d, words),
+                "maintenance": d.maintenance,
+                "href": _day_link(d, words),
+            }
+            for d in view.days
+        ],
+    }
+
+
+def _past_days(page: Page, words: Words) -> list[dict[str, Any]]:
+    """The last PAST_DAYS days of the team's calendar, newest first, each with the incidents
+    that started on it."""
+    today = page.now.astimezone(words.zone).date()
+    first = today - timedelta(days=PAST_DAYS - 1)
+    by_day: dict[date, list[PublicIncident]] = {}
+    for incident in page.incidents:  # newest first: stop at the first one before the window
+        started = incident.started.astimezone(words.zone).date()
+        if started < first:
+            break
+        by_day.setdefault(started, []).append(incident)
+    days = []
+    for offset in range(PAST_DAYS):
+        day = today - timedelta(days=offset)
+        days.append(
+            {
+                "iso": day.isoformat(),
+                "shown": words.day(day),
+                "incidents": [incident_context(i, page, words) for i in by_day.get(day, [])],
+            }
+        )
+    return days
 
 
 def index_context(page: Page) -> dict[str, Any]:
+    words = Words(page)
     groups: list[dict[str, Any]] = []
     by_name: dict[str, dict[str, Any]] = {}
     for view in page.components:
@@ -120,30 +329,62 @@ def index_context(page: Page) -> dict[str, Any]:
         if key not in by_name:
             by_name[key] = {"name": view.group or "", "components": []}
             groups.append(by_name[key])
-        by_name[key]["components"].append(
-            {
-                "id": view.id,
-                "name": view.name,
-                "description": view.description or "",
-                "status": view.status,
-                "status_label": STATUS_LABEL[view.status],
-                "uptime": f"{view.uptime:.2f}",
-                "days": [
-                    {"status": d.status, "label": d.label, "maintenance": d.maintenance}
-                    for d in view.days
-                ],
-                "first_day": view.days[0].date,
-            }
-        )
-    recent_resolved = [i for i in page.incidents if not i.active][:5]
+        by_name[key]["components"].append(_component_context(view, words))
+    headline, subline = _banner(page, words)
+    common = common_context(page, "", page.settings.title, f"{headline}. {subline}", "index.html")
+    feeds = [
+        {
+            "name": view.name,
+            "atom": feed_file(view.id, "atom"),
+            "rss": feed_file(view.id, "rss"),
+        }
+        for view in page.components
+    ]
+    for feed in feeds:
+        for kind, mime in (("atom", "application/atom+xml"), ("rss", "application/rss+xml")):
+            common["alternates"].append(
+                {
+                    "type": mime,
+                    "title": words(
+                        "%(site)s: %(component)s", site=page.settings.title, component=feed["name"]
+                    ),
+                    "href": feed[kind],
+                }
+            )
     return {
-        **common_context(page, "", page.settings.title),
-        "description": page.description,
-        "active": [incident_context(i, page) for i in page.active],
-        "in_progress": [maintenance_context(w, page) for w in page.in_progress],
-        "upcoming": [maintenance_context(w, page) for w in page.upcoming],
+        **common,
+        "generated": words.time(page.now),
+        "indicator": page.indicator,
+        "headline": headline,
+        "subline": subline,
+        "active": [incident_context(i, page, words) for i in page.active],
+        "in_progress": [maintenance_context(w, page, words) for w in page.in_progress],
+        "upcoming": [maintenance_context(w, page, words) for w in page.upcoming],
         "groups": groups,
-        "recent": [incident_context(i, page) for i in recent_resolved],
+        "past": _past_days(page, words),
+        "feeds": feeds,
+        "channels": [{"name": name, "url": url} for name, url in page.settings.subscribe],
+    }
+
+
+def incident_page_context(incident: PublicIncident, page: Page) -> dict[str, Any]:
+    words = Words(page)
+    context = incident_context(incident, page, words)
+    description = words(
+        "%(title)s: %(status)s, %(impact)s",
+        title=incident.title,
+        status=context["status_label"],
+        impact=context["impact_label"].lower(),
+    )
+    return {
+        **common_context(
+            page,
+            "../",
+            f"{incident.title} - {page.settings.title}",
+            description,
+            f"incidents/{incident.id}.html",
+        ),
+        "incident": context,
     }
 
 
@@ -152,92 +393,171 @@ def month_file(month: str) -> str:
     return f"history-{month}.html"
 
 
-def _month_name(month: str) -> str:
-    year, number = month.split("-")
-    return date(int(year), int(number), 1).strftime("%B %Y")
-
-
 def months_of(page: Page) -> dict[str, list[PublicIncident]]:
-    """Public incidents by the month they started in, newest month and incident first."""
+    """Public incidents by the month (of the team's calendar) they started in, newest month
+    and incident first."""
+    zone = zone_of(page.settings)
     months: dict[str, list[PublicIncident]] = {}
     for incident in page.incidents:
-        started = incident.started  # (strftime costs 4 us an incident here)
+        started = incident.started.astimezone(zone)
         months.setdefault(f"{started.year:04d}-{started.month:02d}", []).append(incident)
     return months
 
 
 def history_context(page: Page, months: dict[str, list[PublicIncident]]) -> dict[str, Any]:
     """history.html: every month with incidents, by year, with its count."""
+    words = Words(page)
     years: list[dict[str, Any]] = []
     for month, incidents in months.items():
         if not years or years[-1]["name"] != month[:4]:
             years.append({"name": month[:4], "months": []})
         years[-1]["months"].append(
-            {"name": _month_name(month), "href": month_file(month), "count": len(incidents)}
+            {
+                "name": words.month(month),
+                "href": month_file(month),
+                "count": words.plural("%(count)d incident", "%(count)d incidents", len(incidents)),
+            }
         )
+    title = words("Incident history")
     return {
-        **common_context(page, "", f"Incident history - {page.settings.title}"),
+        **common_context(
+            page,
+            "",
+            f"{title} - {page.settings.title}",
+            words("Every incident of %(site)s, month by month.", site=page.settings.title),
+            "history.html",
+        ),
         "years": years,
-        "total": len(page.incidents),
+        "total": words.plural(
+            "%(count)d incident in all", "%(count)d incidents in all", len(page.incidents)
+        ),
     }
 
 
 def month_context(
     page: Page, month: str, incidents: list[PublicIncident], newer: str, older: str
 ) -> dict[str, Any]:
-    """One month's history page. It shows no build time, so it changes only with its
-    incidents (or while one of them is still open)."""
+    """One month's history page, day by day (each day an anchor the bars link to). It shows
+    no build time, so it changes only with its incidents (or while one is still open)."""
+    words = Words(page)
+    days: list[dict[str, Any]] = []
+    for incident in incidents:  # newest first
+        started = incident.started.astimezone(words.zone).date()
+        if not days or days[-1]["iso"] != started.isoformat():
+            days.append({"iso": started.isoformat(), "shown": words.day(started), "incidents": []})
+        days[-1]["incidents"].append(incident_context(incident, page, words))
+    name = words.month(month)
+    title = words("Incidents in %(month)s", month=name)
     return {
-        **common_context(page, "", f"Incidents in {_month_name(month)} - {page.settings.title}"),
-        "generated": "",
-        "month": _month_name(month),
-        "incidents": [incident_context(i, page) for i in incidents],
-        "newer": {"name": _month_name(newer), "href": month_file(newer)} if newer else None,
-        "older": {"name": _month_name(older), "href": month_file(older)} if older else None,
+        **common_context(
+            page,
+            "",
+            f"{title} - {page.settings.title}",
+            words.plural(
+                "%(count)d incident in %(month)s",
+                "%(count)d incidents in %(month)s",
+                len(incidents),
+                month=name,
+            ),
+            month_file(month),
+        ),
+        "title": title,
+        "count": words.plural("%(count)d incident", "%(count)d incidents", len(incidents)),
+        "days": days,
+        "newer": {"name": words.month(newer), "href": month_file(newer)} if newer else None,
+        "older": {"name": words.month(older), "href": month_file(older)} if older else None,
     }
 
 
-def _tag_authority(settings: Settings) -> str:
+def tag_authority(settings: Settings) -> str:
     host = urlsplit(settings.base_url).hostname if settings.base_url else None
     return host or "incidents.invalid"
 
 
-def feed_context(page: Page) -> dict[str, Any]:
+def feed_file(component: str, kind: str) -> str:
+    """The feed of one component: feeds/<component>.atom or .rss (ids are [a-z0-9-])."""
+    return f"feeds/{component}.{kind}"
+
+
+def feed_context(page: Page, component: ComponentView | None = None) -> dict[str, Any]:
+    """The Atom and RSS feed of the whole site (every public update), or of one component:
+    the updates of incidents that touch it and the maintenance windows that affect it."""
+    words = Words(page)
+    incidents = page.incidents
+    if component is not None:
+        incidents = [i for i in incidents if component.id in i.touched]
+
     # The newest updates all belong to the incidents whose own newest update is newest, so
     # only those are searched (updates are sorted by time within an incident).
     def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
         return incident.latest[0], incident.id, incident.latest[1]
 
-    candidates = heapq.nlargest(FEED_ENTRIES, page.incidents, key=newest)
+    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
     entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
     entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
-    entries = entries[:FEED_ENTRIES]
-    authority = _tag_authority(page.settings)
-    items = []
-    for at, incident, update in entries:
-        label = UPDATE_STATUS_LABEL.get(update.status, update.status)
+    authority = tag_authority(page.settings)
+    base = page.settings.base_url
+    items: list[tuple[datetime, str, dict[str, Any]]] = []
+    for at, incident, update in entries[:FEED_ENTRIES]:
+        label = words(UPDATE_STATUS_LABEL.get(update.status, update.status))
         items.append(
-            {
-                "id": f"tag:{authority},2000:incident/{incident.id}/update/{update.number}",
-                "title": f"{incident.title}: {label}",
-                "link": absolute_url(
-                    page.settings.base_url, f"incidents/{incident.id}.html#update-{update.number}"
-                ),
-                "updated": format_time(at),
-                "rfc822": format_datetime(at, usegmt=True),
-                "html": str(markdown(update.message)),
-            }
+            (
+                at,
+                f"incident/{incident.id}/update/{update.number}",
+                {
+                    "title": f"{incident.title}: {label}",
+                    "link": absolute_url(
+                        base, f"incidents/{incident.id}.html#update-{update.number}"
+                    ),
+                    "html": str(markdown(update.message)),
+                },
+            )
         )
-    updated = entries[0][0] if entries else page.now
+    if component is not None:
+        for window in page.maintenances:
+            if component.id in window.components:
+                start, end = words.time(window.start), words.time(window.end)
+                assert start is not None and end is not None
+                when = words("%(start)s to %(end)s", start=start["shown"], end=end["shown"])
+                items.append(
+                    (
+                        window.start,
+                        f"maintenance/{window.id}",
+                        {
+                            "title": words("Scheduled maintenance: %(title)s", title=window.title),
+                            "link": absolute_url(base, "index.html#maintenance"),
+                            "html": str(markdown(when))
+                            + (str(markdown(window.message)) if window.message else ""),
+                        },
+                    )
+                )
+    items.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    items = items[:FEED_ENTRIES]
+    updated = items[0][0] if items else page.now
+    if component is None:
+        title = words("%(site)s incident history", site=page.settings.title)
+        atom, rss, feed_id = "history.atom", "history.rss", "history"
+    else:
+        title = words("%(site)s: %(component)s", site=page.settings.title, component=component.name)
+        atom, rss = feed_file(component.id, "atom"), feed_file(component.id, "rss")
+        feed_id = f"component/{component.id}"
     return {
-        "title": f"{page.settings.title} - incident history",
-        "site": absolute_url(page.settings.base_url, "index.html"),
-        "self_atom": absolute_url(page.settings.base_url, "history.atom"),
-        "self_rss": absolute_url(page.settings.base_url, "history.rss"),
-        "id": f"tag:{authority},2000:history",
+        "title": title,
+        "site": absolute_url(base, "index.html"),
+        "self_atom": absolute_url(base, atom),
+        "self_rss": absolute_url(base, rss),
+        "id": f"tag:{authority},2000:{feed_id}",
         "updated": format_time(updated),
         "updated_rfc822": format_datetime(updated, usegmt=True),
-        "entries": items,
+        "entries": [
+            {
+                **item,
+                "id": f"tag:{authority},2000:{key}",
+                "updated": format_time(at),
+                "rfc822": format_datetime(at, usegmt=True),
+            }
+            for at, key, item in items
+        ],
     }
 
 
@@ -255,4 +575,38 @@ def badge_context(label: str, message: str, color: str) -> dict[str, Any]:
         "total": left + right,
         "label_x": left / 2,
         "message_x": left + right / 2,
+    }
+
+
+def badge_contexts(page: Page) -> list[tuple[str, dict[str, Any]]]:
+    """badge.svg (the whole site) and badges/<component>.svg, with their contexts."""
+    words = Words(page)
+    badges = [
+        (
+            "badge.svg",
+            badge_context(
+                words("status"),
+                words(INDICATOR_LABEL[page.indicator]).lower(),
+                BADGE_COLOR[page.indicator],
+            ),
+        )
+    ]
+    for view in page.components:
+        badges.append(
+            (
+                f"badges/{view.id}.svg",
+                badge_context(
+                    view.name, words(STATUS_LABEL[view.status]).lower(), BADGE_COLOR[view.status]
+                ),
+            )
+        )
+    return badges
+
+
+def favicon_context(page: Page) -> dict[str, Any]:
+    """favicon.svg: a dot in the colour of the overall status (pages link the one file, so
+    a reused page shows the current colour)."""
+    return {
+        "color": BADGE_COLOR[page.indicator],
+        "label": Words(page)(INDICATOR_LABEL[page.indicator]),
     }

@@ -5,15 +5,18 @@ the records that changed since the last build (cached by blob id), and the maint
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from incidents_cli.site.public import (
     Maintenance,
     PublicIncident,
-    maintenance_window,
+    incident_fields_from_data,
+    incident_to_data,
+    maintenance_windows,
     public_incident,
 )
 
@@ -44,13 +47,15 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
     return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest(), raw
 
 
-PUBLIC_CACHE = "public-f2"  # entries: (id, started, resolved, latest), the pickled view, unreadable
+# entries: [id, started, resolved, latest, touched] or None, the view as JSON text, the
+# unreadable files
+PUBLIC_CACHE = "public-f4"
 
 
 class _Cached(PublicIncident):
     """A public incident from the cache: what ordering and grouping need (id, started,
-    resolved, latest) is at hand; the rest is unpickled when first used. A rebuild touches
-    the full view of only the few hundred incidents it renders or shows as recent.
+    resolved, latest, touched) is at hand; the rest is decoded from its JSON text when first used. A
+    rebuild touches the full view of only the few hundred incidents it renders or shows.
     (This relies on PublicIncident's fields having no class-level defaults: a test says so.)
     """
 
@@ -58,19 +63,52 @@ class _Cached(PublicIncident):
         packed = self.__dict__.pop("_packed", None)
         if packed is None:
             raise AttributeError(name)
-        self.__dict__.update(pickle.loads(packed).__dict__)  # frozen: fill __dict__ directly
+        fields = incident_fields_from_data(json.loads(packed))
+        self.__dict__.update(fields)  # frozen: fill __dict__ directly
         return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
 
 
-def _cached(head: tuple[Any, ...], packed: bytes) -> PublicIncident:
+def _cached(head: list[Any], packed: str) -> PublicIncident:
     incident = object.__new__(_Cached)
+    started, resolved = datetime.fromisoformat(head[1]), head[2]
     incident.__dict__.update(
-        id=head[0], started=head[1], resolved=head[2], latest=head[3], _packed=packed
+        id=head[0],
+        started=started,
+        resolved=datetime.fromisoformat(resolved) if resolved is not None else None,
+        latest=(datetime.fromisoformat(head[3][0]), head[3][1]),
+        touched=frozenset(head[4]),
+        _packed=packed,
     )
     return incident
 
 
-def public_inputs(root: Path, exclude: frozenset[str] = frozenset()) -> PublicInputs:
+def _entry(entry: Any) -> list[Any] | None:
+    """A cache entry of our shape, or None (a miss): its head must decode; the rest of the
+    view is decoded when first used, and a view that then fails to decode is a bug of ours
+    (only this tool writes these files, into .git)."""
+    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], str)):
+        return None
+    head, _, unreadable = entry
+    if not isinstance(unreadable, list) or not all(isinstance(u, str) for u in unreadable):
+        return None
+    if head is None:
+        return entry
+    try:
+        _cached(head, "")
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    return entry
+
+
+def _head(view: PublicIncident) -> list[Any]:
+    resolved = view.resolved.isoformat() if view.resolved is not None else None
+    latest = [view.latest[0].isoformat(), view.latest[1]]
+    return [view.id, view.started.isoformat(), resolved, latest, sorted(view.touched)]
+
+
+def public_inputs(
+    root: Path, timezone: str = "UTC", exclude: frozenset[str] = frozenset()
+) -> PublicInputs:
     """The public view of every incident, computed only for records that changed;
     ``exclude``: records that do not validate, never published (a postmortem there is
     taken as absent).
@@ -88,7 +126,7 @@ def public_inputs(root: Path, exclude: frozenset[str] = frozenset()) -> PublicIn
 
     snap = record_cache.snapshot(root)
     blobs = snap.blobs if snap is not None else {}
-    cache = record_cache.load_pickle(snap, PUBLIC_CACHE) if snap is not None else {}
+    cache = record_cache.load_shards(snap, PUBLIC_CACHE) if snap is not None else {}
     kept: dict[str, Any] = {}
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
     inputs = PublicInputs([], {}, [], [])
@@ -103,8 +141,8 @@ def public_inputs(root: Path, exclude: frozenset[str] = frozenset()) -> PublicIn
         record_id, raw = _content_id(root, rel, blobs)
         pm_id, pm_raw = _content_id(root, pm_rel, blobs) if pm_rel else ("-", None)
         key = f"{name}:{record_id}:{pm_id}"
-        entry = cache.get(key)
-        if isinstance(entry, tuple) and len(entry) == 3:
+        entry = _entry(cache.get(key))
+        if entry is not None:
             head, packed, unreadable = entry
             view = _cached(head, packed) if head is not None else None
             kept[key] = entry
@@ -125,24 +163,22 @@ def public_inputs(root: Path, exclude: frozenset[str] = frozenset()) -> PublicIn
                 )
                 view = public_incident(record.data, pm_data)
             if snap is not None:
-                kept[key] = (
-                    (view.id, view.started, view.resolved, view.latest) if view else None,
-                    pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL) if view else b"",
+                kept[key] = [
+                    _head(view) if view else None,
+                    json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
                     unreadable,
-                )
+                ]
         inputs.unreadable.extend(unreadable)
         if view is not None:
             inputs.incidents.append(view)
             inputs.keys[view.id] = key
     if snap is not None and kept.keys() != cache.keys():
-        record_cache.save_pickle(snap, PUBLIC_CACHE, kept, cache)
+        record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
     for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
         if record.rel in exclude:
             continue
         if not record_cache.usable(record) or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
             continue
-        window = maintenance_window(record.data)
-        if window is not None:
-            inputs.maintenances.append(window)
+        inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from incidents_cli.core.settings import Settings
 from incidents_cli.site.public import (
@@ -28,6 +29,7 @@ class Day:
     status: str
     incidents: tuple[tuple[str, str], ...]  # (id, title)
     maintenance: bool = False
+    first_start: datetime | None = None  # when the day's earliest incident started
 
     @property
     def label(self) -> str:
@@ -50,6 +52,9 @@ class ComponentView:
     status: str
     days: tuple[Day, ...]
     uptime: float
+    created: datetime  # when the page's records begin (the API's created_at)
+    changed: datetime  # the last public change of its status up to "now"
+    incident_count: int  # incidents in the days shown
 
 
 @dataclass
@@ -59,13 +64,14 @@ class Page:
     settings: Settings
     now: datetime
     incidents: list[PublicIncident]  # every public incident, newest first
-    maintenances: list[Maintenance]
+    maintenances: list[Maintenance]  # every window not called off, oldest first
     components: list[ComponentView]
     indicator: str
     description: str
     active: list[PublicIncident] = field(default_factory=list)
     upcoming: list[Maintenance] = field(default_factory=list)
     in_progress: list[Maintenance] = field(default_factory=list)
+    calendar: list[Maintenance] = field(default_factory=list)  # cancelled windows too
 
 
 def _worst(statuses: Iterable[str]) -> str:
@@ -91,8 +97,18 @@ def current_statuses(
     return statuses
 
 
-def _day_start(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+def zone_of(settings: Settings) -> tzinfo:
+    """The team's time zone (settings.timezone); UTC for a name this system does not know
+    (validation reports it)."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return UTC
+
+
+def _day_start(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """Midnight of ``moment``'s day in ``zone`` (days are the team's days)."""
+    return moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def history_days(
@@ -100,19 +116,20 @@ def history_days(
     incidents: Sequence[PublicIncident],
     maintenances: Sequence[Maintenance],
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> tuple[tuple[Day, ...], float]:
     """90 daily bars for one component, oldest first, and its uptime over them (percent).
+    Days run from midnight to midnight in ``zone``, the team's time zone. (Subtracting two
+    times of one zone gives the wall-clock difference: the day's index, across DST.)
 
     Uptime counts a major outage as fully down and a partial outage as 30% down, as
     Statuspage does; degraded performance and maintenance count as up.
     """
-    first = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
+    first = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
     per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
     down: list[tuple[datetime, datetime, float]] = []
     for incident in incidents:
-        if component not in incident.components and not any(
-            component in u.components for u in incident.updates
-        ):
+        if component not in incident.touched:
             continue
         end = incident.resolved or now
         if end < first:
@@ -123,16 +140,16 @@ def history_days(
             down.append((max(incident.started, first), min(end, now), weight))
         day = max(incident.started, first)
         while day <= end and day <= now:
-            index = (_day_start(day) - first).days
+            index = (_day_start(day, zone) - first).days
             per_day.setdefault(index, []).append((status, incident))
-            day = _day_start(day) + timedelta(days=1)
+            day = _day_start(day, zone) + timedelta(days=1)
     maintenance_days: set[int] = set()
     for window in maintenances:
         if component in window.components:
             day = max(window.start, first)
             while day < window.end and day <= now:
-                maintenance_days.add((_day_start(day) - first).days)
-                day = _day_start(day) + timedelta(days=1)
+                maintenance_days.add((_day_start(day, zone) - first).days)
+                day = _day_start(day, zone) + timedelta(days=1)
     days = []
     for index in range(HISTORY_DAYS):
         date = (first + timedelta(days=index)).strftime("%Y-%m-%d")
@@ -144,6 +161,7 @@ def history_days(
                 status=_worst(s for s, _ in found),
                 incidents=tuple((i, t) for _, i, t in ordered),
                 maintenance=index in maintenance_days,
+                first_start=ordered[0][0] if ordered else None,
             )
         )
     total = (now - first).total_seconds()
@@ -171,16 +189,19 @@ def build_page(
     """The page as of ``now``, from the public view of every incident (public_incident)."""
     incidents = [i for i in public if i.started <= now]
     incidents.sort(key=lambda i: (i.started, i.id), reverse=True)
-    windows = sorted(maintenances, key=lambda w: (w.start, w.id))
+    every_window = sorted(maintenances, key=lambda w: (w.start, w.id))
+    windows = [w for w in every_window if not w.cancelled]
     active = [i for i in incidents if i.active]
     running = [w for w in windows if w.state(now) == "in_progress"]
     upcoming = [w for w in windows if w.state(now) == "scheduled"]
     statuses = current_statuses(settings, active, running)
-    first_day = _day_start(now) - timedelta(days=HISTORY_DAYS - 1)
+    zone = zone_of(settings)
+    first_day = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
     recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
+    created, changed = _component_times(incidents, recent, windows, now)
     views = []
     for position, component in enumerate(settings.components, start=1):
-        days, uptime = history_days(component.id, recent, windows, now)
+        days, uptime = history_days(component.id, recent, windows, now, zone)
         views.append(
             ComponentView(
                 id=component.id,
@@ -191,6 +212,9 @@ def build_page(
                 status=statuses[component.id],
                 days=days,
                 uptime=uptime,
+                created=created,
+                changed=changed.get(component.id, created),
+                incident_count=len({i for day in days for i, _ in day.incidents}),
             )
         )
     indicator = "none"
@@ -215,4 +239,37 @@ def build_page(
         active=active,
         upcoming=upcoming,
         in_progress=running,
+        calendar=every_window,
     )
+
+
+def _component_times(
+    incidents: Sequence[PublicIncident],
+    recent: Sequence[PublicIncident],
+    windows: Sequence[Maintenance],
+    now: datetime,
+) -> tuple[datetime, dict[str, datetime]]:
+    """When the page's records begin (what the API gives as each component's created_at:
+    stable from build to build), and the last public change of each component's status up
+    to ``now`` (its updated_at): an update naming it, the start or end of an incident or a
+    maintenance window touching it. Only incidents the bars show are read in full."""
+    starts = [incidents[-1].started] if incidents else []
+    starts += [w.start for w in windows[:1]]
+    created = min([*starts, now])
+    changed: dict[str, datetime] = {}
+
+    def touch(components: Iterable[str], at: datetime) -> None:
+        if at <= now:
+            for component in components:
+                changed[component] = max(changed.get(component, at), at)
+
+    for incident in recent:
+        touch(incident.components, incident.started)
+        for update in incident.updates:
+            touch(update.components or incident.components, update.at)
+        if incident.resolved is not None:
+            touch(incident.components, incident.resolved)
+    for window in windows:
+        touch(window.components, window.start)
+        touch(window.components, window.end)
+    return created, changed

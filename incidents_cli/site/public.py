@@ -9,13 +9,14 @@ copied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from incidents_cli.core.records import is_incident_id
 from incidents_cli.core.timeutil import maybe_time as _time
 from incidents_cli.core.vocabulary import RESOLVED_PHASES
+from incidents_cli.site.i18n import N_
 
 STATUS_RANK = {
     "operational": 0,
@@ -25,11 +26,11 @@ STATUS_RANK = {
     "major_outage": 4,
 }
 STATUS_LABEL = {
-    "operational": "Operational",
-    "under_maintenance": "Under maintenance",
-    "degraded_performance": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
+    "operational": N_("Operational"),
+    "under_maintenance": N_("Under maintenance"),
+    "degraded_performance": N_("Degraded performance"),
+    "partial_outage": N_("Partial outage"),
+    "major_outage": N_("Major outage"),
 }
 IMPACT_OF_SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor"}
 STATUS_OF_SEVERITY = {
@@ -48,11 +49,11 @@ INDICATOR_DESCRIPTION = {
 }
 HISTORY_DAYS = 90
 UPDATE_STATUS_LABEL = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-    "postmortem": "Postmortem",
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+    "postmortem": N_("Postmortem"),
 }
 
 
@@ -82,6 +83,9 @@ class PublicIncident:
     postmortem_at: datetime | None
     latest: tuple[datetime, int]
     """Time and number of the newest update (what the feed orders by)."""
+    touched: frozenset[str]
+    """Every component the incident or one of its updates names (what a component's feed
+    and history select by)."""
 
     @property
     def active(self) -> bool:
@@ -174,17 +178,72 @@ def public_incident(
         postmortem_summary=summary,
         postmortem_at=summary_at,
         latest=(ordered[-1].at, ordered[-1].number),
+        touched=frozenset(
+            [str(c) for c in record.get("components") or []]
+            + [c for u in ordered for c in u.components]
+        ),
     )
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _unstamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+def incident_to_data(view: PublicIncident) -> dict[str, Any]:
+    """A public view as plain JSON data (for the cache): exact, including microseconds."""
+    return {
+        "id": view.id,
+        "title": view.title,
+        "impact": view.impact,
+        "severity_status": view.severity_status,
+        "components": list(view.components),
+        "started": _stamp(view.started),
+        "resolved": _stamp(view.resolved),
+        "updates": [
+            [u.number, _stamp(u.at), u.status, u.message, u.components, _stamp(u.eta)]
+            for u in view.updates
+        ],
+        "postmortem_summary": view.postmortem_summary,
+        "postmortem_at": _stamp(view.postmortem_at),
+        "latest": [_stamp(view.latest[0]), view.latest[1]],
+        "touched": sorted(view.touched),
+    }
+
+
+def incident_fields_from_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a public view from ``incident_to_data``'s output."""
+    return {
+        **data,
+        "components": tuple(data["components"]),
+        "started": _unstamp(data["started"]),
+        "resolved": _unstamp(data["resolved"]),
+        "updates": tuple(
+            PublicUpdate(n, _unstamp(at), status, message, components, _unstamp(eta))  # type: ignore[arg-type]
+            for n, at, status, message, components, eta in data["updates"]
+        ),
+        "postmortem_at": _unstamp(data["postmortem_at"]),
+        "latest": (_unstamp(data["latest"][0]), data["latest"][1]),
+        "touched": frozenset(data["touched"]),
+    }
 
 
 @dataclass(frozen=True)
 class Maintenance:
+    """One maintenance window; a recurring record gives one per occurrence."""
+
     id: str
     title: str
     start: datetime
     end: datetime
     components: tuple[str, ...]
     message: str
+    series: str = ""  # the record's id; equal to ``id`` for a one-off window
+    cancelled: bool = False  # called off (the record, or this one occurrence)
+    recurrence: str = ""  # the record's rule, as RFC 5545 writes it
 
     def state(self, now: datetime) -> str:
         if now < self.start:
@@ -194,15 +253,49 @@ class Maintenance:
         return "completed"
 
 
-def maintenance_window(record: dict[str, Any]) -> Maintenance | None:
+def maintenance_windows(record: dict[str, Any], timezone: str = "UTC") -> list[Maintenance]:
+    """The public view of a maintenance record: its windows, cancelled ones included (the
+    calendar says they were called off; the page and the API leave them out).
+
+    A recurring record (``recurrence``, an RRULE subset: core/recurrence.py) gives one window
+    per occurrence, each as long as the record's, with its own id (the record's and the
+    occurrence's date); ``cancelled_occurrences`` calls single occurrences off by their start
+    time. A rule that does not parse gives the first window only: validation reports it.
+    """
+    from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_rule
+
     start, end = _time(record.get("start")), _time(record.get("end"))
-    if start is None or end is None or record.get("cancelled") is True:
-        return None
-    return Maintenance(
-        id=str(record.get("id")),
+    if start is None or end is None:
+        return []
+    series = str(record.get("id"))
+    base = Maintenance(
+        id=series,
         title=str(record.get("title", "")),
         start=start,
         end=end,
         components=tuple(str(c) for c in record.get("components") or []),
         message=str(record.get("message") or ""),
+        series=series,
+        cancelled=record.get("cancelled") is True,
     )
+    rule_text = record.get("recurrence")
+    if not isinstance(rule_text, str):
+        return [base]
+    try:
+        rule = parse_rule(rule_text)
+        starts = occurrences(start, rule, timezone)
+    except (RecurrenceError, KeyError, ValueError):  # KeyError: an unknown time zone
+        return [base]
+    called_off = {_time(t) for t in record.get("cancelled_occurrences") or []}
+    length = end - start
+    return [
+        replace(
+            base,
+            id=f"{series}-{moment:%Y%m%d}",
+            start=moment,
+            end=moment + length,
+            cancelled=base.cancelled or moment in called_off,
+            recurrence=rule.text(),
+        )
+        for moment in starts
+    ]

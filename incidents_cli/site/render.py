@@ -115,6 +115,7 @@ def _environment(loader: Any) -> Any:
         lstrip_blocks=True,
         bytecode_cache=_bytecode_cache(),
         finalize=_finalize,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters["markdown"] = markdown
     return env
@@ -132,8 +133,10 @@ def _finalize(value: Any) -> Any:
 
 
 class Renderer:
-    def __init__(self, repository: Path | None = None) -> None:
+    def __init__(self, repository: Path | None = None, language: str = "en") -> None:
         from jinja2 import ChoiceLoader, FileSystemLoader
+
+        from incidents_cli.site.i18n import translations
 
         self.repository = repository.resolve() if repository is not None else None
         folders = []
@@ -143,6 +146,9 @@ class Renderer:
             folders.append(_repository_loader(repository / TEMPLATES_DIR))
         folders.append(FileSystemLoader(data_dir("templates")))
         self.env = _environment(ChoiceLoader(folders))
+        # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
+        # arguments are escaped and %(name)s filled in by gettext itself.
+        self.env.install_gettext_translations(translations(language), newstyle=True)
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:

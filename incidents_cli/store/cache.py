@@ -26,7 +26,7 @@ from incidents_cli.store import yamlio
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 
-CACHE_FORMAT = 3  # 3: "valid" also means real times in range and no control characters (#13)
+CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
@@ -109,62 +109,46 @@ def snapshot(root: Path) -> Snapshot | None:
     return Snapshot(git_dir / "incidents-cache", blobs)
 
 
-PICKLE_SHARDS = 16
+SHARDS = 16
 
 
 def _shard(key: str) -> int:
     import zlib
 
-    return zlib.crc32(key.encode("utf-8")) % PICKLE_SHARDS
+    return zlib.crc32(key.encode("utf-8")) % SHARDS
 
 
 def _shard_path(snap: Snapshot, name: str, shard: int) -> Path:
-    return snap.folder / f"{name}-v{__version__}-{shard:02d}.pickle"
+    return snap.folder / f"{name}-v{__version__}-{shard:02d}.json"
 
 
-def load_pickle(snap: Snapshot, name: str) -> dict[str, Any]:
-    """Values derived from content, by content key, written by this tool into .git only.
+def load_shards(snap: Snapshot, name: str) -> dict[str, Any]:
+    """Values derived from content, by content key, kept as JSON (data only: loading a
+    cache never runs code, so a cache restored in CI cannot do harm beyond a wrong page,
+    and keys are blob ids of the content they describe).
 
     Kept in shards, so that a change rewrites one sixteenth of the cache, not all of it.
     """
-    import pickle
-
     values: dict[str, Any] = {}
-    for shard in range(PICKLE_SHARDS):
-        try:
-            with _shard_path(snap, name, shard).open("rb") as handle, _bulk_load():
-                part = pickle.load(handle)
-        except (
-            OSError,
-            EOFError,
-            ValueError,
-            TypeError,
-            AttributeError,
-            ImportError,
-            pickle.UnpicklingError,
-        ):
-            continue  # a damaged or foreign shard is a miss
-        if isinstance(part, dict):
-            values.update(part)
+    for shard in range(SHARDS):
+        values.update(_load_mapping(_shard_path(snap, name, shard)))
     return values
 
 
-def save_pickle(snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]) -> None:
+def save_shards(snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]) -> None:
     """Keep ``values`` (content-keyed, so equal keys mean equal values): only the shards
     whose keys differ from ``before`` are written."""
-    import pickle
-
-    shards: list[dict[str, Any]] = [{} for _ in range(PICKLE_SHARDS)]
+    shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
     for key, value in values.items():
         shards[_shard(key)][key] = value
-    old: list[set[str]] = [set() for _ in range(PICKLE_SHARDS)]
+    old: list[set[str]] = [set() for _ in range(SHARDS)]
     for key in before:
         old[_shard(key)].add(key)
     try:
         snap.folder.mkdir(parents=True, exist_ok=True)
-        current = {_shard_path(snap, name, n) for n in range(PICKLE_SHARDS)}
-        family = name.split("-", 1)[0]  # "public-f2": earlier formats and versions go
-        for stale in snap.folder.glob(f"{family}-*.pickle"):
+        current = {_shard_path(snap, name, n) for n in range(SHARDS)}
+        family = name.split("-", 1)[0]  # "public-f3": earlier formats and versions go
+        for stale in [*snap.folder.glob(f"{family}-*.json"), *snap.folder.glob("*.pickle")]:
             if stale not in current:
                 stale.unlink(missing_ok=True)
         for number, shard in enumerate(shards):
@@ -172,8 +156,7 @@ def save_pickle(snap: Snapshot, name: str, values: dict[str, Any], before: dict[
                 continue
             path = _shard_path(snap, name, number)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as handle:
-                pickle.dump(shard, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_text(json.dumps(shard, separators=(",", ":")), encoding="utf-8")
             tmp.replace(path)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
@@ -207,19 +190,16 @@ def read_all(
     records = []
     for rel, kind in paths:
         if kind not in caches:
-            try:
-                text = _cache_file(folder, kind).read_text(encoding="utf-8")
-                with _bulk_load():
-                    caches[kind] = json.loads(text)
-            except (OSError, ValueError):
-                caches[kind] = {}
+            caches[kind] = _load_mapping(_cache_file(folder, kind))
             kept[kind] = {}
         blob = blobs.get(rel)
         entry = caches[kind].get(blob) if blob else None
-        if entry is not None and not (root / rel).is_symlink():
+        symlink = (root / rel).is_symlink()  # read_record refuses it, with its reason
+        cached = _from_entry(root, rel, kind, entry) if entry is not None and not symlink else None
+        if cached is not None:
             assert blob is not None
             kept[kind][blob] = entry
-            records.append(_from_entry(root, rel, kind, entry))
+            records.append(cached)
             continue
         record = read_record(root, rel, kind)
         records.append(record)
@@ -270,7 +250,26 @@ def _entry(record: RecordFile) -> dict[str, Any]:
     return entry
 
 
-def _from_entry(root: Path, rel: str, kind: str, entry: dict[str, Any]) -> RecordFile:
+def _load_mapping(path: Path) -> dict[str, Any]:
+    """A cache file's entries; a missing, damaged or foreign file is an empty cache."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        with _bulk_load():
+            loaded = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+_ENTRY_TYPES = {"body": str, "body_line": int, "offset": int, "places": list, "valid": bool}
+
+
+def _from_entry(root: Path, rel: str, kind: str, entry: Any) -> RecordFile | None:
+    """The record a cache entry holds, or None (a miss) if the entry is not of our shape."""
+    if not isinstance(entry, dict) or "data" not in entry:
+        return None
+    if any(not isinstance(entry.get(k, t()), t) for k, t in _ENTRY_TYPES.items()):
+        return None
     doc = LazyDocument(root, rel, entry["data"], kind, entry.get("places"))
     doc.line_offset = entry.get("offset", 0)
     record = RecordFile(
@@ -307,6 +306,7 @@ SUMMARY_FIELDS = (
     "closed_at",
     "public",
     "runbooks",
+    "alert",
 )
 
 
@@ -333,20 +333,13 @@ def incident_summaries(
     state = snap or snapshot(root)
     folder, blobs = (state.folder, state.blobs) if state is not None else (None, {})
     path = folder / f"summaries-f{CACHE_FORMAT}-v{__version__}.json" if folder else None
-    cache: dict[str, Any] = {}
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-            with _bulk_load():
-                cache = json.loads(text)
-        except (OSError, ValueError):
-            cache = {}
+    cache = _load_mapping(path) if path is not None else {}
     kept: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     unreadable: list[str] = []
     for rel, kind in record_paths(root, ("incident",)):
         blob = blobs.get(rel)
-        if blob and blob in cache and not (root / rel).is_symlink():
+        if blob and blob in cache and _is_summary(cache[blob]) and not (root / rel).is_symlink():
             kept[blob] = cache[blob]
             if cache[blob] is None:
                 unreadable.append(rel)
@@ -373,6 +366,10 @@ def incident_summaries(
         except OSError:
             pass
     return out, unreadable
+
+
+def _is_summary(entry: Any) -> bool:
+    return entry is None or (isinstance(entry, dict) and isinstance(entry.get("_path"), str))
 
 
 def _summary(record: RecordFile) -> dict[str, Any] | None:

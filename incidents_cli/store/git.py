@@ -204,6 +204,28 @@ class Repo:
         result = self.git("log", "-1", "--format=%cI", check=False)
         return result.stdout.strip() or None
 
+    def files_containing(self, folder: Path, texts: Sequence[str]) -> list[Path]:
+        """The files under ``folder``, tracked or not, as they are in the work tree, that
+        contain every one of ``texts``: one `git grep` instead of reading every file."""
+        args = ["grep", "-l", "-z", "--untracked", "--all-match", "-F"]
+        for text in texts:
+            args += ["-e", text]
+        result = run_git(folder, *args, "--", ".", check=False)
+        if result.returncode == 1:  # git grep: nothing found
+            return []
+        if result.returncode != 0:
+            raise GitError(f"git grep failed: {result.stderr.strip()}")
+        return [folder / name for name in result.stdout.split("\0") if name]
+
+    def commit_counts(self, folder: str) -> dict[str, int]:
+        """How many commits changed each file under ``folder`` (one `git log` for all)."""
+        result = self.git("log", "--format=", "--name-only", "-z", "--", folder, check=False)
+        counts: dict[str, int] = {}
+        for path in result.stdout.replace("\n", "\0").split("\0"):
+            if path:
+                counts[path] = counts.get(path, 0) + 1
+        return counts
+
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
         if not paths:
@@ -379,6 +401,11 @@ class Repo:
                 )
             remote = "origin" if "origin" in remotes else remotes[0]
         return remote, remote_branch
+
+    def remote_url(self, name: str) -> str | None:
+        """The URL of the remote ``name``, or None if there is no such remote."""
+        result = self.git("remote", "get-url", name, check=False)
+        return (result.stdout.strip() or None) if result.returncode == 0 else None
 
     def push(self, remote: str, branch: str, remote_branch: str) -> None:
         result = self.git(

@@ -38,7 +38,7 @@ class JournalEntry:
     writes (the file is put back only if it still holds exactly that)."""
 
     git_path: str
-    new_blob: str
+    new_blob: str | None  # None: the file is being removed
 
 
 class RepositoryLock:

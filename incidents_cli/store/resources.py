@@ -15,7 +15,9 @@ _KINDS = {
     "templates": "templates",
     "runbooks": "runbooks",
     "workflows": ".github/workflows",
+    "locales": "locales",
 }
+DATA_KINDS = tuple(_KINDS)  # in the package: incidents_cli/_data/<kind>/
 
 
 @cache

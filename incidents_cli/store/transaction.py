@@ -244,8 +244,8 @@ def _recover(repo: Repo, left: dict[str, Any]) -> None:
             current = blob_id(path.read_bytes()) if path.is_file() else None
         except OSError:
             continue
-        if current is None or current != entry.get("new_blob"):
-            continue  # never written, or changed since: not ours to touch
+        if current != entry.get("new_blob"):
+            continue  # never written (or removed), or changed since: not ours to touch
         if repo.blob_at_head(git_path) == current:
             continue  # the commit was made
         repo.restore_from_head(git_path)
@@ -276,18 +276,15 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
 
 
 def commit_message(change: Change, actor: str) -> str:
-    return (
-        f"{change.subject}\n\n"
-        f"Incident-Id: {change.incident_id}\n"
-        f"Phase: {change.phase}\n"
-        f"Actor: {actor}\n"
-    )
+    trailers = change.trailers or (("Incident-Id", change.incident_id), ("Phase", change.phase))
+    lines = "".join(f"{key}: {value}\n" for key, value in (*trailers, ("Actor", actor)))
+    return f"{change.subject}\n\n{lines}"
 
 
 class _Write(NamedTuple):
     rel: str  # relative to the incident repository
     git_path: str  # relative to the git work tree
-    text: str
+    text: str | None  # None: the file is removed
     old_text: str | None
 
 
@@ -298,6 +295,8 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
     texts.update(change.files)
+    removed = [rel for rel in change.removes if rel not in texts]
+    texts.update(dict.fromkeys(removed))
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
     tracked = repo.tracked(list(git_paths.values()))
     uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
@@ -313,6 +312,11 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
         old_text = path.read_text(encoding="utf-8") if path.exists() else None
         if old_text is None and dirty:
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
+        if rel in removed:
+            if old_text is None:
+                raise GitError(f"{rel} was to be removed, but it does not exist")
+            planned.append(_Write(rel, git_paths[rel], None, old_text))
+            continue
         if given is None:
             given = (
                 yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
@@ -342,8 +346,16 @@ def _commit(
     planned, tracked = _planned_writes(repo, root, change)
     message = commit_message(change, actor)
     if branch is not None:
-        return repo.commit_to_new_branch(branch, {w.git_path: w.text for w in planned}, message)
-    lock.journal([JournalEntry(w.git_path, blob_id(w.text.encode("utf-8"))) for w in planned])
+        texts = {w.git_path: w.text for w in planned if w.text is not None}
+        if len(texts) != len(planned):
+            raise GitError("a change that removes files cannot go to a new branch")
+        return repo.commit_to_new_branch(branch, texts, message)
+    lock.journal(
+        [
+            JournalEntry(w.git_path, blob_id(w.text.encode("utf-8")) if w.text else None)
+            for w in planned
+        ]
+    )
     before = repo.head(fresh=True)
     written: list[_Write] = []
     # Signals wait until the commit is made or undone: cut in half, either would be lost.
@@ -351,7 +363,10 @@ def _commit(
         try:
             for write in planned:
                 try:
-                    yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
+                    if write.text is None:
+                        (root / write.rel).unlink()
+                    else:  # committed next: no fsync (see yamlio.write_atomic)
+                        yamlio.write_atomic(root / write.rel, write.text, sync=False)
                 except OSError as exc:
                     raise RefusedError(
                         f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"

@@ -347,8 +347,9 @@ def _merge_sequence(tree: Any, new: list[Any]) -> None:
             tree.append(value)
 
 
-def write_atomic(path: Path, text: str, *, sync: bool = True) -> None:
-    """Write a file so that readers see the old or the new content, never a mix.
+def write_atomic(path: Path, text: str | bytes, *, sync: bool = True) -> None:
+    """Write a file so that readers see the old or the new content, never a mix (text as
+    UTF-8 with LF line ends; bytes as they are).
 
     ``sync``: flush it to the disk before it replaces the old file. A file that is committed
     right away can skip that: it is then exactly as durable as git makes the commit itself
@@ -359,8 +360,8 @@ def write_atomic(path: Path, text: str, *, sync: bool = True) -> None:
     tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())

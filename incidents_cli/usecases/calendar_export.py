@@ -7,30 +7,10 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
+from incidents_cli.core.ical import escape as _escape
+from incidents_cli.core.ical import fold as _fold
+from incidents_cli.core.ical import ics_time as _ics_time
 from incidents_cli.core.oncall import Shift
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%SZ")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts: list[str] = []
-    while data:
-        cut = 75 if not parts else 74
-        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
-            cut -= 1  # never split a UTF-8 sequence
-        parts.append(data[:cut].decode("utf-8"))
-        data = data[cut:]
-    return "\r\n ".join(parts)
 
 
 def ics(shifts: Sequence[Shift], calendar_name: str, stamp: datetime, names: dict[str, str]) -> str:

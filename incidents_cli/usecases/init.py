@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +9,15 @@ from incidents_cli import __version__
 from incidents_cli.core.errors import SetupError
 from incidents_cli.core.records import INCIDENTS_DIR, ONCALL_FILE, POSTMORTEMS_DIR, SETTINGS_FILE
 from incidents_cli.store.git import Repo, run_git
-from incidents_cli.store.resources import data_dir, incident_workflows
+from incidents_cli.store.resources import data_dir
 from incidents_cli.store.yamlio import write_atomic
-
-_PIN = re.compile(r'INCIDENTS_CLI: "incidents==[^"]*"')
+from incidents_cli.usecases.ci import (
+    REQUIREMENTS_FILE,
+    VENDOR_DIR,
+    ci_files,
+    cli_requirement,
+    workflow_files,
+)
 
 
 @dataclass
@@ -25,15 +29,12 @@ class InitResult:
     git_initialized: bool = False
 
 
-def pinned_workflow(text: str, version: str = __version__) -> str:
-    """A workflow with its install step pinned to this CLI's version."""
-    return _PIN.sub(f'INCIDENTS_CLI: "incidents=={version}"', text)
-
-
-def starter_files() -> dict[str, str]:
-    """Every file `init` writes, by path relative to the new repository."""
+def starter_files(cli: str | None = None) -> dict[str, str | bytes]:
+    """Every file `init` writes, by path relative to the new repository. ``cli``: the pip
+    requirement or git URL CI installs the CLI with (default: this CLI, kept in the
+    repository; see usecases/ci.py)."""
     init = data_dir("templates") / "init"
-    files = {
+    files: dict[str, str | bytes] = {
         SETTINGS_FILE: (init / "incidents.yaml").read_text(encoding="utf-8"),
         ONCALL_FILE: (init / "oncall.yaml").read_text(encoding="utf-8"),
         "README.md": (init / "README.md").read_text(encoding="utf-8"),
@@ -43,16 +44,20 @@ def starter_files() -> dict[str, str]:
     }
     for runbook in sorted(data_dir("runbooks").glob("*.md")):
         files[f"runbooks/{runbook.name}"] = runbook.read_text(encoding="utf-8")
-    for workflow in incident_workflows():
-        files[f".github/workflows/{workflow.name}"] = pinned_workflow(
-            workflow.read_text(encoding="utf-8")
-        )
+    files.update(workflow_files())
+    files.update(ci_files(None if cli is None else cli_requirement(cli)))
     return files
 
 
-def init_repository(folder: Path, standalone: bool = False) -> InitResult:
+def init_repository(folder: Path, standalone: bool = False, cli: str | None = None) -> InitResult:
     """Make the incident repository in ``folder``: in the git repository it is part of, or
-    (``standalone``, or when there is none) in a repository of its own."""
+    (``standalone``, or when there is none) in a repository of its own. ``cli``: see
+    ``starter_files``."""
+    files = starter_files(cli)  # refuses a bad --cli before anything is made
+    if (folder / REQUIREMENTS_FILE).exists():
+        # The repository has chosen its CLI already: `incidents ci update` changes that.
+        files = {rel: data for rel, data in files.items() if not rel.startswith(VENDOR_DIR)}
+        files[REQUIREMENTS_FILE] = ""
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
     result = InitResult(folder)
@@ -73,7 +78,7 @@ def init_repository(folder: Path, standalone: bool = False) -> InitResult:
             "and `git config --global user.email you@example.com`, then run init again"
         )
     prefix = folder.relative_to(repo.top).as_posix() if folder != repo.top else ""
-    for rel, text in starter_files().items():
+    for rel, text in files.items():
         target = folder / rel
         if target.exists():
             result.skipped.append(rel)

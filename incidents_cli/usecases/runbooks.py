@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from incidents_cli.core.errors import RefusedError
-from incidents_cli.core.records import RUNBOOKS_DIR
+from incidents_cli.core.records import RUNBOOKS_DIR, SETTINGS_FILE, RecordFile
 from incidents_cli.core.runbooks import slugify
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.git import Repo
-from incidents_cli.store.yamlio import dump, write_atomic
-from incidents_cli.usecases.validate import validate_repository
+from incidents_cli.store.layout import read_record
+from incidents_cli.store.yamlio import dump, parse_front_matter, write_atomic
+from incidents_cli.usecases.validate import findings_of
 
 
 def new_runbook(
@@ -37,9 +38,14 @@ def new_runbook(
     text = Renderer(root).render(
         "runbook.md", {"front_matter": dump(front), "title": title.strip()}
     )
+    # Checked before it is written, against the settings only (what a runbook refers to):
+    # the rest of the repository is not read.
+    rel = f"{RUNBOOKS_DIR}/{slug}.md"
+    doc, body, body_line = parse_front_matter(text, rel)
+    runbook = RecordFile("runbook", rel, doc, body=body, body_line=body_line)
+    found = findings_of([read_record(root, SETTINGS_FILE, "settings"), runbook])
+    problems = [f for f in found if f.path == rel]
+    if problems:
+        raise RefusedError(f"{problems[0].text()} (nothing was written)")
     write_atomic(path, text)
-    findings = validate_repository(root, [path])
-    if findings:
-        path.unlink()
-        raise RefusedError(f"{findings[0].text()} (nothing was written)")
     return path

@@ -6,24 +6,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incidents_cli.core.findings import Finding
-from incidents_cli.core.records import classify
+from incidents_cli.core.records import RecordFile, classify
 from incidents_cli.core.rules import check_repository
 from incidents_cli.store.cache import read_all
 from incidents_cli.store.schemas import schema_findings
 
+# What the status site is built from. `validate --scope site` (the publish workflow) fails
+# only on problems there: a broken runbook or on-call file must not hold back a status update.
+SITE_KINDS = frozenset({"settings", "incident", "postmortem", "maintenance"})
+SCOPES = ("all", "site")
 
-def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
-    """All findings of the repository at ``root``; with ``only``, those in these files (a
-    folder means every file in it).
 
-    Cross-file rules need the whole repository, so everything is read either way. The rules
+def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
+    """Every problem of these records: reading, schema, and the rules across them. The rules
     run only on records that follow their schema: a record of the wrong shape is reported
-    by the schema, and never handed to code that expects the right one.
-    """
-    from incidents_cli.site.render import template_findings
+    by the schema, and never handed to code that expects the right one."""
     from incidents_cli.store.cache import usable
 
-    records = read_all(root)
     findings: list[Finding] = []
     for record in records:
         if record.error is not None:
@@ -34,9 +33,27 @@ def validate_repository(root: Path, only: Sequence[Path] = ()) -> list[Finding]:
             findings.extend(Finding.from_error(p) for p in record.doc.problems)
             findings.extend(schema_findings(record))
     findings.extend(check_repository([r for r in records if usable(r)]))
-    findings.extend(template_findings(root))
+    return findings
+
+
+def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
+    """All findings of the repository at ``root`` (records and the repository's templates);
+    with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
+    findings in records the site is not built from become warnings.
+
+    Cross-file rules need the whole repository, so everything is read either way.
+    """
+    from incidents_cli.site.render import template_findings
+
+    records = read_all(root)
+    findings = findings_of(records) + template_findings(root)
     if only:
         findings = _only(root, findings, only)
+    if scope == "site":
+        findings = [
+            f._replace(level="warning") if classify(f.path) not in (None, *SITE_KINDS) else f
+            for f in findings
+        ]
     return sorted(set(findings))
 
 

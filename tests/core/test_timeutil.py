@@ -1,0 +1,115 @@
+"""core.timeutil: RFC 3339 in, UTC out; durations both ways."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.timeutil import (
+    TimeFormatError,
+    format_duration,
+    format_time,
+    maybe_time,
+    parse_duration,
+    parse_time,
+    parse_time_option,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01T10:00:00Z", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        ("2026-03-01T11:30:00+01:30", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        ("2026-03-01t10:00:00z", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        ("2026-03-01 10:00:00Z", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        ("2026-03-01T10:00:00.250Z", datetime(2026, 3, 1, 10, 0, 0, 250000, tzinfo=UTC)),
+    ],
+)
+def test_rfc3339_times_are_read_as_utc(text: str, expected: datetime) -> None:
+    assert parse_time(text) == expected
+    assert parse_time(text).utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("2026-03-01T10:00:00", "has no UTC offset"),
+        ("yesterday", "is not an RFC 3339 time"),
+        ("2026-02-30T10:00:00Z", "is not a valid time"),
+    ],
+)
+def test_bad_times_say_what_is_wrong(text: str, says: str) -> None:
+    with pytest.raises(TimeFormatError, match=says):
+        parse_time(text)
+    assert maybe_time(text) is None
+
+
+def test_an_option_names_itself_when_refused() -> None:
+    with pytest.raises(RefusedError, match=r"^--at: 'soon' is not an RFC 3339 time"):
+        parse_time_option("soon", "--at")
+
+
+def test_maybe_time_reads_only_strings() -> None:
+    assert maybe_time(12) is None and maybe_time(None) is None
+    assert maybe_time("2026-03-01T10:00:00Z") == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+def test_times_are_stored_in_utc_to_the_second() -> None:
+    moment = datetime(2026, 3, 1, 11, 0, 0, 999, tzinfo=UTC) + timedelta(hours=1)
+    assert format_time(moment) == "2026-03-01T12:00:00Z"
+    with pytest.raises(ValueError, match="naive"):
+        format_time(datetime(2026, 3, 1))  # noqa: DTZ001
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 1),  # noqa: DTZ001 (hypothesis wants naive bounds)
+        max_value=datetime(2999, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    )
+)
+def test_a_stored_time_reads_back_as_itself(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    assert parse_time(format_time(moment)) == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "delta"),
+    [
+        ("5m", timedelta(minutes=5)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("1w2d3h4m5s", timedelta(weeks=1, days=2, hours=3, minutes=4, seconds=5)),
+    ],
+)
+def test_durations_as_in_the_settings(text: str, delta: timedelta) -> None:
+    assert parse_duration(text) == delta
+
+
+@pytest.mark.parametrize("text", ["", "5", "m5", "1.5h", "5 minutes"])
+def test_other_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("delta", "shown"),
+    [
+        (timedelta(seconds=42), "42s"),
+        (timedelta(minutes=4, seconds=10), "4m 10s"),
+        (timedelta(minutes=4), "4m"),
+        (timedelta(hours=2, minutes=5), "2h 05m"),
+        (timedelta(hours=2), "2h"),
+        (timedelta(days=3, hours=4, minutes=59), "3d 4h"),
+        (timedelta(days=3), "3d"),
+        (-timedelta(minutes=5), "-5m"),
+    ],
+)
+def test_durations_read_like_people_write_them(delta: timedelta, shown: str) -> None:
+    assert format_duration(delta) == shown
