@@ -206,6 +206,21 @@ def test_a_record_symlink_is_refused(repo: Path, tmp_path: Path) -> None:
     assert not (out / "incidents" / "INC-0002.html").exists()
 
 
+def test_a_symlinked_records_folder_is_refused(repo: Path, tmp_path: Path) -> None:
+    public_incident(repo, title=f"Outside {MARK}")
+    outside = tmp_path / "elsewhere"
+    (repo / "incidents").rename(outside)
+    (repo / "incidents").symlink_to(outside)
+    checked = run_cli("validate", cwd=repo)
+    assert (
+        checked.code == 1 and "incidents/INC-0001.yaml" in checked.out and "symlink" in checked.out
+    )
+    out = tmp_path / "out"
+    result = run_cli("site", "build", "--out", str(out), cwd=repo)
+    assert result.code == 1 and "incidents/INC-0001.yaml" in result.err
+    assert MARK not in site_text(out)
+
+
 # --- item 16: control characters in XML outputs ------------------------------------------------
 
 

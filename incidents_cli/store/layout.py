@@ -41,6 +41,11 @@ def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> Re
     """Read and parse one record (``raw``: its bytes, if the caller has read them already);
     a file that does not parse is a RecordFile with an error."""
     try:
+        folder = rel.rpartition("/")[0]
+        if folder and (root / folder).is_symlink():  # never follow a path out of the repository
+            raise InputFileError(
+                rel, 1, 1, f"{folder}/ is a symlink; records must be in the repository itself"
+            )
         text = yamlio.read_text(root / rel, rel) if raw is None else yamlio.decode(raw, rel)
         if kind in ("postmortem", "runbook"):
             doc, body, body_line = yamlio.parse_front_matter(text, rel)
