@@ -64,24 +64,29 @@ class RepositoryLock:
                     f"the repository is on a read-only file system (cannot create {self.path})"
                 ) from None
             raise RefusedError(f"cannot open the lock {self.path}: {exc.strerror}") from None
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
         told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = self._describe(fd)
-                    os.close(fd)
-                    raise RefusedError(
-                        f"another incidents command holds {self.path} ({holder}) and did not "
-                        f"finish within {wait:g}s; try again when it is done"
-                    ) from None
-                if not told and on_wait is not None and time.monotonic() > deadline - wait + 1:
-                    on_wait(f"waiting for another incidents command ({self._describe(fd)})")
-                    told = True
-                time.sleep(_POLL)
+                pass
+            except OSError as exc:  # a file system without locks (some network ones)
+                os.close(fd)
+                raise RefusedError(f"cannot lock {self.path}: {exc.strerror}") from None
+            if time.monotonic() >= deadline:
+                holder = self._describe(fd)
+                os.close(fd)
+                raise RefusedError(
+                    f"another incidents command holds {self.path} ({holder}) and did not "
+                    f"finish within {wait:g}s; try again when it is done"
+                )
+            if not told and on_wait is not None and time.monotonic() > started + 1:
+                on_wait(f"waiting for another incidents command ({self._describe(fd)})")
+                told = True
+            time.sleep(_POLL)
         self._fd = fd
         left = self._read()
         self._write(
