@@ -27,13 +27,16 @@ def build_status_site(
     root: Path, out: Path, *, base_url: str | None, as_of: datetime | None
 ) -> Published:
     """Build the site into ``out`` (replaced as a whole) from the records that validate."""
-    from incidents_cli.usecases.validate import validate_repository
+    from incidents_cli.core.records import classify
+    from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
     first: dict[str, Finding] = {}
     for finding in validate_repository(root):
-        if finding.level == "error":
+        # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
+        built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")
+        if finding.level == "error" and built_from:
             first.setdefault(finding.path, finding)
     blocking = [
         f for rel, f in first.items() if rel == SETTINGS_FILE or rel.startswith("templates/")
