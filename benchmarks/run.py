@@ -48,12 +48,17 @@ class Result:
     note: str = ""
 
 
-def measure(cwd: Path, *command: str, cold: bool = False) -> tuple[float, float]:
+def measure(
+    cwd: Path, *command: str, cold: bool = False, extra_env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MB) of one run of ``command`` in a fresh process.
 
     ``cold``: with the record cache off (INCIDENTS_NO_CACHE=1), as in a fresh CI clone.
+    ``extra_env``: more environment (the shell's completion request, say).
     """
     env = {**os.environ, "INCIDENTS_NO_CACHE": "1"} if cold else None
+    if extra_env:
+        env = {**(env or os.environ), **extra_env}
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(cwd), *command],
         capture_output=True,
@@ -242,6 +247,13 @@ def bench_reading(repo: Path, n: int, repeat: int) -> list[Result]:
     again = median_of(repeat, rebuild)
     listing = median_of(repeat, lambda _: measure(repo, exe, "list", "--open"))
     overdue = median_of(repeat, lambda _: measure(repo, exe, "actions", "--overdue"))
+    # What bash asks when a responder types `incidents ack INC-<TAB>`.
+    request = {
+        "_INCIDENTS_COMPLETE": "bash_complete",
+        "COMP_WORDS": "incidents ack INC-",
+        "COMP_CWORD": "2",
+    }
+    completing = median_of(repeat, lambda _: measure(repo, exe, extra_env=request))
     return [
         Result("read + YAML-parse every record (floor)", n, floor, floor_peak),
         Result(
@@ -276,6 +288,7 @@ def bench_reading(repo: Path, n: int, repeat: int) -> list[Result]:
         ),
         Result("incidents list --open (warm cache)", n, *listing, "target < 1 s"),
         Result("incidents actions --overdue (warm cache)", n, *overdue, "target < 1 s"),
+        Result("incidents ack INC-<TAB> (completion, warm)", n, *completing, "target < 0.2 s"),
     ]
 
 

@@ -121,6 +121,31 @@ def _enum(schema: str, *where: str) -> list[str]:
             "settings",
             ("properties", "postmortem", "properties", "required_for", "items"),
         ),
+        (
+            vocabulary.CHANNEL_TYPES,
+            "settings",
+            ("properties", "notify", "items", "properties", "type"),
+        ),
+        (
+            vocabulary.AUDIENCES,
+            "settings",
+            ("properties", "notify", "items", "properties", "audience"),
+        ),
+        (
+            vocabulary.NOTIFY_EVENTS,
+            "settings",
+            ("properties", "notify", "items", "properties", "events", "items"),
+        ),
+        (
+            vocabulary.SEVERITIES,
+            "settings",
+            ("properties", "notify", "items", "properties", "severities", "items"),
+        ),
+        (
+            vocabulary.SMTP_SECURITY,
+            "settings",
+            ("properties", "notify", "items", "properties", "security"),
+        ),
     ],
 )
 def test_the_vocabulary_equals_the_schemas_enums(

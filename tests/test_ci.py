@@ -331,7 +331,7 @@ def test_a_repository_made_before_ci_update_takes_the_new_workflows_on_request(
 
 def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo: Path) -> None:
     runbook = repo / "runbooks" / "bad-deploy-rollback.md"
-    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
     strict = run_cli("validate", cwd=repo)
     assert strict.code == 1
     assert strict.out.startswith("runbooks/bad-deploy-rollback.md:")

@@ -56,6 +56,13 @@ def set_alert_settings(repo: Path, text: str) -> None:
 
 
 def test_a_firing_payload_declares_an_incident_with_the_alert_recorded(repo: Path) -> None:
+    (repo / "oncall.yaml").write_text(  # the starter rotation is only a commented example
+        "rotations:\n  - id: primary\n    members: [alice, bob]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: 7d\n"
+    )
+    g = git.Repo(repo)
+    g.index.add(["oncall.yaml"])
+    g.index.commit("Our rotation")
     before = commits(repo)
     result = ingest(repo, "alertmanager", "alertmanager-firing-one-region")
     assert result.code == 0, result.err
@@ -70,7 +77,7 @@ def test_a_firing_payload_declares_an_incident_with_the_alert_recorded(repo: Pat
     assert data["components"] == ["api"]
     assert data["regions"] == ["eu-west"]
     assert data["detected_at"] == "2026-11-28T02:49:40Z"
-    assert data["primary_at_detection"]
+    assert data["primary_at_detection"] == "alice"  # week 46 of the rotation: even
     assert "updates" not in data, "nothing public happens automatically"
     assert data["alert"]["group_key"] == GROUP
     assert data["alert"]["fingerprints"] == [

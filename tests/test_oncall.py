@@ -25,6 +25,8 @@ rotations:
 escalation:
   primary: primary
   secondary: {rotation: primary, offset: 1}
+  tiers:
+    - {name: everyone, rotation: primary, everyone: true}
 overrides:
   - rotation: primary
     person: carol
@@ -79,6 +81,7 @@ def test_an_override_covers_part_of_a_shift(schedule_repo: Path) -> None:
         "scheduled": "alice",
         "until": "2026-03-28T18:00:00Z",
         "override": True,
+        "contact": {"email": "carol@example.com"},
     }
     after = who(schedule_repo, "2026-03-28T18:00:00Z")
     assert after["primary"]["person"] == "alice"
@@ -111,7 +114,8 @@ def test_ics_export_is_read_back_with_overrides_applied(
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
     assert events[:6] == [
-        ("On call (primary): Bob Example", at("2026-03-27T00:00:00Z"), at("2026-03-27T08:00:00Z")),
+        # bob's shift began before --from: it is exported whole, with its real start
+        ("On call (primary): Bob Example", at("2026-03-26T08:00:00Z"), at("2026-03-27T08:00:00Z")),
         (
             "On call (primary): Carol Example",
             at("2026-03-27T08:00:00Z"),
@@ -162,7 +166,9 @@ def test_csv_adds_up_to_the_hours(schedule_repo: Path) -> None:
         cwd=schedule_repo,
     )
     rows = list(csv.DictReader(io.StringIO(result.out)))
-    assert sum(float(r["hours"]) for r in rows) == pytest.approx(14 * 24)
+    # Whole shifts: from bob's, begun 2026-03-26 09:00 CET, to the one ending on
+    # 2026-04-10 09:00 CEST: fifteen days less the hour daylight saving took.
+    assert sum(float(r["hours"]) for r in rows) == pytest.approx(15 * 24 - 1)
     by_person: dict[str, float] = {}
     for row in rows:
         by_person[row["person"]] = by_person.get(row["person"], 0) + float(row["hours"])
@@ -212,12 +218,14 @@ def test_declare_records_who_was_primary(schedule_repo: Path) -> None:
     ("as_of", "expected"),
     [
         ("2026-03-28T13:05:00Z", []),
-        ("2026-03-28T13:05:01Z", [("INC-0001", "carol", "bob", 1)]),
-        ("2026-03-28T13:10:00Z", [("INC-0001", "carol", "bob", 1)]),
-        ("2026-03-28T13:10:01Z", [("INC-0001", "carol", "carol", 2)]),
+        # carol covers alice: the secondary is the next after alice (bob), then everyone
+        # not paged yet (alice); never carol again, and never beyond the last tier.
+        ("2026-03-28T13:05:01Z", [("INC-0001", "carol", "bob", 2)]),
+        ("2026-03-28T13:10:00Z", [("INC-0001", "carol", "bob", 2)]),
+        ("2026-03-28T13:10:01Z", [("INC-0001", "carol", "alice", 3)]),
         (
             "2026-03-28T14:00:01Z",
-            [("INC-0001", "carol", "alice", 12), ("INC-0002", "carol", "bob", 1)],
+            [("INC-0001", "carol", "alice", 3), ("INC-0002", "carol", "bob", 2)],
         ),
     ],
 )
@@ -371,3 +379,28 @@ def test_stats_match_figures_computed_by_hand(repo: Path) -> None:
     ).out
     assert "  critical     2          7m          7m     2        1h 30m          1h 30m" in text
     assert "Acknowledged within the severity's window: 2 of 3 (66.7%)" in text
+
+
+def test_two_exports_on_different_days_give_the_same_uid_and_start_for_a_shift(
+    schedule_repo: Path,
+) -> None:
+    def events(start: str) -> dict[str, tuple[datetime, datetime, str]]:
+        result = run_cli("oncall", "export", "--from", start, "--weeks", "1", cwd=schedule_repo)
+        assert result.code == 0, result.err
+        calendar = icalendar.Calendar.from_ical(result.out.encode())
+        return {
+            str(e["UID"]): (e["DTSTART"].dt, e["DTEND"].dt, str(e["SUMMARY"]))
+            for e in calendar.walk("VEVENT")
+        }
+
+    monday = events("2026-03-27T00:00:00Z")
+    tuesday = events("2026-03-28T03:00:00Z")  # in the middle of carol's shift
+    shared = set(monday) & set(tuesday)
+    carol = "primary-20260327T080000Z-carol@incidents"
+    assert carol in shared
+    assert tuesday[carol] == monday[carol]
+    assert tuesday[carol][0] == datetime(2026, 3, 27, 8, tzinfo=UTC)
+    for uid in shared:
+        assert monday[uid] == tuesday[uid]
+    # what the later export starts with is a shift the earlier one had too
+    assert min(tuesday.values())[0] in {v[0] for v in monday.values()}

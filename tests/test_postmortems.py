@@ -247,7 +247,7 @@ def test_missing_and_draft_postmortems_are_overdue_after_48_hours(repo: Path) ->
         "::error file=postmortems/INC-0001.md,line=3,col=1,title=Overdue postmortem::"
     )
     assert "postmortem not published yet (draft)" in draft.out
-    low = run_cli("actions", "--as-of", "2026-03-04T00:00:00Z", "--owner", "nobody", cwd=repo)
+    low = run_cli("actions", "--as-of", "2026-03-04T00:00:00Z", "--owner", "carol", cwd=repo)
     assert low.out == "Nothing to follow up.\n"
 
 
@@ -288,6 +288,12 @@ def test_marking_an_item_done_is_one_commit_and_clears_it(repo: Path) -> None:
 
 
 def test_runbooks_list_show_new_match_and_stale(repo: Path) -> None:
+    # The starter runbooks are found by tags until the team links them to its components.
+    assert run_cli("runbook", "list", "--component", "database", cwd=repo).out == (
+        "No runbooks match.\n"
+    )
+    path = repo / "runbooks" / "database-connection-pool-exhaustion.md"
+    path.write_text(path.read_text().replace("# components: [", "components: ["))
     listing = run_cli("runbook", "list", "--component", "database", cwd=repo)
     assert listing.out.startswith("database-connection-pool-exhaustion  Database connection pool")
     assert run_cli("runbook", "list", "--tag", "tls", cwd=repo).out.startswith(
@@ -309,8 +315,8 @@ def test_runbooks_list_show_new_match_and_stale(repo: Path) -> None:
         cwd=repo,
     )
     assert created.code == 0, created.err
-    path = repo / "runbooks" / "queue-backlog-consumers-stuck.md"
-    assert path.read_text().startswith("---\ntitle: 'Queue backlog: consumers stuck'\n")
+    new = repo / "runbooks" / "queue-backlog-consumers-stuck.md"
+    assert new.read_text().startswith("---\ntitle: 'Queue backlog: consumers stuck'\n")
     assert run_cli("validate", cwd=repo).code == 0
     bad = run_cli("runbook", "new", "Other", "--component", "nope", "--owner", "bob", cwd=repo)
     assert bad.code == 2 and "unknown component 'nope'" in bad.err
@@ -323,7 +329,7 @@ def test_runbooks_list_show_new_match_and_stale(repo: Path) -> None:
 
     stale = run_cli("runbook", "stale", "--as-of", "2027-06-01T00:00:00Z", cwd=repo)
     assert stale.code == 1
-    assert "runbooks/expired-tls-certificate.md:6: not reviewed in 180 days" in stale.out
+    assert "runbooks/expired-tls-certificate.md:8: not reviewed in 180 days" in stale.out
     fresh = run_cli("runbook", "stale", "--as-of", "2026-11-20T00:00:00Z", cwd=repo)
     assert fresh.code == 0
 

@@ -203,7 +203,10 @@ def test_bad_usage_is_one_line_and_exit_2(repo: Path) -> None:
     result = run_cli("validate", "--format", "xml", cwd=repo)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
-    assert "'xml' is not one of" in result.err
+    assert result.err.endswith(
+        " validate: Invalid value for '--format': 'xml'; "
+        "choose from text, json, github (see --help)\n"
+    )
 
 
 def test_broken_settings_is_a_finding(repo: Path) -> None:

@@ -41,6 +41,7 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
     assert {p.name for p in theirs} == {
         "incidents-alert.yml",
         "incidents-check.yml",
+        "incidents-notify.yml",
         "incidents-overdue.yml",
         "incidents-publish.yml",
     }
@@ -128,10 +129,11 @@ class Runner:
         workflow: str,
         job: str,
         event: dict[str, object] | None = None,
+        secrets: dict[str, str] | None = None,
         **github: str,
     ) -> JobResult:
         work = self.clone(origin)
-        return self.run_in(work, workflow, job, event, **github)
+        return self.run_in(work, workflow, job, event=event, secrets=secrets, **github)
 
     def run_in(
         self,
@@ -139,6 +141,7 @@ class Runner:
         workflow: str,
         job: str,
         event: dict[str, object] | None = None,
+        secrets: dict[str, str] | None = None,
         **github: str,
     ) -> JobResult:
         env = {
@@ -161,6 +164,7 @@ class Runner:
             overrides=self.pip_env,
             scratch=self.tmp / f"scratch{self.runs}",
             event=event,
+            secrets=secrets,
         )
 
     def gh_calls(self) -> list[list[str]]:
@@ -234,6 +238,36 @@ def test_publish_builds_the_site_for_pages(tmp_path: Path, runner: Runner) -> No
     assert deploy.status == "success"
 
 
+def test_notify_tells_a_channel_once_across_fresh_clones(tmp_path: Path, runner: Runner) -> None:
+    from tests.fakes.http_recorder import HttpRecorder
+
+    origin = _sample(tmp_path, overdue=False)
+    settings = origin / "incidents.yaml"
+    settings.write_text(
+        settings.read_text() + "notify:\n  - name: ops\n    type: slack\n    audience: internal\n"
+        "    url_env: SLACK_OPS_WEBHOOK\n"
+    )
+    g = git.Repo(origin)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("notify the ops channel")
+    with HttpRecorder() as server:
+        secrets = {"SLACK_OPS_WEBHOOK": server.url("/ops"), "UNRELATED": "x"}
+        work = runner.clone(origin)
+        first = runner.run_in(work, "incidents-notify.yml", "notify", secrets=secrets)
+        assert first.status == "success", [(s.name, s.stdout, s.stderr) for s in first.steps]
+        assert server.at("/ops") == []  # the sample's incident is older than a first run's day
+        assert run_cli("declare", "Checkout errors", "--severity", "high", cwd=origin).code == 0
+        second = runner.run(origin, "incidents-notify.yml", "notify", secrets=secrets)
+        assert second.status == "success", [(s.name, s.stderr) for s in second.steps]
+        (declared,) = server.at("/ops")
+        assert declared.json()["text"] == "INC-0002 declared: Checkout errors"
+        third = runner.run(origin, "incidents-notify.yml", "notify", secrets=secrets)
+        assert third.status == "success"
+        assert len(server.at("/ops")) == 1  # a fresh clone each time: the state came along
+    assert "refs/incidents/notified/ops" in g.git.for_each_ref("refs/incidents/")
+    assert "### Notify as of" in first.summary
+
+
 def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> None:
     origin = _sample(tmp_path, overdue=False)
     path = origin / "incidents" / "INC-0001.yaml"
@@ -256,9 +290,12 @@ def test_publish_goes_on_with_a_broken_runbook_and_on_call_file_as_warnings(
     check stays strict about it."""
     origin = _sample(tmp_path, overdue=False)
     runbook = origin / "runbooks" / "bad-deploy-rollback.md"
-    runbook.write_text(runbook.read_text().replace("owner: bob", "owner: 42"))
+    runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
     oncall = origin / "oncall.yaml"
-    oncall.write_text(oncall.read_text().replace("shift: 7d", "shift: weekly"))
+    oncall.write_text(
+        "rotations:\n  - id: primary\n    members: [alice]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: weekly\n"
+    )
     g = git.Repo(origin)
     g.index.add(["runbooks/bad-deploy-rollback.md", "oncall.yaml"])
     g.index.commit("Edits that break a runbook and the rotation")

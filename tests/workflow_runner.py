@@ -69,6 +69,7 @@ def run_job(
     overrides: dict[str, str] | None = None,
     scratch: Path,
     event: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> JobResult:
     """``event``: the webhook event that triggered the run (``github.event``), as GitHub
     writes it to GITHUB_EVENT_PATH."""
@@ -98,7 +99,12 @@ def run_job(
     event_path = scratch / "event.json"
     event_path.write_text(json.dumps(event or {}))
     env["GITHUB_EVENT_PATH"] = str(event_path)
-    context = {"github": github, "steps": result.outputs, "event": event or {}}
+    context = {
+        "github": github,
+        "steps": result.outputs,
+        "event": event or {},
+        "secrets": secrets or {},
+    }
     for key, value in {**spec.get("env", {}), **job.get("env", {})}.items():
         env[key] = _evaluate(str(value), context, env)
     env.update(overrides or {})
@@ -158,6 +164,8 @@ def _should_run(condition: Any, status: str) -> bool:
 def _evaluate(text: str, context: dict[str, Any], env: dict[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         expr = match.group(1)
+        if expr == "toJSON(secrets)":
+            return json.dumps(context["secrets"], indent=2)
         to_json = re.fullmatch(r"toJSON\((github\.event(?:\.[A-Za-z_][\w-]*)*)\)", expr)
         if to_json:  # GitHub's toJSON: pretty-printed, two spaces
             value: Any = context["event"]

@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Check every record (or PATHS) against schemas and rules.",
     ),
     "ci": ("repository", "ci", "What CI installs: `ci update` after upgrading the CLI."),
+    "completion": (
+        "repository",
+        "completion",
+        "Print the completion script for SHELL (bash, zsh or fish).",
+    ),
     "declare": ("lifecycle", "declare", "Open an incident in phase detected and print its id."),
     "ack": ("lifecycle", "ack", "Acknowledge an incident: it moves to acknowledged."),
     "severity": (
@@ -80,6 +85,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Unacknowledged incidents past their window, and who is next.",
     ),
     "stats": ("oncall", "stats", "Counts, time to acknowledge and resolve, completion rates."),
+    "notify": (
+        "communication",
+        "notify",
+        "Tell each configured channel what is new, exactly once.",
+    ),
+    "comms": ("communication", "comms", "Open incidents whose public updates have gone quiet."),
     "site": ("publishing", "site", "The public status site."),
     "demo": ("publishing", "demo", "Walk a sample incident through every phase; build its site."),
 }
@@ -95,6 +106,7 @@ SECTIONS = {
     "reading": "Reading",
     "followthrough": "Follow-through",
     "oncall": "On call and metrics",
+    "communication": "Communication",
     "publishing": "Publishing",
 }
 
@@ -118,6 +130,18 @@ def _log_unexpected() -> Path:
             handle.write(traceback.format_exc())
         log = Path(name)
     return log
+
+
+def _choices_in_words(exc: click.ClickException) -> str:
+    """click's message, with a refused choice said the way people read it, on one line:
+    "'nope'; choose from rollback, hotfix, failover" (click quotes every choice)."""
+    message = exc.format_message()
+    param = getattr(exc, "param", None)
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    if not isinstance(exc, click.BadParameter) or not choices:
+        return " ".join(message.split())
+    head = message.split(" is not one of ", 1)[0]
+    return " ".join(f"{head}; choose from {', '.join(str(c) for c in choices)}".split())
 
 
 class IncidentsGroup(click.Group):
@@ -176,7 +200,7 @@ class IncidentsGroup(click.Group):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path}: " if ctx is not None else "incidents: "
             hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-            click.echo(f"{where}{exc.format_message()}{hint}", err=True)
+            click.echo(f"{where}{_choices_in_words(exc)}{hint}", err=True)
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt):
             click.echo("incidents: interrupted", err=True)

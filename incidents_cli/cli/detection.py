@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import State, pass_state
 from incidents_cli.core.vocabulary import ALERT_FORMATS
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @click.command()
@@ -18,7 +24,7 @@ from incidents_cli.core.vocabulary import ALERT_FORMATS
     "(default: the push setting).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what happened as JSON.")
-@click.option("--as-of", "as_of", metavar="TIME", help="Ingest as of this time (default: now).")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Ingest as of this time (default: now).")
 @click.option("--by", metavar="NAME", help="Who ingests (default: the monitor's name).")
 @pass_state
 def ingest(
@@ -27,7 +33,7 @@ def ingest(
     payload: str,
     push: bool | None,
     as_json: bool,
-    as_of: str | None,
+    as_of: datetime | None,
     by: str | None,
 ) -> int:
     """Turn a monitor's webhook payload into transitions.

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import (
     FORMATS,
     State,
     as_of_time,
     common,
-    incident_id_argument,
     pass_state,
     report,
     transition_options,
 )
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 
 @click.group(invoke_without_command=True)
 @click.option("--overdue", is_flag=True, help="Only overdue items; exit 1 if there are any.")
-@click.option("--owner", metavar="NAME", help="Only this owner's items.")
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@click.option(
+    "--owner",
+    metavar="NAME",
+    help="Only this owner's items.",
+    shell_complete=params.complete_people,
+)
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge as of this time (default: now).")
 @click.option(
     "--format",
     "output_format",
@@ -40,7 +50,7 @@ def actions(
     ctx: click.Context,
     overdue: bool,
     owner: str | None,
-    as_of: str | None,
+    as_of: datetime | None,
     output_format: str,
     paths: tuple[str, ...],
 ) -> int:
@@ -66,7 +76,7 @@ def actions(
 
 
 @actions.command("done")
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.argument("item_id", metavar="ITEM")
 @click.option("--link", metavar="URL", help="The ticket or pull request that did it.")
 @transition_options
@@ -77,7 +87,7 @@ def actions_done(
     item_id: str,
     link: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -139,7 +149,12 @@ def runbook() -> None:
 
 
 @runbook.command("list")
-@click.option("--component", metavar="ID", help="Only runbooks for this component.")
+@click.option(
+    "--component",
+    metavar="ID",
+    help="Only runbooks for this component.",
+    shell_complete=params.complete_components,
+)
 @click.option("--tag", metavar="TAG", help="Only runbooks with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
@@ -174,7 +189,7 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
 
 
 @runbook.command("show")
-@click.argument("slug")
+@click.argument("slug", shell_complete=params.complete_runbooks)
 @pass_state
 def runbook_show(state: State, slug: str) -> int:
     """Print a runbook."""
@@ -188,9 +203,20 @@ def runbook_show(state: State, slug: str) -> int:
 
 @runbook.command("new")
 @click.argument("title")
-@click.option("--component", "components", multiple=True, metavar="ID")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID",
+    shell_complete=params.complete_components,
+)
 @click.option("--tag", "tags", multiple=True, metavar="TAG")
-@click.option("--owner", metavar="NAME", help="Who keeps it current (default: git user.name).")
+@click.option(
+    "--owner",
+    metavar="NAME",
+    help="Who keeps it current (default: git user.name).",
+    shell_complete=params.complete_people,
+)
 @pass_state
 def runbook_new(
     state: State,
@@ -208,9 +234,9 @@ def runbook_new(
 
 
 @runbook.command("stale")
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge as of this time (default: now).")
 @pass_state
-def runbook_stale(state: State, as_of: str | None) -> int:
+def runbook_stale(state: State, as_of: datetime | None) -> int:
     """Runbooks past their review interval, or used in an incident reviewed since."""
     from incidents_cli.core.timeutil import format_time
     from incidents_cli.usecases.followup import stale_runbooks

@@ -3,20 +3,23 @@ resolve, reopen, postmortem, close."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import (
     SEVERITY_CHOICE,
     State,
     common,
-    incident_id_argument,
     pass_state,
     report,
     transition_options,
 )
 from incidents_cli.core.vocabulary import NOTE_KINDS, RESOLUTION_ACTIONS, SOURCES, UPDATE_STATUSES
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> None:
@@ -32,7 +35,14 @@ def _suggest_runbooks(state: State, record: dict[str, Any], as_json: bool) -> No
 @click.command()
 @click.argument("title")
 @click.option("--severity", type=SEVERITY_CHOICE, help="If already known; else set it at ack.")
-@click.option("--component", "components", multiple=True, metavar="ID", help="Affected component.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID",
+    help="Affected component.",
+    shell_complete=params.complete_components,
+)
 @click.option("--region", "regions", multiple=True, metavar="REGION", help="Affected region.")
 @click.option(
     "--source",
@@ -53,7 +63,7 @@ def declare(
     source: str,
     summary: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -75,7 +85,7 @@ def declare(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option("--severity", type=SEVERITY_CHOICE, help="Set the severity (required if unset).")
 @transition_options
 @pass_state
@@ -84,7 +94,7 @@ def ack(
     incident_id: str,
     severity: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -99,7 +109,7 @@ def ack(
 
 
 @click.command("severity")
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.argument("level", type=SEVERITY_CHOICE)
 @transition_options
 @pass_state
@@ -108,7 +118,7 @@ def severity_command(
     incident_id: str,
     level: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -120,10 +130,21 @@ def severity_command(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
-@click.option("--commander", metavar="NAME", help="Incident commander.")
-@click.option("--comms", metavar="NAME", help="Communications lead.")
-@click.option("--responder", "responders", multiple=True, metavar="NAME", help="Responder.")
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
+@click.option(
+    "--commander", metavar="NAME", help="Incident commander.", shell_complete=params.complete_people
+)
+@click.option(
+    "--comms", metavar="NAME", help="Communications lead.", shell_complete=params.complete_people
+)
+@click.option(
+    "--responder",
+    "responders",
+    multiple=True,
+    metavar="NAME",
+    help="Responder.",
+    shell_complete=params.complete_people,
+)
 @transition_options
 @pass_state
 def assign(
@@ -133,7 +154,7 @@ def assign(
     comms: str | None,
     responders: tuple[str, ...],
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -151,14 +172,14 @@ def assign(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @transition_options
 @pass_state
 def investigate(
     state: State,
     incident_id: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -170,7 +191,7 @@ def investigate(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.argument("text")
 @click.option("--evidence", multiple=True, metavar="REF", help="Log query, dashboard, link...")
 @click.option(
@@ -180,7 +201,12 @@ def investigate(
     type=click.Choice(NOTE_KINDS),
     help="What sort of entry.",
 )
-@click.option("--runbook", metavar="SLUG", help="Record that this runbook was used.")
+@click.option(
+    "--runbook",
+    metavar="SLUG",
+    help="Record that this runbook was used.",
+    shell_complete=params.complete_runbooks,
+)
 @transition_options
 @pass_state
 def note(
@@ -191,7 +217,7 @@ def note(
     kind: str,
     runbook: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -210,7 +236,7 @@ def note(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option(
     "--status",
     required=True,
@@ -225,7 +251,7 @@ def note(
     metavar="ID=STATUS",
     help="Component status, e.g. api=partial_outage.",
 )
-@click.option("--eta", metavar="TIME", help="Estimated resolution time.")
+@click.option("--eta", type=params.ETA, help="Estimated resolution time (e.g. 2h, 14:30, in 45m).")
 @transition_options
 @pass_state
 def update(
@@ -234,9 +260,9 @@ def update(
     status: str,
     message: str,
     components: tuple[str, ...],
-    eta: str | None,
+    eta: datetime | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -255,7 +281,7 @@ def update(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
 @click.option(
     "--action",
     required=True,
@@ -283,7 +309,7 @@ def resolve(
     workaround: bool,
     follow_up: str | None,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -303,7 +329,7 @@ def resolve(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
 @transition_options
 @pass_state
@@ -312,7 +338,7 @@ def reopen(
     incident_id: str,
     reason: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -324,7 +350,7 @@ def reopen(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option(
     "--branch",
     is_flag=True,
@@ -337,7 +363,7 @@ def postmortem(
     incident_id: str,
     branch: bool,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:
@@ -362,14 +388,14 @@ def postmortem(
 
 
 @click.command()
-@click.argument("incident_id", metavar="ID", callback=incident_id_argument)
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @transition_options
 @pass_state
 def close(
     state: State,
     incident_id: str,
     by: str | None,
-    at: str | None,
+    at: datetime | None,
     as_json: bool,
     push: bool | None,
 ) -> int:

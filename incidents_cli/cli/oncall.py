@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @click.group(invoke_without_command=True)
-@click.option("--at", "at", metavar="TIME", help="Who is on call at this time (default: now).")
+@click.option("--at", "at", type=params.AS_OF, help="Who is on call at this time (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
+def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
     """Who is primary and secondary on call now (or --at TIME)."""
     if ctx.invoked_subcommand is not None:
         return 0
@@ -24,8 +29,9 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
     from incidents_cli.usecases.oncall import on_call_now
 
     state = ctx.ensure_object(State)
-    when = as_of_time(at, "--at")
-    tiers = on_call_now(state.root(), when)
+    when = as_of_time(at)
+    now = on_call_now(state.root(), when)
+    tiers = now.tiers
     if as_json:
         click.echo(
             json.dumps(
@@ -39,6 +45,9 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
                             "scheduled": who.scheduled,
                             "until": format_time(who.until) if who.until else None,
                             "override": bool(who.override),
+                            "contact": now.contacts[who.person].contact()
+                            if who.person in now.contacts
+                            else {},
                         }
                         for name, who in tiers.items()
                     },
@@ -55,14 +64,27 @@ def oncall(ctx: click.Context, at: str | None, as_json: bool) -> int:
         until = f" until {format_time(who.until)}" if who.until else ""
         cover = f" (covering for {who.scheduled})" if who.override else ""
         click.echo(f"  {name:<9}  {who.person or 'nobody (rotation not started)'}{cover}{until}")
+        person = now.contacts.get(who.person or "")
+        if person is not None and person.reach():
+            click.echo(f"  {'':<9}  reach {person.name}: {person.reach()}")
     return 0
 
 
 @oncall.command("export")
 @click.option("--rotation", "rotations", multiple=True, metavar="ID", help="Only this rotation.")
-@click.option("--person", metavar="NAME", help="Only this person's shifts.")
+@click.option(
+    "--person",
+    metavar="NAME",
+    help="Only this person's shifts.",
+    shell_complete=params.complete_people,
+)
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True)
-@click.option("--from", "start", metavar="TIME", help="First day (default: today, 00:00 UTC).")
+@click.option(
+    "--from",
+    "start",
+    type=params.FROM,
+    help="Start of the window (default: today, 00:00 UTC); overlapping shifts come whole.",
+)
 @click.option(
     "--format", "output_format", type=click.Choice(("ics", "csv")), default="ics", show_default=True
 )
@@ -77,21 +99,16 @@ def oncall_export(
     rotations: tuple[str, ...],
     person: str | None,
     weeks: int,
-    start: str | None,
+    start: datetime | None,
     output_format: str,
     out: Path | None,
 ) -> int:
     """Shifts with overrides applied, as iCalendar (RFC 5545) or CSV for hour accounting."""
     from datetime import UTC, datetime
 
-    from incidents_cli.core.timeutil import parse_time_option
     from incidents_cli.usecases.oncall import export_shifts
 
-    begin = (
-        parse_time_option(start, "--from")
-        if start
-        else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    )
+    begin = start or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     folder = None if out is None else out if out.is_absolute() else state.directory / out
     export = export_shifts(
         state.root(),
@@ -110,7 +127,7 @@ def oncall_export(
 
 
 @click.command()
-@click.option("--as-of", "as_of", metavar="TIME", help="Judge as of this time (default: now).")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Judge as of this time (default: now).")
 @click.option(
     "--format",
     "output_format",
@@ -119,7 +136,7 @@ def oncall_export(
     show_default=True,
 )
 @pass_state
-def escalations(state: State, as_of: str | None, output_format: str) -> int:
+def escalations(state: State, as_of: datetime | None, output_format: str) -> int:
     """Unacknowledged incidents past their window, and who is next.
 
     Exit 1 if there are any, so a scheduled job can flag them.
@@ -133,22 +150,25 @@ def escalations(state: State, as_of: str | None, output_format: str) -> int:
 
 
 @click.command()
-@click.option("--since", metavar="TIME", help="Incidents detected at or after this time.")
-@click.option("--until", metavar="TIME", help="Incidents detected before this time (default: now).")
+@click.option(
+    "--since", type=params.SINCE, help="Incidents detected at or after this time (e.g. 30d)."
+)
+@click.option(
+    "--until", type=params.UNTIL, help="Incidents detected before this time (default: now)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def stats(state: State, since: str | None, until: str | None, as_json: bool) -> int:
+def stats(state: State, since: datetime | None, until: datetime | None, as_json: bool) -> int:
     """Counts, time to acknowledge and resolve, completion rates."""
     import json
 
     from incidents_cli.core import stats as metrics
-    from incidents_cli.core.timeutil import parse_time_option
     from incidents_cli.usecases.oncall import response_stats
 
     report = response_stats(
         state.root(),
-        parse_time_option(since, "--since") if since else None,
-        parse_time_option(until, "--until") if until else as_of_time(None),
+        since,
+        as_of_time(until),
     )
     if as_json:
         click.echo(json.dumps(report, indent=2))

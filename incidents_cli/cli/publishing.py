@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from incidents_cli.cli import params
 from incidents_cli.cli.shared import State, pass_state
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @click.group()
@@ -23,14 +28,13 @@ def site() -> None:
     help="Folder to write (replaced as a whole).",
 )
 @click.option("--base-url", metavar="URL", help="Absolute URL of the site (feeds, shortlinks).")
-@click.option("--as-of", "as_of", metavar="TIME", help="Build as of this time (default: HEAD).")
+@click.option("--as-of", "as_of", type=params.AS_OF, help="Build as of this time (default: HEAD).")
 @pass_state
-def site_build(state: State, out: Path, base_url: str | None, as_of: str | None) -> int:
+def site_build(state: State, out: Path, base_url: str | None, as_of: datetime | None) -> int:
     """Build the static status site: pages, feeds, badges and a Statuspage-style JSON API.
 
     Only public data is published. The same commit always gives the same bytes.
     """
-    from incidents_cli.core.timeutil import parse_time_option
     from incidents_cli.usecases.publish import build_status_site
 
     root = state.root()
@@ -39,7 +43,7 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
         root,
         target,
         base_url=base_url,
-        as_of=parse_time_option(as_of, "--as-of") if as_of else None,
+        as_of=as_of,
     )
     result = published.result
     for finding in published.left_out:
@@ -50,9 +54,11 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: str | None)
             f"the site ({', '.join(result.unreadable[:3])}); run `incidents validate`",
             err=True,
         )
+    from incidents_cli.core.wording import count, status_words
+
     click.echo(
-        f"Built {result.files} files ({result.incidents} public incidents, status "
-        f"{result.indicator}) in {result.out}"
+        f"Built {count(result.files, 'file')} ({count(result.incidents, 'public incident')}, "
+        f"overall status: {status_words(result.indicator)}) in {result.out}"
     )
     click.echo(str(result.out / "index.html"))
     if published.left_out:
@@ -85,6 +91,11 @@ def demo(state: State, folder: Path) -> int:
     click.echo(
         f"  incidents: {', '.join(result.incidents)} (see `incidents -C {folder} list --all`)"
     )
-    click.echo(f"  status site: {result.site.files} files, status {result.site.indicator}")
+    from incidents_cli.core.wording import count, status_words
+
+    click.echo(
+        f"  status site: {count(result.site.files, 'file')}, "
+        f"overall status: {status_words(result.site.indicator)}"
+    )
     click.echo(str(result.site.out / "index.html"))
     return 0

@@ -1,4 +1,5 @@
-"""Commands that make and check a repository: init, validate, ci."""
+"""Commands that make and check a repository, and set up the shell: init, validate, ci,
+completion."""
 
 from __future__ import annotations
 
@@ -40,7 +41,14 @@ def init(state: State, folder: Path | None, cli_spec: str | None) -> int:
         click.echo(f"Committed {len(result.created)} files as {result.commit[:12]}.")
     else:
         click.echo("Nothing to do: every file exists already.")
-    click.echo(f"Next: cd {result.root} && incidents validate")
+    steps = result.next_steps()
+    if steps:
+        click.echo("Next, edit:")
+        for number, step in enumerate(steps, 1):
+            click.echo(f"  {number}. {step}")
+        click.echo(f"Then: cd {result.root} && incidents validate, and commit.")
+    else:
+        click.echo(f"Next: cd {result.root} && incidents validate")
     return 0
 
 
@@ -139,4 +147,32 @@ def ci_update(state: State, cli_spec: str | None, vendor: bool, workflows: bool)
     for rel in result.removed:
         click.echo(f"  removed  {rel}")
     click.echo(f"CI installs {what}: committed as {result.commit[:12]}.")
+    return 0
+
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_INCIDENTS_COMPLETE"  # click's name for the program `incidents`
+
+
+@click.command()
+@click.argument("shell", metavar="SHELL", type=click.Choice(SHELLS))
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> int:
+    """Print the completion script for SHELL (bash, zsh or fish).
+
+    \b
+    bash:  eval "$(incidents completion bash)"    in ~/.bashrc
+    zsh:   eval "$(incidents completion zsh)"     in ~/.zshrc
+    fish:  incidents completion fish > ~/.config/fish/completions/incidents.fish
+
+    It completes commands, options, incident ids (open ones, from the cache), component
+    ids, people's handles and runbook slugs.
+    """
+    from click.shell_completion import get_completion_class
+
+    root = ctx.find_root().command
+    completer = get_completion_class(shell)
+    assert completer is not None  # every name in SHELLS is one of click's
+    script = completer(root, {}, "incidents", COMPLETE_VAR).source()
+    click.echo(script, nl=not script.endswith("\n"))
     return 0

@@ -10,6 +10,7 @@ import click
 from incidents_cli.core.vocabulary import PHASES, SEVERITIES
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from pathlib import Path
 
     from incidents_cli.store.transaction import Outcome
@@ -26,7 +27,7 @@ class State:
         self.directory = directory
 
     def root(self) -> Path:
-        from incidents_cli.store.layout import find_root
+        from incidents_cli.store.root import find_root
 
         return find_root(self.directory)
 
@@ -34,25 +35,22 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-def incident_id_argument(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """An ID argument: an incident id, or a usage error (ids become file names)."""
-    from incidents_cli.core.errors import RefusedError
-    from incidents_cli.core.records import checked_incident_id
-
-    try:
-        return checked_incident_id(value)
-    except RefusedError as exc:
-        raise click.BadParameter(exc.message, ctx, param) from None
-
-
 def transition_options(func: F) -> F:
     """--by, --at, --json and --push: the options every transition takes."""
+    from incidents_cli.cli import params  # not at the top: `incidents --help` needs none of it
+
     options = [
-        click.option("--by", metavar="NAME", help="Who is doing this (default: git user.name)."),
+        click.option(
+            "--by",
+            metavar="NAME",
+            help="Who is doing this (default: git user.name).",
+            shell_complete=params.complete_people,
+        ),
         click.option(
             "--at",
-            metavar="TIME",
-            help="When it really happened (RFC 3339 with offset), to back-fill the record.",
+            type=params.AT,
+            help="When it really happened, to back-fill the record: RFC 3339, -15m, "
+            "02:20 (today, or yesterday if that is still to come), 2026-03-01 02:20.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the resulting record as JSON."),
         click.option(
@@ -67,7 +65,7 @@ def transition_options(func: F) -> F:
     return func
 
 
-def common(state: State, by: str | None, at: str | None, push: bool | None) -> Common:
+def common(state: State, by: str | None, at: datetime | None, push: bool | None) -> Common:
     from incidents_cli.usecases.transitions import Common
 
     def on_wait(message: str) -> None:
@@ -89,7 +87,8 @@ def report(outcome: Outcome, as_json: bool, text: str) -> int:
     return 0
 
 
-def as_of_time(value: str | None, option: str = "--as-of") -> Any:
-    from incidents_cli.core.timeutil import now_utc, parse_time_option
+def as_of_time(value: datetime | None) -> datetime:
+    """The time an ``--as-of`` (a TimeParam) gave, else now."""
+    from incidents_cli.core.timeutil import now_utc
 
-    return parse_time_option(value, option) if value else now_utc()
+    return value if value is not None else now_utc()

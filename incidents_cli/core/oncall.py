@@ -1,4 +1,5 @@
-"""On-call schedules: who is primary and secondary at any moment, and their shifts.
+"""On-call schedules: who is primary and secondary at any moment, the escalation tiers
+after them, and their shifts.
 
 Pure: takes the parsed oncall.yaml and times. Hand-offs happen at the same local wall-clock
 time in the rotation's time zone, so a daylight-saving change does not move them.
@@ -6,7 +7,7 @@ time in the rotation's time zone, so a daylight-saving change does not move them
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -55,11 +56,22 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Tier:
+    number: int  # 1: the primary, 2: the secondary, 3...: the further tiers
+    name: str  # what people call it: primary, secondary, manager, everyone, tier 4
+    rotation: str | None = None  # that rotation's person on call (offset: the next ones)...
+    offset: int = 0
+    everyone: bool = False  # ...or every member of it
+    people: tuple[str, ...] = ()  # named people
+
+
+@dataclass(frozen=True)
 class Schedule:
     rotations: dict[str, Rotation]
     primary: str | None
     secondary: tuple[str, int] | None
     overrides: tuple[Override, ...]
+    tiers: tuple[Tier, ...] = ()  # who is paged, in order: primary, secondary, further tiers
 
 
 @dataclass(frozen=True)
@@ -138,7 +150,44 @@ def schedule_from_data(data: Any, default_zone: str = "UTC") -> Schedule:
             )
         except (KeyError, TimeFormatError) as exc:
             raise RefusedError(f"oncall.yaml: an override is incomplete ({exc})") from None
-    return Schedule(rotations, primary, secondary, tuple(overrides))
+    tiers = tiers_from_data(escalation, primary)
+    return Schedule(rotations, primary, secondary, tuple(overrides), tiers)
+
+
+def tiers_from_data(escalation: Mapping[str, Any], default_primary: str | None) -> tuple[Tier, ...]:
+    """The declared tiers, primary first (oncall.yaml validated beforehand)."""
+    tiers: list[Tier] = []
+    primary = escalation.get("primary") or default_primary
+    if primary:
+        tiers.append(Tier(1, "primary", rotation=str(primary)))
+    secondary = escalation.get("secondary")
+    if isinstance(secondary, Mapping) and secondary.get("rotation"):
+        tiers.append(
+            Tier(
+                len(tiers) + 1,
+                "secondary",
+                rotation=str(secondary["rotation"]),
+                offset=int(secondary.get("offset", 0)),
+            )
+        )
+    for raw in escalation.get("tiers") or []:
+        if not isinstance(raw, Mapping):
+            continue
+        number = len(tiers) + 1
+        people = tuple(str(p) for p in raw.get("people") or ())
+        if raw.get("person"):
+            people = (str(raw["person"]), *people)
+        tiers.append(
+            Tier(
+                number,
+                str(raw.get("name") or f"tier {number}"),
+                rotation=str(raw["rotation"]) if raw.get("rotation") else None,
+                offset=int(raw.get("offset", 0)),
+                everyone=bool(raw.get("everyone", False)),
+                people=people,
+            )
+        )
+    return tuple(tiers)
 
 
 def _rotation(schedule: Schedule, rotation_id: str) -> Rotation:
@@ -217,4 +266,30 @@ def merged(items: Iterator[Shift]) -> list[Shift]:
             out[-1] = Shift(item.rotation, item.person, out[-1].start, item.end, item.override)
         else:
             out.append(item)
+    return out
+
+
+def whole_shifts(
+    schedule: Schedule, rotation_id: str, start: datetime, end: datetime
+) -> list[Shift]:
+    """Every shift (or covered part of one) that overlaps ``start``..``end``, whole: a shift
+    that began before ``start`` keeps its real start, one that ends after ``end`` its real
+    end. So a shift reads the same whatever day it is exported on, and a calendar that
+    subscribes to the export sees the same events, not new ones each day.
+
+    Pieces are joined only within one rotation shift (an override splits a shift in up to
+    three); a person's consecutive shifts stay separate events, each with its own start.
+    """
+    rotation = _rotation(schedule, rotation_id)
+    index = rotation.index_at(start)
+    index = 0 if index is None else index
+    out: list[Shift] = []
+    while rotation.boundary(index) < end:
+        begin, finish = rotation.boundary(index), rotation.boundary(index + 1)
+        out.extend(
+            piece
+            for piece in merged(shifts(schedule, rotation_id, begin, finish))
+            if piece.end > start and piece.start < end
+        )
+        index += 1
     return out

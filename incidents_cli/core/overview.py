@@ -15,6 +15,7 @@ from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import (
     TimeFormatError,
     format_duration,
+    format_local,
     format_time,
     maybe_time,
     parse_time,
@@ -135,14 +136,11 @@ def select(
 # --- text for people -----------------------------------------------------------------------
 
 
-def _short(value: str | None) -> str:
-    return value.replace("T", " ") if value else "-"
-
-
-def list_text(views: Sequence[View]) -> str:
+def list_text(views: Sequence[View], zone: str = "UTC") -> str:
+    """The table of ``list``; DETECTED in the team's time zone with its offset (``zone``)."""
     if not views:
         return "No incidents match.\n"
-    rows = [("ID", "SEVERITY", "PHASE", "OPEN FOR", "COMMANDER", "TITLE")]
+    rows = [("ID", "SEVERITY", "PHASE", "DETECTED", "OPEN FOR", "COMMANDER", "TITLE")]
     for item in views:
         record = item.record
         title = str(record.get("title", ""))
@@ -150,26 +148,46 @@ def list_text(views: Sequence[View]) -> str:
             title += f"  [ACK LATE: {item.ack_breach}]"
         if item.monitors == "green" and record.get("phase") in COLLECTING_PHASES:
             title += "  [monitors green]"
+        detected = maybe_time(record.get("detected_at"))
         rows.append(
             (
                 item.id,
                 str(record.get("severity") or "unset"),
                 str(record.get("phase")),
+                format_local(detected, zone, seconds=False) if detected else "-",
                 format_duration(item.open_for),
                 str((record.get("roles") or {}).get("commander") or "-"),
                 title,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    last = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(last)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(5)]
-        lines.append("  ".join([*cells, row[5]]).rstrip())
+        cells = [row[i].ljust(widths[i]) for i in range(last)]
+        lines.append("  ".join([*cells, row[last]]).rstrip())
     return "\n".join(lines) + "\n"
 
 
-def show_text(item: View, settings: Settings) -> str:
+def show_text(item: View, settings: Settings, utc: bool = False) -> str:
+    """One incident for people; times in the team's time zone with the offset (``utc``:
+    in UTC, as stored)."""
     record = item.record
+    zone = "UTC" if utc else settings.timezone
+
+    def when(value: Any) -> str:
+        moment = maybe_time(value)
+        return format_local(moment, zone) if moment is not None else "-"
+
+    detected = maybe_time(record.get("detected_at"))
+
+    def after(value: Any) -> str:
+        """How long after detection: ``(+12m)``, the way a responder reads a timeline."""
+        moment = maybe_time(value)
+        if moment is None or detected is None or moment < detected:
+            return ""
+        return f"  (+{format_duration(moment - detected)})"
+
     lines = [f"{item.id}  {record.get('title', '')}"]
     facts = [
         str(record.get("severity") or "severity unset"),
@@ -193,17 +211,24 @@ def show_text(item: View, settings: Settings) -> str:
         f"    Comms: {roles.get('communications') or '-'}"
         f"    Responders: {', '.join(roles.get('responders') or []) or '-'}"
     )
+    holders = [roles.get("commander"), roles.get("communications"), *roles.get("responders", [])]
+    holders = [h for h in holders if isinstance(h, str)]
+    reach = [
+        f"{h} ({settings.reach(h)})" for h in dict.fromkeys(holders) if h and settings.reach(h)
+    ]
+    if reach:
+        lines.append(f"  Reach:       {'; '.join(reach)}")
     lines.append("")
-    lines.append(f"  Detected      {_short(record.get('detected_at'))}")
-    ack = _short(record.get("acknowledged_at"))
+    lines.append(f"  Detected      {when(record.get('detected_at'))}")
+    ack = when(record.get("acknowledged_at"))
     if item.time_to_ack is not None:
         ack += f"  (after {format_duration(item.time_to_ack)})"
     lines.append(f"  Acknowledged  {ack}")
-    resolved = _short(record.get("resolved_at"))
+    resolved = when(record.get("resolved_at"))
     if item.time_to_resolve is not None:
         resolved += f"  (after {format_duration(item.time_to_resolve)})"
     lines.append(f"  Resolved      {resolved}")
-    lines.append(f"  Closed        {_short(record.get('closed_at'))}")
+    lines.append(f"  Closed        {when(record.get('closed_at'))}")
     if item.ack_breach:
         lines.append(f"  ! Response window breached: {item.ack_breach}")
     if item.monitors == "green":
@@ -222,7 +247,7 @@ def show_text(item: View, settings: Settings) -> str:
         lines.append(f"  Alert link:   {alert['url']}")
     if record.get("phase") in OPEN_PHASES and not record.get("resolved_at"):
         lines.append(
-            f"  Open for {format_duration(item.open_for)} as of {_short(format_time(item.as_of))}"
+            f"  Open for {format_duration(item.open_for)} as of {format_local(item.as_of, zone)}"
         )
     resolution = record.get("resolution")
     if isinstance(resolution, dict):
@@ -238,8 +263,10 @@ def show_text(item: View, settings: Settings) -> str:
         lines.append("")
         lines.append("Public updates (newest first):")
         for update in reversed(updates):
-            eta = f"  (ETA {_short(update.get('eta'))})" if update.get("eta") else ""
-            lines.append(f"  {_short(update.get('at'))}  {update.get('status')}{eta}")
+            eta = f"  (ETA {when(update.get('eta'))})" if update.get("eta") else ""
+            lines.append(
+                f"  {when(update.get('at'))}{after(update.get('at'))}  {update.get('status')}{eta}"
+            )
             lines.append(f"      {update.get('message')}")
             for component, status in (update.get("components") or {}).items():
                 lines.append(f"      {names.get(component, component)}: {status}")
@@ -249,7 +276,7 @@ def show_text(item: View, settings: Settings) -> str:
         lines.append("Timeline:")
         for entry in timeline:
             lines.append(
-                f"  {_short(entry.get('at'))}  {entry.get('actor')}  "
+                f"  {when(entry.get('at'))}{after(entry.get('at'))}  {entry.get('actor')}  "
                 f"[{entry.get('kind')}]  {entry.get('text')}"
             )
             for ref in entry.get("evidence") or []:

@@ -179,6 +179,29 @@ def _check_settings(record: RecordFile) -> Iterator[Finding]:
                     ["alerts", "components", value],
                     f"unknown component {component!r} (known: {_known(ids)})",
                 )
+    yield from _check_channels(record, data)
+
+
+def _check_channels(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
+    """notify: each channel's name once (it names the channel's state), known components."""
+    known = {
+        str(c["id"]) for c in data.get("components") or [] if isinstance(c, dict) and "id" in c
+    }
+    names: set[Any] = set()
+    for index, channel in enumerate(data.get("notify") or []):
+        if not isinstance(channel, dict):
+            continue
+        name = channel.get("name")
+        if name in names:
+            yield _finding(record, ["notify", index, "name"], f"duplicate channel name {name!r}")
+        names.add(name)
+        for position, component in enumerate(channel.get("components") or []):
+            if component not in known:
+                yield _finding(
+                    record,
+                    ["notify", index, "components", position],
+                    f"unknown component {component!r} (known: {_known(known)})",
+                )
 
 
 def _check_incident(
@@ -402,6 +425,16 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     ):
         if isinstance(value, str) and value not in rotations:
             yield _finding(record, where, f"no rotation {value!r}")
+    for index, tier in enumerate(escalation.get("tiers") or []):
+        tier = mapping(tier)
+        place: list[str | int] = ["escalation", "tiers", index]
+        if isinstance(tier.get("rotation"), str) and tier["rotation"] not in rotations:
+            yield _finding(record, [*place, "rotation"], f"no rotation {tier['rotation']!r}")
+        if ctx.unknown_person(tier.get("person")):
+            yield _finding(record, [*place, "person"], _unknown_person(tier["person"]))
+        for position, person in enumerate(tier.get("people") or []):
+            if ctx.unknown_person(person):
+                yield _finding(record, [*place, "people", position], _unknown_person(person))
     for index, override in enumerate(data.get("overrides") or []):
         if not isinstance(override, dict):
             continue

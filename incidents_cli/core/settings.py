@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, update_every_from_data
 from incidents_cli.core.document import mapping
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.notifications import Channel, channels_from_data
 from incidents_cli.core.timeutil import parse_duration
 from incidents_cli.core.vocabulary import SEVERITIES
 
@@ -54,6 +58,26 @@ class AlertSettings(NamedTuple):
     confirm_regions: int = 1
 
 
+class Person(NamedTuple):
+    """Someone in ``people``: how records name them and how to reach them."""
+
+    handle: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    chat: str | None = None
+    github: str | None = None
+
+    def reach(self) -> str:
+        """How to reach them, most immediate first: ``phone +49 30 1234567, chat @alice``."""
+        ways = (("phone", self.phone), ("chat", self.chat), ("email", self.email))
+        return ", ".join(f"{kind} {value}" for kind, value in ways if value)
+
+    def contact(self) -> dict[str, str]:
+        fields = (("email", self.email), ("phone", self.phone), ("chat", self.chat))
+        return {k: v for k, v in (*fields, ("github", self.github)) if v}
+
+
 class Settings(NamedTuple):
     """Read-only: nothing changes settings after they are read (the defaults are shared)."""
 
@@ -69,13 +93,32 @@ class Settings(NamedTuple):
     ack_within: dict[str, timedelta] = DEFAULT_ACK_WITHIN
     required_for: tuple[str, ...] = DEFAULT_REQUIRED_FOR
     due_within: timedelta = DEFAULT_DUE_WITHIN
-    people: dict[str, str] = {}  # noqa: RUF012
+    people: dict[str, str] = {}  # noqa: RUF012  (handle -> name)
+    contacts: dict[str, Person] = {}  # noqa: RUF012  (handle -> the whole entry)
     github_logins: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
     alerts: AlertSettings = AlertSettings()
+    update_every: dict[str, timedelta] = DEFAULT_UPDATE_EVERY
+    """How often an open incident needs a public update, per severity (`incidents comms`)."""
+    notify: tuple[Channel, ...] = ()
+    """The channels `incidents notify` tells (secrets named by environment variable)."""
 
     @property
     def component_ids(self) -> set[str]:
         return {c.id for c in self.components}
+
+    def reach(self, handle: str) -> str:
+        """How to reach ``handle`` (empty when people has no contact fields for them)."""
+        person = self.contacts.get(handle)
+        return person.reach() if person is not None else ""
+
+
+def refuse_unknown(option: str, values: Iterable[str], known: Iterable[str], what: str) -> None:
+    """A filter naming something the settings do not know is a mistake, not "no matches":
+    refuse it naming the known values (nothing is checked when none are configured)."""
+    names = sorted(known)
+    for value in values:
+        if names and value not in names:
+            raise RefusedError(f"{option} {value}: no such {what} (known: {', '.join(names)})")
 
 
 def _duration(value: Any, fallback: timedelta) -> timedelta:
@@ -110,16 +153,17 @@ def settings_from_data(data: Any) -> Settings:
                 ack[level] = _duration(entry.get("ack_within"), ack[level])
     policy = mapping(data.get("postmortem"))
     required = policy.get("required_for", DEFAULT_REQUIRED_FOR)
-    people = {
-        str(p["handle"]): str(p.get("name") or p["handle"])
+    contacts = {
+        str(p["handle"]): Person(
+            handle=str(p["handle"]),
+            name=str(p.get("name") or p["handle"]),
+            **{k: str(p[k]) for k in ("email", "phone", "chat", "github") if p.get(k)},
+        )
         for p in data.get("people") or []
         if isinstance(p, dict) and p.get("handle")
     }
-    github_logins = {
-        str(p["handle"]): str(p["github"])
-        for p in data.get("people") or []
-        if isinstance(p, dict) and p.get("handle") and p.get("github")
-    }
+    people = {handle: person.name for handle, person in contacts.items()}
+    github_logins = {h: p.github for h, p in contacts.items() if p.github}
     return Settings(
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
@@ -141,7 +185,10 @@ def settings_from_data(data: Any) -> Settings:
         due_within=_duration(policy.get("due_within"), DEFAULT_DUE_WITHIN),
         people=people,
         github_logins=github_logins,
+        contacts=contacts,
         alerts=alert_settings_from_data(data.get("alerts")),
+        update_every=update_every_from_data(severities),
+        notify=channels_from_data(data.get("notify")),
     )
 
 

@@ -83,6 +83,23 @@ def format_time(value: datetime) -> str:
     )
 
 
+def format_local(value: datetime, zone: str = "UTC", seconds: bool = True) -> str:
+    """A time for people: in the team's time zone with its offset (``2026-03-01 15:05:00
+    +01:00``), or in UTC with a ``Z``; an unknown zone falls back to UTC."""
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    if zone != "UTC":
+        from zoneinfo import ZoneInfo
+
+        try:
+            local = value.astimezone(ZoneInfo(zone))
+        except (KeyError, ValueError):
+            local = None
+        if local is not None:
+            offset = local.strftime("%z")
+            return f"{local.strftime(f'%Y-%m-%d {clock}')} {offset[:3]}:{offset[3:]}"
+    return value.astimezone(UTC).strftime(f"%Y-%m-%d {clock}Z")
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 

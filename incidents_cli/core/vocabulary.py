@@ -33,3 +33,25 @@ SETTLED_ACTION_ITEM_STATUSES = ACTION_ITEM_STATUSES[1:]
 ALERT_FORMATS = ("alertmanager", "grafana", "generic")
 """The webhook payloads `incidents ingest` reads."""
 ALERT_STATUSES = ("firing", "resolved")
+
+CHANNEL_TYPES = ("slack", "teams", "discord", "webhook", "email")
+"""The kinds of place `incidents notify` can tell (notify: in the settings)."""
+AUDIENCES = ("public", "internal", "support")
+"""Who a channel speaks to: what the status site shows; the team; customer support."""
+NOTIFY_EVENTS = (
+    "declared",
+    "acknowledged",
+    "severity_changed",
+    "role_assigned",
+    "public_update",
+    "resolved",
+    "reopened",
+    "postmortem_published",
+    "escalation_due",
+    "update_due",
+    "maintenance_announced",
+    "maintenance_started",
+    "maintenance_ended",
+)
+"""What a notification is about, in the order notices of one moment are sent."""
+SMTP_SECURITY = ("starttls", "tls", "none")

@@ -447,3 +447,124 @@ class Repo:
     def fast_forward(self, commit: str) -> bool:
         self._head = None
         return self.git("merge", "--ff-only", "--quiet", commit, check=False).returncode == 0
+
+    # --- side refs: state kept in git, off every branch (notify) -------------------------
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit ``ref`` points at, or None."""
+        result = self.git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
+        return result.stdout.strip() or None
+
+    def has_commit(self, commit: str) -> bool:
+        result = self.git("cat-file", "-e", f"{commit}^{{commit}}", check=False)
+        return result.returncode == 0
+
+    def file_at(self, commit: str, path: str) -> str | None:
+        """The text of ``path`` at ``commit``, or None if it has no such file."""
+        result = self.git("cat-file", "blob", f"{commit}:{path}", check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    def blobs_at(self, commit: str, folders: Sequence[str]) -> dict[str, str]:
+        """The blob id of every file under ``folders`` at ``commit`` (one level deep), by path."""
+        listing = self.git("ls-tree", "-z", commit, "--", *(f"{f}/" for f in folders))
+        out: dict[str, str] = {}
+        for item in listing.stdout.split("\0"):
+            if not item:
+                continue
+            meta, path = item.split("\t", 1)
+            mode, kind, sha = meta.split()
+            if kind == "blob" and mode in ("100644", "100755"):
+                out[path] = sha
+        return out
+
+    def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
+        """The content of each blob, by id: one git call whatever their number."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        batch = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=self.top,
+            input="".join(f"{sha}\n" for sha in wanted).encode(),
+            capture_output=True,
+            env=_ENV or _clean_env(),
+            check=False,
+        )
+        if batch.returncode != 0:
+            raise GitError(f"git cat-file failed: {batch.stderr.decode(errors='replace').strip()}")
+        out: dict[str, bytes] = {}
+        data = batch.stdout
+        position = 0
+        for sha in wanted:
+            end = data.index(b"\n", position)
+            size = int(data[position:end].split()[2])
+            out[sha] = data[end + 1 : end + 1 + size]
+            position = end + 1 + size + 1
+        return out
+
+    def write_side_ref(
+        self, ref: str, files: dict[str, str], message: str, parent: str | None
+    ) -> str:
+        """A commit holding just ``files``, on top of ``parent``, stored under ``ref`` only if
+        ``ref`` still points at ``parent`` (git update-ref's compare-and-swap). The work tree,
+        the index and every branch are left alone. The identity is fixed: a machine wrote it."""
+        entries = []
+        for path, text in sorted(files.items()):
+            blob = self.git_input(text, "hash-object", "-w", "--stdin").strip()
+            entries.append(f"100644 blob {blob}\t{path}\n")
+        tree = self.git_input("".join(entries), "mktree").strip()
+        args = ["commit-tree", tree]
+        if parent:
+            args += ["-p", parent]
+        commit = self.git_input(message, *args, identity=True).strip()
+        self.git("update-ref", ref, commit, parent or "0" * 40)
+        return commit
+
+    def git_input(self, text: str, *args: str, identity: bool = False) -> str:
+        env = dict(_ENV or _clean_env())
+        if identity:
+            for who in ("AUTHOR", "COMMITTER"):
+                env[f"GIT_{who}_NAME"] = "incidents"
+                env[f"GIT_{who}_EMAIL"] = "incidents@localhost"
+        result = subprocess.run(
+            ["git", *args],
+            cwd=self.top,
+            input=text,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise GitError(f"git {args[0]} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def default_remote(self) -> str | None:
+        """The remote the current branch pushes to, else origin, else the only one."""
+        branch = self.branch()
+        if branch:
+            remote = self.git("config", f"branch.{branch}.remote", check=False).stdout.strip()
+            if remote and remote != ".":
+                return remote
+        remotes = self.git("remote", check=False).stdout.split()
+        if "origin" in remotes:
+            return "origin"
+        return remotes[0] if len(remotes) == 1 else None
+
+    def fetch_side_refs(self, remote: str, prefix: str) -> None:
+        """Take the remote's refs under ``prefix`` as they are (the remote is the record)."""
+        spec = f"+{prefix}*:{prefix}*"
+        result = self.git("fetch", "--quiet", "--no-tags", remote, spec, check=False)
+        if result.returncode != 0:
+            detail = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
+            raise GitError(f"git fetch from {remote} failed: {detail[0]}")
+
+    def push_side_refs(self, remote: str, refs: Sequence[str]) -> None:
+        if not refs:
+            return
+        result = self.git(
+            "push", "--porcelain", "--quiet", remote, *(f"{r}:{r}" for r in refs), check=False
+        )
+        if result.returncode != 0:
+            text = (result.stdout + result.stderr).strip().splitlines()
+            raise GitError(f"git push to {remote} failed: {text[-1] if text else 'unknown error'}")

@@ -18,23 +18,10 @@ from incidents_cli.core.records import (
 )
 from incidents_cli.core.settings import Settings, settings_from_data
 from incidents_cli.store import yamlio
+from incidents_cli.store.root import find_root as find_root  # where it always was
 
 if TYPE_CHECKING:
     from incidents_cli.core.runbooks import Runbook
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` that has an incidents.yaml."""
-    start = start.resolve()
-    if not start.is_dir():
-        raise SetupError(f"{start}: no such folder")
-    for folder in (start, *start.parents):
-        if (folder / SETTINGS_FILE).is_file():
-            return folder
-    raise SetupError(
-        f"{start}: no {SETTINGS_FILE} here or in any parent folder; "
-        "run `incidents init` to make an incident repository"
-    )
 
 
 def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> RecordFile:

@@ -22,7 +22,7 @@ from incidents_cli.core.lifecycle import Change, Refused
 from incidents_cli.core.records import INCIDENTS_DIR, RecordFile, incident_rel
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
-from incidents_cli.store import yamlio
+from incidents_cli.store import open_ids, yamlio
 from incidents_cli.store.git import PushRefused, PushRejected, Repo
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
@@ -163,6 +163,7 @@ def _carry_out(
     remote = repo.remote_for_branch(branch) if push and branch else None
     workspace = Workspace(root, settings)
     notices: list[str] = []
+    completion = open_ids.read(root)  # the open ids, if current: kept current below
     for attempt in range(MAX_PUSH_TRIES):
         workspace.attempt = attempt
         try:
@@ -182,9 +183,12 @@ def _carry_out(
         else:
             commit = _commit(repo, root, change, actor, new_branch, lock)
         if not push or remote is None or branch is None:
+            _keep_open_ids(root, completion, change)
             return Outcome(change, commit, notices=change.notices + notices)
         try:
             repo.push(remote[0], branch, remote[1])
+            if not attempt:  # a replay brought other incidents along: let completion reread
+                _keep_open_ids(root, completion, change)
             return Outcome(change, commit, True, attempt, change.notices + notices)
         except PushRejected:
             with signals_held():
@@ -256,6 +260,20 @@ def blob_id(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None:
+    """Shell completion's list of open ids, updated for this one change, so completion stays
+    fast after a transition (the change rewrote a file, so the folder's time moved on)."""
+    incident_id = change.record.get("id")
+    if before is None or not change.write_record or not isinstance(incident_id, str):
+        return
+    ids = set(before)
+    if change.record.get("phase") == "closed":
+        ids.discard(incident_id)
+    else:
+        ids.add(incident_id)
+    open_ids.write(root, sorted(ids), open_ids.stamp(root))
 
 
 def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:

@@ -13,7 +13,10 @@ from incidents_cli.core.ical import ics_time as _ics_time
 from incidents_cli.core.oncall import Shift
 
 
-def ics(shifts: Sequence[Shift], calendar_name: str, stamp: datetime, names: dict[str, str]) -> str:
+def ics(shifts: Sequence[Shift], calendar_name: str, names: dict[str, str]) -> str:
+    """The shifts as an iCalendar feed. An event's UID comes from the rotation, the shift's
+    real start and the person, and its DTSTAMP is that start too, so the same shift gives
+    the same bytes whenever it is exported and a subscribed calendar does not churn."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -34,7 +37,7 @@ def ics(shifts: Sequence[Shift], calendar_name: str, stamp: datetime, names: dic
         lines += [
             "BEGIN:VEVENT",
             f"UID:{shift.rotation}-{_ics_time(shift.start)}-{shift.person}@incidents",
-            f"DTSTAMP:{_ics_time(stamp)}",
+            f"DTSTAMP:{_ics_time(shift.start)}",
             f"DTSTART:{_ics_time(shift.start)}",
             f"DTEND:{_ics_time(shift.end)}",
             f"SUMMARY:{_escape(summary)}",

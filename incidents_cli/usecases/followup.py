@@ -10,6 +10,7 @@ from typing import Any
 from incidents_cli.core import followup
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.runbooks import Runbook, Stale, matching, select, stale
+from incidents_cli.core.settings import refuse_unknown
 from incidents_cli.store.cache import read_incident_data, read_usable, snapshot, summary_records
 from incidents_cli.store.layout import load_runbooks, load_settings
 
@@ -24,6 +25,7 @@ def follow_up_items(
 ) -> list[followup.Item]:
     """Action items, missing or unpublished postmortems and runbook reviews, filtered."""
     settings = load_settings(root)
+    refuse_unknown("--owner", [owner] if owner else [], settings.people, "person")
     snap = snapshot(root)
     # Incidents as summaries: what follow-up needs of them, without every timeline.
     postmortem_records, _ = read_usable(root, kinds=("postmortem",), snap=snap)
@@ -48,6 +50,9 @@ def follow_up_items(
 
 
 def runbooks_matching(root: Path, component: str | None, tag: str | None) -> list[Runbook]:
+    if component:
+        known = load_settings(root).component_ids
+        refuse_unknown("--component", [component], known, "component")
     return select(load_runbooks(root), component, tag)
 
 

@@ -39,7 +39,7 @@ class IngestOptions(NamedTuple):
     source: str = "-"
     """Where the payload came from, for messages: a path, or ``-``."""
     push: bool | None = None
-    as_of: str | None = None
+    as_of: datetime | str | None = None  # a str is read as RFC 3339 (the CLI gives datetimes)
     by: str | None = None
 
 
@@ -157,7 +157,10 @@ def ingest(options: IngestOptions) -> IngestResult:
     root = find_root(options.directory)
     repo = Repo.at(root)
     actor = (options.by or "").strip() or alerts.ALERT_ACTOR_BY_FORMAT[options.format]
-    now = parse_time_option(options.as_of, "--as-of") if options.as_of else now_utc()
+    if isinstance(options.as_of, str):
+        now = parse_time_option(options.as_of, "--as-of") if options.as_of else now_utc()
+    else:
+        now = options.as_of or now_utc()
     decisions: list[alerts.Decision] = []  # the last one is what was committed
 
     def step(ws: Workspace) -> Change:

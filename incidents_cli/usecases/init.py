@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,16 +28,93 @@ class InitResult:
     skipped: list[str] = field(default_factory=list)
     commit: str | None = None
     git_initialized: bool = False
+    rotation: list[str] = field(default_factory=list)
+    """Who the starter rotation lists (the people of an incidents.yaml that was there);
+    empty: the rotation is a commented example."""
+
+    def next_steps(self) -> list[str]:
+        """The two or three things a team edits first, in order."""
+        steps = []
+        if SETTINGS_FILE in self.created:
+            steps.append(
+                f"{SETTINGS_FILE}: your components (the status page lists them) and your "
+                "people (handles used in records), instead of the examples"
+            )
+        if ONCALL_FILE in self.created:
+            steps.append(
+                f"{ONCALL_FILE}: check the order and start of the rotation "
+                f"({', '.join(self.rotation)})"
+                if self.rotation
+                else f"{ONCALL_FILE}: uncomment the rotation and list who takes shifts"
+            )
+        if any(rel.startswith("runbooks/") for rel in self.created):
+            steps.append(
+                "runbooks/: link the starter runbooks to your components (`components:`), "
+                "or delete the ones you do not need"
+            )
+        return steps
 
 
-def starter_files(cli: str | None = None) -> dict[str, str | bytes]:
+def starter_oncall(template: str, members: list[str], timezone: str = "UTC") -> str:
+    """The starter oncall.yaml: its example rotation and escalation uncommented and listing
+    ``members`` (the people init found), or left as a commented example when there are none
+    (so replacing the example people in incidents.yaml never breaks it)."""
+    if not members:
+        return template
+    lines = template.splitlines()
+    out: list[str] = []
+    block = ""
+    for line in lines:
+        if line == "rotations: []":
+            out.append("rotations:")
+            block = "rotation"
+            continue
+        if line == "# escalation:":
+            block = "escalation"
+        if block == "rotation" and line.startswith("#  "):
+            line = line[1:]
+            line = re.sub(r"members: \[.*\]", f"members: [{', '.join(members)}]", line)
+            line = line.replace("timezone: UTC", f"timezone: {timezone}")
+        elif block == "escalation" and line.startswith("#   # Further tiers"):
+            block = ""
+        elif block == "escalation" and line.startswith("# "):
+            line = line[2:]
+        elif not line.startswith("#"):
+            block = ""
+        out.append(line)
+    text = "\n".join(out) + "\n"
+    return text.replace(
+        "# Uncomment the rotation below and list your people's handles (from people in\n"
+        "# incidents.yaml) in shift order.\n",
+        "# The rotation lists the people of incidents.yaml; put them in shift order.\n",
+    )
+
+
+def _people_found(folder: Path) -> tuple[list[str], str]:
+    """The handles of an incidents.yaml that is already there, and its time zone."""
+    from incidents_cli.store.layout import load_settings
+
+    if not (folder / SETTINGS_FILE).is_file():
+        return [], "UTC"
+    try:
+        settings = load_settings(folder)
+    except SetupError:
+        return [], "UTC"
+    return list(settings.people), settings.timezone
+
+
+def starter_files(
+    cli: str | None = None, members: list[str] | None = None, timezone: str = "UTC"
+) -> dict[str, str | bytes]:
     """Every file `init` writes, by path relative to the new repository. ``cli``: the pip
     requirement or git URL CI installs the CLI with (default: this CLI, kept in the
     repository; see usecases/ci.py)."""
     init = data_dir("templates") / "init"
     files: dict[str, str | bytes] = {
         SETTINGS_FILE: (init / "incidents.yaml").read_text(encoding="utf-8"),
-        ONCALL_FILE: (init / "oncall.yaml").read_text(encoding="utf-8"),
+        ONCALL_FILE: starter_oncall(
+            (init / "oncall.yaml").read_text(encoding="utf-8"), members or [], timezone
+        ),
         "README.md": (init / "README.md").read_text(encoding="utf-8"),
         ".gitignore": (init / "gitignore").read_text(encoding="utf-8"),
         f"{INCIDENTS_DIR}/.gitkeep": "",
@@ -53,14 +131,15 @@ def init_repository(folder: Path, standalone: bool = False, cli: str | None = No
     """Make the incident repository in ``folder``: in the git repository it is part of, or
     (``standalone``, or when there is none) in a repository of its own. ``cli``: see
     ``starter_files``."""
-    files = starter_files(cli)  # refuses a bad --cli before anything is made
+    members, timezone = _people_found(folder)
+    files = starter_files(cli, members, timezone)  # refuses a bad --cli before anything
     if (folder / REQUIREMENTS_FILE).exists():
         # The repository has chosen its CLI already: `incidents ci update` changes that.
         files = {rel: data for rel, data in files.items() if not rel.startswith(VENDOR_DIR)}
         files[REQUIREMENTS_FILE] = ""
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
-    result = InitResult(folder)
+    result = InitResult(folder, rotation=members)
     if not Repo.is_repo(folder) or (standalone and Repo.at(folder).top != folder):
         repo = Repo.init(folder)
         result.git_initialized = True

@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 from incidents_cli.core import stats as metrics
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
-from incidents_cli.core.oncall import OnCall, Schedule, merged, primary_at, secondary_at, shifts
-from incidents_cli.core.settings import Settings
+from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
+from incidents_cli.core.settings import Person, Settings
 from incidents_cli.store.cache import read_incident_data, read_usable
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
@@ -28,10 +28,19 @@ def _schedule(root: Path) -> tuple[Settings, Schedule]:
     return settings, schedule
 
 
-def on_call_now(root: Path, when: datetime) -> dict[str, OnCall | None]:
-    """Who is primary and secondary at ``when``."""
-    _, schedule = _schedule(root)
-    return {"primary": primary_at(schedule, when), "secondary": secondary_at(schedule, when)}
+class OnCallNow(NamedTuple):
+    tiers: dict[str, OnCall | None]
+    """Who is primary and secondary."""
+    contacts: dict[str, Person]
+    """How to reach each of them (people in incidents.yaml), by handle."""
+
+
+def on_call_now(root: Path, when: datetime) -> OnCallNow:
+    """Who is primary and secondary at ``when``, and how to reach them."""
+    settings, schedule = _schedule(root)
+    tiers = {"primary": primary_at(schedule, when), "secondary": secondary_at(schedule, when)}
+    people = {who.person for who in tiers.values() if who is not None and who.person}
+    return OnCallNow(tiers, {h: settings.contacts[h] for h in people if h in settings.contacts})
 
 
 class Export(NamedTuple):
@@ -73,12 +82,12 @@ def export_shifts(
             )
     per_rotation = {}
     for rotation in chosen:
-        found = merged(shifts(schedule, rotation, begin, end))
+        found = whole_shifts(schedule, rotation, begin, end)
         per_rotation[rotation] = [s for s in found if person is None or s.person == person]
 
     def render(found: list[Any], name: str) -> str:
         if output_format == "ics":
-            return ics(found, f"{settings.title}: {name}", begin, settings.people)
+            return ics(found, f"{settings.title}: {name}", settings.people)
         return csv_text(found)
 
     if out is not None:

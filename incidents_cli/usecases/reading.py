@@ -11,7 +11,7 @@ from incidents_cli.core import overview
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import incident_rel
 from incidents_cli.core.runbooks import Runbook
-from incidents_cli.core.settings import Settings
+from incidents_cli.core.settings import Settings, refuse_unknown
 from incidents_cli.store.cache import incident_summaries
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.usecases.followup import runbooks_for
@@ -44,6 +44,7 @@ def list_incidents(
     """The chosen incidents, newest first. ``whole_records``: each view holds the whole
     record (for --json), not just the summary a table needs."""
     settings = load_settings(root)
+    refuse_unknown("--component", components, settings.component_ids, "component")
     records, unreadable = incident_summaries(root)
     chosen = overview.select(
         records,

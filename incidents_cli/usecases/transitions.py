@@ -28,9 +28,15 @@ class Common(NamedTuple):
 
     directory: Path
     by: str | None = None
-    at: str | None = None
+    at: datetime | str | None = None  # a str is read as RFC 3339 (the CLI gives datetimes)
     push: bool | None = None
     on_wait: Callable[[str], None] | None = None  # told once if another command holds the lock
+
+
+def _time(value: datetime | str | None, option: str) -> datetime | None:
+    if isinstance(value, str):
+        return parse_time_option(value, option) if value else None
+    return value
 
 
 def _actor(common: Common, repo: Repo) -> str:
@@ -49,7 +55,7 @@ def _run(
     repo = Repo.at(root)
     actor = _actor(common, repo)
     now = now_utc()
-    at = parse_time_option(common.at, "--at") if common.at else now
+    at = _time(common.at, "--at") or now
 
     def step(workspace: Workspace) -> Change:
         event = Event(actor, at, workspace.settings, now)
@@ -177,10 +183,10 @@ def update(
     status: str,
     message: str,
     components: Sequence[str],
-    eta: str | None,
+    eta: datetime | str | None,
 ) -> Outcome:
     statuses = parse_component_statuses(components)
-    eta_time: datetime | None = parse_time_option(eta, "--eta") if eta else None
+    eta_time = _time(eta, "--eta")
     return _run(
         common,
         lambda ws, ev: lifecycle.public_update(

@@ -1,0 +1,172 @@
+"""E-mail channels: one message with a plain-text and an HTML part, sent over SMTP.
+
+Built with the standard library's ``email.message.EmailMessage`` (headers are encoded and
+folded for us) and sent with ``smtplib`` over STARTTLS (port 587), implicit TLS (port 465),
+or, for a relay on the same host only, plain SMTP. Every message carries ``List-Unsubscribe``
+(RFC 2369) and, when the address is https, ``List-Unsubscribe-Post`` (RFC 8058), so mail
+programs offer a one-click unsubscribe. Subscribers from a list each get their own message:
+nobody sees who else is subscribed.
+"""
+
+from __future__ import annotations
+
+import html
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from incidents_cli.core.notifications import Channel, Notice
+from incidents_cli.core.timeutil import format_time
+from incidents_cli.integrations.chat import DeliveryError
+
+DEFAULT_PORT = {"starttls": 587, "tls": 465, "none": 25}
+TIMEOUT_SECONDS = 20.0
+
+
+def parse_subscribers(text: str) -> list[str]:
+    """A subscriber list file: one address a line; blank lines and ``#`` comments skipped;
+    duplicates (case-insensitive) once."""
+    seen: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        _, address = parseaddr(line)
+        if "@" in address:
+            seen.setdefault(address.lower(), address)
+    return list(seen.values())
+
+
+def unsubscribe_link(channel: Channel, recipient: str) -> str:
+    """The channel's unsubscribe template with {email} filled, or a mailto to the sender."""
+    if channel.unsubscribe:
+        return channel.unsubscribe.replace("{email}", recipient)
+    sender = parseaddr(channel.sender or "")[1]
+    return f"mailto:{sender}?subject=unsubscribe"
+
+
+def plain_text(notice: Notice) -> str:
+    lines = [notice.headline, "", notice.body.strip(), ""]
+    lines += [f"{fact.label}: {fact.value}" for fact in notice.facts]
+    lines.append(f"Time: {format_time(notice.at)}")
+    if notice.link:
+        lines += ["", notice.link]
+    return "\n".join(lines).strip() + "\n"
+
+
+def html_text(notice: Notice) -> str:
+    e = html.escape
+    rows = "".join(
+        f'<tr><th align="left">{e(f.label)}</th><td>{e(f.value)}</td></tr>' for f in notice.facts
+    )
+    rows += f'<tr><th align="left">Time</th><td>{e(format_time(notice.at))}</td></tr>'
+    body = "".join(f"<p>{e(p)}</p>" for p in notice.body.strip().split("\n\n") if p.strip())
+    link = ""
+    if notice.link:
+        link = (
+            f'<p><a href="{e(notice.link)}">{e(notice.link)}</a></p>'
+            if notice.link.startswith(("https://", "http://"))
+            else f"<p>{e(notice.link)}</p>"
+        )
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{e(notice.headline)}</title></head><body>"
+        f"<h1>{e(notice.headline)}</h1>{body}<table>{rows}</table>{link}</body></html>\n"
+    )
+
+
+def build_message(
+    notice: Notice,
+    channel: Channel,
+    recipients: Sequence[str],
+    now: datetime,
+    *,
+    unsubscribe_for: str | None = None,
+) -> EmailMessage:
+    """One message to ``recipients``; ``unsubscribe_for`` is the subscriber it is for."""
+    sender = channel.sender or "incidents@localhost"
+    message = EmailMessage()
+    message["Subject"] = " ".join(notice.headline.split())
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    link = unsubscribe_link(channel, unsubscribe_for or parseaddr(recipients[0])[1])
+    message["List-Unsubscribe"] = f"<{link}>"
+    if link.startswith("https://"):
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["X-Incidents-Event"] = notice.event
+    message.set_content(plain_text(notice))
+    message.add_alternative(html_text(notice), subtype="html")
+    return message
+
+
+def messages_for(
+    notice: Notice, channel: Channel, subscribers: Sequence[str], now: datetime
+) -> list[EmailMessage]:
+    """The channel's own recipients together in one message; each subscriber alone."""
+    out = []
+    if channel.to:
+        out.append(build_message(notice, channel, list(channel.to), now))
+    for address in subscribers:
+        out.append(build_message(notice, channel, [address], now, unsubscribe_for=address))
+    return out
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    security: str
+    username: str | None = None
+    password: str | None = None
+
+
+class Mailer:
+    """One SMTP connection for a run's messages to one channel."""
+
+    def __init__(self, server: Server, channel: str) -> None:
+        self.channel = channel
+        context = ssl.create_default_context()
+        try:
+            if server.security == "tls":
+                self.smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    server.host, server.port, timeout=TIMEOUT_SECONDS, context=context
+                )
+            else:
+                self.smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+                if server.security == "starttls":
+                    self.smtp.starttls(context=context)
+            if server.username and server.password:
+                self.smtp.login(server.username, server.password)
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryError(
+                f"{channel}: cannot reach the mail server {server.host}:{server.port} "
+                f"({server.security}): {type(error).__name__}: {error}"
+            ) from None
+
+    def send(self, message: EmailMessage, key: str) -> None:
+        try:
+            self.smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryError(
+                f"{self.channel}: could not mail {key}: {type(error).__name__}: {error}"
+            ) from None
+
+    def close(self) -> None:
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,562 @@
+"""`incidents notify` and `incidents comms`: tell every channel what is new, exactly once.
+
+notify reads committed history only: the records at HEAD against the records at the commit
+each channel was last fully told about (its state in refs/incidents/notified/<channel>,
+fetched from and pushed to the remote, so a fresh clone continues where the last run
+stopped). Messages go out in time order; the first failure stops that channel, and only what
+it did not get is retried next time. The state is written after each channel, before the
+next one is tried, so an interrupted run repeats at most the message in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.core.cadence import UNRESOLVED_PHASES, Quiet, quiet_incidents
+from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
+from incidents_cli.core.escalation import escalations
+from incidents_cli.core.notifications import (
+    BACKFILL,
+    Channel,
+    Links,
+    Notice,
+    Snapshot,
+    escalation_notice,
+    for_channel,
+    in_order,
+    quiet_notice,
+    record_notices,
+)
+from incidents_cli.core.oncall import schedule_from_data
+from incidents_cli.core.records import (
+    INCIDENTS_DIR,
+    MAINTENANCE_DIR,
+    ONCALL_FILE,
+    POSTMORTEMS_DIR,
+    SETTINGS_FILE,
+    classify,
+)
+from incidents_cli.core.settings import Settings, settings_from_data
+from incidents_cli.core.timeutil import format_time
+from incidents_cli.site.notices import maintenance_notices, public_notices
+from incidents_cli.site.public import IMPACT_OF_SEVERITY
+from incidents_cli.store.git import Repo
+from incidents_cli.store.layout import read_record
+from incidents_cli.store.notified import (
+    REF_PREFIX,
+    ChannelState,
+    read_state,
+    write_state,
+)
+
+SECRETS_JSON_ENV = "INCIDENTS_SECRETS"
+"""Optional: a JSON object of secrets by name (GitHub: ``${{ toJSON(secrets) }}``), read when
+a channel's variable is not in the environment itself."""
+
+
+# --- what a run did ------------------------------------------------------------------------
+
+
+def _brief(notice: Notice) -> dict[str, Any]:
+    return {
+        "key": notice.key,
+        "event": notice.event,
+        "subject": notice.subject,
+        "at": format_time(notice.at),
+        "headline": notice.headline,
+    }
+
+
+@dataclass
+class ChannelRun:
+    channel: Channel
+    sent: list[Notice] = field(default_factory=list)
+    pending: list[Notice] = field(default_factory=list)
+    history: list[Notice] = field(default_factory=list)
+    """Older than a first run's backfill window: recorded as told, not sent."""
+    error: str | None = None
+    previews: list[dict[str, Any]] = field(default_factory=list)
+    """--dry-run: each request or message that would go out."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.channel.name,
+            "type": self.channel.type,
+            "audience": self.channel.audience,
+            "sent": [_brief(n) for n in self.sent],
+            "pending": [_brief(n) for n in self.pending],
+            "skipped_history": len(self.history),
+            "error": self.error,
+        }
+        if self.previews:
+            out["requests"] = self.previews
+        return out
+
+
+@dataclass
+class NotifyResult:
+    head: str
+    as_of: datetime
+    dry_run: bool
+    channels: list[ChannelRun]
+    pushed_to: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    push_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.push_error is not None or any(c.error for c in self.channels)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "head": self.head,
+            "as_of": format_time(self.as_of),
+            "dry_run": self.dry_run,
+            "channels": [c.as_dict() for c in self.channels],
+            "pushed_to": self.pushed_to,
+            "warnings": self.warnings,
+            "push_error": self.push_error,
+        }
+
+
+# --- reading the records at a commit ---------------------------------------------------------
+
+
+@dataclass
+class _Snapshots:
+    """The records at each commit asked for: all of them, and the ones that pass their schema
+    (a record that does not validate is never published). Each blob is read and parsed once,
+    so the two commits of a channel cost one parse of every record plus one of each change."""
+
+    repo: Repo
+    cache: dict[str, tuple[Snapshot, Snapshot]] = field(default_factory=dict)
+    parsed: dict[tuple[str, str], tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
+    """(blob id, kind) -> (data or None if unreadable, passes its schema)."""
+
+    def at(self, commit: str) -> tuple[Snapshot, Snapshot]:
+        if commit not in self.cache:
+            self.cache[commit] = self._read(commit)
+        return self.cache[commit]
+
+    def _read(self, commit: str) -> tuple[Snapshot, Snapshot]:
+        from incidents_cli.store.schemas import is_valid
+
+        blobs = self.repo.blobs_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
+        kinds = {rel: kind for rel in blobs if (kind := classify(rel)) in _SNAPSHOT_KINDS}
+        place = {
+            (blobs[r], str(k)): r for r, k in kinds.items() if (blobs[r], k) not in self.parsed
+        }
+        contents = self.repo.read_blobs([sha for sha, _ in place])
+        for (sha, kind), rel in place.items():
+            record = read_record(self.repo.top, rel, kind, contents[sha])
+            data = record.data if record.error is None and isinstance(record.data, dict) else None
+            self.parsed[sha, kind] = (data, data is not None and is_valid(kind, data))
+        every: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
+        valid: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
+        for rel, kind in sorted(kinds.items()):
+            data, ok = self.parsed[blobs[rel], str(kind)]
+            if data is None:
+                continue
+            stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            key = str(data.get("incident", stem)) if kind == "postmortem" else stem
+            every[str(kind)][key] = data
+            if ok:
+                valid[str(kind)][key] = data
+
+        def snap(found: dict[str, dict[str, dict[str, Any]]]) -> Snapshot:
+            return Snapshot(found["incident"], found["postmortem"], found["maintenance"])
+
+        return snap(every), snap(valid)
+
+
+_SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
+
+
+def _settings_at(repo: Repo, commit: str) -> Settings:
+    """The settings as committed (notify tells what the commits say, not the work tree)."""
+    from incidents_cli.store import yamlio
+
+    text = repo.file_at(commit, SETTINGS_FILE)
+    if text is None:
+        raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
+    data = yamlio.parse(text, SETTINGS_FILE).data
+    data = data if isinstance(data, dict) else {}
+    return settings_from_data(data)
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+class _Secrets:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self._json: dict[str, Any] | None = None
+
+    def get(self, name: str | None, channel: str, what: str) -> str:
+        if not name:
+            raise IncidentsError(f"{channel}: no {what} configured (set {what} in notify:)", 1)
+        value = self.env.get(name)
+        if not value:
+            value = self._from_json().get(name)
+        if not isinstance(value, str) or not value:
+            raise IncidentsError(
+                f"{channel}: the environment variable {name} ({what}) is not set", 1
+            )
+        return value
+
+    def maybe(self, name: str | None, channel: str, what: str) -> str | None:
+        return self.get(name, channel, what) if name else None
+
+    def _from_json(self) -> dict[str, Any]:
+        if self._json is None:
+            try:
+                data = json.loads(self.env.get(SECRETS_JSON_ENV) or "{}")
+            except ValueError:
+                data = {}
+            self._json = data if isinstance(data, dict) else {}
+        return self._json
+
+
+class _Memory:
+    """A channel's state as the run goes: written after every message that got through, so
+    an interrupted run repeats at most the message in flight; and at the end of a run with
+    no failure, moved on to HEAD with only the reminders' keys that are still current."""
+
+    def __init__(
+        self,
+        repo: Repo,
+        channel: str,
+        state: ChannelState | None,
+        base: str | None,
+        history: set[str],
+        dry_run: bool,
+    ) -> None:
+        self.repo = repo
+        self.channel = channel
+        self.before = state
+        self.parent = state.ref_commit if state is not None else None
+        self.commit = base
+        self.sent = set(state.sent if state is not None else ()) | history
+        self.dry_run = dry_run
+        self.written = False
+
+    def told(self, notice: Notice) -> None:
+        self.sent.add(notice.key)
+        self._write()
+
+    def finish(self, head: str, live: set[str]) -> None:
+        self.commit = head
+        self.sent &= live
+        before = self.before
+        if before is not None and (before.commit, set(before.sent)) == (head, self.sent):
+            return  # nothing new: no state commit every ten minutes
+        self._write()
+
+    def _write(self) -> None:
+        if self.dry_run:
+            return
+        state = ChannelState(self.commit, tuple(sorted(self.sent)), self.parent)
+        self.parent = write_state(self.repo, self.channel, state)
+        self.written = True
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def _record_link(env: Mapping[str, str], head: str) -> str:
+    """In GitHub Actions, a link to the record at the commit that was notified."""
+    server, repository = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY")
+    if server and repository:
+        return f"{server.rstrip('/')}/{repository}/blob/{head}/{{path}}"
+    return ""
+
+
+def _reminders(
+    repo: Repo,
+    head: str,
+    snapshot: Snapshot,
+    settings: Settings,
+    as_of: datetime,
+    links: Links,
+) -> list[Notice]:
+    records = [
+        (f"{INCIDENTS_DIR}/{ident}.yaml", 1, record)
+        for ident, record in sorted(snapshot.incidents.items())
+    ]
+    schedule = None
+    oncall = repo.file_at(head, ONCALL_FILE)
+    if oncall is not None:
+        from incidents_cli.store import yamlio
+
+        try:
+            schedule = schedule_from_data(yamlio.parse(oncall, ONCALL_FILE).data, settings.timezone)
+        except IncidentsError:
+            schedule = None  # `incidents validate` says what is wrong with it
+    out = [escalation_notice(e, links) for e in escalations(records, settings, schedule, as_of)]
+    quiet = quiet_incidents(records, settings.update_every, settings.ack_within, as_of)
+    out += [quiet_notice(q, links) for q in quiet]
+    return out
+
+
+def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any, dict[str, Any]]:
+    """The page (as the site computes it) and its Statuspage ``page`` object."""
+    from incidents_cli.site import model, public
+
+    publics = [
+        view
+        for ident, record in valid.incidents.items()
+        if (view := public.public_incident(record, valid.postmortems.get(ident))) is not None
+    ]
+    windows = [
+        w
+        for r in valid.maintenance.values()
+        for w in public.maintenance_windows(r, settings.timezone)
+    ]
+    page = model.build_page(settings, publics, windows, as_of)
+    head = {
+        "id": "incidents",
+        "status_indicator": page.indicator,
+        "status_description": page.description,
+    }
+    return page, head
+
+
+@dataclass
+class _Delivery:
+    """What sending needs, the same for every channel of a run."""
+
+    repo: Repo
+    head: str
+    page: Any
+    page_head: dict[str, Any]
+    as_of: datetime
+    dry_run: bool
+    secrets: _Secrets
+
+    def send(
+        self, run: ChannelRun, to_send: Sequence[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        """Send ``to_send`` in order, calling ``told`` after each one got through; the first
+        failure stops the channel and leaves the rest pending."""
+        remaining = list(to_send)
+        if not remaining:
+            return  # nothing to say: no secret read, no connection made
+        try:
+            if run.channel.type == "email":
+                self._mail(run, remaining, told)
+            else:
+                self._post(run, remaining, told)
+        except IncidentsError as error:
+            run.error = error.message
+            run.pending = remaining
+
+    def _mail(
+        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        from incidents_cli.integrations import mail
+
+        channel = run.channel
+        subscribers: list[str] = []
+        if channel.subscribers:
+            text = self.repo.file_at(self.head, channel.subscribers)
+            if text is None:
+                raise IncidentsError(
+                    f"{channel.name}: the subscriber list {channel.subscribers} is not committed", 1
+                )
+            subscribers = mail.parse_subscribers(text)
+        if self.dry_run:
+            for notice in remaining:
+                for message in mail.messages_for(notice, channel, subscribers, self.as_of):
+                    run.previews.append(
+                        {"key": notice.key, "to": message["To"], "subject": message["Subject"]}
+                    )
+            return
+        if not channel.host:
+            raise IncidentsError(f"{channel.name}: no host configured for the mail server", 1)
+        server = mail.Server(
+            channel.host,
+            channel.port or mail.DEFAULT_PORT[channel.security],
+            channel.security,
+            self.secrets.maybe(channel.username_env, channel.name, "username_env"),
+            self.secrets.maybe(channel.password_env, channel.name, "password_env"),
+        )
+        with mail.Mailer(server, channel.name) as mailer:
+            while remaining:
+                for message in mail.messages_for(remaining[0], channel, subscribers, self.as_of):
+                    mailer.send(message, remaining[0].key)
+                run.sent.append(remaining.pop(0))
+                told(run.sent[-1])
+
+    def _post(
+        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
+    ) -> None:
+        from incidents_cli.integrations import chat
+
+        channel = run.channel
+        context = chat.Context(
+            page=self.page_head,
+            component_names={c.id: c.name for c in self.page.settings.components},
+            generated_at=format_time(self.as_of),
+        )
+        if self.dry_run:  # no secret is read: the signature is only announced
+            for notice in remaining:
+                for request in chat.requests_for(channel, notice, context, None):
+                    headers = dict(request.headers)
+                    if channel.secret_env:
+                        headers[chat.SIGNATURE_HEADER] = f"sha256=(HMAC with ${channel.secret_env})"
+                    run.previews.append(
+                        {"key": notice.key, "headers": headers, "body": request.payload()}
+                    )
+            return
+        url = self.secrets.get(channel.url_env, channel.name, "url_env")
+        secret = self.secrets.maybe(channel.secret_env, channel.name, "secret_env")
+        with chat.Poster(url) as poster:
+            while remaining:
+                for request in chat.requests_for(channel, remaining[0], context, secret):
+                    poster.post(request)
+                run.sent.append(remaining.pop(0))
+                told(run.sent[-1])
+
+
+def _candidates(
+    audience: str,
+    before: tuple[Snapshot, Snapshot],
+    now: tuple[Snapshot, Snapshot],
+    reminders: Sequence[Notice],
+    links: Links,
+    page: Any,
+    as_of: datetime,
+    timezone: str,
+) -> list[Notice]:
+    """Everything ``audience`` may hear between two commits, in time order. Each snapshot
+    pair is (every record, the records that pass their schema); the public hears only of
+    the latter, through the public view."""
+    if audience == "public":
+        found = public_notices(before[1], now[1], links, page)
+    else:
+        found = record_notices(before[0], now[0], audience, links)
+    found += maintenance_notices(now[1], as_of, audience, links, page, timezone)
+    if audience == "internal":
+        found += reminders
+    return in_order(found, audience)
+
+
+def notify(
+    root: Path,
+    *,
+    as_of: datetime,
+    dry_run: bool = False,
+    only: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> NotifyResult:
+    env = os.environ if env is None else env
+    repo = Repo.at(root)
+    head = repo.head()
+    if head is None:
+        raise RefusedError("nothing is committed yet: notify tells what the commits say")
+    remote = repo.default_remote()
+    if remote is not None:
+        try:
+            repo.fetch_side_refs(remote, REF_PREFIX)
+        except IncidentsError as error:
+            # Without the remote's record of what was sent, every channel could hear it twice.
+            raise IncidentsError(
+                f"{error.message}; nothing was sent (what each channel was told is kept on "
+                f"{remote}: run again when it can be reached)",
+                1,
+            ) from None
+    settings = _settings_at(repo, head)
+    channels = list(settings.notify)
+    if only is not None:
+        chosen = [c for c in channels if c.name == only]
+        if not chosen:
+            names = ", ".join(c.name for c in channels) or "none configured"
+            raise RefusedError(f"--channel {only}: no such channel in notify: ({names})")
+        channels = chosen
+    result = NotifyResult(head=head, as_of=as_of, dry_run=dry_run, channels=[])
+    if not channels:
+        result.warnings.append(f"no channels under notify: in {SETTINGS_FILE}; nothing to do")
+        return result
+    snapshots = _Snapshots(repo)
+    every_now, valid_now = snapshots.at(head)
+    links = Links(
+        site=settings.base_url,
+        record=_record_link(env, head),
+        component_names={c.id: c.name for c in settings.components},
+    )
+    reminders = _reminders(repo, head, every_now, settings, as_of, links)
+    page, page_head = _context(settings, valid_now, as_of)
+    delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
+    written: list[str] = []
+    for channel in channels:
+        state = read_state(repo, channel.name)
+        base = state.commit if state is not None else None
+        if base is not None and not repo.has_commit(base):
+            result.warnings.append(
+                f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
+                "(a shallow clone? check out with fetch-depth: 0); only the last "
+                f"{int(BACKFILL.total_seconds() // 3600)}h are news"
+            )
+            base = None
+        before = snapshots.at(base) if base is not None else (Snapshot(), Snapshot())
+        candidates = _candidates(
+            channel.audience,
+            before,
+            (every_now, valid_now),
+            reminders,
+            links,
+            page,
+            as_of,
+            settings.timezone,
+        )
+        previously = state.sent if state is not None else ()
+        wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
+        since = as_of - BACKFILL if base is None else None
+        run = ChannelRun(channel)
+        run.history = [n for n in wanted if since is not None and n.at < since]
+        skipped = {n.key for n in run.history}
+        to_send = [n for n in wanted if n.key not in skipped]
+        memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
+        delivery.send(run, to_send, memory.told)
+        result.channels.append(run)
+        if run.error is None:
+            memory.finish(head, {n.key for n in candidates if n.timed})
+        if memory.written:
+            written.append(f"{REF_PREFIX}{channel.name}")
+    if written and remote is not None:
+        try:
+            repo.push_side_refs(remote, written)
+            result.pushed_to = remote
+        except IncidentsError as error:
+            result.push_error = (
+                f"{error.message}; what was sent is remembered here but not on {remote}: "
+                "the next run elsewhere may repeat it"
+            )
+    return result
+
+
+# --- comms ------------------------------------------------------------------------------------
+
+
+def quiet(root: Path, as_of: datetime) -> list[Quiet]:
+    """Open incidents whose public updates went quiet (from the work tree, like validate)."""
+    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.layout import load_settings
+
+    settings = load_settings(root)
+    records = []
+    for record in read_all(root, kinds=("incident",)):
+        if record.doc is None or not isinstance(record.data, dict):
+            continue
+        data = record.data
+        if data.get("phase") not in UNRESOLVED_PHASES:
+            continue
+        line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
+        records.append((record.rel, line, data))
+    return quiet_incidents(records, settings.update_every, settings.ack_within, as_of)

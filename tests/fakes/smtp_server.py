@@ -1,0 +1,139 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it receives.
+
+STARTTLS is offered when a TLS context is given (a self-signed certificate made in the test),
+so the client's upgrade path is exercised against a real handshake.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    tls: bool
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        self.received.append(
+            Received(
+                mail_from=str(envelope.mail_from),
+                rcpt_tos=list(envelope.rcpt_tos),
+                data=data,
+                # STARTTLS sets session.ssl; implicit TLS shows on the transport
+                tls=session.ssl is not None
+                or server.transport.get_extra_info("ssl_object") is not None,
+            )
+        )
+        return "250 OK"
+
+
+def _free_port() -> int:
+    # aiosmtpd's Controller checks that it is up by connecting to the port it was given, so it
+    # needs a real port number rather than 0.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None, implicit: bool = False) -> None:
+        """``tls_context``: offer (and require) STARTTLS, or with ``implicit``, speak TLS from
+        the first byte (port 465 style)."""
+        self.handler = _Handler()
+        self.port = _free_port()
+        if implicit:
+            self.controller = Controller(
+                self.handler, hostname="127.0.0.1", port=self.port, ssl_context=tls_context
+            )
+        else:
+            self.controller = Controller(
+                self.handler,
+                hostname="127.0.0.1",
+                port=self.port,
+                tls_context=tls_context,
+                require_starttls=tls_context is not None,
+            )
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def self_signed_context(folder: Any) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1, and its path.
+
+    Made with the ``cryptography`` package; returns (server context, certificate file) so the
+    client can trust exactly that certificate.
+    """
+    import datetime as dt
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder = Path(folder)
+    cert_path = folder / "cert.pem"
+    key_path = folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert_path), str(key_path))
+    return context, str(cert_path)
