@@ -29,31 +29,23 @@ RecordData = dict[str, Any]
 """A record as parsed from YAML (an incident, a postmortem's front matter, a window)."""
 
 EVENTS = NOTIFY_EVENTS
+# What customers hear of (support hears the same, with more of each: see the builders).
+CUSTOMER_EVENTS = frozenset(
+    {
+        "public_update",
+        "resolved",
+        "reopened",
+        "postmortem_published",
+        "maintenance_announced",
+        "maintenance_started",
+        "maintenance_ended",
+    }
+)
 # Which events each audience may hear of (a channel's own `events` filter narrows it further).
 AUDIENCE_EVENTS: dict[str, frozenset[str]] = {
-    "public": frozenset(
-        {
-            "public_update",
-            "resolved",
-            "reopened",
-            "postmortem_published",
-            "maintenance_announced",
-            "maintenance_started",
-            "maintenance_ended",
-        }
-    ),
+    "public": CUSTOMER_EVENTS,
     "internal": frozenset(EVENTS),
-    "support": frozenset(
-        {
-            "public_update",
-            "resolved",
-            "reopened",
-            "postmortem_published",
-            "maintenance_announced",
-            "maintenance_started",
-            "maintenance_ended",
-        }
-    ),
+    "support": CUSTOMER_EVENTS,
 }
 # Events that come from the clock rather than from a commit: remembered by key once sent.
 TIMED_EVENTS = frozenset(

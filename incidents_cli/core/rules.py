@@ -83,13 +83,7 @@ def _check_maintenance(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
         yield _finding(
             record, ["id"], f"id {data['id']!r} does not match the file name {record.stem!r}"
         )
-    for index, component in enumerate(data.get("components") or []):
-        if ctx.unknown_component(component):
-            yield _finding(
-                record,
-                ["components", index],
-                f"unknown component {component!r} (known: {_known(ctx.components)})",
-            )
+    yield from _unknown_components(record, data, ctx)
     start, end = _time(data.get("start")), _time(data.get("end"))
     if start and end and end <= start:
         yield _finding(record, ["end"], "ends before it starts")
@@ -157,6 +151,19 @@ class _Context:
 
 def _unknown_person(person: Any) -> str:
     return f"unknown person {person!r}; add them to people in incidents.yaml"
+
+
+def _unknown_components(
+    record: RecordFile, data: dict[str, Any], ctx: _Context
+) -> Iterator[Finding]:
+    """A finding for each of the record's `components` that the settings do not list."""
+    for index, component in enumerate(data.get("components") or []):
+        if ctx.unknown_component(component):
+            yield _finding(
+                record,
+                ["components", index],
+                f"unknown component {component!r} (known: {_known(ctx.components)})",
+            )
 
 
 def _known(values: set[str] | None) -> str:
@@ -235,13 +242,7 @@ def _check_incident(
             )
         else:
             seen_ids[incident_id] = record.rel
-    for index, component in enumerate(data.get("components") or []):
-        if ctx.unknown_component(component):
-            yield _finding(
-                record,
-                ["components", index],
-                f"unknown component {component!r} (known: {_known(ctx.components)})",
-            )
+    yield from _unknown_components(record, data, ctx)
     for index, slug in enumerate(data.get("runbooks") or []):
         if isinstance(slug, str) and slug not in ctx.runbooks:
             yield _finding(record, ["runbooks", index], f"no runbook runbooks/{slug}.md")
@@ -357,7 +358,8 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
-    for index, author in enumerate(data.get("authors") or []):
+    authors = data.get("authors")
+    for index, author in enumerate(authors if isinstance(authors, list) else []):
         if ctx.unknown_person(author):
             yield _finding(record, ["authors", index], _unknown_person(author))
     incident_id = data.get("incident")
@@ -424,13 +426,7 @@ def _check_runbook(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
             f"unknown owner {owner!r}: name a person from people in incidents.yaml, a rotation "
             f"of oncall.yaml, or {ON_CALL_OWNER} (whoever is on call)",
         )
-    for index, component in enumerate(data.get("components") or []):
-        if ctx.unknown_component(component):
-            yield _finding(
-                record,
-                ["components", index],
-                f"unknown component {component!r} (known: {_known(ctx.components)})",
-            )
+    yield from _unknown_components(record, data, ctx)
 
 
 def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:

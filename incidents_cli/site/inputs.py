@@ -36,6 +36,8 @@ class PublicInputs:
 def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes | None]:
     """The blob id git gives a file's content, and the bytes if they had to be read for it:
     git's index knows it for a tracked, unchanged file; any other file is hashed here."""
+    if (root / rel).is_symlink():
+        return "symlink", None  # read_record refuses it
     if rel in blobs:
         return blobs[rel], None
     try:
@@ -104,8 +106,12 @@ def _head(view: PublicIncident) -> list[Any]:
     return [view.id, view.started.isoformat(), resolved, latest, sorted(view.touched)]
 
 
-def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
-    """The public view of every incident, computed only for records that changed.
+def public_inputs(
+    root: Path, timezone: str = "UTC", exclude: frozenset[str] = frozenset()
+) -> PublicInputs:
+    """The public view of every incident, computed only for records that changed;
+    ``exclude``: records that do not validate, never published (a postmortem there is
+    taken as absent).
 
     The view of an incident depends on its record and on postmortems/<ID>.md (validation
     holds the postmortem's `incident` to its file name), so it is keyed by the blob ids of
@@ -126,8 +132,12 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     inputs = PublicInputs([], {}, [], [])
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
+        if rel in exclude:
+            continue
         stem = name.rsplit(".", 1)[0]
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
+        if pm_rel in exclude:
+            pm_rel = None
         record_id, raw = _content_id(root, rel, blobs)
         pm_id, pm_raw = _content_id(root, pm_rel, blobs) if pm_rel else ("-", None)
         key = f"{name}:{record_id}:{pm_id}"
@@ -140,9 +150,12 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
             view, unreadable = None, []
             record = read_record(root, rel, "incident", raw)  # each file is read once
             postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
-            if postmortem is not None and not isinstance(postmortem.data, dict):
+            if postmortem is not None and (
+                not record_cache.usable(postmortem) or not isinstance(postmortem.data, dict)
+            ):
                 unreadable.append(postmortem.rel)
-            if record.error is not None or not isinstance(record.data, dict):
+                postmortem = None
+            if not record_cache.usable(record) or not isinstance(record.data, dict):
                 unreadable.insert(0, rel)
             else:
                 pm_data = (
@@ -162,7 +175,9 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     if snap is not None and kept.keys() != cache.keys():
         record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
     for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
-        if record.error is not None or not isinstance(record.data, dict):
+        if record.rel in exclude:
+            continue
+        if not record_cache.usable(record) or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
