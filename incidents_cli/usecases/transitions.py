@@ -42,8 +42,8 @@ def _time(value: datetime | str | None, option: str) -> datetime | None:
 def actor(root: Path, repo: Repo, by: str | None) -> str:
     """Who is doing this: --by, else the handle of the person whose email (people[].emails
     in incidents.yaml) is git's user.email, else git's user.name."""
-    if by and by.strip():
-        return by.strip()
+    if by:
+        return by.strip()  # a blank --by is refused where the actor is checked
     from incidents_cli.store.layout import load_settings
 
     handle = load_settings(root).handle_for_email(repo.user_email())
