@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incidents_cli.core import lifecycle
-from incidents_cli.core.lifecycle import PHASES, TRANSITIONS, Event, Refused
+from incidents_cli.core.lifecycle import PHASES, TRANSITIONS, Event, TransitionRefused
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.rules import check_repository
 from incidents_cli.core.settings import settings_from_data
@@ -47,7 +47,7 @@ def test_every_refusal_names_the_phase_and_what_is_allowed(action: str, phase: s
     record = {"id": "INC-0001", "title": "x", "phase": phase, "detected_at": "2026-03-01T10:00:00Z"}
     if phase in TRANSITIONS[action][0]:
         return
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(TransitionRefused) as caught:
         lifecycle._check_allowed(record, action)
     message = caught.value.message
     assert f"it is {phase}" in message
@@ -57,7 +57,7 @@ def test_every_refusal_names_the_phase_and_what_is_allowed(action: str, phase: s
 
 def test_ack_needs_a_severity_and_flags_a_late_ack() -> None:
     record = declared()
-    with pytest.raises(Refused, match="pass --severity"):
+    with pytest.raises(TransitionRefused, match="pass --severity"):
         lifecycle.acknowledge(record, event(1))
     change = lifecycle.acknowledge(record, event(6), "critical")
     assert change.record["acknowledged_at"] == "2026-03-01T10:06:00Z"
@@ -67,12 +67,12 @@ def test_ack_needs_a_severity_and_flags_a_late_ack() -> None:
 
 def test_at_cannot_put_the_timeline_out_of_order() -> None:
     record = lifecycle.acknowledge(declared(severity="low"), event(10)).record
-    with pytest.raises(Refused, match="out of order"):
+    with pytest.raises(TransitionRefused, match="out of order"):
         lifecycle.investigate(record, event(5))
-    with pytest.raises(Refused, match="before INC-0001 was detected"):
+    with pytest.raises(TransitionRefused, match="before INC-0001 was detected"):
         lifecycle.note(record, event(-5), "early")
     future = Event("alice", T0 + timedelta(days=1), SETTINGS, now=T0)
-    with pytest.raises(Refused, match="in the future"):
+    with pytest.raises(TransitionRefused, match="in the future"):
         lifecycle.note(record, future, "later")
 
 
@@ -86,11 +86,11 @@ def test_backfilled_note_lands_in_time_order() -> None:
 def test_resolve_needs_every_region_or_a_workaround() -> None:
     record = declared(severity="high", regions=["eu", "us"])
     record = lifecycle.acknowledge(record, event(1)).record
-    with pytest.raises(Refused, match="not verified in us"):
+    with pytest.raises(TransitionRefused, match="not verified in us"):
         lifecycle.resolve(record, event(9), action="rollback", summary="x", verified_in=["eu"])
-    with pytest.raises(Refused, match="needs --follow-up"):
+    with pytest.raises(TransitionRefused, match="needs --follow-up"):
         lifecycle.resolve(record, event(9), action="rollback", summary="x", workaround=True)
-    with pytest.raises(Refused, match="not an affected region"):
+    with pytest.raises(TransitionRefused, match="not an affected region"):
         lifecycle.resolve(record, event(9), action="rollback", summary="x", verified_in=["ap"])
     done = lifecycle.resolve(
         record, event(9), action="other", summary="flag off", workaround=True, follow_up="fix"
@@ -106,12 +106,12 @@ def test_resolve_needs_every_region_or_a_workaround() -> None:
 def test_close_needs_a_published_postmortem_for_required_severities() -> None:
     record = lifecycle.acknowledge(declared(severity="high"), event(1)).record
     record = lifecycle.resolve(record, event(5), action="hotfix", summary="x").record
-    with pytest.raises(Refused, match="run `incidents postmortem INC-0001` first"):
+    with pytest.raises(TransitionRefused, match="run `incidents postmortem INC-0001` first"):
         lifecycle.close(record, event(6), None)
     record = lifecycle.start_postmortem(record, event(6), "postmortems/INC-0001.md").record
-    with pytest.raises(Refused, match="does not exist yet"):
+    with pytest.raises(TransitionRefused, match="does not exist yet"):
         lifecycle.close(record, event(7), None)
-    with pytest.raises(Refused, match="is draft, not published"):
+    with pytest.raises(TransitionRefused, match="is draft, not published"):
         lifecycle.close(record, event(7), "draft")
     assert lifecycle.close(record, event(7), "published").record["phase"] == "closed"
     low = lifecycle.acknowledge(declared(severity="low"), event(1)).record
@@ -212,6 +212,6 @@ def test_random_walks_only_produce_valid_records(data: st.DataObject) -> None:
         action = data.draw(ACTIONS)
         try:
             record = _apply(record, action, event(minute), data.draw)
-        except Refused:
+        except TransitionRefused:
             continue
         assert _valid(record) == [], (action, record)

@@ -11,7 +11,7 @@ from incidents_cli.cli.shared import (
     FORMATS,
     State,
     as_of_time,
-    common,
+    invocation,
     pass_state,
     report,
     transition_options,
@@ -94,7 +94,7 @@ def actions_done(
     """Mark an action item of a postmortem done (one commit)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.action_done(common(state, by, at, push), incident_id, item_id, link)
+    outcome = commands.action_done(invocation(state, by, at, push), incident_id, item_id, link)
     return report(outcome, as_json, f"{incident_id} {item_id} done")
 
 
@@ -269,5 +269,5 @@ def runbook_reviewed(
     """Record a review: last_reviewed becomes today (or --at), one commit."""
     from incidents_cli.usecases.runbooks import reviewed
 
-    outcome = reviewed(common(state, by, at, push), slug, note)
+    outcome = reviewed(invocation(state, by, at, push), slug, note)
     return report(outcome, as_json, f"runbooks/{slug}.md reviewed")

@@ -11,7 +11,7 @@ from incidents_cli.cli import params
 from incidents_cli.cli.shared import (
     SEVERITY_CHOICE,
     State,
-    common,
+    invocation,
     pass_state,
     report,
     transition_options,
@@ -71,7 +71,7 @@ def declare(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.declare(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         title,
         severity=severity,
         components=components,
@@ -101,7 +101,7 @@ def ack(
     """Acknowledge an incident: it moves to acknowledged."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.ack(common(state, by, at, push), incident_id, severity)
+    outcome = commands.ack(invocation(state, by, at, push), incident_id, severity)
     record = outcome.change.record
     code = report(outcome, as_json, f"{incident_id} acknowledged as {record['severity']}")
     _suggest_runbooks(state, record, as_json)
@@ -125,7 +125,7 @@ def severity_command(
     """Change an open incident's severity (kept in the timeline)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.severity(common(state, by, at, push), incident_id, level)
+    outcome = commands.severity(invocation(state, by, at, push), incident_id, level)
     return report(outcome, as_json, f"{incident_id} is now {level}")
 
 
@@ -162,7 +162,7 @@ def assign(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.assign(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         commander=commander,
         communications=comms,
@@ -186,7 +186,7 @@ def investigate(
     """Move an acknowledged incident to investigating."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.investigate(common(state, by, at, push), incident_id)
+    outcome = commands.investigate(invocation(state, by, at, push), incident_id)
     return report(outcome, as_json, f"{incident_id} investigating")
 
 
@@ -225,7 +225,7 @@ def note(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.note(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         text,
         kind=kind,
@@ -270,7 +270,7 @@ def update(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.update(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         status=status,
         message=message,
@@ -338,7 +338,7 @@ def resolve(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.resolve(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         action=action,
         summary=summary,
@@ -391,7 +391,7 @@ def reopen(
     from incidents_cli.usecases import transitions as commands
 
     outcome = commands.reopen(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         reason,
         message=message,
@@ -437,7 +437,7 @@ def scope(
     if make_public and make_private:
         raise RefusedError("--public and --private: choose one")
     outcome = commands.scope(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         incident_id,
         add_components=add_components,
         remove_components=remove_components,
@@ -468,7 +468,7 @@ def amend(
     """Correct a note or public update (REF from `show`: N3, U2)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.amend(common(state, by, at, push), incident_id, ref, message)
+    outcome = commands.amend(invocation(state, by, at, push), incident_id, ref, message)
     return report(outcome, as_json, f"{incident_id} {ref.upper()} amended")
 
 
@@ -491,7 +491,7 @@ def retract(
     """Withdraw a note or public update (it leaves the site)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.retract(common(state, by, at, push), incident_id, ref, reason)
+    outcome = commands.retract(invocation(state, by, at, push), incident_id, ref, reason)
     return report(outcome, as_json, f"{incident_id} {ref.upper()} retracted")
 
 
@@ -537,7 +537,7 @@ def postmortem_start(
     """
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.postmortem(common(state, by, at, push), incident_id, branch=branch)
+    outcome = commands.postmortem(invocation(state, by, at, push), incident_id, branch=branch)
     path = outcome.change.record.get("postmortem")
     if branch:
         for notice in outcome.notices:
@@ -566,7 +566,7 @@ def postmortem_publish(
     """Check the publish rules, then mark it published (status and published_at)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.publish_postmortem(common(state, by, at, push), incident_id)
+    outcome = commands.publish_postmortem(invocation(state, by, at, push), incident_id)
     return report(outcome, as_json, f"{incident_id} postmortem published")
 
 
@@ -585,5 +585,5 @@ def close(
     """Close an incident (after its postmortem, where one is due)."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.close(common(state, by, at, push), incident_id)
+    outcome = commands.close(invocation(state, by, at, push), incident_id)
     return report(outcome, as_json, f"{incident_id} closed")

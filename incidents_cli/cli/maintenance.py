@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import State, as_of_time, common, pass_state, transition_options
+from incidents_cli.cli.shared import State, as_of_time, invocation, pass_state, transition_options
 
 
 @click.group()
@@ -47,7 +47,7 @@ def maintenance_new(
     from incidents_cli.usecases import maintenance as usecase
 
     outcome = usecase.new(
-        common(state, by, at, push),
+        invocation(state, by, at, push),
         title,
         start=start,
         end=end,
@@ -81,7 +81,7 @@ def maintenance_update(
     from incidents_cli.usecases import maintenance as usecase
 
     outcome = usecase.update(
-        common(state, by, at, push), window_id, message=message, start=start, end=end
+        invocation(state, by, at, push), window_id, message=message, start=start, end=end
     )
     return report(outcome, as_json, f"{window_id} updated")
 
@@ -104,7 +104,7 @@ def maintenance_cancel(
     from incidents_cli.cli.shared import report
     from incidents_cli.usecases import maintenance as usecase
 
-    outcome = usecase.cancel(common(state, by, at, push), window_id, reason)
+    outcome = usecase.cancel(invocation(state, by, at, push), window_id, reason)
     return report(outcome, as_json, f"{window_id} cancelled")
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from incidents_cli.store.transaction import Outcome
-    from incidents_cli.usecases.transitions import Common
+    from incidents_cli.usecases.transitions import Invocation
 
 FORMATS = ("text", "json", "github")
 SEVERITY_CHOICE = click.Choice(SEVERITIES)
@@ -65,13 +65,13 @@ def transition_options(func: F) -> F:
     return func
 
 
-def common(state: State, by: str | None, at: datetime | None, push: bool | None) -> Common:
-    from incidents_cli.usecases.transitions import Common
+def invocation(state: State, by: str | None, at: datetime | None, push: bool | None) -> Invocation:
+    from incidents_cli.usecases.transitions import Invocation
 
     def on_wait(message: str) -> None:
         click.echo(f"incidents: {message}", err=True)
 
-    return Common(state.directory, by=by, at=at, push=push, on_wait=on_wait)
+    return Invocation(state.directory, by=by, at=at, push=push, on_wait=on_wait)
 
 
 def report(outcome: Outcome, as_json: bool, text: str) -> int:

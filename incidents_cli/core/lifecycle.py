@@ -1,7 +1,7 @@
 """The incident lifecycle: one table of allowed moves, and pure transition functions.
 
 A transition takes a record (a plain dict as stored in incidents/<ID>.yaml) and the facts of
-the event, and returns a new record, or raises ``Refused``. It never reads or writes files
+the event, and returns a new record, or raises ``TransitionRefused``. It never reads or writes files
 or talks to git: that is what lets a transition be replayed on a newer remote state.
 """
 
@@ -55,16 +55,16 @@ PHASE_TIME = {
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class Refused(RefusedError):
+class TransitionRefused(RefusedError):
     """The transition does not apply to this record; nothing is changed."""
 
     output: str = ""
     """Lines printed before the message: the findings behind a refusal, one per line."""
 
 
-def refused_with(findings: Sequence[str], message: str) -> Refused:
+def refused_with(findings: Sequence[str], message: str) -> TransitionRefused:
     """A refusal that lists every finding behind it (each `path:line:col: field: ...`)."""
-    error = Refused(message)
+    error = TransitionRefused(message)
     error.output = "\n".join(findings)
     return error
 
@@ -150,22 +150,22 @@ def _check_allowed(record: IncidentData, action: str) -> None:
         since = f" (since {entry.get('at')}, by {entry.get('actor')})"
     allowed = allowed_actions(phase)
     hint = f"from {phase!r} you can: {', '.join(allowed)}" if allowed else "nothing more can happen"
-    raise Refused(f"cannot {action} {record.get('id')}: it is {phase}{since}; {hint}")
+    raise TransitionRefused(f"cannot {action} {record.get('id')}: it is {phase}{since}; {hint}")
 
 
 def _check_time(record: IncidentData, event: Event, action: str) -> None:
     if event.at > event.now + FUTURE_TOLERANCE:
-        raise Refused(f"--at {format_time(event.at)} is in the future")
+        raise TransitionRefused(f"--at {format_time(event.at)} is in the future")
     detected = parse_time(record["detected_at"])
     if event.at < detected:
-        raise Refused(
+        raise TransitionRefused(
             f"--at {format_time(event.at)} is before {record['id']} was detected "
             f"({record['detected_at']})"
         )
     if TRANSITIONS[action][1] is not None:
         since = phase_changed_at(record)
         if event.at < since:
-            raise Refused(
+            raise TransitionRefused(
                 f"--at {format_time(event.at)} would put the timeline out of order: "
                 f"{record['id']} became {record['phase']} at {format_time(since)}"
             )
@@ -217,7 +217,7 @@ def _check_components(settings: Settings, components: Sequence[str]) -> None:
     known = settings.component_ids
     unknown = [c for c in components if c not in known]
     if unknown:
-        raise Refused(
+        raise TransitionRefused(
             f"unknown component {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'}); "
             "add it to components in incidents.yaml"
         )
@@ -225,7 +225,7 @@ def _check_components(settings: Settings, components: Sequence[str]) -> None:
 
 def _check_person(settings: Settings, person: str, option: str) -> None:
     if settings.people and person not in settings.people:
-        raise Refused(
+        raise TransitionRefused(
             f"{option}: unknown person {person!r} (known: {', '.join(sorted(settings.people))}); "
             "add them to people in incidents.yaml"
         )
@@ -257,9 +257,9 @@ def declare(
     primary: str | None = None,
 ) -> Change:
     if not title.strip():
-        raise Refused("the title must not be empty: say what users see is broken")
+        raise TransitionRefused("the title must not be empty: say what users see is broken")
     if event.at > event.now + FUTURE_TOLERANCE:
-        raise Refused(f"--at {format_time(event.at)} is in the future")
+        raise TransitionRefused(f"--at {format_time(event.at)} is in the future")
     _check_components(event.settings, components)
     record: IncidentData = {"id": incident_id, "title": title.strip()}
     if summary:
@@ -290,7 +290,7 @@ def acknowledge(record: IncidentData, event: Event, severity: str | None = None)
     if severity:
         new["severity"] = severity
     if not new.get("severity"):
-        raise Refused(
+        raise TransitionRefused(
             f"cannot ack {record['id']}: its severity is not known yet; pass --severity "
             f"({'|'.join(SEVERITIES)})"
         )
@@ -312,7 +312,7 @@ def change_severity(record: IncidentData, event: Event, severity: str) -> Change
     new = _begin(record, event, "severity")
     old = new.get("severity")
     if old == severity:
-        raise Refused(f"{record['id']} is already {severity}")
+        raise TransitionRefused(f"{record['id']} is already {severity}")
     new["severity"] = severity
     _timeline(new, event, "severity", f"Severity changed from {old or 'unset'} to {severity}")
     return Change(new, "severity", _subject(new, f"severity {severity}"))
@@ -327,7 +327,7 @@ def assign(
     responders: Sequence[str] = (),
 ) -> Change:
     if not (commander or communications or responders):
-        raise Refused("assign: pass --commander, --comms or --responder")
+        raise TransitionRefused("assign: pass --commander, --comms or --responder")
     new = _begin(record, event, "assign")
     roles = new.setdefault("roles", {})
     said = []
@@ -346,7 +346,7 @@ def assign(
             current.append(person)
             said.append(f"responder {person}")
     if not said:
-        raise Refused(f"{record['id']}: those roles are assigned already")
+        raise TransitionRefused(f"{record['id']}: those roles are assigned already")
     _timeline(new, event, "assigned", "Assigned " + ", ".join(said))
     return Change(new, "assign", _subject(new, "roles"))
 
@@ -356,7 +356,7 @@ def investigate(record: IncidentData, event: Event) -> Change:
     if new.get("severity") in ("critical", "high") and not (new.get("roles") or {}).get(
         "commander"
     ):
-        raise Refused(
+        raise TransitionRefused(
             f"cannot investigate {record['id']}: a {new['severity']} incident needs an incident "
             f"commander first; run `incidents assign {record['id']} --commander NAME`"
         )
@@ -376,11 +376,11 @@ def note(
     known_runbooks: Sequence[str] = (),
 ) -> Change:
     if not text.strip():
-        raise Refused("a note needs text")
+        raise TransitionRefused("a note needs text")
     new = _begin(record, event, "note")
     if runbook:
         if runbook not in known_runbooks:
-            raise Refused(f"--runbook: no runbook runbooks/{runbook}.md")
+            raise TransitionRefused(f"--runbook: no runbook runbooks/{runbook}.md")
         used = new.setdefault("runbooks", [])
         if runbook not in used:
             used.append(runbook)
@@ -403,10 +403,10 @@ def public_update(
     eta: datetime | None = None,
 ) -> Change:
     if not message.strip():
-        raise Refused("a public update needs a message")
+        raise TransitionRefused("a public update needs a message")
     new = _begin(record, event, "update")
     if eta is not None and eta < event.at:
-        raise Refused(f"--eta {format_time(eta)} is before the update itself")
+        raise TransitionRefused(f"--eta {format_time(eta)} is before the update itself")
     notices: list[str] = []
     entry = _post(new, event, status, message, components, notices)
     if eta is not None:
@@ -483,21 +483,23 @@ def resolve(
     new = _begin(record, event, "resolve")
     _check_public_options(message, components, public_update)
     if not summary.strip():
-        raise Refused("--summary: say what fixed it")
+        raise TransitionRefused("--summary: say what fixed it")
     if workaround and not (follow_up and follow_up.strip()):
-        raise Refused("--workaround needs --follow-up TEXT: the follow-up for the permanent fix")
+        raise TransitionRefused(
+            "--workaround needs --follow-up TEXT: the follow-up for the permanent fix"
+        )
     if follow_up and not workaround:
-        raise Refused("--follow-up goes with --workaround")
+        raise TransitionRefused("--follow-up goes with --workaround")
     regions = list(new.get("regions") or [])
     unknown = [r for r in verified_in if r not in regions]
     if unknown and regions:
-        raise Refused(
+        raise TransitionRefused(
             f"--verified-in {unknown[0]}: not an affected region of {record['id']} "
             f"(affected: {', '.join(regions)})"
         )
     missing = [r for r in regions if r not in verified_in]
     if missing and not workaround:
-        raise Refused(
+        raise TransitionRefused(
             f"cannot resolve {record['id']}: recovery is not verified in "
             f"{', '.join(missing)}; pass --verified-in for each affected region, or "
             "--workaround --follow-up TEXT if the root cause is not fixed yet"
@@ -528,9 +530,9 @@ def _check_public_options(
     message: str | None, components: dict[str, str] | None, public_update: bool
 ) -> None:
     if not public_update and (message is not None or components):
-        raise Refused("--no-public-update goes without --message and --component")
+        raise TransitionRefused("--no-public-update goes without --message and --component")
     if message is not None and not message.strip():
-        raise Refused("--message must not be empty")
+        raise TransitionRefused("--message must not be empty")
 
 
 def _statuses_before_resolution(record: IncidentData) -> dict[str, str]:
@@ -554,7 +556,7 @@ def reopen(
 ) -> Change:
     """Back to investigating; in public too, with the components as they were before."""
     if not reason.strip():
-        raise Refused("--reason: say why it is not resolved after all")
+        raise TransitionRefused("--reason: say why it is not resolved after all")
     new = _begin(record, event, "reopen")
     _check_public_options(message, components, public_update)
     new["phase"] = "investigating"
@@ -603,7 +605,7 @@ def close(
             why = f"its postmortem {new.get('postmortem')} does not exist yet"
         else:
             why = f"its postmortem is {postmortem_status}, not published"
-        raise Refused(f"cannot close {record['id']}: {why}")
+        raise TransitionRefused(f"cannot close {record['id']}: {why}")
     new["phase"] = "closed"
     new["closed_at"] = format_time(event.at)
     _timeline(new, event, "closed", "Closed")
@@ -639,7 +641,7 @@ def scope(
     said: list[str] = []
     resolution = new.get("resolution")
     if add_regions and isinstance(resolution, dict) and not resolution.get("workaround"):
-        raise Refused(
+        raise TransitionRefused(
             f"cannot add a region to {iid}: it is {new['phase']} and recovery was verified "
             f"only in {', '.join(resolution.get('verified_in') or []) or 'no region'}; "
             f"reopen it first (`incidents reopen {iid} --reason TEXT`)"
@@ -652,14 +654,14 @@ def scope(
         current = [str(v) for v in new.get(key) or []]
         for value in added:
             if not value.strip():
-                raise Refused(f"--add-{label.lower()}: name the {label.lower()}")
+                raise TransitionRefused(f"--add-{label.lower()}: name the {label.lower()}")
             if value in current:
-                raise Refused(f"{value} is already an affected {label.lower()} of {iid}")
+                raise TransitionRefused(f"{value} is already an affected {label.lower()} of {iid}")
             current.append(value)
             said.append(f"{label} {value} added")
         for value in removed:
             if value not in current:
-                raise Refused(
+                raise TransitionRefused(
                     f"{value} is not an affected {label.lower()} of {iid} "
                     f"(affected: {', '.join(current) or 'none'})"
                 )
@@ -671,23 +673,25 @@ def scope(
             new.pop(key, None)
     if title is not None:
         if not title.strip():
-            raise Refused("--title: the title must not be empty; say what users see is broken")
+            raise TransitionRefused(
+                "--title: the title must not be empty; say what users see is broken"
+            )
         if title.strip() == new.get("title"):
-            raise Refused(f"{iid} is titled {title.strip()!r} already")
+            raise TransitionRefused(f"{iid} is titled {title.strip()!r} already")
         said.append(f"Title changed from {new.get('title')!r} to {title.strip()!r}")
         new["title"] = title.strip()
     if public is True:
         if new.get("public", True) is True:
-            raise Refused(f"{iid} is public already")
+            raise TransitionRefused(f"{iid} is public already")
         new.pop("public", None)
         said.append("Made public: shown on the status page once it has a public update")
     elif public is False:
         if new.get("public") is False:
-            raise Refused(f"{iid} is private already")
+            raise TransitionRefused(f"{iid} is private already")
         new["public"] = False
         said.append("Made private: kept off the status page")
     if not said:
-        raise Refused(
+        raise TransitionRefused(
             "scope: nothing to change; pass --add-component, --remove-component, "
             "--add-region, --remove-region, --title, --public or --private"
         )
@@ -700,33 +704,33 @@ def _correctable(record: IncidentData, event: Event, ref: str) -> tuple[str, dic
     try:
         key, entry = refs.find(record, ref)
     except RefusedError as exc:
-        raise Refused(exc.message) from None
+        raise TransitionRefused(exc.message) from None
     name = entry["ref"]
     if key == "timeline" and entry.get("kind") not in NOTE_KINDS:
-        raise Refused(
+        raise TransitionRefused(
             f"{name} ({entry.get('kind')}) was written by the tool; only notes and public "
             "updates can be corrected"
         )
     retracted = entry.get("retracted")
     if isinstance(retracted, dict):
-        raise Refused(
+        raise TransitionRefused(
             f"{name} was retracted already ({retracted.get('at')}, by {retracted.get('actor')})"
         )
     at = entry.get("at")
     if isinstance(at, str) and event.at < parse_time(at):
-        raise Refused(f"--at {format_time(event.at)} is before {name} itself ({at})")
+        raise TransitionRefused(f"--at {format_time(event.at)} is before {name} itself ({at})")
     return key, entry
 
 
 def amend(record: IncidentData, event: Event, ref: str, message: str) -> Change:
     """Correct the text of a note or a public update; git keeps the original."""
     if not message.strip():
-        raise Refused("--message: the corrected text needs some words")
+        raise TransitionRefused("--message: the corrected text needs some words")
     new = _begin(record, event, "amend")
     key, entry = _correctable(new, event, ref)
     field_name = "message" if key == "updates" else "text"
     if entry.get(field_name) == message.strip():
-        raise Refused(f"--message is the same as {entry['ref']}'s text; nothing to amend")
+        raise TransitionRefused(f"--message is the same as {entry['ref']}'s text; nothing to amend")
     entry[field_name] = message.strip()
     entry["amended"] = {"at": format_time(event.at), "actor": event.actor}
     name = entry["ref"]
@@ -739,7 +743,7 @@ def retract(record: IncidentData, event: Event, ref: str, reason: str) -> Change
     """Withdraw a note or a public update: a retracted update leaves every public output;
     the entry stays in the record, marked with who withdrew it, when and why."""
     if not reason.strip():
-        raise Refused("--reason: say why it is withdrawn")
+        raise TransitionRefused("--reason: say why it is withdrawn")
     new = _begin(record, event, "retract")
     key, entry = _correctable(new, event, ref)
     entry["retracted"] = {

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from incidents_cli.core import refs
-from incidents_cli.core.lifecycle import Change, Event, Refused
+from incidents_cli.core.lifecycle import Change, Event, TransitionRefused
 from incidents_cli.core.timeutil import format_time, maybe_time
 
 PREFIX = "MNT"
@@ -51,7 +51,7 @@ def _change(data: WindowData, event: Event, action: str, what: str) -> Change:
 
 def _check_window(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise Refused(
+        raise TransitionRefused(
             f"--end {format_time(end)} is not after --start {format_time(start)}: "
             "a window ends after it starts"
         )
@@ -61,7 +61,7 @@ def _check_components(event: Event, components: Sequence[str]) -> None:
     known = event.settings.component_ids
     for component in components:
         if component not in known:
-            raise Refused(
+            raise TransitionRefused(
                 f"unknown component {component!r} (known: {', '.join(sorted(known)) or 'none'});"
                 " add it to components in incidents.yaml"
             )
@@ -79,13 +79,15 @@ def schedule(
 ) -> Change:
     """Announce a new window."""
     if not title.strip():
-        raise Refused("the title must not be empty: say what is being maintained")
+        raise TransitionRefused("the title must not be empty: say what is being maintained")
     if not components:
-        raise Refused("--component: name at least one component the window affects")
+        raise TransitionRefused("--component: name at least one component the window affects")
     _check_components(event, components)
     _check_window(start, end)
     if end <= event.now:
-        raise Refused(f"--end {format_time(end)} is in the past: there is nothing to announce")
+        raise TransitionRefused(
+            f"--end {format_time(end)} is in the past: there is nothing to announce"
+        )
     data: WindowData = {
         "id": window_id,
         "title": title.strip(),
@@ -102,11 +104,11 @@ def _open(data: WindowData, event: Event, action: str) -> WindowData:
     if data.get("cancelled") is True:
         since = f" (since {data['cancelled_at']})" if data.get("cancelled_at") else ""
         if action == "cancel":
-            raise Refused(f"{data.get('id')} is cancelled already{since}")
-        raise Refused(f"cannot {action} {data.get('id')}: it is cancelled{since}")
+            raise TransitionRefused(f"{data.get('id')} is cancelled already{since}")
+        raise TransitionRefused(f"cannot {action} {data.get('id')}: it is cancelled{since}")
     end = maybe_time(data.get("end"))
     if end is not None and end <= event.now:
-        raise Refused(f"cannot {action} {data.get('id')}: it ended at {format_time(end)}")
+        raise TransitionRefused(f"cannot {action} {data.get('id')}: it ended at {format_time(end)}")
     return copy.deepcopy(data)
 
 
@@ -120,9 +122,9 @@ def update(
 ) -> Change:
     """Post a public update, move the window, or both."""
     if message is not None and not message.strip():
-        raise Refused("--message must not be empty")
+        raise TransitionRefused("--message must not be empty")
     if message is None and start is None and end is None:
-        raise Refused("nothing to change: pass --message, --start or --end")
+        raise TransitionRefused("nothing to change: pass --message, --start or --end")
     new = _open(data, event, "update")
     new_start = start or maybe_time(new.get("start"))
     new_end = end or maybe_time(new.get("end"))
@@ -142,14 +144,14 @@ def update(
             }
         )
     if new == data:
-        raise Refused(f"{data.get('id')} already has that start and end")
+        raise TransitionRefused(f"{data.get('id')} already has that start and end")
     return _change(new, event, "updated", "updated")
 
 
 def cancel(data: WindowData, event: Event, reason: str) -> Change:
     """Call the window off: it leaves the page; the file keeps why and when."""
     if not reason.strip():
-        raise Refused("--reason: say why the window is called off")
+        raise TransitionRefused("--reason: say why the window is called off")
     new = _open(data, event, "cancel")
     new["cancelled"] = True
     new["cancelled_at"] = format_time(event.at)

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import GitError, IncidentsError, RefusedError
 from incidents_cli.core.findings import Finding
-from incidents_cli.core.lifecycle import Change, Refused
+from incidents_cli.core.lifecycle import Change, TransitionRefused
 from incidents_cli.core.records import (
     INCIDENTS_DIR,
     MAINTENANCE_DIR,
@@ -221,9 +221,9 @@ def _carry_out(
         workspace.attempt = attempt
         try:
             change = step(workspace)
-        except Refused as refusal:
+        except TransitionRefused as refusal:
             if attempt:
-                raise Refused(
+                raise TransitionRefused(
                     f"{refusal.message} (the remote changed while you were working; your "
                     "branch now equals the remote and nothing of yours was lost)"
                 ) from None

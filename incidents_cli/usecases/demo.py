@@ -17,7 +17,7 @@ from incidents_cli.store.git import Repo
 from incidents_cli.store.yamlio import dump, write_atomic
 from incidents_cli.usecases import transitions as commands
 from incidents_cli.usecases.init import init_repository
-from incidents_cli.usecases.transitions import Common
+from incidents_cli.usecases.transitions import Invocation
 
 
 @dataclass
@@ -31,8 +31,8 @@ def _at(moment: datetime) -> str:
     return format_time(moment)
 
 
-def _step(folder: Path, who: str, when: datetime) -> Common:
-    return Common(folder, by=who, at=_at(when), push=False)
+def _step(folder: Path, who: str, when: datetime) -> Invocation:
+    return Invocation(folder, by=who, at=_at(when), push=False)
 
 
 POSTMORTEM = """---

@@ -18,7 +18,7 @@ from incidents_cli.core.records import maintenance_rel
 from incidents_cli.core.timeutil import parse_time_option
 from incidents_cli.store.layout import find_root, load_maintenance
 from incidents_cli.store.transaction import Outcome, Workspace
-from incidents_cli.usecases.transitions import Common, run
+from incidents_cli.usecases.transitions import Invocation, run
 
 
 def _time(value: datetime | str | None, option: str) -> datetime | None:
@@ -36,7 +36,7 @@ def _written(ws: Workspace, change: Change) -> Change:
 
 
 def new(
-    common: Common,
+    invocation: Invocation,
     title: str,
     *,
     start: datetime | str,
@@ -61,11 +61,11 @@ def new(
         )
         return _written(ws, change)
 
-    return run(common, make)
+    return run(invocation, make)
 
 
 def update(
-    common: Common,
+    invocation: Invocation,
     window_id: str,
     *,
     message: str | None,
@@ -74,7 +74,7 @@ def update(
 ) -> Outcome:
     start_at, end_at = _time(start, "--start"), _time(end, "--end")
     return run(
-        common,
+        invocation,
         lambda ws, event: _written(
             ws,
             windows.update(
@@ -84,9 +84,9 @@ def update(
     )
 
 
-def cancel(common: Common, window_id: str, reason: str) -> Outcome:
+def cancel(invocation: Invocation, window_id: str, reason: str) -> Outcome:
     return run(
-        common,
+        invocation,
         lambda ws, event: _written(ws, windows.cancel(ws.maintenance(window_id), event, reason)),
     )
 

@@ -17,7 +17,7 @@ from incidents_cli.usecases.validate import findings_of
 
 if TYPE_CHECKING:
     from incidents_cli.store.transaction import Outcome
-    from incidents_cli.usecases.transitions import Common
+    from incidents_cli.usecases.transitions import Invocation
 
 
 def new_runbook(
@@ -59,7 +59,7 @@ def new_runbook(
     return path
 
 
-def reviewed(common: Common, slug: str, note: str | None) -> Outcome:
+def reviewed(invocation: Invocation, slug: str, note: str | None) -> Outcome:
     """`runbook reviewed`: last_reviewed set to today (or --at), one commit of the runbook;
     the note goes into the commit message."""
     from incidents_cli.core.document import mapping
@@ -93,4 +93,4 @@ def reviewed(common: Common, slug: str, note: str | None) -> Outcome:
         change.files[rel] = f"---\n{yamlio.rewrite(front, data)}---\n{body}"
         return change
 
-    return run(common, make)
+    return run(invocation, make)

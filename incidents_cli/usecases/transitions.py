@@ -23,7 +23,7 @@ from incidents_cli.store.layout import find_root
 from incidents_cli.store.transaction import Outcome, Workspace, carry_out
 
 
-class Common(NamedTuple):
+class Invocation(NamedTuple):
     """The options every transition takes."""
 
     directory: Path
@@ -56,14 +56,14 @@ def actor(root: Path, repo: Repo, by: str | None) -> str:
 
 
 def _run(
-    common: Common, make: Callable[[Workspace, Event], Change], branch: str | None = None
+    invocation: Invocation, make: Callable[[Workspace, Event], Change], branch: str | None = None
 ) -> Outcome:
-    """Carry out one transition made by ``make`` (who and when from ``common``)."""
-    root = find_root(common.directory)
+    """Carry out one transition made by ``make`` (who and when from ``invocation``)."""
+    root = find_root(invocation.directory)
     repo = Repo.at(root)
-    actor_name = actor(root, repo, common.by)
+    actor_name = actor(root, repo, invocation.by)
     now = now_utc()
-    at = _time(common.at, "--at") or now
+    at = _time(invocation.at, "--at") or now
 
     def step(workspace: Workspace) -> Change:
         event = Event(actor_name, at, workspace.settings, now)
@@ -73,10 +73,10 @@ def _run(
         root,
         step,
         actor=actor_name,
-        push=common.push,
+        push=invocation.push,
         repo=repo,
         new_branch=branch,
-        on_wait=common.on_wait,
+        on_wait=invocation.on_wait,
     )
 
 
@@ -86,7 +86,7 @@ runbook reviews)."""
 
 
 def declare(
-    common: Common,
+    invocation: Invocation,
     title: str,
     *,
     severity: str | None,
@@ -114,23 +114,23 @@ def declare(
             primary=on_duty.person if on_duty is not None else None,
         )
 
-    return _run(common, make)
+    return _run(invocation, make)
 
 
-def ack(common: Common, incident_id: str, severity: str | None) -> Outcome:
+def ack(invocation: Invocation, incident_id: str, severity: str | None) -> Outcome:
     return _run(
-        common, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity)
+        invocation, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity)
     )
 
 
-def severity(common: Common, incident_id: str, level: str) -> Outcome:
+def severity(invocation: Invocation, incident_id: str, level: str) -> Outcome:
     return _run(
-        common, lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level)
+        invocation, lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level)
     )
 
 
 def assign(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     *,
     commander: str | None,
@@ -138,7 +138,7 @@ def assign(
     responders: Sequence[str],
 ) -> Outcome:
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.assign(
             ws.incident(incident_id),
             ev,
@@ -149,12 +149,12 @@ def assign(
     )
 
 
-def investigate(common: Common, incident_id: str) -> Outcome:
-    return _run(common, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
+def investigate(invocation: Invocation, incident_id: str) -> Outcome:
+    return _run(invocation, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
 
 
 def note(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     text: str,
     *,
@@ -163,7 +163,7 @@ def note(
     runbook: str | None,
 ) -> Outcome:
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.note(
             ws.incident(incident_id),
             ev,
@@ -190,7 +190,7 @@ def parse_component_statuses(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def update(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     *,
     status: str,
@@ -201,7 +201,7 @@ def update(
     statuses = parse_component_statuses(components)
     eta_time = _time(eta, "--eta")
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.public_update(
             ws.incident(incident_id),
             ev,
@@ -214,7 +214,7 @@ def update(
 
 
 def resolve(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     *,
     action: str,
@@ -228,7 +228,7 @@ def resolve(
 ) -> Outcome:
     statuses = parse_component_statuses(components)
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.resolve(
             ws.incident(incident_id),
             ev,
@@ -245,7 +245,7 @@ def resolve(
 
 
 def reopen(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     reason: str,
     *,
@@ -255,7 +255,7 @@ def reopen(
 ) -> Outcome:
     statuses = parse_component_statuses(components)
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.reopen(
             ws.incident(incident_id),
             ev,
@@ -268,7 +268,7 @@ def reopen(
 
 
 def scope(
-    common: Common,
+    invocation: Invocation,
     incident_id: str,
     *,
     add_components: Sequence[str] = (),
@@ -279,7 +279,7 @@ def scope(
     public: bool | None = None,
 ) -> Outcome:
     return _run(
-        common,
+        invocation,
         lambda ws, ev: lifecycle.scope(
             ws.incident(incident_id),
             ev,
@@ -293,15 +293,19 @@ def scope(
     )
 
 
-def amend(common: Common, incident_id: str, ref: str, message: str) -> Outcome:
-    return _run(common, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message))
+def amend(invocation: Invocation, incident_id: str, ref: str, message: str) -> Outcome:
+    return _run(
+        invocation, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message)
+    )
 
 
-def retract(common: Common, incident_id: str, ref: str, reason: str) -> Outcome:
-    return _run(common, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason))
+def retract(invocation: Invocation, incident_id: str, ref: str, reason: str) -> Outcome:
+    return _run(
+        invocation, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason)
+    )
 
 
-def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Outcome:
+def postmortem(invocation: Invocation, incident_id: str, *, branch: bool = False) -> Outcome:
     """Start the postmortem: the draft document and the phase move, in one commit."""
     from incidents_cli.core.postmortems import draft
     from incidents_cli.site.render import Renderer
@@ -320,10 +324,12 @@ def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Out
             )
         return change
 
-    return _run(common, make, branch=f"postmortem/{incident_id}" if branch else None)
+    return _run(invocation, make, branch=f"postmortem/{incident_id}" if branch else None)
 
 
-def action_done(common: Common, incident_id: str, item_id: str, link: str | None) -> Outcome:
+def action_done(
+    invocation: Invocation, incident_id: str, item_id: str, link: str | None
+) -> Outcome:
     """Mark one action item of a postmortem done: one commit of the postmortem file."""
     from incidents_cli.core.timeutil import format_time
     from incidents_cli.store import yamlio
@@ -365,10 +371,10 @@ def action_done(common: Common, incident_id: str, item_id: str, link: str | None
         change.files[rel] = f"---\n{new_front}---\n{body}"
         return change
 
-    return _run(common, make)
+    return _run(invocation, make)
 
 
-def close(common: Common, incident_id: str) -> Outcome:
+def close(invocation: Invocation, incident_id: str) -> Outcome:
     """Close, judging the postmortem as git holds it (HEAD, or the index when a person staged
     it, and then it is committed with the close) by the rules `validate` applies."""
     from incidents_cli.usecases.validate import findings_with
@@ -388,10 +394,10 @@ def close(common: Common, incident_id: str) -> Outcome:
             change.staged = (rel,)
         return change
 
-    return _run(common, make)
+    return _run(invocation, make)
 
 
-def publish_postmortem(common: Common, incident_id: str) -> Outcome:
+def publish_postmortem(invocation: Invocation, incident_id: str) -> Outcome:
     """`postmortem publish`: check the publish rules, then status published and published_at
     in the document and a timeline entry in the incident, in one commit."""
     from incidents_cli.core.timeutil import format_time
@@ -426,4 +432,4 @@ def publish_postmortem(common: Common, incident_id: str) -> Outcome:
         change.files[rel] = new_text
         return change
 
-    return _run(common, make)
+    return _run(invocation, make)

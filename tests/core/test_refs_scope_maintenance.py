@@ -9,7 +9,7 @@ import pytest
 
 from incidents_cli.core import lifecycle, maintenance, refs
 from incidents_cli.core.errors import RefusedError
-from incidents_cli.core.lifecycle import Event, Refused
+from incidents_cli.core.lifecycle import Event, TransitionRefused
 from incidents_cli.core.settings import settings_from_data
 
 SETTINGS = settings_from_data(
@@ -85,7 +85,7 @@ def test_resolve_posts_once_and_reopen_restores_the_statuses() -> None:
     reopened = lifecycle.reopen(resolved, event(6), "back").record
     assert reopened["updates"][-1]["status"] == "investigating"
     assert reopened["updates"][-1]["components"] == {"web": "major_outage"}
-    with pytest.raises(Refused, match="--no-public-update goes without"):
+    with pytest.raises(TransitionRefused, match="--no-public-update goes without"):
         lifecycle.reopen(resolved, event(6), "back", message="m", public_update=False)
 
 
@@ -93,7 +93,7 @@ def test_a_region_cannot_be_added_after_recovery_was_verified() -> None:
     resolved = lifecycle.resolve(
         declared(), event(5), action="rollback", summary="x", verified_in=["eu"]
     ).record
-    with pytest.raises(Refused, match="reopen it first"):
+    with pytest.raises(TransitionRefused, match="reopen it first"):
         lifecycle.scope(resolved, event(6), add_regions=["us"])
     narrowed = lifecycle.scope(resolved, event(6), remove_components=["web"]).record
     assert narrowed["components"] == ["api"]
@@ -105,9 +105,9 @@ def test_amend_keeps_who_and_when_and_refuses_the_tools_own_entries() -> None:
     assert amended["updates"][0]["message"] == "Slow for some."
     assert amended["updates"][0]["amended"] == {"at": "2026-03-01T10:03:00Z", "actor": "bob"}
     assert amended["timeline"][-1]["refers_to"] == "U1"
-    with pytest.raises(Refused, match="only notes and public updates"):
+    with pytest.raises(TransitionRefused, match="only notes and public updates"):
         lifecycle.amend(record, event(3), "N1", "x")
-    with pytest.raises(Refused, match="is before U1 itself"):
+    with pytest.raises(TransitionRefused, match="is before U1 itself"):
         lifecycle.amend(record, event(1), "U1", "x")
 
 
@@ -131,9 +131,9 @@ def test_maintenance_states_and_transitions() -> None:
     cancelled = maintenance.cancel(moved, event(), "not needed")
     assert cancelled.trailers == (("Maintenance-Id", "MNT-0001"),)
     assert maintenance.state(cancelled.record, T0) == "cancelled"
-    with pytest.raises(Refused, match="cancelled already"):
+    with pytest.raises(TransitionRefused, match="cancelled already"):
         maintenance.cancel(cancelled.record, event(), "again")
-    with pytest.raises(Refused, match="is not after --start"):
+    with pytest.raises(TransitionRefused, match="is not after --start"):
         maintenance.schedule(
             "MNT-0002",
             "X",
