@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from incidents_cli.site.public import (
     maintenance_windows,
     public_incident,
 )
+from incidents_cli.store.parallel import bulk, map_chunks
 
 
 @dataclass
@@ -115,7 +117,6 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     """
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
     from incidents_cli.store import cache as record_cache
-    from incidents_cli.store.layout import read_record
     from incidents_cli.store.yamlio import file_names
 
     snap = record_cache.snapshot(root)
@@ -124,37 +125,32 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     kept: dict[str, Any] = {}
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
     inputs = PublicInputs([], {}, [], [])
+    found: list[tuple[str, Any] | None] = []
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
         stem = name.rsplit(".", 1)[0]
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
-        record_id, raw = _content_id(root, rel, blobs)
-        pm_id, pm_raw = _content_id(root, pm_rel, blobs) if pm_rel else ("-", None)
-        key = f"{name}:{record_id}:{pm_id}"
-        entry = _entry(cache.get(key))
-        if entry is not None:
-            head, packed, unreadable = entry
-            view = _cached(head, packed) if head is not None else None
+        known = {r: blobs[r] for r in (rel, pm_rel) if r is not None and r in blobs}
+        if len(known) == (2 if pm_rel else 1):  # the key is known without reading the files
+            key = f"{name}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
+            entry = _entry(cache.get(key))
+            if entry is not None:
+                found.append((key, entry))
+                continue
+        misses.append((len(found), (str(root), rel, pm_rel, known)))
+        found.append(None)
+    with bulk():
+        made = map_chunks(_view_entries, [item for _, item in misses], minimum=200)
+    for (index, _), fresh in zip(misses, made, strict=True):
+        found[index] = fresh
+    for result in found:
+        assert result is not None
+        key, entry = result
+        head, packed, unreadable = entry
+        view = _cached(head, packed) if head is not None else None
+        if snap is not None:
             kept[key] = entry
-        else:
-            view, unreadable = None, []
-            record = read_record(root, rel, "incident", raw)  # each file is read once
-            postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
-            if postmortem is not None and not isinstance(postmortem.data, dict):
-                unreadable.append(postmortem.rel)
-            if record.error is not None or not isinstance(record.data, dict):
-                unreadable.insert(0, rel)
-            else:
-                pm_data = (
-                    postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
-                )
-                view = public_incident(record.data, pm_data)
-            if snap is not None:
-                kept[key] = [
-                    _head(view) if view else None,
-                    json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
-                    unreadable,
-                ]
         inputs.unreadable.extend(unreadable)
         if view is not None:
             inputs.incidents.append(view)
@@ -167,3 +163,35 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs
+
+
+def _view_entries(
+    items: Sequence[tuple[str, str, str | None, dict[str, str]]],
+) -> list[tuple[str, list[Any]]]:
+    """The key and cache entry of each incident (with its postmortem), parsed from its files:
+    what a worker does (see store/parallel.py). ``known``: the blob ids git vouches for."""
+    from incidents_cli.store.layout import read_record
+
+    out: list[tuple[str, list[Any]]] = []
+    for root_text, rel, pm_rel, known in items:
+        root = Path(root_text)
+        record_id, raw = _content_id(root, rel, known)
+        pm_id, pm_raw = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
+        key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
+        view, unreadable = None, []
+        record = read_record(root, rel, "incident", raw)  # each file is read once
+        postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
+        if postmortem is not None and not isinstance(postmortem.data, dict):
+            unreadable.append(postmortem.rel)
+        if record.error is not None or not isinstance(record.data, dict):
+            unreadable.insert(0, rel)
+        else:
+            pm_data = postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
+            view = public_incident(record.data, pm_data)
+        entry = [
+            _head(view) if view else None,
+            json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
+            unreadable,
+        ]
+        out.append((key, entry))
+    return out
