@@ -141,7 +141,7 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
         misses.append((len(found), (str(root), rel, pm_rel, known)))
         found.append(None)
     with bulk():
-        made = map_chunks(_view_entries, [item for _, item in misses], minimum=200)
+        made = map_chunks(_view_entries, [item for _, item in misses])
     for (index, _), fresh in zip(misses, made, strict=True):
         found[index] = fresh
     for result in found:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 Item = TypeVar("Item")
 Out = TypeVar("Out")
 
-MIN_ITEMS = 400
-"""Below this many files, starting a worker costs more than it saves."""
+MIN_ITEMS = 300
+"""Below this many records, starting a worker costs more than it saves."""
 
 CHUNKS_PER_WORKER = 8
 
@@ -48,9 +48,7 @@ def _fork_context() -> BaseContext | None:
     return multiprocessing.get_context("fork")
 
 
-def map_chunks(
-    work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item], *, minimum: int = MIN_ITEMS
-) -> list[Out]:
+def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]) -> list[Out]:
     """``work`` applied to ``items`` in chunks, results concatenated in the order of ``items``.
 
     ``work`` must be a module-level function (it is sent to the workers by name). The
@@ -59,7 +57,7 @@ def map_chunks(
     """
     count = workers()
     context = _fork_context()
-    if count <= 1 or len(items) < minimum or context is None:
+    if count <= 1 or len(items) < MIN_ITEMS or context is None:
         return work(items)
     from concurrent.futures import Future, ProcessPoolExecutor
 
