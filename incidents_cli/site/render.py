@@ -81,6 +81,7 @@ class Renderer:
             # files people edit, not pages browsers render.
             autoescape=lambda name: not (name or "").endswith(".md"),
             undefined=StrictUndefined,
+            auto_reload=False,  # one build: no stat of every template file for every page
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
