@@ -77,3 +77,32 @@ def test_outputs_are_byte_identical_single_and_multi_process_cold_and_warm(
     assert first == single
     assert warm == single
     assert warm_single == single
+
+
+def test_site_build_after_validate_parses_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI validates, then builds the site: the build takes the records validate parsed."""
+    from incidents_cli.site import inputs
+
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    cold = _site(demo, tmp_path / "cold")
+    monkeypatch.delenv("INCIDENTS_NO_CACHE")
+    assert run_cli("validate", cwd=demo).code == 0
+    for shard in (demo / ".git" / "incidents-cache").glob("public-*.json"):
+        shard.unlink()
+
+    def parse_nothing(items: Sequence[object]) -> list[object]:
+        assert not items, "parsed again"
+        return []
+
+    monkeypatch.setattr(inputs, "_view_entries", parse_nothing)
+    assert _site(demo, tmp_path / "after-validate") == cold
+
+
+def _site(repo: Path, out: Path) -> dict[str, bytes]:
+    site = run_cli("site", "build", "--out", str(out), "--as-of", "2026-12-01T00:00:00Z", cwd=repo)
+    assert site.code == 0, site.err
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

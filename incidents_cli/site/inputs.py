@@ -140,6 +140,8 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
                 continue
         misses.append((len(found), (str(root), rel, pm_rel, known)))
         found.append(None)
+    if snap is not None and misses:  # what `validate` parsed is in the record cache
+        misses = _from_record_cache(snap, misses, found)
     with bulk():
         made = map_chunks(_view_entries, [item for _, item in misses])
     for (index, _), fresh in zip(misses, made, strict=True):
@@ -165,6 +167,34 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     return inputs
 
 
+def _from_record_cache(
+    snap: Any,
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
+    found: list[tuple[str, Any] | None],
+) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
+    """Fill ``found`` with the views of the incidents whose files are in the record cache;
+    the misses that are left. CI runs `validate` and then `site build` on a fresh clone: the
+    second reads the records the first parsed, instead of parsing them again."""
+    from incidents_cli.store import cache as record_cache
+
+    incidents = record_cache.cached_data(snap, "incident")
+    if not incidents:
+        return misses
+    postmortems = record_cache.cached_data(snap, "postmortem")
+    left = []
+    with bulk():
+        for index, item in misses:
+            _, rel, pm_rel, known = item
+            data = incidents.get(known.get(rel, ""))
+            pm_data = postmortems.get(known.get(pm_rel, "")) if pm_rel else None
+            if data is None or (pm_rel is not None and pm_data is None):
+                left.append((index, item))
+                continue
+            key = f"{rel.rsplit('/', 1)[-1]}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
+            found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
+    return left
+
+
 def _view_entries(
     items: Sequence[tuple[str, str, str | None, dict[str, str]]],
 ) -> list[tuple[str, list[Any]]]:
@@ -178,20 +208,25 @@ def _view_entries(
         record_id, raw = _content_id(root, rel, known)
         pm_id, pm_raw = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
         key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
-        view, unreadable = None, []
         record = read_record(root, rel, "incident", raw)  # each file is read once
         postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
-        if postmortem is not None and not isinstance(postmortem.data, dict):
-            unreadable.append(postmortem.rel)
-        if record.error is not None or not isinstance(record.data, dict):
-            unreadable.insert(0, rel)
-        else:
-            pm_data = postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
-            view = public_incident(record.data, pm_data)
-        entry = [
-            _head(view) if view else None,
-            json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
-            unreadable,
-        ]
-        out.append((key, entry))
+        data = record.data if record.error is None else None
+        out.append((key, _view_entry(rel, data, pm_rel, postmortem.data if postmortem else None)))
     return out
+
+
+def _view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[Any]:
+    """The cache entry of one incident's public view: [head, view as JSON, unreadable files]
+    (``data``: None for a record that could not be read)."""
+    view, unreadable = None, []
+    if pm_rel is not None and not isinstance(pm_data, dict):
+        unreadable.append(pm_rel)
+    if not isinstance(data, dict):
+        unreadable.insert(0, rel)
+    else:
+        view = public_incident(data, pm_data if isinstance(pm_data, dict) else None)
+    return [
+        _head(view) if view else None,
+        json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
+        unreadable,
+    ]

@@ -253,6 +253,17 @@ def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | Non
     return out
 
 
+def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
+    """The parsed data of every record of this kind in the cache, by blob id (what another
+    command, `validate` say, has already parsed)."""
+    entries = _load_mapping(_cache_file(snap.folder, kind))
+    return {
+        blob: entry["data"]
+        for blob, entry in entries.items()
+        if isinstance(entry, dict) and "data" in entry
+    }
+
+
 def _entry(record: RecordFile) -> dict[str, Any]:
     assert record.doc is not None
     from incidents_cli.store.schemas import schema_findings
