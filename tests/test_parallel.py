@@ -106,3 +106,10 @@ def _site(repo: Path, out: Path) -> dict[str, bytes]:
     site = run_cli("site", "build", "--out", str(out), "--as-of", "2026-12-01T00:00:00Z", cwd=repo)
     assert site.code == 0, site.err
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_streamed_chunks_come_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INCIDENTS_WORKERS", "3")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    out = list(parallel.iter_chunks(_pids, list(range(300))))
+    assert [square for square, _ in out] == [n * n for n in range(300)]

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
+from incidents_cli.store.parallel import iter_chunks
 
 if TYPE_CHECKING:
     from incidents_cli.store.git import Repo
@@ -166,16 +167,16 @@ def render_site(
     incident_templates = renderer.fingerprint(
         "site/incident.html", "site/base.html", "site/_macros.html"
     )
-    for incident in page.incidents:
+    plan: list[tuple[str, int | None]] = []  # each page, and the incident to render or None
+    for index, incident in enumerate(page.incidents):
         rel = f"incidents/{incident.id}.html"
+        plan.append((rel, index))
         # an active incident's page shows how long it has lasted: always rendered
         if not incident.active and incident.id in keys:
             manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
             if previous.has(rel, manifest[rel]):
-                yield rel, REUSED
-                continue
-        context = incident_page_context(incident, page)
-        yield rel, renderer.render("site/incident.html", context)
+                plan[-1] = (rel, None)
+    yield from _incident_pages(page, renderer, plan)
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
     yield "history.rss", renderer.render("site/history.rss", feed)
@@ -196,6 +197,36 @@ def render_site(
         MARKER,
         json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
     )
+
+
+_JOB: tuple[Page, Renderer] | None = None
+"""The page and renderer of the build under way, for the workers that render its incident
+pages (forked: they have it already, nothing is sent to them but numbers)."""
+
+
+def _incident_pages(
+    page: Page, renderer: Renderer, plan: list[tuple[str, int | None]]
+) -> Iterator[tuple[str, str | Reused]]:
+    """The incident pages, in order: rendered on every core for many pages."""
+    global _JOB
+    _JOB = (page, renderer)
+    try:
+        rendered = iter_chunks(_render_incidents, [i for _, i in plan if i is not None])
+        for rel, index in plan:
+            yield rel, REUSED if index is None else next(rendered)
+        for _ in rendered:  # let the pool end
+            pass
+    finally:
+        _JOB = None
+
+
+def _render_incidents(indexes: Sequence[int]) -> list[str]:
+    assert _JOB is not None
+    page, renderer = _JOB
+    return [
+        renderer.render("site/incident.html", incident_page_context(page.incidents[i], page))
+        for i in indexes
+    ]
 
 
 def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:

@@ -75,6 +75,27 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item
     return [out for chunk in results if chunk is not None for out in chunk]
 
 
+def iter_chunks(
+    work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]
+) -> Iterator[Out]:
+    """Like ``map_chunks``, but each result as soon as it and every one before it are done,
+    so a caller that writes them out holds only the chunks that are ahead of it."""
+    count = workers()
+    context = _fork_context()
+    if count <= 1 or len(items) < MIN_ITEMS or context is None:
+        yield from work(items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    with ProcessPoolExecutor(max_workers=count - 1, mp_context=context) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            # a chunk no worker has started yet is done here, while the workers go on
+            yield from work(chunk) if future.cancel() else future.result()
+
+
 @contextmanager
 def bulk() -> Iterator[None]:
     """The cyclic garbage collector paused while many long-lived containers are made.
