@@ -239,6 +239,10 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
             f"--out {out} exists and is not a site built by incidents; "
             "choose another folder, or empty it first"
         )
+    if (out / MARKER).is_file():  # a site built before: only the pages that changed
+        from incidents_cli.site.update import update_site
+
+        return update_site(out, files, Reused)
     staging = out.parent / f".{out.name}.building"
     if staging.exists():
         shutil.rmtree(staging)
