@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 Item = TypeVar("Item")
@@ -59,12 +60,12 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item
     context = _fork_context()
     if count <= 1 or len(items) < MIN_ITEMS or context is None:
         return work(items)
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
     size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     results: list[list[Out] | None] = [None] * len(chunks)
-    with ProcessPoolExecutor(max_workers=count - 1, mp_context=context) as pool:
+    with _pool(count - 1, context) as pool:
         futures: list[Future[list[Out]]] = [pool.submit(work, chunk) for chunk in chunks]
         for index in reversed(range(len(chunks))):
             if futures[index].cancel():
@@ -85,15 +86,34 @@ def iter_chunks(
     if count <= 1 or len(items) < MIN_ITEMS or context is None:
         yield from work(items)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    with ProcessPoolExecutor(max_workers=count - 1, mp_context=context) as pool:
+    with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]
         for chunk, future in zip(chunks, futures, strict=True):
             # a chunk no worker has started yet is done here, while the workers go on
             yield from work(chunk) if future.cancel() else future.result()
+
+
+@contextmanager
+def _pool(count: int, context: BaseContext) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that leave Ctrl-C to the command (no traceback from each of them);
+    if the command stops early, the chunks not yet started are dropped, not waited for."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_quiet)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _quiet() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
