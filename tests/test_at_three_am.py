@@ -30,7 +30,9 @@ def _set_zone(repo: Path, zone: str) -> None:
 
 
 def _declare(repo: Path, *extra: str) -> dict[str, object]:
-    result = run_cli("declare", "Database unreachable", "--severity", "high", *extra, "--json", cwd=repo)
+    result = run_cli(
+        "declare", "Database unreachable", "--severity", "high", *extra, "--json", cwd=repo
+    )
     assert result.code == 0, result.err
     data: dict[str, object] = json.loads(result.out)
     return data
@@ -132,8 +134,16 @@ def test_windows_take_a_bare_duration(repo: Path) -> None:
 def test_eta_reads_ahead(repo: Path) -> None:
     _declare(repo)
     result = run_cli(
-        "update", "1", "--status", "identified", "--message", "Fix rolling out", "--eta", "in 2h",
-        "--json", cwd=repo,
+        "update",
+        "1",
+        "--status",
+        "identified",
+        "--message",
+        "Fix rolling out",
+        "--eta",
+        "in 2h",
+        "--json",
+        cwd=repo,
     )
     assert result.code == 0, result.err
     eta = _utc(json.loads(result.out)["updates"][-1]["eta"])
@@ -160,9 +170,7 @@ def test_completion_offers_open_ids_components_people_and_runbooks(repo: Path) -
     for _ in range(3):
         _declare(repo)
     assert run_cli("ack", "2", cwd=repo).code == 0
-    for step in (
-        ("resolve", "2", "--action", "rollback", "--summary", "Rolled back"),
-    ):
+    for step in (("resolve", "2", "--action", "rollback", "--summary", "Rolled back"),):
         assert run_cli(*step, cwd=repo).code == 0, step
     assert _complete(repo, ["ack"], "INC-") == ["INC-0001", "INC-0002", "INC-0003"]
     assert _complete(repo, ["ack"], "inc-0003") == ["INC-0003"]
@@ -212,8 +220,8 @@ def _team(repo: Path, members: list[str]) -> None:
         people,
         "people:\n"
         + "".join(
-            f"  - handle: {m}\n    name: {m.title()} Example\n    phone: \"+49 30 100{i}\"\n"
-            f"    chat: \"@{m}\"\n"
+            f'  - handle: {m}\n    name: {m.title()} Example\n    phone: "+49 30 100{i}"\n'
+            f'    chat: "@{m}"\n'
             for i, m in enumerate(["alice", "bob", "carol", "dave"])
         ),
     )
@@ -280,7 +288,9 @@ def test_a_long_unacknowledged_incident_never_pages_the_non_responder_again(
             assert "escalate to bob (tier 2, secondary: the last tier, it stays here); " in text
             assert "; reach bob phone +49 30 1001, chat @bob" in text
         else:
-            assert "escalate to carol, dave (tier 3, everyone: the last tier, it stays here)" in text
+            assert (
+                "escalate to carol, dave (tier 3, everyone: the last tier, it stays here)" in text
+            )
             assert "; reach carol phone +49 30 1002, chat @carol; dave phone +49 30 1003" in text
 
 
@@ -328,7 +338,10 @@ def test_show_gives_times_in_the_teams_zone_with_the_offset_or_in_utc(repo: Path
     _team(repo, ["alice", "bob"])
     _set_zone(repo, "Europe/Berlin")
     _declare(repo, "--at", "2026-07-01T10:00:00Z")
-    assert run_cli("assign", "1", "--commander", "bob", "--at", "2026-07-01T10:05:00Z", cwd=repo).code == 0
+    assert (
+        run_cli("assign", "1", "--commander", "bob", "--at", "2026-07-01T10:05:00Z", cwd=repo).code
+        == 0
+    )
     shown = run_cli("show", "1", "--as-of", "2026-07-01T11:00:00Z", cwd=repo)
     assert shown.code == 0, shown.err
     assert "  Detected      2026-07-01 12:00:00 +02:00" in shown.out

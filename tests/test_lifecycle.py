@@ -14,6 +14,7 @@ from incidents_cli.core.lifecycle import PHASES, TRANSITIONS, Event, Refused
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.rules import check_repository
 from incidents_cli.core.settings import settings_from_data
+from incidents_cli.core.text import control_character
 from incidents_cli.store import yamlio
 from incidents_cli.store.schemas import schema_findings
 
@@ -166,7 +167,14 @@ def _apply(record: dict[str, Any], action: str, ev: Event, draw: Any) -> dict[st
         return lifecycle.investigate(record, ev).record
     if action == "note":
         return lifecycle.note(
-            record, ev, draw(st.text(min_size=1, max_size=20).filter(str.strip))
+            record,
+            ev,
+            # control characters are refused by the transaction (tests/test_trust_git.py)
+            draw(
+                st.text(min_size=1, max_size=20).filter(
+                    lambda t: t.strip() and not control_character(t)
+                )
+            ),
         ).record
     if action == "update":
         return lifecycle.public_update(

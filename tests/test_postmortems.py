@@ -165,9 +165,19 @@ def test_published_postmortem_problems_each_have_their_line(repo: Path) -> None:
     todo = lines.index("TODO(postmortem)") + 1
     item1 = lines.index("  - id: A1") + 1
     item2 = lines.index("  - id: A2") + 1
+    # the rules run once the front matter follows its schema (#13): first these two
     assert result.out.splitlines() == [
         f"postmortems/INC-0001.md:{item1}:5: action_items[0].owner: missing required field",
         f"postmortems/INC-0001.md:{item2}:5: action_items[1].due: missing required field",
+    ]
+    text = text.replace("  - id: A1\n", "  - id: A1\n    owner: carol\n")
+    text = text.replace("  - id: A2\n", "  - id: A2\n    due: 2026-04-01T00:00:00Z\n")
+    path.write_text(text)
+    lines = text.splitlines()
+    why = lines.index("## Why it happened") + 1
+    todo = lines.index("TODO(postmortem)") + 1
+    result = run_cli("validate", cwd=repo)
+    assert result.out.splitlines() == [
         f"postmortems/INC-0001.md:{why}:1: body: the section 'Why it happened' is empty",
         f"postmortems/INC-0001.md:{todo}:1: body: 'How we responded' still has a "
         "TODO(postmortem) placeholder",

@@ -164,6 +164,11 @@ def test_published_public_postmortem_summary_is_shown(repo: Path, tmp_path: Path
         "postmortems/INC-0001.md",
         DRAFT_POSTMORTEM.replace("status: draft", "status: published").replace(
             f"{MARK} summary of an unpublished postmortem", "The *provider* failed."
+        )
+        # a published postmortem has every section (else it does not validate: not published)
+        + "".join(
+            f"\n## {name}\n\nText.\n"
+            for name in ("What happened", "Why it happened", "How we responded", "What we will do")
         ),
     )
     commit_all(repo)
@@ -688,10 +693,11 @@ def test_a_record_that_cannot_be_read_is_named_not_silently_dropped(
 ) -> None:
     write(repo, "incidents/INC-0001.yaml", "id: INC-0001\ntitle: [broken\n")
     result = run_cli("site", "build", "--out", str(tmp_path / "site"), cwd=repo)
-    assert result.code == 0
-    assert result.err == (
-        "warning: 1 record(s) could not be read and are not on the site "
-        "(incidents/INC-0001.yaml); run `incidents validate`\n"
+    assert result.code == 1  # the site is built without it, and the build says so (#13)
+    assert result.err.splitlines()[0].startswith("incidents/INC-0001.yaml:3:1: (file): YAML")
+    assert result.err.splitlines()[0].endswith("(left out of the site)")
+    assert result.err.splitlines()[-1] == (
+        "1 record(s) do not validate and were left out of the site; run `incidents validate`"
     )
 
 
@@ -800,8 +806,13 @@ def test_two_records_with_one_id_never_write_into_the_previous_site(
     commit_all(repo, "copy")
     held = os.open(page, os.O_RDONLY)  # the old copy's inode, whatever happens to the folder
     try:
-        build(repo, out, "--as-of", "2026-02-01T00:00:00Z")
+        # two records with one id do not validate: both are left out (#13), and the
+        # previous site's file is untouched
+        result = run_cli(
+            "site", "build", "--out", str(out), "--as-of", "2026-02-01T00:00:00Z", cwd=repo
+        )
+        assert result.code == 1
         assert os.pread(held, len(first) + 1, 0) == first
-        assert b"October copy" in page.read_bytes()
+        assert not page.exists()
     finally:
         os.close(held)

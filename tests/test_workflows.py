@@ -368,7 +368,21 @@ def test_pull_request_check_annotates_and_summarizes_action_items(
         "title=action_items[1].owner::missing required field"
     ]
     assert "### Action items" in result.summary
-    assert "| action item | INC-0001 | A1: Alert on pool saturation | carol |" in result.summary
+    # a postmortem that does not validate is a finding, not input to the follow-up (#13):
+    # its items come back once the annotation above is fixed
+    assert "A1: Alert on pool saturation" not in result.summary
+    path.write_text(path.read_text().replace("  - id: A2\n", "  - id: A2\n    owner: alice\n", 1))
+    g.index.add(["postmortems/INC-0001.md"])
+    g.index.commit("Fix the owner")
+    fixed = runner.run_in(
+        work,
+        "incidents-check.yml",
+        "validate",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_BASE_REF="main",
+    )
+    assert fixed.status == "success", fixed.annotations
+    assert "| action item | INC-0001 | A1: Alert on pool saturation | carol |" in fixed.summary
 
 
 def test_pre_commit_hook_rejects_an_invalid_record(tmp_path: Path) -> None:

@@ -186,10 +186,13 @@ class IncidentsGroup(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except IncidentsError as exc:
+            from incidents_cli.core.text import escape_for_terminal
+
             output = getattr(exc, "output", "")
             if output:
-                click.echo(output, err=True)
-            click.echo(exc.message, err=True)
+                click.echo(escape_for_terminal(output), err=True)
+            # one line, and nothing a record holds may drive the terminal
+            click.echo(escape_for_terminal(exc.message).replace("\n", " "), err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)

@@ -39,12 +39,15 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: datetime | 
 
     root = state.root()
     target = out if out.is_absolute() else state.directory / out
-    result = build_status_site(
+    published = build_status_site(
         root,
         target,
         base_url=base_url,
         as_of=as_of,
     )
+    result = published.result
+    for finding in published.left_out:
+        click.echo(f"{finding.text()} (left out of the site)", err=True)
     if result.unreadable:
         click.echo(
             f"warning: {len(result.unreadable)} record(s) could not be read and are not on "
@@ -58,6 +61,13 @@ def site_build(state: State, out: Path, base_url: str | None, as_of: datetime | 
         f"overall status: {status_words(result.indicator)}) in {result.out}"
     )
     click.echo(str(result.out / "index.html"))
+    if published.left_out:
+        click.echo(
+            f"{len(published.left_out)} record(s) do not validate and were left out of the "
+            "site; run `incidents validate`",
+            err=True,
+        )
+        return 1
     return 0
 
 

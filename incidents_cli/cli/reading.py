@@ -46,6 +46,7 @@ def list_command(
     import json
 
     from incidents_cli.core import overview
+    from incidents_cli.core.text import escape_for_terminal, escape_json_for_terminal
     from incidents_cli.usecases.reading import list_incidents
 
     listing = list_incidents(
@@ -60,10 +61,10 @@ def list_command(
     )
     if as_json:
         items = [{**v.record, "computed": v.computed()} for v in listing.views]
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        click.echo(escape_json_for_terminal(json.dumps(items, indent=2, ensure_ascii=False)))
     else:
         zone = "UTC" if utc else listing.settings.timezone
-        click.echo(overview.list_text(listing.views, zone), nl=False)
+        click.echo(escape_for_terminal(overview.list_text(listing.views, zone)), nl=False)
     if listing.unreadable:
         shown = ", ".join(listing.unreadable[:3])
         click.echo(
@@ -85,16 +86,20 @@ def show(state: State, incident_id: str, as_of: datetime | None, as_json: bool, 
     import json
 
     from incidents_cli.core import overview
+    from incidents_cli.core.text import escape_for_terminal, escape_json_for_terminal
     from incidents_cli.usecases.reading import show_incident
 
     shown = show_incident(state.root(), incident_id, as_of_time(as_of))
     if as_json:
         computed = {**shown.view.computed(), "matching_runbooks": [r.rel for r in shown.runbooks]}
-        click.echo(json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False))
+        text = json.dumps({**shown.record, "computed": computed}, indent=2, ensure_ascii=False)
+        click.echo(escape_json_for_terminal(text))
     else:
-        click.echo(overview.show_text(shown.view, shown.settings, utc=utc), nl=False)
+        click.echo(
+            escape_for_terminal(overview.show_text(shown.view, shown.settings, utc=utc)), nl=False
+        )
         if shown.runbooks:
             click.echo("\nRunbooks that may help:")
             for runbook in shown.runbooks:
-                click.echo(f"  {runbook.rel}  {runbook.title}")
+                click.echo(escape_for_terminal(f"  {runbook.rel}  {runbook.title}"))
     return 0

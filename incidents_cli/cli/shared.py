@@ -68,7 +68,10 @@ def transition_options(func: F) -> F:
 def common(state: State, by: str | None, at: datetime | None, push: bool | None) -> Common:
     from incidents_cli.usecases.transitions import Common
 
-    return Common(state.directory, by=by, at=at, push=push)
+    def on_wait(message: str) -> None:
+        click.echo(f"incidents: {message}", err=True)
+
+    return Common(state.directory, by=by, at=at, push=push, on_wait=on_wait)
 
 
 def report(outcome: Outcome, as_json: bool, text: str) -> int:

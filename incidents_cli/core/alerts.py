@@ -160,11 +160,13 @@ def _time(value: object, path: str) -> datetime | None:
     if value is None or value == "":
         return None
     text = _string(value, path)
+    if text.startswith("0001-01-01T00:00:00"):  # Go's zero time, before the range check
+        return None
     try:
         parsed = parse_time(text)
     except TimeFormatError as exc:
         raise PayloadError(path, str(exc)) from None
-    return None if parsed.year <= 1 else parsed
+    return parsed
 
 
 def _alertmanager_alert(value: object, path: str, grafana: bool) -> Alert:

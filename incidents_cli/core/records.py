@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from incidents_cli.core.document import Document
-from incidents_cli.core.errors import InputFileError
+from incidents_cli.core.errors import InputFileError, RefusedError
 
 SETTINGS_FILE = "incidents.yaml"
 ONCALL_FILE = "oncall.yaml"
@@ -41,12 +41,34 @@ def classify(rel: str) -> str | None:
     return None
 
 
+# The incident id pattern of the schema: ids become file names, so nothing else may pass.
+INCIDENT_ID_PATTERN = r"[A-Za-z][A-Za-z0-9]*-[0-9]+"
+
+
+def is_incident_id(value: object) -> bool:
+    import re
+
+    return isinstance(value, str) and re.fullmatch(INCIDENT_ID_PATTERN, value) is not None
+
+
+def checked_incident_id(value: str) -> str:
+    """``value`` if it is an incident id (like INC-0001); else the refusal."""
+    if not is_incident_id(value):
+        from incidents_cli.core.text import escape_for_terminal, shorten
+
+        raise RefusedError(
+            f"{shorten(escape_for_terminal(repr(value)))} is not an incident id "
+            "(letters, a hyphen and a number, like INC-0001)"
+        )
+    return value
+
+
 def incident_rel(incident_id: str) -> str:
-    return f"{INCIDENTS_DIR}/{incident_id}.yaml"
+    return f"{INCIDENTS_DIR}/{checked_incident_id(incident_id)}.yaml"
 
 
 def postmortem_rel(incident_id: str) -> str:
-    return f"{POSTMORTEMS_DIR}/{incident_id}.md"
+    return f"{POSTMORTEMS_DIR}/{checked_incident_id(incident_id)}.md"
 
 
 @dataclass

@@ -150,6 +150,27 @@ def parse_time_input(
     ``window``: a bare duration (``7d``) is accepted, reaching back from now for a past
     option and ahead for a future one. Raises TimeInputError with the accepted forms.
     """
+    from incidents_cli.core.timeutil import EARLIEST_YEAR, LATEST_YEAR
+
+    try:
+        found = _resolve(text, now, zone, direction, window, tolerance)
+    except OverflowError:  # years 1 and 9999 with an offset, or a huge duration
+        found = None
+    if found is None or not EARLIEST_YEAR <= found.moment.year <= LATEST_YEAR:
+        raise TimeInputError(
+            f"{text.strip()!r} is out of range (years {EARLIEST_YEAR} to {LATEST_YEAR})"
+        )
+    return found
+
+
+def _resolve(
+    text: str,
+    now: datetime,
+    zone: str | tzinfo,
+    direction: Direction,
+    window: bool,
+    tolerance: timedelta,
+) -> ResolvedTime:
     if now.tzinfo is None:
         raise ValueError("naive now")
     tz = zone_of(zone)

@@ -18,11 +18,25 @@ class TimeFormatError(ValueError):
     """A time that is not RFC 3339 with an offset."""
 
 
+# Times outside these years are typing mistakes (and years below 1 or above 9999 cannot
+# even be converted to UTC): refused, so that every time the tool handles can be.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
+# What a stored time looks like, to find the strings of a record that claim to be times.
+TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"
+
+
+def _in_range(value: datetime, text: str) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise TimeFormatError(f"{text!r} is out of range (years {EARLIEST_YEAR} to {LATEST_YEAR})")
+    return value
+
+
 def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 time; a time without an offset is an error that says so."""
     if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[:4].isdigit():
         try:  # the stored form, 2026-03-01T10:00:00Z: the C parser alone
-            return datetime.fromisoformat(text)
+            return _in_range(datetime.fromisoformat(text), text)
         except ValueError:
             pass
     match = re.match(_RFC3339, text.strip())
@@ -35,7 +49,8 @@ def parse_time(text: str) -> datetime:
         value = datetime.fromisoformat(normalized)
     except ValueError as exc:
         raise TimeFormatError(f"{text!r} is not a valid time: {exc}") from None
-    return value.astimezone(UTC)
+    _in_range(value, text)  # before the conversion, which overflows at years 1 and 9999
+    return _in_range(value.astimezone(UTC), text)
 
 
 def maybe_time(value: object) -> datetime | None:
@@ -61,7 +76,11 @@ def format_time(value: datetime) -> str:
     """UTC, seconds precision, with a ``Z``: the one way times are stored."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value.astimezone(UTC)  # four-digit years always (strftime's %Y may not pad)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def format_local(value: datetime, zone: str = "UTC", seconds: bool = True) -> str:

@@ -3,7 +3,8 @@
 Takes the public views (inputs.py), computes the page (model.py) and the template contexts
 (contexts.py), renders the templates (render.py) and writes every file into a fresh folder
 that then replaces the old one. "Now" is the commit time of HEAD unless --as-of says
-otherwise, so one commit gives one site.
+otherwise, so one commit gives one site. Every path written is checked to stay inside the
+output folder, and the build removes only folders it made itself.
 """
 
 from __future__ import annotations
@@ -242,16 +243,23 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     if (out / MARKER).is_file():  # a site built before: only the pages that changed
         from incidents_cli.site.update import update_site
 
-        return update_site(out, files, Reused)
-    staging = out.parent / f".{out.name}.building"
-    if staging.exists():
-        shutil.rmtree(staging)
+        updated = update_site(out, files, Reused)
+        if updated is not None:
+            return updated
+    import tempfile
+
+    # Names of our own (a folder beside --out that happens to be called .out.old is not).
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
     # Plain strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
     base, before = str(staging), str(out)
     made: set[str] = set()
     written: set[str] = set()
     try:
         for rel, content in files:
+            _refuse_outside(rel)
             target = f"{base}/{rel}"
             folder = target.rpartition("/")[0]
             if folder not in made:
@@ -271,15 +279,22 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = out.parent / f".{out.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        out.rename(old)
+    if not out.exists():
+        staging.rename(out)
+        return len(written)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()  # the name is ours now; the old site moves there
+    out.rename(old)
     staging.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
+    shutil.rmtree(old)
     return len(written)
+
+
+def _refuse_outside(rel: str) -> None:
+    """A path of the site must stay inside it: relative, no `..`, no empty parts."""
+    parts = rel.split("/")
+    if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+        raise RefusedError(f"refusing to write {rel!r}: it would not be inside --out")
 
 
 def build_site(
@@ -288,7 +303,9 @@ def build_site(
     *,
     as_of: datetime | None = None,
     base_url: str | None = None,
+    exclude: Iterable[str] = (),
 ) -> BuildResult:
+    """Build the site into ``out``; ``exclude``: records that must not be published."""
 
     from incidents_cli.core.timeutil import now_utc, parse_time
     from incidents_cli.store.cache import enabled
@@ -302,7 +319,7 @@ def build_site(
         head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
     sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
-    inputs = public_inputs(root, settings.timezone)
+    inputs = public_inputs(root, settings.timezone, frozenset(exclude))
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)

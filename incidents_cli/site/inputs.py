@@ -38,6 +38,8 @@ class PublicInputs:
 def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes | None]:
     """The blob id git gives a file's content, and the bytes if they had to be read for it:
     git's index knows it for a tracked, unchanged file; any other file is hashed here."""
+    if (root / rel).is_symlink():
+        return "symlink", None  # read_record refuses it
     if rel in blobs:
         return blobs[rel], None
     try:
@@ -106,8 +108,12 @@ def _head(view: PublicIncident) -> list[Any]:
     return [view.id, view.started.isoformat(), resolved, latest, sorted(view.touched)]
 
 
-def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
-    """The public view of every incident, computed only for records that changed.
+def public_inputs(
+    root: Path, timezone: str = "UTC", exclude: frozenset[str] = frozenset()
+) -> PublicInputs:
+    """The public view of every incident, computed only for records that changed;
+    ``exclude``: records that do not validate, never published (a postmortem there is
+    taken as absent).
 
     The view of an incident depends on its record and on postmortems/<ID>.md (validation
     holds the postmortem's `incident` to its file name), so it is keyed by the blob ids of
@@ -129,8 +135,12 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
+        if rel in exclude:
+            continue
         stem = name.rsplit(".", 1)[0]
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
+        if pm_rel in exclude:
+            pm_rel = None
         known = {r: blobs[r] for r in (rel, pm_rel) if r is not None and r in blobs}
         if len(known) == (2 if pm_rel else 1):  # the key is known without reading the files
             key = f"{name}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
@@ -162,7 +172,9 @@ def public_inputs(root: Path, timezone: str = "UTC") -> PublicInputs:
     if snap is not None and kept.keys() != cache.keys():
         record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
     for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
-        if record.error is not None or not isinstance(record.data, dict):
+        if record.rel in exclude:
+            continue
+        if not record_cache.usable(record) or not isinstance(record.data, dict):
             inputs.unreadable.append(record.rel)
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
@@ -174,9 +186,10 @@ def _from_record_cache(
     misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
     found: list[tuple[str, Any] | None],
 ) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
-    """Fill ``found`` with the views of the incidents whose files are in the record cache;
-    the misses that are left. CI runs `validate` and then `site build` on a fresh clone: the
-    second reads the records the first parsed, instead of parsing them again."""
+    """Fill ``found`` with the views of the incidents whose files are in the record cache
+    (and passed their schema there); the misses that are left. CI runs `validate` and then
+    `site build` on a fresh clone: the second reads the records the first parsed, instead of
+    parsing them again."""
     from incidents_cli.store import cache as record_cache
 
     incidents = record_cache.cached_data(snap, "incident")
@@ -202,6 +215,7 @@ def _view_entries(
 ) -> list[tuple[str, list[Any]]]:
     """The key and cache entry of each incident (with its postmortem), parsed from its files:
     what a worker does (see store/parallel.py). ``known``: the blob ids git vouches for."""
+    from incidents_cli.store.cache import usable
     from incidents_cli.store.layout import read_record
 
     out: list[tuple[str, list[Any]]] = []
@@ -212,14 +226,16 @@ def _view_entries(
         key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
         record = read_record(root, rel, "incident", raw)  # each file is read once
         postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
-        data = record.data if record.error is None else None
-        out.append((key, _view_entry(rel, data, pm_rel, postmortem.data if postmortem else None)))
+        # a record that does not parse or follow its schema is never published
+        data = record.data if usable(record) else None
+        pm_data = postmortem.data if postmortem is not None and usable(postmortem) else None
+        out.append((key, _view_entry(rel, data, pm_rel, pm_data)))
     return out
 
 
 def _view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[Any]:
     """The cache entry of one incident's public view: [head, view as JSON, unreadable files]
-    (``data``: None for a record that could not be read)."""
+    (``data``, ``pm_data``: None for a record that cannot be used)."""
     view, unreadable = None, []
     if pm_rel is not None and not isinstance(pm_data, dict):
         unreadable.append(pm_rel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from incidents_cli.core.records import is_incident_id
 from incidents_cli.core.timeutil import maybe_time as _time
 from incidents_cli.core.vocabulary import RESOLVED_PHASES
 from incidents_cli.site.i18n import N_
@@ -126,10 +127,10 @@ def public_incident(
     record: dict[str, Any], postmortem: dict[str, Any] | None = None
 ) -> PublicIncident | None:
     """The public view of a record, or None if it is not to be published (yet)."""
-    if record.get("public") is False:
+    if record.get("public", True) is not True:  # only a literal true (or none) is public
         return None
     started = _time(record.get("detected_at"))
-    if started is None or not isinstance(record.get("id"), str):
+    if started is None or not is_incident_id(record.get("id")):  # ids become file names
         return None
     updates = []
     for number, raw in enumerate(record.get("updates") or [], start=1):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from incidents_cli.core.errors import IncidentsError
+from incidents_cli.core.findings import Finding
 from incidents_cli.store.resources import data_dir, user_cache_dir
 
 
@@ -64,43 +65,99 @@ def _bytecode_cache() -> Any:
         return None
 
 
+TEMPLATES_DIR = "templates"
+
+
+def _symlink_in(folder: Path, rel: str) -> str | None:
+    """The first part of ``folder/rel`` (from ``folder`` itself down) that is a symlink."""
+    path = folder
+    if path.is_symlink():
+        return ""
+    for part in rel.split("/"):
+        path = path / part
+        if path.is_symlink():
+            return str(path.relative_to(folder))
+    return None
+
+
+def _repository_loader(folder: Path) -> Any:
+    """A repository's own templates: regular files inside its templates/ folder only (a
+    symlink could publish any file of the machine, .git/config included)."""
+    from jinja2 import FileSystemLoader
+
+    class NoLinksLoader(FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            link = _symlink_in(folder, template)
+            if link is not None:
+                shown = f"{TEMPLATES_DIR}/{link}".rstrip("/")
+                raise IncidentsError(
+                    f"{shown}: is a symlink; templates must be regular files (refused)"
+                )
+            return super().get_source(environment, template)
+
+    return NoLinksLoader(folder)
+
+
+def _environment(loader: Any) -> Any:
+    """Templates a repository provides are data, not code: they render in jinja's sandbox
+    (no attribute that starts with _, no changing objects), as the built-in ones do."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=loader,
+        # Everything is escaped except Markdown drafts (postmortems, runbooks), which are
+        # files people edit, not pages browsers render.
+        autoescape=lambda name: not (name or "").endswith(".md"),
+        undefined=StrictUndefined,
+        auto_reload=False,  # one build: no stat of every template file for every page
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(),
+        finalize=_finalize,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.filters["markdown"] = markdown
+    return env
+
+
+def _finalize(value: Any) -> Any:
+    """Every value a template prints, without characters XML cannot hold (feeds, badges)."""
+    if isinstance(value, str):
+        from incidents_cli.core.text import xml_safe
+
+        cleaned = xml_safe(value)
+        if cleaned != value:
+            return value.__class__(cleaned)  # a Markup stays Markup
+    return value
+
+
 class Renderer:
     def __init__(self, repository: Path | None = None, language: str = "en") -> None:
-        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+        from jinja2 import ChoiceLoader, FileSystemLoader
 
         from incidents_cli.site.i18n import translations
 
         self.repository = repository.resolve() if repository is not None else None
         folders = []
-        if repository is not None and (repository / "templates").is_dir():
-            folders.append(FileSystemLoader(repository / "templates"))
+        if repository is not None and (
+            (repository / TEMPLATES_DIR).is_dir() or (repository / TEMPLATES_DIR).is_symlink()
+        ):
+            folders.append(_repository_loader(repository / TEMPLATES_DIR))
         folders.append(FileSystemLoader(data_dir("templates")))
-        self.env = Environment(
-            loader=ChoiceLoader(folders),
-            # Everything is escaped except Markdown drafts (postmortems, runbooks), which are
-            # files people edit, not pages browsers render.
-            autoescape=lambda name: not (name or "").endswith(".md"),
-            undefined=StrictUndefined,
-            auto_reload=False,  # one build: no stat of every template file for every page
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            bytecode_cache=_bytecode_cache(),
-            extensions=["jinja2.ext.i18n"],
-        )
+        self.env = _environment(ChoiceLoader(folders))
         # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
         # arguments are escaped and %(name)s filled in by gettext itself.
-        self.env.install_gettext_translations(  # type: ignore[attr-defined]
-            translations(language), newstyle=True
-        )
-        self.env.filters["markdown"] = markdown
+        self.env.install_gettext_translations(translations(language), newstyle=True)
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         from jinja2 import TemplateError
 
         try:
-            return self.env.get_template(name).render(context)
+            rendered: str = self.env.get_template(name).render(context)
+            return rendered
         except TemplateError as exc:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
 
@@ -138,5 +195,61 @@ class Renderer:
         """A static file from the templates (CSS), overridable like the rest."""
         loader = self.env.loader
         assert loader is not None
-        text, _, _ = loader.get_source(self.env, name)
+        text: str = loader.get_source(self.env, name)[0]
         return text
+
+
+# Static files of the templates folder: copied, never rendered.
+_STATIC = (".css",)
+
+
+def template_findings(repository: Path) -> list[Finding]:
+    """Problems of a repository's own templates, for `incidents validate`: symlinks,
+    syntax errors, and what the sandbox would refuse (attributes that start with _)."""
+    from jinja2 import TemplateSyntaxError, nodes
+
+    folder = repository / TEMPLATES_DIR
+    if folder.is_symlink():
+        return [Finding(TEMPLATES_DIR, 1, 1, "(file)", _LINK_MESSAGE)]
+    if not folder.is_dir():
+        return []
+    env = _environment(None)
+    findings: list[Finding] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(repository).as_posix()
+        if path.is_symlink():
+            findings.append(Finding(rel, 1, 1, "(file)", _LINK_MESSAGE))
+            continue
+        if not path.is_file() or path.suffix in _STATIC or rel.startswith("templates/init/"):
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = env.parse(source, name=rel, filename=rel)
+        except UnicodeDecodeError:
+            findings.append(Finding(rel, 1, 1, "(file)", "is not UTF-8 text"))
+            continue
+        except OSError as exc:
+            findings.append(Finding(rel, 1, 1, "(file)", f"cannot be read: {exc.strerror}"))
+            continue
+        except TemplateSyntaxError as exc:
+            findings.append(Finding(rel, exc.lineno or 1, 1, "(template)", exc.message or ""))
+            continue
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            name = node.attr if isinstance(node, nodes.Getattr) else None
+            if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+                name = node.arg.value if isinstance(node.arg.value, str) else None
+            if name is not None and name.startswith("_"):
+                findings.append(
+                    Finding(
+                        rel,
+                        node.lineno,
+                        1,
+                        "(template)",
+                        f"uses {name!r}: templates render in a sandbox that refuses "
+                        "attributes starting with _",
+                    )
+                )
+    return findings
+
+
+_LINK_MESSAGE = "is a symlink; templates must be regular files in the repository"

@@ -18,12 +18,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from incidents_cli.core.errors import RefusedError
 
-
-def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> int:
+def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> int | None:
     """Bring the site in ``out`` to ``files`` ((relative path, text or a ``reused``
-    marker), in order; for a path given twice, the last wins); the number of files."""
+    marker), in order; for a path given twice, the last wins); the number of files. None,
+    with ``files`` untouched, where ``out`` holds a symlink: nothing is ever written through
+    one (the caller builds a new folder instead)."""
+    from incidents_cli.site.build import _refuse_outside
+
+    present = _files_of(str(out), "")
+    if present is None:
+        return None
+
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     base = str(staging)
     made: set[str] = set()
@@ -55,19 +61,26 @@ def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> in
                     os.makedirs(folder, exist_ok=True)  # noqa: PTH103
                     folders.add(folder)
                 os.replace(f"{base}/{rel}", f"{into}/{rel}")  # noqa: PTH105
-        for folder, _, names in os.walk(into):
-            prefix = os.path.relpath(folder, into).replace(os.sep, "/")
-            for name in names:
-                rel = name if prefix == "." else f"{prefix}/{name}"
-                if rel not in final:
-                    os.unlink(f"{folder}/{name}")  # noqa: PTH108
+        for rel in present - final.keys():
+            os.unlink(f"{into}/{rel}")  # noqa: PTH108
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(final)
 
 
-def _refuse_outside(rel: str) -> None:
-    """A path of the site must stay inside it: relative, no `..`, no empty parts."""
-    parts = rel.split("/")
-    if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
-        raise RefusedError(f"refusing to write {rel!r}: it would not be inside --out")
+def _files_of(folder: str, prefix: str) -> set[str] | None:
+    """Every file under ``folder`` (relative paths), or None if it holds a symlink."""
+    found: set[str] = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                return None
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                below = _files_of(entry.path, f"{rel}/")
+                if below is None:
+                    return None
+                found |= below
+            else:
+                found.add(rel)
+    return found

@@ -27,7 +27,7 @@ from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, map_chunks
 
-CACHE_FORMAT = 3  # 3: incident summaries keep alert (list shows when monitors are green)
+CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
 
 
@@ -203,7 +203,8 @@ def _read_all(
             kept[kind] = {}
         blob = blobs.get(rel)
         entry = caches[kind].get(blob) if blob else None
-        cached = _from_entry(root, rel, kind, entry) if entry is not None else None
+        symlink = (root / rel).is_symlink()  # read_record refuses it, with its reason
+        cached = _from_entry(root, rel, kind, entry) if entry is not None and not symlink else None
         if cached is not None:
             assert blob is not None
             kept[kind][blob] = entry
@@ -254,14 +255,38 @@ def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | Non
 
 
 def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
-    """The parsed data of every record of this kind in the cache, by blob id (what another
-    command, `validate` say, has already parsed)."""
+    """The parsed data of every record of this kind in the cache that passed its schema, by
+    blob id (what another command, `validate` say, has already parsed)."""
     entries = _load_mapping(_cache_file(snap.folder, kind))
     return {
         blob: entry["data"]
         for blob, entry in entries.items()
-        if isinstance(entry, dict) and "data" in entry
+        if isinstance(entry, dict) and "data" in entry and entry.get("valid") is True
     }
+
+
+def usable(record: RecordFile) -> bool:
+    """Whether a record may be used by a command that reads records: it parsed, and it
+    follows its schema. Anything else is a finding for `incidents validate`, never input
+    to the rules, the views or the site (where it would crash them or be published)."""
+    if record.error is not None or record.doc is None or record.doc.problems:
+        return False
+    if record.known_valid:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return is_valid(record.kind, record.doc.data)
+
+
+def read_usable(
+    root: Path, kinds: Sequence[str] | None = None, snap: Snapshot | None = None
+) -> tuple[list[RecordFile], list[str]]:
+    """The usable records (see ``usable``) of these kinds, and the paths of the others."""
+    usable_records: list[RecordFile] = []
+    left_out: list[RecordFile] = []
+    for record in read_all(root, kinds=kinds, snap=snap):
+        (usable_records if usable(record) else left_out).append(record)
+    return usable_records, [r.rel for r in left_out]
 
 
 def _entry(record: RecordFile) -> dict[str, Any]:
@@ -368,7 +393,7 @@ def incident_summaries(
     unreadable: list[str] = []
     for rel, kind in record_paths(root, ("incident",)):
         blob = blobs.get(rel)
-        if blob and blob in cache and _is_summary(cache[blob]):
+        if blob and blob in cache and _is_summary(cache[blob]) and not (root / rel).is_symlink():
             kept[blob] = cache[blob]
             if cache[blob] is None:
                 unreadable.append(rel)
@@ -402,10 +427,10 @@ def _is_summary(entry: Any) -> bool:
 
 
 def _summary(record: RecordFile) -> dict[str, Any] | None:
-    from incidents_cli.core.overview import usable
+    from incidents_cli.core.overview import usable as usable_data
 
     data = record.data
-    if record.error is not None or not isinstance(data, dict) or not usable(data):
+    if not usable(record) or not isinstance(data, dict) or not usable_data(data):
         return None
     summary = {k: data[k] for k in SUMMARY_FIELDS if k in data}
     roles = data.get("roles")
@@ -426,7 +451,7 @@ def read_incident_data(
     postmortems: dict[str, dict[str, Any]] = {}
     maintenance: list[dict[str, Any]] = []
     for record in read_all(root, kinds=("incident", "postmortem", "maintenance")):
-        if record.error is not None or not isinstance(record.data, dict):
+        if not usable(record) or not isinstance(record.data, dict):
             if unreadable is not None:
                 unreadable.append(record.rel)
             continue

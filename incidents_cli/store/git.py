@@ -7,6 +7,7 @@ costs more than a whole transition is allowed to take, so this module runs ``git
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,29 @@ class PushRejected(Exception):
     """The remote has commits this branch has not: fetch and replay."""
 
 
+class PushRefused(IncidentsError):
+    """The remote refused the push for its own reason (a hook, a protected branch)."""
+
+    def __init__(self, remote: str, reason: str) -> None:
+        super().__init__(f"{remote} refused the push: {reason}")
+        self.remote = remote
+        self.reason = reason
+
+
+# What git is in the middle of, by the file it keeps in the git directory.
+_IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge is in progress: finish it with `git commit` or `git merge --abort`"),
+    ("rebase-merge", "a rebase is in progress: finish it (`git rebase --continue`) or abort it"),
+    ("rebase-apply", "a rebase or `git am` is in progress: finish it or abort it"),
+    (
+        "CHERRY_PICK_HEAD",
+        "a cherry-pick is in progress: finish it (`git cherry-pick --continue`) or abort it",
+    ),
+    ("REVERT_HEAD", "a revert is in progress: finish it (`git revert --continue`) or abort it"),
+    ("BISECT_START", "a bisect is in progress: end it with `git bisect reset`"),
+)
+
+
 class IndexEntry(NamedTuple):
     mode: str
     sha: str
@@ -53,6 +77,18 @@ def _clean_env() -> dict[str, str]:
 
 
 _ENV: dict[str, str] | None = None
+
+INDEX_LOCKED = (
+    "git's index is locked ({path} exists): another git command is running, or one was "
+    "stopped; when none is running, delete that file and try again"
+)
+
+
+def _refuse_index_lock(output: str) -> None:
+    """git could not take its index lock: say so (it is not a bug, and nothing changed)."""
+    if "index.lock" in output and "File exists" in output:
+        found = re.search(r"Unable to create '([^']*index\.lock)'", output)
+        raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
 
 
 def run_git(
@@ -78,6 +114,7 @@ def run_git(
         # git's own words ("fatal:", "error:") say more than the hints that may follow them
         said = [line for line in detail if line.startswith(("fatal:", "error:"))] or detail
         reason = said[0] if said else f"exit code {result.returncode}"
+        _refuse_index_lock(result.stderr)
         raise GitError(f"git {args[0]} failed: {reason}")
     return result
 
@@ -85,24 +122,52 @@ def run_git(
 class Repo:
     """A git work tree, addressed by its top-level folder."""
 
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, git_dir: Path | None = None) -> None:
         self.top = top
+        self._git_dir = git_dir
         self._head: str | None = None
 
     @classmethod
     def at(cls, folder: Path) -> Repo:
         result = run_git(
-            folder, "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD", check=False
+            folder,
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "--verify",
+            "-q",
+            "HEAD",
+            check=False,
         )
-        lines = result.stdout.split()
-        if not lines or not Path(lines[0]).is_absolute():
+        lines = result.stdout.splitlines()
+        if len(lines) < 2 or not Path(lines[0]).is_absolute():
             raise SetupError(
                 f"{folder}: not a git repository; run `incidents init {folder}` "
                 "or `git init` there first"
             )
-        repo = cls(Path(lines[0]))
-        repo._head = lines[1] if len(lines) > 1 else None
+        repo = cls(Path(lines[0]), Path(lines[1]))
+        repo._head = lines[2] if len(lines) > 2 else None
         return repo
+
+    @property
+    def git_dir(self) -> Path:
+        """This work tree's git directory (a linked work tree has its own)."""
+        if self._git_dir is None:
+            self._git_dir = Path(self.git("rev-parse", "--absolute-git-dir").stdout.strip())
+        return self._git_dir
+
+    def unfinished_operation(self) -> str | None:
+        """What git is in the middle of (a merge, a rebase, ...), said with how to end it;
+        None when nothing is."""
+        for marker, what in _IN_PROGRESS:
+            if (self.git_dir / marker).exists():
+                return what
+        return None
+
+    def index_locked(self) -> Path | None:
+        """git's index lock, if another git command holds it (or died holding it)."""
+        lock = self.git_dir / "index.lock"
+        return lock if lock.exists() else None
 
     @staticmethod
     def is_repo(folder: Path) -> bool:
@@ -203,6 +268,20 @@ class Repo:
         odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
         return changed | odd
 
+    def commit_message(self, commit: str) -> str:
+        return self.git("log", "-1", "--format=%B", commit).stdout.strip()
+
+    def blob_at_head(self, path: str) -> str | None:
+        """The blob id of ``path`` in HEAD, or None if HEAD has no such file."""
+        result = self.git("rev-parse", "--verify", "-q", f"HEAD:{path}", check=False)
+        return result.stdout.strip() or None
+
+    def holds(self, commit: str, paths: Sequence[str]) -> bool:
+        """Whether HEAD is ``commit`` and the work tree's ``paths`` are as it has them."""
+        if self.head(fresh=True) != commit:
+            return False
+        return self.git("diff", "--quiet", commit, "--", *paths, check=False).returncode == 0
+
     # --- writing ---------------------------------------------------------------------
 
     def has_staged_changes(self) -> bool:
@@ -210,6 +289,15 @@ class Repo:
         if self.head() is None:
             return bool(self.git("ls-files").stdout.strip())
         return self.git("diff", "--cached", "--quiet", check=False).returncode != 0
+
+    def restore_from_head(self, path: str) -> None:
+        """Put ``path`` back in the index and the work tree as HEAD has it (or remove it,
+        if HEAD has no such file)."""
+        if self.blob_at_head(path) is not None:
+            self.git("checkout", "-q", "HEAD", "--", path)
+        else:
+            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
+            (self.top / path).unlink(missing_ok=True)
 
     def commit_paths(
         self, paths: Sequence[str], message: str, tracked: set[str] | None = None
@@ -238,6 +326,7 @@ class Repo:
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
         result = run_git(self.top, *args, check=False, input_text=message)
         if result.returncode != 0:
+            _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
             if args[1] == "--only":
                 if new:
                     self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
@@ -261,8 +350,10 @@ class Repo:
         return head
 
     def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
-        """Commit ``files`` on top of HEAD to a new branch, without touching the work tree,
-        the index or the current branch (git's plumbing, with a temporary index)."""
+        """Commit ``files`` on top of HEAD to a new branch, without touching this work tree,
+        its index or the current branch: in a temporary linked work tree, with `git commit`,
+        so the repository's hooks (pre-commit, commit-msg) and signing apply as usual."""
+        import shutil
         import tempfile
 
         ref = f"refs/heads/{branch}"
@@ -271,32 +362,31 @@ class Repo:
         head = self.head()
         if head is None:
             raise RefusedError("the repository has no commits yet")
-        with tempfile.TemporaryDirectory(prefix="incidents-") as tmp:
-            env = dict(_ENV or _clean_env())
-            env["GIT_INDEX_FILE"] = str(Path(tmp) / "index")
-
-            def plumbing(*args: str, text: str | None = None) -> str:
-                result = subprocess.run(
-                    ["git", *args],
-                    cwd=self.top,
-                    env=env,
-                    input=text,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if result.returncode != 0:
-                    raise GitError(f"git {args[0]} failed: {result.stderr.strip()}")
-                return result.stdout.strip()
-
-            plumbing("read-tree", head)
+        tmp = Path(tempfile.mkdtemp(prefix="incidents-branch-"))
+        work = tmp / "work"
+        committed: str | None = None
+        try:
+            self.git("worktree", "add", "--quiet", "-b", branch, str(work), head)
             for path, content in files.items():
-                blob = plumbing("hash-object", "-w", "--stdin", "--path", path, text=content)
-                plumbing("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
-            tree = plumbing("write-tree")
-            commit = plumbing("commit-tree", tree, "-p", head, "-F", "-", text=message)
-        self.git("update-ref", ref, commit, "0" * 40)
-        return commit
+                target = work / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8", newline="\n")
+            run_git(work, "add", "--", *files)
+            result = run_git(work, "commit", "--quiet", "--file=-", check=False, input_text=message)
+            if result.returncode != 0:
+                raise CommitRefused(
+                    f"git commit on branch {branch} failed (see git's output above); "
+                    "nothing was changed",
+                    (result.stdout + result.stderr).strip(),
+                )
+            committed = run_git(work, "rev-parse", "HEAD").stdout.strip()
+        finally:
+            self.git("worktree", "remove", "--force", str(work), check=False)
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.git("worktree", "prune", check=False)
+            if committed is None:
+                self.git("branch", "-D", "--quiet", branch, check=False)
+        return committed
 
     def remote_for_branch(self, branch: str) -> tuple[str, str]:
         """(remote, remote branch) that ``branch`` pushes to; origin/<branch> by default."""
@@ -326,8 +416,14 @@ class Repo:
         text = result.stdout + result.stderr
         if any(sign in text for sign in _REMOTE_MOVED):
             raise PushRejected(text)
-        detail = [line for line in text.strip().splitlines() if line.strip()]
-        raise GitError(f"git push to {remote} failed: {detail[-1] if detail else 'unknown error'}")
+        said = [line.strip() for line in text.splitlines() if line.strip()]
+        # the server's own words come as "remote: ..." lines; else git's error
+        reasons = [line[7:].strip() for line in said if line.startswith("remote:")]
+        reasons = [r for r in reasons if r] or [
+            line for line in said if line.startswith(("!", "error:", "fatal:"))
+        ]
+        reason = "; ".join(reasons[:3]) or (said[-1] if said else "no reason given")
+        raise PushRefused(remote, reason)
 
     def fetch(self, remote: str, remote_branch: str) -> str | None:
         """Fetch one branch; the fetched commit, or None if the remote has no such branch."""

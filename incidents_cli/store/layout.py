@@ -28,6 +28,11 @@ def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> Re
     """Read and parse one record (``raw``: its bytes, if the caller has read them already);
     a file that does not parse is a RecordFile with an error."""
     try:
+        folder = rel.rpartition("/")[0]
+        if folder and (root / folder).is_symlink():  # never follow a path out of the repository
+            raise InputFileError(
+                rel, 1, 1, f"{folder}/ is a symlink; records must be in the repository itself"
+            )
         text = yamlio.read_text(root / rel, rel) if raw is None else yamlio.decode(raw, rel)
         if kind in ("postmortem", "runbook"):
             doc, body, body_line = yamlio.parse_front_matter(text, rel)
@@ -59,9 +64,22 @@ def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[s
 def load_settings(root: Path) -> Settings:
     """The repository's settings; a broken settings file stops the command with its error."""
     record = read_record(root, SETTINGS_FILE, "settings")
+    _refuse_unusable(record)
+    return settings_from_data(record.data)
+
+
+def _refuse_unusable(record: RecordFile) -> None:
+    """A settings or on-call file that does not parse or follow its schema stops the
+    command with its first problem (code that reads it expects the right shape)."""
+    from incidents_cli.core.findings import Finding
+    from incidents_cli.store.schemas import schema_findings
+
     if record.error is not None:
         raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
-    return settings_from_data(record.data)
+    assert record.doc is not None
+    problems = [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
+    if problems:
+        raise SetupError(f"{problems[0].text()} (fix it, then run `incidents validate`)")
 
 
 def load_schedule(root: Path, settings: Settings) -> Any:
@@ -71,8 +89,7 @@ def load_schedule(root: Path, settings: Settings) -> Any:
     if not (root / ONCALL_FILE).is_file():
         return None
     record = read_record(root, ONCALL_FILE, "oncall")
-    if record.error is not None:
-        raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
+    _refuse_unusable(record)
     return schedule_from_data(record.data, settings.timezone)
 
 
@@ -81,4 +98,7 @@ def load_runbooks(root: Path) -> list[Runbook]:
     from incidents_cli.core.runbooks import runbooks_from_records
 
     names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
-    return runbooks_from_records(read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
+    from incidents_cli.store.cache import usable
+
+    records = (read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
+    return runbooks_from_records(r for r in records if usable(r))

@@ -102,7 +102,12 @@ def _entry_point(namespace: dict[str, Any]) -> str:
 
 
 def is_valid(kind: str, data: Any) -> bool:
-    """The quick answer: does ``data`` follow the schema of ``kind``?"""
+    """The quick answer: does ``data`` follow the schema of ``kind`` (and hold only real
+    times and no control characters)?"""
+    return _fast_valid(kind, data) and _values_ok(data)
+
+
+def _fast_valid(kind: str, data: Any) -> bool:
     validator = _fast(kind)
     try:
         validator(data)
@@ -121,11 +126,65 @@ def _validator(kind: str) -> Any:
 
 
 def schema_findings(record: RecordFile) -> list[Finding]:
-    """Every schema problem of one parsed record, each with its place."""
-    if record.doc is None or record.known_valid or is_valid(record.kind, record.doc.data):
+    """Every schema problem of one parsed record, each with its place; also times that are
+    not real or out of range, and control characters (what a pattern cannot say)."""
+    if record.doc is None or record.known_valid:
         return []
+    if _fast_valid(record.kind, record.doc.data):
+        return list(_value_findings(record.doc))
     errors = _validator(record.kind).iter_errors(record.doc.data)
-    return list(_findings(record.doc, errors))
+    return list(_findings(record.doc, errors)) + list(_value_findings(record.doc))
+
+
+def _value_findings(doc: Document) -> Iterator[Finding]:
+    import re
+
+    from incidents_cli.core.text import control_characters_in
+    from incidents_cli.core.timeutil import TIME_SHAPE
+
+    for where, character in control_characters_in(doc.data):
+        yield _at(
+            doc,
+            list(where),
+            list(where),
+            f"control character {character} is not allowed (it breaks feeds and terminals)",
+        )
+    for where, value in _strings(doc.data, ()):
+        if re.match(TIME_SHAPE, value):
+            try:
+                parse_time(value)
+            except TimeFormatError as exc:
+                yield _at(doc, list(where), list(where), str(exc))
+
+
+def _strings(
+    value: Any, where: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*where, index))
+
+
+def _values_ok(data: Any) -> bool:
+    import re
+
+    from incidents_cli.core.text import control_character
+    from incidents_cli.core.timeutil import TIME_SHAPE
+
+    for _, value in _strings(data, ()):
+        if control_character(value):
+            return False
+        if re.match(TIME_SHAPE, value):
+            try:
+                parse_time(value)
+            except TimeFormatError:
+                return False
+    return True
 
 
 def _findings(doc: Document, errors: Iterable[Any]) -> Iterator[Finding]:
@@ -173,9 +232,11 @@ _TYPE_NAMES = {
 
 
 def _message(error: Any) -> str:
+    from incidents_cli.core.text import shorten
+
     validator, value, instance = error.validator, error.validator_value, error.instance
     if validator == "enum":
-        return f"{instance!r} is not one of: {', '.join(str(v) for v in value)}"
+        return f"{shorten(repr(instance))} is not one of: {', '.join(str(v) for v in value)}"
     if validator == "type":
         wanted = " or ".join(value) if isinstance(value, list) else value
         got = _TYPE_NAMES.get(type(instance), type(instance).__name__)
@@ -186,12 +247,14 @@ def _message(error: Any) -> str:
         except TimeFormatError as exc:
             return str(exc)
     if validator == "pattern":
-        return f"{instance!r} does not have the expected form (pattern {value})"
+        return f"{shorten(repr(instance))} does not have the expected form (pattern {value})"
     if validator == "minLength" and value == 1:
         return "must not be empty"
     if validator == "uniqueItems":
         return "has duplicate entries"
-    return str(error.message)
+    if validator == "maxLength" and isinstance(instance, str):
+        return f"is {len(instance)} characters long, over the limit of {value}"
+    return shorten(str(error.message), 200)
 
 
 def metaschema_problems(kind: str) -> list[str]:

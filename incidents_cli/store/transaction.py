@@ -1,8 +1,11 @@
 """Carrying out a transition: read the record, apply the pure step, write, commit, push.
 
-A failed commit leaves files and index as they were. With push, a rejected push is
-replayed: the branch is moved to the fetched remote state and the same step runs again on
-the records found there, so two responders never have to solve a merge conflict.
+Transitions on one work tree run one at a time (store/lock.py): the lock is taken before the
+record is read and held until the commit (and push) is done. A failed or interrupted commit
+leaves files and index as they were; once the commit exists it is never undone, and success
+is reported only when HEAD holds the change. With push, a rejected push is replayed: the
+branch is moved to the fetched remote state and the same step runs again on the records
+found there, so two responders never have to solve a merge conflict.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from incidents_cli.core.document import mapping
-from incidents_cli.core.errors import GitError, RefusedError
+from incidents_cli.core.errors import GitError, IncidentsError, RefusedError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.lifecycle import Change, Refused
 from incidents_cli.core.records import INCIDENTS_DIR, RecordFile, incident_rel
 from incidents_cli.core.settings import Settings
+from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
-from incidents_cli.store.git import PushRejected, Repo
+from incidents_cli.store.git import PushRefused, PushRejected, Repo
 from incidents_cli.store.layout import load_settings, read_record
+from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
 from incidents_cli.store.schemas import schema_findings
 
 MAX_PUSH_TRIES = 8
@@ -46,6 +51,11 @@ class Workspace:
         if problems:
             raise RefusedError(f"{problems[0]} (fix it by hand, then try again)")
         data: dict[str, Any] = record.doc.data
+        if data.get("id") != incident_id:  # a hand copy: writing it would hit the wrong file
+            raise RefusedError(
+                f"{rel}: id: {data.get('id')!r} does not match the file name {incident_id!r}; "
+                "fix the id or the file name by hand, then try again"
+            )
         return data
 
     def incident_ids(self) -> list[str]:
@@ -92,9 +102,57 @@ def carry_out(
     push: bool | None = None,
     repo: Repo | None = None,
     new_branch: str | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Apply ``step``, commit its one file, and push if asked (replaying on rejection)."""
+    """Apply ``step``, commit its files, and push if asked (replaying on rejection), with
+    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it)."""
+    import shlex
+    import sys
+
     repo = repo or Repo.at(root)
+    _refuse_unusable_state(repo)
+    if not actor.strip():
+        raise RefusedError("--by: the name is blank; give a person's name or handle")
+    found = control_character(actor, one_line=True)
+    if found:
+        raise RefusedError(f"--by: control character {found} is not allowed in a name")
+    lock = RepositoryLock(repo.git_dir, shlex.join(sys.argv[1:])[:200] or "a transition")
+    with lock.held(on_wait=on_wait) as left:
+        _wait_for_index(repo)
+        _recover(repo, left)
+        return _carry_out(root, step, actor, push, repo, new_branch, lock)
+
+
+def _refuse_unusable_state(repo: Repo) -> None:
+    """A merge, rebase, ... in progress, or a locked index: no transition may commit now."""
+    unfinished = repo.unfinished_operation()
+    if unfinished is not None:
+        raise RefusedError(f"refusing to commit: {unfinished}")
+
+
+def _wait_for_index(repo: Repo, wait: float = 3.0) -> None:
+    """git's own index lock: a person's git command may hold it for a moment; one that
+    stays is refused (after this lock, so our own commands never see each other's)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while (locked := repo.index_locked()) is not None:
+        if time.monotonic() >= deadline:
+            from incidents_cli.store.git import INDEX_LOCKED
+
+            raise RefusedError(INDEX_LOCKED.format(path=locked))
+        time.sleep(0.05)
+
+
+def _carry_out(
+    root: Path,
+    step: Step,
+    actor: str,
+    push: bool | None,
+    repo: Repo,
+    new_branch: str | None,
+    lock: RepositoryLock,
+) -> Outcome:
     settings = load_settings(root)
     push = settings.push if push is None else push
     if new_branch is not None:
@@ -117,7 +175,13 @@ def carry_out(
                     "branch now equals the remote and nothing of yours was lost)"
                 ) from None
             raise
-        commit = _commit(repo, root, change, actor, new_branch)
+        _refuse_control_characters(change)
+        message = commit_message(change, actor)
+        if attempt == 0 and remote is not None and _unpushed_retry(repo, remote, message):
+            commit = repo.head(fresh=True) or ""
+            notices.append(f"the same change is committed already as {commit[:12]}; pushing it")
+        else:
+            commit = _commit(repo, root, change, actor, new_branch, lock)
         if not push or remote is None or branch is None:
             _keep_open_ids(root, completion, change)
             return Outcome(change, commit, notices=change.notices + notices)
@@ -127,12 +191,75 @@ def carry_out(
                 _keep_open_ids(root, completion, change)
             return Outcome(change, commit, True, attempt, change.notices + notices)
         except PushRejected:
-            _rewind_to_remote(repo, commit, remote)
+            with signals_held():
+                _rewind_to_remote(repo, commit, remote)
             notices.append(f"push rejected: replayed on {remote[0]}/{remote[1]}")
+        except PushRefused as refused:
+            raise RefusedError(
+                f"{refused.message}; your change is committed locally as {commit[:12]}: push "
+                f"it with `git push {remote[0]} {branch}` once {remote[0]} accepts it "
+                "(running this command again pushes it too, without a second commit)"
+            ) from None
     raise GitError(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
         "nothing of yours is lost: run the command again"
     )
+
+
+def _unpushed_retry(repo: Repo, remote: tuple[str, str], message: str) -> bool:
+    """Whether HEAD is this very change, committed by an earlier run whose push failed."""
+    head = repo.head(fresh=True)
+    if head is None or repo.commit_message(head) != message.strip():
+        return False
+    tracking = repo.git(
+        "rev-parse", "--verify", "-q", f"refs/remotes/{remote[0]}/{remote[1]}", check=False
+    ).stdout.strip()
+    return not tracking or not repo.is_ancestor(head, tracking)
+
+
+def _refuse_control_characters(change: Change) -> None:
+    for where, found in control_characters_in(change.record):
+        field = ".".join(str(part) for part in where)
+        raise RefusedError(f"{field}: control character {found} is not allowed in a record")
+    found_in_subject = control_character(change.subject, one_line=True)
+    if found_in_subject:
+        raise RefusedError(f"control character {found_in_subject} is not allowed in a record")
+    for rel, text in change.files.items():
+        in_file = control_character(text.replace("\r", ""))
+        if in_file:
+            raise RefusedError(f"{rel}: control character {in_file} is not allowed in a record")
+
+
+def _recover(repo: Repo, left: dict[str, Any]) -> None:
+    """Undo what a transition that was killed between writing and committing left behind:
+    a file is put back as HEAD has it only if it still holds exactly what that transition
+    wrote and HEAD does not."""
+    writes = left.get("writes")
+    if not isinstance(writes, list):
+        return
+    for entry in writes:
+        if not isinstance(entry, dict) or not isinstance(entry.get("git_path"), str):
+            continue
+        git_path = entry["git_path"]
+        path = repo.top / git_path
+        for tmp in path.parent.glob(f".{path.name}.{left.get('pid')}.*.tmp"):
+            tmp.unlink(missing_ok=True)  # an atomic write cut short
+        try:
+            current = blob_id(path.read_bytes()) if path.is_file() else None
+        except OSError:
+            continue
+        if current != entry.get("new_blob"):
+            continue  # never written (or removed), or changed since: not ours to touch
+        if repo.blob_at_head(git_path) == current:
+            continue  # the commit was made
+        repo.restore_from_head(git_path)
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with these bytes (SHA-1 repositories)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None:
@@ -214,13 +341,26 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
             )
             check = RecordFile("incident", rel, yamlio.parse(given, rel))
             problems = _problems(check)
-            if problems:  # the transition made an invalid record: a bug, never written
-                raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
+            if problems:  # what was asked would make an invalid record: never written
+                raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
+        size = len(given.encode("utf-8"))
+        if size > yamlio.MAX_FILE_BYTES:
+            raise RefusedError(
+                f"{rel}: refused: the file would be {size} bytes, over the "
+                f"{yamlio.MAX_FILE_BYTES} byte limit for records; nothing was written"
+            )
         planned.append(_Write(rel, git_paths[rel], given, old_text))
     return planned, tracked
 
 
-def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | None = None) -> str:
+def _commit(
+    repo: Repo,
+    root: Path,
+    change: Change,
+    actor: str,
+    branch: str | None,
+    lock: RepositoryLock,
+) -> str:
     planned, tracked = _planned_writes(repo, root, change)
     message = commit_message(change, actor)
     if branch is not None:
@@ -228,19 +368,47 @@ def _commit(repo: Repo, root: Path, change: Change, actor: str, branch: str | No
         if len(texts) != len(planned):
             raise GitError("a change that removes files cannot go to a new branch")
         return repo.commit_to_new_branch(branch, texts, message)
-    written: list[tuple[Path, str | None]] = []
-    try:
-        for write in planned:
-            if write.text is None:
-                (root / write.rel).unlink()
-            else:
-                yamlio.write_atomic(root / write.rel, write.text, sync=False)  # committed next
-            written.append((root / write.rel, write.old_text))
-        return repo.commit_paths([w.git_path for w in planned], message, tracked)
-    except BaseException:
-        for path, old_text in reversed(written):
-            if old_text is None:
-                path.unlink(missing_ok=True)
-            else:
-                yamlio.write_atomic(path, old_text)
-        raise
+    lock.journal(
+        [
+            JournalEntry(w.git_path, blob_id(w.text.encode("utf-8")) if w.text else None)
+            for w in planned
+        ]
+    )
+    before = repo.head(fresh=True)
+    written: list[_Write] = []
+    # Signals wait until the commit is made or undone: cut in half, either would be lost.
+    with signals_held() as held:
+        try:
+            for write in planned:
+                try:
+                    if write.text is None:
+                        (root / write.rel).unlink()
+                    else:  # committed next: no fsync (see yamlio.write_atomic)
+                        yamlio.write_atomic(root / write.rel, write.text, sync=False)
+                except OSError as exc:
+                    raise RefusedError(
+                        f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
+                    ) from None
+                written.append(write)
+            commit = repo.commit_paths([w.git_path for w in planned], message, tracked)
+        except BaseException:
+            if repo.head(fresh=True) == before:  # no commit: put every file back exactly
+                for write in reversed(written):
+                    path = root / write.rel
+                    if write.old_text is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        yamlio.write_atomic(path, write.old_text)
+            raise
+        lock.clear_journal()
+    if not repo.holds(commit, [w.git_path for w in planned]):
+        raise GitError(
+            f"git made commit {commit[:12]}, but HEAD does not hold this change; "
+            "see `git status` and `git log`"
+        )
+    if held.signal is not None:
+        raise IncidentsError(
+            f"interrupted after the commit: {change.subject} is committed as {commit[:12]}",
+            exit_code=130,
+        )
+    return commit

@@ -42,8 +42,14 @@ _CONVERTERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
 }
 
 
+SYMLINK_MESSAGE = "is a symlink; records must be regular files in the repository"
+
+
 def read_text(path: Path, display: str) -> str:
-    """Read a record file as UTF-8, refusing huge and non-UTF-8 files with a clear error."""
+    """Read a record file as UTF-8, refusing symlinks, huge and non-UTF-8 files with a clear
+    error."""
+    if path.is_symlink():  # it could point anywhere, and change behind git's back
+        raise InputFileError(display, 1, 1, SYMLINK_MESSAGE)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -87,6 +93,10 @@ def parse(text: str, display: str, line_offset: int = 0) -> Document:
         _refuse_anchors(text, display, line_offset)
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        raise InputFileError(
+            display, 1 + line_offset, 1, f"nested deeper than {MAX_DEPTH} levels"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -133,8 +143,31 @@ def _place(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+MAX_DEPTH = 32  # no record needs more; deeper input would only exhaust the stack
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
 def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
     doc.places.setdefault(where, _place(node))
+    if len(where) > MAX_DEPTH:
+        line, column = _place(node)
+        raise InputFileError(
+            doc.path,
+            line + doc.line_offset,
+            column,
+            f"nested deeper than {MAX_DEPTH} levels; records are never shaped like that",
+            field=dotted(where[:MAX_DEPTH]),
+        )
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in (_SEQ, _MAP):
+        line, column = _place(node)
+        raise InputFileError(
+            doc.path,
+            line + doc.line_offset,
+            column,
+            f"YAML tag {node.tag} is not allowed in records",
+            field=dotted(where),
+        )
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value

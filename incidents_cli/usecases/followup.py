@@ -11,7 +11,7 @@ from incidents_cli.core import followup
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.runbooks import Runbook, Stale, matching, select, stale
 from incidents_cli.core.settings import refuse_unknown
-from incidents_cli.store.cache import read_all, read_incident_data, snapshot, summary_records
+from incidents_cli.store.cache import read_incident_data, read_usable, snapshot, summary_records
 from incidents_cli.store.layout import load_runbooks, load_settings
 
 
@@ -28,7 +28,8 @@ def follow_up_items(
     refuse_unknown("--owner", [owner] if owner else [], settings.people, "person")
     snap = snapshot(root)
     # Incidents as summaries: what follow-up needs of them, without every timeline.
-    records = read_all(root, kinds=("postmortem",), snap=snap) + summary_records(root, snap)
+    postmortem_records, _ = read_usable(root, kinds=("postmortem",), snap=snap)
+    records = postmortem_records + summary_records(root, snap)
     incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
     postmortems = {
         str(r.data.get("incident")): r.data

@@ -12,7 +12,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
 from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
 from incidents_cli.core.settings import Person, Settings
-from incidents_cli.store.cache import read_all, read_incident_data
+from incidents_cli.store.cache import read_incident_data, read_usable
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.calendar_export import csv_text, ics
@@ -50,6 +50,9 @@ class Export(NamedTuple):
     """Everything in one document (without an output folder)."""
 
 
+MAX_EXPORT_SHIFTS = 20_000  # ten years of 6-hour shifts
+
+
 def export_shifts(
     root: Path,
     *,
@@ -70,6 +73,13 @@ def export_shifts(
             f"--rotation {unknown[0]}: no such rotation (rotations: "
             f"{', '.join(schedule.rotations)})"
         )
+    for rotation in chosen:  # bound the work before doing it
+        count = (end - begin) / schedule.rotations[rotation].shift
+        if count > MAX_EXPORT_SHIFTS:
+            raise RefusedError(
+                f"--weeks {weeks}: rotation {rotation} would have about {int(count)} shifts, "
+                f"more than the {MAX_EXPORT_SHIFTS} an export may hold; export fewer weeks"
+            )
     per_rotation = {}
     for rotation in chosen:
         found = whole_shifts(schedule, rotation, begin, end)
@@ -97,7 +107,7 @@ def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
     records = []
-    for record in read_all(root, kinds=("incident",)):
+    for record in read_usable(root, kinds=("incident",))[0]:
         if record.doc is None or not isinstance(record.data, dict):
             continue
         if record.data.get("phase") == "detected":  # only these can need an escalation

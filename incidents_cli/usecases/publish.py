@@ -1,15 +1,50 @@
-"""`incidents site build`: the status site from the repository's records."""
+"""`incidents site build`: the status site from the repository's records.
+
+It fails closed: the repository is validated first (as `incidents validate` does), and a
+record with any finding is left out of the site, never published; settings or templates
+with findings stop the build.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.records import SETTINGS_FILE
 from incidents_cli.site.build import BuildResult, build_site
+
+
+@dataclass
+class Published:
+    result: BuildResult
+    left_out: list[Finding]  # the first finding of each record that was not published
 
 
 def build_status_site(
     root: Path, out: Path, *, base_url: str | None, as_of: datetime | None
-) -> BuildResult:
-    """Build the site into ``out`` (replaced as a whole)."""
-    return build_site(root, out, base_url=base_url, as_of=as_of)
+) -> Published:
+    """Build the site into ``out`` (replaced as a whole) from the records that validate."""
+    from incidents_cli.core.records import classify
+    from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
+
+    if base_url is not None and not base_url.startswith(("https://", "http://")):
+        raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
+    first: dict[str, Finding] = {}
+    for finding in validate_repository(root):
+        # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
+        built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")
+        if finding.level == "error" and built_from:
+            first.setdefault(finding.path, finding)
+    blocking = [
+        f for rel, f in first.items() if rel == SETTINGS_FILE or rel.startswith("templates/")
+    ]
+    if blocking:
+        raise RefusedError(
+            f"{blocking[0].text()} (the site is not built until this is fixed; "
+            "run `incidents validate`)"
+        )
+    result = build_site(root, out, base_url=base_url, as_of=as_of, exclude=first)
+    return Published(result, list(first.values()))

@@ -68,5 +68,12 @@ def show_incident(root: Path, incident_id: str, as_of: datetime) -> Shown:
         if not (root / rel).exists():
             raise RefusedError(f"no incident {incident_id} (see `incidents list --all`)")
         raise record.error
+    from incidents_cli.core.findings import Finding
+    from incidents_cli.store.schemas import schema_findings
+
+    assert record.doc is not None
+    problems = [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
+    if problems:  # the views expect a record of the right shape
+        raise RefusedError(f"{problems[0].text()} (run `incidents validate`)")
     data = record.data
     return Shown(settings, overview.view(data, settings, as_of), data, runbooks_for(root, data))

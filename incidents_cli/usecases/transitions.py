@@ -30,6 +30,7 @@ class Common(NamedTuple):
     by: str | None = None
     at: datetime | str | None = None  # a str is read as RFC 3339 (the CLI gives datetimes)
     push: bool | None = None
+    on_wait: Callable[[str], None] | None = None  # told once if another command holds the lock
 
 
 def _time(value: datetime | str | None, option: str) -> datetime | None:
@@ -60,7 +61,15 @@ def _run(
         event = Event(actor, at, workspace.settings, now)
         return make(workspace, event)
 
-    return carry_out(root, step, actor=actor, push=common.push, repo=repo, new_branch=branch)
+    return carry_out(
+        root,
+        step,
+        actor=actor,
+        push=common.push,
+        repo=repo,
+        new_branch=branch,
+        on_wait=common.on_wait,
+    )
 
 
 def declare(

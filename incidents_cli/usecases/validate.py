@@ -18,45 +18,64 @@ SCOPES = ("all", "site")
 
 
 def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
-    """Every problem of these records: reading, schema, and the rules across them."""
+    """Every problem of these records: reading, schema, and the rules across them. The rules
+    run only on records that follow their schema: a record of the wrong shape is reported
+    by the schema, and never handed to code that expects the right one."""
+    from incidents_cli.store.cache import usable
+
     findings: list[Finding] = []
     for record in records:
         if record.error is not None:
-            findings.append(Finding.from_error(record.error))
+            error = record.error
+            findings.append(Finding.from_error(error))
         else:
             assert record.doc is not None
             findings.extend(Finding.from_error(p) for p in record.doc.problems)
             findings.extend(schema_findings(record))
-    findings.extend(check_repository(records))
+    findings.extend(check_repository([r for r in records if usable(r)]))
     return findings
 
 
 def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
-    """All findings of the repository at ``root``; with ``only``, those in these files.
-    ``scope`` "site": findings in records the site is not built from become warnings.
+    """All findings of the repository at ``root`` (records and the repository's templates);
+    with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
+    findings in records the site is not built from become warnings.
 
     Cross-file rules need the whole repository, so everything is read either way.
     """
+    from incidents_cli.site.render import template_findings
+
     records = read_all(root)
-    findings = findings_of(records)
+    findings = findings_of(records) + template_findings(root)
     if only:
-        wanted: set[str] = set()
-        about_paths: list[Finding] = []
-        for path in only:
-            absolute = path if path.is_absolute() else Path.cwd() / path
-            try:
-                rel = absolute.resolve().relative_to(root).as_posix()
-            except ValueError:
-                about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
-                continue
-            if not absolute.exists():
-                about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
-            elif classify(rel) is not None:
-                wanted.add(rel)
-        findings = [f for f in findings if f.path in wanted] + about_paths
+        findings = _only(root, findings, only)
     if scope == "site":
         findings = [
             f._replace(level="warning") if classify(f.path) not in (None, *SITE_KINDS) else f
             for f in findings
         ]
     return sorted(set(findings))
+
+
+def _only(root: Path, findings: list[Finding], only: Sequence[Path]) -> list[Finding]:
+    """The findings in these files or folders, and a finding for each path that is not
+    in the repository."""
+    wanted: set[str] = set()
+    folders: list[str] = []
+    about_paths: list[Finding] = []
+    for path in only:
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        try:
+            rel = absolute.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            about_paths.append(Finding(str(path), 1, 1, "(file)", "is outside the repository"))
+            continue
+        if not absolute.exists():
+            about_paths.append(Finding(rel, 1, 1, "(file)", "no such file"))
+        elif absolute.is_dir():
+            folders.append("" if rel == "." else f"{rel}/")
+        elif classify(rel) is not None or rel.startswith("templates/"):
+            wanted.add(rel)
+    return [
+        f for f in findings if f.path in wanted or any(f.path.startswith(d) for d in folders)
+    ] + about_paths

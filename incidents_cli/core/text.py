@@ -1,0 +1,65 @@
+"""Text people type, checked on the way in and made harmless on the way out.
+
+Control characters have no place in an incident: a newline in an actor name forges commit
+trailers, an escape sequence in a title repaints a responder's terminal, and a C0 character
+makes XML (feeds, badges) not well-formed. They are refused where the tool writes text,
+reported where a record holds them, and escaped or dropped wherever text is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+# C0 controls and DEL and C1 controls; tab and newline are allowed in multi-line text only.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What XML 1.0 cannot hold at all (C1 controls are allowed there, but discouraged).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def control_character(text: str, *, one_line: bool = False) -> str | None:
+    """The first control character of ``text`` as people write it (``\\x1b``), or None."""
+    found = (_CONTROL_ONE_LINE if one_line else _CONTROL).search(text)
+    return f"\\x{ord(found.group()):02x}" if found else None
+
+
+def control_characters_in(
+    value: Any, where: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in ``value`` (a parsed record) that holds a control character: its
+    place and the character. Keys are checked too."""
+    if isinstance(value, str):
+        found = control_character(value)
+        if found:
+            yield where, found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and control_character(key, one_line=True):
+                yield (*where, key), control_character(key, one_line=True) or ""
+            yield from control_characters_in(item, (*where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from control_characters_in(item, (*where, index))
+
+
+def escape_for_terminal(text: str) -> str:
+    """``text`` with every control character but newline and tab written out (``\\x1b``),
+    so printing it cannot move the cursor, retitle the window or hide what follows."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def escape_json_for_terminal(text: str) -> str:
+    """JSON text whose C1 controls and DEL are written as escapes (json already escapes C0)."""
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", text)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A long value quoted in a message: its start and its length."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"

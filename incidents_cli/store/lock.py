@@ -1,0 +1,193 @@
+"""One transition at a time per work tree: a lock file under the git directory.
+
+A transition takes the lock before it reads its record and holds it until its commit (and
+push) is done, so two commands on one clone never start from the same record and never race
+for git's index. It is an advisory lock (``flock``): the kernel drops it when its holder
+ends, even by SIGKILL, so a dead command never blocks the next one. The file also carries a
+journal of the files a transition is about to write, which lets the next holder undo the
+half-done work of a holder that was killed between writing and committing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from incidents_cli.core.errors import RefusedError
+
+LOCK_FILE = "incidents.lock"
+WAIT_SECONDS = 60.0  # a transition takes well under a second; a push may take a few
+_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One file a transition is writing: its git path, and the blob id of the text it
+    writes (the file is put back only if it still holds exactly that)."""
+
+    git_path: str
+    new_blob: str | None  # None: the file is being removed
+
+
+class RepositoryLock:
+    """The lock of one git directory; use ``with RepositoryLock(...).held():``."""
+
+    def __init__(self, git_dir: Path, command: str) -> None:
+        self.path = git_dir / LOCK_FILE
+        self.command = command
+        self._fd: int | None = None
+
+    def acquire(
+        self, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
+        """Take the lock, waiting at most ``wait`` seconds; what the previous holder left in
+        the file (its journal, if it died while writing)."""
+        if wait is None:
+            wait = float(os.environ.get("INCIDENTS_LOCK_WAIT", WAIT_SECONDS))
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                raise RefusedError(
+                    f"the repository is on a read-only file system (cannot create {self.path})"
+                ) from None
+            raise RefusedError(f"cannot open the lock {self.path}: {exc.strerror}") from None
+        started = time.monotonic()
+        deadline = started + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            except OSError as exc:  # a file system without locks (some network ones)
+                os.close(fd)
+                raise RefusedError(f"cannot lock {self.path}: {exc.strerror}") from None
+            if time.monotonic() >= deadline:
+                holder = self._describe(fd)
+                os.close(fd)
+                raise RefusedError(
+                    f"another incidents command holds {self.path} ({holder}) and did not "
+                    f"finish within {wait:g}s; try again when it is done"
+                )
+            if not told and on_wait is not None and time.monotonic() > started + 1:
+                on_wait(f"waiting for another incidents command ({self._describe(fd)})")
+                told = True
+            time.sleep(_POLL)
+        self._fd = fd
+        left = self._read()
+        self._write(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "command": self.command,
+                "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+        return left
+
+    def journal(self, entries: list[JournalEntry]) -> None:
+        """Say which files are being written, before writing them."""
+        holder = self._read()
+        holder["writes"] = [e.__dict__ for e in entries]
+        # no fsync: the journal is for a holder that dies (the kernel keeps the file), and
+        # git does not fsync the commit either (core.fsync)
+        self._write(holder)
+
+    def clear_journal(self) -> None:
+        holder = self._read()
+        if holder.pop("writes", None) is not None:
+            self._write(holder)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        os.close(self._fd)  # closing drops the flock
+        self._fd = None
+
+    @contextlib.contextmanager
+    def held(
+        self, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        left = self.acquire(wait, on_wait)
+        try:
+            yield left
+        finally:
+            self.release()
+
+    # --- the file's content: one JSON object ------------------------------------------
+
+    def _read(self) -> dict[str, Any]:
+        assert self._fd is not None
+        return _parse(os.pread(self._fd, 1 << 20, 0))
+
+    def _write(self, data: dict[str, Any]) -> None:
+        assert self._fd is not None
+        raw = json.dumps(data, sort_keys=True).encode("utf-8") + b"\n"
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, raw, 0)
+
+    @staticmethod
+    def _describe(fd: int) -> str:
+        holder = _parse(os.pread(fd, 1 << 20, 0))
+        if not holder.get("pid"):
+            return "starting"
+        host = holder.get("host")
+        where = f" on {host}" if host and host != socket.gethostname() else ""
+        return (
+            f"pid {holder.get('pid')}{where}, `incidents {holder.get('command', '?')}` "
+            f"since {holder.get('since', '?')}"
+        )
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class Deferred:
+    """Which signal arrived while signals were held, if any."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[Deferred]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends (a commit and its bookkeeping
+    must not be cut in half); the caller decides what the held signal means afterwards."""
+    deferred = Deferred()
+    if threading.current_thread() is not threading.main_thread():
+        yield deferred
+        return
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        deferred.signal = deferred.signal or signum
+
+    previous = {sig: signal.signal(sig, hold) for sig in _HELD}
+    try:
+        yield deferred
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
