@@ -113,3 +113,22 @@ def test_streamed_chunks_come_back_in_order(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
     out = list(parallel.iter_chunks(_pids, list(range(300))))
     assert [square for square, _ in out] == [n * n for n in range(300)]
+
+
+def test_a_cold_site_build_parses_each_record_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build validates first; the views are made from the records read for that."""
+    from incidents_cli.site import inputs
+
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    before = _site(demo, tmp_path / "before")
+
+    def parse_nothing(items: Sequence[object]) -> list[object]:
+        assert not items, "parsed again"
+        return []
+
+    monkeypatch.setattr(inputs, "_view_entries", parse_nothing)
+    assert _site(demo, tmp_path / "once") == before

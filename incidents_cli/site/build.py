@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.records import RecordFile
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
@@ -304,6 +305,7 @@ def build_site(
     as_of: datetime | None = None,
     base_url: str | None = None,
     exclude: Iterable[str] = (),
+    records: Sequence[RecordFile] | None = None,
 ) -> BuildResult:
     """Build the site into ``out``; ``exclude``: records that must not be published."""
 
@@ -319,7 +321,7 @@ def build_site(
         head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
     sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
-    inputs = public_inputs(root, settings.timezone, frozenset(exclude))
+    inputs = public_inputs(root, settings.timezone, frozenset(exclude), records)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.site.public import (
     Maintenance,
@@ -21,6 +21,9 @@ from incidents_cli.site.public import (
     public_incident,
 )
 from incidents_cli.store.parallel import bulk, map_chunks
+
+if TYPE_CHECKING:
+    from incidents_cli.core.records import RecordFile
 
 
 @dataclass
@@ -109,7 +112,10 @@ def _head(view: PublicIncident) -> list[Any]:
 
 
 def public_inputs(
-    root: Path, timezone: str = "UTC", exclude: frozenset[str] = frozenset()
+    root: Path,
+    timezone: str = "UTC",
+    exclude: frozenset[str] = frozenset(),
+    records: Sequence[RecordFile] | None = None,
 ) -> PublicInputs:
     """The public view of every incident, computed only for records that changed;
     ``exclude``: records that do not validate, never published (a postmortem there is
@@ -152,6 +158,8 @@ def public_inputs(
         found.append(None)
     # What `validate` parsed is in the record cache; decoding all of it pays only when many
     # views are missing (a first build, not a rebuild after one change).
+    if records is not None and misses:  # read by this command already (validated first)
+        misses = _from_records(root, records, misses, found)
     if snap is not None and len(misses) * 10 >= len(found) > 0:
         misses = _from_record_cache(snap, misses, found)
     with bulk():
@@ -179,6 +187,34 @@ def public_inputs(
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs
+
+
+def _from_records(
+    root: Path,
+    records: Sequence[RecordFile],
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
+    found: list[tuple[str, Any] | None],
+) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
+    """Fill ``found`` with the views of the incidents this command has read already (site
+    build validates first): each file is parsed once. The misses that are left."""
+    from incidents_cli.store.cache import usable
+
+    read = {record.rel: record for record in records}
+    left = []
+    for index, item in misses:
+        _, rel, pm_rel, known = item
+        record = read.get(rel)
+        postmortem = read.get(pm_rel) if pm_rel else None
+        if record is None or (pm_rel is not None and postmortem is None):
+            left.append((index, item))
+            continue
+        record_id, _ = _content_id(root, rel, known)
+        pm_id, _ = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
+        data = record.data if usable(record) else None
+        pm_data = postmortem.data if postmortem is not None and usable(postmortem) else None
+        key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
+        found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
+    return left
 
 
 def _from_record_cache(

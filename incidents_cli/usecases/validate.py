@@ -36,7 +36,12 @@ def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
     return findings
 
 
-def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
+def validate_repository(
+    root: Path,
+    only: Sequence[Path] = (),
+    scope: str = "all",
+    records: Sequence[RecordFile] | None = None,
+) -> list[Finding]:
     """All findings of the repository at ``root`` (records and the repository's templates);
     with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
     findings in records the site is not built from become warnings.
@@ -45,7 +50,8 @@ def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all
     """
     from incidents_cli.site.render import template_findings
 
-    records = read_all(root)
+    if records is None:
+        records = read_all(root)
     findings = findings_of(records) + template_findings(root)
     if only:
         findings = _only(root, findings, only)
