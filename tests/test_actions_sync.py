@@ -35,7 +35,10 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
 def published(repo: Path) -> Path:
     """A repository whose INC-0001 has a published postmortem with two open action items."""
     iid = resolved_incident(repo)
-    assert run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", cwd=repo).code == 0
+    assert (
+        run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", "--by", "alice", cwd=repo).code
+        == 0
+    )
     path = repo / PM
     path.write_text(publish(path.read_text()))
     g = git.Repo(repo)

@@ -117,6 +117,7 @@ def test_a_second_region_adds_the_region_in_one_commit(repo: Path) -> None:
     data = record(repo)
     assert data["regions"] == ["eu-west", "us-east"]
     assert data["timeline"][-1] == {
+        "ref": "N3",
         "at": "2026-11-28T02:50:40Z",
         "actor": "alertmanager",
         "kind": "alert",

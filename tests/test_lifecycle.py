@@ -127,7 +127,7 @@ def _valid(record: dict[str, Any]) -> list[str]:
     runbook = RecordFile(
         "runbook",
         "runbooks/database-connection-pool-exhaustion.md",
-        yamlio.parse("title: x\nowner: a\nlast_reviewed: 2026-01-01\nreview_every: 9\n", "r"),
+        yamlio.parse("title: x\nowner: alice\nlast_reviewed: 2026-01-01\nreview_every: 9\n", "r"),
     )
     findings = schema_findings(rec) + check_repository([settings_record, rec, runbook])
     from jsonschema import Draft202012Validator
@@ -150,6 +150,9 @@ ACTIONS = st.sampled_from(
         "reopen",
         "postmortem",
         "close",
+        "scope",
+        "amend",
+        "retract",
     ]
 )
 
@@ -186,6 +189,14 @@ def _apply(record: dict[str, Any], action: str, ev: Event, draw: Any) -> dict[st
         ).record
     if action == "reopen":
         return lifecycle.reopen(record, ev, "came back").record
+    if action == "scope":
+        return lifecycle.scope(record, ev, add_regions=[draw(st.sampled_from(["us", "ap"]))]).record
+    if action == "amend":
+        ref = draw(st.sampled_from(["U1", "U2", "N2", "N5"]))
+        return lifecycle.amend(record, ev, ref, draw(st.sampled_from(["Fixed", "Better"]))).record
+    if action == "retract":
+        ref = draw(st.sampled_from(["U1", "U2", "N5"]))
+        return lifecycle.retract(record, ev, ref, "wrong").record
     if action == "postmortem":
         return lifecycle.start_postmortem(record, ev, "postmortems/INC-0001.md").record
     return lifecycle.close(record, ev, draw(st.sampled_from([None, "published"]))).record

@@ -359,7 +359,8 @@ def test_webhook_is_statuspage_shaped_and_signed_over_the_exact_body() -> None:
     ]
     incident = requests[0].payload()["incident"]
     assert incident["id"] == "INC-0001" and incident["status"] == "resolved"
-    assert incident["incident_updates"][0]["body"] == "Payments fail for some users."
+    bodies = [u["body"] for u in incident["incident_updates"]]  # newest first
+    assert bodies == ["This incident has been resolved.", "Payments fail for some users."]
     assert requests[1].payload()["component_update"]["old_status"] == "operational"
     assert requests[1].payload()["component_update"]["new_status"] == "partial_outage"
     with HttpRecorder() as server:
@@ -456,3 +457,18 @@ def test_a_severity_change_is_news_for_internal_channels_only() -> None:
     ]
     assert notices(snap(before), snap(after), "public", T0 + timedelta(hours=1), LINKS) == []
     assert notices(snap(before), snap(after), "support", T0 + timedelta(hours=1), LINKS) == []
+
+
+def test_the_update_resolve_and_reopen_post_is_told_once_by_that_event() -> None:
+    resolved = history()[-1]
+    reopened = lifecycle.reopen(resolved, event(50), "errors are back").record
+    now = T0 + timedelta(hours=1)
+    for audience in ("public", "internal"):
+        got = notices(snap(resolved), snap(reopened), audience, now, LINKS)
+        assert [n.event for n in got] == ["reopened"], audience
+    public = notices(snap(resolved), snap(reopened), "public", now, LINKS)
+    assert public[0].body == lifecycle.REOPENED_MESSAGE
+    before = history()[-2]
+    for audience in ("public", "internal"):
+        got = notices(snap(before), snap(resolved), audience, now, LINKS)
+        assert [n.event for n in got] == ["resolved"], audience

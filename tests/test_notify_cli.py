@@ -216,7 +216,9 @@ def test_each_channel_is_told_what_is_meant_for_it_exactly_once(
     assert set(first) == {"meta", "page", "incident", "notice"}
     assert first["meta"]["unsubscribe"] == "https://status.example.com/unsubscribe"
     assert first["incident"]["id"] == "INC-0001"
-    assert first["incident"]["incident_updates"][0]["status"] == "identified"
+    # newest first: the resolved update `resolve` posted, then the one before it
+    statuses = [u["status"] for u in first["incident"]["incident_updates"]]
+    assert statuses == ["resolved", "identified"]
     component = hook[1].json()["component_update"]
     assert (component["old_status"], component["new_status"]) == ("operational", "partial_outage")
     for request in hook:
@@ -566,8 +568,9 @@ def test_the_site_leak_test_holds_for_every_public_channel(
     commit_all(repo)
     code, report = notify(repo, "--as-of", "2026-03-05T00:00:00Z")
     assert code == 0, report
-    assert sent(report)["status-hook"] == ["public_update", "public_update", "resolved"]
-    assert sent(report)["community"] == ["public_update", "public_update", "resolved"]
+    # the resolved update is told once, by the resolved notice
+    assert sent(report)["status-hook"] == ["public_update", "resolved"]
+    assert sent(report)["community"] == ["public_update", "resolved"]
     assert "declared" in sent(report)["ops-slack"]  # internal channels hear all three
     public = [r.body for p in ("/hook", "/discord", "/public-slack") for r in http.at(p)]
     public += [m.data for m in smtp.received if m.rcpt_tos != ["support@example.com"]]
@@ -667,19 +670,28 @@ def test_maintenance_is_announced_started_and_ended_with_component_updates(
 
 def test_validate_checks_the_channels(repo: Path) -> None:
     settings = repo / "incidents.yaml"
+    original = settings.read_text()
+    # A secret in the repository is a schema problem (rules wait until the schema passes).
     settings.write_text(
-        settings.read_text() + "notify:\n"
-        "  - {name: ops, type: slack, audience: internal, url_env: A}\n"
-        "  - {name: ops, type: slack, audience: public, url_env: B, components: [nope]}\n"
+        original + "notify:\n"
         "  - {name: leak, type: slack, audience: public, url: https://hooks.example.com/x}\n"
     )
     result = run_cli("validate", cwd=repo)
     assert result.code == 1
-    lines = result.out.splitlines()
     start = settings.read_text().splitlines().index("notify:") + 1
+    lines = result.out.splitlines()
+    assert any(line.startswith(f"incidents.yaml:{start + 1}:") and "url" in line for line in lines)
+    # Then the rules across channels: unique names, known components.
+    settings.write_text(
+        original + "notify:\n"
+        "  - {name: ops, type: slack, audience: internal, url_env: A}\n"
+        "  - {name: ops, type: slack, audience: public, url_env: B, components: [nope]}\n"
+    )
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    lines = result.out.splitlines()
     assert f"incidents.yaml:{start + 2}:6: notify[1].name: duplicate channel name 'ops'" in lines
     assert any(
         line.startswith(f"incidents.yaml:{start + 2}:") and "unknown component 'nope'" in line
         for line in lines
     ), lines
-    assert any(line.startswith(f"incidents.yaml:{start + 3}:") and "url" in line for line in lines)

@@ -144,7 +144,7 @@ def test_draft_on_a_branch_then_publish_by_review_then_close(repo: Path, tmp_pat
 
 def test_published_postmortem_problems_each_have_their_line(repo: Path) -> None:
     iid = resolved_incident(repo)
-    assert run_cli("postmortem", iid, cwd=repo).code == 0
+    assert run_cli("postmortem", iid, "--by", "alice", cwd=repo).code == 0
     path = repo / "postmortems" / f"{iid}.md"
     text = publish(path.read_text())
     text = text.replace(
@@ -186,7 +186,7 @@ def test_published_postmortem_problems_each_have_their_line(repo: Path) -> None:
 
 def test_a_published_postmortem_needs_an_action_item(repo: Path) -> None:
     iid = resolved_incident(repo)
-    assert run_cli("postmortem", iid, cwd=repo).code == 0
+    assert run_cli("postmortem", iid, "--by", "alice", cwd=repo).code == 0
     path = repo / "postmortems" / f"{iid}.md"
     path.write_text(publish(path.read_text()).replace(ITEMS, "action_items: []\n"))
     result = run_cli("validate", cwd=repo)
@@ -197,7 +197,8 @@ def test_a_published_postmortem_needs_an_action_item(repo: Path) -> None:
 
 
 def _publish_and_commit(repo: Path, iid: str) -> None:
-    assert run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", cwd=repo).code == 0
+    drafted = run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", "--by", "alice", cwd=repo)
+    assert drafted.code == 0
     path = repo / "postmortems" / f"{iid}.md"
     path.write_text(publish(path.read_text()))
     g = git.Repo(repo)

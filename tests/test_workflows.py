@@ -88,7 +88,10 @@ def _sample(tmp_path: Path, overdue: bool = True) -> Path:
     origin = tmp_path / "origin"
     assert run_cli("init", str(origin)).code == 0
     iid = resolved_incident(origin)
-    assert run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", cwd=origin).code == 0
+    assert (
+        run_cli("postmortem", iid, "--at", "2026-03-01T12:00:00Z", "--by", "alice", cwd=origin).code
+        == 0
+    )
     path = origin / "postmortems" / f"{iid}.md"
     items = (
         ITEMS

@@ -53,6 +53,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "update",
         "Post a public status update (published on the status page).",
     ),
+    "scope": (
+        "lifecycle",
+        "scope",
+        "Change components, regions, title or visibility.",
+    ),
+    "amend": (
+        "lifecycle",
+        "amend",
+        "Correct a note or public update (REF from `show`: N3, U2).",
+    ),
+    "retract": (
+        "lifecycle",
+        "retract",
+        "Withdraw a note or public update (it leaves the site).",
+    ),
     "resolve": (
         "lifecycle",
         "resolve",
@@ -62,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "postmortem": (
         "lifecycle",
         "postmortem",
-        "Draft postmortems/ID.md; the incident moves to postmortem.",
+        "Draft postmortems/ID.md (phase postmortem); `publish` it.",
     ),
     "close": ("lifecycle", "close", "Close an incident (after its postmortem, where one is due)."),
     "ingest": ("detection", "ingest", "Turn a monitor's webhook payload into transitions."),
@@ -77,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "followthrough",
         "runbook",
         "Runbooks: find, read, write, and see which need a review.",
+    ),
+    "maintenance": (
+        "maintenance",
+        "maintenance",
+        "Scheduled maintenance: announce, update, cancel, list.",
     ),
     "oncall": ("oncall", "oncall", "Who is primary and secondary on call now (or --at TIME)."),
     "escalations": (
@@ -105,6 +125,7 @@ SECTIONS = {
     "detection": "Detection",
     "reading": "Reading",
     "followthrough": "Follow-through",
+    "maintenance": "Maintenance",
     "oncall": "On call and metrics",
     "communication": "Communication",
     "publishing": "Publishing",

@@ -250,3 +250,24 @@ def runbook_stale(state: State, as_of: datetime | None) -> int:
             f"(due {format_time(entry.due)}, owner {entry.runbook.owner})"
         )
     return 1 if found else 0
+
+
+@runbook.command("reviewed")
+@click.argument("slug", shell_complete=params.complete_runbooks)
+@click.option("--note", metavar="TEXT", help="What the review found (kept in the commit message).")
+@transition_options
+@pass_state
+def runbook_reviewed(
+    state: State,
+    slug: str,
+    note: str | None,
+    by: str | None,
+    at: datetime | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Record a review: last_reviewed becomes today (or --at), one commit."""
+    from incidents_cli.usecases.runbooks import reviewed
+
+    outcome = reviewed(common(state, by, at, push), slug, note)
+    return report(outcome, as_json, f"runbooks/{slug}.md reviewed")

@@ -1,5 +1,5 @@
 """The lifecycle commands: declare, ack, severity, assign, investigate, note, update,
-resolve, reopen, postmortem, close."""
+scope, amend, retract, resolve, reopen, postmortem (and postmortem publish), close."""
 
 from __future__ import annotations
 
@@ -298,6 +298,24 @@ def update(
 )
 @click.option("--workaround", is_flag=True, help="The root cause is not fixed yet.")
 @click.option("--follow-up", "follow_up", metavar="TEXT", help="The permanent fix to come.")
+@click.option(
+    "--message",
+    metavar="TEXT",
+    help="The public update posted with it (default: 'This incident has been resolved.').",
+)
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID=STATUS",
+    help="Component status in that update (default: each affected one operational).",
+)
+@click.option(
+    "--no-public-update",
+    "no_public_update",
+    is_flag=True,
+    help="Post no public update (by default one is posted if the incident has any).",
+)
 @transition_options
 @pass_state
 def resolve(
@@ -308,6 +326,9 @@ def resolve(
     verified_in: tuple[str, ...],
     workaround: bool,
     follow_up: str | None,
+    message: str | None,
+    components: tuple[str, ...],
+    no_public_update: bool,
     by: str | None,
     at: datetime | None,
     as_json: bool,
@@ -324,6 +345,9 @@ def resolve(
         verified_in=verified_in,
         workaround=workaround,
         follow_up=follow_up,
+        message=message,
+        components=components,
+        public_update=not no_public_update,
     )
     return report(outcome, as_json, f"{incident_id} resolved")
 
@@ -331,12 +355,33 @@ def resolve(
 @click.command()
 @click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is not resolved.")
+@click.option(
+    "--message",
+    metavar="TEXT",
+    help="The public update posted with it (default: 'We are investigating this issue again.').",
+)
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="ID=STATUS",
+    help="Component status in that update (default: as before the resolution).",
+)
+@click.option(
+    "--no-public-update",
+    "no_public_update",
+    is_flag=True,
+    help="Post no public update (by default one is posted if the incident has any).",
+)
 @transition_options
 @pass_state
 def reopen(
     state: State,
     incident_id: str,
     reason: str,
+    message: str | None,
+    components: tuple[str, ...],
+    no_public_update: bool,
     by: str | None,
     at: datetime | None,
     as_json: bool,
@@ -345,11 +390,130 @@ def reopen(
     """Take a resolved incident back to investigating."""
     from incidents_cli.usecases import transitions as commands
 
-    outcome = commands.reopen(common(state, by, at, push), incident_id, reason)
+    outcome = commands.reopen(
+        common(state, by, at, push),
+        incident_id,
+        reason,
+        message=message,
+        components=components,
+        public_update=not no_public_update,
+    )
     return report(outcome, as_json, f"{incident_id} reopened")
 
 
 @click.command()
+@click.argument("incident_id", metavar="ID", type=params.OPEN_INCIDENT)
+@click.option("--add-component", "add_components", multiple=True, metavar="ID")
+@click.option("--remove-component", "remove_components", multiple=True, metavar="ID")
+@click.option("--add-region", "add_regions", multiple=True, metavar="REGION")
+@click.option("--remove-region", "remove_regions", multiple=True, metavar="REGION")
+@click.option("--title", metavar="TEXT", help="A new public title.")
+@click.option("--public", "make_public", is_flag=True, help="Show it on the status page.")
+@click.option("--private", "make_private", is_flag=True, help="Keep it off the status page.")
+@transition_options
+@pass_state
+def scope(
+    state: State,
+    incident_id: str,
+    add_components: tuple[str, ...],
+    remove_components: tuple[str, ...],
+    add_regions: tuple[str, ...],
+    remove_regions: tuple[str, ...],
+    title: str | None,
+    make_public: bool,
+    make_private: bool,
+    by: str | None,
+    at: datetime | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Change components, regions, title or visibility.
+
+    Each change is a timeline entry; all of them are one commit.
+    """
+    from incidents_cli.core.errors import RefusedError
+    from incidents_cli.usecases import transitions as commands
+
+    if make_public and make_private:
+        raise RefusedError("--public and --private: choose one")
+    outcome = commands.scope(
+        common(state, by, at, push),
+        incident_id,
+        add_components=add_components,
+        remove_components=remove_components,
+        add_regions=add_regions,
+        remove_regions=remove_regions,
+        title=title,
+        public=True if make_public else False if make_private else None,
+    )
+    return report(outcome, as_json, f"{incident_id} scope changed")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
+@click.argument("ref", metavar="REF")
+@click.option("--message", required=True, metavar="TEXT", help="The corrected text.")
+@transition_options
+@pass_state
+def amend(
+    state: State,
+    incident_id: str,
+    ref: str,
+    message: str,
+    by: str | None,
+    at: datetime | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Correct a note or public update (REF from `show`: N3, U2)."""
+    from incidents_cli.usecases import transitions as commands
+
+    outcome = commands.amend(common(state, by, at, push), incident_id, ref, message)
+    return report(outcome, as_json, f"{incident_id} {ref.upper()} amended")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
+@click.argument("ref", metavar="REF")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is withdrawn.")
+@transition_options
+@pass_state
+def retract(
+    state: State,
+    incident_id: str,
+    ref: str,
+    reason: str,
+    by: str | None,
+    at: datetime | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Withdraw a note or public update (it leaves the site)."""
+    from incidents_cli.usecases import transitions as commands
+
+    outcome = commands.retract(common(state, by, at, push), incident_id, ref, reason)
+    return report(outcome, as_json, f"{incident_id} {ref.upper()} retracted")
+
+
+class _PostmortemGroup(click.Group):
+    """`postmortem ID` drafts one (the `start` subcommand); `postmortem publish ID`
+    publishes it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["start", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_PostmortemGroup)
+def postmortem() -> None:
+    """Draft postmortems/ID.md (phase postmortem); `publish` it.
+
+    `incidents postmortem ID` drafts it; `incidents postmortem publish ID` publishes it.
+    """
+
+
+@postmortem.command("start")
 @click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
 @click.option(
     "--branch",
@@ -358,7 +522,7 @@ def reopen(
 )
 @transition_options
 @pass_state
-def postmortem(
+def postmortem_start(
     state: State,
     incident_id: str,
     branch: bool,
@@ -385,6 +549,25 @@ def postmortem(
         click.echo(f"Push it for review: git push -u origin postmortem/{incident_id}")
         return 0
     return report(outcome, as_json, f"{incident_id} postmortem started: {path}")
+
+
+@postmortem.command("publish")
+@click.argument("incident_id", metavar="ID", type=params.ANY_INCIDENT)
+@transition_options
+@pass_state
+def postmortem_publish(
+    state: State,
+    incident_id: str,
+    by: str | None,
+    at: datetime | None,
+    as_json: bool,
+    push: bool | None,
+) -> int:
+    """Check the publish rules, then mark it published (status and published_at)."""
+    from incidents_cli.usecases import transitions as commands
+
+    outcome = commands.publish_postmortem(common(state, by, at, push), incident_id)
+    return report(outcome, as_json, f"{incident_id} postmortem published")
 
 
 @click.command()

@@ -80,7 +80,9 @@ def quiet_incidents(
         times = [
             t
             for t in (
-                maybe_time(u.get("at")) for u in record.get("updates") or [] if isinstance(u, dict)
+                maybe_time(u.get("at"))
+                for u in record.get("updates") or []
+                if isinstance(u, dict) and not u.get("retracted")  # withdrawn: never said
             )
             if t is not None and t <= as_of
         ]

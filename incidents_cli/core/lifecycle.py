@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from incidents_cli.core import refs
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time, parse_time
-from incidents_cli.core.vocabulary import OPEN_PHASES, PHASES, SEVERITIES
+from incidents_cli.core.vocabulary import NOTE_KINDS, OPEN_PHASES, PHASES, SEVERITIES
 
 IncidentData = dict[str, Any]
 
@@ -35,7 +36,14 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "assign": (OPEN_PHASES, None),
     "note": (OPEN_PHASES, None),
     "update": (OPEN_PHASES, None),
+    "scope": (OPEN_PHASES, None),
+    "amend": (PHASES, None),
+    "retract": (PHASES, None),
+    "publish": (("postmortem",), None),
 }
+
+RESOLVED_MESSAGE = "This incident has been resolved."
+REOPENED_MESSAGE = "We are investigating this issue again."
 
 # The time field each phase sets (its timeline entry is of the phase's own kind).
 PHASE_TIME = {
@@ -49,6 +57,16 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 class Refused(RefusedError):
     """The transition does not apply to this record; nothing is changed."""
+
+    output: str = ""
+    """Lines printed before the message: the findings behind a refusal, one per line."""
+
+
+def refused_with(findings: Sequence[str], message: str) -> Refused:
+    """A refusal that lists every finding behind it (each `path:line:col: field: ...`)."""
+    error = Refused(message)
+    error.output = "\n".join(findings)
+    return error
 
 
 class Event(NamedTuple):
@@ -76,6 +94,10 @@ class Change:
     postmortems), instead of Incident-Id and Phase."""
     removes: list[str] = field(default_factory=list)
     """Files to delete in the same commit, by repository-relative path."""
+    body: str = ""
+    """Text between the subject and the trailers (a review note, say)."""
+    staged: tuple[str, ...] = ()
+    """Paths of ``files`` that a person staged and this change commits as they are staged."""
 
     @property
     def incident_id(self) -> str:
@@ -152,11 +174,19 @@ def _check_time(record: IncidentData, event: Event, action: str) -> None:
 def _begin(record: IncidentData, event: Event, action: str) -> IncidentData:
     _check_allowed(record, action)
     _check_time(record, event, action)
-    return copy.deepcopy(record)
+    new = copy.deepcopy(record)
+    refs.ensure_refs(new)  # a record from before references gets them now, in order
+    return new
 
 
 def _add_entry(record: IncidentData, entry: dict[str, Any], key: str = "timeline") -> None:
-    """Insert in time order (after entries with the same time), so replays stay ordered."""
+    """Insert in time order (after entries with the same time), so replays stay ordered; an
+    entry without a reference gets the next one."""
+    if "ref" not in entry:
+        ref = refs.next_ref(record, key)
+        items = list(entry.items())
+        entry.clear()
+        entry.update([("ref", ref), *items])
     entries = record.setdefault(key, [])
     times = [parse_time(e["at"]) for e in entries]
     entries.insert(bisect_right(times, parse_time(entry["at"])), entry)
@@ -164,7 +194,7 @@ def _add_entry(record: IncidentData, entry: dict[str, Any], key: str = "timeline
 
 def _timeline(
     record: IncidentData, event: Event, kind: str, text: str, evidence: Sequence[str] = ()
-) -> None:
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "at": format_time(event.at),
         "actor": event.actor,
@@ -174,6 +204,7 @@ def _timeline(
     if evidence:
         entry["evidence"] = list(evidence)
     _add_entry(record, entry)
+    return entry
 
 
 def _subject(record: IncidentData, what: str) -> str:
@@ -374,17 +405,65 @@ def public_update(
     if not message.strip():
         raise Refused("a public update needs a message")
     new = _begin(record, event, "update")
+    if eta is not None and eta < event.at:
+        raise Refused(f"--eta {format_time(eta)} is before the update itself")
+    notices: list[str] = []
+    entry = _post(new, event, status, message, components, notices)
+    if eta is not None:
+        entry["eta"] = format_time(eta)
+    return Change(new, "update", _subject(new, f"public update ({status})"), notices)
+
+
+def posted_updates(record: IncidentData) -> list[dict[str, Any]]:
+    """The public updates that stand: every one not retracted, oldest first."""
+    return [
+        u for u in record.get("updates") or [] if isinstance(u, dict) and not u.get("retracted")
+    ]
+
+
+def affected_components(record: IncidentData) -> list[str]:
+    """The incident's components and any other its standing public updates named."""
+    named = [str(c) for c in record.get("components") or []]
+    for update in posted_updates(record):
+        named.extend(str(c) for c in update.get("components") or {})
+    return list(dict.fromkeys(named))
+
+
+def _post(
+    new: IncidentData,
+    event: Event,
+    status: str,
+    message: str,
+    components: dict[str, str] | None,
+    notices: list[str],
+) -> dict[str, Any]:
+    """Add a public update to ``new``. A component it names that is not on the incident
+    joins the incident's components (a scope entry and a notice say so): the page lists
+    what an update says is affected."""
     if components:
         _check_components(event.settings, list(components))
-    entry: dict[str, Any] = {"at": format_time(event.at), "status": status, "message": message}
+    entry: dict[str, Any] = {
+        "ref": refs.next_ref(new, "updates"),
+        "at": format_time(event.at),
+        "status": status,
+        "message": message.strip(),
+    }
     if components:
         entry["components"] = dict(components)
-    if eta is not None:
-        if eta < event.at:
-            raise Refused(f"--eta {format_time(eta)} is before the update itself")
-        entry["eta"] = format_time(eta)
+        current = new.setdefault("components", [])
+        for component in components:
+            if component not in current:
+                current.append(component)
+                added = _timeline(
+                    new,
+                    event,
+                    "scope",
+                    f"Component {component} added (named in public update {entry['ref']})",
+                )
+                added["refers_to"] = entry["ref"]
+                notices.append(f"{component} added to {new['id']}'s affected components")
     _add_entry(new, entry, "updates")
-    return Change(new, "update", _subject(new, f"public update ({status})"))
+    return entry
 
 
 def resolve(
@@ -396,8 +475,13 @@ def resolve(
     verified_in: Sequence[str] = (),
     workaround: bool = False,
     follow_up: str | None = None,
+    message: str | None = None,
+    components: dict[str, str] | None = None,
+    public_update: bool = True,
 ) -> Change:
+    """Resolve; an incident that said something in public says it is resolved there too."""
     new = _begin(record, event, "resolve")
+    _check_public_options(message, components, public_update)
     if not summary.strip():
         raise Refused("--summary: say what fixed it")
     if workaround and not (follow_up and follow_up.strip()):
@@ -431,18 +515,57 @@ def resolve(
     if workaround:
         text += f" (workaround; follow-up: {resolution['follow_up']})"
     _timeline(new, event, "resolved", text)
-    return Change(new, "resolve", _subject(new, "resolved"))
+    notices: list[str] = []
+    posted = posted_updates(new)
+    said_already = bool(posted) and posted[-1].get("status") == "resolved"
+    if public_update and (message is not None or components or (posted and not said_already)):
+        statuses = components or {c: "operational" for c in affected_components(new)}
+        _post(new, event, "resolved", message or RESOLVED_MESSAGE, statuses, notices)
+    return Change(new, "resolve", _subject(new, "resolved"), notices)
 
 
-def reopen(record: IncidentData, event: Event, reason: str) -> Change:
+def _check_public_options(
+    message: str | None, components: dict[str, str] | None, public_update: bool
+) -> None:
+    if not public_update and (message is not None or components):
+        raise Refused("--no-public-update goes without --message and --component")
+    if message is not None and not message.strip():
+        raise Refused("--message must not be empty")
+
+
+def _statuses_before_resolution(record: IncidentData) -> dict[str, str]:
+    """Each affected component's last status other than operational, from standing updates."""
+    last: dict[str, str] = {}
+    for update in posted_updates(record):
+        for component, status in (update.get("components") or {}).items():
+            if status != "operational":
+                last[str(component)] = str(status)
+    return {c: last[c] for c in affected_components(record) if c in last}
+
+
+def reopen(
+    record: IncidentData,
+    event: Event,
+    reason: str,
+    *,
+    message: str | None = None,
+    components: dict[str, str] | None = None,
+    public_update: bool = True,
+) -> Change:
+    """Back to investigating; in public too, with the components as they were before."""
     if not reason.strip():
         raise Refused("--reason: say why it is not resolved after all")
     new = _begin(record, event, "reopen")
+    _check_public_options(message, components, public_update)
     new["phase"] = "investigating"
     for name in ("resolved_at", "resolution"):
         new.pop(name, None)
     _timeline(new, event, "reopened", f"Reopened: {reason.strip()}")
-    return Change(new, "reopen", _subject(new, "reopened"))
+    notices: list[str] = []
+    if public_update and (message is not None or components or posted_updates(new)):
+        statuses = components or _statuses_before_resolution(new)
+        _post(new, event, "investigating", message or REOPENED_MESSAGE, statuses, notices)
+    return Change(new, "reopen", _subject(new, "reopened"), notices)
 
 
 def start_postmortem(record: IncidentData, event: Event, path: str) -> Change:
@@ -453,9 +576,23 @@ def start_postmortem(record: IncidentData, event: Event, path: str) -> Change:
     return Change(new, "postmortem", _subject(new, "postmortem"))
 
 
-def close(record: IncidentData, event: Event, postmortem_status: str | None) -> Change:
+def close(
+    record: IncidentData,
+    event: Event,
+    postmortem_status: str | None,
+    postmortem_findings: Sequence[str] = (),
+) -> Change:
+    """Close. ``postmortem_status`` and ``postmortem_findings`` describe the postmortem as
+    committed (or staged): its status, and what the publish rules find in it."""
     new = _begin(record, event, "close")
     severity = new.get("severity")
+    if postmortem_status == "published" and postmortem_findings:
+        raise refused_with(
+            postmortem_findings,
+            f"cannot close {record['id']}: its postmortem {new.get('postmortem')} is marked "
+            f"published but fails the publish rules ({len(postmortem_findings)} "
+            "problem(s) above); nothing was changed",
+        )
     if severity in event.settings.required_for and postmortem_status != "published":
         if new["phase"] != "postmortem":
             why = (
@@ -471,3 +608,171 @@ def close(record: IncidentData, event: Event, postmortem_status: str | None) -> 
     new["closed_at"] = format_time(event.at)
     _timeline(new, event, "closed", "Closed")
     return Change(new, "close", _subject(new, "closed"))
+
+
+def publish_postmortem(record: IncidentData, event: Event, path: str) -> Change:
+    """The incident's side of `postmortem publish`: a timeline entry in the same commit as
+    the document (the use case checks the document and sets its status)."""
+    new = _begin(record, event, "publish")
+    _timeline(new, event, "postmortem_published", f"Postmortem published: {path}")
+    return Change(new, "publish", _subject(new, "postmortem published"))
+
+
+# --- scope and corrections -----------------------------------------------------------------
+
+
+def scope(
+    record: IncidentData,
+    event: Event,
+    *,
+    add_components: Sequence[str] = (),
+    remove_components: Sequence[str] = (),
+    add_regions: Sequence[str] = (),
+    remove_regions: Sequence[str] = (),
+    title: str | None = None,
+    public: bool | None = None,
+) -> Change:
+    """Widen or narrow the blast radius, retitle, or change visibility: one timeline entry
+    per change, all in one commit."""
+    new = _begin(record, event, "scope")
+    iid = record["id"]
+    said: list[str] = []
+    resolution = new.get("resolution")
+    if add_regions and isinstance(resolution, dict) and not resolution.get("workaround"):
+        raise Refused(
+            f"cannot add a region to {iid}: it is {new['phase']} and recovery was verified "
+            f"only in {', '.join(resolution.get('verified_in') or []) or 'no region'}; "
+            f"reopen it first (`incidents reopen {iid} --reason TEXT`)"
+        )
+    _check_components(event.settings, add_components)
+    for key, label, added, removed in (
+        ("components", "Component", add_components, remove_components),
+        ("regions", "Region", add_regions, remove_regions),
+    ):
+        current = [str(v) for v in new.get(key) or []]
+        for value in added:
+            if not value.strip():
+                raise Refused(f"--add-{label.lower()}: name the {label.lower()}")
+            if value in current:
+                raise Refused(f"{value} is already an affected {label.lower()} of {iid}")
+            current.append(value)
+            said.append(f"{label} {value} added")
+        for value in removed:
+            if value not in current:
+                raise Refused(
+                    f"{value} is not an affected {label.lower()} of {iid} "
+                    f"(affected: {', '.join(current) or 'none'})"
+                )
+            current.remove(value)
+            said.append(f"{label} {value} removed")
+        if current:
+            new[key] = current
+        else:
+            new.pop(key, None)
+    if title is not None:
+        if not title.strip():
+            raise Refused("--title: the title must not be empty; say what users see is broken")
+        if title.strip() == new.get("title"):
+            raise Refused(f"{iid} is titled {title.strip()!r} already")
+        said.append(f"Title changed from {new.get('title')!r} to {title.strip()!r}")
+        new["title"] = title.strip()
+    if public is True:
+        if new.get("public", True) is True:
+            raise Refused(f"{iid} is public already")
+        new.pop("public", None)
+        said.append("Made public: shown on the status page once it has a public update")
+    elif public is False:
+        if new.get("public") is False:
+            raise Refused(f"{iid} is private already")
+        new["public"] = False
+        said.append("Made private: kept off the status page")
+    if not said:
+        raise Refused(
+            "scope: nothing to change; pass --add-component, --remove-component, "
+            "--add-region, --remove-region, --title, --public or --private"
+        )
+    for text in said:
+        _timeline(new, event, "scope", text)
+    return Change(new, "scope", _subject(new, "scope"))
+
+
+def _correctable(record: IncidentData, event: Event, ref: str) -> tuple[str, dict[str, Any]]:
+    try:
+        key, entry = refs.find(record, ref)
+    except RefusedError as exc:
+        raise Refused(exc.message) from None
+    name = entry["ref"]
+    if key == "timeline" and entry.get("kind") not in NOTE_KINDS:
+        raise Refused(
+            f"{name} ({entry.get('kind')}) was written by the tool; only notes and public "
+            "updates can be corrected"
+        )
+    retracted = entry.get("retracted")
+    if isinstance(retracted, dict):
+        raise Refused(
+            f"{name} was retracted already ({retracted.get('at')}, by {retracted.get('actor')})"
+        )
+    at = entry.get("at")
+    if isinstance(at, str) and event.at < parse_time(at):
+        raise Refused(f"--at {format_time(event.at)} is before {name} itself ({at})")
+    return key, entry
+
+
+def amend(record: IncidentData, event: Event, ref: str, message: str) -> Change:
+    """Correct the text of a note or a public update; git keeps the original."""
+    if not message.strip():
+        raise Refused("--message: the corrected text needs some words")
+    new = _begin(record, event, "amend")
+    key, entry = _correctable(new, event, ref)
+    field_name = "message" if key == "updates" else "text"
+    if entry.get(field_name) == message.strip():
+        raise Refused(f"--message is the same as {entry['ref']}'s text; nothing to amend")
+    entry[field_name] = message.strip()
+    entry["amended"] = {"at": format_time(event.at), "actor": event.actor}
+    name = entry["ref"]
+    note = _timeline(new, event, "amended", f"Amended {name}")
+    note["refers_to"] = name
+    return Change(new, "amend", _subject(new, f"amended {name}"))
+
+
+def retract(record: IncidentData, event: Event, ref: str, reason: str) -> Change:
+    """Withdraw a note or a public update: a retracted update leaves every public output;
+    the entry stays in the record, marked with who withdrew it, when and why."""
+    if not reason.strip():
+        raise Refused("--reason: say why it is withdrawn")
+    new = _begin(record, event, "retract")
+    key, entry = _correctable(new, event, ref)
+    entry["retracted"] = {
+        "at": format_time(event.at),
+        "actor": event.actor,
+        "reason": reason.strip(),
+    }
+    name = entry["ref"]
+    note = _timeline(new, event, "retracted", f"Retracted {name}: {reason.strip()}")
+    note["refers_to"] = name
+    if key == "updates":
+        # a component the update brought onto the incident leaves with it, unless a
+        # standing update names it too
+        still_named = {c for u in posted_updates(new) for c in u.get("components") or {}}
+        scope_texts = {
+            str(e.get("text", ""))
+            for e in new.get("timeline") or []
+            if e.get("kind") == "scope" and e.get("refers_to") == name
+        }
+        brought = {
+            c
+            for c in entry.get("components") or {}
+            if any(t.startswith(f"Component {c} added") for t in scope_texts)
+        }
+        current = new.get("components") or []
+        for component in [c for c in current if c in brought and c not in still_named]:
+            current.remove(component)
+            _timeline(
+                new,
+                event,
+                "scope",
+                f"Component {component} removed (its public update {name} was retracted)",
+            )
+        if not current:
+            new.pop("components", None)
+    return Change(new, "retract", _subject(new, f"retracted {name}"))

@@ -318,9 +318,15 @@ def _record_notices(
         if event == "declared" and summary:
             text = f"{text}\n\n{summary}"
         notice(event, key, at, text, facts)
+    # the update `resolve` or `reopen` posted with the phase change is told by that event
+    told = {
+        (entry.get("at"), {"resolved": "resolved", "reopened": "investigating"}[kind])
+        for entry in _new_items(_entries(old), _entries(new))
+        if (kind := str(entry.get("kind"))) in ("resolved", "reopened")
+    }
     for update in _new_items(_updates(old), _updates(new)):
         at = maybe_time(update.get("at"))
-        if at is None:
+        if at is None or (update.get("at"), update.get("status")) in told:
             continue
         body = str(update.get("message") or "")
         if audience == "support" and summary:

@@ -5,7 +5,7 @@ Pure: the records come from the record cache (record_cache.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,6 +169,20 @@ def list_text(views: Sequence[View], zone: str = "UTC") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _correction(entry: dict[str, Any], when: Callable[[Any], str]) -> str:
+    """How `show` marks an amended or retracted entry."""
+    retracted = entry.get("retracted")
+    if isinstance(retracted, dict):
+        return (
+            f"  [RETRACTED {when(retracted.get('at'))} by {retracted.get('actor')}: "
+            f"{retracted.get('reason')}]"
+        )
+    amended = entry.get("amended")
+    if isinstance(amended, dict):
+        return f"  [amended {when(amended.get('at'))} by {amended.get('actor')}]"
+    return ""
+
+
 def show_text(item: View, settings: Settings, utc: bool = False) -> str:
     """One incident for people; times in the team's time zone with the offset (``utc``:
     in UTC, as stored)."""
@@ -265,7 +279,8 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         for update in reversed(updates):
             eta = f"  (ETA {when(update.get('eta'))})" if update.get("eta") else ""
             lines.append(
-                f"  {when(update.get('at'))}{after(update.get('at'))}  {update.get('status')}{eta}"
+                f"  {update.get('ref', '-'):<4} {when(update.get('at'))}{after(update.get('at'))}"
+                f"  {update.get('status')}{eta}{_correction(update, when)}"
             )
             lines.append(f"      {update.get('message')}")
             for component, status in (update.get("components") or {}).items():
@@ -276,8 +291,9 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         lines.append("Timeline:")
         for entry in timeline:
             lines.append(
-                f"  {when(entry.get('at'))}{after(entry.get('at'))}  {entry.get('actor')}  "
-                f"[{entry.get('kind')}]  {entry.get('text')}"
+                f"  {entry.get('ref', '-'):<4} {when(entry.get('at'))}{after(entry.get('at'))}  "
+                f"{entry.get('actor')}  [{entry.get('kind')}]  {entry.get('text')}"
+                f"{_correction(entry, when)}"
             )
             for ref in entry.get("evidence") or []:
                 lines.append(f"      evidence: {ref}")

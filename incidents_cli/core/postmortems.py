@@ -133,6 +133,7 @@ def draft_context(record: dict[str, Any], settings: Settings) -> DraftContext:
                 "message": " ".join(str(u.get("message", "")).split()),
             }
             for u in record.get("updates") or []
+            if not u.get("retracted")
         ],
         "time_to_ack": format_duration(acknowledged - detected)
         if detected and acknowledged

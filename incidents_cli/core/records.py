@@ -67,6 +67,10 @@ def incident_rel(incident_id: str) -> str:
     return f"{INCIDENTS_DIR}/{checked_incident_id(incident_id)}.yaml"
 
 
+def maintenance_rel(window_id: str) -> str:
+    return f"{MAINTENANCE_DIR}/{window_id}.yaml"
+
+
 def postmortem_rel(incident_id: str) -> str:
     return f"{POSTMORTEMS_DIR}/{checked_incident_id(incident_id)}.md"
 

@@ -50,6 +50,13 @@ def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
             r.data.get("id"): r for r in by_kind.get("incident", []) if isinstance(r.data, dict)
         },
         timezone=settings.timezone,
+        rotations={
+            str(rotation.get("id"))
+            for record in by_kind.get("oncall", [])
+            if isinstance(record.data, dict)
+            for rotation in record.data.get("rotations") or []
+            if isinstance(rotation, dict) and rotation.get("id")
+        },
     )
     findings: list[Finding] = []
     for record in settings_records:
@@ -110,6 +117,10 @@ def _check_recurrence(
             )
 
 
+ON_CALL_OWNER = "on-call"
+"""A runbook owned by whoever is on call (the starter runbooks are)."""
+
+
 class _Context:
     def __init__(
         self,
@@ -118,8 +129,10 @@ class _Context:
         runbooks: set[str],
         incidents: dict[Any, RecordFile],
         timezone: str = "UTC",
+        rotations: set[str] | None = None,
     ) -> None:
         self.timezone = timezone
+        self.rotations = rotations or set()
         self.components = components
         self.people = people
         self.runbooks = runbooks
@@ -279,11 +292,26 @@ def _check_phase(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
 
 def _check_entries(record: RecordFile, data: dict[str, Any], ctx: _Context) -> Iterator[Finding]:
     detected = _time(data.get("detected_at"))
+    refs = {
+        entry["ref"]
+        for key in ("updates", "timeline")
+        for entry in data.get(key) or []
+        if isinstance(entry, dict) and isinstance(entry.get("ref"), str)
+    }
     for key in ("updates", "timeline"):
         last: datetime | None = None
+        seen: set[str] = set()
         for index, entry in enumerate(data.get(key) or []):
             if not isinstance(entry, dict):
                 continue
+            ref = entry.get("ref")
+            if isinstance(ref, str):
+                if ref in seen:
+                    yield _finding(record, [key, index, "ref"], f"duplicate reference {ref!r}")
+                seen.add(ref)
+            target = entry.get("refers_to")
+            if isinstance(target, str) and target not in refs:
+                yield _finding(record, [key, index, "refers_to"], f"no entry {target!r}")
             when = _time(entry.get("at"))
             if when is not None:
                 if detected is not None and when < detected:
@@ -330,6 +358,10 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
+    authors = data.get("authors")
+    for index, author in enumerate(authors if isinstance(authors, list) else []):
+        if ctx.unknown_person(author):
+            yield _finding(record, ["authors", index], _unknown_person(author))
     incident_id = data.get("incident")
     if isinstance(incident_id, str):
         if incident_id not in ctx.incidents:
@@ -386,6 +418,14 @@ def _check_runbook(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
+    owner = data.get("owner")
+    if ctx.unknown_person(owner) and owner != ON_CALL_OWNER and owner not in ctx.rotations:
+        yield _finding(
+            record,
+            ["owner"],
+            f"unknown owner {owner!r}: name a person from people in incidents.yaml, a rotation "
+            f"of oncall.yaml, or {ON_CALL_OWNER} (whoever is on call)",
+        )
     yield from _unknown_components(record, data, ctx)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
+from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.timeutil import TimeFormatError, parse_time
 
@@ -132,3 +133,22 @@ def stale(
 def slugify(title: str) -> str:
     slug = "-".join(re.findall(r"[a-z0-9]+", title.lower()))
     return slug[:60].strip("-") or "runbook"
+
+
+def mark_reviewed(
+    front: dict[str, Any], slug: str, when: datetime, timezone: str
+) -> dict[str, Any]:
+    """The runbook's front matter with last_reviewed set to the day of ``when`` in the team's
+    time zone; a refusal if it says that day already."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone: Any = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    day = when.astimezone(zone).strftime("%Y-%m-%d")
+    if front.get("last_reviewed") == day:
+        raise RefusedError(f"runbooks/{slug}.md was reviewed on {day} already")
+    new = dict(front)
+    new["last_reviewed"] = day
+    return new

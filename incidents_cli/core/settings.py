@@ -97,6 +97,8 @@ class Settings(NamedTuple):
     contacts: dict[str, Person] = {}  # noqa: RUF012  (handle -> the whole entry)
     github_logins: dict[str, str] = {}  # noqa: RUF012  (handle -> GitHub login)
     alerts: AlertSettings = AlertSettings()
+    emails: dict[str, str] = {}  # noqa: RUF012
+    """Handle by email address (lower case), from people's emails and email."""
     update_every: dict[str, timedelta] = DEFAULT_UPDATE_EVERY
     """How often an open incident needs a public update, per severity (`incidents comms`)."""
     notify: tuple[Channel, ...] = ()
@@ -105,6 +107,10 @@ class Settings(NamedTuple):
     @property
     def component_ids(self) -> set[str]:
         return {c.id for c in self.components}
+
+    def handle_for_email(self, email: str | None) -> str | None:
+        """The handle of the person with this (git) email address, if one is listed."""
+        return self.emails.get(email.strip().lower()) if email else None
 
     def reach(self, handle: str) -> str:
         """How to reach ``handle`` (empty when people has no contact fields for them)."""
@@ -164,6 +170,14 @@ def settings_from_data(data: Any) -> Settings:
     }
     people = {handle: person.name for handle, person in contacts.items()}
     github_logins = {h: p.github for h, p in contacts.items() if p.github}
+    emails: dict[str, str] = {}
+    for person in data.get("people") or []:
+        if not isinstance(person, dict) or not person.get("handle"):
+            continue
+        listed: list[Any] = person["emails"] if isinstance(person.get("emails"), list) else []
+        for address in [*listed, person.get("email")]:
+            if isinstance(address, str) and address.strip():
+                emails.setdefault(address.strip().lower(), str(person["handle"]))
     return Settings(
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
@@ -186,6 +200,7 @@ def settings_from_data(data: Any) -> Settings:
         people=people,
         github_logins=github_logins,
         contacts=contacts,
+        emails=emails,
         alerts=alert_settings_from_data(data.get("alerts")),
         update_every=update_every_from_data(severities),
         notify=channels_from_data(data.get("notify")),

@@ -157,21 +157,28 @@ def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
         steps.append(("in_progress", window.start, "Scheduled maintenance is in progress."))
     if state == "completed":
         steps.append(("completed", window.end, "The scheduled maintenance has been completed."))
+    ids = [f"{window.id}-{number}" for number in range(1, len(steps) + 1)]
+    # updates posted with `maintenance update`: ids of their own, so the steps' never move
+    for number, at, message in window.updates:
+        if at <= page.now:
+            steps.append(("scheduled" if at < window.start else "in_progress", at, message))
+            ids.append(f"{window.id}-u{number}")
+    order = sorted(range(len(steps)), key=lambda i: steps[i][1])
     updates = [
         {
-            "id": f"{window.id}-{number}",
-            "status": status,
-            "body": body,
+            "id": ids[index],
+            "status": steps[index][0],
+            "body": steps[index][2],
             "incident_id": window.id,
-            "created_at": _iso(at),
-            "updated_at": _iso(at),
-            "display_at": _iso(at),
+            "created_at": _iso(steps[index][1]),
+            "updated_at": _iso(steps[index][1]),
+            "display_at": _iso(steps[index][1]),
             "affected_components": affected or None,
             "deliver_notifications": True,
             "custom_tweet": None,
             "tweet_id": None,
         }
-        for number, (status, at, body) in enumerate(steps, start=1)
+        for index in order
     ]
     updates.reverse()  # newest first
     return {

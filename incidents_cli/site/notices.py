@@ -80,6 +80,14 @@ def incident_notices(
         )
 
     seen = {_identity(u) for u in old.updates} if old else set()
+    was_resolved = old is not None and old.resolved is not None
+    # The update `resolve` (or `reopen`) posts in the same commit is told once, by the
+    # resolved (reopened) notice below, not a second time as a public update.
+    folded = None
+    if new.resolved is not None and not was_resolved and new.updates[-1].status == "resolved":
+        folded = new.updates[-1]
+    if was_resolved and new.resolved is None and _identity(new.updates[-1]) not in seen:
+        folded = new.updates[-1]
     previous: dict[str, str] = {}
     for update in new.updates:
         changes = tuple(
@@ -88,7 +96,7 @@ def incident_notices(
             if previous.get(c, "operational") != s
         )
         previous.update(update.components)
-        if _identity(update) in seen:
+        if _identity(update) in seen or update is folded:
             continue
         facts = [Fact("Status", _status(update.status))]
         if update.components:
@@ -108,7 +116,6 @@ def incident_notices(
             components=tuple(dict.fromkeys([*new.components, *update.components])),
             component_changes=changes,
         )
-    was_resolved = old is not None and old.resolved is not None
     if new.resolved is not None and not was_resolved:
         last = new.updates[-1]
         notice(
@@ -126,7 +133,7 @@ def incident_notices(
             f"{new.id}/reopened/{format_time(at)}",
             at,
             f"{new.title}: Reopened",
-            "This incident is under investigation again.",
+            folded.message if folded is not None else "This incident is under investigation again.",
             facts=(Fact("Status", _status(new.status)),),
         )
     had_summary = old is not None and old.postmortem_summary is not None

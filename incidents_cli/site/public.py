@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from incidents_cli.core import refs
 from incidents_cli.core.records import is_incident_id
 from incidents_cli.core.timeutil import maybe_time as _time
 from incidents_cli.core.vocabulary import RESOLVED_PHASES
@@ -133,10 +134,12 @@ def public_incident(
     if started is None or not is_incident_id(record.get("id")):  # ids become file names
         return None
     updates = []
-    for number, raw in enumerate(record.get("updates") or [], start=1):
+    for position, raw in enumerate(record.get("updates") or [], start=1):
         at = _time(raw.get("at")) if isinstance(raw, dict) else None
-        if at is None or not isinstance(raw.get("message"), str):
-            continue
+        if at is None or not isinstance(raw.get("message"), str) or raw.get("retracted"):
+            continue  # a retracted update is withdrawn from every public output
+        # the number of its reference (U3: 3), so anchors and feed ids never move
+        number = refs.number(raw.get("ref")) or position
         components = raw.get("components") if isinstance(raw.get("components"), dict) else {}
         updates.append(
             PublicUpdate(
@@ -244,6 +247,8 @@ class Maintenance:
     series: str = ""  # the record's id; equal to ``id`` for a one-off window
     cancelled: bool = False  # called off (the record, or this one occurrence)
     recurrence: str = ""  # the record's rule, as RFC 5545 writes it
+    updates: tuple[tuple[int, datetime, str], ...] = ()
+    """Public updates posted about the window: (number, when, message), oldest first."""
 
     def state(self, now: datetime) -> str:
         if now < self.start:
@@ -277,6 +282,13 @@ def maintenance_windows(record: dict[str, Any], timezone: str = "UTC") -> list[M
         message=str(record.get("message") or ""),
         series=series,
         cancelled=record.get("cancelled") is True,
+        updates=tuple(
+            (refs.number(u.get("ref")) or position, at, u["message"])
+            for position, u in enumerate(record.get("updates") or [], start=1)
+            if isinstance(u, dict)
+            and isinstance(u.get("message"), str)
+            and (at := _time(u.get("at"))) is not None
+        ),
     )
     rule_text = record.get("recurrence")
     if not isinstance(rule_text, str):

@@ -188,6 +188,10 @@ class Repo:
         name = self.git("config", "user.name", check=False).stdout.strip()
         return name or None
 
+    def user_email(self) -> str | None:
+        email = self.git("config", "user.email", check=False).stdout.strip()
+        return email or None
+
     def head(self, fresh: bool = False) -> str | None:
         """The commit HEAD points at (remembered until this object changes it)."""
         if self._head is None or fresh:
@@ -283,6 +287,18 @@ class Repo:
         return self.git("diff", "--quiet", commit, "--", *paths, check=False).returncode == 0
 
     # --- writing ---------------------------------------------------------------------
+
+    def unstaged(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` whose work-tree file differs from the index."""
+        if not paths:
+            return set()
+        result = self.git("diff", "--name-only", "-z", "--", *paths)
+        return set(filter(None, result.stdout.split("\0")))
+
+    def stage(self, paths: Sequence[str]) -> None:
+        """`git add` exactly these paths."""
+        if paths:
+            self.git("add", "--", *paths)
 
     def has_staged_changes(self) -> bool:
         """Whether the index differs from HEAD (a person has staged something)."""

@@ -102,3 +102,15 @@ def load_runbooks(root: Path) -> list[Runbook]:
 
     records = (read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
     return runbooks_from_records(r for r in records if usable(r))
+
+
+def load_maintenance(root: Path) -> list[dict[str, Any]]:
+    """Every maintenance window of the repository that parses (`validate` names the rest)."""
+    from incidents_cli.store.cache import usable
+
+    out = []
+    for rel, kind in record_paths(root, ["maintenance"]):
+        record = read_record(root, rel, kind)
+        if usable(record) and isinstance(record.data, dict):
+            out.append(record.data)
+    return out

@@ -19,7 +19,13 @@ from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import GitError, IncidentsError, RefusedError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.lifecycle import Change, Refused
-from incidents_cli.core.records import INCIDENTS_DIR, RecordFile, incident_rel
+from incidents_cli.core.records import (
+    INCIDENTS_DIR,
+    MAINTENANCE_DIR,
+    RecordFile,
+    incident_rel,
+    maintenance_rel,
+)
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
@@ -38,12 +44,59 @@ class Workspace:
     root: Path
     settings: Settings
     attempt: int = 0
+    repo: Repo | None = None
 
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
         if not (self.root / rel).is_file():
             raise RefusedError(f"no incident {incident_id} ({rel} does not exist)")
-        record = read_record(self.root, rel, "incident")
+        return self._valid(rel, "incident", incident_id)
+
+    def maintenance(self, window_id: str) -> dict[str, Any]:
+        rel = maintenance_rel(window_id)
+        if not (self.root / rel).is_file():
+            raise RefusedError(f"no maintenance {window_id} ({rel} does not exist)")
+        return self._valid(rel, "maintenance", window_id)
+
+    def maintenance_ids(self) -> list[str]:
+        folder = self.root / MAINTENANCE_DIR
+        if not folder.is_dir():
+            return []
+        return [p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+
+    def rewritten(self, rel: str, kind: str, data: dict[str, Any]) -> str:
+        """The text of ``rel`` holding ``data``: the file rewritten (its comments and key
+        order kept), or a new file. A change that would not validate is a bug, never written."""
+        path = self.root / rel
+        old = yamlio.read_text(path, rel) if path.is_file() else None
+        text = yamlio.rewrite(old, data) if old else yamlio.dump(data)
+        problems = _problems(RecordFile(kind, rel, yamlio.parse(text, rel)))
+        if problems:
+            raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
+        return text
+
+    def committed_text(self, rel: str) -> tuple[str | None, bool]:
+        """The text of ``rel`` as committed, or as staged when a person staged it (and then
+        True); None if it does not exist. Refuses a file with changes that are not even
+        staged: they are not in git, so nothing may be judged by them."""
+        path = self.root / rel
+        repo = self.repo or Repo.at(self.root)
+        git_path = path.relative_to(repo.top).as_posix()
+        tracked = repo.tracked([git_path])
+        if path.exists() and git_path not in tracked:
+            raise RefusedError(f"{rel} is not committed; commit it first (`git add {rel}`)")
+        if git_path in repo.unstaged([git_path]) or (git_path in tracked) != path.exists():
+            raise RefusedError(
+                f"{rel} has uncommitted changes; commit them (or stage them with `git add "
+                f"{rel}`) first, or undo them (see `git diff -- {rel}`)"
+            )
+        if not path.exists():
+            return None, False
+        staged = git_path in repo.uncommitted([git_path], tracked)
+        return yamlio.read_text(path, rel), staged
+
+    def _valid(self, rel: str, kind: str, record_id: str) -> dict[str, Any]:
+        record = read_record(self.root, rel, kind)
         if record.error is not None:
             raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
         assert record.doc is not None
@@ -51,9 +104,9 @@ class Workspace:
         if problems:
             raise RefusedError(f"{problems[0]} (fix it by hand, then try again)")
         data: dict[str, Any] = record.doc.data
-        if data.get("id") != incident_id:  # a hand copy: writing it would hit the wrong file
+        if data.get("id") != record_id:  # a hand copy: writing it would hit the wrong file
             raise RefusedError(
-                f"{rel}: id: {data.get('id')!r} does not match the file name {incident_id!r}; "
+                f"{rel}: id: {data.get('id')!r} does not match the file name {record_id!r}; "
                 "fix the id or the file name by hand, then try again"
             )
         return data
@@ -161,7 +214,7 @@ def _carry_out(
     if push and branch is None:
         raise RefusedError("--push: HEAD is detached; check out a branch first")
     remote = repo.remote_for_branch(branch) if push and branch else None
-    workspace = Workspace(root, settings)
+    workspace = Workspace(root, settings, repo=repo)
     notices: list[str] = []
     completion = open_ids.read(root)  # the open ids, if current: kept current below
     for attempt in range(MAX_PUSH_TRIES):
@@ -193,6 +246,7 @@ def _carry_out(
         except PushRejected:
             with signals_held():
                 _rewind_to_remote(repo, commit, remote)
+                _restage(repo, root, change)
             notices.append(f"push rejected: replayed on {remote[0]}/{remote[1]}")
         except PushRefused as refused:
             raise RefusedError(
@@ -293,10 +347,19 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
         )
 
 
+def _restage(repo: Repo, root: Path, change: Change) -> None:
+    """Put back, staged, what a person had staged and the dropped commit carried (a close
+    with a staged postmortem), so the replay finds it as they left it."""
+    for rel in change.staged:
+        yamlio.write_atomic(root / rel, change.files[rel])
+    repo.stage([(root / rel).relative_to(repo.top).as_posix() for rel in change.staged])
+
+
 def commit_message(change: Change, actor: str) -> str:
     trailers = change.trailers or (("Incident-Id", change.incident_id), ("Phase", change.phase))
     lines = "".join(f"{key}: {value}\n" for key, value in (*trailers, ("Actor", actor)))
-    return f"{change.subject}\n\n{lines}"
+    body = f"{change.body.strip()}\n\n" if change.body.strip() else ""
+    return f"{change.subject}\n\n{body}{lines}"
 
 
 class _Write(NamedTuple):
@@ -322,7 +385,7 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     for rel, given in texts.items():
         path = root / rel
         dirty = git_paths[rel] in uncommitted
-        if dirty and path.exists():
+        if dirty and path.exists() and rel not in change.staged:
             raise RefusedError(
                 f"{rel} has uncommitted changes; commit or stash them first "
                 f"(see `git diff -- {rel}`)"

@@ -119,7 +119,9 @@ def sync(
     root = find_root(options.directory)
     git = Repo.at(root)
     full_name = options.repo or default_repo(git, env)
-    actor = (options.by or "").strip() or git.user_name() or ""
+    actor = (options.by or "").strip() or (
+        load_settings(root).handle_for_email(git.user_email()) or git.user_name() or ""
+    )
     if not actor and not options.dry_run:
         raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
     if not options.dry_run:

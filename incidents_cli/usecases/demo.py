@@ -193,14 +193,8 @@ def run_demo(folder: Path) -> DemoResult:
         verified_in=["eu-west", "us-east"],
         workaround=False,
         follow_up=None,
-    )
-    commands.update(
-        _step(root, "bob", m(56)),
-        first,
-        status="resolved",
         message="API and checkout have been working normally for 15 minutes.",
         components=["api=operational", "database=operational"],
-        eta=None,
     )
     commands.postmortem(_step(root, "alice", m(60 * 20)), first)
     postmortem = POSTMORTEM.format(
@@ -248,14 +242,8 @@ def run_demo(folder: Path) -> DemoResult:
         verified_in=[],
         workaround=False,
         follow_up=None,
-    )
-    commands.update(
-        _step(root, "bob", t1 + timedelta(minutes=72)),
-        second,
-        status="resolved",
         message="Sign-in times are back to normal.",
         components=["auth=operational"],
-        eta=None,
     )
     commands.close(_step(root, "bob", t1 + timedelta(hours=3)), second)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from incidents_cli.core import overview
+from incidents_cli.core import overview, refs
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import incident_rel
 from incidents_cli.core.runbooks import Runbook
@@ -75,5 +76,6 @@ def show_incident(root: Path, incident_id: str, as_of: datetime) -> Shown:
     problems = [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
     if problems:  # the views expect a record of the right shape
         raise RefusedError(f"{problems[0].text()} (run `incidents validate`)")
-    data = record.data
+    data = copy.deepcopy(record.data)
+    refs.ensure_refs(data)  # the references the next transition stores, for older records
     return Shown(settings, overview.view(data, settings, as_of), data, runbooks_for(root, data))

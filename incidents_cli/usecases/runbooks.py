@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RUNBOOKS_DIR, SETTINGS_FILE, RecordFile
@@ -13,6 +14,10 @@ from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.yamlio import dump, parse_front_matter, write_atomic
 from incidents_cli.usecases.validate import findings_of
+
+if TYPE_CHECKING:
+    from incidents_cli.store.transaction import Outcome
+    from incidents_cli.usecases.transitions import Common
 
 
 def new_runbook(
@@ -24,7 +29,10 @@ def new_runbook(
     path = root / RUNBOOKS_DIR / f"{slug}.md"
     if path.exists():
         raise RefusedError(f"{path.relative_to(root)} exists already")
-    owner = owner or (Repo.at(root).user_name() if Repo.is_repo(root) else None)
+    if not owner and Repo.is_repo(root):
+        from incidents_cli.usecases.transitions import actor
+
+        owner = actor(root, Repo.at(root), None)
     if not owner:
         raise RefusedError("who owns it? pass --owner NAME")
     front = {
@@ -49,3 +57,40 @@ def new_runbook(
         raise RefusedError(f"{problems[0].text()} (nothing was written)")
     write_atomic(path, text)
     return path
+
+
+def reviewed(common: Common, slug: str, note: str | None) -> Outcome:
+    """`runbook reviewed`: last_reviewed set to today (or --at), one commit of the runbook;
+    the note goes into the commit message."""
+    from incidents_cli.core.document import mapping
+    from incidents_cli.core.lifecycle import Change, Event
+    from incidents_cli.core.runbooks import mark_reviewed
+    from incidents_cli.store import yamlio
+    from incidents_cli.store.transaction import Workspace
+    from incidents_cli.usecases.transitions import run
+
+    rel = f"{RUNBOOKS_DIR}/{slug}.md"
+
+    def make(ws: Workspace, event: Event) -> Change:
+        path = ws.root / rel
+        if not path.is_file():
+            raise RefusedError(f"no runbook {rel} (see `incidents runbook list`)")
+        text = yamlio.read_text(path, rel)
+        front, body, _ = yamlio.split_front_matter(text, rel)
+        doc = yamlio.parse(front, rel, line_offset=1)
+        if doc.problems:
+            raise doc.problems[0]
+        data = mark_reviewed(mapping(doc.data), slug, event.at, ws.settings.timezone)
+        subject = f"runbook {slug} reviewed: {data.get('title', '')}"
+        change = Change(
+            {"id": slug},
+            "runbook-reviewed",
+            subject if len(subject) <= 100 else subject[:99] + "…",
+            write_record=False,
+            trailers=(("Runbook", slug),),
+            body=(note or "").strip(),
+        )
+        change.files[rel] = f"---\n{yamlio.rewrite(front, data)}---\n{body}"
+        return change
+
+    return run(common, make)

@@ -39,9 +39,16 @@ def _time(value: datetime | str | None, option: str) -> datetime | None:
     return value
 
 
-def _actor(common: Common, repo: Repo) -> str:
-    if common.by:
-        return common.by.strip()
+def actor(root: Path, repo: Repo, by: str | None) -> str:
+    """Who is doing this: --by, else the handle of the person whose email (people[].emails
+    in incidents.yaml) is git's user.email, else git's user.name."""
+    if by:
+        return by.strip()  # a blank --by is refused where the actor is checked
+    from incidents_cli.store.layout import load_settings
+
+    handle = load_settings(root).handle_for_email(repo.user_email())
+    if handle:
+        return handle
     name = repo.user_name()
     if not name:
         raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
@@ -51,25 +58,31 @@ def _actor(common: Common, repo: Repo) -> str:
 def _run(
     common: Common, make: Callable[[Workspace, Event], Change], branch: str | None = None
 ) -> Outcome:
+    """Carry out one transition made by ``make`` (who and when from ``common``)."""
     root = find_root(common.directory)
     repo = Repo.at(root)
-    actor = _actor(common, repo)
+    actor_name = actor(root, repo, common.by)
     now = now_utc()
     at = _time(common.at, "--at") or now
 
     def step(workspace: Workspace) -> Change:
-        event = Event(actor, at, workspace.settings, now)
+        event = Event(actor_name, at, workspace.settings, now)
         return make(workspace, event)
 
     return carry_out(
         root,
         step,
-        actor=actor,
+        actor=actor_name,
         push=common.push,
         repo=repo,
         new_branch=branch,
         on_wait=common.on_wait,
     )
+
+
+run = _run
+"""For the other use cases whose changes go through the same transaction (maintenance,
+runbook reviews)."""
 
 
 def declare(
@@ -209,7 +222,11 @@ def resolve(
     verified_in: Sequence[str],
     workaround: bool,
     follow_up: str | None,
+    message: str | None = None,
+    components: Sequence[str] = (),
+    public_update: bool = True,
 ) -> Outcome:
+    statuses = parse_component_statuses(components)
     return _run(
         common,
         lambda ws, ev: lifecycle.resolve(
@@ -220,12 +237,68 @@ def resolve(
             verified_in=verified_in,
             workaround=workaround,
             follow_up=follow_up,
+            message=message,
+            components=statuses,
+            public_update=public_update,
         ),
     )
 
 
-def reopen(common: Common, incident_id: str, reason: str) -> Outcome:
-    return _run(common, lambda ws, ev: lifecycle.reopen(ws.incident(incident_id), ev, reason))
+def reopen(
+    common: Common,
+    incident_id: str,
+    reason: str,
+    *,
+    message: str | None = None,
+    components: Sequence[str] = (),
+    public_update: bool = True,
+) -> Outcome:
+    statuses = parse_component_statuses(components)
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.reopen(
+            ws.incident(incident_id),
+            ev,
+            reason,
+            message=message,
+            components=statuses,
+            public_update=public_update,
+        ),
+    )
+
+
+def scope(
+    common: Common,
+    incident_id: str,
+    *,
+    add_components: Sequence[str] = (),
+    remove_components: Sequence[str] = (),
+    add_regions: Sequence[str] = (),
+    remove_regions: Sequence[str] = (),
+    title: str | None = None,
+    public: bool | None = None,
+) -> Outcome:
+    return _run(
+        common,
+        lambda ws, ev: lifecycle.scope(
+            ws.incident(incident_id),
+            ev,
+            add_components=add_components,
+            remove_components=remove_components,
+            add_regions=add_regions,
+            remove_regions=remove_regions,
+            title=title,
+            public=public,
+        ),
+    )
+
+
+def amend(common: Common, incident_id: str, ref: str, message: str) -> Outcome:
+    return _run(common, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message))
+
+
+def retract(common: Common, incident_id: str, ref: str, reason: str) -> Outcome:
+    return _run(common, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason))
 
 
 def postmortem(common: Common, incident_id: str, *, branch: bool = False) -> Outcome:
@@ -296,11 +369,61 @@ def action_done(common: Common, incident_id: str, item_id: str, link: str | None
 
 
 def close(common: Common, incident_id: str) -> Outcome:
+    """Close, judging the postmortem as git holds it (HEAD, or the index when a person staged
+    it, and then it is committed with the close) by the rules `validate` applies."""
+    from incidents_cli.usecases.validate import findings_with
+
     def make(ws: Workspace, event: Event) -> Change:
         record = ws.incident(incident_id)
         rel = str(record.get("postmortem") or postmortem_rel(incident_id))
+        text, staged = ws.committed_text(rel)
+        if text is None:
+            return lifecycle.close(record, event, None)
         front = ws.front_matter(rel)
         status = str(front.get("status")) if front is not None else None
-        return lifecycle.close(record, event, status)
+        found = findings_with(ws.root, rel, text) if status == "published" else []
+        change = lifecycle.close(record, event, status, [f.text() for f in found])
+        if staged:
+            change.files[rel] = text
+            change.staged = (rel,)
+        return change
+
+    return _run(common, make)
+
+
+def publish_postmortem(common: Common, incident_id: str) -> Outcome:
+    """`postmortem publish`: check the publish rules, then status published and published_at
+    in the document and a timeline entry in the incident, in one commit."""
+    from incidents_cli.core.timeutil import format_time
+    from incidents_cli.store import yamlio
+    from incidents_cli.usecases.validate import findings_with
+
+    def make(ws: Workspace, event: Event) -> Change:
+        record = ws.incident(incident_id)
+        rel = str(record.get("postmortem") or postmortem_rel(incident_id))
+        path = ws.root / rel
+        if not path.is_file():
+            raise RefusedError(f"no postmortem {rel}; run `incidents postmortem {incident_id}`")
+        text = yamlio.read_text(path, rel)
+        front, body, _ = yamlio.split_front_matter(text, rel)
+        doc = yamlio.parse(front, rel, line_offset=1)
+        if doc.problems:
+            raise doc.problems[0]
+        data = mapping(doc.data)
+        if data.get("status") == "published":
+            since = f" (at {data['published_at']})" if data.get("published_at") else ""
+            raise RefusedError(f"{rel} is published already{since}")
+        data["status"] = "published"
+        data["published_at"] = format_time(event.at)
+        new_text = f"---\n{yamlio.rewrite(front, data)}---\n{body}"
+        found = findings_with(ws.root, rel, new_text)
+        if found:
+            raise lifecycle.refused_with(
+                [f.text() for f in found],
+                f"cannot publish {rel}: {len(found)} problem(s) above; nothing was changed",
+            )
+        change = lifecycle.publish_postmortem(record, event, rel)
+        change.files[rel] = new_text
+        return change
 
     return _run(common, make)

@@ -9,6 +9,7 @@ from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile, classify
 from incidents_cli.core.rules import check_repository
 from incidents_cli.store.cache import read_all
+from incidents_cli.store.layout import read_record
 from incidents_cli.store.schemas import schema_findings
 
 # What the status site is built from. `validate --scope site` (the publish workflow) fails
@@ -34,6 +35,16 @@ def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
             findings.extend(schema_findings(record))
     findings.extend(check_repository([r for r in records if usable(r)]))
     return findings
+
+
+def findings_with(root: Path, rel: str, text: str) -> list[Finding]:
+    """What `validate` would find in ``rel`` if it held ``text`` (the rest of the repository
+    as it is): how `close` and `postmortem publish` judge a document by validate's rules."""
+    kind = classify(rel)
+    assert kind is not None, rel
+    candidate = read_record(root, rel, kind, raw=text.encode("utf-8"))
+    records = [r for r in read_all(root) if r.rel != rel] + [candidate]
+    return sorted({f for f in findings_of(records) if f.path == rel})
 
 
 def validate_repository(
