@@ -271,6 +271,26 @@ def test_notify_tells_a_channel_once_across_fresh_clones(tmp_path: Path, runner:
     assert "### Notify as of" in first.summary
 
 
+def test_publish_restores_the_record_cache_and_only_the_default_branch_saves_it(
+    tmp_path: Path, runner: Runner
+) -> None:
+    origin = _sample(tmp_path, overdue=False)
+    elsewhere = runner.run(
+        origin, "incidents-publish.yml", "build", GITHUB_REF="refs/heads/feature"
+    )
+    assert elsewhere.status == "success", [(s.name, s.stderr) for s in elsewhere.steps]
+    assert elsewhere.cache_saved == []  # a branch's run cannot seed the default branch's cache
+    first = runner.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert first.status == "success", [(s.name, s.stderr) for s in first.steps]
+    assert first.cache_restored == []
+    (key,) = first.cache_saved
+    assert key.startswith("incidents-records-")
+    second = runner.run(origin, "incidents-publish.yml", "build", GITHUB_EVENT_NAME="push")
+    assert second.status == "success", [(s.name, s.stderr) for s in second.steps]
+    assert second.cache_restored == [key]
+    assert list((runner.tmp / f"work{runner.runs}" / ".git" / "incidents-cache").glob("*.json"))
+
+
 def test_publish_fails_on_an_invalid_record(tmp_path: Path, runner: Runner) -> None:
     origin = _sample(tmp_path, overdue=False)
     path = origin / "incidents" / "INC-0001.yaml"

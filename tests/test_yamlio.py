@@ -144,3 +144,34 @@ def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
     yamlio.write_atomic(target, "a: 2\n")
     assert target.read_text() == "a: 2\n"
     assert [p.name for p in target.parent.iterdir()] == ["a.yaml"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(_keys, _values, min_size=1, max_size=6),
+    st.dictionaries(_keys, _values, min_size=1, max_size=6),
+)
+def test_rewrite_of_a_file_in_the_layout_is_the_layout_of_the_new_data(
+    old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    # Keys in both, some values kept: what a transition does to a record the tool wrote.
+    new = {**{k: v for k, v in old.items() if len(k) % 2}, **new}
+    assert yamlio.rewrite(yamlio.dump(old), new) == yamlio.dump(new)
+
+
+def test_rewrite_leaves_the_lines_of_unchanged_fields_as_a_person_wrote_them() -> None:
+    original = (
+        "id: INC-0001\n"
+        "title: 'DB down'  # customers noticed first\n"
+        "phase: detected\n"
+        "components: [api, web]\n"
+    )
+    new = {**yamlio.parse(original, "f.yaml").data, "phase": "acknowledged"}
+    new["acknowledged_at"] = "2026-03-01T10:05:00Z"
+    assert yamlio.rewrite(original, new) == (
+        "id: INC-0001\n"
+        "title: 'DB down'  # customers noticed first\n"
+        "phase: acknowledged\n"
+        "components: [api, web]\n"
+        "acknowledged_at: '2026-03-01T10:05:00Z'\n"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ class JobResult:
     summary: str = ""
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     uploaded: list[Path] = field(default_factory=list)
+    cache_saved: list[str] = field(default_factory=list)
+    cache_restored: list[str] = field(default_factory=list)
 
     @property
     def stdout(self) -> str:
@@ -110,11 +113,11 @@ def run_job(
     env.update(overrides or {})
     for index, step in enumerate(job["steps"]):
         name = step.get("name") or step.get("uses") or step.get("id") or f"step {index}"
-        if not _should_run(step.get("if"), result.status):
+        if not _should_run(step.get("if"), result.status, github, event):
             result.steps.append(StepResult(name, 0, "", "", skipped=True))
             continue
         if "uses" in step:
-            code = _use(step, workdir, result)
+            code = _use(step, workdir, result, context, env)
             result.steps.append(StepResult(name, code, "", ""))
             if code:
                 result.status = "failure"
@@ -146,12 +149,22 @@ def run_job(
     return result
 
 
-def _should_run(condition: Any, status: str) -> bool:
+def _should_run(
+    condition: Any,
+    status: str,
+    github: dict[str, str] | None = None,
+    event: dict[str, Any] | None = None,
+) -> bool:
     if condition is None:
         return status == "success"
     text = str(condition).strip()
     if text.startswith("${{"):
         text = text[3:-2].strip()
+    if text == "github.ref_name == github.event.repository.default_branch":
+        ref = (github or {}).get("GITHUB_REF", "")
+        repository = (event or {}).get("repository") or {}
+        default = repository.get("default_branch", "main") if isinstance(repository, dict) else ""
+        return status == "success" and ref == f"refs/heads/{default}"
     if text == "always()":
         return True
     if text == "failure()":
@@ -180,6 +193,7 @@ def _evaluate(text: str, context: dict[str, Any], env: dict[str, str]) -> str:
                 "server_url": "GITHUB_SERVER_URL",
                 "repository": "GITHUB_REPOSITORY",
                 "run_id": "GITHUB_RUN_ID",
+                "sha": "GITHUB_SHA",
             }.get(parts[1])
             if key is None:
                 raise AssertionError(f"the runner does not know ${{{{ {expr} }}}}")
@@ -193,8 +207,39 @@ def _evaluate(text: str, context: dict[str, Any], env: dict[str, str]) -> str:
     return _EXPR.sub(one, text)
 
 
-def _use(step: dict[str, Any], workdir: Path, result: JobResult) -> int:
+def _use(
+    step: dict[str, Any],
+    workdir: Path,
+    result: JobResult,
+    context: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
     action = str(step["uses"]).split("@")[0]
+    if action in ("actions/cache/restore", "actions/cache/save"):
+        # GitHub's cache service stood in for by a folder beside the job's work tree: one
+        # folder per key; restore takes the exact key, else the newest with a restore prefix.
+        options = {k: _evaluate(str(v), context or {}, env or {}) for k, v in step["with"].items()}
+        store = workdir.parent / "actions-cache"
+        path = workdir / options["path"]
+        if action == "actions/cache/save":
+            saved = store / options["key"]
+            if path.is_dir() and not saved.exists():
+                shutil.copytree(path, saved)
+                result.cache_saved.append(options["key"])
+            return 0
+        prefix = options.get("restore-keys")
+        newest = sorted(
+            (c for c in store.glob(f"{prefix}*") if c.is_dir()) if prefix else [],
+            key=lambda c: c.stat().st_mtime_ns,
+            reverse=True,
+        )
+        candidates = [store / options["key"], *newest]
+        for candidate in candidates:
+            if candidate.is_dir():
+                shutil.copytree(candidate, path, dirs_exist_ok=True)
+                result.cache_restored.append(candidate.name)
+                break
+        return 0
     if action in ("actions/checkout", "actions/setup-python"):
         return 0  # the test cloned the repository; Python is on PATH
     if action == "actions/configure-pages":

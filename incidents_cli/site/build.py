@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.records import RecordFile
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
@@ -41,6 +42,7 @@ from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
+from incidents_cli.store.parallel import iter_chunks
 
 if TYPE_CHECKING:
     from incidents_cli.store.git import Repo
@@ -167,16 +169,16 @@ def render_site(
     incident_templates = renderer.fingerprint(
         "site/incident.html", "site/base.html", "site/_macros.html"
     )
-    for incident in page.incidents:
+    plan: list[tuple[str, int | None]] = []  # each page, and the incident to render or None
+    for index, incident in enumerate(page.incidents):
         rel = f"incidents/{incident.id}.html"
+        plan.append((rel, index))
         # an active incident's page shows how long it has lasted: always rendered
         if not incident.active and incident.id in keys:
             manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
             if previous.has(rel, manifest[rel]):
-                yield rel, REUSED
-                continue
-        context = incident_page_context(incident, page)
-        yield rel, renderer.render("site/incident.html", context)
+                plan[-1] = (rel, None)
+    yield from _incident_pages(page, renderer, plan)
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
     yield "history.rss", renderer.render("site/history.rss", feed)
@@ -199,6 +201,36 @@ def render_site(
     )
 
 
+_JOB: tuple[Page, Renderer] | None = None
+"""The page and renderer of the build under way, for the workers that render its incident
+pages (forked: they have it already, nothing is sent to them but numbers)."""
+
+
+def _incident_pages(
+    page: Page, renderer: Renderer, plan: list[tuple[str, int | None]]
+) -> Iterator[tuple[str, str | Reused]]:
+    """The incident pages, in order: rendered on every core for many pages."""
+    global _JOB
+    _JOB = (page, renderer)
+    try:
+        rendered = iter_chunks(_render_incidents, [i for _, i in plan if i is not None])
+        for rel, index in plan:
+            yield rel, REUSED if index is None else next(rendered)
+        for _ in rendered:  # let the pool end
+            pass
+    finally:
+        _JOB = None
+
+
+def _render_incidents(indexes: Sequence[int]) -> list[str]:
+    assert _JOB is not None
+    page, renderer = _JOB
+    return [
+        renderer.render("site/incident.html", incident_page_context(page.incidents[i], page))
+        for i in indexes
+    ]
+
+
 def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
@@ -209,6 +241,12 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
             f"--out {out} exists and is not a site built by incidents; "
             "choose another folder, or empty it first"
         )
+    if (out / MARKER).is_file():  # a site built before: only the pages that changed
+        from incidents_cli.site.update import update_site
+
+        updated = update_site(out, files, Reused)
+        if updated is not None:
+            return updated
     import tempfile
 
     # Names of our own (a folder beside --out that happens to be called .out.old is not).
@@ -267,6 +305,7 @@ def build_site(
     as_of: datetime | None = None,
     base_url: str | None = None,
     exclude: Iterable[str] = (),
+    records: Sequence[RecordFile] | None = None,
 ) -> BuildResult:
     """Build the site into ``out``; ``exclude``: records that must not be published."""
 
@@ -282,7 +321,7 @@ def build_site(
         head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
     sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
-    inputs = public_inputs(root, settings.timezone, frozenset(exclude))
+    inputs = public_inputs(root, settings.timezone, frozenset(exclude), records)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)

@@ -146,6 +146,17 @@ def update_context(update: PublicUpdate, names: dict[str, str], words: Words) ->
 def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
     names = {c.id: c.name for c in page.settings.components}
     return {
+        **line_context(incident, page, words),
+        "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
+        "postmortem": incident.postmortem_summary or "",
+    }
+
+
+def line_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
+    """What a one-line mention of an incident shows (the `incident_line` macro): the month
+    pages and past days list thousands of incidents, and never their updates."""
+    names = {c.id: c.name for c in page.settings.components}
+    return {
         "id": incident.id,
         "title": incident.title,
         "impact": incident.impact,
@@ -161,8 +172,6 @@ def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict
         else "",
         "active": incident.active,
         "components": [names.get(c, c) for c in incident.components],
-        "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
-        "postmortem": incident.postmortem_summary or "",
     }
 
 
@@ -314,7 +323,7 @@ def _past_days(page: Page, words: Words) -> list[dict[str, Any]]:
             {
                 "iso": day.isoformat(),
                 "shown": words.day(day),
-                "incidents": [incident_context(i, page, words) for i in by_day.get(day, [])],
+                "incidents": [line_context(i, page, words) for i in by_day.get(day, [])],
             }
         )
     return days
@@ -445,7 +454,7 @@ def month_context(
         started = incident.started.astimezone(words.zone).date()
         if not days or days[-1]["iso"] != started.isoformat():
             days.append({"iso": started.isoformat(), "shown": words.day(started), "incidents": []})
-        days[-1]["incidents"].append(incident_context(incident, page, words))
+        days[-1]["incidents"].append(line_context(incident, page, words))
     name = words.month(month)
     title = words("Incidents in %(month)s", month=name)
     return {

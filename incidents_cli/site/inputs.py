@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.site.public import (
     Maintenance,
@@ -19,6 +20,10 @@ from incidents_cli.site.public import (
     maintenance_windows,
     public_incident,
 )
+from incidents_cli.store.parallel import bulk, map_chunks
+
+if TYPE_CHECKING:
+    from incidents_cli.core.records import RecordFile
 
 
 @dataclass
@@ -107,7 +112,10 @@ def _head(view: PublicIncident) -> list[Any]:
 
 
 def public_inputs(
-    root: Path, timezone: str = "UTC", exclude: frozenset[str] = frozenset()
+    root: Path,
+    timezone: str = "UTC",
+    exclude: frozenset[str] = frozenset(),
+    records: Sequence[RecordFile] | None = None,
 ) -> PublicInputs:
     """The public view of every incident, computed only for records that changed;
     ``exclude``: records that do not validate, never published (a postmortem there is
@@ -121,7 +129,6 @@ def public_inputs(
     """
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
     from incidents_cli.store import cache as record_cache
-    from incidents_cli.store.layout import read_record
     from incidents_cli.store.yamlio import file_names
 
     snap = record_cache.snapshot(root)
@@ -130,6 +137,8 @@ def public_inputs(
     kept: dict[str, Any] = {}
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
     inputs = PublicInputs([], {}, [], [])
+    found: list[tuple[str, Any] | None] = []
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
         if rel in exclude:
@@ -138,36 +147,32 @@ def public_inputs(
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
         if pm_rel in exclude:
             pm_rel = None
-        record_id, raw = _content_id(root, rel, blobs)
-        pm_id, pm_raw = _content_id(root, pm_rel, blobs) if pm_rel else ("-", None)
-        key = f"{name}:{record_id}:{pm_id}"
-        entry = _entry(cache.get(key))
-        if entry is not None:
-            head, packed, unreadable = entry
-            view = _cached(head, packed) if head is not None else None
+        known = {r: blobs[r] for r in (rel, pm_rel) if r is not None and r in blobs}
+        if len(known) == (2 if pm_rel else 1):  # the key is known without reading the files
+            key = f"{name}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
+            entry = _entry(cache.get(key))
+            if entry is not None:
+                found.append((key, entry))
+                continue
+        misses.append((len(found), (str(root), rel, pm_rel, known)))
+        found.append(None)
+    # What `validate` parsed is in the record cache; decoding all of it pays only when many
+    # views are missing (a first build, not a rebuild after one change).
+    if records is not None and misses:  # read by this command already (validated first)
+        misses = _from_records(root, records, misses, found)
+    if snap is not None and len(misses) * 10 >= len(found) > 0:
+        misses = _from_record_cache(snap, misses, found)
+    with bulk():
+        made = map_chunks(_view_entries, [item for _, item in misses])
+    for (index, _), fresh in zip(misses, made, strict=True):
+        found[index] = fresh
+    for result in found:
+        assert result is not None
+        key, entry = result
+        head, packed, unreadable = entry
+        view = _cached(head, packed) if head is not None else None
+        if snap is not None:
             kept[key] = entry
-        else:
-            view, unreadable = None, []
-            record = read_record(root, rel, "incident", raw)  # each file is read once
-            postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
-            if postmortem is not None and (
-                not record_cache.usable(postmortem) or not isinstance(postmortem.data, dict)
-            ):
-                unreadable.append(postmortem.rel)
-                postmortem = None
-            if not record_cache.usable(record) or not isinstance(record.data, dict):
-                unreadable.insert(0, rel)
-            else:
-                pm_data = (
-                    postmortem.data if postmortem and isinstance(postmortem.data, dict) else None
-                )
-                view = public_incident(record.data, pm_data)
-            if snap is not None:
-                kept[key] = [
-                    _head(view) if view else None,
-                    json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
-                    unreadable,
-                ]
         inputs.unreadable.extend(unreadable)
         if view is not None:
             inputs.incidents.append(view)
@@ -182,3 +187,100 @@ def public_inputs(
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
     return inputs
+
+
+def _from_records(
+    root: Path,
+    records: Sequence[RecordFile],
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
+    found: list[tuple[str, Any] | None],
+) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
+    """Fill ``found`` with the views of the incidents this command has read already (site
+    build validates first): each file is parsed once. The misses that are left."""
+    from incidents_cli.store.cache import usable
+
+    read = {record.rel: record for record in records}
+    left = []
+    for index, item in misses:
+        _, rel, pm_rel, known = item
+        record = read.get(rel)
+        postmortem = read.get(pm_rel) if pm_rel else None
+        if record is None or (pm_rel is not None and postmortem is None):
+            left.append((index, item))
+            continue
+        record_id, _ = _content_id(root, rel, known)
+        pm_id, _ = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
+        data = record.data if usable(record) else None
+        pm_data = postmortem.data if postmortem is not None and usable(postmortem) else None
+        key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
+        found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
+    return left
+
+
+def _from_record_cache(
+    snap: Any,
+    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
+    found: list[tuple[str, Any] | None],
+) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
+    """Fill ``found`` with the views of the incidents whose files are in the record cache
+    (and passed their schema there); the misses that are left. CI runs `validate` and then
+    `site build` on a fresh clone: the second reads the records the first parsed, instead of
+    parsing them again."""
+    from incidents_cli.store import cache as record_cache
+
+    incidents = record_cache.cached_data(snap, "incident")
+    if not incidents:
+        return misses
+    postmortems = record_cache.cached_data(snap, "postmortem")
+    left = []
+    with bulk():
+        for index, item in misses:
+            _, rel, pm_rel, known = item
+            data = incidents.get(known.get(rel, ""))
+            pm_data = postmortems.get(known.get(pm_rel, "")) if pm_rel else None
+            if data is None or (pm_rel is not None and pm_data is None):
+                left.append((index, item))
+                continue
+            key = f"{rel.rsplit('/', 1)[-1]}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
+            found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
+    return left
+
+
+def _view_entries(
+    items: Sequence[tuple[str, str, str | None, dict[str, str]]],
+) -> list[tuple[str, list[Any]]]:
+    """The key and cache entry of each incident (with its postmortem), parsed from its files:
+    what a worker does (see store/parallel.py). ``known``: the blob ids git vouches for."""
+    from incidents_cli.store.cache import usable
+    from incidents_cli.store.layout import read_record
+
+    out: list[tuple[str, list[Any]]] = []
+    for root_text, rel, pm_rel, known in items:
+        root = Path(root_text)
+        record_id, raw = _content_id(root, rel, known)
+        pm_id, pm_raw = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
+        key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
+        record = read_record(root, rel, "incident", raw)  # each file is read once
+        postmortem = read_record(root, pm_rel, "postmortem", pm_raw) if pm_rel else None
+        # a record that does not parse or follow its schema is never published
+        data = record.data if usable(record) else None
+        pm_data = postmortem.data if postmortem is not None and usable(postmortem) else None
+        out.append((key, _view_entry(rel, data, pm_rel, pm_data)))
+    return out
+
+
+def _view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[Any]:
+    """The cache entry of one incident's public view: [head, view as JSON, unreadable files]
+    (``data``, ``pm_data``: None for a record that cannot be used)."""
+    view, unreadable = None, []
+    if pm_rel is not None and not isinstance(pm_data, dict):
+        unreadable.append(pm_rel)
+    if not isinstance(data, dict):
+        unreadable.insert(0, rel)
+    else:
+        view = public_incident(data, pm_data if isinstance(pm_data, dict) else None)
+    return [
+        _head(view) if view else None,
+        json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
+        unreadable,
+    ]

@@ -110,6 +110,7 @@ def _environment(loader: Any) -> Any:
         # files people edit, not pages browsers render.
         autoescape=lambda name: not (name or "").endswith(".md"),
         undefined=StrictUndefined,
+        auto_reload=False,  # one build: no stat of every template file for every page
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

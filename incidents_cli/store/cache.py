@@ -25,6 +25,7 @@ from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.parallel import bulk, map_chunks
 
 CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
 _WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
@@ -180,14 +181,22 @@ def read_all(
     """Every record of the repository (or of these kinds), from the cache where git vouches
     for the content. Each kind has a cache file of its own, so reading postmortems does not
     load every incident."""
+    with bulk():
+        return _read_all(root, use_cache, kinds, snap)
+
+
+def _read_all(
+    root: Path, use_cache: bool, kinds: Sequence[str] | None, snap: Snapshot | None
+) -> list[RecordFile]:
     paths = record_paths(root, kinds)
     state = (snap or snapshot(root)) if use_cache else None
     if state is None:
-        return [read_record(root, rel, kind) for rel, kind in paths]
+        return [record for record, _ in parse_records(root, paths)]
     folder, blobs = state.folder, state.blobs
     caches: dict[str, dict[str, Any]] = {}
     kept: dict[str, dict[str, Any]] = {}
-    records = []
+    records: list[RecordFile | None] = []
+    misses: list[tuple[int, str, str, str | None]] = []
     for rel, kind in paths:
         if kind not in caches:
             caches[kind] = _load_mapping(_cache_file(folder, kind))
@@ -201,14 +210,59 @@ def read_all(
             kept[kind][blob] = entry
             records.append(cached)
             continue
-        record = read_record(root, rel, kind)
-        records.append(record)
-        if blob is not None and record.doc is not None and not record.doc.problems:
-            kept[kind][blob] = _entry(record)
+        misses.append((len(records), rel, kind, blob))
+        records.append(None)
+    parsed = parse_records(root, [(rel, kind) for _, rel, kind, _ in misses])
+    for (index, _, kind, blob), (record, entry) in zip(misses, parsed, strict=True):
+        records[index] = record
+        if blob is not None and entry is not None:
+            kept[kind][blob] = entry
     for kind, entries in kept.items():
         if entries.keys() != caches[kind].keys():
             _save(folder, _cache_file(folder, kind), entries)
-    return records
+    return [record for record in records if record is not None]
+
+
+def parse_records(
+    root: Path, paths: Sequence[tuple[str, str]]
+) -> list[tuple[RecordFile, dict[str, Any] | None]]:
+    """Each file parsed and checked against its schema, with its cache entry (None for a
+    file with a problem), in order: on every core for many files (see store/parallel.py).
+
+    Workers send back cache entries, which hold no line numbers for incidents: as for a
+    record read from the cache, they are read again only for a record that has a finding.
+    A file with a problem is read again here, so its error is made exactly as in one process.
+    """
+    entries = map_chunks(_entries, [(str(root), rel, kind) for rel, kind in paths])
+    out: list[tuple[RecordFile, dict[str, Any] | None]] = []
+    for (rel, kind), entry in zip(paths, entries, strict=True):
+        record = _from_entry(root, rel, kind, entry) if entry is not None else None
+        if record is None:
+            out.append((read_record(root, rel, kind), None))
+        else:
+            out.append((record, entry))
+    return out
+
+
+def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | None]:
+    """The cache entry of each file (None where it has a problem): what a worker does."""
+    out: list[dict[str, Any] | None] = []
+    for root, rel, kind in items:
+        record = read_record(Path(root), rel, kind)
+        ok = record.doc is not None and not record.doc.problems
+        out.append(_entry(record) if ok else None)
+    return out
+
+
+def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
+    """The parsed data of every record of this kind in the cache that passed its schema, by
+    blob id (what another command, `validate` say, has already parsed)."""
+    entries = _load_mapping(_cache_file(snap.folder, kind))
+    return {
+        blob: entry["data"]
+        for blob, entry in entries.items()
+        if isinstance(entry, dict) and "data" in entry and entry.get("valid") is True
+    }
 
 
 def usable(record: RecordFile) -> bool:

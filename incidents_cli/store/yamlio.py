@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -276,6 +277,9 @@ def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
     A file still in the layout the tool writes is simply written anew; one a person has
     edited (comments, other quoting or order) goes through ruamel.yaml's round trip.
     """
+    fast = _rewrite_changed_keys(old_text, new_data)
+    if fast is not None:
+        return fast
     try:
         if dump(parse(old_text, "").data) == old_text:
             return dump(new_data)
@@ -289,6 +293,62 @@ def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
     out = io.StringIO()
     rt.dump(tree, out)
     return out.getvalue()
+
+
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |\n)")
+
+
+def _rewrite_changed_keys(old_text: str, new_data: dict[str, Any]) -> str | None:
+    """The rewrite of a transition without dumping the whole record: or None to do it the
+    long way. A transition changes a few top-level keys of a record; the block of lines of
+    each unchanged key is kept as it is, and only the changed keys are written anew (each
+    as the project's layout writes it, where the old block was in that layout too), so a
+    file in the layout gives exactly ``dump(new_data)``. Comment lines between keys, an
+    unusual document or a result that does not read back as ``new_data`` take the long way.
+    """
+    if not old_text.endswith("\n"):
+        return None
+    blocks: dict[str, str] = {}
+    current: str | None = None
+    for line in old_text.splitlines(keepends=True):
+        match = _TOP_KEY.match(line)
+        if match is not None:
+            current = match.group(1)
+            if current in blocks:
+                return None
+            blocks[current] = line
+        elif current is None or line.startswith(("#", "%", "---", "...")):
+            return None
+        else:
+            blocks[current] += line
+    try:
+        old = parse(old_text, "")
+        if old.problems or not isinstance(old.data, dict) or list(old.data) != list(blocks):
+            return None
+        parts = []
+        for key, value in new_data.items():
+            if key in old.data and _identical(old.data[key], value):
+                parts.append(blocks[key])
+                continue
+            if key in old.data and blocks[key] != dump({key: old.data[key]}):
+                return None  # a person's block (comments, quoting): keep it the long way
+            parts.append(dump({key: value}))
+        text = "".join(parts)
+        back = parse(text, "")
+    except InputFileError:
+        return None
+    return text if not back.problems and _identical(back.data, new_data) else None
+
+
+def _identical(old: Any, new: Any) -> bool:
+    """Equal data of equal types (True is not 1, and mappings in the same order)."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return list(old) == list(new) and all(_identical(old[k], new[k]) for k in old)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(_identical(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
 
 
 def _same(old: Any, new: Any) -> bool:

@@ -32,8 +32,11 @@ def build_status_site(
 
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
+    from incidents_cli.store.cache import read_all
+
+    records = read_all(root)  # read once: validated, then the site is built from them
     first: dict[str, Finding] = {}
-    for finding in validate_repository(root):
+    for finding in validate_repository(root, records=records):
         # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
         built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")
         if finding.level == "error" and built_from:
@@ -46,5 +49,5 @@ def build_status_site(
             f"{blocking[0].text()} (the site is not built until this is fixed; "
             "run `incidents validate`)"
         )
-    result = build_site(root, out, base_url=base_url, as_of=as_of, exclude=first)
+    result = build_site(root, out, base_url=base_url, as_of=as_of, exclude=first, records=records)
     return Published(result, list(first.values()))

@@ -47,7 +47,12 @@ def findings_with(root: Path, rel: str, text: str) -> list[Finding]:
     return sorted({f for f in findings_of(records) if f.path == rel})
 
 
-def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all") -> list[Finding]:
+def validate_repository(
+    root: Path,
+    only: Sequence[Path] = (),
+    scope: str = "all",
+    records: Sequence[RecordFile] | None = None,
+) -> list[Finding]:
     """All findings of the repository at ``root`` (records and the repository's templates);
     with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
     findings in records the site is not built from become warnings.
@@ -56,7 +61,8 @@ def validate_repository(root: Path, only: Sequence[Path] = (), scope: str = "all
     """
     from incidents_cli.site.render import template_findings
 
-    records = read_all(root)
+    if records is None:
+        records = read_all(root)
     findings = findings_of(records) + template_findings(root)
     if only:
         findings = _only(root, findings, only)

@@ -1,0 +1,86 @@
+"""Updating a site already built in --out: only the pages that changed are written.
+
+A rebuild after one commit renders a few pages and reuses thousands. Building a new folder
+for the set would link every reused page into it and then delete the old folder, which on
+a slow file system costs more than the rendering. Instead the rendered pages are written to
+a staging folder first, so a build that fails (a template error, say) leaves the old site
+whole; only once every page is rendered are they moved into place, one rename each (a
+reader sees each file old or new, never half written), then the files the site no longer
+has are removed, and the manifest of page keys is moved last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> int | None:
+    """Bring the site in ``out`` to ``files`` ((relative path, text or a ``reused``
+    marker), in order; for a path given twice, the last wins); the number of files. None,
+    with ``files`` untouched, where ``out`` holds a symlink: nothing is ever written through
+    one (the caller builds a new folder instead)."""
+    from incidents_cli.site.build import _refuse_outside
+
+    present = _files_of(str(out), "")
+    if present is None:
+        return None
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    base = str(staging)
+    made: set[str] = set()
+    final: dict[str, bool] = {}  # path -> written (else reused)
+    try:
+        for rel, content in files:
+            _refuse_outside(rel)
+            target = f"{base}/{rel}"
+            if isinstance(content, reused):
+                if final.get(rel):
+                    os.unlink(target)  # noqa: PTH108
+                final.pop(rel, None)
+                final[rel] = False
+                continue
+            folder = target.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                made.add(folder)
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
+                handle.write(content)
+            final.pop(rel, None)  # moved last if it comes last (the manifest)
+            final[rel] = True
+        into = str(out)
+        folders: set[str] = set()
+        for rel, written in final.items():
+            if written:
+                folder = f"{into}/{rel}".rpartition("/")[0]
+                if folder not in folders:
+                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                    folders.add(folder)
+                os.replace(f"{base}/{rel}", f"{into}/{rel}")  # noqa: PTH105
+        for rel in present - final.keys():
+            os.unlink(f"{into}/{rel}")  # noqa: PTH108
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(final)
+
+
+def _files_of(folder: str, prefix: str) -> set[str] | None:
+    """Every file under ``folder`` (relative paths), or None if it holds a symlink."""
+    found: set[str] = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                return None
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                below = _files_of(entry.path, f"{rel}/")
+                if below is None:
+                    return None
+                found |= below
+            else:
+                found.add(rel)
+    return found

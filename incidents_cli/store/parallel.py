@@ -1,0 +1,134 @@
+"""Bulk reading on every core: parse records in worker processes, in chunks, in order.
+
+Parsing YAML and checking schemas is CPU work in pure Python, and a cold read of a large
+repository (a CI clone, `INCIDENTS_NO_CACHE=1`) is mostly that. Workers are forked from the
+command's own process (they start with every module already imported), each takes a chunk of
+the work, and the results come back in the order of the input, so the output is the same
+bytes as with one process. Workers return only plain data (a cache entry); what they hand
+back is never written anywhere. Small jobs, one core, or ``INCIDENTS_WORKERS=1`` run in the
+process itself, so a small repository and a one-core machine pay nothing for this.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
+
+Item = TypeVar("Item")
+Out = TypeVar("Out")
+
+MIN_ITEMS = 300
+"""Below this many records, starting a worker costs more than it saves."""
+
+CHUNKS_PER_WORKER = 8
+
+
+def workers() -> int:
+    """How many processes may parse: INCIDENTS_WORKERS, else the cores this process may use."""
+    wanted = os.environ.get("INCIDENTS_WORKERS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _fork_context() -> BaseContext | None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None  # pragma: no cover - Windows: no fork, parse in-process
+    return multiprocessing.get_context("fork")
+
+
+def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]) -> list[Out]:
+    """``work`` applied to ``items`` in chunks, results concatenated in the order of ``items``.
+
+    ``work`` must be a module-level function (it is sent to the workers by name). The
+    command's own process takes chunks too: whatever chunk no worker has started yet when it
+    gets to it, starting from the end, so no core waits while another has work queued.
+    """
+    count = workers()
+    context = _fork_context()
+    if count <= 1 or len(items) < MIN_ITEMS or context is None:
+        return work(items)
+    from concurrent.futures import Future
+
+    size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    results: list[list[Out] | None] = [None] * len(chunks)
+    with _pool(count - 1, context) as pool:
+        futures: list[Future[list[Out]]] = [pool.submit(work, chunk) for chunk in chunks]
+        for index in reversed(range(len(chunks))):
+            if futures[index].cancel():
+                results[index] = work(chunks[index])
+        for index, future in enumerate(futures):
+            if results[index] is None:
+                results[index] = future.result()
+    return [out for chunk in results if chunk is not None for out in chunk]
+
+
+def iter_chunks(
+    work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]
+) -> Iterator[Out]:
+    """Like ``map_chunks``, but each result as soon as it and every one before it are done,
+    so a caller that writes them out holds only the chunks that are ahead of it."""
+    count = workers()
+    context = _fork_context()
+    if count <= 1 or len(items) < MIN_ITEMS or context is None:
+        yield from work(items)
+        return
+    size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    with _pool(count - 1, context) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            # a chunk no worker has started yet is done here, while the workers go on
+            yield from work(chunk) if future.cancel() else future.result()
+
+
+@contextmanager
+def _pool(count: int, context: BaseContext) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that leave Ctrl-C to the command (no traceback from each of them);
+    if the command stops early, the chunks not yet started are dropped, not waited for."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_quiet)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _quiet() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """The cyclic garbage collector paused while many long-lived containers are made.
+
+    Parsed records are trees of dicts and lists with no cycles; the collector would walk all
+    of them again and again as they pile up. Afterwards they are moved out of its way
+    (``gc.freeze``), and collection goes on as before.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
