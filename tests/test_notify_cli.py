@@ -695,3 +695,30 @@ def test_validate_checks_the_channels(repo: Path) -> None:
         line.startswith(f"incidents.yaml:{start + 2}:") and "unknown component 'nope'" in line
         for line in lines
     ), lines
+
+
+def test_an_amended_update_is_not_told_again_and_a_new_one_is(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    code, _ = notify(repo)
+    assert code == 0
+    amended = run_cli(
+        "amend", "INC-0001", "U1", "--message", "Card payments fail for some.", cwd=repo
+    )
+    assert amended.code == 0, amended.err
+    code, report = notify(repo)
+    assert code == 0 and all(not c["sent"] for c in report["channels"]), report
+    posted = run_cli(
+        "reopen",
+        "INC-0001",
+        "--reason",
+        "errors are back",
+        "--at",
+        "2026-03-01T14:50:00Z",
+        cwd=repo,
+    )
+    assert posted.code == 0, posted.err
+    code, report = notify(repo)
+    assert sent(report)["community"] == ["reopened"]

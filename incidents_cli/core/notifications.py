@@ -194,11 +194,13 @@ def _entries(record: RecordData | None) -> list[dict[str, Any]]:
 
 
 def _identity(entry: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """What makes an entry the same entry: its stable ref (N3, U2) where it has one, so an
+    amended text is not news told twice; else its text."""
     return (
         str(entry.get("at")),
         str(entry.get("kind")),
         str(entry.get("actor")),
-        str(entry.get("text")),
+        f"ref:{entry['ref']}" if entry.get("ref") else str(entry.get("text")),
     )
 
 

@@ -34,8 +34,10 @@ from incidents_cli.site.public import (
 )
 
 
-def _identity(update: PublicUpdate) -> tuple[datetime, str, str]:
-    return (update.at, update.status, update.message)
+def _identity(update: PublicUpdate) -> tuple[datetime, str, int]:
+    """An update is the same update when its number (from its stable ref) is: an amended
+    message is corrected on the page, not told to subscribers again as news."""
+    return (update.at, update.status, update.number)
 
 
 def _status(status: str) -> str:
