@@ -37,10 +37,9 @@ def _step(folder: Path, who: str, when: datetime) -> Invocation:
 
 POSTMORTEM = """---
 incident: {id}
-status: published
+status: in_review
 authors: [alice, carol]
 due: {due}
-published_at: {published}
 public: true
 public_summary: |
   A database change shipped with release v2.31.0 added a query that could not use an
@@ -201,7 +200,6 @@ def run_demo(folder: Path) -> DemoResult:
         id=first,
         title="Checkout and API requests failing",
         due=_at(m(55) + timedelta(hours=48)),
-        published=_at(m(60 * 40)),
         due_a1=_at(m(55) + timedelta(days=7)),
         due_a2=_at(now + timedelta(days=10)),
         due_a3=_at(now + timedelta(days=21)),
@@ -210,8 +208,9 @@ def run_demo(folder: Path) -> DemoResult:
     write_atomic(root / "postmortems" / f"{first}.md", postmortem)
     repo.commit_paths(
         [f"postmortems/{first}.md"],
-        f"{first} postmortem published\n\nIncident-Id: {first}\nPhase: postmortem\nActor: alice\n",
+        f"{first} postmortem written\n\nIncident-Id: {first}\nPhase: postmortem\nActor: alice\n",
     )
+    commands.publish_postmortem(_step(root, "alice", m(60 * 40)), first)
     commands.close(_step(root, "alice", m(60 * 41)), first)
 
     # 2. A medium incident three days ago, resolved with a hotfix, no postmortem needed.
