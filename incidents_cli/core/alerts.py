@@ -486,45 +486,14 @@ def merge(
     for alert in group.alerts:
         seen.add(alert.fingerprint)
         old = prints.get(alert.fingerprint)
-        region = alert_region(alert, settings)
-        if old is None and group.resolves_rest:
-            continue  # stands for "every region", resolved below
-        if old is None and alert.status == "resolved" and not keep_unseen_resolved:
+        new = _next_print(alert, old, group, settings, now, keep_unseen_resolved)
+        if new is None:
             continue
         if old is None:
             order.append(alert.fingerprint)
-            firing = alert.status == "firing"
-            new = FingerprintState(
-                alert.fingerprint,
-                alert.status,
-                alert.starts_at or (now if firing else None),
-                region,
-                None if firing else alert.ends_at or now,
-            )
-        elif _stale(alert, old):
-            new = old
-        elif alert.status == "firing":
-            if old.status == "firing" and alert.starts_at in (None, old.starts_at):
-                new = old
-            else:  # firing again, or a newer start
-                new = replace(
-                    old,
-                    status="firing",
-                    starts_at=alert.starts_at or (old.starts_at if old.status == "firing" else now),
-                    ends_at=None,
-                    region=region or old.region,
-                )
-        elif old.status == "resolved":
-            new = old
-        else:
-            new = replace(old, status="resolved", ends_at=alert.ends_at or now)
         prints[alert.fingerprint] = new
     if group.resolves_rest:
-        for key, old in prints.items():
-            if key not in seen and old.status == "firing":
-                prints[key] = replace(
-                    old, status="resolved", ends_at=group.alerts[0].ends_at or now
-                )
+        _resolve_unseen(prints, seen, group, now)
     url = (prior.url if prior else None) or next((a.url for a in group.alerts if a.url), None)
     return AlertState(
         group_key=group.group_key,
@@ -533,6 +502,56 @@ def merge(
         url=url,
         title=prior.title if prior else None,
     )
+
+
+def _next_print(
+    alert: Alert,
+    old: FingerprintState | None,
+    group: AlertGroup,
+    settings: AlertSettings,
+    now: datetime,
+    keep_unseen_resolved: bool,
+) -> FingerprintState | None:
+    """A fingerprint's state after this alert, or None when the alert is not recorded."""
+    region = alert_region(alert, settings)
+    if old is None and group.resolves_rest:
+        return None  # stands for "every region", resolved below
+    if old is None and alert.status == "resolved" and not keep_unseen_resolved:
+        return None
+    if old is None:
+        firing = alert.status == "firing"
+        return FingerprintState(
+            alert.fingerprint,
+            alert.status,
+            alert.starts_at or (now if firing else None),
+            region,
+            None if firing else alert.ends_at or now,
+        )
+    if _stale(alert, old):
+        return old
+    if alert.status == "firing":
+        if old.status == "firing" and alert.starts_at in (None, old.starts_at):
+            return old
+        # firing again, or a newer start
+        return replace(
+            old,
+            status="firing",
+            starts_at=alert.starts_at or (old.starts_at if old.status == "firing" else now),
+            ends_at=None,
+            region=region or old.region,
+        )
+    if old.status == "resolved":
+        return old
+    return replace(old, status="resolved", ends_at=alert.ends_at or now)
+
+
+def _resolve_unseen(
+    prints: dict[str, FingerprintState], seen: set[str], group: AlertGroup, now: datetime
+) -> None:
+    """Resolve, in place, every firing fingerprint that a resolve-the-rest payload left out."""
+    for key, old in prints.items():
+        if key not in seen and old.status == "firing":
+            prints[key] = replace(old, status="resolved", ends_at=group.alerts[0].ends_at or now)
 
 
 def _stale(alert: Alert, old: FingerprintState) -> bool:
@@ -684,6 +703,22 @@ def _declare_or_wait(
             f"({', '.join(regions) or 'no region label'})"
         )
         return Decision("pending", state, alerts=count, waiting=waiting)
+    return _declaration(group, settings, known, pending, state, title, now)
+
+
+def _declaration(
+    group: AlertGroup,
+    settings: AlertSettings,
+    known: Sequence[str],
+    pending: AlertState | None,
+    state: AlertState,
+    title: str,
+    now: datetime,
+) -> Decision:
+    """The decision to declare an incident for a group whose firing alerts are confirmed."""
+    firing = state.firing
+    regions = _regions(firing)
+    count = len(group.alerts)
     by_print = {a.fingerprint: a for a in group.alerts}
     firing_alerts = [by_print[f.fingerprint] for f in firing if f.fingerprint in by_print]
     values = [v for a in firing_alerts for v in _component_values(a, settings)]
@@ -723,45 +758,10 @@ def _update(
 ) -> Decision:
     state = merge(prior, group, settings, now)
     before = {f.fingerprint: f for f in (prior.fingerprints if prior else ())}
-    entries: list[Entry] = []
-    for current in state.fingerprints:
-        old = before.get(current.fingerprint)
-        if old == current:
-            continue
-        where = _in(current.region)
-        if current.status == "firing":
-            again = " again" if old is not None else ""
-            entries.append(
-                Entry(
-                    _state_time(current, now),
-                    f"Alert firing{again}{where} ({current.fingerprint})",
-                )
-            )
-        elif old is None or old.status == "firing":
-            entries.append(
-                Entry(current.ends_at or now, f"Alert resolved{where} ({current.fingerprint})")
-            )
+    entries = _status_entries(state, before, now)
     had_regions = list(incident.get("regions") or [])
     new_regions = [r for r in _regions(state.firing) if r not in had_regions]
-    by_print = {a.fingerprint: a for a in group.alerts}
-    values = [
-        v
-        for f in state.firing
-        if f.fingerprint in by_print
-        for v in _component_values(by_print[f.fingerprint], settings)
-    ]
-    components, _ = map_components(values, settings, known)
-    # Unknown values are noted once, by the alert that first named them.
-    _, unknown = map_components(
-        [
-            v
-            for a in group.alerts
-            if a.status == "firing" and a.fingerprint not in before
-            for v in _component_values(a, settings)
-        ],
-        settings,
-        known,
-    )
+    components, unknown = _named_components(group, state, before, settings, known)
     had_components = list(incident.get("components") or [])
     new_components = [c for c in components if c not in had_components]
     if new_components:
@@ -785,6 +785,61 @@ def _update(
         entries=tuple(sorted(entries, key=lambda e: e.at)),
         alerts=len(group.alerts),
     )
+
+
+def _status_entries(
+    state: AlertState, before: Mapping[str, FingerprintState], now: datetime
+) -> list[Entry]:
+    """An entry for each fingerprint that started firing (again) or resolved."""
+    entries: list[Entry] = []
+    for current in state.fingerprints:
+        old = before.get(current.fingerprint)
+        if old == current:
+            continue
+        where = _in(current.region)
+        if current.status == "firing":
+            again = " again" if old is not None else ""
+            entries.append(
+                Entry(
+                    _state_time(current, now),
+                    f"Alert firing{again}{where} ({current.fingerprint})",
+                )
+            )
+        elif old is None or old.status == "firing":
+            entries.append(
+                Entry(current.ends_at or now, f"Alert resolved{where} ({current.fingerprint})")
+            )
+    return entries
+
+
+def _named_components(
+    group: AlertGroup,
+    state: AlertState,
+    before: Mapping[str, FingerprintState],
+    settings: AlertSettings,
+    known: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """The components the firing alerts name, and the unknown values newly firing alerts name."""
+    by_print = {a.fingerprint: a for a in group.alerts}
+    values = [
+        v
+        for f in state.firing
+        if f.fingerprint in by_print
+        for v in _component_values(by_print[f.fingerprint], settings)
+    ]
+    components, _ = map_components(values, settings, known)
+    # Unknown values are noted once, by the alert that first named them.
+    _, unknown = map_components(
+        [
+            v
+            for a in group.alerts
+            if a.status == "firing" and a.fingerprint not in before
+            for v in _component_values(a, settings)
+        ],
+        settings,
+        known,
+    )
+    return components, unknown
 
 
 # --- the transitions an ingest makes ------------------------------------------------------

@@ -70,51 +70,68 @@ def quiet_incidents(
     """(path, line, record) in; the quiet ones out, oldest silence first."""
     out = []
     for path, line, record in incidents:
-        if record.get("phase") not in UNRESOLVED_PHASES or record.get("public") is False:
-            # resolved, or never to be on the status page: nothing is owed to the public
-            continue
-        severity = str(record.get("severity") or "")
-        detected = maybe_time(record.get("detected_at"))
-        if detected is None or detected > as_of:
-            continue
-        times = [
-            t
-            for t in (
-                maybe_time(u.get("at"))
-                for u in record.get("updates") or []
-                if isinstance(u, dict) and not u.get("retracted")  # withdrawn: never said
-            )
-            if t is not None and t <= as_of
-        ]
-        every = update_every.get(severity)
-        if times:
-            if every is None:
-                continue
-            since = max(times)
-            never = False
-        elif severity in MUST_SPEAK and severity in ack_within:
-            since = detected + ack_within[severity]
-            every = every or ack_within[severity]
-            never = True
-        else:
-            continue
-        waiting = as_of - since
-        if (never and waiting <= timedelta(0)) or (not never and waiting <= every):
-            continue
-        out.append(
-            Quiet(
-                incident=str(record.get("id")),
-                title=str(record.get("title", "")),
-                severity=severity,
-                since=since,
-                every=every,
-                waiting=waiting,
-                never_updated=never,
-                path=path,
-                line=line,
-            )
-        )
+        found = _quiet(path, line, record, update_every, ack_within, as_of)
+        if found is not None:
+            out.append(found)
     return sorted(out, key=lambda q: (q.since, q.incident))
+
+
+def _quiet(
+    path: str,
+    line: int,
+    record: Mapping[str, Any],
+    update_every: Mapping[str, timedelta],
+    ack_within: Mapping[str, timedelta],
+    as_of: datetime,
+) -> Quiet | None:
+    """The incident's silence if it is owed the public an update, else None."""
+    if record.get("phase") not in UNRESOLVED_PHASES or record.get("public") is False:
+        # resolved, or never to be on the status page: nothing is owed to the public
+        return None
+    severity = str(record.get("severity") or "")
+    detected = maybe_time(record.get("detected_at"))
+    if detected is None or detected > as_of:
+        return None
+    times = _update_times(record, as_of)
+    every = update_every.get(severity)
+    if times:
+        if every is None:
+            return None
+        since = max(times)
+        never = False
+    elif severity in MUST_SPEAK and severity in ack_within:
+        since = detected + ack_within[severity]
+        every = every or ack_within[severity]
+        never = True
+    else:
+        return None
+    waiting = as_of - since
+    if (never and waiting <= timedelta(0)) or (not never and waiting <= every):
+        return None
+    return Quiet(
+        incident=str(record.get("id")),
+        title=str(record.get("title", "")),
+        severity=severity,
+        since=since,
+        every=every,
+        waiting=waiting,
+        never_updated=never,
+        path=path,
+        line=line,
+    )
+
+
+def _update_times(record: Mapping[str, Any], as_of: datetime) -> list[datetime]:
+    """When the public updates that stand were posted, up to ``as_of``."""
+    return [
+        t
+        for t in (
+            maybe_time(u.get("at"))
+            for u in record.get("updates") or []
+            if isinstance(u, dict) and not u.get("retracted")  # withdrawn: never said
+        )
+        if t is not None and t <= as_of
+    ]
 
 
 def update_every_from_data(severities: Any) -> dict[str, timedelta]:

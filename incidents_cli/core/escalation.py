@@ -147,51 +147,71 @@ def escalations(
     """(path, line of detected_at, record) of each incident in, overdue escalations out."""
     out = []
     for path, line, record in incidents:
-        if record.get("phase") != "detected":
-            continue
-        try:
-            detected = parse_time(str(record.get("detected_at")))
-        except TimeFormatError:
-            continue
-        severity = record.get("severity")
-        assumed = severity not in settings.ack_within
-        level = "critical" if assumed else str(severity)
-        window = settings.ack_within[level]
-        waiting = as_of - detected
-        if waiting <= window:
-            continue
-        # Past one window: the first tier after the primary; each further window one more.
-        missed = math.ceil(waiting / window) - 1
-        primary = record.get("primary_at_detection")
-        step: Step | None = None
-        last = False
-        if schedule is not None:
-            if not primary:
-                who = primary_at(schedule, detected)
-                primary = who.person if who else None
-            path_ = escalation_path(schedule.tiers, schedule, detected, primary or None)
-            step, last = step_after(path_, missed)
-            if step is None and not any(t.number > 1 for t in schedule.tiers):
-                last = False  # no tier after the primary at all: say that, not "nobody else"
-        out.append(
-            Escalation(
-                incident=str(record.get("id")),
-                title=str(record.get("title", "")),
-                severity=level,
-                assumed_severity=assumed,
-                detected=detected,
-                window=window,
-                waiting=waiting,
-                primary=str(primary) if primary else None,
-                escalate_to=step.people if step else (),
-                tier=step.tier if step else None,
-                last_tier=last,
-                path=path,
-                line=line,
-                reach={p: settings.reach(p) for p in (step.people if step else ())},
-            )
-        )
+        found = _escalation(path, line, record, settings, schedule, as_of)
+        if found is not None:
+            out.append(found)
     return sorted(out, key=lambda e: (e.detected, e.incident))
+
+
+def _escalation(
+    path: str,
+    line: int,
+    record: dict[str, Any],
+    settings: Settings,
+    schedule: Schedule | None,
+    as_of: datetime,
+) -> Escalation | None:
+    """The incident's overdue escalation, or None when it is acknowledged or within its window."""
+    if record.get("phase") != "detected":
+        return None
+    try:
+        detected = parse_time(str(record.get("detected_at")))
+    except TimeFormatError:
+        return None
+    severity = record.get("severity")
+    assumed = severity not in settings.ack_within
+    level = "critical" if assumed else str(severity)
+    window = settings.ack_within[level]
+    waiting = as_of - detected
+    if waiting <= window:
+        return None
+    # Past one window: the first tier after the primary; each further window one more.
+    missed = math.ceil(waiting / window) - 1
+    primary, step, last = _next_step(schedule, record.get("primary_at_detection"), detected, missed)
+    return Escalation(
+        incident=str(record.get("id")),
+        title=str(record.get("title", "")),
+        severity=level,
+        assumed_severity=assumed,
+        detected=detected,
+        window=window,
+        waiting=waiting,
+        primary=str(primary) if primary else None,
+        escalate_to=step.people if step else (),
+        tier=step.tier if step else None,
+        last_tier=last,
+        path=path,
+        line=line,
+        reach={p: settings.reach(p) for p in (step.people if step else ())},
+    )
+
+
+def _next_step(
+    schedule: Schedule | None, primary: Any, detected: datetime, missed: int
+) -> tuple[Any, Step | None, bool]:
+    """The primary (from the schedule when the record names none), the step to escalate to
+    after ``missed`` windows, and whether it is the last tier."""
+    step: Step | None = None
+    last = False
+    if schedule is not None:
+        if not primary:
+            who = primary_at(schedule, detected)
+            primary = who.person if who else None
+        path_ = escalation_path(schedule.tiers, schedule, detected, primary or None)
+        step, last = step_after(path_, missed)
+        if step is None and not any(t.number > 1 for t in schedule.tiers):
+            last = False  # no tier after the primary at all: say that, not "nobody else"
+    return primary, step, last
 
 
 def text(found: Sequence[Escalation]) -> str:

@@ -482,6 +482,34 @@ def resolve(
     """Resolve; an incident that said something in public says it is resolved there too."""
     new = _begin(record, event, "resolve")
     _check_public_options(message, components, public_update)
+    _check_resolution(record, new, summary, verified_in, workaround, follow_up)
+    resolution = _resolution(action, summary, verified_in, workaround, follow_up)
+    new["resolution"] = resolution
+    new["phase"] = "resolved"
+    new["resolved_at"] = format_time(event.at)
+    text = f"Resolved by {action}: {summary.strip()}"
+    if workaround:
+        text += f" (workaround; follow-up: {resolution['follow_up']})"
+    _timeline(new, event, "resolved", text)
+    notices: list[str] = []
+    posted = posted_updates(new)
+    said_already = bool(posted) and posted[-1].get("status") == "resolved"
+    if public_update and (message is not None or components or (posted and not said_already)):
+        statuses = components or {c: "operational" for c in affected_components(new)}
+        _post(new, event, "resolved", message or RESOLVED_MESSAGE, statuses, notices)
+    return Change(new, "resolve", _subject(new, "resolved"), notices)
+
+
+def _check_resolution(
+    record: IncidentData,
+    new: IncidentData,
+    summary: str,
+    verified_in: Sequence[str],
+    workaround: bool,
+    follow_up: str | None,
+) -> None:
+    """Refuse a resolution without a summary, with a stray follow-up, or with recovery not
+    verified in every affected region (unless it is a workaround)."""
     if not summary.strip():
         raise TransitionRefused("--summary: say what fixed it")
     if workaround and not (follow_up and follow_up.strip()):
@@ -504,26 +532,23 @@ def resolve(
             f"{', '.join(missing)}; pass --verified-in for each affected region, or "
             "--workaround --follow-up TEXT if the root cause is not fixed yet"
         )
+
+
+def _resolution(
+    action: str,
+    summary: str,
+    verified_in: Sequence[str],
+    workaround: bool,
+    follow_up: str | None,
+) -> dict[str, Any]:
+    """The record's ``resolution`` mapping."""
     resolution: dict[str, Any] = {"action": action, "summary": summary.strip()}
     if verified_in:
         resolution["verified_in"] = list(dict.fromkeys(verified_in))
     if workaround:
         resolution["workaround"] = True
         resolution["follow_up"] = str(follow_up).strip()
-    new["resolution"] = resolution
-    new["phase"] = "resolved"
-    new["resolved_at"] = format_time(event.at)
-    text = f"Resolved by {action}: {summary.strip()}"
-    if workaround:
-        text += f" (workaround; follow-up: {resolution['follow_up']})"
-    _timeline(new, event, "resolved", text)
-    notices: list[str] = []
-    posted = posted_updates(new)
-    said_already = bool(posted) and posted[-1].get("status") == "resolved"
-    if public_update and (message is not None or components or (posted and not said_already)):
-        statuses = components or {c: "operational" for c in affected_components(new)}
-        _post(new, event, "resolved", message or RESOLVED_MESSAGE, statuses, notices)
-    return Change(new, "resolve", _subject(new, "resolved"), notices)
+    return resolution
 
 
 def _check_public_options(
@@ -639,57 +664,17 @@ def scope(
     new = _begin(record, event, "scope")
     iid = record["id"]
     said: list[str] = []
-    resolution = new.get("resolution")
-    if add_regions and isinstance(resolution, dict) and not resolution.get("workaround"):
-        raise TransitionRefused(
-            f"cannot add a region to {iid}: it is {new['phase']} and recovery was verified "
-            f"only in {', '.join(resolution.get('verified_in') or []) or 'no region'}; "
-            f"reopen it first (`incidents reopen {iid} --reason TEXT`)"
-        )
+    _check_region_addable(new, iid, add_regions)
     _check_components(event.settings, add_components)
     for key, label, added, removed in (
         ("components", "Component", add_components, remove_components),
         ("regions", "Region", add_regions, remove_regions),
     ):
-        current = [str(v) for v in new.get(key) or []]
-        for value in added:
-            if not value.strip():
-                raise TransitionRefused(f"--add-{label.lower()}: name the {label.lower()}")
-            if value in current:
-                raise TransitionRefused(f"{value} is already an affected {label.lower()} of {iid}")
-            current.append(value)
-            said.append(f"{label} {value} added")
-        for value in removed:
-            if value not in current:
-                raise TransitionRefused(
-                    f"{value} is not an affected {label.lower()} of {iid} "
-                    f"(affected: {', '.join(current) or 'none'})"
-                )
-            current.remove(value)
-            said.append(f"{label} {value} removed")
-        if current:
-            new[key] = current
-        else:
-            new.pop(key, None)
+        said += _change_list(new, iid, key, label, added, removed)
     if title is not None:
-        if not title.strip():
-            raise TransitionRefused(
-                "--title: the title must not be empty; say what users see is broken"
-            )
-        if title.strip() == new.get("title"):
-            raise TransitionRefused(f"{iid} is titled {title.strip()!r} already")
-        said.append(f"Title changed from {new.get('title')!r} to {title.strip()!r}")
-        new["title"] = title.strip()
-    if public is True:
-        if new.get("public", True) is True:
-            raise TransitionRefused(f"{iid} is public already")
-        new.pop("public", None)
-        said.append("Made public: shown on the status page once it has a public update")
-    elif public is False:
-        if new.get("public") is False:
-            raise TransitionRefused(f"{iid} is private already")
-        new["public"] = False
-        said.append("Made private: kept off the status page")
+        said.append(_retitle(new, iid, title))
+    if public is not None:
+        said.append(_change_visibility(new, iid, public))
     if not said:
         raise TransitionRefused(
             "scope: nothing to change; pass --add-component, --remove-component, "
@@ -698,6 +683,77 @@ def scope(
     for text in said:
         _timeline(new, event, "scope", text)
     return Change(new, "scope", _subject(new, "scope"))
+
+
+def _check_region_addable(new: IncidentData, iid: str, add_regions: Sequence[str]) -> None:
+    """Refuse to add a region to an incident resolved with recovery verified (not a
+    workaround): it must be reopened first."""
+    resolution = new.get("resolution")
+    if add_regions and isinstance(resolution, dict) and not resolution.get("workaround"):
+        raise TransitionRefused(
+            f"cannot add a region to {iid}: it is {new['phase']} and recovery was verified "
+            f"only in {', '.join(resolution.get('verified_in') or []) or 'no region'}; "
+            f"reopen it first (`incidents reopen {iid} --reason TEXT`)"
+        )
+
+
+def _change_list(
+    new: IncidentData,
+    iid: str,
+    key: str,
+    label: str,
+    added: Sequence[str],
+    removed: Sequence[str],
+) -> list[str]:
+    """Add and remove values of the ``key`` list in place; what changed, one line each."""
+    said: list[str] = []
+    current = [str(v) for v in new.get(key) or []]
+    for value in added:
+        if not value.strip():
+            raise TransitionRefused(f"--add-{label.lower()}: name the {label.lower()}")
+        if value in current:
+            raise TransitionRefused(f"{value} is already an affected {label.lower()} of {iid}")
+        current.append(value)
+        said.append(f"{label} {value} added")
+    for value in removed:
+        if value not in current:
+            raise TransitionRefused(
+                f"{value} is not an affected {label.lower()} of {iid} "
+                f"(affected: {', '.join(current) or 'none'})"
+            )
+        current.remove(value)
+        said.append(f"{label} {value} removed")
+    if current:
+        new[key] = current
+    else:
+        new.pop(key, None)
+    return said
+
+
+def _retitle(new: IncidentData, iid: str, title: str) -> str:
+    """Set the new title in place; what changed."""
+    if not title.strip():
+        raise TransitionRefused(
+            "--title: the title must not be empty; say what users see is broken"
+        )
+    if title.strip() == new.get("title"):
+        raise TransitionRefused(f"{iid} is titled {title.strip()!r} already")
+    said = f"Title changed from {new.get('title')!r} to {title.strip()!r}"
+    new["title"] = title.strip()
+    return said
+
+
+def _change_visibility(new: IncidentData, iid: str, public: bool) -> str:
+    """Make the incident public or private in place; what changed."""
+    if public:
+        if new.get("public", True) is True:
+            raise TransitionRefused(f"{iid} is public already")
+        new.pop("public", None)
+        return "Made public: shown on the status page once it has a public update"
+    if new.get("public") is False:
+        raise TransitionRefused(f"{iid} is private already")
+    new["public"] = False
+    return "Made private: kept off the status page"
 
 
 def _correctable(record: IncidentData, event: Event, ref: str) -> tuple[str, dict[str, Any]]:

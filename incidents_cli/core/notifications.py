@@ -268,6 +268,10 @@ def _update_facts(update: Mapping[str, Any], links: Links) -> list[Fact]:
     return facts
 
 
+_Draft = tuple[str, str, datetime, str, Sequence[Fact]]
+"""A notice before its incident's details: event, key, at, body, facts."""
+
+
 def _record_notices(
     incident_id: str,
     old: RecordData | None,
@@ -283,25 +287,39 @@ def _record_notices(
     link = links.record_of(f"incidents/{incident_id}.yaml", incident_id)
     base = _record_facts(new, links, audience=audience)
     summary = str(new.get("summary") or "")
-    out: list[Notice] = []
-
-    def notice(event: str, key: str, at: datetime, body: str, facts: Sequence[Fact]) -> None:
-        out.append(
-            Notice(
-                key=key,
-                event=event,
-                audience=audience,
-                at=at,
-                subject=incident_id,
-                headline=f"{incident_id} {EVENT_LABEL[event]}: {title}",
-                body=body,
-                facts=tuple(facts),
-                link=link,
-                severity=severity,
-                components=components,
-            )
+    drafts = [
+        *_timeline_drafts(incident_id, old, new, audience, base, summary),
+        *_update_drafts(incident_id, old, new, audience, base, summary, links),
+        *_postmortem_drafts(incident_id, new, old_pm, new_pm, audience, base),
+    ]
+    return [
+        Notice(
+            key=key,
+            event=event,
+            audience=audience,
+            at=at,
+            subject=incident_id,
+            headline=f"{incident_id} {EVENT_LABEL[event]}: {title}",
+            body=body,
+            facts=tuple(facts),
+            link=link,
+            severity=severity,
+            components=components,
         )
+        for event, key, at, body, facts in drafts
+    ]
 
+
+def _timeline_drafts(
+    incident_id: str,
+    old: RecordData | None,
+    new: RecordData,
+    audience: str,
+    base: Sequence[Fact],
+    summary: str,
+) -> list[_Draft]:
+    """A notice for each new timeline entry of a kind that is told."""
+    out: list[_Draft] = []
     for entry in _new_items(_entries(old), _entries(new)):
         event = TIMELINE_EVENTS.get(str(entry.get("kind")))
         at = maybe_time(entry.get("at"))
@@ -312,20 +330,34 @@ def _record_notices(
         if audience == "support":
             body = text if event != "resolved" else "Resolved."
             body = (summary + "\n\n" + body).strip() if summary else body
-            notice(event, key, at, body, base)
+            out.append((event, key, at, body, base))
             continue
         facts = [*base]
         if entry.get("actor"):
             facts.append(Fact("By", str(entry["actor"])))
         if event == "declared" and summary:
             text = f"{text}\n\n{summary}"
-        notice(event, key, at, text, facts)
+        out.append((event, key, at, text, facts))
+    return out
+
+
+def _update_drafts(
+    incident_id: str,
+    old: RecordData | None,
+    new: RecordData,
+    audience: str,
+    base: Sequence[Fact],
+    summary: str,
+    links: Links,
+) -> list[_Draft]:
+    """A notice for each new public update, but those a phase change tells already."""
     # the update `resolve` or `reopen` posted with the phase change is told by that event
     told = {
         (entry.get("at"), {"resolved": "resolved", "reopened": "investigating"}[kind])
         for entry in _new_items(_entries(old), _entries(new))
         if (kind := str(entry.get("kind"))) in ("resolved", "reopened")
     }
+    out: list[_Draft] = []
     for update in _new_items(_updates(old), _updates(new)):
         at = maybe_time(update.get("at"))
         if at is None or (update.get("at"), update.get("status")) in told:
@@ -334,7 +366,19 @@ def _record_notices(
         if audience == "support" and summary:
             body = f"{body}\n\nInternal summary: {summary}"
         key = update_key(incident_id, at, str(update.get("status")))
-        notice("public_update", key, at, body, [*_update_facts(update, links), *base])
+        out.append(("public_update", key, at, body, [*_update_facts(update, links), *base]))
+    return out
+
+
+def _postmortem_drafts(
+    incident_id: str,
+    new: RecordData,
+    old_pm: RecordData | None,
+    new_pm: RecordData | None,
+    audience: str,
+    base: Sequence[Fact],
+) -> list[_Draft]:
+    """A notice when the postmortem has just been published."""
     was = (old_pm or {}).get("status") == "published"
     if (new_pm or {}).get("status") == "published" and not was:
         pm = new_pm or {}
@@ -343,8 +387,8 @@ def _record_notices(
             body = f"postmortems/{incident_id}.md"
             if audience == "support" and pm.get("public") is True and pm.get("public_summary"):
                 body = str(pm["public_summary"])
-            notice("postmortem_published", f"{incident_id}/postmortem", at, body, base)
-    return out
+            return [("postmortem_published", f"{incident_id}/postmortem", at, body, base)]
+    return []
 
 
 # --- reminders: escalations and quiet incidents -------------------------------------------

@@ -202,6 +202,20 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
             return ""
         return f"  (+{format_duration(moment - detected)})"
 
+    names = {c.id: c.name for c in settings.components}
+    lines = [
+        *_header_lines(item, settings, names),
+        *_time_lines(item, when),
+        *_state_lines(item, zone),
+        *_update_lines(record, names, when, after),
+        *_timeline_lines(record, when, after),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _header_lines(item: View, settings: Settings, names: dict[str, str]) -> list[str]:
+    """Title, facts, summary, scope, roles and how to reach the people in them."""
+    record = item.record
     lines = [f"{item.id}  {record.get('title', '')}"]
     facts = [
         str(record.get("severity") or "severity unset"),
@@ -213,7 +227,6 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
     lines.append("  " + " · ".join(facts))
     if record.get("summary"):
         lines.append(f"  {record['summary']}")
-    names = {c.id: c.name for c in settings.components}
     components = [names.get(c, c) for c in record.get("components") or []]
     if components:
         lines.append(f"  Components:  {', '.join(components)}")
@@ -232,7 +245,13 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
     ]
     if reach:
         lines.append(f"  Reach:       {'; '.join(reach)}")
-    lines.append("")
+    return lines
+
+
+def _time_lines(item: View, when: Callable[[Any], str]) -> list[str]:
+    """The phase times, with time to acknowledge and to resolve, and a breached window."""
+    record = item.record
+    lines = [""]
     lines.append(f"  Detected      {when(record.get('detected_at'))}")
     ack = when(record.get("acknowledged_at"))
     if item.time_to_ack is not None:
@@ -245,6 +264,13 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
     lines.append(f"  Closed        {when(record.get('closed_at'))}")
     if item.ack_breach:
         lines.append(f"  ! Response window breached: {item.ack_breach}")
+    return lines
+
+
+def _state_lines(item: View, zone: str) -> list[str]:
+    """Monitors, the alert link, how long it is open, resolution, runbooks and postmortem."""
+    record = item.record
+    lines: list[str] = []
     if item.monitors == "green":
         lines.append(
             "  Monitors:     every alert of the group is resolved"
@@ -272,6 +298,17 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
         lines.append(f"  Runbooks used: {', '.join(record['runbooks'])}")
     if record.get("postmortem"):
         lines.append(f"  Postmortem:   {record['postmortem']}")
+    return lines
+
+
+def _update_lines(
+    record: dict[str, Any],
+    names: dict[str, str],
+    when: Callable[[Any], str],
+    after: Callable[[Any], str],
+) -> list[str]:
+    """The public updates, newest first."""
+    lines: list[str] = []
     updates = record.get("updates") or []
     if updates:
         lines.append("")
@@ -285,6 +322,14 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
             lines.append(f"      {update.get('message')}")
             for component, status in (update.get("components") or {}).items():
                 lines.append(f"      {names.get(component, component)}: {status}")
+    return lines
+
+
+def _timeline_lines(
+    record: dict[str, Any], when: Callable[[Any], str], after: Callable[[Any], str]
+) -> list[str]:
+    """The timeline, oldest first, with evidence."""
+    lines: list[str] = []
     timeline = record.get("timeline") or []
     if timeline:
         lines.append("")
@@ -297,4 +342,4 @@ def show_text(item: View, settings: Settings, utc: bool = False) -> str:
             )
             for ref in entry.get("evidence") or []:
                 lines.append(f"      evidence: {ref}")
-    return "\n".join(lines) + "\n"
+    return lines

@@ -383,6 +383,13 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
                 ["status"],
                 "a published postmortem needs at least one action item (action_items)",
             )
+    yield from _check_action_items(record, data, ctx)
+
+
+def _check_action_items(
+    record: RecordFile, data: dict[str, Any], ctx: _Context
+) -> Iterator[Finding]:
+    """Duplicate ids and issues, stray reasons, and unknown owners of action items."""
     seen: set[Any] = set()
     issues: dict[str, Any] = {}
     for index, item in enumerate(data.get("action_items") or []):
@@ -433,6 +440,14 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
+    yield from _check_rotations(record, data, ctx)
+    rotations = {r.get("id") for r in data.get("rotations") or [] if isinstance(r, dict)}
+    yield from _check_escalation(record, data, ctx, rotations)
+    yield from _check_overrides(record, data, ctx, rotations)
+
+
+def _check_rotations(record: RecordFile, data: dict[str, Any], ctx: _Context) -> Iterator[Finding]:
+    """Duplicate rotation ids, unknown members and unknown time zones."""
     rotations: set[Any] = set()
     for index, rotation in enumerate(data.get("rotations") or []):
         if not isinstance(rotation, dict):
@@ -450,6 +465,12 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
         zone = rotation.get("timezone")
         if isinstance(zone, str) and not _valid_zone(zone):
             yield _finding(record, ["rotations", index, "timezone"], f"unknown time zone {zone!r}")
+
+
+def _check_escalation(
+    record: RecordFile, data: dict[str, Any], ctx: _Context, rotations: set[Any]
+) -> Iterator[Finding]:
+    """Unknown rotations and people in the escalation policy."""
     escalation = mapping(data.get("escalation"))
     for where, value in (
         (["escalation", "primary"], escalation.get("primary")),
@@ -470,6 +491,12 @@ def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
         for position, person in enumerate(tier.get("people") or []):
             if ctx.unknown_person(person):
                 yield _finding(record, [*place, "people", position], _unknown_person(person))
+
+
+def _check_overrides(
+    record: RecordFile, data: dict[str, Any], ctx: _Context, rotations: set[Any]
+) -> Iterator[Finding]:
+    """Unknown rotations and people in overrides, and overrides that end before they start."""
     for index, override in enumerate(data.get("overrides") or []):
         if not isinstance(override, dict):
             continue

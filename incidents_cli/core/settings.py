@@ -140,44 +140,12 @@ def settings_from_data(data: Any) -> Settings:
     """Settings from parsed YAML. Tolerant: validation reports what is wrong, this reads."""
     if not isinstance(data, dict):
         return Settings()
-    components = tuple(
-        Component(
-            id=str(c.get("id")),
-            name=str(c.get("name", c.get("id"))),
-            group=c.get("group"),
-            description=c.get("description"),
-        )
-        for c in data.get("components") or []
-        if isinstance(c, dict) and c.get("id")
-    )
-    ack = dict(DEFAULT_ACK_WITHIN)
     severities = data.get("severities")
-    if isinstance(severities, dict):
-        for level in SEVERITIES:
-            entry = severities.get(level)
-            if isinstance(entry, dict):
-                ack[level] = _duration(entry.get("ack_within"), ack[level])
     policy = mapping(data.get("postmortem"))
     required = policy.get("required_for", DEFAULT_REQUIRED_FOR)
-    contacts = {
-        str(p["handle"]): Person(
-            handle=str(p["handle"]),
-            name=str(p.get("name") or p["handle"]),
-            **{k: str(p[k]) for k in ("email", "phone", "chat", "github") if p.get(k)},
-        )
-        for p in data.get("people") or []
-        if isinstance(p, dict) and p.get("handle")
-    }
+    contacts = _contacts(data)
     people = {handle: person.name for handle, person in contacts.items()}
     github_logins = {h: p.github for h, p in contacts.items() if p.github}
-    emails: dict[str, str] = {}
-    for person in data.get("people") or []:
-        if not isinstance(person, dict) or not person.get("handle"):
-            continue
-        listed: list[Any] = person["emails"] if isinstance(person.get("emails"), list) else []
-        for address in [*listed, person.get("email")]:
-            if isinstance(address, str) and address.strip():
-                emails.setdefault(address.strip().lower(), str(person["handle"]))
     return Settings(
         title=str(data.get("title") or "Status"),
         base_url=str(data.get("base_url") or ""),
@@ -191,8 +159,8 @@ def settings_from_data(data: Any) -> Settings:
         ),
         id_prefix=str(data.get("id_prefix") or "INC"),
         push=bool(data.get("push", False)),
-        components=components,
-        ack_within=ack,
+        components=_components(data),
+        ack_within=_ack_within(severities),
         required_for=tuple(r for r in required if r in SEVERITIES)
         if isinstance(required, list)
         else DEFAULT_REQUIRED_FOR,
@@ -200,11 +168,61 @@ def settings_from_data(data: Any) -> Settings:
         people=people,
         github_logins=github_logins,
         contacts=contacts,
-        emails=emails,
+        emails=_emails(data),
         alerts=alert_settings_from_data(data.get("alerts")),
         update_every=update_every_from_data(severities),
         notify=channels_from_data(data.get("notify")),
     )
+
+
+def _components(data: dict[str, Any]) -> tuple[Component, ...]:
+    return tuple(
+        Component(
+            id=str(c.get("id")),
+            name=str(c.get("name", c.get("id"))),
+            group=c.get("group"),
+            description=c.get("description"),
+        )
+        for c in data.get("components") or []
+        if isinstance(c, dict) and c.get("id")
+    )
+
+
+def _ack_within(severities: Any) -> dict[str, timedelta]:
+    """``severities.<level>.ack_within`` over the defaults."""
+    ack = dict(DEFAULT_ACK_WITHIN)
+    if isinstance(severities, dict):
+        for level in SEVERITIES:
+            entry = severities.get(level)
+            if isinstance(entry, dict):
+                ack[level] = _duration(entry.get("ack_within"), ack[level])
+    return ack
+
+
+def _contacts(data: dict[str, Any]) -> dict[str, Person]:
+    """Each person of ``people`` with a handle, by handle."""
+    return {
+        str(p["handle"]): Person(
+            handle=str(p["handle"]),
+            name=str(p.get("name") or p["handle"]),
+            **{k: str(p[k]) for k in ("email", "phone", "chat", "github") if p.get(k)},
+        )
+        for p in data.get("people") or []
+        if isinstance(p, dict) and p.get("handle")
+    }
+
+
+def _emails(data: dict[str, Any]) -> dict[str, str]:
+    """Each person's addresses (``emails`` and ``email``), lowercased, to their handle."""
+    emails: dict[str, str] = {}
+    for person in data.get("people") or []:
+        if not isinstance(person, dict) or not person.get("handle"):
+            continue
+        listed: list[Any] = person["emails"] if isinstance(person.get("emails"), list) else []
+        for address in [*listed, person.get("email")]:
+            if isinstance(address, str) and address.strip():
+                emails.setdefault(address.strip().lower(), str(person["handle"]))
+    return emails
 
 
 def _label_names(value: Any, fallback: tuple[str, ...]) -> tuple[str, ...]:

@@ -151,6 +151,30 @@ def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
         for c in window.components
         if c in names
     ]
+    updates = _maintenance_updates(window, page, state, affected)
+    return {
+        "id": window.id,
+        "name": window.title,
+        "status": state,
+        "impact": "maintenance",
+        "created_at": _iso(window.start),
+        "updated_at": _iso(min(page.now, window.end) if state != "scheduled" else window.start),
+        "monitoring_at": None,
+        "resolved_at": _iso(window.end) if state == "completed" else None,
+        "started_at": _iso(window.start),
+        "scheduled_for": _iso(window.start),
+        "scheduled_until": _iso(window.end),
+        "shortlink": absolute_url(page.settings.base_url, "index.html#maintenance"),
+        "page_id": PAGE_ID,
+        "incident_updates": updates,
+        "components": _affected(window.components, page),
+    }
+
+
+def _maintenance_updates(
+    window: Maintenance, page: Page, state: str, affected: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The window's incident_updates, newest first."""
     # What Statuspage posts for a window: scheduled, then in progress, then completed.
     steps = [("scheduled", window.start, window.message or window.title)]
     if state != "scheduled":
@@ -181,23 +205,7 @@ def api_maintenance(window: Maintenance, page: Page) -> dict[str, Any]:
         for index in order
     ]
     updates.reverse()  # newest first
-    return {
-        "id": window.id,
-        "name": window.title,
-        "status": state,
-        "impact": "maintenance",
-        "created_at": _iso(window.start),
-        "updated_at": _iso(min(page.now, window.end) if state != "scheduled" else window.start),
-        "monitoring_at": None,
-        "resolved_at": _iso(window.end) if state == "completed" else None,
-        "started_at": _iso(window.start),
-        "scheduled_for": _iso(window.start),
-        "scheduled_until": _iso(window.end),
-        "shortlink": absolute_url(page.settings.base_url, "index.html#maintenance"),
-        "page_id": PAGE_ID,
-        "incident_updates": updates,
-        "components": _affected(window.components, page),
-    }
+    return updates
 
 
 RECENT_INCIDENTS = 50

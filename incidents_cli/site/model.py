@@ -5,7 +5,7 @@ Pure: built from the public views (public.py), the settings and "now".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
@@ -126,30 +126,8 @@ def history_days(
     Statuspage does; degraded performance and maintenance count as up.
     """
     first = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
-    per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
-    down: list[tuple[datetime, datetime, float]] = []
-    for incident in incidents:
-        if component not in incident.touched:
-            continue
-        end = incident.resolved or now
-        if end < first:
-            continue
-        status = incident.component_status(component, latest=False)
-        weight = {"major_outage": 1.0, "partial_outage": 0.3}.get(status, 0.0)
-        if weight:
-            down.append((max(incident.started, first), min(end, now), weight))
-        day = max(incident.started, first)
-        while day <= end and day <= now:
-            index = (_day_start(day, zone) - first).days
-            per_day.setdefault(index, []).append((status, incident))
-            day = _day_start(day, zone) + timedelta(days=1)
-    maintenance_days: set[int] = set()
-    for window in maintenances:
-        if component in window.components:
-            day = max(window.start, first)
-            while day < window.end and day <= now:
-                maintenance_days.add((_day_start(day, zone) - first).days)
-                day = _day_start(day, zone) + timedelta(days=1)
+    per_day, down = _incident_days(component, incidents, first, now, zone)
+    maintenance_days = _maintenance_days(component, maintenances, first, now, zone)
     days = []
     for index in range(HISTORY_DAYS):
         date = (first + timedelta(days=index)).strftime("%Y-%m-%d")
@@ -168,6 +146,53 @@ def history_days(
     lost = _weighted_union(down)
     uptime = 100.0 * (1 - lost / total) if total > 0 else 100.0
     return tuple(days), uptime
+
+
+def _incident_days(
+    component: str,
+    incidents: Sequence[PublicIncident],
+    first: datetime,
+    now: datetime,
+    zone: tzinfo,
+) -> tuple[dict[int, list[tuple[str, PublicIncident]]], list[tuple[datetime, datetime, float]]]:
+    """The component's incidents by day index (with its status in each), and the intervals
+    it was down, weighted."""
+    per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
+    down: list[tuple[datetime, datetime, float]] = []
+    for incident in incidents:
+        if component not in incident.touched:
+            continue
+        end = incident.resolved or now
+        if end < first:
+            continue
+        status = incident.component_status(component, latest=False)
+        weight = {"major_outage": 1.0, "partial_outage": 0.3}.get(status, 0.0)
+        if weight:
+            down.append((max(incident.started, first), min(end, now), weight))
+        day = max(incident.started, first)
+        while day <= end and day <= now:
+            index = (_day_start(day, zone) - first).days
+            per_day.setdefault(index, []).append((status, incident))
+            day = _day_start(day, zone) + timedelta(days=1)
+    return per_day, down
+
+
+def _maintenance_days(
+    component: str,
+    maintenances: Sequence[Maintenance],
+    first: datetime,
+    now: datetime,
+    zone: tzinfo,
+) -> set[int]:
+    """The day indexes on which a maintenance window of the component runs."""
+    maintenance_days: set[int] = set()
+    for window in maintenances:
+        if component in window.components:
+            day = max(window.start, first)
+            while day < window.end and day <= now:
+                maintenance_days.add((_day_start(day, zone) - first).days)
+                day = _day_start(day, zone) + timedelta(days=1)
+    return maintenance_days
 
 
 def _weighted_union(intervals: Sequence[tuple[datetime, datetime, float]]) -> float:
@@ -199,6 +224,34 @@ def build_page(
     first_day = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
     recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
     created, changed = _component_times(incidents, recent, windows, now)
+    views = _component_views(settings, recent, windows, now, zone, statuses, created, changed)
+    indicator = _indicator(active, statuses)
+    return Page(
+        settings=settings,
+        now=now,
+        incidents=incidents,
+        maintenances=windows,
+        components=views,
+        indicator=indicator,
+        description=INDICATOR_DESCRIPTION[indicator],
+        active=active,
+        upcoming=upcoming,
+        in_progress=running,
+        calendar=every_window,
+    )
+
+
+def _component_views(
+    settings: Settings,
+    recent: Sequence[PublicIncident],
+    windows: Sequence[Maintenance],
+    now: datetime,
+    zone: tzinfo,
+    statuses: Mapping[str, str],
+    created: datetime,
+    changed: Mapping[str, datetime],
+) -> list[ComponentView]:
+    """Each component as the page shows it, with its 90 days, in the settings' order."""
     views = []
     for position, component in enumerate(settings.components, start=1):
         days, uptime = history_days(component.id, recent, windows, now, zone)
@@ -217,6 +270,11 @@ def build_page(
                 incident_count=len({i for day in days for i, _ in day.incidents}),
             )
         )
+    return views
+
+
+def _indicator(active: Sequence[PublicIncident], statuses: Mapping[str, str]) -> str:
+    """The page's indicator: the heaviest impact of an active incident or a component status."""
     indicator = "none"
     for incident in active:
         indicator = max(indicator, incident.impact, key=IMPACT_RANK.__getitem__)
@@ -228,19 +286,7 @@ def build_page(
             "under_maintenance": "maintenance",
         }.get(status, "none")
         indicator = max(indicator, implied, key=IMPACT_RANK.__getitem__)
-    return Page(
-        settings=settings,
-        now=now,
-        incidents=incidents,
-        maintenances=windows,
-        components=views,
-        indicator=indicator,
-        description=INDICATOR_DESCRIPTION[indicator],
-        active=active,
-        upcoming=upcoming,
-        in_progress=running,
-        calendar=every_window,
-    )
+    return indicator
 
 
 def _component_times(

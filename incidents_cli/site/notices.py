@@ -9,7 +9,9 @@ public by nature; their notices are built here for every audience.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from incidents_cli.core.notifications import (
     BACKFILL,
@@ -51,45 +53,68 @@ def incident_notices(
     if new is None:
         return []  # not public, or nothing said in public yet: nothing to tell the public
     document = api_incident(new, page)
-    out: list[Notice] = []
+    folded = _folded_update(old, new)
+    return [
+        *_update_notices(old, new, links, document, folded),
+        *_phase_notices(old, new, links, document, folded),
+        *_postmortem_notices(old, new, links, document),
+    ]
 
-    def notice(
-        event: str,
-        key: str,
-        at: datetime,
-        headline: str,
-        body: str,
-        facts: tuple[Fact, ...] = (),
-        components: tuple[str, ...] | None = None,
-        component_changes: tuple[tuple[str, str, str], ...] = (),
-    ) -> None:
-        out.append(
-            Notice(
-                key=key,
-                event=event,
-                audience="public",
-                at=at,
-                subject=new.id,
-                headline=headline,
-                body=body,
-                facts=facts,
-                link=links.page(new.id),
-                impact=new.impact,
-                components=new.components if components is None else components,
-                document=document,
-                component_changes=component_changes,
-            )
-        )
 
+def _public_notice(
+    new: PublicIncident,
+    links: Links,
+    document: Mapping[str, Any],
+    event: str,
+    key: str,
+    at: datetime,
+    headline: str,
+    body: str,
+    facts: tuple[Fact, ...] = (),
+    components: tuple[str, ...] | None = None,
+    component_changes: tuple[tuple[str, str, str], ...] = (),
+) -> Notice:
+    """A public notice about the incident ``new``."""
+    return Notice(
+        key=key,
+        event=event,
+        audience="public",
+        at=at,
+        subject=new.id,
+        headline=headline,
+        body=body,
+        facts=facts,
+        link=links.page(new.id),
+        impact=new.impact,
+        components=new.components if components is None else components,
+        document=document,
+        component_changes=component_changes,
+    )
+
+
+def _folded_update(old: PublicIncident | None, new: PublicIncident) -> PublicUpdate | None:
+    """The update `resolve` (or `reopen`) posts in the same commit: it is told once, by the
+    resolved (reopened) notice, not a second time as a public update."""
     seen = {_identity(u) for u in old.updates} if old else set()
     was_resolved = old is not None and old.resolved is not None
-    # The update `resolve` (or `reopen`) posts in the same commit is told once, by the
-    # resolved (reopened) notice below, not a second time as a public update.
     folded = None
     if new.resolved is not None and not was_resolved and new.updates[-1].status == "resolved":
         folded = new.updates[-1]
     if was_resolved and new.resolved is None and _identity(new.updates[-1]) not in seen:
         folded = new.updates[-1]
+    return folded
+
+
+def _update_notices(
+    old: PublicIncident | None,
+    new: PublicIncident,
+    links: Links,
+    document: Mapping[str, Any],
+    folded: PublicUpdate | None,
+) -> list[Notice]:
+    """A notice for each public update not told before (nor folded into a phase change)."""
+    seen = {_identity(u) for u in old.updates} if old else set()
+    out: list[Notice] = []
     previous: dict[str, str] = {}
     for update in new.updates:
         changes = tuple(
@@ -108,46 +133,88 @@ def incident_notices(
             facts.append(Fact("Components", shown))
         if update.eta is not None:
             facts.append(Fact("Expected resolution", format_time(update.eta)))
-        notice(
-            "public_update",
-            update_key(new.id, update.at, update.status),
-            update.at,
-            f"{new.title}: {_status(update.status)}",
-            update.message,
-            facts=tuple(facts),
-            components=tuple(dict.fromkeys([*new.components, *update.components])),
-            component_changes=changes,
+        out.append(
+            _public_notice(
+                new,
+                links,
+                document,
+                "public_update",
+                update_key(new.id, update.at, update.status),
+                update.at,
+                f"{new.title}: {_status(update.status)}",
+                update.message,
+                facts=tuple(facts),
+                components=tuple(dict.fromkeys([*new.components, *update.components])),
+                component_changes=changes,
+            )
         )
+    return out
+
+
+def _phase_notices(
+    old: PublicIncident | None,
+    new: PublicIncident,
+    links: Links,
+    document: Mapping[str, Any],
+    folded: PublicUpdate | None,
+) -> list[Notice]:
+    """The notice of a resolution or of a reopening."""
+    was_resolved = old is not None and old.resolved is not None
+    out: list[Notice] = []
     if new.resolved is not None and not was_resolved:
         last = new.updates[-1]
-        notice(
-            "resolved",
-            f"{new.id}/resolved/{format_time(new.resolved)}",
-            new.resolved,
-            f"{new.title}: Resolved",
-            last.message if last.status == "resolved" else "This incident has been resolved.",
-            facts=(Fact("Status", "Resolved"),),
+        out.append(
+            _public_notice(
+                new,
+                links,
+                document,
+                "resolved",
+                f"{new.id}/resolved/{format_time(new.resolved)}",
+                new.resolved,
+                f"{new.title}: Resolved",
+                last.message if last.status == "resolved" else "This incident has been resolved.",
+                facts=(Fact("Status", "Resolved"),),
+            )
         )
     if was_resolved and new.resolved is None:
         at = new.updates[-1].at
-        notice(
-            "reopened",
-            f"{new.id}/reopened/{format_time(at)}",
-            at,
-            f"{new.title}: Reopened",
-            folded.message if folded is not None else "This incident is under investigation again.",
-            facts=(Fact("Status", _status(new.status)),),
-        )
-    had_summary = old is not None and old.postmortem_summary is not None
-    if new.postmortem_summary is not None and not had_summary:
-        notice(
-            "postmortem_published",
-            f"{new.id}/postmortem",
-            new.postmortem_at or new.updated,
-            f"{new.title}: Postmortem",
-            new.postmortem_summary,
+        out.append(
+            _public_notice(
+                new,
+                links,
+                document,
+                "reopened",
+                f"{new.id}/reopened/{format_time(at)}",
+                at,
+                f"{new.title}: Reopened",
+                folded.message
+                if folded is not None
+                else "This incident is under investigation again.",
+                facts=(Fact("Status", _status(new.status)),),
+            )
         )
     return out
+
+
+def _postmortem_notices(
+    old: PublicIncident | None, new: PublicIncident, links: Links, document: Mapping[str, Any]
+) -> list[Notice]:
+    """A notice when the postmortem's public summary has just been published."""
+    had_summary = old is not None and old.postmortem_summary is not None
+    if new.postmortem_summary is not None and not had_summary:
+        return [
+            _public_notice(
+                new,
+                links,
+                document,
+                "postmortem_published",
+                f"{new.id}/postmortem",
+                new.postmortem_at or new.updated,
+                f"{new.title}: Postmortem",
+                new.postmortem_summary,
+            )
+        ]
+    return []
 
 
 def public_notices(old: Snapshot, new: Snapshot, links: Links, page: Page) -> list[Notice]:

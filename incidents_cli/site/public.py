@@ -133,41 +133,14 @@ def public_incident(
     started = _time(record.get("detected_at"))
     if started is None or not is_incident_id(record.get("id")):  # ids become file names
         return None
-    updates = []
-    for position, raw in enumerate(record.get("updates") or [], start=1):
-        at = _time(raw.get("at")) if isinstance(raw, dict) else None
-        if at is None or not isinstance(raw.get("message"), str) or raw.get("retracted"):
-            continue  # a retracted update is withdrawn from every public output
-        # the number of its reference (U3: 3), so anchors and feed ids never move
-        number = refs.number(raw.get("ref")) or position
-        components = raw.get("components") if isinstance(raw.get("components"), dict) else {}
-        updates.append(
-            PublicUpdate(
-                number=number,
-                at=at,
-                status=str(raw.get("status")),
-                message=raw["message"],
-                components={str(k): str(v) for k, v in components.items()},
-                eta=_time(raw.get("eta")),
-            )
-        )
+    updates = _public_updates(record)
     if not updates:
         return None  # nothing was said in public yet: the page says nothing either
     severity = str(record.get("severity") or "")
     resolved = _time(record.get("resolved_at")) if record.get("phase") in RESOLVED_PHASES else None
     if record.get("phase") in RESOLVED_PHASES and resolved is None:
         resolved = updates[-1].at
-    summary = None
-    summary_at = None
-    if (
-        postmortem is not None
-        and postmortem.get("status") == "published"
-        and postmortem.get("public") is True
-        and isinstance(postmortem.get("public_summary"), str)
-        and postmortem["public_summary"].strip()
-    ):
-        summary = postmortem["public_summary"]
-        summary_at = _time(postmortem.get("published_at"))
+    summary, summary_at = _public_summary(postmortem)
     ordered = tuple(sorted(updates, key=lambda u: (u.at, u.number)))
     return PublicIncident(
         id=record["id"],
@@ -186,6 +159,46 @@ def public_incident(
             + [c for u in ordered for c in u.components]
         ),
     )
+
+
+def _public_updates(record: dict[str, Any]) -> list[PublicUpdate]:
+    """The record's public updates that stand (not retracted), in the record's order."""
+    updates = []
+    for position, raw in enumerate(record.get("updates") or [], start=1):
+        at = _time(raw.get("at")) if isinstance(raw, dict) else None
+        if at is None or not isinstance(raw.get("message"), str) or raw.get("retracted"):
+            continue  # a retracted update is withdrawn from every public output
+        # the number of its reference (U3: 3), so anchors and feed ids never move
+        number = refs.number(raw.get("ref")) or position
+        components = raw.get("components") if isinstance(raw.get("components"), dict) else {}
+        updates.append(
+            PublicUpdate(
+                number=number,
+                at=at,
+                status=str(raw.get("status")),
+                message=raw["message"],
+                components={str(k): str(v) for k, v in components.items()},
+                eta=_time(raw.get("eta")),
+            )
+        )
+    return updates
+
+
+def _public_summary(postmortem: dict[str, Any] | None) -> tuple[str | None, datetime | None]:
+    """The postmortem's public summary and when it was published, if it is published and
+    meant for the public."""
+    summary = None
+    summary_at = None
+    if (
+        postmortem is not None
+        and postmortem.get("status") == "published"
+        and postmortem.get("public") is True
+        and isinstance(postmortem.get("public_summary"), str)
+        and postmortem["public_summary"].strip()
+    ):
+        summary = postmortem["public_summary"]
+        summary_at = _time(postmortem.get("published_at"))
+    return summary, summary_at
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -273,23 +286,7 @@ def maintenance_windows(record: dict[str, Any], timezone: str = "UTC") -> list[M
     if start is None or end is None:
         return []
     series = str(record.get("id"))
-    base = Maintenance(
-        id=series,
-        title=str(record.get("title", "")),
-        start=start,
-        end=end,
-        components=tuple(str(c) for c in record.get("components") or []),
-        message=str(record.get("message") or ""),
-        series=series,
-        cancelled=record.get("cancelled") is True,
-        updates=tuple(
-            (refs.number(u.get("ref")) or position, at, u["message"])
-            for position, u in enumerate(record.get("updates") or [], start=1)
-            if isinstance(u, dict)
-            and isinstance(u.get("message"), str)
-            and (at := _time(u.get("at"))) is not None
-        ),
-    )
+    base = _one_window(record, series, start, end)
     rule_text = record.get("recurrence")
     if not isinstance(rule_text, str):
         return [base]
@@ -311,3 +308,24 @@ def maintenance_windows(record: dict[str, Any], timezone: str = "UTC") -> list[M
         )
         for moment in starts
     ]
+
+
+def _one_window(record: dict[str, Any], series: str, start: datetime, end: datetime) -> Maintenance:
+    """The record's window as written (the first, for a recurring record)."""
+    return Maintenance(
+        id=series,
+        title=str(record.get("title", "")),
+        start=start,
+        end=end,
+        components=tuple(str(c) for c in record.get("components") or []),
+        message=str(record.get("message") or ""),
+        series=series,
+        cancelled=record.get("cancelled") is True,
+        updates=tuple(
+            (refs.number(u.get("ref")) or position, at, u["message"])
+            for position, u in enumerate(record.get("updates") or [], start=1)
+            if isinstance(u, dict)
+            and isinstance(u.get("message"), str)
+            and (at := _time(u.get("at"))) is not None
+        ),
+    )
