@@ -488,58 +488,17 @@ def feed_file(component: str, kind: str) -> str:
     return f"feeds/{component}.{kind}"
 
 
+FeedItem = tuple[datetime, str, dict[str, Any]]
+"""An entry of a feed: its time, its key (the tail of its tag URI) and its fields."""
+
+
 def feed_context(page: Page, component: ComponentView | None = None) -> dict[str, Any]:
     """The Atom and RSS feed of the whole site (every public update), or of one component:
     the updates of incidents that touch it and the maintenance windows that affect it."""
     words = Words(page)
-    incidents = page.incidents
+    items = _update_items(page, words, component)
     if component is not None:
-        incidents = [i for i in incidents if component.id in i.touched]
-
-    # The newest updates all belong to the incidents whose own newest update is newest, so
-    # only those are searched (updates are sorted by time within an incident).
-    def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
-        return incident.latest[0], incident.id, incident.latest[1]
-
-    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
-    entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
-    entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
-    authority = tag_authority(page.settings)
-    base = page.settings.base_url
-    items: list[tuple[datetime, str, dict[str, Any]]] = []
-    for at, incident, update in entries[:FEED_ENTRIES]:
-        label = words(UPDATE_STATUS_LABEL.get(update.status, update.status))
-        items.append(
-            (
-                at,
-                f"incident/{incident.id}/update/{update.number}",
-                {
-                    "title": f"{incident.title}: {label}",
-                    "link": absolute_url(
-                        base, f"incidents/{incident.id}.html#update-{update.number}"
-                    ),
-                    "html": str(markdown(update.message)),
-                },
-            )
-        )
-    if component is not None:
-        for window in page.maintenances:
-            if component.id in window.components:
-                start, end = words.time(window.start), words.time(window.end)
-                assert start is not None and end is not None
-                when = words("%(start)s to %(end)s", start=start["shown"], end=end["shown"])
-                items.append(
-                    (
-                        window.start,
-                        f"maintenance/{window.id}",
-                        {
-                            "title": words("Scheduled maintenance: %(title)s", title=window.title),
-                            "link": absolute_url(base, "index.html#maintenance"),
-                            "html": str(markdown(when))
-                            + (str(markdown(window.message)) if window.message else ""),
-                        },
-                    )
-                )
+        items += _maintenance_items(page, words, component)
     items.sort(key=lambda item: (item[0], item[1]), reverse=True)
     items = items[:FEED_ENTRIES]
     updated = items[0][0] if items else page.now
@@ -550,6 +509,8 @@ def feed_context(page: Page, component: ComponentView | None = None) -> dict[str
         title = words("%(site)s: %(component)s", site=page.settings.title, component=component.name)
         atom, rss = feed_file(component.id, "atom"), feed_file(component.id, "rss")
         feed_id = f"component/{component.id}"
+    authority = tag_authority(page.settings)
+    base = page.settings.base_url
     return {
         "title": title,
         "site": absolute_url(base, "index.html"),
@@ -568,6 +529,52 @@ def feed_context(page: Page, component: ComponentView | None = None) -> dict[str
             for at, key, item in items
         ],
     }
+
+
+def _update_items(page: Page, words: Words, component: ComponentView | None) -> list[FeedItem]:
+    """The newest public updates (of the incidents touching ``component``, if given)."""
+    incidents = page.incidents
+    if component is not None:
+        incidents = [i for i in incidents if component.id in i.touched]
+
+    # The newest updates all belong to the incidents whose own newest update is newest, so
+    # only those are searched (updates are sorted by time within an incident).
+    def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
+        return incident.latest[0], incident.id, incident.latest[1]
+
+    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
+    entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
+    entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
+    base = page.settings.base_url
+    items: list[FeedItem] = []
+    for at, incident, update in entries[:FEED_ENTRIES]:
+        label = words(UPDATE_STATUS_LABEL.get(update.status, update.status))
+        link = absolute_url(base, f"incidents/{incident.id}.html#update-{update.number}")
+        fields = {
+            "title": f"{incident.title}: {label}",
+            "link": link,
+            "html": str(markdown(update.message)),
+        }
+        items.append((at, f"incident/{incident.id}/update/{update.number}", fields))
+    return items
+
+
+def _maintenance_items(page: Page, words: Words, component: ComponentView) -> list[FeedItem]:
+    """The maintenance windows that affect ``component``."""
+    items: list[FeedItem] = []
+    for window in page.maintenances:
+        if component.id not in window.components:
+            continue
+        start, end = words.time(window.start), words.time(window.end)
+        assert start is not None and end is not None
+        when = words("%(start)s to %(end)s", start=start["shown"], end=end["shown"])
+        fields = {
+            "title": words("Scheduled maintenance: %(title)s", title=window.title),
+            "link": absolute_url(page.settings.base_url, "index.html#maintenance"),
+            "html": str(markdown(when)) + (str(markdown(window.message)) if window.message else ""),
+        }
+        items.append((window.start, f"maintenance/{window.id}", fields))
+    return items
 
 
 def badge_context(label: str, message: str, color: str) -> dict[str, Any]:
