@@ -24,6 +24,7 @@ from incidents_cli.store.parallel import bulk, map_chunks
 
 if TYPE_CHECKING:
     from incidents_cli.core.records import RecordFile
+    from incidents_cli.store.cache import Snapshot
 
 
 @dataclass
@@ -127,18 +128,56 @@ def public_inputs(
     (so a cold build gives the same keys). Views are cached by key in .git/incidents-cache,
     and a rebuild parses only what changed since.
     """
-    from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
     from incidents_cli.store import cache as record_cache
-    from incidents_cli.store.yamlio import file_names
 
     snap = record_cache.snapshot(root)
     blobs = snap.blobs if snap is not None else {}
     cache = record_cache.load_shards(snap, PUBLIC_CACHE) if snap is not None else {}
-    kept: dict[str, Any] = {}
-    with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
+    found, misses = _look_up(root, exclude, blobs, cache)
+    # What `validate` parsed is in the record cache; decoding all of it pays only when many
+    # views are missing (a first build, not a rebuild after one change).
+    if records is not None and misses:  # read by this command already (validated first)
+        misses = _from_records(root, records, misses, found)
+    if snap is not None and len(misses) * 10 >= len(found) > 0:
+        misses = _from_record_cache(snap, misses, found)
+    with bulk():
+        made = map_chunks(_view_entries, [item for _, item in misses])
+    for (index, _), fresh in zip(misses, made, strict=True):
+        found[index] = fresh
     inputs = PublicInputs([], {}, [], [])
+    kept: dict[str, Any] = {}
+    for result in found:
+        assert result is not None
+        key, entry = result
+        head, packed, unreadable = entry
+        view = _cached(head, packed) if head is not None else None
+        if snap is not None:
+            kept[key] = entry
+        inputs.unreadable.extend(unreadable)
+        if view is not None:
+            inputs.incidents.append(view)
+            inputs.keys[view.id] = key
+    if snap is not None and kept.keys() != cache.keys():
+        record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
+    _add_maintenance(root, snap, exclude, timezone, inputs)
+    return inputs
+
+
+_Miss = tuple[int, tuple[str, str, str | None, dict[str, str]]]
+"""A view to make: its place in the list, and (root, record, postmortem, known blob ids)."""
+
+
+def _look_up(
+    root: Path, exclude: frozenset[str], blobs: dict[str, str], cache: dict[str, Any]
+) -> tuple[list[tuple[str, Any] | None], list[_Miss]]:
+    """Each incident's cached view where its key is known without reading the files (None
+    in its place otherwise), and the views still to make."""
+    from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
+    from incidents_cli.store.yamlio import file_names
+
+    with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
     found: list[tuple[str, Any] | None] = []
-    misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]] = []
+    misses: list[_Miss] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
         if rel in exclude:
@@ -156,29 +195,15 @@ def public_inputs(
                 continue
         misses.append((len(found), (str(root), rel, pm_rel, known)))
         found.append(None)
-    # What `validate` parsed is in the record cache; decoding all of it pays only when many
-    # views are missing (a first build, not a rebuild after one change).
-    if records is not None and misses:  # read by this command already (validated first)
-        misses = _from_records(root, records, misses, found)
-    if snap is not None and len(misses) * 10 >= len(found) > 0:
-        misses = _from_record_cache(snap, misses, found)
-    with bulk():
-        made = map_chunks(_view_entries, [item for _, item in misses])
-    for (index, _), fresh in zip(misses, made, strict=True):
-        found[index] = fresh
-    for result in found:
-        assert result is not None
-        key, entry = result
-        head, packed, unreadable = entry
-        view = _cached(head, packed) if head is not None else None
-        if snap is not None:
-            kept[key] = entry
-        inputs.unreadable.extend(unreadable)
-        if view is not None:
-            inputs.incidents.append(view)
-            inputs.keys[view.id] = key
-    if snap is not None and kept.keys() != cache.keys():
-        record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
+    return found, misses
+
+
+def _add_maintenance(
+    root: Path, snap: Snapshot | None, exclude: frozenset[str], timezone: str, inputs: PublicInputs
+) -> None:
+    """The maintenance windows of every usable maintenance record."""
+    from incidents_cli.store import cache as record_cache
+
     for record in record_cache.read_all(root, kinds=("maintenance",), snap=snap):
         if record.rel in exclude:
             continue
@@ -186,7 +211,6 @@ def public_inputs(
             inputs.unreadable.append(record.rel)
             continue
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
-    return inputs
 
 
 def _from_records(
