@@ -146,6 +146,36 @@ def render_site(
     manifest: dict[str, str] = {}
     yield "style.css", renderer.source("site/style.css")
     yield "index.html", renderer.render("site/index.html", index_context(page))
+    yield from _history_pages(page, renderer, keys, previous, fixed, manifest)
+    yield from _incident_pages(
+        page, renderer, _incident_plan(page, renderer, keys, previous, fixed, manifest)
+    )
+    yield from _feeds(page, renderer)
+    yield (
+        "maintenance.ics",
+        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
+    )
+    for path, document in api_documents(page).items():
+        yield f"api/v2/{path}", _json(document)
+    for rel, badge in badge_contexts(page):
+        yield rel, renderer.render("site/badge.svg", badge)
+    yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
+    yield (
+        MARKER,
+        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
+    )
+
+
+def _history_pages(
+    page: Page,
+    renderer: Renderer,
+    keys: dict[str, str],
+    previous: Previous,
+    fixed: str,
+    manifest: dict[str, str],
+) -> Iterator[tuple[str, str | Reused]]:
+    """history.html and one page per month; a month whose incidents did not change (and
+    that shows no build time) is reused. Each month's key goes into ``manifest``."""
     months = months_of(page)
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     names = list(months)
@@ -166,10 +196,22 @@ def render_site(
                 continue
         context = month_context(page, month, incidents, newer, older)
         yield rel, renderer.render("site/history_month.html", context)
+
+
+def _incident_plan(
+    page: Page,
+    renderer: Renderer,
+    keys: dict[str, str],
+    previous: Previous,
+    fixed: str,
+    manifest: dict[str, str],
+) -> list[tuple[str, int | None]]:
+    """Each incident page, and the incident to render for it (None: reuse the previous
+    page). Each resolved incident's key goes into ``manifest``."""
     incident_templates = renderer.fingerprint(
         "site/incident.html", "site/base.html", "site/_macros.html"
     )
-    plan: list[tuple[str, int | None]] = []  # each page, and the incident to render or None
+    plan: list[tuple[str, int | None]] = []
     for index, incident in enumerate(page.incidents):
         rel = f"incidents/{incident.id}.html"
         plan.append((rel, index))
@@ -178,7 +220,11 @@ def render_site(
             manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
             if previous.has(rel, manifest[rel]):
                 plan[-1] = (rel, None)
-    yield from _incident_pages(page, renderer, plan)
+    return plan
+
+
+def _feeds(page: Page, renderer: Renderer) -> Iterator[tuple[str, str | Reused]]:
+    """The site's Atom and RSS feeds, and one of each per component."""
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
     yield "history.rss", renderer.render("site/history.rss", feed)
@@ -186,19 +232,6 @@ def render_site(
         feed = feed_context(page, view)
         yield feed_file(view.id, "atom"), renderer.render("site/history.atom", feed)
         yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
-    yield (
-        "maintenance.ics",
-        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
-    )
-    for path, document in api_documents(page).items():
-        yield f"api/v2/{path}", _json(document)
-    for rel, badge in badge_contexts(page):
-        yield rel, renderer.render("site/badge.svg", badge)
-    yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
-    yield (
-        MARKER,
-        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
-    )
 
 
 _JOB: tuple[Page, Renderer] | None = None
@@ -254,40 +287,46 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
-    # Plain strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
-    base, before = str(staging), str(out)
-    made: set[str] = set()
-    written: set[str] = set()
     try:
-        for rel, content in files:
-            _refuse_outside(rel)
-            target = f"{base}/{rel}"
-            folder = target.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-                made.add(folder)
-            if rel in written:  # two records with one id: the last wins, and is never
-                os.unlink(target)  # noqa: PTH108  written through a link into the old site
-            written.add(rel)
-            if isinstance(content, Reused):
-                try:
-                    os.link(f"{before}/{rel}", target)
-                except OSError:
-                    shutil.copyfile(f"{before}/{rel}", target)
-            else:
-                with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
-                    handle.write(content)
+        count = _write_files(str(staging), str(out), files)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if not out.exists():
         staging.rename(out)
-        return len(written)
+        return count
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()  # the name is ours now; the old site moves there
     out.rename(old)
     staging.rename(out)
     shutil.rmtree(old)
+    return count
+
+
+def _write_files(base: str, before: str, files: Iterable[tuple[str, str | Reused]]) -> int:
+    """Write each file under the folder ``base`` (a reused one as a link to its copy under
+    ``before``); the number of files. Plain strings ("/" works on every OS): 10,000 Path
+    objects cost more than the writes."""
+    made: set[str] = set()
+    written: set[str] = set()
+    for rel, content in files:
+        _refuse_outside(rel)
+        target = f"{base}/{rel}"
+        folder = target.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+            made.add(folder)
+        if rel in written:  # two records with one id: the last wins, and is never
+            os.unlink(target)  # noqa: PTH108  written through a link into the old site
+        written.add(rel)
+        if isinstance(content, Reused):
+            try:
+                os.link(f"{before}/{rel}", target)
+            except OSError:
+                shutil.copyfile(f"{before}/{rel}", target)
+        else:
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
+                handle.write(content)
     return len(written)
 
 
