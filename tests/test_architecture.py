@@ -152,3 +152,20 @@ def test_the_vocabulary_equals_the_schemas_enums(
     words: tuple[str, ...], schema: str, where: tuple[str, ...]
 ) -> None:
     assert list(words) == _enum(schema, *where)
+
+
+LONGEST_FUNCTION = 50
+
+
+@pytest.mark.parametrize("layer", ["core", "site"])
+def test_no_function_of_the_core_or_the_site_is_over_50_lines(layer: str) -> None:
+    """Each reads on one screen; a longer one is split into named steps (the demo's script,
+    in usecases/, may stay long: it reads as a list of steps)."""
+    long = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > LONGEST_FUNCTION:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.name}: {lines}")
+    assert not long, "\n".join(long)
