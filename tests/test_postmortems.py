@@ -388,3 +388,23 @@ def test_runbook_new_checks_only_the_new_runbook_and_writes_nothing_it_refuses(
     )
     assert refused.code == 2 and "unknown component 'nope'" in refused.err
     assert not (repo / "runbooks" / "disk-gone.md").exists()
+
+
+def test_a_new_users_drafts_and_runbooks_validate_when_git_name_is_not_a_handle(
+    repo: Path,
+) -> None:
+    """Git's user.name ("Test Responder") is not one of the people: the draft's author is the
+    commander, and a new runbook's owner is whoever is on call, so validate stays clean."""
+    for args in (
+        ["declare", "Checkout fails", "--component", "api", "--severity", "high"],
+        ["ack", "1"],
+        ["assign", "1", "--commander", "alice"],
+        ["resolve", "1", "--action", "rollback", "--summary", "Rolled back"],
+        ["postmortem", "1"],
+        ["runbook", "new", "Queue backlog", "--component", "api", "--tag", "queue-depth"],
+    ):
+        result = run_cli(*args, cwd=repo)
+        assert result.code == 0, (args, result.err)
+    assert "authors:\n  - alice\n" in (repo / "postmortems" / "INC-0001.md").read_text()
+    assert "owner: on-call\n" in (repo / "runbooks" / "queue-backlog.md").read_text()
+    assert run_cli("validate", cwd=repo).code == 0

@@ -214,7 +214,7 @@ def runbook_show(state: State, slug: str) -> int:
 @click.option(
     "--owner",
     metavar="NAME",
-    help="Who keeps it current (default: git user.name).",
+    help="Who keeps it current (default: you, if you are in people; else on-call).",
     shell_complete=params.complete_people,
 )
 @pass_state

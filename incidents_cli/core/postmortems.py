@@ -85,6 +85,16 @@ def draft(
     return "---\n" + dump(draft_front(record, settings, author)) + "---\n" + body
 
 
+def draft_author(record: dict[str, Any], settings: Settings, actor: str) -> str:
+    """Who writes the draft when no one was named (--by): the actor if they are one of the
+    people; else the incident's commander (who owns it end to end), since git's user.name is
+    not a handle; else the actor."""
+    if actor in settings.people:
+        return actor
+    commander = (record.get("roles") or {}).get("commander")
+    return str(commander) if isinstance(commander, str) and commander else actor
+
+
 def draft_front(record: dict[str, Any], settings: Settings, author: str) -> dict[str, Any]:
     """The front matter of a new draft: due by the policy, private, no action items yet."""
     due = due_date(record, settings)

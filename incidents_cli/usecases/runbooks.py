@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from incidents_cli.usecases.transitions import Invocation
 
 
+def _default_owner(root: Path) -> str:
+    """You, if you are one of the people (matched by git email); else whoever is on call:
+    git's user.name is not a handle, and a runbook owned by it would not validate."""
+    from incidents_cli.core.rules import ON_CALL_OWNER
+    from incidents_cli.store.layout import load_settings
+
+    if Repo.is_repo(root):
+        handle = load_settings(root).handle_for_email(Repo.at(root).user_email())
+        if handle:
+            return handle
+    return ON_CALL_OWNER
+
+
 def new_runbook(
     root: Path, title: str, components: list[str], tags: list[str], owner: str | None
 ) -> Path:
@@ -29,12 +42,8 @@ def new_runbook(
     path = root / RUNBOOKS_DIR / f"{slug}.md"
     if path.exists():
         raise RefusedError(f"{path.relative_to(root)} exists already")
-    if not owner and Repo.is_repo(root):
-        from incidents_cli.usecases.transitions import actor
-
-        owner = actor(root, Repo.at(root), None)
     if not owner:
-        raise RefusedError("who owns it? pass --owner NAME")
+        owner = _default_owner(root)
     front = {
         "title": title.strip(),
         "components": components,

@@ -307,7 +307,7 @@ def retract(invocation: Invocation, incident_id: str, ref: str, reason: str) -> 
 
 def postmortem(invocation: Invocation, incident_id: str, *, branch: bool = False) -> Outcome:
     """Start the postmortem: the draft document and the phase move, in one commit."""
-    from incidents_cli.core.postmortems import draft
+    from incidents_cli.core.postmortems import draft, draft_author
     from incidents_cli.site.render import Renderer
     from incidents_cli.store import yamlio
 
@@ -319,8 +319,11 @@ def postmortem(invocation: Invocation, incident_id: str, *, branch: bool = False
             change.notices.append(f"{rel} exists already; it was kept as it is")
         else:
             renderer = Renderer(ws.root)
+            author = event.actor
+            if not invocation.by:
+                author = draft_author(change.record, ws.settings, event.actor)
             change.files[rel] = draft(
-                change.record, ws.settings, event.actor, renderer.render, yamlio.dump
+                change.record, ws.settings, author, renderer.render, yamlio.dump
             )
         return change
 
