@@ -472,3 +472,13 @@ def test_the_update_resolve_and_reopen_post_is_told_once_by_that_event() -> None
     for audience in ("public", "internal"):
         got = notices(snap(before), snap(resolved), audience, now, LINKS)
         assert [n.event for n in got] == ["resolved"], audience
+
+
+def test_a_url_git_or_a_person_mangled_is_one_delivery_error_naming_no_secret() -> None:
+    from incidents_cli.integrations.chat import DeliveryError, Poster, Request
+
+    poster = Poster("http://127.0.0.1:9/hook\x00secret")
+    with pytest.raises(DeliveryError) as caught:
+        poster.post(Request("ops", "INC-0001/declared", b"{}", {}))
+    assert "ops: could not deliver INC-0001/declared" in str(caught.value)
+    assert "secret" not in str(caught.value)

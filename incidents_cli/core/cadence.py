@@ -136,15 +136,13 @@ def _update_times(record: Mapping[str, Any], as_of: datetime) -> list[datetime]:
 
 def update_every_from_data(severities: Any) -> dict[str, timedelta]:
     """``severities.<level>.update_every`` over the defaults (critical 30m, high 1h)."""
-    from incidents_cli.core.timeutil import parse_duration
+    from incidents_cli.core.timeutil import duration_or
 
     out = dict(DEFAULT_UPDATE_EVERY)
     if isinstance(severities, dict):
         for level, entry in severities.items():
             value = entry.get("update_every") if isinstance(entry, dict) else None
-            if isinstance(value, str):
-                try:
-                    out[str(level)] = parse_duration(value)
-                except ValueError:
-                    continue  # the schema reports it
+            every = duration_or(value, timedelta(0))
+            if every:  # a bad or zero one: the schema reports it, and the default stays
+                out[str(level)] = every
     return out

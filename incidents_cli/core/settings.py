@@ -10,7 +10,7 @@ from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, update_every_from_d
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.notifications import Channel, channels_from_data
-from incidents_cli.core.timeutil import parse_duration
+from incidents_cli.core.timeutil import duration_or
 from incidents_cli.core.vocabulary import SEVERITIES
 
 DEFAULT_ACK_WITHIN = {
@@ -128,12 +128,7 @@ def refuse_unknown(option: str, values: Iterable[str], known: Iterable[str], wha
 
 
 def _duration(value: Any, fallback: timedelta) -> timedelta:
-    if not isinstance(value, str):
-        return fallback
-    try:
-        return parse_duration(value)
-    except ValueError:
-        return fallback
+    return duration_or(value, fallback)
 
 
 def settings_from_data(data: Any) -> Settings:

@@ -113,6 +113,18 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
+def duration_or(value: object, fallback: timedelta) -> timedelta:
+    """A window from settings (``15m``), or ``fallback`` if it is missing, not a duration, or
+    not positive: a zero window would divide by zero, and the schema reports the mistake."""
+    if not isinstance(value, str):
+        return fallback
+    try:
+        parsed = parse_duration(value)
+    except ValueError:
+        return fallback
+    return parsed if parsed > timedelta(0) else fallback
+
+
 def format_duration(delta: timedelta) -> str:
     """A readable duration: ``4m 10s``, ``2h 05m``, ``3d 4h``."""
     total = int(delta.total_seconds())

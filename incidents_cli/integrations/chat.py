@@ -340,7 +340,7 @@ class Poster:
     def post(self, request: Request) -> None:
         try:
             response = self.client.post(self.url, content=request.body, headers=request.headers)
-        except self._httpx.HTTPError as error:
+        except (self._httpx.HTTPError, self._httpx.InvalidURL) as error:  # not an HTTPError
             raise DeliveryError(
                 f"{request.channel}: could not deliver {request.key}: {type(error).__name__}"
             ) from None

@@ -95,7 +95,7 @@ class GitHub:
         if not sep or not owner or not name or "/" in name:
             raise GitHubError(f"--repo {repo!r}: write it as OWNER/NAME")
         self.repo = repo
-        self.api_url = api_url.rstrip("/")
+        self.api_url = api_url.strip().rstrip("/")
         self._base = f"{self.api_url}/repos/{quote(owner)}/{quote(name)}"
         self._sleep = sleep
         self._clock = clock
@@ -234,7 +234,7 @@ class GitHub:
         for _ in range(MAX_TRIES):
             try:
                 response = self._http.request(method, url, params=params, json=json)
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, httpx.InvalidURL) as error:  # InvalidURL is not one
                 raise GitHubError(
                     f"cannot reach GitHub's API at {self.api_url} ({error.__class__.__name__}: "
                     f"{error}); check {API_URL_ENV} and the network"

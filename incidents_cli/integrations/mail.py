@@ -10,6 +10,7 @@ nobody sees who else is subscribed.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import smtplib
 import ssl
@@ -134,6 +135,12 @@ class Mailer:
     def __init__(self, server: Server, channel: str) -> None:
         self.channel = channel
         context = ssl.create_default_context()
+        local = server.host in ("localhost", "127.0.0.1", "::1")
+        if server.security == "none" and server.password and not local:
+            raise DeliveryError(
+                f"{channel}: security: none would send the SMTP password in clear text to "
+                f"{server.host}; use starttls or tls (none is for a relay on this host)"
+            )
         try:
             if server.security == "tls":
                 self.smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -146,6 +153,8 @@ class Mailer:
             if server.username and server.password:
                 self.smtp.login(server.username, server.password)
         except (OSError, smtplib.SMTPException) as error:
+            with contextlib.suppress(Exception):
+                self.smtp.close()  # made before starttls or login failed
             raise DeliveryError(
                 f"{channel}: cannot reach the mail server {server.host}:{server.port} "
                 f"({server.security}): {type(error).__name__}: {error}"

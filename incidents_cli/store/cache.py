@@ -10,11 +10,9 @@ A file with uncommitted changes, or outside git, is always parsed afresh.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,22 +57,6 @@ class LazyDocument(Document):
                 self.places = doc.places
                 self.line_offset = doc.line_offset
         return super().locate(where)
-
-
-@contextmanager
-def _bulk_load() -> Iterator[None]:
-    """Loading a cache makes millions of containers that live until the command ends, none
-    of them in a cycle. The cyclic collector would walk them again on every full collection
-    (at 100,000 incidents that tripled the time of `actions`), so it is paused while they
-    are made, and they are then moved out of its way (gc.freeze)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -308,7 +290,7 @@ def _load_mapping(path: Path) -> dict[str, Any]:
     """A cache file's entries; a missing, damaged or foreign file is an empty cache."""
     try:
         text = path.read_text(encoding="utf-8")
-        with _bulk_load():
+        with bulk():
             loaded = json.loads(text)
     except (OSError, ValueError, RecursionError):
         return {}

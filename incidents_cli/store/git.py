@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from incidents_cli.core.errors import GitError, IncidentsError, RefusedError, SetupError
+from incidents_cli.core.errors import (
+    EXIT_USAGE,
+    GitError,
+    IncidentsError,
+    RefusedError,
+    SetupError,
+)
 
 
 class CommitRefused(IncidentsError):
@@ -447,8 +453,9 @@ class Repo:
         if result.returncode != 0:
             if "couldn't find remote ref" in result.stderr:
                 return None
-            raise GitError(
-                f"git fetch from {remote} failed: {result.stderr.strip().splitlines()[-1:]}"
+            detail = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
+            raise IncidentsError(  # the network or the remote, not a bug: exit 2
+                f"git fetch from {remote} failed: {detail[0]}", EXIT_USAGE
             )
         return self.git("rev-parse", "FETCH_HEAD").stdout.strip()
 

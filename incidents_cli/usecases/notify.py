@@ -204,6 +204,8 @@ class _Secrets:
         value = self.env.get(name)
         if not value:
             value = self._from_json().get(name)
+        if isinstance(value, str):
+            value = value.strip()  # a secret pasted with its newline
         if not isinstance(value, str) or not value:
             raise IncidentsError(
                 f"{channel}: the environment variable {name} ({what}) is not set", 1
@@ -494,50 +496,54 @@ def notify(
     page, page_head = _context(settings, valid_now, as_of)
     delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
     written: list[str] = []
-    for channel in channels:
-        state = read_state(repo, channel.name)
-        base = state.commit if state is not None else None
-        if base is not None and not repo.has_commit(base):
-            result.warnings.append(
-                f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
-                "(a shallow clone? check out with fetch-depth: 0); only the last "
-                f"{int(BACKFILL.total_seconds() // 3600)}h are news"
+    # What a channel was told is pushed even when a later channel stops the run (Ctrl-C, a
+    # bug): a fresh clone must not tell it again.
+    try:
+        for channel in channels:
+            state = read_state(repo, channel.name)
+            base = state.commit if state is not None else None
+            if base is not None and not repo.has_commit(base):
+                result.warnings.append(
+                    f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
+                    "(a shallow clone? check out with fetch-depth: 0); only the last "
+                    f"{int(BACKFILL.total_seconds() // 3600)}h are news"
+                )
+                base = None
+            before = snapshots.at(base) if base is not None else (Snapshot(), Snapshot())
+            candidates = _candidates(
+                channel.audience,
+                before,
+                (every_now, valid_now),
+                reminders,
+                links,
+                page,
+                as_of,
+                settings.timezone,
             )
-            base = None
-        before = snapshots.at(base) if base is not None else (Snapshot(), Snapshot())
-        candidates = _candidates(
-            channel.audience,
-            before,
-            (every_now, valid_now),
-            reminders,
-            links,
-            page,
-            as_of,
-            settings.timezone,
-        )
-        previously = state.sent if state is not None else ()
-        wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
-        since = as_of - BACKFILL if base is None else None
-        run = ChannelRun(channel)
-        run.history = [n for n in wanted if since is not None and n.at < since]
-        skipped = {n.key for n in run.history}
-        to_send = [n for n in wanted if n.key not in skipped]
-        memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
-        delivery.send(run, to_send, memory.told)
-        result.channels.append(run)
-        if run.error is None:
-            memory.finish(head, {n.key for n in candidates if n.timed})
-        if memory.written:
-            written.append(f"{REF_PREFIX}{channel.name}")
-    if written and remote is not None:
-        try:
-            repo.push_side_refs(remote, written)
-            result.pushed_to = remote
-        except IncidentsError as error:
-            result.push_error = (
-                f"{error.message}; what was sent is remembered here but not on {remote}: "
-                "the next run elsewhere may repeat it"
-            )
+            previously = state.sent if state is not None else ()
+            wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
+            since = as_of - BACKFILL if base is None else None
+            run = ChannelRun(channel)
+            run.history = [n for n in wanted if since is not None and n.at < since]
+            skipped = {n.key for n in run.history}
+            to_send = [n for n in wanted if n.key not in skipped]
+            memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
+            delivery.send(run, to_send, memory.told)
+            result.channels.append(run)
+            if run.error is None:
+                memory.finish(head, {n.key for n in candidates if n.timed})
+            if memory.written:
+                written.append(f"{REF_PREFIX}{channel.name}")
+    finally:
+        if written and remote is not None:
+            try:
+                repo.push_side_refs(remote, written)
+                result.pushed_to = remote
+            except IncidentsError as error:
+                result.push_error = (
+                    f"{error.message}; what was sent is remembered here but not on {remote}: "
+                    "the next run elsewhere may repeat it"
+                )
     return result
 
 

@@ -113,3 +113,13 @@ def test_other_durations_are_refused(text: str) -> None:
 )
 def test_durations_read_like_people_write_them(delta: timedelta, shown: str) -> None:
     assert format_duration(delta) == shown
+
+
+def test_a_settings_window_that_is_zero_or_broken_falls_back_to_the_default() -> None:
+    from incidents_cli.core.timeutil import duration_or
+
+    fallback = timedelta(minutes=5)
+    assert duration_or("15m", fallback) == timedelta(minutes=15)
+    assert duration_or("0m", fallback) == fallback  # would divide by zero in escalations
+    assert duration_or("soon", fallback) == fallback
+    assert duration_or(None, fallback) == fallback
