@@ -397,3 +397,17 @@ def test_a_pending_group_that_resolves_removes_its_file_in_one_commit(repo: Path
     assert head.message.startswith("Alert group no longer pending: API error rate above 5%\n")
     assert set(head.stats.files) == {pending_path(GROUP)}
     assert not git.Repo(repo).is_dirty(untracked_files=True)
+
+
+def test_a_hand_broken_incident_of_the_group_is_refused_not_split_or_crashed(repo: Path) -> None:
+    assert ingest(repo, "alertmanager", "alertmanager-firing-one-region").code == 0
+    path = repo / "incidents" / "INC-0001.yaml"
+    path.write_text(path.read_text().replace("regions:\n", "regions: 5\nold_regions:\n", 1))
+    g = git.Repo(repo)
+    g.index.add(["incidents/INC-0001.yaml"])
+    g.index.commit("a hand edit gone wrong")
+    before = commits(repo)
+    result = ingest(repo, "alertmanager", "alertmanager-firing-two-regions")
+    assert result.code == 2
+    assert result.err.startswith("incidents/INC-0001.yaml:") and "does not validate" in result.err
+    assert commits(repo) == before and not (repo / "incidents" / "INC-0002.yaml").exists()

@@ -25,6 +25,7 @@ from incidents_cli.core.timeutil import format_time, now_utc, parse_time_option
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import find_root, read_record
+from incidents_cli.store.schemas import schema_findings
 from incidents_cli.store.transaction import Workspace, carry_out
 
 ACTIONS_DONE = {"declare": "declared", "update": "updated", "pending": "pending"}
@@ -103,6 +104,12 @@ def _latest_with_group(root: Path, repo: Repo, group_key: str) -> dict[str, Any]
             continue
         alert = data.get("alert")
         if isinstance(alert, dict) and alert.get("group_key") == group_key:
+            problems = schema_findings(record)
+            if problems:  # the transitions read it as valid; a second incident would split it
+                raise RefusedError(
+                    f"{problems[0].text()} (the incident of this alert group does not "
+                    "validate; fix it, then deliver the alert again)"
+                )
             found.append(data)
     if not found:
         return None
