@@ -136,3 +136,34 @@ def test_labels_are_made_once_and_issues_closed_with_a_reason(fake: FakeGitHub) 
         "PATCH /repos/acme/service/issues/1",
     ]
     assert fake.writes()[-1].body == {"state": "closed", "state_reason": "not_planned"}
+
+
+def test_an_answer_that_is_not_json_is_one_github_error() -> None:
+    """A proxy or captive portal answering 200 with a web page: one line, not a crash."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from incidents_cli.integrations.github import GitHub, GitHubError
+
+    class Portal(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>Sign in to the wifi</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = GitHub("acme/status", token="t", api_url=f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(GitHubError, match="not JSON"):
+            client.issues("incident-action")
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()

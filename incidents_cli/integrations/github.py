@@ -54,7 +54,20 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _issue(data: Mapping[str, Any]) -> Issue:
+def _json(response: httpx.Response) -> Any:
+    """The JSON of a successful answer; a proxy's HTML page is one clear line, not a crash."""
+    try:
+        return response.json()
+    except ValueError:
+        where = f"{response.request.method} {_path(str(response.request.url))}"
+        raise GitHubError(
+            f"GitHub answered {where} with something that is not JSON; check {API_URL_ENV}"
+        ) from None
+
+
+def _issue(data: Any) -> Issue:
+    if not isinstance(data, Mapping) or "number" not in data or "html_url" not in data:
+        raise GitHubError("GitHub answered with something that is not an issue")
     return Issue(
         number=int(data["number"]),
         url=str(data["html_url"]),
@@ -139,7 +152,7 @@ class GitHub:
     # --- the endpoints ---------------------------------------------------------------
 
     def repository(self) -> Repository:
-        data = self._request("GET", self._base).json()
+        data = _json(self._request("GET", self._base))
         return Repository(
             str(data["full_name"]), str(data["html_url"]), str(data.get("default_branch") or "")
         )
@@ -157,13 +170,13 @@ class GitHub:
         response = self._request("GET", f"{self._base}/issues/{number}", missing_ok=True)
         if response.status_code in (404, 410):
             return None
-        return _issue(response.json())
+        return _issue(_json(response))
 
     def create_issue(self, title: str, body: str, labels: list[str], assignees: list[str]) -> Issue:
         payload: dict[str, Any] = {"title": title, "body": body, "labels": labels}
         if assignees:
             payload["assignees"] = assignees
-        return _issue(self._request("POST", f"{self._base}/issues", json=payload).json())
+        return _issue(_json(self._request("POST", f"{self._base}/issues", json=payload)))
 
     def update_issue(
         self,
@@ -183,7 +196,7 @@ class GitHub:
         ):
             if value is not None:
                 payload[key] = value
-        return _issue(self._request("PATCH", f"{self._base}/issues/{number}", json=payload).json())
+        return _issue(_json(self._request("PATCH", f"{self._base}/issues/{number}", json=payload)))
 
     def comments(self, number: int) -> list[Comment]:
         url = f"{self._base}/issues/{number}/comments"
@@ -191,7 +204,7 @@ class GitHub:
 
     def comment(self, number: int, body: str) -> Comment:
         url = f"{self._base}/issues/{number}/comments"
-        return _comment(self._request("POST", url, json={"body": body}).json())
+        return _comment(_json(self._request("POST", url, json={"body": body})))
 
     def ensure_label(self, name: str, color: str, description: str) -> bool:
         """Make the label unless it exists; True if it was made."""
@@ -213,7 +226,7 @@ class GitHub:
         query: dict[str, str] | None = params
         while next_url is not None:
             response = self._request("GET", next_url, params=query)
-            page = response.json()
+            page = _json(response)
             if not isinstance(page, list):
                 raise GitHubError(f"GitHub answered GET {next_url} with something not a list")
             yield from page
