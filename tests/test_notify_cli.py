@@ -722,3 +722,28 @@ def test_an_amended_update_is_not_told_again_and_a_new_one_is(
     assert posted.code == 0, posted.err
     code, report = notify(repo)
     assert sent(report)["community"] == ["reopened"]
+
+
+def test_a_record_that_does_not_validate_stops_no_channel_and_no_comms(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    broken = repo / "incidents" / "INC-0002.yaml"
+    broken.write_text(
+        "id: INC-0002\ntitle: Hand-made\nphase: detected\nsource: internal\nseverity: [x]\n"
+        "components: 5\ntimeline: 7\ndetected_at: 2026-03-01T14:30:00Z\n"
+    )
+    _git(repo, "add", "incidents/INC-0002.yaml")
+    _git(repo, "commit", "-qm", "a hand edit gone wrong")
+    code, report = notify(repo)
+    assert code == 0, report
+    assert sent(report)["ops-slack"] == [
+        "declared",
+        "acknowledged",
+        "role_assigned",
+        "public_update",
+        "resolved",
+    ]
+    comms = run_cli("comms", "--as-of", AS_OF, cwd=repo)
+    assert comms.code in (0, 1), comms.err

@@ -130,21 +130,22 @@ class NotifyResult:
 
 @dataclass
 class _Snapshots:
-    """The records at each commit asked for: all of them, and the ones that pass their schema
-    (a record that does not validate is never published). Each blob is read and parsed once,
-    so the two commits of a channel cost one parse of every record plus one of each change."""
+    """The records at each commit asked for that pass their schema: a record that does not
+    validate is told to no one (the public never; internal channels would be fed types the
+    rules do not expect), and `validate` names it. Each blob is read and parsed once, so the
+    two commits of a channel cost one parse of every record plus one of each change."""
 
     repo: Repo
-    cache: dict[str, tuple[Snapshot, Snapshot]] = field(default_factory=dict)
+    cache: dict[str, Snapshot] = field(default_factory=dict)
     parsed: dict[tuple[str, str], tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
     """(blob id, kind) -> (data or None if unreadable, passes its schema)."""
 
-    def at(self, commit: str) -> tuple[Snapshot, Snapshot]:
+    def at(self, commit: str) -> Snapshot:
         if commit not in self.cache:
             self.cache[commit] = self._read(commit)
         return self.cache[commit]
 
-    def _read(self, commit: str) -> tuple[Snapshot, Snapshot]:
+    def _read(self, commit: str) -> Snapshot:
         from incidents_cli.store.schemas import is_valid
 
         blobs = self.repo.blobs_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
@@ -157,22 +158,15 @@ class _Snapshots:
             record = read_record(self.repo.top, rel, kind, contents[sha])
             data = record.data if record.error is None and isinstance(record.data, dict) else None
             self.parsed[sha, kind] = (data, data is not None and is_valid(kind, data))
-        every: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
         valid: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
         for rel, kind in sorted(kinds.items()):
             data, ok = self.parsed[blobs[rel], str(kind)]
-            if data is None:
+            if data is None or not ok:
                 continue
             stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             key = str(data.get("incident", stem)) if kind == "postmortem" else stem
-            every[str(kind)][key] = data
-            if ok:
-                valid[str(kind)][key] = data
-
-        def snap(found: dict[str, dict[str, dict[str, Any]]]) -> Snapshot:
-            return Snapshot(found["incident"], found["postmortem"], found["maintenance"])
-
-        return snap(every), snap(valid)
+            valid[str(kind)][key] = data
+        return Snapshot(valid["incident"], valid["postmortem"], valid["maintenance"])
 
 
 _SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
@@ -428,22 +422,21 @@ class _Delivery:
 
 def _candidates(
     audience: str,
-    before: tuple[Snapshot, Snapshot],
-    now: tuple[Snapshot, Snapshot],
+    before: Snapshot,
+    now: Snapshot,
     reminders: Sequence[Notice],
     links: Links,
     page: Any,
     as_of: datetime,
     timezone: str,
 ) -> list[Notice]:
-    """Everything ``audience`` may hear between two commits, in time order. Each snapshot
-    pair is (every record, the records that pass their schema); the public hears only of
-    the latter, through the public view."""
+    """Everything ``audience`` may hear between two commits, in time order; the public hears
+    only through the public view."""
     if audience == "public":
-        found = public_notices(before[1], now[1], links, page)
+        found = public_notices(before, now, links, page)
     else:
-        found = record_notices(before[0], now[0], audience, links)
-    found += maintenance_notices(now[1], as_of, audience, links, page, timezone)
+        found = record_notices(before, now, audience, links)
+    found += maintenance_notices(now, as_of, audience, links, page, timezone)
     if audience == "internal":
         found += reminders
     return in_order(found, audience)
@@ -486,13 +479,13 @@ def notify(
         result.warnings.append(f"no channels under notify: in {SETTINGS_FILE}; nothing to do")
         return result
     snapshots = _Snapshots(repo)
-    every_now, valid_now = snapshots.at(head)
+    valid_now = snapshots.at(head)
     links = Links(
         site=settings.base_url,
         record=_record_link(env, head),
         component_names={c.id: c.name for c in settings.components},
     )
-    reminders = _reminders(repo, head, every_now, settings, as_of, links)
+    reminders = _reminders(repo, head, valid_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
     delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
     written: list[str] = []
@@ -509,11 +502,11 @@ def notify(
                     f"{int(BACKFILL.total_seconds() // 3600)}h are news"
                 )
                 base = None
-            before = snapshots.at(base) if base is not None else (Snapshot(), Snapshot())
+            before = snapshots.at(base) if base is not None else Snapshot()
             candidates = _candidates(
                 channel.audience,
                 before,
-                (every_now, valid_now),
+                valid_now,
                 reminders,
                 links,
                 page,
@@ -552,14 +545,14 @@ def notify(
 
 def quiet(root: Path, as_of: datetime) -> list[Quiet]:
     """Open incidents whose public updates went quiet (from the work tree, like validate)."""
-    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.cache import read_all, usable
     from incidents_cli.store.layout import load_settings
 
     settings = load_settings(root)
     records = []
     for record in read_all(root, kinds=("incident",)):
-        if record.doc is None or not isinstance(record.data, dict):
-            continue
+        if not usable(record) or record.doc is None or not isinstance(record.data, dict):
+            continue  # a record that does not validate is validate's to report
         data = record.data
         if data.get("phase") not in UNRESOLVED_PHASES:
             continue
