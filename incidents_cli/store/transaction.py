@@ -29,7 +29,7 @@ from incidents_cli.core.records import (
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
-from incidents_cli.store.git import PushRefused, PushRejected, Repo
+from incidents_cli.store.git import Commit, PushRefused, PushRejected, Repo
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
 from incidents_cli.store.schemas import schema_findings
@@ -369,9 +369,11 @@ class _Write(NamedTuple):
     old_text: str | None
 
 
-def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], set[str]]:
+def _planned_writes(
+    repo: Repo, root: Path, change: Change
+) -> tuple[list[_Write], set[str], str | None]:
     """Every file of the change with its new and old text, refusing files with uncommitted
-    changes; and which of them git tracks (the commit needs to know too)."""
+    changes; which of them git tracks (the commit needs to know too); and HEAD now."""
     texts: dict[str, str | None] = {}
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
@@ -379,8 +381,7 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     removed = [rel for rel in change.removes if rel not in texts]
     texts.update(dict.fromkeys(removed))
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
-    tracked = repo.tracked(list(git_paths.values()))
-    uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
+    head, tracked, uncommitted = repo.path_states(list(git_paths.values()))
     planned = []
     for rel, given in texts.items():
         path = root / rel
@@ -413,7 +414,7 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{yamlio.MAX_FILE_BYTES} byte limit for records; nothing was written"
             )
         planned.append(_Write(rel, git_paths[rel], given, old_text))
-    return planned, tracked
+    return planned, tracked, head
 
 
 def _commit(
@@ -424,7 +425,7 @@ def _commit(
     branch: str | None,
     lock: RepositoryLock,
 ) -> str:
-    planned, tracked = _planned_writes(repo, root, change)
+    planned, tracked, before = _planned_writes(repo, root, change)
     message = commit_message(change, actor)
     if branch is not None:
         texts = {w.git_path: w.text for w in planned if w.text is not None}
@@ -437,7 +438,6 @@ def _commit(
             for w in planned
         ]
     )
-    before = repo.head(fresh=True)
     written: list[_Write] = []
     # Signals wait until the commit is made or undone: cut in half, either would be lost.
     with signals_held() as held:
@@ -453,7 +453,7 @@ def _commit(
                         f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
                     ) from None
                 written.append(write)
-            commit = repo.commit_paths([w.git_path for w in planned], message, tracked)
+            made = repo.commit_exactly([w.git_path for w in planned], message, tracked)
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
@@ -464,7 +464,8 @@ def _commit(
                         yamlio.write_atomic(path, write.old_text)
             raise
         lock.clear_journal()
-    if not repo.holds(commit, [w.git_path for w in planned]):
+    commit = made.head
+    if commit == before or not _holds(repo, root, made, planned):
         raise GitError(
             f"git made commit {commit[:12]}, but HEAD does not hold this change; "
             "see `git status` and `git log`"
@@ -475,3 +476,19 @@ def _commit(
             exit_code=130,
         )
     return commit
+
+
+def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
+    """Whether HEAD (``made``) and the work tree hold exactly what was written. Compared
+    by blob id (HEAD's, and the file's as written); where they differ (a hook rewrote a
+    file, or a filter such as end-of-line conversion stores other bytes), git decides."""
+    for write in planned:
+        expected = blob_id(write.text.encode("utf-8")) if write.text is not None else None
+        path = root / write.rel
+        try:
+            now = blob_id(path.read_bytes()) if path.is_file() else None
+        except OSError:
+            now = "unreadable"
+        if made.blobs.get(write.git_path) != expected or now != expected:
+            return repo.holds(made.head, [w.git_path for w in planned])
+    return True
