@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -92,7 +91,7 @@ class RepositoryLock:
         self._write(
             {
                 "pid": os.getpid(),
-                "host": socket.gethostname(),
+                "host": _host(),
                 "command": self.command,
                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
@@ -148,11 +147,16 @@ class RepositoryLock:
         if not holder.get("pid"):
             return "starting"
         host = holder.get("host")
-        where = f" on {host}" if host and host != socket.gethostname() else ""
+        where = f" on {host}" if host and host != _host() else ""
         return (
             f"pid {holder.get('pid')}{where}, `incidents {holder.get('command', '?')}` "
             f"since {holder.get('since', '?')}"
         )
+
+
+def _host() -> str:
+    """This machine's name (what socket.gethostname says, without importing socket)."""
+    return os.uname().nodename
 
 
 def _parse(raw: bytes) -> dict[str, Any]:

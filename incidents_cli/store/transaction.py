@@ -311,9 +311,13 @@ def _recover(repo: Repo, left: dict[str, Any]) -> None:
 
 def blob_id(data: bytes) -> str:
     """The id git gives a file with these bytes (SHA-1 repositories)."""
-    import hashlib
+    try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
+        from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
 
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return digest
 
 
 def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None:
