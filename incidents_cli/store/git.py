@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -74,6 +74,21 @@ class PathStates(NamedTuple):
     head: str | None
     tracked: set[str]
     uncommitted: set[str]
+    staged: bool  # the index differs from HEAD (anywhere): a person staged something
+
+
+# HEAD, and the paths as git sees them: changed (staged or not), untracked or ignored.
+_STATUS = (
+    "status",
+    "--porcelain=v2",
+    "-z",
+    "--branch",
+    "--no-renames",
+    "--untracked-files=all",
+    "--ignored=matching",
+    "--",
+)
+_STAGED = ("diff", "--cached", "--quiet")
 
 
 class Commit(NamedTuple):
@@ -113,6 +128,9 @@ def _refuse_index_lock(output: str) -> None:
         raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
 
 
+_NO_GIT = "git is not installed or not on PATH; install git and try again"
+
+
 def run_git(
     cwd: Path, *args: str, check: bool = True, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -130,7 +148,40 @@ def run_git(
             check=False,
         )
     except FileNotFoundError:
-        raise SetupError("git is not installed or not on PATH; install git and try again") from None
+        raise SetupError(_NO_GIT) from None
+    return _checked(result, args, check)
+
+
+def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """Start a git command that runs while this process does something else; its result
+    comes from ``finish_git``."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _clean_env()
+    try:
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_ENV,
+        )
+    except FileNotFoundError:
+        raise SetupError(_NO_GIT) from None
+
+
+def finish_git(
+    process: subprocess.Popen[str], args: Sequence[str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    out, err = process.communicate()
+    result = subprocess.CompletedProcess(["git", *args], process.returncode, out, err)
+    return _checked(result, args, check)
+
+
+def _checked(
+    result: subprocess.CompletedProcess[str], args: Sequence[str], check: bool
+) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         # git's own words ("fatal:", "error:") say more than the hints that may follow them
@@ -307,21 +358,31 @@ class Repo:
         odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
         return changed | odd
 
-    def path_states(self, paths: Sequence[str]) -> PathStates:
-        """HEAD (read now), and which of ``paths`` git tracks and which differ from HEAD
-        (staged or not, deleted, or present but untracked or ignored): one `git status`
-        where `tracked`, `uncommitted` and `head` take three calls."""
-        result = self.git(
-            "status",
-            "--porcelain=v2",
-            "-z",
-            "--branch",
-            "--no-renames",
-            "--untracked-files=all",
-            "--ignored=matching",
-            "--",
-            *paths,
+    def start_path_states(self, paths: Sequence[str]) -> Callable[[], PathStates]:
+        """Start reading ``path_states``; the function returned waits for the answer.
+        Meanwhile this process can prepare the files (git runs on the other core)."""
+        status = [*_STATUS, *paths]
+        running = start_git(self.top, *status)
+        staged = start_git(self.top, *_STAGED)
+        return lambda: self._path_states(
+            paths, finish_git(running, status), finish_git(staged, _STAGED, check=False)
         )
+
+    def path_states(self, paths: Sequence[str]) -> PathStates:
+        """HEAD (read now); which of ``paths`` git tracks and which differ from HEAD
+        (staged or not, deleted, or present but untracked or ignored): one `git status`
+        where `tracked`, `uncommitted` and `head` took three calls; and whether anything
+        is staged at all (a person's work, which a commit must leave out)."""
+        return self.start_path_states(paths)()
+
+    def _path_states(
+        self,
+        paths: Sequence[str],
+        result: subprocess.CompletedProcess[str],
+        staged: subprocess.CompletedProcess[str],
+    ) -> PathStates:
+        if staged.returncode not in (0, 1):  # git diff --quiet: 1 means a difference
+            _checked(staged, _STAGED, True)
         head: str | None = None
         tracked: set[str] = set()
         reported: set[str] = set()
@@ -343,7 +404,7 @@ class Repo:
         # not reported: as HEAD has it (tracked if it exists, else absent everywhere)
         tracked |= {p for p in paths if p not in reported and (self.top / p).exists()}
         self._head = head
-        return PathStates(head, tracked, reported & set(paths))
+        return PathStates(head, tracked, reported & set(paths), staged.returncode == 1)
 
     def commit_message(self, commit: str) -> str:
         return self.git("log", "-1", "--format=%B", commit).stdout.strip()
@@ -395,17 +456,22 @@ class Repo:
         return self.commit_exactly(paths, message, tracked).head
 
     def commit_exactly(
-        self, paths: Sequence[str], message: str, tracked: set[str] | None = None
+        self,
+        paths: Sequence[str],
+        message: str,
+        tracked: set[str] | None = None,
+        staged: bool | None = None,
     ) -> Commit:
         """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
 
         A person's other staged or unstaged changes are neither committed nor touched. On
         failure the index entries of ``paths`` are put back as they were (the callers only
         commit paths that had no staged changes); the caller restores the files themselves.
-        ``tracked``: which of ``paths`` are in the index, if the caller asked already.
+        ``tracked``: which of ``paths`` are in the index, and ``staged``: whether anything
+        is staged, if the caller asked already (under this work tree's lock).
         Returns HEAD as read after the commit, with the blob of each path there.
         """
-        if self.has_staged_changes():
+        if self.has_staged_changes() if staged is None else staged:
             # Someone's staged work is in the index: commit our paths alone (slower: git
             # builds a temporary index from HEAD).
             before = self.index_entries(paths)

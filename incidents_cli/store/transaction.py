@@ -29,7 +29,7 @@ from incidents_cli.core.records import (
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
-from incidents_cli.store.git import Commit, PushRefused, PushRejected, Repo
+from incidents_cli.store.git import Commit, PathStates, PushRefused, PushRejected, Repo
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
 from incidents_cli.store.schemas import schema_findings
@@ -373,11 +373,9 @@ class _Write(NamedTuple):
     old_text: str | None
 
 
-def _planned_writes(
-    repo: Repo, root: Path, change: Change
-) -> tuple[list[_Write], set[str], str | None]:
+def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], PathStates]:
     """Every file of the change with its new and old text, refusing files with uncommitted
-    changes; which of them git tracks (the commit needs to know too); and HEAD now."""
+    changes; and what git says of them (which it tracks, HEAD now, anything staged)."""
     texts: dict[str, str | None] = {}
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
@@ -385,7 +383,14 @@ def _planned_writes(
     removed = [rel for rel in change.removes if rel not in texts]
     texts.update(dict.fromkeys(removed))
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
-    head, tracked, uncommitted = repo.path_states(list(git_paths.values()))
+    pending = repo.start_path_states(list(git_paths.values()))
+    # While git looks, the record's new text is made (its refusal waits for git's answer,
+    # so a file with uncommitted changes is still the first thing said).
+    record: Callable[[str | None], str] | None = None
+    if change.write_record:
+        record = _record_text(root, incident_rel(change.incident_id), change)
+    states = pending()
+    uncommitted = states.uncommitted
     planned = []
     for rel, given in texts.items():
         path = root / rel
@@ -404,13 +409,8 @@ def _planned_writes(
             planned.append(_Write(rel, git_paths[rel], None, old_text))
             continue
         if given is None:
-            given = (
-                yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
-            )
-            check = RecordFile("incident", rel, yamlio.parse(given, rel))
-            problems = _problems(check)
-            if problems:  # what was asked would make an invalid record: never written
-                raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
+            assert record is not None
+            given = record(old_text)
         size = len(given.encode("utf-8"))
         if size > yamlio.MAX_FILE_BYTES:
             raise RefusedError(
@@ -418,7 +418,36 @@ def _planned_writes(
                 f"{yamlio.MAX_FILE_BYTES} byte limit for records; nothing was written"
             )
         planned.append(_Write(rel, git_paths[rel], given, old_text))
-    return planned, tracked, head
+    return planned, states
+
+
+def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None], str]:
+    """The record's new text, made now; the function returned gives it (or raises what
+    made it fail) once the file's old text, as read after git's checks, is the same."""
+    path = root / rel
+    try:
+        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        made = _new_record_text(rel, old_text, change)
+    except Exception as exc:  # said in its turn, after git's answer
+        failed = exc
+
+        def refuse(_: str | None) -> str:
+            raise failed
+
+        return refuse
+
+    def text(current: str | None) -> str:
+        return made if current == old_text else _new_record_text(rel, current, change)
+
+    return text
+
+
+def _new_record_text(rel: str, old_text: str | None, change: Change) -> str:
+    text = yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+    problems = _problems(RecordFile("incident", rel, yamlio.parse(text, rel)))
+    if problems:  # what was asked would make an invalid record: never written
+        raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
+    return text
 
 
 def _commit(
@@ -429,7 +458,8 @@ def _commit(
     branch: str | None,
     lock: RepositoryLock,
 ) -> str:
-    planned, tracked, before = _planned_writes(repo, root, change)
+    planned, states = _planned_writes(repo, root, change)
+    before = states.head
     message = commit_message(change, actor)
     if branch is not None:
         texts = {w.git_path: w.text for w in planned if w.text is not None}
@@ -457,7 +487,9 @@ def _commit(
                         f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
                     ) from None
                 written.append(write)
-            made = repo.commit_exactly([w.git_path for w in planned], message, tracked)
+            made = repo.commit_exactly(
+                [w.git_path for w in planned], message, states.tracked, states.staged
+            )
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
