@@ -156,9 +156,11 @@ def carry_out(
     repo: Repo | None = None,
     new_branch: str | None = None,
     on_wait: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> Outcome:
     """Apply ``step``, commit its files, and push if asked (replaying on rejection), with
-    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it)."""
+    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it).
+    ``settings``: the repository's, if the caller has read them already."""
     import shlex
     import sys
 
@@ -173,7 +175,8 @@ def carry_out(
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
-        return _carry_out(root, step, actor, push, repo, new_branch, lock)
+        settings = settings or load_settings(root)
+        return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
 
 
 def _refuse_unusable_state(repo: Repo) -> None:
@@ -199,6 +202,7 @@ def _wait_for_index(repo: Repo, wait: float = 3.0) -> None:
 
 def _carry_out(
     root: Path,
+    settings: Settings,
     step: Step,
     actor: str,
     push: bool | None,
@@ -206,7 +210,6 @@ def _carry_out(
     new_branch: str | None,
     lock: RepositoryLock,
 ) -> Outcome:
-    settings = load_settings(root)
     push = settings.push if push is None else push
     if new_branch is not None:
         push = False  # the commit goes to a new branch; the person pushes it for review
