@@ -453,7 +453,7 @@ def table(results: list[Result]) -> str:
             str(r.n) if r.n else "-",
             f"{r.median:.3f}",
             r.spread,
-            f"{r.cpu:.2f}" if r.cpu is not None else "",
+            "" if r.cpu is None else f"{r.cpu:.3f}" if r.cpu < 1 else f"{r.cpu:.2f}",
             f"{r.peak_mb:.0f}",
             r.note,
         )

@@ -402,9 +402,12 @@ class Repo:
             elif entry.startswith(("? ", "! ")):  # untracked, ignored
                 reported.add(entry[2:])
         # not reported: as HEAD has it (tracked if it exists, else absent everywhere)
-        tracked |= {p for p in paths if p not in reported and (self.top / p).exists()}
+        tracked |= {p for p in paths if p not in reported and os.path.lexists(self.top / p)}
+        # in the index but not a file here (a dangling symlink), as `uncommitted` says
+        odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
         self._head = head
-        return PathStates(head, tracked, reported & set(paths), staged.returncode == 1)
+        uncommitted = (reported & set(paths)) | odd
+        return PathStates(head, tracked, uncommitted, staged.returncode == 1)
 
     def commit_message(self, commit: str) -> str:
         return self.git("log", "-1", "--format=%B", commit).stdout.strip()
