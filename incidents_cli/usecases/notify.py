@@ -62,8 +62,9 @@ if TYPE_CHECKING:
     from incidents_cli.integrations.mail import Mailer
 
 SECRETS_JSON_ENV = "INCIDENTS_SECRETS"
-"""Optional: a JSON object of secrets by name (GitHub: ``${{ toJSON(secrets) }}``), read when
-a channel's variable is not in the environment itself."""
+"""Optional: a JSON object of secrets by name, read when a channel's variable is not in the
+environment itself. Notify workflows installed before `ci update --workflows` wrote one env:
+line per secret passed every repository secret this way; it is read so they keep working."""
 
 
 # --- what a run did ------------------------------------------------------------------------
@@ -207,8 +208,14 @@ class _Secrets:
         if isinstance(value, str):
             value = value.strip()  # a secret pasted with its newline
         if not isinstance(value, str) or not value:
+            hint = ""
+            if self.env.get("GITHUB_ACTIONS") == "true":
+                hint = (
+                    f"; add the repository secret {name}, and pass it to the Notify step with "
+                    "`incidents ci update --workflows` (it writes the secrets incidents.yaml names)"
+                )
             raise IncidentsError(
-                f"{channel}: the environment variable {name} ({what}) is not set", 1
+                f"{channel}: the environment variable {name} ({what}) is not set{hint}", 1
             )
         return value
 
