@@ -384,6 +384,35 @@ def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo:
     }
 
 
+def test_site_build_reports_exactly_what_validate_scope_site_finds(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The publish workflow runs site build alone: it must judge and report as the validate
+    step it replaced did (errors where the site is built from, warnings elsewhere)."""
+    assert run_cli("declare", "Checkout errors", "--severity", "high", cwd=repo).code == 0
+    incident = repo / "incidents" / "INC-0001.yaml"
+    incident.write_text(incident.read_text().replace("severity: high", "severity: urgent"))
+    runbook = repo / "runbooks" / "bad-deploy-rollback.md"
+    runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
+    validated = run_cli("validate", "--scope", "site", "--format", "github", cwd=repo)
+    assert validated.code == 1
+    built = run_cli("site", "build", "--format", "github", "--out", str(tmp_path / "s"), cwd=repo)
+    assert built.code == 1
+    annotations = [line for line in built.out.splitlines() if line.startswith("::")]
+    assert annotations == validated.out.splitlines()
+    assert {a.split(" ")[0] for a in annotations} == {"::error", "::warning"}
+    text = run_cli("site", "build", "--out", str(tmp_path / "t"), cwd=repo)
+    assert text.code == 1 and "::" not in text.out
+    assert "incidents/INC-0001.yaml:" in text.err and "(left out of the site)" in text.err
+    assert "runbooks/bad-deploy-rollback.md:" in text.err and "(warning)" in text.err
+    # settings with an error: nothing is built, and the annotation says why
+    settings = repo / "incidents.yaml"
+    settings.write_text(settings.read_text().replace("id_prefix: INC", "id_prefix: 7"))
+    refused = run_cli("site", "build", "--format", "github", "--out", str(tmp_path / "u"), cwd=repo)
+    assert refused.code == 2 and refused.out.startswith("::error file=incidents.yaml,")
+    assert not (tmp_path / "u").exists()
+
+
 def test_init_again_keeps_the_repositorys_choice(repo: Path) -> None:
     assert run_cli("ci", "update", "--cli", "incidents==0.2.0", cwd=repo).code == 0
     head = _git(repo, "rev-parse", "HEAD")
