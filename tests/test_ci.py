@@ -329,6 +329,36 @@ def test_a_repository_made_before_ci_update_takes_the_new_workflows_on_request(
     assert _git(repo, "status", "--porcelain") == ""
 
 
+def test_ci_update_workflows_follows_the_secrets_the_settings_name(repo: Path) -> None:
+    workflow = repo / ".github" / "workflows" / "incidents-notify.yml"
+    assert "secrets." not in workflow.read_text()  # the starter settings name none
+    settings = repo / "incidents.yaml"
+    settings.write_text(
+        settings.read_text()
+        + "notify:\n  - {name: ops, type: slack, audience: internal, url_env: OPS_URL}\n"
+    )
+    _git(repo, "commit", "-q", "-a", "-m", "a channel")
+    assert "Nothing to do" in run_cli("ci", "update", cwd=repo).out  # workflows: on request
+    result = run_cli("ci", "update", "--workflows", cwd=repo)
+    assert result.code == 0, result.err
+    names = _git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert names == [".github/workflows/incidents-notify.yml"]
+    assert "        env:\n          OPS_URL: ${{ secrets.OPS_URL }}\n" in workflow.read_text()
+    assert "Nothing to do" in run_cli("ci", "update", "--workflows", cwd=repo).out
+    # the channel renamed its variable: the old one is no longer passed
+    settings.write_text(settings.read_text().replace("OPS_URL", "OPS_WEBHOOK"))
+    _git(repo, "commit", "-q", "-a", "-m", "renamed")
+    assert run_cli("ci", "update", "--workflows", cwd=repo).code == 0
+    assert "OPS_URL" not in workflow.read_text()
+    assert "OPS_WEBHOOK: ${{ secrets.OPS_WEBHOOK }}" in workflow.read_text()
+    # settings that do not validate are refused: the workflow would pass the wrong secrets
+    settings.write_text(settings.read_text().replace("url_env: OPS_WEBHOOK", "url_env: 'no!'"))
+    _git(repo, "commit", "-q", "-a", "-m", "broken")
+    refused = run_cli("ci", "update", "--workflows", cwd=repo)
+    assert refused.code == 2 and refused.err.startswith("incidents.yaml:"), refused.err
+    assert _git(repo, "status", "--porcelain") == ""
+
+
 def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo: Path) -> None:
     runbook = repo / "runbooks" / "bad-deploy-rollback.md"
     runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
@@ -352,6 +382,35 @@ def test_validate_scope_site_reports_problems_outside_the_site_as_warnings(repo:
         ("incidents.yaml", "error"),
         ("runbooks/bad-deploy-rollback.md", "warning"),
     }
+
+
+def test_site_build_reports_exactly_what_validate_scope_site_finds(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The publish workflow runs site build alone: it must judge and report as the validate
+    step it replaced did (errors where the site is built from, warnings elsewhere)."""
+    assert run_cli("declare", "Checkout errors", "--severity", "high", cwd=repo).code == 0
+    incident = repo / "incidents" / "INC-0001.yaml"
+    incident.write_text(incident.read_text().replace("severity: high", "severity: urgent"))
+    runbook = repo / "runbooks" / "bad-deploy-rollback.md"
+    runbook.write_text(runbook.read_text().replace("owner: on-call", "owner: 42"))
+    validated = run_cli("validate", "--scope", "site", "--format", "github", cwd=repo)
+    assert validated.code == 1
+    built = run_cli("site", "build", "--format", "github", "--out", str(tmp_path / "s"), cwd=repo)
+    assert built.code == 1
+    annotations = [line for line in built.out.splitlines() if line.startswith("::")]
+    assert annotations == validated.out.splitlines()
+    assert {a.split(" ")[0] for a in annotations} == {"::error", "::warning"}
+    text = run_cli("site", "build", "--out", str(tmp_path / "t"), cwd=repo)
+    assert text.code == 1 and "::" not in text.out
+    assert "incidents/INC-0001.yaml:" in text.err and "(left out of the site)" in text.err
+    assert "runbooks/bad-deploy-rollback.md:" in text.err and "(warning)" in text.err
+    # settings with an error: nothing is built, and the annotation says why
+    settings = repo / "incidents.yaml"
+    settings.write_text(settings.read_text().replace("id_prefix: INC", "id_prefix: 7"))
+    refused = run_cli("site", "build", "--format", "github", "--out", str(tmp_path / "u"), cwd=repo)
+    assert refused.code == 2 and refused.out.startswith("::error file=incidents.yaml,")
+    assert not (tmp_path / "u").exists()
 
 
 def test_init_again_keeps_the_repositorys_choice(repo: Path) -> None:

@@ -39,6 +39,9 @@ def test_next_id() -> None:
     assert lifecycle.next_id([], "INC") == "INC-0001"
     assert lifecycle.next_id(["INC-0009", "INC-0010", "OPS-0100", "junk"], "INC") == "INC-0011"
     assert lifecycle.next_id(["INC-9999"], "INC") == "INC-10000"
+    # the prefix in any case is the same prefix (ids.resolve_id reads inc-0007 as INC-0007)
+    assert lifecycle.next_id(["INC-0002", "inc-0007", "Inc-5"], "INC") == "INC-0008"
+    assert lifecycle.next_id(["ops-0003"], "OPS") == "OPS-0004"
 
 
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))

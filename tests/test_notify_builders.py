@@ -405,7 +405,9 @@ def test_mail_has_plain_and_html_parts_and_list_unsubscribe() -> None:
         sender="Status <status@example.com>",
         unsubscribe="https://status.example.com/unsubscribe?email={email}",
     )
-    (message,) = mail.messages_for(notice, channel, ["ann@example.com"], T0)
+    (outgoing,) = mail.messages_for(notice, channel, ["ann@example.com"], T0)
+    assert outgoing.to == ("ann@example.com",)
+    message = outgoing.message
     assert message["To"] == "ann@example.com"
     assert message["List-Unsubscribe"] == (
         "<https://status.example.com/unsubscribe?email=ann@example.com>"
@@ -443,8 +445,8 @@ def test_mail_reaches_a_real_smtp_server(
     with SmtpServer(context, implicit=security == "tls") as smtp:
         server = mail.Server("127.0.0.1", smtp.port, security)
         with mail.Mailer(server, "team") as mailer:
-            for message in mail.messages_for(notice, channel, [], T0):
-                mailer.send(message, notice.key)
+            for outgoing in mail.messages_for(notice, channel, [], T0):
+                assert mailer.send(outgoing, notice.key) == {}
         (received,) = smtp.received
     assert received.rcpt_tos == ["oncall@example.com", "sre@example.com"]
     assert received.tls is (security != "none")

@@ -367,6 +367,81 @@ def test_a_run_killed_mid_channel_repeats_at_most_the_message_in_flight(
     ]
 
 
+def test_a_refused_mail_recipient_alone_is_mailed_again_and_the_others_once(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    from collections import Counter
+
+    _, smtp = servers
+    work = clone(origin, tmp_path / "work")
+    (work / "subscribers.txt").write_text("ann@example.com\nben@example.com\ncat@example.com\n")
+    settings = work / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("to: [support@example.com]", "to: [support@example.com, t2@example.com]")
+    settings.write_text(text, encoding="utf-8")
+    _git(work, "commit", "-qam", "more recipients")
+    incident(work)
+    _git(work, "push", "-q", "origin", "main")
+
+    def mailed() -> Counter[str]:
+        return Counter(to for m in smtp.received for to in m.rcpt_tos)
+
+    smtp.refuse("ben@example.com", "t2@example.com")
+    code, report = notify(work)
+    assert code == 1
+    errors = {c["name"]: c["error"] for c in report["channels"] if c["error"]}
+    assert set(errors) == {"subscribers", "support-mail"}
+    assert "ben@example.com: 550 5.1.1" in errors["subscribers"]
+    assert "t2@example.com: 550 5.1.1" in errors["support-mail"]
+    assert "ann@" not in errors["subscribers"] and "cat@" not in errors["subscribers"]
+    once = {"ann@example.com": 2, "cat@example.com": 2, "support@example.com": 2}
+    assert mailed() == once
+    # still refused, from a fresh clone (the state went through the remote): nobody again
+    code, report = notify(clone(origin, tmp_path / "second"))
+    assert code == 1
+    assert mailed() == once
+    # accepted at last: the refused ones alone get their two, in order, and the others nothing
+    smtp.refuse()
+    code, report = notify(clone(origin, tmp_path / "third"))
+    assert code == 0, report
+    assert sent(report)["subscribers"] == ["public_update", "resolved"]
+    assert sent(report)["support-mail"] == ["public_update", "resolved"]
+    assert mailed() == {**once, "ben@example.com": 2, "t2@example.com": 2}
+    ben = [m.message for m in smtp.received if m.rcpt_tos == ["ben@example.com"]]
+    assert [m["X-Incidents-Event"] for m in ben] == ["public_update", "resolved"]
+    team = [m.message for m in smtp.received if m.rcpt_tos == ["t2@example.com"]]
+    assert {m["To"] for m in team} == {"support@example.com, t2@example.com"}
+    code, report = notify(clone(origin, tmp_path / "fourth"))
+    assert code == 0 and all(not c["sent"] for c in report["channels"])
+    assert mailed() == {**once, "ben@example.com": 2, "t2@example.com": 2}
+
+
+def test_mail_stopped_midway_through_a_notice_does_not_repeat_it_to_those_who_got_it(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    _, smtp = servers
+    work = clone(origin, tmp_path / "work")
+    (work / "subscribers.txt").write_text("ann@example.com\nben@example.com\ncat@example.com\n")
+    _git(work, "commit", "-qam", "three subscribers")
+    incident(work)
+    smtp.fail_data("ben@example.com")  # the server fails the send itself: the channel stops
+    code, report = notify(work, "--channel", "subscribers")
+    assert code == 1 and "451 4.3.0" in report["channels"][0]["error"]
+    assert [m.rcpt_tos for m in smtp.received] == [["ann@example.com"]]
+    smtp.fail_data()
+    code, report = notify(work, "--channel", "subscribers")
+    assert code == 0
+    to = [(m.rcpt_tos[0], m.message["X-Incidents-Event"]) for m in smtp.received]
+    assert to == [
+        ("ann@example.com", "public_update"),  # the first run's one message, not repeated
+        ("ben@example.com", "public_update"),
+        ("cat@example.com", "public_update"),
+        ("ann@example.com", "resolved"),
+        ("ben@example.com", "resolved"),
+        ("cat@example.com", "resolved"),
+    ]
+
+
 def test_the_state_travels_through_the_remote_to_a_fresh_clone(
     origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
 ) -> None:

@@ -363,3 +363,18 @@ def test_correction_refusals_change_nothing(
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert state(repo) == before
+
+
+def test_scope_help_offers_public_and_private_and_both_together_are_refused(repo: Path) -> None:
+    """Two flags rather than click's --public/--private pair: with the pair, the last one
+    given would win, and `--public --private` (a slip that decides what the status page
+    shows) would quietly mean --private instead of being refused."""
+    shown = run_cli("scope", "--help", cwd=repo)
+    assert shown.code == 0
+    lines = " ".join(shown.out.split())
+    assert "--public Show it on the status page." in lines
+    assert "--private Keep it off the status page." in lines
+    investigating(repo)
+    for both in (("--public", "--private"), ("--private", "--public")):
+        refused = run_cli("scope", "INC-0001", *both, cwd=repo)
+        assert refused.code == 2 and refused.err.strip() == "--public and --private: choose one"

@@ -462,3 +462,30 @@ def test_actor_defaults_to_git_user_name_and_outside_a_repo_is_clear(tmp_path: P
 def test_every_command_has_help(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.code == 0 and "Usage:" in result.out
+
+
+def test_a_hand_written_lower_case_id_counts_for_the_next_one_and_its_twin_is_a_finding(
+    repo: Path,
+) -> None:
+    """The schema allows any case of a prefix, and every command reads inc-0007 as INC-0007:
+    the next id is INC-0008, never a second INC-0007 (one file where case is ignored)."""
+    assert declare(repo) == "INC-0001"
+    g = git.Repo(repo)
+    g.git.mv("incidents/INC-0001.yaml", "incidents/inc-0007.yaml")
+    moved = repo / "incidents" / "inc-0007.yaml"
+    moved.write_text(moved.read_text().replace("id: INC-0001", "id: inc-0007"))
+    g.git.commit("-qam", "numbered by hand")
+    assert run_cli("validate", cwd=repo).code == 0
+    assert declare(repo) == "INC-0008"
+    assert run_cli("ack", "7", "--severity", "low", cwd=repo).code == 0  # the hand-written one
+    assert "id: inc-0007" in moved.read_text() and "phase: acknowledged" in moved.read_text()
+    # a twin that differs only in case is named by validate
+    twin = repo / "incidents" / "INC-0007.yaml"
+    twin.write_text(moved.read_text().replace("id: inc-0007", "id: INC-0007"))
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    (line,) = result.out.splitlines()
+    assert line.startswith("incidents/inc-0007.yaml:"), line
+    assert (
+        "id: id 'inc-0007' differs only in case from 'INC-0007' (incidents/INC-0007.yaml)" in line
+    )

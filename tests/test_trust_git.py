@@ -191,6 +191,23 @@ def test_a_transition_waits_a_bounded_time_for_the_lock_then_names_its_holder(
     assert run_cli("note", "INC-0001", "x", "--by", "bob", cwd=repo).code == 0
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf", "1e999"])
+def test_a_lock_wait_that_is_not_a_number_of_seconds_is_one_line_naming_the_variable(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    active(repo)
+    before = head(repo)
+    monkeypatch.setenv("INCIDENTS_LOCK_WAIT", value)
+    result = run_cli("note", "INC-0001", "x", "--by", "bob", cwd=repo)
+    assert result.code == 2
+    line = one_line(result.err)
+    assert line.startswith(f"INCIDENTS_LOCK_WAIT={value!r}: not a number of seconds"), line
+    assert head(repo) == before and status(repo) == ""
+    for fine in ("0", " 2.5 ", ""):  # 0: do not wait; empty: as if unset
+        monkeypatch.setenv("INCIDENTS_LOCK_WAIT", fine)
+        assert run_cli("note", "INC-0001", f"x{fine}", "--by", "bob", cwd=repo).code == 0
+
+
 # --- item 2: id and file name disagree ------------------------------------------------------
 
 

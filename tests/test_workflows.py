@@ -51,6 +51,42 @@ def test_actionlint_is_clean_here_and_in_an_initialized_repository(repo: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_notify_step_gets_one_line_per_secret_the_settings_name_and_stays_clean(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "status"
+    folder.mkdir()
+    assert run_cli("init", str(tmp_path / "starter")).code == 0
+    settings = (tmp_path / "starter" / "incidents.yaml").read_text()
+    (folder / "incidents.yaml").write_text(
+        settings
+        + """notify:
+  - {name: hook, type: webhook, audience: public, url_env: HOOK_URL, secret_env: HOOK_KEY}
+  - {name: ops, type: slack, audience: internal, url_env: SLACK_WEBHOOK_URL}
+  - {name: ops2, type: slack, audience: internal, url_env: SLACK_WEBHOOK_URL}
+  - name: mail
+    type: email
+    audience: support
+    to: [support@example.com]
+    from: status@example.com
+    host: smtp.example.com
+    username_env: SMTP_USER
+    password_env: SMTP_PASSWORD
+"""
+    )
+    assert run_cli("init", str(folder)).code == 0  # keeps that incidents.yaml, follows it
+    path = folder / ".github" / "workflows" / "incidents-notify.yml"
+    workflow = yaml.safe_load(path.read_text())
+    (step,) = [s for s in workflow["jobs"]["notify"]["steps"] if s.get("name") == "Notify"]
+    names = ["HOOK_KEY", "HOOK_URL", "SLACK_WEBHOOK_URL", "SMTP_PASSWORD", "SMTP_USER"]
+    assert step["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in names}
+    assert "SLACK_WEBHOOK_URL: ${{ secrets.SLACK_WEBHOOK_URL }}\n" in path.read_text()
+    for shipped in [*(ROOT / ".github" / "workflows").glob("*.yml"), path]:
+        assert "toJSON(secrets)" not in shipped.read_text()
+    result = subprocess.run([*_actionlint(), str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _fresh_venv(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     return folder
@@ -253,6 +289,11 @@ def test_notify_tells_a_channel_once_across_fresh_clones(tmp_path: Path, runner:
     g = git.Repo(origin)
     g.index.add(["incidents.yaml"])
     g.index.commit("notify the ops channel")
+    # a new channel's secret reaches the step once the workflow is refreshed, and no other
+    assert run_cli("ci", "update", "--workflows", cwd=origin).code == 0
+    workflow = yaml.safe_load((origin / ".github/workflows/incidents-notify.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["notify"]["steps"] if s.get("name") == "Notify"]
+    assert step["env"] == {"SLACK_OPS_WEBHOOK": "${{ secrets.SLACK_OPS_WEBHOOK }}"}
     with HttpRecorder() as server:
         secrets = {"SLACK_OPS_WEBHOOK": server.url("/ops"), "UNRELATED": "x"}
         work = runner.clone(origin)

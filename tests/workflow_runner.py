@@ -179,6 +179,9 @@ def _evaluate(text: str, context: dict[str, Any], env: dict[str, str]) -> str:
         expr = match.group(1)
         if expr == "toJSON(secrets)":
             return json.dumps(context["secrets"], indent=2)
+        secret = re.fullmatch(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", expr)
+        if secret:  # a secret the repository does not have is the empty string
+            return str(context["secrets"].get(secret.group(1), ""))
         to_json = re.fullmatch(r"toJSON\((github\.event(?:\.[A-Za-z_][\w-]*)*)\)", expr)
         if to_json:  # GitHub's toJSON: pretty-printed, two spaces
             value: Any = context["event"]

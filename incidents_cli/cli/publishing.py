@@ -29,25 +29,46 @@ def site() -> None:
 )
 @click.option("--base-url", metavar="URL", help="Absolute URL of the site (feeds, shortlinks).")
 @click.option("--as-of", "as_of", type=params.AS_OF, help="Build as of this time (default: HEAD).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "github")),
+    default="text",
+    show_default=True,
+    help="How to report what `validate --scope site` finds: text on stderr, or github: "
+    "annotations on stdout (the publish workflow).",
+)
 @pass_state
-def site_build(state: State, out: Path, base_url: str | None, as_of: datetime | None) -> int:
+def site_build(
+    state: State, out: Path, base_url: str | None, as_of: datetime | None, output_format: str
+) -> int:
     """Build the static status site: pages, feeds, badges and a Statuspage-style JSON API.
 
-    Only public data is published. The same commit always gives the same bytes.
+    Only public data is published. The same commit always gives the same bytes. The records
+    are validated first, as `validate --scope site` does: a record with an error is left out
+    (exit 1), settings or templates with an error stop the build (exit 2), and problems in
+    what the site is not built from (runbooks, oncall.yaml) are warnings.
     """
-    from incidents_cli.usecases.publish import build_status_site
+    from incidents_cli.core.findings import report_github
+    from incidents_cli.usecases.publish import SiteRefused, build_status_site
 
     root = state.root()
     target = out if out.is_absolute() else state.directory / out
-    published = build_status_site(
-        root,
-        target,
-        base_url=base_url,
-        as_of=as_of,
-    )
+    try:
+        published = build_status_site(root, target, base_url=base_url, as_of=as_of)
+    except SiteRefused as refused:
+        if output_format == "github":
+            click.echo(report_github(refused.findings), nl=False)
+        raise
     result = published.result
-    for finding in published.left_out:
-        click.echo(f"{finding.text()} (left out of the site)", err=True)
+    if output_format == "github":
+        click.echo(report_github(published.findings), nl=False)
+    else:
+        for finding in published.left_out:
+            click.echo(f"{finding.text()} (left out of the site)", err=True)
+        for finding in published.findings:
+            if finding.level != "error":
+                click.echo(finding.text(), err=True)
     if result.unreadable:
         click.echo(
             f"warning: {len(result.unreadable)} record(s) could not be read and are not on "

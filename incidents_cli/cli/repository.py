@@ -121,7 +121,8 @@ def ci() -> None:
     "--workflows",
     is_flag=True,
     help="Also replace .github/workflows/incidents-*.yml and .github/dependabot.yml with the "
-    "ones this CLI ships (your edits to them are overwritten).",
+    "ones this CLI ships, the notify workflow passing the secrets incidents.yaml names (your "
+    "edits to them are overwritten).",
 )
 @pass_state
 def ci_update(state: State, cli_spec: str | None, vendor: bool, workflows: bool) -> int:

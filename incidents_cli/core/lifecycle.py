@@ -235,8 +235,12 @@ def _check_person(settings: Settings, person: str, option: str) -> None:
 
 
 def next_id(existing: Sequence[str], prefix: str) -> str:
-    """The next free id: one more than the highest with this prefix, four digits at least."""
-    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    """The next free id: one more than the highest with this prefix, four digits at least.
+
+    The prefix is compared in any case, as `ids.resolve_id` reads ids: the schema allows a
+    hand-written ``inc-0007``, which is INC-0007 to every command, and the same file as
+    ``INC-0007.yaml`` on a file system that ignores case (macOS, Windows)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$", re.IGNORECASE)
     numbers = [int(m.group(1)) for m in map(pattern.match, existing) if m]
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 

@@ -113,6 +113,12 @@ class Channel:
     password_env: str | None = None
     unsubscribe: str | None = None
 
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        """The environment variables holding this channel's secrets."""
+        names = (self.url_env, self.secret_env, self.username_env, self.password_env)
+        return tuple(name for name in names if name)
+
     def hears(self, event: str) -> bool:
         if event not in AUDIENCE_EVENTS[self.audience]:
             return False
@@ -549,3 +555,8 @@ def channels_from_data(data: Any) -> tuple[Channel, ...]:
             )
         )
     return tuple(out)
+
+
+def secret_names(channels: Sequence[Channel]) -> tuple[str, ...]:
+    """Every environment variable the channels read a secret from, sorted, once each."""
+    return tuple(sorted({name for channel in channels for name in channel.secret_names}))

@@ -61,7 +61,7 @@ def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
     findings: list[Finding] = []
     for record in settings_records:
         findings.extend(_check_settings(record))
-    seen_ids: dict[str, str] = {}
+    seen_ids: dict[str, tuple[str, str]] = {}
     for record in by_kind.get("incident", []):
         findings.extend(_check_incident(record, context, seen_ids))
     for record in by_kind.get("postmortem", []):
@@ -225,8 +225,9 @@ def _check_channels(record: RecordFile, data: dict[str, Any]) -> Iterator[Findin
 
 
 def _check_incident(
-    record: RecordFile, ctx: _Context, seen_ids: dict[str, str]
+    record: RecordFile, ctx: _Context, seen_ids: dict[str, tuple[str, str]]
 ) -> Iterator[Finding]:
+    """``seen_ids``: each incident id so far, in lower case -> (that id, its file)."""
     data = record.data
     if not isinstance(data, dict):
         return
@@ -236,12 +237,18 @@ def _check_incident(
             yield _finding(
                 record, ["id"], f"id {incident_id!r} does not match the file name {record.stem!r}"
             )
-        if incident_id in seen_ids:
+        twin = seen_ids.get(incident_id.casefold())
+        if twin is None:
+            seen_ids[incident_id.casefold()] = (incident_id, record.rel)
+        elif twin[0] == incident_id:
+            yield _finding(record, ["id"], f"id {incident_id!r} is also used by {twin[1]}")
+        else:  # one file where case is ignored: a clone on macOS or Windows loses one
             yield _finding(
-                record, ["id"], f"id {incident_id!r} is also used by {seen_ids[incident_id]}"
+                record,
+                ["id"],
+                f"id {incident_id!r} differs only in case from {twin[0]!r} ({twin[1]}): they "
+                "are one file on macOS and Windows; rename one",
             )
-        else:
-            seen_ids[incident_id] = record.rel
     yield from _unknown_components(record, data, ctx)
     for index, slug in enumerate(data.get("runbooks") or []):
         if isinstance(slug, str) and slug not in ctx.runbooks:

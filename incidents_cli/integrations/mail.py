@@ -6,6 +6,10 @@ or, for a relay on the same host only, plain SMTP. Every message carries ``List-
 (RFC 2369) and, when the address is https, ``List-Unsubscribe-Post`` (RFC 8058), so mail
 programs offer a one-click unsubscribe. Subscribers from a list each get their own message:
 nobody sees who else is subscribed.
+
+A recipient the server refuses is that recipient's failure, not the message's: `Mailer.send`
+returns who was refused, so the caller remembers who did get it and mails only the others
+again (each recipient hears each notice once).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import contextlib
 import html
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -108,15 +112,46 @@ def build_message(
     return message
 
 
+def recipient(address: str) -> str:
+    """How a recipient is known and remembered: the bare address, in lower case."""
+    return parseaddr(address)[1].lower()
+
+
+def recipients_of(channel: Channel, subscribers: Sequence[str]) -> set[str]:
+    """Everyone a notice of the channel goes to."""
+    return {recipient(a) for a in (*channel.to, *subscribers)}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message and the envelope recipients it still has to reach."""
+
+    message: EmailMessage
+    to: tuple[str, ...]
+
+
 def messages_for(
-    notice: Notice, channel: Channel, subscribers: Sequence[str], now: datetime
-) -> list[EmailMessage]:
-    """The channel's own recipients together in one message; each subscriber alone."""
+    notice: Notice,
+    channel: Channel,
+    subscribers: Sequence[str],
+    now: datetime,
+    *,
+    skip: Collection[str] = (),
+) -> list[Outgoing]:
+    """The channel's own recipients together in one message; each subscriber alone. Nobody
+    in ``skip`` (see `recipient`: those who have it already) is mailed, and a subscriber who
+    is also one of the channel's own recipients gets the team's message only."""
     out = []
-    if channel.to:
-        out.append(build_message(notice, channel, list(channel.to), now))
+    own = {recipient(a): a for a in channel.to}
+    left = tuple(a for key, a in own.items() if key not in skip)
+    if left:
+        out.append(Outgoing(build_message(notice, channel, list(channel.to), now), left))
     for address in subscribers:
-        out.append(build_message(notice, channel, [address], now, unsubscribe_for=address))
+        key = recipient(address)
+        if key in own or key in skip:
+            continue
+        message = build_message(notice, channel, [address], now, unsubscribe_for=address)
+        out.append(Outgoing(message, (address,)))
     return out
 
 
@@ -160,13 +195,23 @@ class Mailer:
                 f"({server.security}): {type(error).__name__}: {error}"
             ) from None
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, outgoing: Outgoing, key: str) -> dict[str, str]:
+        """Send one message; returns the recipients the server refused (address: its reply),
+        who did not get it. Any other failure raises: the connection is not to be trusted."""
         try:
-            self.smtp.send_message(message)
+            refused = self.smtp.send_message(outgoing.message, to_addrs=list(outgoing.to))
+        except smtplib.SMTPRecipientsRefused as error:
+            refused = error.recipients  # every one of them: the connection is reset and usable
+        except smtplib.SMTPResponseException as error:
+            reply = _reply(error.smtp_code, error.smtp_error)
+            raise DeliveryError(
+                f"{self.channel}: could not mail {key}: {type(error).__name__}: {reply}"
+            ) from None
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(
                 f"{self.channel}: could not mail {key}: {type(error).__name__}: {error}"
             ) from None
+        return {address: _reply(code, text) for address, (code, text) in refused.items()}
 
     def close(self) -> None:
         try:
@@ -179,3 +224,8 @@ class Mailer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return " ".join(f"{code} {words}".split())

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import json
+import math
 import os
 import signal
 import threading
@@ -28,7 +29,26 @@ from incidents_cli.core.errors import RefusedError
 
 LOCK_FILE = "incidents.lock"
 WAIT_SECONDS = 60.0  # a transition takes well under a second; a push may take a few
+WAIT_ENV = "INCIDENTS_LOCK_WAIT"
 _POLL = 0.05
+
+
+def wait_from_env() -> float:
+    """How long to wait for the lock: ``INCIDENTS_LOCK_WAIT`` seconds (unset or empty: the
+    default); anything but a finite number of 0 or more is refused, naming the variable."""
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return WAIT_SECONDS
+    try:
+        wait = float(text)
+    except ValueError:
+        wait = math.nan
+    if not math.isfinite(wait) or wait < 0:
+        raise RefusedError(
+            f"{WAIT_ENV}={text!r}: not a number of seconds to wait for the lock "
+            f"(0 or more; unset: {WAIT_SECONDS:g})"
+        )
+    return wait
 
 
 @dataclass(frozen=True)
@@ -54,7 +74,7 @@ class RepositoryLock:
         """Take the lock, waiting at most ``wait`` seconds; what the previous holder left in
         the file (its journal, if it died while writing)."""
         if wait is None:
-            wait = float(os.environ.get("INCIDENTS_LOCK_WAIT", WAIT_SECONDS))
+            wait = wait_from_env()
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:

@@ -2,9 +2,11 @@
 
 Each channel's ref points at a small commit of its own (never on a branch) whose tree holds
 one file, ``state.json``: the last commit of the repository that the channel was fully told
-about, and the keys of the messages sent since then (and of the clock's reminders, which no
-commit marks). Each new state commit has the previous one as parent, so pushing it is a
-fast-forward, and the state travels through the remote to the next CI run's fresh clone.
+about, the keys of the messages sent since then (and of the clock's reminders, which no
+commit marks), and, for mail, who already has a message that did not reach everyone yet (a
+recipient the server refused must not cost the others a second copy). Each new state commit
+has the previous one as parent, so pushing it is a fast-forward, and the state travels
+through the remote to the next CI run's fresh clone.
 
 Why a ref and not a committed file: notify must not add commits to the branch people and
 the publish workflow push to; a ref of its own never conflicts with them.
@@ -13,6 +15,7 @@ the publish workflow push to; a ref of its own never conflicts with them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +32,8 @@ class ChannelState:
     """The repository commit whose news the channel has had in full (None: never run)."""
     sent: tuple[str, ...] = ()
     """Keys sent since ``commit``, and the reminders' keys still current."""
+    recipients: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Key of a message not yet sent to everyone -> the recipients who have it."""
     ref_commit: str | None = field(default=None, compare=False)
     """The state commit this was read from (the parent of the next one)."""
 
@@ -38,6 +43,7 @@ class ChannelState:
             "channel": channel,
             "commit": self.commit,
             "sent": sorted(set(self.sent)),
+            "recipients": {key: sorted(who) for key, who in sorted(self.recipients.items())},
         }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
@@ -63,9 +69,15 @@ def read_state(repo: Repo, channel: str) -> ChannelState | None:
         return None
     last = data.get("commit")
     sent = data.get("sent")
+    partial = data.get("recipients")
     return ChannelState(
         commit=last if isinstance(last, str) else None,
         sent=tuple(str(k) for k in sent) if isinstance(sent, list) else (),
+        recipients={
+            str(key): frozenset(str(a) for a in who)
+            for key, who in (partial.items() if isinstance(partial, dict) else ())
+            if isinstance(who, list)
+        },
         ref_commit=commit,
     )
 

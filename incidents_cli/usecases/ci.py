@@ -12,6 +12,8 @@ So an upgrade changes the files of .incidents/ and nothing else, in one reviewab
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +112,52 @@ def ci_files(choice: str | None) -> dict[str, bytes]:
     }
 
 
-def workflow_files() -> dict[str, bytes]:
-    """The workflows this CLI ships for an incident repository, and the Dependabot config
-    that keeps their actions current."""
+NOTIFY_WORKFLOW = ".github/workflows/incidents-notify.yml"
+_SECRETS_HERE = "        # env: the secrets incidents.yaml names (see the top of this file)\n"
+"""In the Notify step as shipped (no env:, which actionlint wants gone when empty); the
+env: lines go after it."""
+
+
+def with_secrets(workflow: str, secrets: Sequence[str]) -> str:
+    """The notify workflow with exactly ``secrets`` (environment variable names, as the
+    settings schema allows them) passed to its Notify step, each from the repository secret
+    of the same name: the step never sees a secret that no channel names."""
+    if workflow.count(_SECRETS_HERE) != 1:
+        raise AssertionError(f"the shipped {NOTIFY_WORKFLOW} does not say where env: goes")
+    if not secrets:
+        return workflow
+    for name in secrets:
+        if not _SECRET_NAME.fullmatch(name):
+            raise AssertionError(f"{name!r} is not a secret name (the settings schema says so)")
+    lines = "".join(f"          {name}: ${{{{ secrets.{name} }}}}\n" for name in secrets)
+    return workflow.replace(_SECRETS_HERE, f"{_SECRETS_HERE}        env:\n{lines}")
+
+
+_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def workflow_files(secrets: Sequence[str] = ()) -> dict[str, bytes]:
+    """The workflows this CLI ships for an incident repository, the notify workflow passing
+    ``secrets`` (`core.notifications.secret_names` of the settings), and the Dependabot
+    config that keeps their actions current."""
     files = {f".github/workflows/{path.name}": path.read_bytes() for path in incident_workflows()}
+    notify = files[NOTIFY_WORKFLOW].decode("utf-8")
+    files[NOTIFY_WORKFLOW] = with_secrets(notify, secrets).encode("utf-8")
     files[DEPENDABOT_FILE] = (data_dir("templates") / "init" / "dependabot.yml").read_bytes()
     return files
+
+
+def settings_secrets(root: Path) -> tuple[str, ...]:
+    """The secrets the repository's notify channels name (none without an incidents.yaml);
+    a settings file that does not validate is refused: the workflow would pass the wrong
+    ones."""
+    from incidents_cli.core.notifications import secret_names
+    from incidents_cli.core.records import SETTINGS_FILE
+    from incidents_cli.store.layout import load_settings
+
+    if not (root / SETTINGS_FILE).is_file():
+        return ()
+    return secret_names(load_settings(root).notify)
 
 
 def _owned(root: Path) -> list[str]:
@@ -143,7 +185,8 @@ def update_ci(
 ) -> CiUpdateResult:
     """Make .incidents/ install the running CLI (or ``cli``, or what it names already), in
     one commit of exactly those files; nothing when they are current. ``workflows``: also
-    replace the workflows and the Dependabot config with the ones this CLI ships."""
+    replace the workflows and the Dependabot config with the ones this CLI ships, the notify
+    workflow passing the secrets the settings name now."""
     if cli is not None and vendor:
         raise RefusedError("choose one: --cli SPEC or --vendor")
     requirements = root / REQUIREMENTS_FILE
@@ -155,7 +198,7 @@ def update_ci(
         choice = read_choice(requirements.read_text(encoding="utf-8"))
     wanted = ci_files(choice)
     if workflows:
-        wanted.update(workflow_files())
+        wanted.update(workflow_files(settings_secrets(root)))
     result = CiUpdateResult(root, choice)
     for rel, data in wanted.items():
         path = root / rel

@@ -90,25 +90,40 @@ def starter_oncall(template: str, members: list[str], timezone: str = "UTC") -> 
     )
 
 
-def _people_found(folder: Path) -> tuple[list[str], str]:
-    """The handles of an incidents.yaml that is already there, and its time zone."""
+@dataclass(frozen=True)
+class _Found:
+    """What an incidents.yaml that is already there says that the new files follow."""
+
+    members: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    secrets: tuple[str, ...] = ()
+
+
+def _found(folder: Path) -> _Found:
+    """The handles of an incidents.yaml that is already there, its time zone, and the
+    secrets its notify channels name (for the notify workflow)."""
+    from incidents_cli.core.notifications import secret_names
     from incidents_cli.store.layout import load_settings
 
     if not (folder / SETTINGS_FILE).is_file():
-        return [], "UTC"
+        return _Found()
     try:
         settings = load_settings(folder)
     except SetupError:
-        return [], "UTC"
-    return list(settings.people), settings.timezone
+        return _Found()
+    return _Found(list(settings.people), settings.timezone, secret_names(settings.notify))
 
 
 def starter_files(
-    cli: str | None = None, members: list[str] | None = None, timezone: str = "UTC"
+    cli: str | None = None,
+    members: list[str] | None = None,
+    timezone: str = "UTC",
+    secrets: tuple[str, ...] = (),
 ) -> dict[str, str | bytes]:
     """Every file `init` writes, by path relative to the new repository. ``cli``: the pip
     requirement or git URL CI installs the CLI with (default: this CLI, kept in the
-    repository; see usecases/ci.py)."""
+    repository; see usecases/ci.py); ``secrets``: what the notify workflow passes (the
+    starter incidents.yaml names none)."""
     init = data_dir("templates") / "init"
     files: dict[str, str | bytes] = {
         SETTINGS_FILE: (init / "incidents.yaml").read_text(encoding="utf-8"),
@@ -122,7 +137,7 @@ def starter_files(
     }
     for runbook in sorted(data_dir("runbooks").glob("*.md")):
         files[f"runbooks/{runbook.name}"] = runbook.read_text(encoding="utf-8")
-    files.update(workflow_files())
+    files.update(workflow_files(secrets))
     files.update(ci_files(None if cli is None else cli_requirement(cli)))
     return files
 
@@ -131,15 +146,16 @@ def init_repository(folder: Path, standalone: bool = False, cli: str | None = No
     """Make the incident repository in ``folder``: in the git repository it is part of, or
     (``standalone``, or when there is none) in a repository of its own. ``cli``: see
     ``starter_files``."""
-    members, timezone = _people_found(folder)
-    files = starter_files(cli, members, timezone)  # refuses a bad --cli before anything
+    found = _found(folder)
+    # refuses a bad --cli before anything
+    files = starter_files(cli, found.members, found.timezone, found.secrets)
     if (folder / REQUIREMENTS_FILE).exists():
         # The repository has chosen its CLI already: `incidents ci update` changes that.
         files = {rel: data for rel, data in files.items() if not rel.startswith(VENDOR_DIR)}
         files[REQUIREMENTS_FILE] = ""
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
-    result = InitResult(folder, rotation=members)
+    result = InitResult(folder, rotation=found.members)
     if not Repo.is_repo(folder) or (standalone and Repo.at(folder).top != folder):
         repo = Repo.init(folder)
         result.git_initialized = True

@@ -4,19 +4,22 @@ notify reads committed history only: the records at HEAD against the records at 
 each channel was last fully told about (its state in refs/incidents/notified/<channel>,
 fetched from and pushed to the remote, so a fresh clone continues where the last run
 stopped). Messages go out in time order; the first failure stops that channel, and only what
-it did not get is retried next time. The state is written after each channel, before the
-next one is tried, so an interrupted run repeats at most the message in flight.
+it did not get is retried next time. A mail recipient the server refuses stops only that
+recipient: the others get the rest, and who has each message is remembered, so the next run
+mails only whom it missed. The state is written after every notice that got through (see
+`_Memory` for mail to many), so an interrupted run repeats at most the message in flight.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.cadence import UNRESOLVED_PHASES, Quiet, quiet_incidents
 from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
@@ -55,9 +58,13 @@ from incidents_cli.store.notified import (
     write_state,
 )
 
+if TYPE_CHECKING:
+    from incidents_cli.integrations.mail import Mailer
+
 SECRETS_JSON_ENV = "INCIDENTS_SECRETS"
-"""Optional: a JSON object of secrets by name (GitHub: ``${{ toJSON(secrets) }}``), read when
-a channel's variable is not in the environment itself."""
+"""Optional: a JSON object of secrets by name, read when a channel's variable is not in the
+environment itself. Notify workflows installed before `ci update --workflows` wrote one env:
+line per secret passed every repository secret this way; it is read so they keep working."""
 
 
 # --- what a run did ------------------------------------------------------------------------
@@ -201,8 +208,14 @@ class _Secrets:
         if isinstance(value, str):
             value = value.strip()  # a secret pasted with its newline
         if not isinstance(value, str) or not value:
+            hint = ""
+            if self.env.get("GITHUB_ACTIONS") == "true":
+                hint = (
+                    f"; add the repository secret {name}, and pass it to the Notify step with "
+                    "`incidents ci update --workflows` (it writes the secrets incidents.yaml names)"
+                )
             raise IncidentsError(
-                f"{channel}: the environment variable {name} ({what}) is not set", 1
+                f"{channel}: the environment variable {name} ({what}) is not set{hint}", 1
             )
         return value
 
@@ -219,10 +232,20 @@ class _Secrets:
         return self._json
 
 
+CHECKPOINT_SECONDS = 5.0
+"""How often, while one notice is mailed to many, who already has it is written down."""
+
+
 class _Memory:
-    """A channel's state as the run goes: written after every message that got through, so
+    """A channel's state as the run goes: written after every notice that got through, so
     an interrupted run repeats at most the message in flight; and at the end of a run with
-    no failure, moved on to HEAD with only the reminders' keys that are still current."""
+    no failure, moved on to HEAD with only the reminders' keys that are still current.
+
+    A mail notice goes to each subscriber in a message of its own: who has it is written
+    when the notice is done, when the run stops (a failure, Ctrl-C), and every few seconds
+    in between, not after every message (each write copies the whole list of who has it;
+    per message, that is quadratic in the subscribers). A run killed outright repeats at
+    most the messages of those few seconds."""
 
     def __init__(
         self,
@@ -239,27 +262,58 @@ class _Memory:
         self.parent = state.ref_commit if state is not None else None
         self.commit = base
         self.sent = set(state.sent if state is not None else ()) | history
+        self.recipients = {
+            key: set(who) for key, who in (state.recipients if state is not None else {}).items()
+        }
         self.dry_run = dry_run
         self.written = False
+        self.unwritten = False
+        self.written_at = time.monotonic()
+
+    def has(self, notice: Notice) -> set[str]:
+        """The mail recipients who already have ``notice`` (it did not reach everyone)."""
+        return set(self.recipients.get(notice.key, ()))
+
+    def delivered(self, notice: Notice, recipients: Collection[str]) -> None:
+        """``notice`` reached these mail recipients (written now and then: `checkpoint`)."""
+        if not recipients:
+            return
+        self.recipients.setdefault(notice.key, set()).update(recipients)
+        self.unwritten = True
+        if time.monotonic() - self.written_at >= CHECKPOINT_SECONDS:
+            self._write()
+
+    def checkpoint(self) -> None:
+        if self.unwritten:
+            self._write()
 
     def told(self, notice: Notice) -> None:
         self.sent.add(notice.key)
+        self.recipients.pop(notice.key, None)
         self._write()
 
     def finish(self, head: str, live: set[str]) -> None:
         self.commit = head
         self.sent &= live
+        self.recipients.clear()  # nothing failed: every message still wanted reached everyone
         before = self.before
-        if before is not None and (before.commit, set(before.sent)) == (head, self.sent):
+        if (
+            before is not None
+            and (before.commit, set(before.sent)) == (head, self.sent)
+            and not before.recipients
+        ):
             return  # nothing new: no state commit every ten minutes
         self._write()
 
     def _write(self) -> None:
         if self.dry_run:
             return
-        state = ChannelState(self.commit, tuple(sorted(self.sent)), self.parent)
+        recipients = {key: frozenset(who) for key, who in self.recipients.items()}
+        state = ChannelState(self.commit, tuple(sorted(self.sent)), recipients, self.parent)
         self.parent = write_state(self.repo, self.channel, state)
         self.written = True
+        self.unwritten = False
+        self.written_at = time.monotonic()
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -335,26 +389,22 @@ class _Delivery:
     dry_run: bool
     secrets: _Secrets
 
-    def send(
-        self, run: ChannelRun, to_send: Sequence[Notice], told: Callable[[Notice], None]
-    ) -> None:
-        """Send ``to_send`` in order, calling ``told`` after each one got through; the first
-        failure stops the channel and leaves the rest pending."""
+    def send(self, run: ChannelRun, to_send: Sequence[Notice], memory: _Memory) -> None:
+        """Send ``to_send`` in order, telling ``memory`` after each message got through; the
+        first failure stops the channel and leaves the rest pending."""
         remaining = list(to_send)
         if not remaining:
             return  # nothing to say: no secret read, no connection made
         try:
             if run.channel.type == "email":
-                self._mail(run, remaining, told)
+                self._mail(run, remaining, memory)
             else:
-                self._post(run, remaining, told)
+                self._post(run, remaining, memory)
         except IncidentsError as error:
             run.error = error.message
             run.pending = remaining
 
-    def _mail(
-        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
-    ) -> None:
+    def _mail(self, run: ChannelRun, remaining: list[Notice], memory: _Memory) -> None:
         from incidents_cli.integrations import mail
 
         channel = run.channel
@@ -368,9 +418,15 @@ class _Delivery:
             subscribers = mail.parse_subscribers(text)
         if self.dry_run:
             for notice in remaining:
-                for message in mail.messages_for(notice, channel, subscribers, self.as_of):
+                for outgoing in mail.messages_for(
+                    notice, channel, subscribers, self.as_of, skip=memory.has(notice)
+                ):
                     run.previews.append(
-                        {"key": notice.key, "to": message["To"], "subject": message["Subject"]}
+                        {
+                            "key": notice.key,
+                            "to": ", ".join(outgoing.to),
+                            "subject": outgoing.message["Subject"],
+                        }
                     )
             return
         if not channel.host:
@@ -383,15 +439,47 @@ class _Delivery:
             self.secrets.maybe(channel.password_env, channel.name, "password_env"),
         )
         with mail.Mailer(server, channel.name) as mailer:
-            while remaining:
-                for message in mail.messages_for(remaining[0], channel, subscribers, self.as_of):
-                    mailer.send(message, remaining[0].key)
-                run.sent.append(remaining.pop(0))
-                told(run.sent[-1])
+            try:
+                refused = self._mail_each(mailer, run, remaining, memory, subscribers)
+            finally:
+                memory.checkpoint()  # who got a message of an unfinished notice: not again
+        if refused:
+            who = "; ".join(f"{a}: {reply}" for a, reply in sorted(refused.items()))
+            raise IncidentsError(f"{channel.name}: the mail server refused {who}", 1)
 
-    def _post(
-        self, run: ChannelRun, remaining: list[Notice], told: Callable[[Notice], None]
-    ) -> None:
+    def _mail_each(
+        self,
+        mailer: Mailer,
+        run: ChannelRun,
+        remaining: list[Notice],
+        memory: _Memory,
+        subscribers: Sequence[str],
+    ) -> dict[str, str]:
+        """Mail each notice to whoever does not have it yet; a refused recipient gets no
+        later notice in this run (each recipient hears them in order). Returns the refused
+        recipients and the server's replies; a notice that reached everyone is told."""
+        from incidents_cli.integrations import mail
+
+        channel = run.channel
+        everyone = mail.recipients_of(channel, subscribers)
+        refused: dict[str, str] = {}
+        for notice in list(remaining):
+            had = memory.has(notice)
+            missing = (everyone & refused.keys()) - had
+            for outgoing in mail.messages_for(
+                notice, channel, subscribers, self.as_of, skip=had | refused.keys()
+            ):
+                bad = mailer.send(outgoing, notice.key)
+                refused.update({mail.recipient(a): reply for a, reply in bad.items()})
+                missing |= {mail.recipient(a) for a in bad}
+                memory.delivered(notice, [mail.recipient(a) for a in outgoing.to if a not in bad])
+            if not missing:
+                memory.told(notice)
+                run.sent.append(notice)
+                remaining.remove(notice)
+        return refused
+
+    def _post(self, run: ChannelRun, remaining: list[Notice], memory: _Memory) -> None:
         from incidents_cli.integrations import chat
 
         channel = run.channel
@@ -417,7 +505,7 @@ class _Delivery:
                 for request in chat.requests_for(channel, remaining[0], context, secret):
                     poster.post(request)
                 run.sent.append(remaining.pop(0))
-                told(run.sent[-1])
+                memory.told(run.sent[-1])
 
 
 def _candidates(
@@ -521,7 +609,7 @@ def notify(
             skipped = {n.key for n in run.history}
             to_send = [n for n in wanted if n.key not in skipped]
             memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
-            delivery.send(run, to_send, memory.told)
+            delivery.send(run, to_send, memory)
             result.channels.append(run)
             if run.error is None:
                 memory.finish(head, {n.key for n in candidates if n.timed})

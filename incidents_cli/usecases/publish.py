@@ -1,8 +1,9 @@
 """`incidents site build`: the status site from the repository's records.
 
-It fails closed: the repository is validated first (as `incidents validate` does), and a
-record with any finding is left out of the site, never published; settings or templates
-with findings stop the build.
+It fails closed: the repository is validated first (as `incidents validate --scope site`
+does: the same findings, errors in what the site is built from and warnings elsewhere), and
+a record with any error is left out of the site, never published; settings or templates
+with errors stop the build. So the publish workflow needs no validate step of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from incidents_cli.site.build import BuildResult, build_site
 class Published:
     result: BuildResult
     left_out: list[Finding]  # the first finding of each record that was not published
+    findings: list[Finding]
+    """Every finding of `validate --scope site`: the errors of what the site is built from
+    and, as warnings, the problems of the rest (runbooks, the on-call file)."""
 
 
 def build_status_site(
@@ -36,7 +40,8 @@ def build_status_site(
 
     records = read_all(root)  # read once: validated, then the site is built from them
     first: dict[str, Finding] = {}
-    for finding in validate_repository(root, records=records):
+    findings = validate_repository(root, records=records, scope="site")
+    for finding in findings:
         # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
         built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")
         if finding.level == "error" and built_from:
@@ -45,9 +50,19 @@ def build_status_site(
         f for rel, f in first.items() if rel == SETTINGS_FILE or rel.startswith("templates/")
     ]
     if blocking:
-        raise RefusedError(
+        raise SiteRefused(
             f"{blocking[0].text()} (the site is not built until this is fixed; "
-            "run `incidents validate`)"
+            "run `incidents validate`)",
+            findings,
         )
     result = build_site(root, out, base_url=base_url, as_of=as_of, exclude=first, records=records)
-    return Published(result, list(first.values()))
+    return Published(result, list(first.values()), findings)
+
+
+class SiteRefused(RefusedError):
+    """Settings or templates with errors: nothing is built. ``findings``: all of them, for
+    a report in the format asked for."""
+
+    def __init__(self, message: str, findings: list[Finding]) -> None:
+        super().__init__(message)
+        self.findings = findings

@@ -34,8 +34,22 @@ class Received:
 @dataclass
 class _Handler:
     received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    """Addresses (lower case) refused at RCPT TO, as a server refuses an unknown mailbox."""
+    fail_data: set[str] = field(default_factory=set)
+    """Addresses (lower case) whose message fails after DATA (451): the whole send fails."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 <" + address + ">: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        if any(to.lower() in self.fail_data for to in envelope.rcpt_tos):
+            return "451 4.3.0 try again later"
         data = envelope.original_content or b""
         self.received.append(
             Received(
@@ -59,7 +73,7 @@ def _free_port() -> int:
 
 
 class SmtpServer:
-    """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``."""
+    """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``; ``smtp.refuse(address)``."""
 
     def __init__(self, tls_context: ssl.SSLContext | None = None, implicit: bool = False) -> None:
         """``tls_context``: offer (and require) STARTTLS, or with ``implicit``, speak TLS from
@@ -82,6 +96,14 @@ class SmtpServer:
     @property
     def received(self) -> list[Received]:
         return self.handler.received
+
+    def refuse(self, *addresses: str) -> None:
+        """Refuse these recipients from now on (none: accept everyone again)."""
+        self.handler.refuse = {a.lower() for a in addresses}
+
+    def fail_data(self, *addresses: str) -> None:
+        """Fail every message to these recipients after DATA (none: accept everyone again)."""
+        self.handler.fail_data = {a.lower() for a in addresses}
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
