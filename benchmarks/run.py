@@ -137,18 +137,17 @@ def bench_help(repeat: int) -> list[Result]:
     exe = incidents_exe()
     helps, clicks = [], []
     for _ in range(repeat):
-        helps.append(measure(Path.cwd(), exe, "--help"))
-        clicks.append(measure(Path.cwd(), sys.executable, "-c", "import click"))
-    help_median = statistics.median(t for t, _ in helps)
-    click_median = statistics.median(t for t, _ in clicks)
+        helps.append(measure_cpu(Path.cwd(), exe, "--help"))
+        clicks.append(measure_cpu(Path.cwd(), sys.executable, "-c", "import click"))
+    help_sample = sample(repeat, lambda i: helps[i])
+    click_sample = sample(repeat, lambda i: clicks[i])
     return [
-        Result("python -c 'import click' (floor)", 0, click_median, max(p for _, p in clicks)),
-        Result(
+        click_sample.result("python -c 'import click' (floor)", 0),
+        help_sample.result(
             "incidents --help",
             0,
-            help_median,
-            max(p for _, p in helps),
-            f"target < 0.100 s; {help_median / click_median:.2f}x importing click",
+            f"target < 0.100 s; {help_sample.median / click_sample.median:.2f}x importing "
+            f"click (cpu {help_sample.cpu / click_sample.cpu:.2f}x)",
         ),
     ]
 
@@ -164,16 +163,16 @@ def bench_transition(repo: Path, n: int, repeat: int) -> list[Result]:
     if len(open_ids) < repeat:
         sys.exit(f"{repo} has {len(open_ids)} unacknowledged incidents; regenerate it")
 
-    def ack(index: int) -> tuple[float, float]:
-        return measure(repo, exe, "ack", open_ids[index], "--severity", "low", "--by", "bench")
+    def ack(index: int) -> tuple[float, float, float]:
+        return measure_cpu(repo, exe, "ack", open_ids[index], "--severity", "low", "--by", "bench")
 
-    def git_commit(index: int) -> tuple[float, float]:
+    def git_commit(index: int) -> tuple[float, float, float]:
         path = repo / "incidents" / f"{open_ids[index]}.yaml"
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"# benchmark edit {index}\n")
         rel = f"incidents/{path.name}"
         script = f"git add {rel} && git commit -q -m 'benchmark {index}'"
-        return measure(repo, "sh", "-c", script)
+        return measure_cpu(repo, "sh", "-c", script)
 
     # Alternate the two so both see the same machine load and the same repository size.
     acks, gits = [], []
@@ -181,13 +180,12 @@ def bench_transition(repo: Path, n: int, repeat: int) -> list[Result]:
     for index in range(repeat):
         acks.append(ack(index))
         gits.append(git_commit(index))
-    ack_median, ack_peak = statistics.median(t for t, _ in acks), max(p for _, p in acks)
-    git_median, git_peak = statistics.median(t for t, _ in gits), max(p for _, p in gits)
-    ratio = ack_median / git_median
+    ack_sample = sample(repeat, lambda i: acks[i])
+    git_sample = sample(repeat, lambda i: gits[i])
     target = "target <= 2x at 10k, <= 3x at 2k"
     return [
-        Result("git add + git commit (floor)", n, git_median, git_peak),
-        Result("incidents ack", n, ack_median, ack_peak, f"{ratio:.2f}x floor ({target})"),
+        git_sample.result("git add + git commit (floor)", n),
+        ack_sample.result("incidents ack", n, f"{ack_sample.ratio(git_sample)} ({target})"),
     ]
 
 
@@ -456,7 +454,7 @@ def table(results: list[Result]) -> str:
             str(r.n) if r.n else "-",
             f"{r.median:.3f}",
             r.spread,
-            f"{r.cpu:.2f}" if r.cpu is not None else "",
+            "" if r.cpu is None else f"{r.cpu:.3f}" if r.cpu < 1 else f"{r.cpu:.2f}",
             f"{r.peak_mb:.0f}",
             r.note,
         )

@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from incidents_cli.core import lifecycle
-from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, quiet_incidents
+from incidents_cli.core.cadence import quiet_incidents
 from incidents_cli.core.notifications import (
     Channel,
     Links,
@@ -25,7 +25,12 @@ from incidents_cli.core.notifications import (
     quiet_notice,
     record_notices,
 )
-from incidents_cli.core.settings import DEFAULT_ACK_WITHIN, Component, Settings
+from incidents_cli.core.settings import (
+    DEFAULT_ACK_WITHIN,
+    DEFAULT_UPDATE_EVERY,
+    Component,
+    Settings,
+)
 from incidents_cli.integrations import chat, mail
 from incidents_cli.site.model import build_page
 from incidents_cli.site.notices import maintenance_notices, public_notices

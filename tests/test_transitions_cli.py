@@ -302,6 +302,25 @@ def test_a_failing_pre_commit_hook_leaves_everything_as_it_was(
         assert state(repo) == before
 
 
+def test_a_pre_commit_hook_that_rewrites_the_record_is_caught_or_committed(repo: Path) -> None:
+    """Success only when HEAD and the work tree hold the change: a hook that edits the
+    record without staging its edit is reported; one that stages it is what HEAD holds."""
+    iid = declare(repo, "--severity", "low")
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    edit = f'printf "# checked by a hook\\n" >> incidents/{iid}.yaml\n'
+    hook.write_text(f"#!/bin/sh\n{edit}")
+    hook.chmod(0o755)
+    result = run_cli("ack", iid, cwd=repo)
+    assert result.code == 3
+    assert "but HEAD does not hold this change" in result.err
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
+    hook.write_text(f"#!/bin/sh\n{edit}git add incidents/{iid}.yaml\n")
+    result = run_cli("note", iid, "checked", cwd=repo)
+    assert result.code == 0, result.err
+    assert git.Repo(repo).git.status("--porcelain") == ""
+    assert (repo / "incidents" / f"{iid}.yaml").read_text().endswith("# checked by a hook\n")
+
+
 def test_unrelated_uncommitted_work_survives_every_command(repo: Path) -> None:
     g = git.Repo(repo)
     (repo / "README.md").write_text("edited but not staged\n")
@@ -346,6 +365,9 @@ def test_hand_edits_to_the_incident_itself_are_refused(repo: Path) -> None:
         ("deleted", "does not exist"),
         ("staged deletion", "does not exist"),
         ("removed from the index", "has uncommitted changes"),
+        ("unstaged edit", "has uncommitted changes"),
+        ("mode change", "has uncommitted changes"),
+        ("untracked and ignored", "has uncommitted changes"),
     ],
 )
 def test_every_uncommitted_state_of_the_incident_file_is_refused(
@@ -362,6 +384,13 @@ def test_every_uncommitted_state_of_the_incident_file_is_refused(
         path.unlink()
     elif how == "staged deletion":
         g.git.rm("--quiet", rel)
+    elif how == "unstaged edit":
+        path.write_text(path.read_text().replace("Database unreachable", "DB down"))
+    elif how == "mode change":
+        path.chmod(0o755)
+    elif how == "untracked and ignored":
+        g.git.rm("--quiet", "--cached", rel)
+        (repo / ".git" / "info" / "exclude").write_text(f"{rel}\n")
     else:
         g.git.rm("--quiet", "--cached", rel)
     before = state(repo)

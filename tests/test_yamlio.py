@@ -175,3 +175,15 @@ def test_rewrite_leaves_the_lines_of_unchanged_fields_as_a_person_wrote_them() -
         "components: [api, web]\n"
         "acknowledged_at: '2026-03-01T10:05:00Z'\n"
     )
+
+
+def test_pyyamls_pure_python_reader_still_refuses_what_is_not_printable() -> None:
+    """yamlio defers compiling the pattern of PyYAML's own reader; it still works."""
+    import yaml
+
+    from incidents_cli.store import yamlio
+
+    assert yamlio.yaml is yaml
+    with pytest.raises(yaml.reader.ReaderError):
+        yaml.load("title: bell\x07\n", Loader=yaml.SafeLoader)
+    assert yaml.load("title: café\n", Loader=yaml.SafeLoader) == {"title": "café"}

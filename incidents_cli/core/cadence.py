@@ -16,7 +16,6 @@ from typing import Any
 from incidents_cli.core.timeutil import format_duration, format_time, maybe_time
 from incidents_cli.core.vocabulary import PHASES, RESOLVED_PHASES
 
-DEFAULT_UPDATE_EVERY = {"critical": timedelta(minutes=30), "high": timedelta(hours=1)}
 MUST_SPEAK = ("critical", "high")
 """Severities that must say something in public once their ack window has passed."""
 UNRESOLVED_PHASES = tuple(p for p in PHASES if p not in RESOLVED_PHASES)
@@ -132,17 +131,3 @@ def _update_times(record: Mapping[str, Any], as_of: datetime) -> list[datetime]:
         )
         if t is not None and t <= as_of
     ]
-
-
-def update_every_from_data(severities: Any) -> dict[str, timedelta]:
-    """``severities.<level>.update_every`` over the defaults (critical 30m, high 1h)."""
-    from incidents_cli.core.timeutil import duration_or
-
-    out = dict(DEFAULT_UPDATE_EVERY)
-    if isinstance(severities, dict):
-        for level, entry in severities.items():
-            value = entry.get("update_every") if isinstance(entry, dict) else None
-            every = duration_or(value, timedelta(0))
-            if every:  # a bad or zero one: the schema reports it, and the default stays
-                out[str(level)] = every
-    return out

@@ -7,7 +7,6 @@ closest open ones (difflib's similarity, ties broken by how near the numbers are
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -85,6 +84,8 @@ def closest_ids(wanted: str, candidates: Sequence[str], limit: int = SUGGESTIONS
         if other is None or key is None or other[0] != key[0]:
             return 1 << 62
         return abs(other[1] - number)
+
+    import difflib  # only for an id that does not exist: every transition parses one
 
     scored = []
     for candidate in candidates:

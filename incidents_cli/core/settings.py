@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from incidents_cli.core.cadence import DEFAULT_UPDATE_EVERY, update_every_from_data
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import RefusedError
-from incidents_cli.core.notifications import Channel, channels_from_data
 from incidents_cli.core.timeutil import duration_or
 from incidents_cli.core.vocabulary import SEVERITIES
+
+if TYPE_CHECKING:  # every transition reads the settings; only `notify` needs the channels
+    from incidents_cli.core.notifications import Channel
 
 DEFAULT_ACK_WITHIN = {
     "critical": timedelta(minutes=5),
@@ -21,6 +22,7 @@ DEFAULT_ACK_WITHIN = {
 }
 DEFAULT_REQUIRED_FOR = ("critical", "high")
 DEFAULT_DUE_WITHIN = timedelta(hours=48)
+DEFAULT_UPDATE_EVERY = {"critical": timedelta(minutes=30), "high": timedelta(hours=1)}
 
 
 # A NamedTuple, not a frozen dataclass: cheaper to create at import (see benchmarks/, --help).
@@ -166,8 +168,28 @@ def settings_from_data(data: Any) -> Settings:
         emails=_emails(data),
         alerts=alert_settings_from_data(data.get("alerts")),
         update_every=update_every_from_data(severities),
-        notify=channels_from_data(data.get("notify")),
+        notify=_channels(data.get("notify")),
     )
+
+
+def _channels(data: Any) -> tuple[Channel, ...]:
+    if not data:
+        return ()
+    from incidents_cli.core.notifications import channels_from_data
+
+    return channels_from_data(data)
+
+
+def update_every_from_data(severities: Any) -> dict[str, timedelta]:
+    """``severities.<level>.update_every`` over the defaults (critical 30m, high 1h)."""
+    out = dict(DEFAULT_UPDATE_EVERY)
+    if isinstance(severities, dict):
+        for level, entry in severities.items():
+            value = entry.get("update_every") if isinstance(entry, dict) else None
+            every = duration_or(value, timedelta(0))
+            if every:  # a bad or zero one: the schema reports it, and the default stays
+                out[str(level)] = every
+    return out
 
 
 def _components(data: dict[str, Any]) -> tuple[Component, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -68,6 +68,37 @@ _IN_PROGRESS = (
 )
 
 
+class PathStates(NamedTuple):
+    """HEAD, and the state of some paths against it (Repo.path_states)."""
+
+    head: str | None
+    tracked: set[str]
+    uncommitted: set[str]
+    staged: bool  # the index differs from HEAD (anywhere): a person staged something
+
+
+# HEAD, and the paths as git sees them: changed (staged or not), untracked or ignored.
+_STATUS = (
+    "status",
+    "--porcelain=v2",
+    "-z",
+    "--branch",
+    "--no-renames",
+    "--untracked-files=all",
+    "--ignored=matching",
+    "--",
+)
+_STAGED = ("diff", "--cached", "--quiet")
+
+
+class Commit(NamedTuple):
+    """A commit just made: HEAD as read after it, and the blob id each path has there
+    (None: HEAD has no such file)."""
+
+    head: str
+    blobs: dict[str, str | None]
+
+
 class IndexEntry(NamedTuple):
     mode: str
     sha: str
@@ -97,6 +128,9 @@ def _refuse_index_lock(output: str) -> None:
         raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
 
 
+_NO_GIT = "git is not installed or not on PATH; install git and try again"
+
+
 def run_git(
     cwd: Path, *args: str, check: bool = True, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -114,7 +148,40 @@ def run_git(
             check=False,
         )
     except FileNotFoundError:
-        raise SetupError("git is not installed or not on PATH; install git and try again") from None
+        raise SetupError(_NO_GIT) from None
+    return _checked(result, args, check)
+
+
+def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """Start a git command that runs while this process does something else; its result
+    comes from ``finish_git``."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _clean_env()
+    try:
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_ENV,
+        )
+    except FileNotFoundError:
+        raise SetupError(_NO_GIT) from None
+
+
+def finish_git(
+    process: subprocess.Popen[str], args: Sequence[str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    out, err = process.communicate()
+    result = subprocess.CompletedProcess(["git", *args], process.returncode, out, err)
+    return _checked(result, args, check)
+
+
+def _checked(
+    result: subprocess.CompletedProcess[str], args: Sequence[str], check: bool
+) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         # git's own words ("fatal:", "error:") say more than the hints that may follow them
@@ -132,6 +199,7 @@ class Repo:
         self.top = top
         self._git_dir = git_dir
         self._head: str | None = None
+        self._ident: dict[str, str] | None = None
 
     @classmethod
     def at(cls, folder: Path) -> Repo:
@@ -191,12 +259,24 @@ class Repo:
     # --- reading ---------------------------------------------------------------------
 
     def user_name(self) -> str | None:
-        name = self.git("config", "user.name", check=False).stdout.strip()
-        return name or None
+        return self._identity().get("user.name")
 
     def user_email(self) -> str | None:
-        email = self.git("config", "user.email", check=False).stdout.strip()
-        return email or None
+        return self._identity().get("user.email")
+
+    def _identity(self) -> dict[str, str]:
+        """git's user.name and user.email, read together (one git call for both)."""
+        if self._ident is None:
+            result = self.git("config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False)
+            found: dict[str, str] = {}
+            for item in result.stdout.split("\0"):
+                key, _, value = item.partition("\n")
+                if value.strip():  # the last value wins, as with `git config user.name`
+                    found[key] = value.strip()
+                else:
+                    found.pop(key, None)
+            self._ident = found
+        return self._ident
 
     def head(self, fresh: bool = False) -> str | None:
         """The commit HEAD points at (remembered until this object changes it)."""
@@ -278,6 +358,57 @@ class Repo:
         odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
         return changed | odd
 
+    def start_path_states(self, paths: Sequence[str]) -> Callable[[], PathStates]:
+        """Start reading ``path_states``; the function returned waits for the answer.
+        Meanwhile this process can prepare the files (git runs on the other core)."""
+        status = [*_STATUS, *paths]
+        running = start_git(self.top, *status)
+        staged = start_git(self.top, *_STAGED)
+        return lambda: self._path_states(
+            paths, finish_git(running, status), finish_git(staged, _STAGED, check=False)
+        )
+
+    def path_states(self, paths: Sequence[str]) -> PathStates:
+        """HEAD (read now); which of ``paths`` git tracks and which differ from HEAD
+        (staged or not, deleted, or present but untracked or ignored): one `git status`
+        where `tracked`, `uncommitted` and `head` took three calls; and whether anything
+        is staged at all (a person's work, which a commit must leave out)."""
+        return self.start_path_states(paths)()
+
+    def _path_states(
+        self,
+        paths: Sequence[str],
+        result: subprocess.CompletedProcess[str],
+        staged: subprocess.CompletedProcess[str],
+    ) -> PathStates:
+        if staged.returncode not in (0, 1):  # git diff --quiet: 1 means a difference
+            _checked(staged, _STAGED, True)
+        head: str | None = None
+        tracked: set[str] = set()
+        reported: set[str] = set()
+        for entry in result.stdout.split("\0"):
+            if entry.startswith("# branch.oid "):
+                oid = entry[len("# branch.oid ") :].strip()
+                head = None if oid == "(initial)" else oid
+            elif entry.startswith("1 "):  # changed: XY sub mH mI mW hH hI path
+                fields = entry.split(" ", 8)
+                reported.add(fields[8])
+                if fields[4] != "000000":  # in the index
+                    tracked.add(fields[8])
+            elif entry.startswith("u "):  # unmerged: XY sub m1 m2 m3 mW h1 h2 h3 path
+                fields = entry.split(" ", 10)
+                reported.add(fields[10])
+                tracked.add(fields[10])
+            elif entry.startswith(("? ", "! ")):  # untracked, ignored
+                reported.add(entry[2:])
+        # not reported: as HEAD has it (tracked if it exists, else absent everywhere)
+        tracked |= {p for p in paths if p not in reported and os.path.lexists(self.top / p)}
+        # in the index but not a file here (a dangling symlink), as `uncommitted` says
+        odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
+        self._head = head
+        uncommitted = (reported & set(paths)) | odd
+        return PathStates(head, tracked, uncommitted, staged.returncode == 1)
+
     def commit_message(self, commit: str) -> str:
         return self.git("log", "-1", "--format=%B", commit).stdout.strip()
 
@@ -324,14 +455,26 @@ class Repo:
     def commit_paths(
         self, paths: Sequence[str], message: str, tracked: set[str] | None = None
     ) -> str:
+        """Commit exactly ``paths`` (see ``commit_exactly``); the new HEAD."""
+        return self.commit_exactly(paths, message, tracked).head
+
+    def commit_exactly(
+        self,
+        paths: Sequence[str],
+        message: str,
+        tracked: set[str] | None = None,
+        staged: bool | None = None,
+    ) -> Commit:
         """Commit exactly ``paths`` as they are in the work tree, running the usual hooks.
 
         A person's other staged or unstaged changes are neither committed nor touched. On
         failure the index entries of ``paths`` are put back as they were (the callers only
         commit paths that had no staged changes); the caller restores the files themselves.
-        ``tracked``: which of ``paths`` are in the index, if the caller asked already.
+        ``tracked``: which of ``paths`` are in the index, and ``staged``: whether anything
+        is staged, if the caller asked already (under this work tree's lock).
+        Returns HEAD as read after the commit, with the blob of each path there.
         """
-        if self.has_staged_changes():
+        if self.has_staged_changes() if staged is None else staged:
             # Someone's staged work is in the index: commit our paths alone (slower: git
             # builds a temporary index from HEAD).
             before = self.index_entries(paths)
@@ -367,9 +510,33 @@ class Repo:
                 "are as they were",
                 output,
             )
-        head = self.head(fresh=True)
-        assert head is not None
-        return head
+        return self.head_blobs(paths)
+
+    def head_blobs(self, paths: Sequence[str]) -> Commit:
+        """HEAD, read now, and the blob id of each of ``paths`` there: one git call."""
+        asked = ["HEAD", *(f"HEAD:{p}" for p in paths)]
+        if any("\n" in p for p in paths):  # not one line each: ask git path by path
+            answers = [self.git("rev-parse", "--verify", "-q", a, check=False) for a in asked]
+            found = [a.stdout.strip() or None for a in answers]
+        else:
+            out = run_git(
+                self.top,
+                "cat-file",
+                "--batch-check=%(objecttype) %(objectname)",
+                input_text="".join(f"{a}\n" for a in asked),
+            ).stdout
+            # "commit <id>", "blob <id>"; else "<what was asked> missing" (or a tree)
+            kinds = ["commit", *("blob" for _ in paths)]
+            found = [
+                line.split(" ", 1)[1] if line.startswith(f"{kind} ") else None
+                for kind, line in zip(kinds, out.split("\n"), strict=False)
+            ]
+            found += [None] * (len(asked) - len(found))
+        head = found[0]
+        if head is None:
+            raise GitError("git commit succeeded, but HEAD names no commit; see `git log`")
+        self._head = head
+        return Commit(head, dict(zip(paths, found[1:], strict=True)))
 
     def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
         """Commit ``files`` on top of HEAD to a new branch, without touching this work tree,

@@ -17,7 +17,6 @@ import json
 import math
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -112,7 +111,7 @@ class RepositoryLock:
         self._write(
             {
                 "pid": os.getpid(),
-                "host": socket.gethostname(),
+                "host": _host(),
                 "command": self.command,
                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
@@ -168,11 +167,16 @@ class RepositoryLock:
         if not holder.get("pid"):
             return "starting"
         host = holder.get("host")
-        where = f" on {host}" if host and host != socket.gethostname() else ""
+        where = f" on {host}" if host and host != _host() else ""
         return (
             f"pid {holder.get('pid')}{where}, `incidents {holder.get('command', '?')}` "
             f"since {holder.get('since', '?')}"
         )
+
+
+def _host() -> str:
+    """This machine's name (what socket.gethostname says, without importing socket)."""
+    return os.uname().nodename
 
 
 def _parse(raw: bytes) -> dict[str, Any]:

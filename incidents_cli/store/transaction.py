@@ -29,7 +29,7 @@ from incidents_cli.core.records import (
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
-from incidents_cli.store.git import PushRefused, PushRejected, Repo
+from incidents_cli.store.git import Commit, PathStates, PushRefused, PushRejected, Repo
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
 from incidents_cli.store.schemas import schema_findings
@@ -156,9 +156,11 @@ def carry_out(
     repo: Repo | None = None,
     new_branch: str | None = None,
     on_wait: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> Outcome:
     """Apply ``step``, commit its files, and push if asked (replaying on rejection), with
-    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it)."""
+    this work tree's lock held throughout (``on_wait`` is told if it has to wait for it).
+    ``settings``: the repository's, if the caller has read them already."""
     import shlex
     import sys
 
@@ -173,7 +175,8 @@ def carry_out(
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
-        return _carry_out(root, step, actor, push, repo, new_branch, lock)
+        settings = settings or load_settings(root)
+        return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
 
 
 def _refuse_unusable_state(repo: Repo) -> None:
@@ -199,6 +202,7 @@ def _wait_for_index(repo: Repo, wait: float = 3.0) -> None:
 
 def _carry_out(
     root: Path,
+    settings: Settings,
     step: Step,
     actor: str,
     push: bool | None,
@@ -206,7 +210,6 @@ def _carry_out(
     new_branch: str | None,
     lock: RepositoryLock,
 ) -> Outcome:
-    settings = load_settings(root)
     push = settings.push if push is None else push
     if new_branch is not None:
         push = False  # the commit goes to a new branch; the person pushes it for review
@@ -311,9 +314,13 @@ def _recover(repo: Repo, left: dict[str, Any]) -> None:
 
 def blob_id(data: bytes) -> str:
     """The id git gives a file with these bytes (SHA-1 repositories)."""
-    import hashlib
+    try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
+        from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
 
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return digest
 
 
 def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None:
@@ -369,9 +376,9 @@ class _Write(NamedTuple):
     old_text: str | None
 
 
-def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], set[str]]:
+def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], PathStates]:
     """Every file of the change with its new and old text, refusing files with uncommitted
-    changes; and which of them git tracks (the commit needs to know too)."""
+    changes; and what git says of them (which it tracks, HEAD now, anything staged)."""
     texts: dict[str, str | None] = {}
     if change.write_record:
         texts[incident_rel(change.incident_id)] = None
@@ -379,8 +386,14 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     removed = [rel for rel in change.removes if rel not in texts]
     texts.update(dict.fromkeys(removed))
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
-    tracked = repo.tracked(list(git_paths.values()))
-    uncommitted = repo.uncommitted(list(git_paths.values()), tracked)
+    pending = repo.start_path_states(list(git_paths.values()))
+    # While git looks, the record's new text is made (its refusal waits for git's answer,
+    # so a file with uncommitted changes is still the first thing said).
+    record: Callable[[str | None], str] | None = None
+    if change.write_record:
+        record = _record_text(root, incident_rel(change.incident_id), change)
+    states = pending()
+    uncommitted = states.uncommitted
     planned = []
     for rel, given in texts.items():
         path = root / rel
@@ -399,13 +412,8 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
             planned.append(_Write(rel, git_paths[rel], None, old_text))
             continue
         if given is None:
-            given = (
-                yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
-            )
-            check = RecordFile("incident", rel, yamlio.parse(given, rel))
-            problems = _problems(check)
-            if problems:  # what was asked would make an invalid record: never written
-                raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
+            assert record is not None
+            given = record(old_text)
         size = len(given.encode("utf-8"))
         if size > yamlio.MAX_FILE_BYTES:
             raise RefusedError(
@@ -413,7 +421,36 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{yamlio.MAX_FILE_BYTES} byte limit for records; nothing was written"
             )
         planned.append(_Write(rel, git_paths[rel], given, old_text))
-    return planned, tracked
+    return planned, states
+
+
+def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None], str]:
+    """The record's new text, made now; the function returned gives it (or raises what
+    made it fail) once the file's old text, as read after git's checks, is the same."""
+    path = root / rel
+    try:
+        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        made = _new_record_text(rel, old_text, change)
+    except Exception as exc:  # said in its turn, after git's answer
+        failed = exc
+
+        def refuse(_: str | None) -> str:
+            raise failed
+
+        return refuse
+
+    def text(current: str | None) -> str:
+        return made if current == old_text else _new_record_text(rel, current, change)
+
+    return text
+
+
+def _new_record_text(rel: str, old_text: str | None, change: Change) -> str:
+    text = yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+    problems = _problems(RecordFile("incident", rel, yamlio.parse(text, rel)))
+    if problems:  # what was asked would make an invalid record: never written
+        raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
+    return text
 
 
 def _commit(
@@ -424,7 +461,8 @@ def _commit(
     branch: str | None,
     lock: RepositoryLock,
 ) -> str:
-    planned, tracked = _planned_writes(repo, root, change)
+    planned, states = _planned_writes(repo, root, change)
+    before = states.head
     message = commit_message(change, actor)
     if branch is not None:
         texts = {w.git_path: w.text for w in planned if w.text is not None}
@@ -437,7 +475,6 @@ def _commit(
             for w in planned
         ]
     )
-    before = repo.head(fresh=True)
     written: list[_Write] = []
     # Signals wait until the commit is made or undone: cut in half, either would be lost.
     with signals_held() as held:
@@ -453,7 +490,9 @@ def _commit(
                         f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
                     ) from None
                 written.append(write)
-            commit = repo.commit_paths([w.git_path for w in planned], message, tracked)
+            made = repo.commit_exactly(
+                [w.git_path for w in planned], message, states.tracked, states.staged
+            )
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
@@ -464,7 +503,8 @@ def _commit(
                         yamlio.write_atomic(path, write.old_text)
             raise
         lock.clear_journal()
-    if not repo.holds(commit, [w.git_path for w in planned]):
+    commit = made.head
+    if commit == before or not _holds(repo, root, made, planned):
         raise GitError(
             f"git made commit {commit[:12]}, but HEAD does not hold this change; "
             "see `git status` and `git log`"
@@ -475,3 +515,19 @@ def _commit(
             exit_code=130,
         )
     return commit
+
+
+def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
+    """Whether HEAD (``made``) and the work tree hold exactly what was written. Compared
+    by blob id (HEAD's, and the file's as written); where they differ (a hook rewrote a
+    file, or a filter such as end-of-line conversion stores other bytes), git decides."""
+    for write in planned:
+        expected = blob_id(write.text.encode("utf-8")) if write.text is not None else None
+        path = root / write.rel
+        try:
+            now = blob_id(path.read_bytes()) if path.is_file() else None
+        except OSError:
+            now = "unreadable"
+        if made.blobs.get(write.git_path) != expected or now != expected:
+            return repo.holds(made.head, [w.git_path for w in planned])
+    return True

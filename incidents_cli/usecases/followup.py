@@ -1,18 +1,23 @@
-"""`incidents actions` and `runbook`: follow-through after incidents, read from the records."""
+"""`incidents actions` and `runbook`: follow-through after incidents, read from the records.
+
+The record cache and the follow-up rules are imported where they are used: every transition
+imports this module only for the runbooks that match its incident.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from incidents_cli.core import followup
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.runbooks import Runbook, Stale, matching, select, stale
 from incidents_cli.core.settings import refuse_unknown
-from incidents_cli.store.cache import read_incident_data, read_usable, snapshot, summary_records
 from incidents_cli.store.layout import load_runbooks, load_settings
+
+if TYPE_CHECKING:
+    from incidents_cli.core import followup
 
 
 def follow_up_items(
@@ -24,6 +29,9 @@ def follow_up_items(
     paths: Sequence[str],
 ) -> list[followup.Item]:
     """Action items, missing or unpublished postmortems and runbook reviews, filtered."""
+    from incidents_cli.core import followup
+    from incidents_cli.store.cache import read_usable, snapshot, summary_records
+
     settings = load_settings(root)
     refuse_unknown("--owner", [owner] if owner else [], settings.people, "person")
     snap = snapshot(root)
@@ -66,6 +74,8 @@ def runbook_by_slug(root: Path, slug: str) -> Runbook:
 
 
 def stale_runbooks(root: Path, as_of: datetime) -> list[Stale]:
+    from incidents_cli.store.cache import read_incident_data
+
     incidents, postmortems, _ = read_incident_data(root)
     return stale(load_runbooks(root), incidents, postmortems, as_of)
 

@@ -16,10 +16,11 @@ from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import postmortem_rel
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import now_utc, parse_time_option
 from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
-from incidents_cli.store.layout import find_root
+from incidents_cli.store.layout import find_root, load_settings
 from incidents_cli.store.transaction import Outcome, Workspace, carry_out
 
 
@@ -39,14 +40,16 @@ def _time(value: datetime | str | None, option: str) -> datetime | None:
     return value
 
 
-def actor(root: Path, repo: Repo, by: str | None) -> str:
+def actor(root: Path, repo: Repo, by: str | None, settings: Settings | None = None) -> str:
     """Who is doing this: --by, else the handle of the person whose email (people[].emails
     in incidents.yaml) is git's user.email, else git's user.name."""
     if by:
         return by.strip()  # a blank --by is refused where the actor is checked
-    from incidents_cli.store.layout import load_settings
+    if settings is None:
+        from incidents_cli.store.layout import load_settings
 
-    handle = load_settings(root).handle_for_email(repo.user_email())
+        settings = load_settings(root)
+    handle = settings.handle_for_email(repo.user_email())
     if handle:
         return handle
     name = repo.user_name()
@@ -61,7 +64,8 @@ def _run(
     """Carry out one transition made by ``make`` (who and when from ``invocation``)."""
     root = find_root(invocation.directory)
     repo = Repo.at(root)
-    actor_name = actor(root, repo, invocation.by)
+    settings = None if invocation.by else load_settings(root)  # read once, for both
+    actor_name = actor(root, repo, invocation.by, settings)
     now = now_utc()
     at = _time(invocation.at, "--at") or now
 
@@ -77,6 +81,7 @@ def _run(
         repo=repo,
         new_branch=branch,
         on_wait=invocation.on_wait,
+        settings=settings,
     )
 
 
