@@ -178,7 +178,7 @@ def test_rewrite_leaves_the_lines_of_unchanged_fields_as_a_person_wrote_them() -
 
 
 def test_pyyamls_pure_python_reader_still_refuses_what_is_not_printable() -> None:
-    """yamlio defers compiling the pattern of PyYAML's own reader; it still works."""
+    """PyYAML's pure-Python reader, used where libyaml is missing, refuses control characters."""
     import yaml
 
     from incidents_cli.store import yamlio

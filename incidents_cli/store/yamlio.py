@@ -7,56 +7,19 @@ a person may have edited, keeping their comments and key order.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from incidents_cli.core.document import Document, FieldPath, dotted
 from incidents_cli.core.errors import InputFileError
-
-# PyYAML compiles, as it is imported, a large Unicode class for its pure-Python reader
-# (4 ms, about what a transition spends reading and writing its record); the C loader
-# never uses it. So that one pattern is compiled on first use instead.
-_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-
-
-class _OnFirstUse:
-    """Stands for a compiled pattern; compiles it when it is first used."""
-
-    def __init__(self, pattern: str) -> None:
-        self._pattern = pattern
-        self._compiled: re.Pattern[str] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern)
-        return getattr(self._compiled, name)
-
-
-@contextlib.contextmanager
-def _reader_pattern_on_first_use() -> Iterator[None]:
-    compile_now = re.compile
-
-    def compile_later(pattern: Any, flags: int = 0) -> Any:
-        if pattern == _NON_PRINTABLE and not flags:
-            return _OnFirstUse(pattern)
-        return compile_now(pattern, flags)
-
-    re.compile = compile_later
-    try:
-        yield
-    finally:
-        re.compile = compile_now
-
-
-with _reader_pattern_on_first_use():
-    import yaml
 
 try:
     from yaml import CSafeLoader as _Loader
