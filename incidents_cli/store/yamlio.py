@@ -113,6 +113,121 @@ def parse(text: str, display: str, line_offset: int = 0) -> Document:
     return doc
 
 
+# --- the fast path for bulk reads ----------------------------------------------------------
+#
+# yaml-rs (a Rust YAML 1.2 parser) builds the data of a record several times faster than
+# PyYAML's compose plus `_build`, but it reads YAML 1.2 where we read YAML 1.1 as PyYAML
+# does: `yes`, `012`, `1_000`, `1:30`, `1e3`, `0o12`, keys like `1:` or `true:`, a BOM,
+# U+2028, tabs and CRLF all come out differently. So it reads only a text that a scan shows
+# free of everything where the two could differ (`_fast_allowed`); any other text, and any
+# text yaml-rs refuses, is read by `parse`. benchmarks/yaml_differential.py holds the two
+# to the same records on the examples, generated repositories and hypothesis' YAML.
+#
+# The scan is patterns searched in "\n" + text, one scan each (one pattern of alternatives
+# is several times slower); any match sends the text to `parse`. A plain scalar that
+# either parser could read as other than text starts with a sign, a dot, an underscore or
+# a digit (numbers, times, .inf), is `~`, `=` or `<<`, or is a word that YAML 1.1 or 1.2
+# reads as a bool or null (here in any case: wider than either).
+_NUM = r"(?:[-+]?[._0-9]|[-+]?\.[iInN]|[~=]|<<)"
+_WORD = (
+    r"(?:[yY](?:[eE][sS])?|[nN][oO]?|[tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|[oO](?:[nN]|[fF][fF])"
+    r"|[nN](?:[uU][lL][lL]|[oO][nN][eE]))"
+)
+_VALUE_END = r"[ ]*(?:\#.*)?$"
+_KEY_END = r"[ ]*:(?:[ ]|$)"
+# Plain values both read alike: decimal integers and decimals without leading zeros, the
+# YAML 1.2 spellings of bool and null, ISO dates and times (`parse` keeps times as text).
+_AGREED_NUM = (
+    r"(?:[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|~"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?)"
+)
+_AGREED_WORD = r"(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)"
+# A special plain key, or a special plain value that is not agreed (no key agrees: `parse`
+# keeps every key as text).
+_SPECIAL_NUM = (
+    rf"(?=[-+._0-9~=<])(?:{_NUM}\S*?{_KEY_END}"
+    rf"|(?!{_AGREED_NUM}{_VALUE_END}){_NUM}\S*{_VALUE_END})"
+)
+_SPECIAL_WORD = rf"(?=[yYnNtTfFoO])(?!{_AGREED_WORD}{_VALUE_END}){_WORD}(?=[ ]*(?:\#|:[ ]|:$|$))"
+_TOKEN = rf"(?:[?:](?:[ ]|$)|{_SPECIAL_NUM}|{_SPECIAL_WORD})"
+"""What must not start a token: a complex or empty key, or a special plain scalar."""
+_NOT_FAST_LINE = re.compile(
+    # more than one document, directives; deep nesting (more than MAX_DEPTH levels need at
+    # least 16 columns of indentation); a token at the start of a line
+    rf"\n(?:---|\.\.\.|%|[ ?-]{{16}}|[ ]*+{_TOKEN})",
+    re.MULTILINE,
+)
+_NOT_FAST_AFTER_KEY = re.compile(rf":[ ]++{_TOKEN}", re.MULTILINE)
+_NOT_FAST_AFTER_DASH = re.compile(rf"-[ ]++{_TOKEN}", re.MULTILINE)
+# Anchors, aliases and tags (refused or checked by `parse`), block scalars (YAML 1.1 and
+# 1.2 keep different line breaks of an empty one), and flow collections other than one
+# line of words and quoted text (`components: [api, web]`, `{api: major_outage}`).
+_FLOW_ITEM = rf"(?:(?!{_WORD}[ ]*[,:\]}}])[A-Za-z][A-Za-z0-9_./@-]*|'[^'\n]*'|\"[^\"\n]*\")"
+_FLOW_PAIR = rf"{_FLOW_ITEM}:[ ]+{_FLOW_ITEM}"
+_NOT_FAST_INDICATOR = re.compile(
+    r"[&*!|>\[\]{}](?<=[\s:,].)"
+    rf"(?!(?<=\[)[ ]*(?:{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_ITEM})*)?[ ]*\]{_VALUE_END})"
+    rf"(?!(?<=\{{)[ ]*(?:{_FLOW_PAIR}(?:[ ]*,[ ]*{_FLOW_PAIR})*)?[ ]*\}}{_VALUE_END})",
+    re.MULTILINE,
+)
+# Characters PyYAML refuses or reads as a line break (tab, CR, NEL, BOM, U+2028 and
+# U+2029, control characters), and the backslash of escapes.
+_NOT_FAST_ASCII = bytes([*range(10), *range(11, 32), 0x5C, 0x7F])
+_NOT_FAST_CHAR = re.compile(
+    r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+    r"\U00010000-\U0010ffff]"
+)
+
+
+def _fast_allowed(text: str) -> bool:
+    """Whether the text is free of everything where yaml-rs and ``parse`` could differ.
+    (Shaped for speed: a test of single characters first, each pattern one scan.)"""
+    if text.isascii():
+        if len(text.encode().translate(None, _NOT_FAST_ASCII)) != len(text):
+            return False
+    elif _NOT_FAST_CHAR.search(text):
+        return False
+    text = "\n" + text
+    if any(c in text for c in "&*!|>[]{}") and _NOT_FAST_INDICATOR.search(text):
+        return False
+    return not (
+        _NOT_FAST_LINE.search(text)
+        or _NOT_FAST_AFTER_KEY.search(text)
+        or _NOT_FAST_AFTER_DASH.search(text)
+    )
+
+
+try:
+    import yaml_rs as _yaml_rs
+except ImportError:  # pragma: no cover - a platform without its wheel: PyYAML reads all
+    _yaml_rs = None  # type: ignore[assignment]
+
+
+def fast_path_available() -> bool:
+    """Whether yaml-rs is installed (it is a dependency wherever it has a wheel)."""
+    return _yaml_rs is not None
+
+
+def fast_reads(text: str) -> bool:
+    """Whether ``parse_unplaced`` may read this text with yaml-rs."""
+    return _yaml_rs is not None and _fast_allowed(text)
+
+
+def parse_unplaced(text: str, display: str, line_offset: int = 0) -> Document:
+    """``parse`` for a reader that needs the data only, not the place of each field (the
+    bulk read of incidents): the same data and problems, or the same error, often faster.
+    Its Document has no places when yaml-rs read it; ``parse`` the text again for them."""
+    if _yaml_rs is not None and _fast_allowed(text):
+        try:
+            data = _yaml_rs.loads(text, parse_datetime=False)
+        except Exception:  # whatever yaml-rs refuses, `parse` reads or says where and why
+            data = None
+        if data is not None:
+            return Document(display, data, {}, line_offset)
+    return parse(text, display, line_offset)
+
+
 def load(path: Path, display: str) -> Document:
     """Read and parse a YAML file; any problem at all is an error."""
     doc = parse(read_text(path, display), display)
@@ -135,7 +250,7 @@ def _refuse_anchors(text: str, display: str, line_offset: int) -> None:
                     mark.column + 1,
                     f"YAML {kind} '{anchor}' is not allowed in records; write the value out",
                 )
-    except yaml.MarkedYAMLError:
+    except yaml.YAMLError:  # a control character is a ReaderError, not a MarkedYAMLError
         return  # the syntax error is reported by compose, with its place
 
 
