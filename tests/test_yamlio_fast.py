@@ -174,7 +174,7 @@ def test_a_syntax_error_has_the_same_message_and_place() -> None:
 
 
 def test_without_yaml_rs_parse_unplaced_is_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamlio, "_yaml_rs", None)
+    monkeypatch.setattr(yamlio, "_fast_path", lambda: None)
     text = "a: 1\nb: [x, y]\n"
     assert not yamlio.fast_reads(text)
     doc = yamlio.parse_unplaced(text, "f.yaml")

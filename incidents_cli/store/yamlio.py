@@ -7,6 +7,7 @@ a person may have edited, keeping their comments and key order.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -119,7 +120,7 @@ def parse(text: str, display: str, line_offset: int = 0) -> Document:
 # PyYAML's compose plus `_build`, but it reads YAML 1.2 where we read YAML 1.1 as PyYAML
 # does: `yes`, `012`, `1_000`, `1:30`, `1e3`, `0o12`, keys like `1:` or `true:`, a BOM,
 # U+2028, tabs and CRLF all come out differently. So it reads only a text that a scan shows
-# free of everything where the two could differ (`_fast_allowed`); any other text, and any
+# free of everything where the two could differ (`_FastPath.allows`); any other text, and any
 # text yaml-rs refuses, is read by `parse`. benchmarks/yaml_differential.py holds the two
 # to the same records on the examples, generated repositories and hypothesis' YAML.
 #
@@ -152,75 +153,86 @@ _SPECIAL_NUM = (
 _SPECIAL_WORD = rf"(?=[yYnNtTfFoO])(?!{_AGREED_WORD}{_VALUE_END}){_WORD}(?=[ ]*(?:\#|:[ ]|:$|$))"
 _TOKEN = rf"(?:[?:](?:[ ]|$)|{_SPECIAL_NUM}|{_SPECIAL_WORD})"
 """What must not start a token: a complex or empty key, or a special plain scalar."""
-_NOT_FAST_LINE = re.compile(
+# Anchors, aliases and tags (refused or checked by `parse`), block scalars (YAML 1.1 and
+# 1.2 keep different line breaks of an empty one, or of one that ends the text), and flow
+# collections other than one line of words and quoted text (`components: [api, web]`).
+_FLOW_ITEM = rf"(?:(?!{_WORD}[ ]*[,:\]}}])[A-Za-z][A-Za-z0-9_./@-]*|'[^'\n]*'|\"[^\"\n]*\")"
+_FLOW_PAIR = rf"{_FLOW_ITEM}:[ ]+{_FLOW_ITEM}"
+_NOT_FAST_PATTERNS = (
     # more than one document, directives; deep nesting (more than MAX_DEPTH levels need at
     # least 16 columns of indentation); a token at the start of a line
     rf"\n(?:---|\.\.\.|%|[ ?-]{{16}}|[ ]*+{_TOKEN})",
-    re.MULTILINE,
-)
-_NOT_FAST_AFTER_KEY = re.compile(rf":[ ]++{_TOKEN}", re.MULTILINE)
-_NOT_FAST_AFTER_DASH = re.compile(rf"-[ ]++{_TOKEN}", re.MULTILINE)
-# Anchors, aliases and tags (refused or checked by `parse`), block scalars (YAML 1.1 and
-# 1.2 keep different line breaks of an empty one), and flow collections other than one
-# line of words and quoted text (`components: [api, web]`, `{api: major_outage}`).
-_FLOW_ITEM = rf"(?:(?!{_WORD}[ ]*[,:\]}}])[A-Za-z][A-Za-z0-9_./@-]*|'[^'\n]*'|\"[^\"\n]*\")"
-_FLOW_PAIR = rf"{_FLOW_ITEM}:[ ]+{_FLOW_ITEM}"
-_NOT_FAST_INDICATOR = re.compile(
+    # a token after a key, after a dash
+    rf":[ ]++{_TOKEN}",
+    rf"-[ ]++{_TOKEN}",
+    # indicators
     r"[&*!|>\[\]{}](?<=[\s:,].)"
     rf"(?!(?<=\[)[ ]*(?:{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_ITEM})*)?[ ]*\]{_VALUE_END})"
     rf"(?!(?<=\{{)[ ]*(?:{_FLOW_PAIR}(?:[ ]*,[ ]*{_FLOW_PAIR})*)?[ ]*\}}{_VALUE_END})",
-    re.MULTILINE,
-)
-# Characters PyYAML refuses or reads as a line break (tab, CR, NEL, BOM, U+2028 and
-# U+2029, control characters), and the backslash of escapes.
-_NOT_FAST_ASCII = bytes([*range(10), *range(11, 32), 0x5C, 0x7F])
-_NOT_FAST_CHAR = re.compile(
+    # characters PyYAML refuses or reads as a line break (tab, CR, NEL, BOM, U+2028 and
+    # U+2029, control characters), and the backslash of escapes
     r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-    r"\U00010000-\U0010ffff]"
+    r"\U00010000-\U0010ffff]",
 )
+_NOT_FAST_ASCII = bytes([*range(10), *range(11, 32), 0x5C, 0x7F])
+"""The characters of the last pattern that are ASCII, for a faster test of ASCII text."""
 
 
-def _fast_allowed(text: str) -> bool:
-    """Whether the text is free of everything where yaml-rs and ``parse`` could differ.
-    (Shaped for speed: a test of single characters first, each pattern one scan.)"""
-    if text.isascii():
-        if len(text.encode().translate(None, _NOT_FAST_ASCII)) != len(text):
+class _FastPath(NamedTuple):
+    loads: Callable[..., Any]
+    line: re.Pattern[str]
+    after_key: re.Pattern[str]
+    after_dash: re.Pattern[str]
+    indicator: re.Pattern[str]
+    char: re.Pattern[str]
+
+    def allows(self, text: str) -> bool:
+        """Whether the text is free of everything where yaml-rs and ``parse`` could differ.
+        (Shaped for speed: tests of single characters first, each pattern one scan.)"""
+        if text.isascii():
+            if len(text.encode().translate(None, _NOT_FAST_ASCII)) != len(text):
+                return False
+        elif self.char.search(text):
             return False
-    elif _NOT_FAST_CHAR.search(text):
-        return False
-    text = "\n" + text
-    if any(c in text for c in "&*!|>[]{}") and _NOT_FAST_INDICATOR.search(text):
-        return False
-    return not (
-        _NOT_FAST_LINE.search(text)
-        or _NOT_FAST_AFTER_KEY.search(text)
-        or _NOT_FAST_AFTER_DASH.search(text)
-    )
+        text = "\n" + text
+        if any(c in text for c in "&*!|>[]{}") and self.indicator.search(text):
+            return False
+        return not (
+            self.line.search(text) or self.after_key.search(text) or self.after_dash.search(text)
+        )
 
 
-try:
-    import yaml_rs as _yaml_rs
-except ImportError:  # pragma: no cover - a platform without its wheel: PyYAML reads all
-    _yaml_rs = None  # type: ignore[assignment]
+@functools.cache
+def _fast_path() -> _FastPath | None:
+    """yaml-rs and the scan, or None where yaml-rs has no wheel (then PyYAML reads all).
+    Made on first use: importing and compiling them would slow every transition's start."""
+    try:
+        import yaml_rs
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return None
+    loads = functools.partial(yaml_rs.loads, parse_datetime=False)
+    return _FastPath(loads, *(re.compile(p, re.MULTILINE) for p in _NOT_FAST_PATTERNS))
 
 
 def fast_path_available() -> bool:
     """Whether yaml-rs is installed (it is a dependency wherever it has a wheel)."""
-    return _yaml_rs is not None
+    return _fast_path() is not None
 
 
 def fast_reads(text: str) -> bool:
     """Whether ``parse_unplaced`` may read this text with yaml-rs."""
-    return _yaml_rs is not None and _fast_allowed(text)
+    fast = _fast_path()
+    return fast is not None and fast.allows(text)
 
 
 def parse_unplaced(text: str, display: str, line_offset: int = 0) -> Document:
     """``parse`` for a reader that needs the data only, not the place of each field (the
     bulk read of incidents): the same data and problems, or the same error, often faster.
     Its Document has no places when yaml-rs read it; ``parse`` the text again for them."""
-    if _yaml_rs is not None and _fast_allowed(text):
+    fast = _fast_path()
+    if fast is not None and fast.allows(text):
         try:
-            data = _yaml_rs.loads(text, parse_datetime=False)
+            data = fast.loads(text)
         except Exception:  # whatever yaml-rs refuses, `parse` reads or says where and why
             data = None
         if data is not None:
