@@ -123,6 +123,7 @@ DIFFERENT = [
     "? a\n: 1\n",
     ": x\n",
     "a: \x7f\n",
+    "a: " + "1" * 5000 + "\n",
     "".join(f"{' ' * i}k:\n" for i in range(40)) + " " * 40 + "k: 1\n",
 ]
 
@@ -180,6 +181,12 @@ def test_without_yaml_rs_parse_unplaced_is_parse(monkeypatch: pytest.MonkeyPatch
     doc = yamlio.parse_unplaced(text, "f.yaml")
     assert doc.data == {"a": 1, "b": ["x", "y"]}
     assert doc.places == yamlio.parse(text, "f.yaml").places
+
+
+def test_a_number_of_thousands_of_digits_is_one_clear_error() -> None:
+    with pytest.raises(InputFileError, match="too many digits") as caught:
+        yamlio.parse("a: 1\nb: " + "1" * 5000 + "\n", "f.yaml")
+    assert (caught.value.line, caught.value.column) == (2, 4)
 
 
 def test_a_control_character_beside_an_asterisk_is_one_clear_error() -> None:

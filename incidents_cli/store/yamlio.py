@@ -136,10 +136,11 @@ _WORD = (
 )
 _VALUE_END = r"[ ]*(?:\#.*)?$"
 _KEY_END = r"[ ]*:(?:[ ]|$)"
-# Plain values both read alike: decimal integers and decimals without leading zeros, the
+# Plain values both read alike: decimal integers and decimals without leading zeros (of at
+# most 18 digits: Python refuses to read an int of over 4,300), the
 # YAML 1.2 spellings of bool and null, ISO dates and times (`parse` keeps times as text).
 _AGREED_NUM = (
-    r"(?:[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|~"
+    r"(?:[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?|~"
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?)"
 )
@@ -308,7 +309,17 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
                 f"YAML tag {node.tag} is not allowed in records",
                 field=dotted(where),
             )
-        return convert(node)
+        try:
+            return convert(node)
+        except ValueError:  # Python's limit on the digits of an int read from text
+            line, column = _place(node)
+            raise InputFileError(
+                doc.path,
+                line + doc.line_offset,
+                column,
+                "number has too many digits; write it as text if it is an id",
+                field=dotted(where),
+            ) from None
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*where, i), doc) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
