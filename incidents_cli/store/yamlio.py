@@ -163,9 +163,11 @@ _NOT_FAST_PATTERNS = (
     # more than one document, directives; deep nesting (more than MAX_DEPTH levels need at
     # least 16 columns of indentation); a token at the start of a line
     rf"\n(?:---|\.\.\.|%|[ ?-]{{16}}|[ ]*+{_TOKEN})",
-    # a token after a key, after a dash
+    # a token after a key, after a dash; a value right after a quoted key's colon (which
+    # YAML 1.2 allows in flow collections: `"a":012`)
     rf":[ ]++{_TOKEN}",
     rf"-[ ]++{_TOKEN}",
+    r"['\"]:(?![ \n])",
     # indicators
     r"[&*!|>\[\]{}](?<=[\s:,].)"
     rf"(?!(?<=\[)[ ]*(?:{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_ITEM})*)?[ ]*\]{_VALUE_END})"
@@ -184,6 +186,7 @@ class _FastPath(NamedTuple):
     line: re.Pattern[str]
     after_key: re.Pattern[str]
     after_dash: re.Pattern[str]
+    adjacent: re.Pattern[str]
     indicator: re.Pattern[str]
     char: re.Pattern[str]
 
@@ -197,6 +200,8 @@ class _FastPath(NamedTuple):
             return False
         text = "\n" + text
         if any(c in text for c in "&*!|>[]{}") and self.indicator.search(text):
+            return False
+        if ("':" in text or '":' in text) and self.adjacent.search(text):
             return False
         return not (
             self.line.search(text) or self.after_key.search(text) or self.after_dash.search(text)
