@@ -230,7 +230,7 @@ def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | Non
     """The cache entry of each file (None where it has a problem): what a worker does."""
     out: list[dict[str, Any] | None] = []
     for root, rel, kind in items:
-        record = read_record(Path(root), rel, kind)
+        record = read_record(Path(root), rel, kind, places=kind in _WITH_PLACES)
         ok = record.doc is not None and not record.doc.problems
         out.append(_entry(record) if ok else None)
     return out
@@ -382,7 +382,7 @@ def incident_summaries(
             else:
                 out.append(cache[blob])
             continue
-        record = read_record(root, rel, kind)
+        record = read_record(root, rel, kind, places=False)
         summary = _summary(record)
         if summary is None:
             unreadable.append(rel)

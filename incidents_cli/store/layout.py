@@ -24,9 +24,13 @@ if TYPE_CHECKING:
     from incidents_cli.core.runbooks import Runbook
 
 
-def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> RecordFile:
+def read_record(
+    root: Path, rel: str, kind: str, raw: bytes | None = None, *, places: bool = True
+) -> RecordFile:
     """Read and parse one record (``raw``: its bytes, if the caller has read them already);
-    a file that does not parse is a RecordFile with an error."""
+    a file that does not parse is a RecordFile with an error. ``places=False``: a reader
+    that needs the data only (then the document may have no places: see
+    ``yamlio.parse_unplaced``)."""
     try:
         folder = rel.rpartition("/")[0]
         if folder and (root / folder).is_symlink():  # never follow a path out of the repository
@@ -37,7 +41,8 @@ def read_record(root: Path, rel: str, kind: str, raw: bytes | None = None) -> Re
         if kind in ("postmortem", "runbook"):
             doc, body, body_line = yamlio.parse_front_matter(text, rel)
             return RecordFile(kind, rel, doc, body=body, body_line=body_line)
-        return RecordFile(kind, rel, yamlio.parse(text, rel))
+        parse = yamlio.parse if places else yamlio.parse_unplaced
+        return RecordFile(kind, rel, parse(text, rel))
     except InputFileError as exc:
         return RecordFile(kind, rel, None, error=exc)
 

@@ -7,6 +7,7 @@ a person may have edited, keeping their comments and key order.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -113,6 +114,138 @@ def parse(text: str, display: str, line_offset: int = 0) -> Document:
     return doc
 
 
+# --- the fast path for bulk reads ----------------------------------------------------------
+#
+# yaml-rs (a Rust YAML 1.2 parser) builds the data of a record several times faster than
+# PyYAML's compose plus `_build`, but it reads YAML 1.2 where we read YAML 1.1 as PyYAML
+# does: `yes`, `012`, `1_000`, `1:30`, `1e3`, `0o12`, keys like `1:` or `true:`, a BOM,
+# U+2028, tabs and CRLF all come out differently. So it reads only a text that a scan shows
+# free of everything where the two could differ (`_FastPath.allows`); any other text, and any
+# text yaml-rs refuses, is read by `parse`. benchmarks/yaml_differential.py holds the two
+# to the same records on the examples, generated repositories and hypothesis' YAML.
+#
+# The scan is patterns searched in "\n" + text, one scan each (one pattern of alternatives
+# is several times slower); any match sends the text to `parse`. A plain scalar that
+# either parser could read as other than text starts with a sign, a dot, an underscore or
+# a digit (numbers, times, .inf), is `~`, `=` or `<<`, or is a word that YAML 1.1 or 1.2
+# reads as a bool or null (here in any case: wider than either).
+_NUM = r"(?:[-+]?[._0-9]|[-+]?\.[iInN]|[~=]|<<)"
+_WORD = (
+    r"(?:[yY](?:[eE][sS])?|[nN][oO]?|[tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|[oO](?:[nN]|[fF][fF])"
+    r"|[nN](?:[uU][lL][lL]|[oO][nN][eE]))"
+)
+_VALUE_END = r"[ ]*(?:\#.*)?$"
+_KEY_END = r"[ ]*:(?:[ ]|$)"
+# Plain values both read alike: decimal integers and decimals without leading zeros (of at
+# most 18 digits: Python refuses to read an int of over 4,300), the
+# YAML 1.2 spellings of bool and null, ISO dates and times (`parse` keeps times as text).
+_AGREED_NUM = (
+    r"(?:[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?|~"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?)"
+)
+_AGREED_WORD = r"(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)"
+# A special plain key, or a special plain value that is not agreed (no key agrees: `parse`
+# keeps every key as text).
+_SPECIAL_NUM = (
+    rf"(?=[-+._0-9~=<])(?:{_NUM}\S*?{_KEY_END}"
+    rf"|(?!{_AGREED_NUM}{_VALUE_END}){_NUM}\S*{_VALUE_END})"
+)
+_SPECIAL_WORD = rf"(?=[yYnNtTfFoO])(?!{_AGREED_WORD}{_VALUE_END}){_WORD}(?=[ ]*(?:\#|:[ ]|:$|$))"
+_TOKEN = rf"(?:[?:](?:[ ]|$)|{_SPECIAL_NUM}|{_SPECIAL_WORD})"
+"""What must not start a token: a complex or empty key, or a special plain scalar."""
+# Anchors, aliases and tags (refused or checked by `parse`), block scalars (YAML 1.1 and
+# 1.2 keep different line breaks of an empty one, or of one that ends the text), and flow
+# collections other than one line of words and quoted text (`components: [api, web]`).
+_FLOW_ITEM = rf"(?:(?!{_WORD}[ ]*[,:\]}}])[A-Za-z][A-Za-z0-9_./@-]*|'[^'\n]*'|\"[^\"\n]*\")"
+_FLOW_PAIR = rf"{_FLOW_ITEM}:[ ]+{_FLOW_ITEM}"
+_NOT_FAST_PATTERNS = (
+    # more than one document, directives; deep nesting (more than MAX_DEPTH levels need at
+    # least 16 columns of indentation); a token at the start of a line
+    rf"\n(?:---|\.\.\.|%|[ ?-]{{16}}|[ ]*+{_TOKEN})",
+    # a token after a key, after a dash; a value right after a quoted key's colon (which
+    # YAML 1.2 allows in flow collections: `"a":012`)
+    rf":[ ]++{_TOKEN}",
+    rf"-[ ]++{_TOKEN}",
+    r"['\"]:(?![ \n])",
+    # indicators
+    r"[&*!|>\[\]{}](?<=[\s:,].)"
+    rf"(?!(?<=\[)[ ]*(?:{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_ITEM})*)?[ ]*\]{_VALUE_END})"
+    rf"(?!(?<=\{{)[ ]*(?:{_FLOW_PAIR}(?:[ ]*,[ ]*{_FLOW_PAIR})*)?[ ]*\}}{_VALUE_END})",
+    # characters PyYAML refuses or reads as a line break (tab, CR, NEL, BOM, U+2028 and
+    # U+2029, control characters), and the backslash of escapes
+    r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+    r"\U00010000-\U0010ffff]",
+)
+_NOT_FAST_ASCII = bytes([*range(10), *range(11, 32), 0x5C, 0x7F])
+"""The characters of the last pattern that are ASCII, for a faster test of ASCII text."""
+
+
+class _FastPath(NamedTuple):
+    loads: Callable[..., Any]
+    line: re.Pattern[str]
+    after_key: re.Pattern[str]
+    after_dash: re.Pattern[str]
+    adjacent: re.Pattern[str]
+    indicator: re.Pattern[str]
+    char: re.Pattern[str]
+
+    def allows(self, text: str) -> bool:
+        """Whether the text is free of everything where yaml-rs and ``parse`` could differ.
+        (Shaped for speed: tests of single characters first, each pattern one scan.)"""
+        if text.isascii():
+            if len(text.encode().translate(None, _NOT_FAST_ASCII)) != len(text):
+                return False
+        elif self.char.search(text):
+            return False
+        text = "\n" + text
+        if any(c in text for c in "&*!|>[]{}") and self.indicator.search(text):
+            return False
+        if ("':" in text or '":' in text) and self.adjacent.search(text):
+            return False
+        return not (
+            self.line.search(text) or self.after_key.search(text) or self.after_dash.search(text)
+        )
+
+
+@functools.cache
+def _fast_path() -> _FastPath | None:
+    """yaml-rs and the scan, or None where yaml-rs has no wheel (then PyYAML reads all).
+    Made on first use: importing and compiling them would slow every transition's start."""
+    try:
+        import yaml_rs
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return None
+    loads = functools.partial(yaml_rs.loads, parse_datetime=False)
+    return _FastPath(loads, *(re.compile(p, re.MULTILINE) for p in _NOT_FAST_PATTERNS))
+
+
+def fast_path_available() -> bool:
+    """Whether yaml-rs is installed (it is a dependency wherever it has a wheel)."""
+    return _fast_path() is not None
+
+
+def fast_reads(text: str) -> bool:
+    """Whether ``parse_unplaced`` may read this text with yaml-rs."""
+    fast = _fast_path()
+    return fast is not None and fast.allows(text)
+
+
+def parse_unplaced(text: str, display: str, line_offset: int = 0) -> Document:
+    """``parse`` for a reader that needs the data only, not the place of each field (the
+    bulk read of incidents): the same data and problems, or the same error, often faster.
+    Its Document has no places when yaml-rs read it; ``parse`` the text again for them."""
+    fast = _fast_path()
+    if fast is not None and fast.allows(text):
+        try:
+            data = fast.loads(text)
+        except Exception:  # whatever yaml-rs refuses, `parse` reads or says where and why
+            data = None
+        if data is not None:
+            return Document(display, data, {}, line_offset)
+    return parse(text, display, line_offset)
+
+
 def load(path: Path, display: str) -> Document:
     """Read and parse a YAML file; any problem at all is an error."""
     doc = parse(read_text(path, display), display)
@@ -135,7 +268,7 @@ def _refuse_anchors(text: str, display: str, line_offset: int) -> None:
                     mark.column + 1,
                     f"YAML {kind} '{anchor}' is not allowed in records; write the value out",
                 )
-    except yaml.MarkedYAMLError:
+    except yaml.YAMLError:  # a control character is a ReaderError, not a MarkedYAMLError
         return  # the syntax error is reported by compose, with its place
 
 
@@ -181,7 +314,17 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
                 f"YAML tag {node.tag} is not allowed in records",
                 field=dotted(where),
             )
-        return convert(node)
+        try:
+            return convert(node)
+        except ValueError:  # Python's limit on the digits of an int read from text
+            line, column = _place(node)
+            raise InputFileError(
+                doc.path,
+                line + doc.line_offset,
+                column,
+                "number has too many digits; write it as text if it is an id",
+                field=dotted(where),
+            ) from None
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*where, i), doc) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
