@@ -149,6 +149,65 @@ def _cache_file(folder: Path, kind: str) -> Path:
     return folder / f"records-{kind}-f{CACHE_FORMAT}-v{__version__}.json"
 
 
+MAX_PACKS = 64
+"""More packs of one kind than this, and they are dropped (a later read fills the cache)."""
+
+
+def _load_kind(folder: Path, kind: str) -> dict[str, Any]:
+    """The cached records of one kind: its file, and the packs `validate` wrote beside it
+    (see ``write_pack``), which a read that saves the kind's file merges into it."""
+    entries = _load_mapping(_cache_file(folder, kind))
+    base = _cache_file(folder, kind)
+    for pack in sorted(folder.glob(f"{base.stem}-p*.json")):
+        entries.update(_load_mapping(pack))
+    return entries
+
+
+def write_pack(folder: Path, kind: str, entries: dict[str, Any]) -> None:
+    """Keep these records (entries by blob id) as a pack beside the kind's cache file:
+    what a `validate` worker parsed, written where it was parsed, for the commands that read
+    records next (`site build` in CI), without sending the records to the command's process
+    and without reading the whole cache to add them."""
+    import zlib
+
+    if not entries:
+        return
+    base = _cache_file(folder, kind)
+    tag = zlib.crc32("\n".join(sorted(entries)).encode("utf-8"))
+    path = folder / f"{base.stem}-p{tag:08x}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+def prune_packs(folder: Path) -> None:
+    """Before packs are written: the record caches of other formats and versions go, and
+    so do the packs of a kind that has too many (each big `validate` adds some)."""
+    from incidents_cli.core.records import KINDS
+
+    try:
+        for kind in KINDS:
+            base = _cache_file(folder, kind)
+            packs = list(folder.glob(f"{base.stem}-p*.json"))
+            for old in folder.glob(f"records-{kind}-*.json"):
+                stale = not old.name.startswith(base.stem)
+                if stale or (len(packs) > MAX_PACKS and old != base):
+                    old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def cache_entry(record: RecordFile, valid: bool) -> dict[str, Any]:
+    """The cache entry of a record that parsed without problems (``valid``: it follows its
+    schema)."""
+    record.known_valid = valid
+    return _entry(record)
+
+
 def enabled() -> bool:
     """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
     return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
@@ -181,7 +240,7 @@ def _read_all(
     misses: list[tuple[int, str, str, str | None]] = []
     for rel, kind in paths:
         if kind not in caches:
-            caches[kind] = _load_mapping(_cache_file(folder, kind))
+            caches[kind] = _load_kind(folder, kind)
             kept[kind] = {}
         blob = blobs.get(rel)
         entry = caches[kind].get(blob) if blob else None
@@ -228,18 +287,20 @@ def parse_records(
 
 def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | None]:
     """The cache entry of each file (None where it has a problem): what a worker does."""
+    from incidents_cli.store.schemas import schema_findings
+
     out: list[dict[str, Any] | None] = []
     for root, rel, kind in items:
         record = read_record(Path(root), rel, kind)
         ok = record.doc is not None and not record.doc.problems
-        out.append(_entry(record) if ok else None)
+        out.append(cache_entry(record, not schema_findings(record)) if ok else None)
     return out
 
 
 def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
     """The parsed data of every record of this kind in the cache that passed its schema, by
     blob id (what another command, `validate` say, has already parsed)."""
-    entries = _load_mapping(_cache_file(snap.folder, kind))
+    entries = _load_kind(snap.folder, kind)
     return {
         blob: entry["data"]
         for blob, entry in entries.items()
@@ -272,10 +333,8 @@ def read_usable(
 
 
 def _entry(record: RecordFile) -> dict[str, Any]:
+    """The cache entry of a record (``known_valid``: whether it follows its schema)."""
     assert record.doc is not None
-    from incidents_cli.store.schemas import schema_findings
-
-    record.known_valid = not schema_findings(record)
     entry: dict[str, Any] = {"data": record.doc.data, "valid": record.known_valid}
     if record.kind in ("postmortem", "runbook"):
         entry["body"] = record.body

@@ -29,6 +29,10 @@ MIN_ITEMS = 300
 
 CHUNKS_PER_WORKER = 8
 
+IN_PROCESS_CHUNK = 1000
+"""What one process takes at a time when it works alone (``iter_chunks``): a chunk's work
+may hold its records until the chunk is done."""
+
 
 def workers() -> int:
     """How many processes may parse: INCIDENTS_WORKERS, else the cores this process may use."""
@@ -84,7 +88,8 @@ def iter_chunks(
     count = workers()
     context = _fork_context()
     if count <= 1 or len(items) < MIN_ITEMS or context is None:
-        yield from work(items)
+        for start in range(0, len(items), IN_PROCESS_CHUNK):  # in chunks here too
+            yield from work(items[start : start + IN_PROCESS_CHUNK])
         return
     size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]

@@ -32,11 +32,13 @@ def build_status_site(
 
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
-    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.checks import check_all
 
-    records = read_all(root)  # read once: validated, then the site is built from them
+    # Read once: checked, and the incidents and postmortems parsed for that are what the
+    # site's views are made from (unchanged files come from the caches instead).
+    checked, records = check_all(root, keep=("incident", "postmortem"))
     first: dict[str, Finding] = {}
-    for finding in validate_repository(root, records=records):
+    for finding in validate_repository(root, checked=checked):
         # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
         built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")
         if finding.level == "error" and built_from:
