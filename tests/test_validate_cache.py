@@ -207,6 +207,8 @@ def test_a_damaged_or_foreign_checks_cache_is_a_miss(
         [[["1", 1, "f", "m", "error"]], None],
         [[[1, 1, "f", "m"]], None],
         [[], [["p:alice"], [5]]],
+        [[], ["p:alice", 5]],
+        [[], [5, "INC-0001"]],
         [[[1, 1, "f", None, "error"]], None],
         [[], "facts"],
         [{"line": 1}, None],

@@ -62,7 +62,8 @@ class LazyDocument(Document):
 @dataclass(frozen=True)
 class Snapshot:
     """What git vouches for, read once per command: the cache folder, and the blob id of
-    every tracked file whose work-tree copy is unchanged."""
+    every tracked regular file whose work-tree copy is unchanged (a file that became a
+    symlink is a change to git too)."""
 
     folder: Path
     blobs: dict[str, str]
@@ -85,7 +86,9 @@ def snapshot(root: Path) -> Snapshot | None:
     for entry in staged.stdout.split("\0"):
         if "\t" in entry:
             meta, rel = entry.split("\t", 1)
-            blobs[rel] = meta.split()[1]
+            mode, blob, _ = meta.split(" ", 2)
+            if mode in ("100644", "100755"):  # a regular file (not a symlink, not a submodule)
+                blobs[rel] = blob
     dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
     for rel in dirty.stdout.split("\0"):
         blobs.pop(rel, None)

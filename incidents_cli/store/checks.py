@@ -14,7 +14,7 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -110,9 +110,10 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
     for rel, kind in record_paths(root):
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
-        hit = _from_entry(rel, kind, cache.get(key)) if key in cache else None
-        if hit is not None and not (root / rel).is_symlink():  # read_record refuses it
-            kept[key] = cache[key]  # type: ignore[index]
+        # (the snapshot holds no symlink, which read_record refuses)
+        hit = _from_entry(rel, kind, cache[key]) if key is not None and key in cache else None
+        if hit is not None and key is not None:
+            kept[key] = cache[key]
             results.append(hit)
             continue
         misses.append((len(results), key))
@@ -194,38 +195,47 @@ def _cache_name() -> str:
 
 def _entry(result: Checked) -> list[Any] | None:
     """A result as cache data: [findings as [line, column, field, message, level], facts as
-    [names, provides] or null]; None for one that cannot be kept so (never expected)."""
+    [names, provides], each joined by NUL (a character no record that has facts holds), or
+    null]; None for one that cannot be kept so (never expected)."""
     if any(finding.path != result.rel for finding in result.findings):
         return None
     findings = [list(finding[1:]) for finding in result.findings]
-    facts = [list(result.facts.names), list(result.facts.provides)] if result.facts else None
-    return [findings, facts]
+    if result.facts is None:
+        return [findings, None]
+    names, provides = "\0".join(result.facts.names), "\0".join(result.facts.provides)
+    if len(_split(names)) != len(result.facts.names):
+        return None
+    if len(_split(provides)) != len(result.facts.provides):
+        return None
+    return [findings, [names, provides]]
+
+
+def _split(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split("\0")) if joined else ()
 
 
 def _from_entry(rel: str, kind: str, entry: Any) -> Checked | None:
     """The result a cache entry holds, or None (a miss) if it is not of our shape."""
-    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)):
+    if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list:
         return None
-    findings = list(_findings(rel, entry[0]))
-    if len(findings) != len(entry[0]):
-        return None
+    findings = []
+    for item in entry[0]:
+        if not (type(item) is list and len(item) == 5 and _strings(item[2:])):
+            return None
+        line, column, field, message, level = item
+        if type(line) is not int or type(column) is not int:
+            return None
+        findings.append(Finding(rel, line, column, field, message, level))
     facts = entry[1]
     if facts is None:
         return Checked(kind, rel, tuple(findings), None)
-    if not (isinstance(facts, list) and len(facts) == 2 and all(_strings(f) for f in facts)):
+    if type(facts) is not list or len(facts) != 2:
         return None
-    return Checked(kind, rel, tuple(findings), Facts(rel, kind, tuple(facts[0]), tuple(facts[1])))
-
-
-def _findings(rel: str, entries: list[Any]) -> Iterator[Finding]:
-    for item in entries:
-        if not (isinstance(item, list) and len(item) == 5):
-            return
-        line, column, field, message, level = item
-        if type(line) is not int or type(column) is not int or not _strings(item[2:]):
-            return
-        yield Finding(rel, line, column, field, message, level)
+    names, provides = facts
+    if type(names) is not str or type(provides) is not str:
+        return None
+    return Checked(kind, rel, tuple(findings), Facts(rel, kind, _split(names), _split(provides)))
 
 
 def _strings(values: Any) -> bool:
-    return isinstance(values, list) and all(isinstance(value, str) for value in values)
+    return type(values) is list and all(type(value) is str for value in values)

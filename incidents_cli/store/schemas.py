@@ -140,6 +140,9 @@ def _value_findings(doc: Document) -> Iterator[Finding]:
     import re
 
     from incidents_cli.core.text import control_characters_in
+
+    if _clean(doc.data, keys=True):  # the usual case, found without a place for each value
+        return
     from incidents_cli.core.timeutil import TIME_SHAPE
 
     for where, character in control_characters_in(doc.data):
@@ -171,20 +174,47 @@ def _strings(
 
 
 def _values_ok(data: Any) -> bool:
+    return _clean(data, keys=False)
+
+
+def _clean(data: Any, *, keys: bool) -> bool:
+    """Whether no string of ``data`` (nor, with ``keys``, a key) holds a control character
+    and every value shaped like a time is a real one: every string gathered in one walk and
+    searched at once (a character class matches in the joined text exactly where it matches
+    in one of the strings)."""
     import re
 
     from incidents_cli.core.text import control_character
     from incidents_cli.core.timeutil import TIME_SHAPE
 
-    for _, value in _strings(data, ()):
-        if control_character(value):
-            return False
-        if re.match(TIME_SHAPE, value):
+    values: list[str] = []
+    names: list[str] = []
+    _gather(data, values, names)
+    if control_character("".join(values)):
+        return False
+    if keys and control_character("".join(names), one_line=True):
+        return False
+    shape = re.compile(TIME_SHAPE)
+    for value in values:
+        if shape.match(value):
             try:
                 parse_time(value)
             except TimeFormatError:
                 return False
     return True
+
+
+def _gather(value: Any, values: list[str], keys: list[str]) -> None:
+    if isinstance(value, str):
+        values.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                keys.append(key)
+            _gather(item, values, keys)
+    elif isinstance(value, list):
+        for item in value:
+            _gather(item, values, keys)
 
 
 def _findings(doc: Document, errors: Iterable[Any]) -> Iterator[Finding]:
