@@ -179,12 +179,13 @@ def _cache_name() -> str:
     record, also in a development install whose version stays the same."""
     import zlib
 
-    from incidents_cli.core import postmortems, rules
+    from incidents_cli.core import document, postmortems, rules, settings, text, timeutil
     from incidents_cli.store import schemas, yamlio
     from incidents_cli.store.resources import data_dir
 
     digest = 0
-    sources = [Path(m.__file__ or "") for m in (rules, postmortems, schemas, yamlio)]
+    modules = (rules, postmortems, settings, text, timeutil, document, schemas, yamlio)
+    sources = [Path(module.__file__ or "") for module in modules]
     for path in [*sorted(data_dir("schemas").glob("*.json")), *sources, Path(__file__)]:
         try:
             digest = zlib.crc32(path.read_bytes(), digest)
