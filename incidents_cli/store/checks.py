@@ -104,6 +104,7 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
     name = _cache_name()
     cache = load_shards(snap, name) if snap is not None else {}
     kept: dict[str, Any] = {}
+    names: dict[str, str] = {}  # each name once: thousands of records name the same people
     results: list[Checked | None] = []
     misses: list[tuple[int, str | None]] = []
     items: list[_Item] = []
@@ -111,7 +112,8 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
         # (the snapshot holds no symlink, which read_record refuses)
-        hit = _from_entry(rel, kind, cache[key]) if key is not None and key in cache else None
+        entry = cache[key] if key is not None and key in cache else None
+        hit = _from_entry(rel, kind, entry, names) if entry is not None else None
         if hit is not None and key is not None:
             kept[key] = cache[key]
             results.append(hit)
@@ -126,6 +128,9 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
         items = [(*item[:5], str(snap.folder)) for item in items]
     records: list[RecordFile] = []
     for (index, key), (result, data) in zip(misses, iter_chunks(_check_items, items), strict=True):
+        if result.facts is not None:
+            shared = tuple([names.setdefault(name, name) for name in result.facts.names])
+            result = result._replace(facts=result.facts._replace(names=shared))
         results[index] = result
         entry = _entry(result)
         if key is not None and entry is not None:
@@ -211,11 +216,15 @@ def _entry(result: Checked) -> list[Any] | None:
     return [findings, [names, provides]]
 
 
-def _split(joined: str) -> tuple[str, ...]:
-    return tuple(joined.split("\0")) if joined else ()
+def _split(joined: str, names: dict[str, str] | None = None) -> tuple[str, ...]:
+    if not joined:
+        return ()
+    if names is None:
+        return tuple(joined.split("\0"))
+    return tuple([names.setdefault(name, name) for name in joined.split("\0")])
 
 
-def _from_entry(rel: str, kind: str, entry: Any) -> Checked | None:
+def _from_entry(rel: str, kind: str, entry: Any, names: dict[str, str]) -> Checked | None:
     """The result a cache entry holds, or None (a miss) if it is not of our shape."""
     if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list:
         return None
@@ -232,10 +241,11 @@ def _from_entry(rel: str, kind: str, entry: Any) -> Checked | None:
         return Checked(kind, rel, tuple(findings), None)
     if type(facts) is not list or len(facts) != 2:
         return None
-    names, provides = facts
-    if type(names) is not str or type(provides) is not str:
+    refers, provides = facts
+    if type(refers) is not str or type(provides) is not str:
         return None
-    return Checked(kind, rel, tuple(findings), Facts(rel, kind, _split(names), _split(provides)))
+    facts = Facts(rel, kind, _split(refers, names), _split(provides))
+    return Checked(kind, rel, tuple(findings), facts)
 
 
 def _strings(values: Any) -> bool:
