@@ -43,7 +43,7 @@ def _fast(kind: str) -> Any:
 
     text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
     cache_tag = sys.implementation.cache_tag
-    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL).encode("utf-8")  # part of the code too
+    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL + _NAMES).encode("utf-8")  # part of the code too
     key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
     folder = user_cache_dir() / "validators"
     cached = folder / f"{kind}_{key}.bin"
@@ -58,6 +58,7 @@ def _fast(kind: str) -> Any:
             fastjsonschema.compile_to_code(schema(kind))
             .replace(_GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1)
             .replace(_DECIMAL_IMPORT, _NO_DECIMAL, 1)
+            .replace(_NAMES, "")
         )
         code = compile(source, f"<{kind} validator>", "exec")
         try:
@@ -94,6 +95,11 @@ _LOCAL_EXCEPTIONS = (
 # It imports decimal only for isinstance checks of numbers; parsed YAML holds no Decimal.
 _DECIMAL_IMPORT = "from decimal import Decimal"
 _NO_DECIMAL = "class Decimal:\n    pass\n"
+
+
+# It names the field of every value it checks, formatting the name from all its local
+# variables before each call, also when nothing is wrong; only whether it raises is used here.
+_NAMES = ".format(**locals())"
 
 
 def _entry_point(namespace: dict[str, Any]) -> str:
