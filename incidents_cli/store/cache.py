@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,33 @@ class Snapshot:
     blobs: dict[str, str]
 
 
+_HELD: dict[Path, list[Snapshot | None]] = {}
+
+
+@contextmanager
+def one_snapshot(root: Path) -> Iterator[None]:
+    """Within it, every snapshot of ``root`` is the first one taken: for a command that
+    reads the repository in several steps and writes nothing to it in between (`site
+    build`), so git is asked once."""
+    key = root.resolve()
+    _HELD[key] = []
+    try:
+        yield
+    finally:
+        _HELD.pop(key, None)
+
+
 def snapshot(root: Path) -> Snapshot | None:
     """The repository's snapshot, or None outside git or with the cache turned off."""
+    held = _HELD.get(root.resolve()) if _HELD else None
+    if held is None:
+        return _snapshot(root)
+    if not held:
+        held.append(_snapshot(root))
+    return held[0]
+
+
+def _snapshot(root: Path) -> Snapshot | None:
     if not enabled():
         return None
     top = run_git(root, "rev-parse", "--git-dir", check=False)
