@@ -77,8 +77,16 @@ def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path
     assert run_cli("demo", str(demo)).code == 0
     reference = _outputs(demo, tmp_path / "reference")
     folder = demo / ".git" / "incidents-cache"
+    for checks in folder.glob("checks-*.json"):
+        checks.unlink()
+    assert run_cli("validate", cwd=demo).code == 0  # checks every record: writes packs too
     cached = sorted(folder.glob("*.json"))
     assert cached and not list(folder.glob("*.pickle"))
+    # every cache: records (with the packs a first check writes), checks, public views
+    names = [path.name for path in cached]
+    assert any(n.startswith("checks-") for n in names)
+    assert any(n.startswith("records-incident-") and "-p" in n for n in names)
+    assert any(n.startswith("public-") for n in names)
     marker = tmp_path / "ran"
     payload = f"cos\nsystem\n(S'touch {marker}'\ntR."  # a pickle that runs a command
     for number, path in enumerate(cached):

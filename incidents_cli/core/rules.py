@@ -5,9 +5,9 @@ Pure: takes parsed records, returns findings. No file or git access.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from incidents_cli.core.document import dotted, mapping
 from incidents_cli.core.findings import Finding
@@ -34,48 +34,150 @@ def _finding(record: RecordFile, where: Sequence[str | int], message: str) -> Fi
     return Finding(record.rel, line, column, dotted(where), message)
 
 
+class Facts(NamedTuple):
+    """What the rules across records need of one record that follows its schema: a few
+    names, not the record. `validate` keeps only these for every record (and caches them by
+    blob id), so the cross-record rules run without holding, or even reading, the records.
+
+    ``names``: what the record refers to, each once, as "space:value" (``p:`` a person,
+    ``c:`` a component, ``r:`` a runbook, ``i:`` an incident, ``o:`` a runbook's owner;
+    ``t:`` a recurrence, which the settings' time zone decides). ``provides``: what others
+    refer to (an incident's id, a runbook's slug, oncall.yaml's rotations; the settings'
+    ``c:`` components, ``p:`` people and ``tz:`` time zone).
+    """
+
+    rel: str
+    kind: str
+    names: tuple[str, ...]
+    provides: tuple[str, ...]
+
+
 def check_repository(records: Sequence[RecordFile]) -> list[Finding]:
-    """Every cross-record problem of a repository's parsed records."""
-    by_kind: dict[str, list[RecordFile]] = {}
-    for record in records:
-        if record.doc is not None:
-            by_kind.setdefault(record.kind, []).append(record)
-    settings_records = by_kind.get("settings", [])
-    settings = settings_from_data(settings_records[0].data if settings_records else None)
-    context = _Context(
-        components=settings.component_ids if settings_records else None,
-        people=set(settings.people) or None,
-        runbooks={r.stem for r in by_kind.get("runbook", [])},
-        incidents={
-            r.data.get("id"): r for r in by_kind.get("incident", []) if isinstance(r.data, dict)
-        },
-        timezone=settings.timezone,
-        rotations={
-            str(rotation.get("id"))
-            for record in by_kind.get("oncall", [])
-            if isinstance(record.data, dict)
-            for rotation in record.data.get("rotations") or []
-            if isinstance(rotation, dict) and rotation.get("id")
-        },
-    )
-    findings: list[Finding] = []
-    for record in settings_records:
-        findings.extend(_check_settings(record))
-    seen_ids: dict[str, tuple[str, str]] = {}
-    for record in by_kind.get("incident", []):
-        findings.extend(_check_incident(record, context, seen_ids))
-    for record in by_kind.get("postmortem", []):
-        findings.extend(_check_postmortem(record, context))
-    for record in by_kind.get("runbook", []):
-        findings.extend(_check_runbook(record, context))
-    for record in by_kind.get("oncall", []):
-        findings.extend(_check_oncall(record, context))
-    for record in by_kind.get("maintenance", []):
-        findings.extend(_check_maintenance(record, context))
+    """Every rule's findings of a repository's parsed records (those that follow their
+    schema): each record's own, then those across records, from the records' facts."""
+    records = [record for record in records if record.doc is not None]
+    findings = [finding for record in records for finding in own_findings(record)]
+    by_rel = {record.rel: record for record in records}
+    findings.extend(cross_findings([facts_of(r) for r in records], by_rel.__getitem__))
     return findings
 
 
-def _check_maintenance(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
+def own_findings(record: RecordFile) -> list[Finding]:
+    """The findings of the rules that need nothing but the record itself."""
+    check = _OWN_CHECKS.get(record.kind)
+    return list(check(record)) if check is not None else []
+
+
+def facts_of(record: RecordFile) -> Facts:
+    """What the rules across records need of this record (see ``Facts``)."""
+    names = dict.fromkeys(name for name, _ in references(record))
+    if _recurrence_start(record) is not None:
+        names["t:"] = None
+    return Facts(record.rel, record.kind, tuple(names), _provides(record, mapping(record.data)))
+
+
+def _recurrence_start(record: RecordFile) -> datetime | None:
+    """The start of a maintenance window that repeats (None for any other record)."""
+    data = mapping(record.data)
+    if record.kind != "maintenance" or not isinstance(data.get("recurrence"), str):
+        return None
+    return _time(data.get("start"))
+
+
+def _provides(record: RecordFile, data: dict[str, Any]) -> tuple[str, ...]:
+    if record.kind == "incident":
+        return (data["id"],) if isinstance(data.get("id"), str) else ()
+    if record.kind == "runbook":
+        return (record.stem,)
+    if record.kind == "oncall":
+        return tuple(
+            str(rotation.get("id"))
+            for rotation in data.get("rotations") or []
+            if isinstance(rotation, dict) and rotation.get("id")
+        )
+    if record.kind == "settings":
+        settings = settings_from_data(record.data)
+        return (
+            f"tz:{settings.timezone}",
+            *(f"c:{c}" for c in sorted(settings.component_ids)),
+            *(f"p:{p}" for p in sorted(settings.people)),
+        )
+    return ()
+
+
+def _id_twin(incident_id: str, rel: str, seen_ids: dict[str, tuple[str, str]]) -> str | None:
+    """What is wrong with an incident id that an earlier incident uses (None: it is the
+    first): the same id, or one that differs only in case, which is one file on macOS and
+    Windows (a clone there loses one of them)."""
+    twin = seen_ids.get(incident_id.casefold())
+    if twin is None:
+        seen_ids[incident_id.casefold()] = (incident_id, rel)
+        return None
+    if twin[0] == incident_id:
+        return f"id {incident_id!r} is also used by {twin[1]}"
+    return (
+        f"id {incident_id!r} differs only in case from {twin[0]!r} ({twin[1]}): they "
+        "are one file on macOS and Windows; rename one"
+    )
+
+
+def cross_findings(facts: Sequence[Facts], record_at: Callable[[str], RecordFile]) -> list[Finding]:
+    """The findings of the rules across records, from every record's facts (in file order).
+    ``record_at(rel)`` gives the parsed record, asked for only to place a finding: for a
+    record that refers to something unknown, or repeats an incident's id."""
+    ctx = _context(facts)
+    findings: list[Finding] = []
+    seen_ids: dict[str, tuple[str, str]] = {}  # each id so far, in lower case -> (id, file)
+    for fact in facts:
+        if fact.kind == "incident" and fact.provides:
+            twin = _id_twin(fact.provides[0], fact.rel, seen_ids)
+            if twin is not None:
+                findings.append(_finding(record_at(fact.rel), ["id"], twin))
+        if not all(ctx.settled(name) for name in fact.names):
+            findings.extend(reference_findings(record_at(fact.rel), ctx))
+    return findings
+
+
+def _context(facts: Sequence[Facts]) -> _Context:
+    settings = next((f.provides for f in facts if f.kind == "settings"), None)
+    given = settings or ()
+    people = {p[2:] for p in given if p.startswith("p:")}
+    return _Context(
+        components={c[2:] for c in given if c.startswith("c:")} if settings is not None else None,
+        people=people or None,
+        runbooks={f.provides[0] for f in facts if f.kind == "runbook"},
+        incidents={f.provides[0] for f in facts if f.kind == "incident" and f.provides},
+        timezone=next((t[3:] for t in given if t.startswith("tz:")), "UTC"),
+        rotations={r for f in facts if f.kind == "oncall" for r in f.provides},
+    )
+
+
+def reference_findings(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
+    """The findings of a record's references to what the repository does not have (and of
+    a maintenance window's recurrence, which the time zone decides)."""
+    for name, where in references(record):
+        if not ctx.settled(name):
+            yield _finding(record, where, ctx.message(name))
+    start = _recurrence_start(record)
+    if start is not None:
+        yield from _check_recurrence(record, record.data, start, ctx.timezone)
+
+
+Reference = tuple[str, list[str | int]]
+"""A name the record refers to ("space:value", see ``Facts``), and where."""
+
+
+def references(record: RecordFile) -> Iterator[Reference]:
+    """Every name the record refers to that another record (or the settings) must have."""
+    data = record.data
+    if not isinstance(data, dict):
+        return
+    refer = _REFERENCES.get(record.kind)
+    if refer is not None:
+        yield from refer(data)
+
+
+def _check_maintenance(record: RecordFile) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
@@ -83,12 +185,9 @@ def _check_maintenance(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
         yield _finding(
             record, ["id"], f"id {data['id']!r} does not match the file name {record.stem!r}"
         )
-    yield from _unknown_components(record, data, ctx)
     start, end = _time(data.get("start")), _time(data.get("end"))
     if start and end and end <= start:
         yield _finding(record, ["end"], "ends before it starts")
-    if isinstance(data.get("recurrence"), str) and start is not None:
-        yield from _check_recurrence(record, data, start, ctx.timezone)
 
 
 def _check_recurrence(
@@ -122,12 +221,14 @@ ON_CALL_OWNER = "on-call"
 
 
 class _Context:
+    """What the repository has, that records refer to."""
+
     def __init__(
         self,
         components: set[str] | None,
         people: set[str] | None,
         runbooks: set[str],
-        incidents: dict[Any, RecordFile],
+        incidents: set[str],
         timezone: str = "UTC",
         rotations: set[str] | None = None,
     ) -> None:
@@ -138,32 +239,55 @@ class _Context:
         self.runbooks = runbooks
         self.incidents = incidents
 
-    def unknown_component(self, value: Any) -> bool:
-        return (
-            self.components is not None
-            and isinstance(value, str)
-            and (value not in self.components)
-        )
+    def settled(self, name: str) -> bool:
+        """Whether the repository has what ``name`` (see ``Facts``) refers to."""
+        space, value = name[:1], name[2:]
+        if space == "p":
+            return self.people is None or value in self.people
+        if space == "c":
+            return self.components is None or value in self.components
+        if space == "r":
+            return value in self.runbooks
+        if space == "i":
+            return value in self.incidents
+        if space == "o":
+            return self.settled(f"p:{value}") or value == ON_CALL_OWNER or value in self.rotations
+        return False  # "t:": a recurrence, checked against the time zone on the record
 
-    def unknown_person(self, value: Any) -> bool:
-        return self.people is not None and isinstance(value, str) and value not in self.people
-
-
-def _unknown_person(person: Any) -> str:
-    return f"unknown person {person!r}; add them to people in incidents.yaml"
-
-
-def _unknown_components(
-    record: RecordFile, data: dict[str, Any], ctx: _Context
-) -> Iterator[Finding]:
-    """A finding for each of the record's `components` that the settings do not list."""
-    for index, component in enumerate(data.get("components") or []):
-        if ctx.unknown_component(component):
-            yield _finding(
-                record,
-                ["components", index],
-                f"unknown component {component!r} (known: {_known(ctx.components)})",
+    def message(self, name: str) -> str:
+        """What is wrong with a reference to ``name`` that is not ``settled``."""
+        space, value = name[:1], name[2:]
+        if space == "c":
+            return f"unknown component {value!r} (known: {_known(self.components)})"
+        if space == "r":
+            return f"no runbook runbooks/{value}.md"
+        if space == "i":
+            return f"no incident {value!r} in incidents/"
+        if space == "o":
+            return (
+                f"unknown owner {value!r}: name a person from people in incidents.yaml, a "
+                f"rotation of oncall.yaml, or {ON_CALL_OWNER} (whoever is on call)"
             )
+        return f"unknown person {value!r}; add them to people in incidents.yaml"
+
+
+def _each(values: Any, where: list[str | int], space: str = "p") -> Iterator[Reference]:
+    """A reference to each name in ``values`` (a list; people unless ``space`` says
+    otherwise), at ``where`` and its index."""
+    for index, value in enumerate(values if isinstance(values, list) else []):
+        if isinstance(value, str):
+            yield f"{space}:{value}", [*where, index]
+
+
+def _one(value: Any, where: list[str | int], space: str = "p") -> Iterator[Reference]:
+    """A reference to ``value`` (a person unless ``space`` says otherwise), if it is a name."""
+    if isinstance(value, str):
+        yield f"{space}:{value}", where
+
+
+def _components(data: dict[str, Any]) -> Iterator[Reference]:
+    """A reference to each of the record's `components`."""
+    yield from _each(data.get("components") or [], ["components"], "c")
 
 
 def _known(values: set[str] | None) -> str:
@@ -224,53 +348,32 @@ def _check_channels(record: RecordFile, data: dict[str, Any]) -> Iterator[Findin
                 )
 
 
-def _check_incident(
-    record: RecordFile, ctx: _Context, seen_ids: dict[str, tuple[str, str]]
-) -> Iterator[Finding]:
-    """``seen_ids``: each incident id so far, in lower case -> (that id, its file)."""
+def _check_incident(record: RecordFile) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
     incident_id = data.get("id")
-    if isinstance(incident_id, str):
-        if incident_id != record.stem:
-            yield _finding(
-                record, ["id"], f"id {incident_id!r} does not match the file name {record.stem!r}"
-            )
-        twin = seen_ids.get(incident_id.casefold())
-        if twin is None:
-            seen_ids[incident_id.casefold()] = (incident_id, record.rel)
-        elif twin[0] == incident_id:
-            yield _finding(record, ["id"], f"id {incident_id!r} is also used by {twin[1]}")
-        else:  # one file where case is ignored: a clone on macOS or Windows loses one
-            yield _finding(
-                record,
-                ["id"],
-                f"id {incident_id!r} differs only in case from {twin[0]!r} ({twin[1]}): they "
-                "are one file on macOS and Windows; rename one",
-            )
-    yield from _unknown_components(record, data, ctx)
-    for index, slug in enumerate(data.get("runbooks") or []):
-        if isinstance(slug, str) and slug not in ctx.runbooks:
-            yield _finding(record, ["runbooks", index], f"no runbook runbooks/{slug}.md")
+    if isinstance(incident_id, str) and incident_id != record.stem:
+        yield _finding(
+            record, ["id"], f"id {incident_id!r} does not match the file name {record.stem!r}"
+        )
+    yield from _check_phase(record, data)
+    yield from _check_entries(record, data)
+    yield from _check_resolution(record, data)
+
+
+def _incident_references(data: dict[str, Any]) -> Iterator[Reference]:
+    yield from _components(data)
+    yield from _each(data.get("runbooks") or [], ["runbooks"], "r")
     roles = mapping(data.get("roles"))
     for role in ("commander", "communications"):
-        if ctx.unknown_person(roles.get(role)):
-            yield _finding(
-                record,
-                ["roles", role],
-                _unknown_person(roles[role]),
-            )
-    for index, person in enumerate(roles.get("responders") or []):
-        if ctx.unknown_person(person):
-            yield _finding(
-                record,
-                ["roles", "responders", index],
-                _unknown_person(person),
-            )
-    yield from _check_phase(record, data)
-    yield from _check_entries(record, data, ctx)
-    yield from _check_resolution(record, data)
+        yield from _one(roles.get(role), ["roles", role])
+    yield from _each(roles.get("responders") or [], ["roles", "responders"])
+    for index, entry in enumerate(data.get("updates") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("components"), dict):
+            for component in entry["components"]:
+                if isinstance(component, str):
+                    yield f"c:{component}", ["updates", index, "components", component]
 
 
 def _check_phase(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
@@ -297,7 +400,7 @@ def _check_phase(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
         previous = (name, when)
 
 
-def _check_entries(record: RecordFile, data: dict[str, Any], ctx: _Context) -> Iterator[Finding]:
+def _check_entries(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
     detected = _time(data.get("detected_at"))
     refs = {
         entry["ref"]
@@ -328,14 +431,6 @@ def _check_entries(record: RecordFile, data: dict[str, Any], ctx: _Context) -> I
                         record, [key, index, "at"], f"out of order: before {key}[{index - 1}]"
                     )
                 last = when
-            if key == "updates" and isinstance(entry.get("components"), dict):
-                for component in entry["components"]:
-                    if ctx.unknown_component(component):
-                        yield _finding(
-                            record,
-                            [key, index, "components", component],
-                            f"unknown component {component!r} (known: {_known(ctx.components)})",
-                        )
 
 
 def _check_resolution(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
@@ -361,24 +456,17 @@ def _check_resolution(record: RecordFile, data: dict[str, Any]) -> Iterator[Find
         )
 
 
-def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
+def _check_postmortem(record: RecordFile) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
-    authors = data.get("authors")
-    for index, author in enumerate(authors if isinstance(authors, list) else []):
-        if ctx.unknown_person(author):
-            yield _finding(record, ["authors", index], _unknown_person(author))
     incident_id = data.get("incident")
-    if isinstance(incident_id, str):
-        if incident_id not in ctx.incidents:
-            yield _finding(record, ["incident"], f"no incident {incident_id!r} in incidents/")
-        if incident_id != record.stem:
-            yield _finding(
-                record,
-                ["incident"],
-                f"incident {incident_id!r} does not match the file name {record.stem!r}",
-            )
+    if isinstance(incident_id, str) and incident_id != record.stem:
+        yield _finding(
+            record,
+            ["incident"],
+            f"incident {incident_id!r} does not match the file name {record.stem!r}",
+        )
     if data.get("status") == "published":
         from incidents_cli.core.postmortems import body_problems
 
@@ -390,13 +478,20 @@ def _check_postmortem(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
                 ["status"],
                 "a published postmortem needs at least one action item (action_items)",
             )
-    yield from _check_action_items(record, data, ctx)
+    yield from _check_action_items(record, data)
 
 
-def _check_action_items(
-    record: RecordFile, data: dict[str, Any], ctx: _Context
-) -> Iterator[Finding]:
-    """Duplicate ids and issues, stray reasons, and unknown owners of action items."""
+def _postmortem_references(data: dict[str, Any]) -> Iterator[Reference]:
+    yield from _each(data.get("authors"), ["authors"])
+    if isinstance(data.get("incident"), str):
+        yield f"i:{data['incident']}", ["incident"]
+    for index, item in enumerate(data.get("action_items") or []):
+        if isinstance(item, dict):
+            yield from _one(item.get("owner"), ["action_items", index, "owner"])
+
+
+def _check_action_items(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
+    """Duplicate ids and issues, and stray reasons, of action items."""
     seen: set[Any] = set()
     issues: dict[str, Any] = {}
     for index, item in enumerate(data.get("action_items") or []):
@@ -420,41 +515,17 @@ def _check_action_items(
             )
         elif isinstance(issue, str):
             issues[issue] = item.get("id")
-        if ctx.unknown_person(item.get("owner")):
-            yield _finding(
-                record,
-                ["action_items", index, "owner"],
-                _unknown_person(item["owner"]),
-            )
 
 
-def _check_runbook(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
+def _runbook_references(data: dict[str, Any]) -> Iterator[Reference]:
+    yield from _one(data.get("owner"), ["owner"], "o")
+    yield from _components(data)
+
+
+def _check_oncall(record: RecordFile) -> Iterator[Finding]:
     data = record.data
     if not isinstance(data, dict):
         return
-    owner = data.get("owner")
-    if ctx.unknown_person(owner) and owner != ON_CALL_OWNER and owner not in ctx.rotations:
-        yield _finding(
-            record,
-            ["owner"],
-            f"unknown owner {owner!r}: name a person from people in incidents.yaml, a rotation "
-            f"of oncall.yaml, or {ON_CALL_OWNER} (whoever is on call)",
-        )
-    yield from _unknown_components(record, data, ctx)
-
-
-def _check_oncall(record: RecordFile, ctx: _Context) -> Iterator[Finding]:
-    data = record.data
-    if not isinstance(data, dict):
-        return
-    yield from _check_rotations(record, data, ctx)
-    rotations = {r.get("id") for r in data.get("rotations") or [] if isinstance(r, dict)}
-    yield from _check_escalation(record, data, ctx, rotations)
-    yield from _check_overrides(record, data, ctx, rotations)
-
-
-def _check_rotations(record: RecordFile, data: dict[str, Any], ctx: _Context) -> Iterator[Finding]:
-    """Duplicate rotation ids, unknown members and unknown time zones."""
     rotations: set[Any] = set()
     for index, rotation in enumerate(data.get("rotations") or []):
         if not isinstance(rotation, dict):
@@ -462,22 +533,32 @@ def _check_rotations(record: RecordFile, data: dict[str, Any], ctx: _Context) ->
         if rotation.get("id") in rotations:
             yield _finding(record, ["rotations", index, "id"], f"duplicate id {rotation['id']!r}")
         rotations.add(rotation.get("id"))
-        for position, member in enumerate(rotation.get("members") or []):
-            if ctx.unknown_person(member):
-                yield _finding(
-                    record,
-                    ["rotations", index, "members", position],
-                    _unknown_person(member),
-                )
         zone = rotation.get("timezone")
         if isinstance(zone, str) and not _valid_zone(zone):
             yield _finding(record, ["rotations", index, "timezone"], f"unknown time zone {zone!r}")
+    yield from _check_escalation(record, data, rotations)
+    yield from _check_overrides(record, data, rotations)
+
+
+def _oncall_references(data: dict[str, Any]) -> Iterator[Reference]:
+    """The people of rotations, escalation tiers and overrides."""
+    for index, rotation in enumerate(data.get("rotations") or []):
+        if isinstance(rotation, dict):
+            yield from _each(rotation.get("members") or [], ["rotations", index, "members"])
+    for index, tier in enumerate(mapping(data.get("escalation")).get("tiers") or []):
+        tier = mapping(tier)
+        place: list[str | int] = ["escalation", "tiers", index]
+        yield from _one(tier.get("person"), [*place, "person"])
+        yield from _each(tier.get("people") or [], [*place, "people"])
+    for index, override in enumerate(data.get("overrides") or []):
+        if isinstance(override, dict):
+            yield from _one(override.get("person"), ["overrides", index, "person"])
 
 
 def _check_escalation(
-    record: RecordFile, data: dict[str, Any], ctx: _Context, rotations: set[Any]
+    record: RecordFile, data: dict[str, Any], rotations: set[Any]
 ) -> Iterator[Finding]:
-    """Unknown rotations and people in the escalation policy."""
+    """Unknown rotations in the escalation policy."""
     escalation = mapping(data.get("escalation"))
     for where, value in (
         (["escalation", "primary"], escalation.get("primary")),
@@ -490,20 +571,18 @@ def _check_escalation(
             yield _finding(record, where, f"no rotation {value!r}")
     for index, tier in enumerate(escalation.get("tiers") or []):
         tier = mapping(tier)
-        place: list[str | int] = ["escalation", "tiers", index]
         if isinstance(tier.get("rotation"), str) and tier["rotation"] not in rotations:
-            yield _finding(record, [*place, "rotation"], f"no rotation {tier['rotation']!r}")
-        if ctx.unknown_person(tier.get("person")):
-            yield _finding(record, [*place, "person"], _unknown_person(tier["person"]))
-        for position, person in enumerate(tier.get("people") or []):
-            if ctx.unknown_person(person):
-                yield _finding(record, [*place, "people", position], _unknown_person(person))
+            yield _finding(
+                record,
+                ["escalation", "tiers", index, "rotation"],
+                f"no rotation {tier['rotation']!r}",
+            )
 
 
 def _check_overrides(
-    record: RecordFile, data: dict[str, Any], ctx: _Context, rotations: set[Any]
+    record: RecordFile, data: dict[str, Any], rotations: set[Any]
 ) -> Iterator[Finding]:
-    """Unknown rotations and people in overrides, and overrides that end before they start."""
+    """Unknown rotations in overrides, and overrides that end before they start."""
     for index, override in enumerate(data.get("overrides") or []):
         if not isinstance(override, dict):
             continue
@@ -511,15 +590,28 @@ def _check_overrides(
             yield _finding(
                 record, ["overrides", index, "rotation"], f"no rotation {override['rotation']!r}"
             )
-        if ctx.unknown_person(override.get("person")):
-            yield _finding(
-                record,
-                ["overrides", index, "person"],
-                _unknown_person(override["person"]),
-            )
         start, end = _time(override.get("start")), _time(override.get("end"))
         if start and end and end <= start:
             yield _finding(record, ["overrides", index, "end"], "ends before it starts")
+
+
+_OWN_CHECKS: dict[str, Callable[[RecordFile], Iterator[Finding]]] = {
+    "settings": lambda record: _check_settings(record),
+    "incident": lambda record: _check_incident(record),
+    "postmortem": lambda record: _check_postmortem(record),
+    "oncall": lambda record: _check_oncall(record),
+    "maintenance": lambda record: _check_maintenance(record),
+}
+"""The rules of each kind of record that need nothing but the record (runbooks have none)."""
+
+_REFERENCES: dict[str, Callable[[dict[str, Any]], Iterator[Reference]]] = {
+    "incident": lambda data: _incident_references(data),
+    "postmortem": lambda data: _postmortem_references(data),
+    "runbook": lambda data: _runbook_references(data),
+    "oncall": lambda data: _oncall_references(data),
+    "maintenance": lambda data: _components(data),
+}
+"""Where each kind of record names people, components, runbooks and incidents."""
 
 
 def _valid_zone(name: str) -> bool:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, map_chunks
 
 CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
-_WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
+WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
+"""The kinds whose cache entries keep the place of every field (the others are read again
+for a place, which only a finding needs)."""
 
 
 class LazyDocument(Document):
@@ -62,14 +65,40 @@ class LazyDocument(Document):
 @dataclass(frozen=True)
 class Snapshot:
     """What git vouches for, read once per command: the cache folder, and the blob id of
-    every tracked file whose work-tree copy is unchanged."""
+    every tracked regular file whose work-tree copy is unchanged (a file that became a
+    symlink is a change to git too)."""
 
     folder: Path
     blobs: dict[str, str]
 
 
+_HELD: dict[Path, list[Snapshot | None]] = {}
+
+
+@contextmanager
+def one_snapshot(root: Path) -> Iterator[None]:
+    """Within it, every snapshot of ``root`` is the first one taken: for a command that
+    reads the repository in several steps and writes nothing to it in between (`site
+    build`), so git is asked once."""
+    key = root.resolve()
+    _HELD[key] = []
+    try:
+        yield
+    finally:
+        _HELD.pop(key, None)
+
+
 def snapshot(root: Path) -> Snapshot | None:
     """The repository's snapshot, or None outside git or with the cache turned off."""
+    held = _HELD.get(root.resolve()) if _HELD else None
+    if held is None:
+        return _snapshot(root)
+    if not held:
+        held.append(_snapshot(root))
+    return held[0]
+
+
+def _snapshot(root: Path) -> Snapshot | None:
     if not enabled():
         return None
     top = run_git(root, "rev-parse", "--git-dir", check=False)
@@ -85,7 +114,9 @@ def snapshot(root: Path) -> Snapshot | None:
     for entry in staged.stdout.split("\0"):
         if "\t" in entry:
             meta, rel = entry.split("\t", 1)
-            blobs[rel] = meta.split()[1]
+            mode, blob, _ = meta.split(" ", 2)
+            if mode in ("100644", "100755"):  # a regular file (not a symlink, not a submodule)
+                blobs[rel] = blob
     dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
     for rel in dirty.stdout.split("\0"):
         blobs.pop(rel, None)
@@ -149,6 +180,65 @@ def _cache_file(folder: Path, kind: str) -> Path:
     return folder / f"records-{kind}-f{CACHE_FORMAT}-v{__version__}.json"
 
 
+MAX_PACKS = 64
+"""More packs of one kind than this, and they are dropped (a later read fills the cache)."""
+
+
+def _load_kind(folder: Path, kind: str) -> dict[str, Any]:
+    """The cached records of one kind: its file, and the packs `validate` wrote beside it
+    (see ``write_pack``), which a read that saves the kind's file merges into it."""
+    entries = _load_mapping(_cache_file(folder, kind))
+    base = _cache_file(folder, kind)
+    for pack in sorted(folder.glob(f"{base.stem}-p*.json")):
+        entries.update(_load_mapping(pack))
+    return entries
+
+
+def write_pack(folder: Path, kind: str, entries: dict[str, Any]) -> None:
+    """Keep these records (entries by blob id) as a pack beside the kind's cache file:
+    what a `validate` worker parsed, written where it was parsed, for the commands that read
+    records next (`site build` in CI), without sending the records to the command's process
+    and without reading the whole cache to add them."""
+    import zlib
+
+    if not entries:
+        return
+    base = _cache_file(folder, kind)
+    tag = zlib.crc32("\n".join(sorted(entries)).encode("utf-8"))
+    path = folder / f"{base.stem}-p{tag:08x}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+def prune_packs(folder: Path) -> None:
+    """Before packs are written: the record caches of other formats and versions go, and
+    so do the packs of a kind that has too many (each big `validate` adds some)."""
+    from incidents_cli.core.records import KINDS
+
+    try:
+        for kind in KINDS:
+            base = _cache_file(folder, kind)
+            packs = list(folder.glob(f"{base.stem}-p*.json"))
+            for old in folder.glob(f"records-{kind}-*.json"):
+                stale = not old.name.startswith(base.stem)
+                if stale or (len(packs) > MAX_PACKS and old != base):
+                    old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def cache_entry(record: RecordFile, valid: bool) -> dict[str, Any]:
+    """The cache entry of a record that parsed without problems (``valid``: it follows its
+    schema)."""
+    record.known_valid = valid
+    return _entry(record)
+
+
 def enabled() -> bool:
     """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
     return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
@@ -181,7 +271,7 @@ def _read_all(
     misses: list[tuple[int, str, str, str | None]] = []
     for rel, kind in paths:
         if kind not in caches:
-            caches[kind] = _load_mapping(_cache_file(folder, kind))
+            caches[kind] = _load_kind(folder, kind)
             kept[kind] = {}
         blob = blobs.get(rel)
         entry = caches[kind].get(blob) if blob else None
@@ -228,18 +318,20 @@ def parse_records(
 
 def _entries(items: Sequence[tuple[str, str, str]]) -> list[dict[str, Any] | None]:
     """The cache entry of each file (None where it has a problem): what a worker does."""
+    from incidents_cli.store.schemas import schema_findings
+
     out: list[dict[str, Any] | None] = []
     for root, rel, kind in items:
-        record = read_record(Path(root), rel, kind, places=kind in _WITH_PLACES)
+        record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
         ok = record.doc is not None and not record.doc.problems
-        out.append(_entry(record) if ok else None)
+        out.append(cache_entry(record, not schema_findings(record)) if ok else None)
     return out
 
 
 def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
     """The parsed data of every record of this kind in the cache that passed its schema, by
     blob id (what another command, `validate` say, has already parsed)."""
-    entries = _load_mapping(_cache_file(snap.folder, kind))
+    entries = _load_kind(snap.folder, kind)
     return {
         blob: entry["data"]
         for blob, entry in entries.items()
@@ -272,15 +364,13 @@ def read_usable(
 
 
 def _entry(record: RecordFile) -> dict[str, Any]:
+    """The cache entry of a record (``known_valid``: whether it follows its schema)."""
     assert record.doc is not None
-    from incidents_cli.store.schemas import schema_findings
-
-    record.known_valid = not schema_findings(record)
     entry: dict[str, Any] = {"data": record.doc.data, "valid": record.known_valid}
     if record.kind in ("postmortem", "runbook"):
         entry["body"] = record.body
         entry["body_line"] = record.body_line
-    if record.kind in _WITH_PLACES:
+    if record.kind in WITH_PLACES:
         entry["places"] = [[list(k), v[0], v[1]] for k, v in record.doc.places.items()]
         entry["offset"] = record.doc.line_offset
     return entry

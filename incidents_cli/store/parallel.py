@@ -29,6 +29,10 @@ MIN_ITEMS = 300
 
 CHUNKS_PER_WORKER = 8
 
+MAX_CHUNK = 1000
+"""The most items ``iter_chunks`` hands out at a time (also in one process): a chunk's work
+may hold its records until the chunk is done, so this bounds memory at any size."""
+
 
 def workers() -> int:
     """How many processes may parse: INCIDENTS_WORKERS, else the cores this process may use."""
@@ -84,9 +88,10 @@ def iter_chunks(
     count = workers()
     context = _fork_context()
     if count <= 1 or len(items) < MIN_ITEMS or context is None:
-        yield from work(items)
+        for start in range(0, len(items), MAX_CHUNK):  # in chunks here too
+            yield from work(items[start : start + MAX_CHUNK])
         return
-    size = max(1, -(-len(items) // (count * CHUNKS_PER_WORKER)))
+    size = max(1, min(MAX_CHUNK, -(-len(items) // (count * CHUNKS_PER_WORKER))))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]

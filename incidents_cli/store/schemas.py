@@ -43,7 +43,7 @@ def _fast(kind: str) -> Any:
 
     text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
     cache_tag = sys.implementation.cache_tag
-    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL).encode("utf-8")  # part of the code too
+    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL + _NAMES).encode("utf-8")  # part of the code too
     key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
     folder = user_cache_dir() / "validators"
     cached = folder / f"{kind}_{key}.bin"
@@ -58,6 +58,7 @@ def _fast(kind: str) -> Any:
             fastjsonschema.compile_to_code(schema(kind))
             .replace(_GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1)
             .replace(_DECIMAL_IMPORT, _NO_DECIMAL, 1)
+            .replace(_NAMES, "")
         )
         code = compile(source, f"<{kind} validator>", "exec")
         try:
@@ -94,6 +95,11 @@ _LOCAL_EXCEPTIONS = (
 # It imports decimal only for isinstance checks of numbers; parsed YAML holds no Decimal.
 _DECIMAL_IMPORT = "from decimal import Decimal"
 _NO_DECIMAL = "class Decimal:\n    pass\n"
+
+
+# It names the field of every value it checks, formatting the name from all its local
+# variables before each call, also when nothing is wrong; only whether it raises is used here.
+_NAMES = ".format(**locals())"
 
 
 def _entry_point(namespace: dict[str, Any]) -> str:
@@ -140,6 +146,9 @@ def _value_findings(doc: Document) -> Iterator[Finding]:
     import re
 
     from incidents_cli.core.text import control_characters_in
+
+    if _clean(doc.data, keys=True):  # the usual case, found without a place for each value
+        return
     from incidents_cli.core.timeutil import TIME_SHAPE
 
     for where, character in control_characters_in(doc.data):
@@ -171,20 +180,47 @@ def _strings(
 
 
 def _values_ok(data: Any) -> bool:
+    return _clean(data, keys=False)
+
+
+def _clean(data: Any, *, keys: bool) -> bool:
+    """Whether no string of ``data`` (nor, with ``keys``, a key) holds a control character
+    and every value shaped like a time is a real one: every string gathered in one walk and
+    searched at once (a character class matches in the joined text exactly where it matches
+    in one of the strings)."""
     import re
 
     from incidents_cli.core.text import control_character
     from incidents_cli.core.timeutil import TIME_SHAPE
 
-    for _, value in _strings(data, ()):
-        if control_character(value):
-            return False
-        if re.match(TIME_SHAPE, value):
+    values: list[str] = []
+    names: list[str] = []
+    _gather(data, values, names)
+    if control_character("".join(values)):
+        return False
+    if keys and control_character("".join(names), one_line=True):
+        return False
+    shape = re.compile(TIME_SHAPE)
+    for value in values:
+        if shape.match(value):
             try:
                 parse_time(value)
             except TimeFormatError:
                 return False
     return True
+
+
+def _gather(value: Any, values: list[str], keys: list[str]) -> None:
+    if isinstance(value, str):
+        values.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                keys.append(key)
+            _gather(item, values, keys)
+    elif isinstance(value, list):
+        for item in value:
+            _gather(item, values, keys)
 
 
 def _findings(doc: Document, errors: Iterable[Any]) -> Iterator[Finding]:

@@ -31,16 +31,24 @@ def build_status_site(
     root: Path, out: Path, *, base_url: str | None, as_of: datetime | None
 ) -> Published:
     """Build the site into ``out`` (replaced as a whole) from the records that validate."""
-    from incidents_cli.core.records import classify
-    from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
-
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
-    from incidents_cli.store.cache import read_all
+    from incidents_cli.store.cache import one_snapshot
 
-    records = read_all(root)  # read once: validated, then the site is built from them
+    with one_snapshot(root):  # git is asked once which files are unchanged
+        return _build(root, out, base_url, as_of)
+
+
+def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
+    from incidents_cli.core.records import classify
+    from incidents_cli.store.checks import check_all
+    from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
+
+    # Read once: checked, and the incidents and postmortems parsed for that are what the
+    # site's views are made from (unchanged files come from the caches instead).
+    checked, records = check_all(root, keep=("incident", "postmortem"))
     first: dict[str, Finding] = {}
-    findings = validate_repository(root, records=records, scope="site")
+    findings = validate_repository(root, scope="site", checked=checked)
     for finding in findings:
         # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
         built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile, classify
-from incidents_cli.core.rules import check_repository
-from incidents_cli.store.cache import read_all
+from incidents_cli.store.checks import Checked, all_findings, check_all, check_record, reader
 from incidents_cli.store.layout import read_record
-from incidents_cli.store.schemas import schema_findings
 
 # What the status site is built from. `validate --scope site` (the publish workflow) fails
 # only on problems there: a broken runbook or on-call file must not hold back a status update.
@@ -19,22 +17,11 @@ SCOPES = ("all", "site")
 
 
 def findings_of(records: Sequence[RecordFile]) -> list[Finding]:
-    """Every problem of these records: reading, schema, and the rules across them. The rules
-    run only on records that follow their schema: a record of the wrong shape is reported
-    by the schema, and never handed to code that expects the right one."""
-    from incidents_cli.store.cache import usable
-
-    findings: list[Finding] = []
-    for record in records:
-        if record.error is not None:
-            error = record.error
-            findings.append(Finding.from_error(error))
-        else:
-            assert record.doc is not None
-            findings.extend(Finding.from_error(p) for p in record.doc.problems)
-            findings.extend(schema_findings(record))
-    findings.extend(check_repository([r for r in records if usable(r)]))
-    return findings
+    """Every problem of these records: reading, schema, and the rules (each record's own,
+    and those across them). The rules run only on records that follow their schema: a
+    record of the wrong shape is reported by the schema, and never handed to code that
+    expects the right one."""
+    return all_findings([check_record(r) for r in records], reader(Path(), records))
 
 
 def findings_with(root: Path, rel: str, text: str) -> list[Finding]:
@@ -43,27 +30,31 @@ def findings_with(root: Path, rel: str, text: str) -> list[Finding]:
     kind = classify(rel)
     assert kind is not None, rel
     candidate = read_record(root, rel, kind, raw=text.encode("utf-8"))
-    records = [r for r in read_all(root) if r.rel != rel] + [candidate]
-    return sorted({f for f in findings_of(records) if f.path == rel})
+    checked, _ = check_all(root)
+    checked = [c for c in checked if c.rel != rel] + [check_record(candidate)]
+    found = all_findings(checked, reader(root, [candidate]))
+    return sorted({f for f in found if f.path == rel})
 
 
 def validate_repository(
     root: Path,
     only: Sequence[Path] = (),
     scope: str = "all",
-    records: Sequence[RecordFile] | None = None,
+    checked: Sequence[Checked] | None = None,
 ) -> list[Finding]:
     """All findings of the repository at ``root`` (records and the repository's templates);
     with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
-    findings in records the site is not built from become warnings.
+    findings in records the site is not built from become warnings. ``checked``: the
+    records as `check_all` gave them, if the caller has them already.
 
-    Cross-file rules need the whole repository, so everything is read either way.
+    Cross-file rules need the whole repository, so everything is checked either way (from
+    the cache, for files that did not change).
     """
     from incidents_cli.site.render import template_findings
 
-    if records is None:
-        records = read_all(root)
-    findings = findings_of(records) + template_findings(root)
+    if checked is None:
+        checked, _ = check_all(root)
+    findings = all_findings(checked, reader(root)) + template_findings(root)
     if only:
         findings = _only(root, findings, only)
     if scope == "site":

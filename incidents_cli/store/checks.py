@@ -1,0 +1,256 @@
+"""`validate`'s work on each record, on every core, kept by git blob id.
+
+A record is parsed and checked on its own (its schema and the rules that need nothing but
+the record) where it is read, in a worker (see store/parallel.py), and comes back as its
+findings and the few names the rules across records need (``core.rules.Facts``), never as the
+record: the command holds facts, not records, so its memory does not grow with the records'
+size, and little crosses between processes. The results are kept by blob id and path in
+`.git/incidents-cache` (JSON only; shards, as in store/cache.py), under a name that changes
+with the CLI's version and with the schemas and rules that made them, so a warm `validate`,
+and the one that `site build` runs first, parse only the files that changed.
+
+A file git does not vouch for (uncommitted, untracked, outside git) is always checked afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.records import RecordFile, classify
+from incidents_cli.core.rules import Facts, cross_findings, facts_of, own_findings
+from incidents_cli.store.cache import (
+    WITH_PLACES,
+    LazyDocument,
+    cache_entry,
+    load_shards,
+    prune_packs,
+    save_shards,
+    snapshot,
+    write_pack,
+)
+from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.parallel import bulk, iter_chunks
+
+CHECKS_FORMAT = 1
+
+
+class Checked(NamedTuple):
+    """What `validate` keeps of one record: the findings of the record on its own, and
+    its facts (None when it does not parse or follow its schema: then the rules across
+    records never see it, as they never see a record of the wrong shape)."""
+
+    kind: str
+    rel: str
+    findings: tuple[Finding, ...]
+    facts: Facts | None
+
+
+def check_record(record: RecordFile) -> Checked:
+    """One record on its own: reading problems, schema problems, and (for a record of the
+    right shape) the findings of its own rules, with its facts."""
+    from incidents_cli.store.schemas import schema_findings
+
+    if record.error is not None or record.doc is None:
+        assert record.error is not None
+        return Checked(record.kind, record.rel, (Finding.from_error(record.error),), None)
+    findings = [Finding.from_error(problem) for problem in record.doc.problems]
+    findings.extend(schema_findings(record))
+    if findings:
+        return Checked(record.kind, record.rel, tuple(findings), None)
+    return Checked(record.kind, record.rel, tuple(own_findings(record)), facts_of(record))
+
+
+def all_findings(
+    checked: Sequence[Checked], record_at: Callable[[str], RecordFile]
+) -> list[Finding]:
+    """Every finding: each record's own, then the rules across records on the facts (which
+    ask ``record_at`` for a record only to place a finding)."""
+    findings = [finding for result in checked for finding in result.findings]
+    facts = [result.facts for result in checked if result.facts is not None]
+    findings.extend(cross_findings(facts, record_at))
+    return findings
+
+
+def reader(root: Path, given: Sequence[RecordFile] = ()) -> Callable[[str], RecordFile]:
+    """``record_at`` for ``all_findings``: a record read again, with its places (or one of
+    ``given``, which may not be on disk as they are)."""
+    by_rel = {record.rel: record for record in given}
+
+    def record_at(rel: str) -> RecordFile:
+        if rel in by_rel:
+            return by_rel[rel]
+        kind = classify(rel)
+        assert kind is not None, rel
+        return read_record(root, rel, kind)
+
+    return record_at
+
+
+def check_all(root: Path, keep: Sequence[str] = ()) -> tuple[list[Checked], list[RecordFile]]:
+    """Every record of the repository checked on its own, in file order, from the cache
+    where git vouches for the content; and the records of the kinds in ``keep`` that were
+    parsed for it and follow their schema (without places: read again if one is asked for),
+    for a command that uses them next (`site build`: each file is parsed once)."""
+    with bulk():
+        return _check_all(root, frozenset(keep))
+
+
+def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[RecordFile]]:
+    snap = snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    name = _cache_name()
+    cache = load_shards(snap, name) if snap is not None else {}
+    kept: dict[str, Any] = {}
+    names: dict[str, str] = {}  # each name once: thousands of records name the same people
+    results: list[Checked | None] = []
+    misses: list[tuple[int, str | None]] = []
+    items: list[_Item] = []
+    for rel, kind in record_paths(root):
+        blob = blobs.get(rel)
+        key = f"{blob}:{rel}" if blob is not None else None
+        # (the snapshot holds no symlink, which read_record refuses)
+        entry = cache[key] if key is not None and key in cache else None
+        hit = _from_entry(rel, kind, entry, names) if entry is not None else None
+        if hit is not None and key is not None:
+            kept[key] = cache[key]
+            results.append(hit)
+            continue
+        misses.append((len(results), key))
+        items.append((str(root), rel, kind, kind in keep, blob, ""))
+        results.append(None)
+    if snap is not None and len(items) * 10 >= len(results) > 0:
+        # A cold run (CI's fresh clone): the workers keep what they parse in the record
+        # cache too, for `site build` next (see store/cache.py write_pack).
+        prune_packs(snap.folder)
+        items = [(*item[:5], str(snap.folder)) for item in items]
+    records: list[RecordFile] = []
+    for (index, key), (result, data) in zip(misses, iter_chunks(_check_items, items), strict=True):
+        if result.facts is not None:
+            shared = tuple([names.setdefault(name, name) for name in result.facts.names])
+            result = result._replace(facts=result.facts._replace(names=shared))
+        results[index] = result
+        entry = _entry(result)
+        if key is not None and entry is not None:
+            kept[key] = entry
+        if data is not None:
+            records.append(_record(root, result, data))
+    if snap is not None and kept.keys() != cache.keys():
+        save_shards(snap, name, kept, cache)
+    return [result for result in results if result is not None], records
+
+
+_Kept = tuple[Any, str, int]
+"""The data, body and body line of a record that a command uses next."""
+
+_Item = tuple[str, str, str, bool, str | None, str]
+"""A file to check: root, path, kind, whether to send the record back, its blob id, and
+the cache folder if the record is to be kept in the record cache (else "")."""
+
+
+def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None]]:
+    """What a worker does: each file read and checked on its own; the record itself only
+    where it is asked for (and follows its schema); the records git vouches for written to
+    the record cache, if the folder is given."""
+    out: list[tuple[Checked, _Kept | None]] = []
+    packs: dict[str, dict[str, Any]] = {}
+    folder = ""
+    for root, rel, kind, keep, blob, folder in items:
+        record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
+        result = check_record(record)
+        if result.findings and kind not in WITH_PLACES:  # read again, for their places
+            record = read_record(Path(root), rel, kind)
+            result = check_record(record)
+        data = (record.data, record.body, record.body_line) if keep and result.facts else None
+        out.append((result, data))
+        if folder and blob and record.doc is not None and not record.doc.problems:
+            packs.setdefault(kind, {})[blob] = cache_entry(record, result.facts is not None)
+    for kind, entries in packs.items():
+        write_pack(Path(folder), kind, entries)
+    return out
+
+
+def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:
+    data, body, body_line = kept
+    doc = LazyDocument(root, result.rel, data, result.kind)
+    record = RecordFile(result.kind, result.rel, doc, body=body, body_line=body_line)
+    record.known_valid = True  # it has no findings of its own
+    return record
+
+
+@cache
+def _cache_name() -> str:
+    """The cache's name: its format, and a digest of what decides the findings (the
+    schemas and the modules of the rules), so that a change of either is a miss for every
+    record, also in a development install whose version stays the same."""
+    import zlib
+
+    from incidents_cli.core import document, postmortems, rules, settings, text, timeutil
+    from incidents_cli.store import schemas, yamlio
+    from incidents_cli.store.resources import data_dir
+
+    digest = 0
+    modules = (rules, postmortems, settings, text, timeutil, document, schemas, yamlio)
+    sources = [Path(module.__file__ or "") for module in modules]
+    for path in [*sorted(data_dir("schemas").glob("*.json")), *sources, Path(__file__)]:
+        try:
+            digest = zlib.crc32(path.read_bytes(), digest)
+        except OSError:
+            digest = zlib.crc32(path.name.encode("utf-8"), digest)
+    return f"checks-f{CHECKS_FORMAT}-{digest:08x}"
+
+
+def _entry(result: Checked) -> list[Any] | None:
+    """A result as cache data: [findings as [line, column, field, message, level], facts as
+    [names, provides], each joined by NUL (a character no record that has facts holds), or
+    null]; None for one that cannot be kept so (never expected)."""
+    if any(finding.path != result.rel for finding in result.findings):
+        return None
+    findings = [list(finding[1:]) for finding in result.findings]
+    if result.facts is None:
+        return [findings, None]
+    names, provides = "\0".join(result.facts.names), "\0".join(result.facts.provides)
+    if len(_split(names)) != len(result.facts.names):
+        return None
+    if len(_split(provides)) != len(result.facts.provides):
+        return None
+    return [findings, [names, provides]]
+
+
+def _split(joined: str, names: dict[str, str] | None = None) -> tuple[str, ...]:
+    if not joined:
+        return ()
+    if names is None:
+        return tuple(joined.split("\0"))
+    return tuple([names.setdefault(name, name) for name in joined.split("\0")])
+
+
+def _from_entry(rel: str, kind: str, entry: Any, names: dict[str, str]) -> Checked | None:
+    """The result a cache entry holds, or None (a miss) if it is not of our shape."""
+    if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list:
+        return None
+    findings = []
+    for item in entry[0]:
+        if not (type(item) is list and len(item) == 5 and _strings(item[2:])):
+            return None
+        line, column, field, message, level = item
+        if type(line) is not int or type(column) is not int:
+            return None
+        findings.append(Finding(rel, line, column, field, message, level))
+    facts = entry[1]
+    if facts is None:
+        return Checked(kind, rel, tuple(findings), None)
+    if type(facts) is not list or len(facts) != 2:
+        return None
+    refers, provides = facts
+    if type(refers) is not str or type(provides) is not str:
+        return None
+    facts = Facts(rel, kind, _split(refers, names), _split(provides))
+    return Checked(kind, rel, tuple(findings), facts)
+
+
+def _strings(values: Any) -> bool:
+    return type(values) is list and all(type(value) is str for value in values)
