@@ -15,6 +15,7 @@ from typing import Any
 
 from incidents_cli.core.errors import IncidentsError
 from incidents_cli.core.findings import Finding
+from incidents_cli.core.text import xml_safe
 from incidents_cli.store.resources import data_dir, user_cache_dir
 
 
@@ -47,20 +48,34 @@ def markdown(text: str) -> Any:
     return Markup(_markdown().render(text))  # html is off: see _markdown
 
 
+ENVIRONMENT_REVISION = "2"
+"""Changes whenever _environment's options do: compiled templates are kept under it."""
+
+
 def _bytecode_cache() -> Any:
     """Compiled templates, kept in the user's cache (jinja keys them by name, file and a
-    checksum of the source): compiling them costs every site build 0.1 s otherwise."""
+    checksum of the source): compiling them costs every site build 0.1 s otherwise. The code
+    jinja compiles depends on the environment's options too (a finalize function, the
+    sandbox's checks of calls), so each revision of them, of the tool and of jinja keeps
+    files of its own."""
+    import hashlib
+
     from jinja2 import FileSystemBytecodeCache
+    from jinja2 import __version__ as jinja_version
+
+    from incidents_cli import __version__
 
     class QuietCache(FileSystemBytecodeCache):
         def dump_bytecode(self, bucket: Any) -> None:
             with contextlib.suppress(OSError):  # a cache that cannot be written: slower
                 super().dump_bytecode(bucket)
 
+    kind = f"{__version__}\x00{jinja_version}\x00{ENVIRONMENT_REVISION}"
+    tag = hashlib.sha256(kind.encode("utf-8")).hexdigest()[:16]
     folder = user_cache_dir() / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return QuietCache(str(folder))
+        return QuietCache(str(folder), f"{tag}-%s.cache")
     except (OSError, RuntimeError):  # RuntimeError: jinja refuses an unsafe folder
         return None
 
@@ -115,22 +130,40 @@ def _environment(loader: Any) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         bytecode_cache=_bytecode_cache(),
-        finalize=_finalize,
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["markdown"] = markdown
     return env
 
 
-def _finalize(value: Any) -> Any:
-    """Every value a template prints, without characters XML cannot hold (feeds, badges)."""
-    if isinstance(value, str):
-        from incidents_cli.core.text import xml_safe
+def _gettext_functions(catalogue: Any) -> dict[str, Any]:
+    """``_``, ``gettext`` and ``ngettext`` as jinja's newstyle i18n makes them (the text
+    escaped where the template is, then filled in with %), in one call each instead of
+    three, and a text without values looked up once: a page says a dozen of them."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
 
-        cleaned = xml_safe(value)
-        if cleaned != value:
-            return value.__class__(cleaned)  # a Markup stays Markup
-    return value
+    fixed: dict[tuple[str, bool], str] = {}
+
+    @pass_context
+    def gettext(context: Any, string: str, /, **variables: Any) -> str:
+        escaped: bool = context.eval_ctx.autoescape
+        if not variables and (string, escaped) in fixed:
+            return fixed[string, escaped]
+        text: str = catalogue.gettext(string)
+        done: str = (Markup(text) if escaped else text) % variables
+        if not variables:
+            fixed[string, escaped] = done
+        return done
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text: str = catalogue.ngettext(singular, plural, num)
+        done: str = (Markup(text) if context.eval_ctx.autoescape else text) % variables
+        return done
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 class Renderer:
@@ -149,7 +182,9 @@ class Renderer:
         self.env = _environment(ChoiceLoader(folders))
         # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
         # arguments are escaped and %(name)s filled in by gettext itself.
-        self.env.install_gettext_translations(translations(language), newstyle=True)
+        catalogue = translations(language)
+        self.env.install_gettext_translations(catalogue, newstyle=True)
+        self.env.globals.update(_gettext_functions(catalogue))
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
@@ -157,9 +192,11 @@ class Renderer:
 
         try:
             rendered: str = self.env.get_template(name).render(context)
-            return rendered
         except TemplateError as exc:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
+        # Without the characters XML cannot hold (feeds, badges): one pass over the page
+        # rather than one call for every value it prints.
+        return xml_safe(rendered)
 
     def _place(self, name: str, exc: Exception) -> str:
         """file:line of a template error: a repository's own template relative to it."""
