@@ -785,6 +785,37 @@ def test_a_failed_build_leaves_the_previous_site_as_it_was(repo: Path, tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # nothing half-built
 
 
+def test_a_build_that_fails_in_a_worker_leaves_the_previous_site_as_it_was(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers write the pages they render into the folder being built: a page that fails
+    in one of them still leaves the previous site whole, and nothing half-built beside it."""
+    from incidents_cli.store import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # every page goes to the workers
+    monkeypatch.setenv("INCIDENTS_WORKERS", "3")
+    for number in range(1, 13):
+        day = f"2025-{number:02d}-1{number % 10}"
+        write(repo, f"incidents/INC-{number:04d}.yaml", _resolved(number, day, f"Outage {number}"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    before = all_files(out)
+    assert "incidents/INC-0012.html" in before and "history-2025-12.html" in before
+    broken = (
+        "{% if incident.id == 'INC-0003' %}{{ no_such_thing.x }}{% endif %}{{ incident.title }}\n"
+    )
+    write(repo, "templates/site/incident.html", broken)
+    commit_all(repo, "break a template")
+    for out_folder in (out, tmp_path / "fresh"):  # a rebuild in place, and a first build
+        result = run_cli(
+            "site", "build", "--out", str(out_folder), "--as-of", "2026-02-01T00:00:00Z", cwd=repo
+        )
+        assert result.code == 2 and result.err.count("\n") == 1, result.err
+        assert "templates/site/incident.html:1: template error" in result.err
+    assert all_files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # nothing half-built
+
+
 def test_two_records_with_one_id_never_write_into_the_previous_site(
     repo: Path, tmp_path: Path
 ) -> None:

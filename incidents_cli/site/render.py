@@ -113,13 +113,35 @@ def _repository_loader(folder: Path) -> Any:
     return NoLinksLoader(folder)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+@cache
+def _sandbox() -> Any:
+    """Jinja's immutable sandbox, with a short way to the fields of a context: contexts are
+    dicts, and `incident.title` is ``incident["title"]`` wherever a dict has no attribute of
+    that name (which jinja would find first), without jinja's raising and catching an
+    AttributeError for each of the hundred fields a page prints."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Sandbox(ImmutableSandboxedEnvironment):
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if obj.__class__ is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass  # undefined: as jinja says it
+            return super().getattr(obj, attribute)
+
+    return Sandbox
+
+
 def _environment(loader: Any) -> Any:
     """Templates a repository provides are data, not code: they render in jinja's sandbox
     (no attribute that starts with _, no changing objects), as the built-in ones do."""
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    env = _sandbox()(
         loader=loader,
         # Everything is escaped except Markdown drafts (postmortems, runbooks), which are
         # files people edit, not pages browsers render.
@@ -197,6 +219,16 @@ class Renderer:
         # Without the characters XML cannot hold (feeds, badges): one pass over the page
         # rather than one call for every value it prints.
         return xml_safe(rendered)
+
+    def load(self, *names: str) -> None:
+        """Compile these templates now (forked workers then find them compiled)."""
+        from jinja2 import TemplateError
+
+        for name in names:
+            try:
+                self.env.get_template(name)
+            except TemplateError as exc:
+                raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
 
     def _place(self, name: str, exc: Exception) -> str:
         """file:line of a template error: a repository's own template relative to it."""
