@@ -23,7 +23,7 @@ from incidents_cli.site.files import REUSED, WRITTEN, Reused, Written, write_tex
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import map_chunks
+from incidents_cli.store.parallel import bulk, map_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
@@ -162,7 +162,8 @@ def render_pages(
         renderer.load("site/history_month.html", "site/incident.html")
     _JOB = _Job(page, renderer, months, list(months), into)
     try:
-        done = iter(map_chunks(_render, todo))
+        with bulk():  # rendering makes no cycles: the collector would only walk the views
+            done = iter(map_chunks(_render, todo))
     finally:
         _JOB = None
     for rel, work in kept:
