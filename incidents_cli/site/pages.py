@@ -157,21 +157,36 @@ def render_pages(
     global _JOB
     last = {rel: position for position, (rel, _) in enumerate(plan)}
     kept = [(rel, work) for position, (rel, work) in enumerate(plan) if last[rel] == position]
-    todo = [work for _, work in kept if work is not None]
+    todo = _by_month(page, months, [work for _, work in kept if work is not None])
     if todo:  # compiled here once, not in every worker
         renderer.load("site/history_month.html", "site/incident.html")
     _JOB = _Job(page, renderer, months, list(months), into)
     try:
         with bulk():  # rendering makes no cycles: the collector would only walk the views
-            done = iter(map_chunks(_render, todo))
+            done = dict(zip(todo, map_chunks(_render, todo), strict=True))
     finally:
         _JOB = None
     for rel, work in kept:
         if work is None:
             yield rel, REUSED
         else:
-            text = next(done)
+            text = done[work]
             yield rel, WRITTEN if text is None else text
+
+
+def _by_month(page: Page, months: dict[str, list[PublicIncident]], todo: list[Work]) -> list[Work]:
+    """The pages to render, each month's page followed by its incidents' pages: a worker
+    reads an incident's view for both (a cached view is decoded on first use), and every
+    worker gets some of the month pages, which weigh more."""
+    number = {id(i): n for n, month in enumerate(months) for i in months[month]}
+
+    def month_of(work: Work) -> tuple[int, int, int]:
+        kind, index = work
+        if kind == MONTH:
+            return index, MONTH, index
+        return number.get(id(page.incidents[index]), -1), INCIDENT, index
+
+    return sorted(todo, key=month_of)
 
 
 def _render(work: Sequence[Work]) -> list[str | None]:

