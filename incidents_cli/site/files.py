@@ -57,6 +57,15 @@ def write_text(base: str, rel: str, text: str, made: set[str]) -> str:
     if folder not in made:
         os.makedirs(folder, exist_ok=True)  # noqa: PTH103
         made.add(folder)
-    with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
-        handle.write(text)
+    # os.write rather than a text file object: 10,000 of them cost more than the writes
+    data = memoryview(text.encode("utf-8"))
+    descriptor = os.open(target, _FLAGS, 0o666)
+    try:
+        while data:
+            data = data[os.write(descriptor, data) :]
+    finally:
+        os.close(descriptor)
     return target
+
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # not inherited
