@@ -610,6 +610,29 @@ def test_out_refuses_a_folder_that_is_not_a_site(repo: Path, tmp_path: Path) -> 
     assert (precious / "thesis.tex").read_text() == "years of work\n"
 
 
+def test_compiled_templates_are_never_taken_from_another_kind_of_environment(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jinja keys its bytecode cache by a template's name and source, but the code it
+    compiles depends on the environment's options too: each revision of them (and each
+    version of the tool and of jinja) keeps files of its own in the user's cache."""
+    from incidents_cli.site import render
+
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-10-07", "October outage"))
+    commit_all(repo)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "incidents" / "templates"
+    first = all_files(build(repo, tmp_path / "first", "--as-of", "2026-02-01T00:00:00Z"))
+    kept = {p.name for p in cache.iterdir()}
+    assert kept
+    monkeypatch.setattr(render, "ENVIRONMENT_REVISION", "another")
+    second = all_files(build(repo, tmp_path / "second", "--as-of", "2026-02-01T00:00:00Z"))
+    assert second == first
+    compiled_again = {p.name for p in cache.iterdir()} - kept
+    assert len(compiled_again) == len(kept)
+    tags = {name.split("-")[0] for name in kept}
+    assert tags.isdisjoint(name.split("-")[0] for name in compiled_again)
+
+
 def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: Path) -> None:
     write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
     commit_all(repo)

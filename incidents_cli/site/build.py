@@ -1,10 +1,11 @@
 """`incidents site build`: the static status site, written atomically and deterministically.
 
 Takes the public views (inputs.py), computes the page (model.py) and the template contexts
-(contexts.py), renders the templates (render.py) and writes every file into a fresh folder
-that then replaces the old one. "Now" is the commit time of HEAD unless --as-of says
-otherwise, so one commit gives one site. Every path written is checked to stay inside the
-output folder, and the build removes only folders it made itself.
+(contexts.py), renders the templates (render.py; the pages of months and incidents on every
+core, pages.py) and writes every file (files.py) into a fresh folder that then replaces the
+old one, or only the files that changed (update.py). "Now" is the commit time of HEAD
+unless --as-of says otherwise, so one commit gives one site. Every path written is checked
+to stay inside the output folder, and the build removes only folders it made itself.
 """
 
 from __future__ import annotations
