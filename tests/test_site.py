@@ -811,8 +811,8 @@ def test_a_failed_build_leaves_the_previous_site_as_it_was(repo: Path, tmp_path:
 def test_a_build_that_fails_in_a_worker_leaves_the_previous_site_as_it_was(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Workers write the pages they render into the folder being built: a page that fails
-    in one of them still leaves the previous site whole, and nothing half-built beside it."""
+    """Workers render the pages of months and incidents: a page that fails in one of them
+    still leaves the previous site whole, and nothing half-built beside it."""
     from incidents_cli.store import parallel
 
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # every page goes to the workers

@@ -16,7 +16,6 @@ import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,16 +33,7 @@ from incidents_cli.site.contexts import (
     months_of,
     tag_authority,
 )
-from incidents_cli.site.files import (
-    REUSED,
-    Files,
-    Reused,
-    SiteFile,
-    Written,
-    files_into,
-    refuse_outside,
-    write_text,
-)
+from incidents_cli.site.files import REUSED, Reused, SiteFile, refuse_outside, write_text
 from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
@@ -105,7 +95,6 @@ def render_site(
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
     sequences: dict[str, int] | None = None,
-    into: str | None = None,
 ) -> Iterator[SiteFile]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -115,8 +104,7 @@ def render_site(
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
     ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
-    ``into``: the folder the site is being written to, where the workers that render the
-    pages of months and incidents write them (WRITTEN). The manifest of keys comes last.
+    The manifest of keys comes last.
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
@@ -124,7 +112,7 @@ def render_site(
     months = months_of(page)
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
-    yield from render_pages(page, renderer, months, plan, into)
+    yield from render_pages(page, renderer, months, plan)
     yield from _feeds(page, renderer)
     yield (
         "maintenance.ics",
@@ -152,7 +140,7 @@ def _feeds(page: Page, renderer: Renderer) -> Iterator[SiteFile]:
         yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
 
 
-def write_tree(out: Path, files: Files) -> int:
+def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
     the file system has none). If anything fails, the old site is left as it was."""
@@ -176,7 +164,7 @@ def write_tree(out: Path, files: Files) -> int:
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
     try:
-        count = _write_files(str(staging), str(out), files_into(files, str(staging)))
+        count = _write_files(str(staging), str(out), files)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -198,9 +186,6 @@ def _write_files(base: str, before: str, files: Iterable[SiteFile]) -> int:
     written: set[str] = set()
     for rel, content in files:
         refuse_outside(rel)
-        if isinstance(content, Written):  # a worker wrote it there (each path once)
-            written.add(rel)
-            continue
         target = f"{base}/{rel}"
         if rel in written:  # two records with one id: the last wins, and is never
             os.unlink(target)  # noqa: PTH108  written through a link into the old site
@@ -246,7 +231,7 @@ def build_site(
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)
-    count = write_tree(out, partial(render_site, page, renderer, inputs.keys, previous, sequences))
+    count = write_tree(out, render_site(page, renderer, inputs.keys, previous, sequences))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 

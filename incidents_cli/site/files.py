@@ -1,16 +1,14 @@
 """The files of a site as they are handed to the writer, and the one way each is written.
 
-A file comes as its text, or as a marker: ``REUSED`` (unchanged since the site already in
---out: linked or left in place, not rewritten) or ``WRITTEN`` (a worker that rendered it
-has written it already into the folder being built, see pages.py). Every path is checked
-to stay inside the site before anything is written to it. Paths are plain strings ("/"
+A file comes as its text, or as the marker ``REUSED`` (unchanged since the site already in
+--out: linked or left in place, not rewritten). Every path is checked to stay inside the
+site before anything is written to it. Paths are plain strings ("/"
 works on every OS): 10,000 Path objects cost more than the writes.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 
 from incidents_cli.core.errors import RefusedError
 
@@ -22,24 +20,8 @@ class Reused:
 REUSED = Reused()
 
 
-class Written:
-    """A file already written, by the worker that rendered it, into the folder being built."""
-
-
-WRITTEN = Written()
-
-
-SiteFile = tuple[str, "str | Reused | Written"]
-"""A file of the site: its path, and its text or a marker."""
-
-Files = Iterable[SiteFile] | Callable[[str], Iterable[SiteFile]]
-"""The files to write, or what makes them given the folder they are written to (their
-renderers may write pages there themselves: WRITTEN)."""
-
-
-def files_into(files: Files, folder: str) -> Iterable[SiteFile]:
-    """The files to write into ``folder``."""
-    return files(folder) if callable(files) else files
+SiteFile = tuple[str, "str | Reused"]
+"""A file of the site: its path, and its text or REUSED."""
 
 
 def refuse_outside(rel: str) -> None:

@@ -1,11 +1,10 @@
 """The pages of months and incidents: which the site in --out has already, and rendering
-(and writing) the others on every core.
+the others on every core.
 
 They are nearly all of a site's work: one page per incident and per month of history. The
 plan is made in the command's process: each page's key, and whether the page built before
 was rendered for that key (then it is reused). The other pages are rendered in forked
-workers (store/parallel.py), which write each page straight into the folder being built:
-no page's text travels back to the command's process to be written there.
+workers (store/parallel.py), month by month, and streamed back in order to be written.
 """
 
 from __future__ import annotations
@@ -18,12 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from incidents_cli.core.timeutil import format_time
-from incidents_cli.site.contexts import incident_page_context, month_context, month_file
-from incidents_cli.site.files import REUSED, WRITTEN, Reused, Written, write_text
+from incidents_cli.site.contexts import (
+    incident_page_context,
+    month_context,
+    month_file,
+)
+from incidents_cli.site.files import REUSED, Reused
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import bulk, map_chunks
+from incidents_cli.store.parallel import bulk, iter_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
@@ -117,7 +120,7 @@ def incident_plan(page: Page, renderer: Renderer, reuse: Reuse) -> Plan:
     templates = renderer.fingerprint("site/incident.html", "site/base.html", "site/_macros.html")
     plan: Plan = []
     for index, incident in enumerate(page.incidents):
-        rel = f"incidents/{incident.id}.html"
+        rel = _incident_file(page, index)
         plan.append((rel, (INCIDENT, index)))
         # an active incident's page shows how long it has lasted: always rendered
         if not incident.active and incident.id in reuse.keys:
@@ -130,48 +133,52 @@ def incident_plan(page: Page, renderer: Renderer, reuse: Reuse) -> Plan:
 @dataclass
 class _Job:
     """The pages being rendered, for the workers (forked: they have it already, nothing
-    is sent to them but numbers). ``into``: the folder they write into (None: send the
-    text back)."""
+    is sent to them but numbers)."""
 
     page: Page
     renderer: Renderer
     months: dict[str, list[PublicIncident]]
     names: list[str]
-    into: str | None
-    made: set[str] = field(default_factory=set)
 
 
 _JOB: _Job | None = None
 
 
 def render_pages(
-    page: Page,
-    renderer: Renderer,
-    months: dict[str, list[PublicIncident]],
-    plan: Plan,
-    into: str | None,
-) -> Iterator[tuple[str, str | Reused | Written]]:
-    """Each page of ``plan`` in order, rendered on every core: WRITTEN where a worker wrote
-    it into the folder ``into``, else its text (or REUSED). A path the plan gives twice is
-    done once, where it comes last (for any file of the site, the last one given wins)."""
+    page: Page, renderer: Renderer, months: dict[str, list[PublicIncident]], plan: Plan
+) -> Iterator[tuple[str, str | Reused]]:
+    """Each page of ``plan``: REUSED, or its text, rendered on every core and streamed back
+    in order while this process writes them (a page written by each worker instead, into
+    one folder at once, was measured slower: the file system serializes the creations).
+    A path the plan gives twice is done once, where it comes last (for any file of the
+    site, the last one given wins)."""
     global _JOB
     last = {rel: position for position, (rel, _) in enumerate(plan)}
     kept = [(rel, work) for position, (rel, work) in enumerate(plan) if last[rel] == position]
     todo = _by_month(page, months, [work for _, work in kept if work is not None])
-    if todo:  # compiled here once, not in every worker
-        renderer.load("site/history_month.html", "site/incident.html")
-    _JOB = _Job(page, renderer, months, list(months), into)
-    try:
-        with bulk():  # rendering makes no cycles: the collector would only walk the views
-            done = dict(zip(todo, map_chunks(_render, todo), strict=True))
-    finally:
-        _JOB = None
     for rel, work in kept:
         if work is None:
             yield rel, REUSED
-        else:
-            text = done[work]
-            yield rel, WRITTEN if text is None else text
+    if not todo:
+        return
+    renderer.load("site/history_month.html", "site/incident.html")  # once, before forking
+    names = list(months)
+    _JOB = _Job(page, renderer, months, names)
+    try:
+        with bulk():  # rendering makes no cycles: the collector would only walk the views
+            paths = (_path(page, names, work) for work in todo)
+            yield from zip(paths, iter_chunks(_render, todo), strict=True)
+    finally:
+        _JOB = None
+
+
+def _path(page: Page, names: list[str], work: Work) -> str:
+    kind, index = work
+    return month_file(names[index]) if kind == MONTH else _incident_file(page, index)
+
+
+def _incident_file(page: Page, index: int) -> str:
+    return f"incidents/{page.incidents[index].id}.html"
 
 
 def _by_month(page: Page, months: dict[str, list[PublicIncident]], todo: list[Work]) -> list[Work]:
@@ -189,25 +196,18 @@ def _by_month(page: Page, months: dict[str, list[PublicIncident]], todo: list[Wo
     return sorted(todo, key=month_of)
 
 
-def _render(work: Sequence[Work]) -> list[str | None]:
-    """Render (and write) these pages: what a worker does. None for a page written."""
+def _render(work: Sequence[Work]) -> list[str]:
+    """Render these pages: what a worker does."""
     assert _JOB is not None
     job = _JOB
-    out: list[str | None] = []
+    out: list[str] = []
     for kind, index in work:
         if kind == MONTH:
             month = job.names[index]
             newer, older = _neighbours(job.names, index)
             context = month_context(job.page, month, job.months[month], newer, older)
-            rel, text = month_file(month), job.renderer.render("site/history_month.html", context)
+            out.append(job.renderer.render("site/history_month.html", context))
         else:
-            incident = job.page.incidents[index]
-            context = incident_page_context(incident, job.page)
-            rel = f"incidents/{incident.id}.html"
-            text = job.renderer.render("site/incident.html", context)
-        if job.into is None:
-            out.append(text)
-        else:
-            write_text(job.into, rel, text, job.made)
-            out.append(None)
+            context = incident_page_context(job.page.incidents[index], job.page)
+            out.append(job.renderer.render("site/incident.html", context))
     return out

@@ -17,18 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from incidents_cli.site.files import (
-    Files,
-    Reused,
-    SiteFile,
-    Written,
-    files_into,
-    refuse_outside,
-    write_text,
-)
+from incidents_cli.site.files import Reused, SiteFile, refuse_outside, write_text
 
 
-def update_site(out: Path, files: Files) -> int | None:
+def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
     """Bring the site in ``out`` to ``files`` ((relative path, text or a marker), in order;
     for a path given twice, the last wins); the number of files. None, with ``files``
     untouched, where ``out`` holds a symlink: nothing is ever written through one (the
@@ -39,7 +31,7 @@ def update_site(out: Path, files: Files) -> int | None:
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        final = _stage(str(staging), files_into(files, str(staging)))
+        final = _stage(str(staging), files)
         into = str(out)
         folders: set[str] = set()
         for rel, written in final.items():
@@ -69,8 +61,7 @@ def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
             final.pop(rel, None)
             final[rel] = False
             continue
-        if not isinstance(content, Written):  # else a worker wrote it there already
-            write_text(base, rel, content, made)
+        write_text(base, rel, content, made)
         final.pop(rel, None)  # moved last if it comes last (the manifest)
         final[rel] = True
     return final
