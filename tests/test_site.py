@@ -610,6 +610,29 @@ def test_out_refuses_a_folder_that_is_not_a_site(repo: Path, tmp_path: Path) -> 
     assert (precious / "thesis.tex").read_text() == "years of work\n"
 
 
+def test_compiled_templates_are_never_taken_from_another_kind_of_environment(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jinja keys its bytecode cache by a template's name and source, but the code it
+    compiles depends on the environment's options too: each revision of them (and each
+    version of the tool and of jinja) keeps files of its own in the user's cache."""
+    from incidents_cli.site import render
+
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-10-07", "October outage"))
+    commit_all(repo)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "incidents" / "templates"
+    first = all_files(build(repo, tmp_path / "first", "--as-of", "2026-02-01T00:00:00Z"))
+    kept = {p.name for p in cache.iterdir()}
+    assert kept
+    monkeypatch.setattr(render, "ENVIRONMENT_REVISION", "another")
+    second = all_files(build(repo, tmp_path / "second", "--as-of", "2026-02-01T00:00:00Z"))
+    assert second == first
+    compiled_again = {p.name for p in cache.iterdir()} - kept
+    assert len(compiled_again) == len(kept)
+    tags = {name.split("-")[0] for name in kept}
+    assert tags.isdisjoint(name.split("-")[0] for name in compiled_again)
+
+
 def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: Path) -> None:
     write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
     commit_all(repo)
@@ -781,6 +804,37 @@ def test_a_failed_build_leaves_the_previous_site_as_it_was(repo: Path, tmp_path:
     )
     assert result.code != 0 and result.err.count("\n") == 1, result.err
     assert "templates/site/incident.html:1: template error" in result.err
+    assert all_files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # nothing half-built
+
+
+def test_a_build_that_fails_in_a_worker_leaves_the_previous_site_as_it_was(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers render the pages of months and incidents: a page that fails in one of them
+    still leaves the previous site whole, and nothing half-built beside it."""
+    from incidents_cli.store import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # every page goes to the workers
+    monkeypatch.setenv("INCIDENTS_WORKERS", "3")
+    for number in range(1, 13):
+        day = f"2025-{number:02d}-1{number % 10}"
+        write(repo, f"incidents/INC-{number:04d}.yaml", _resolved(number, day, f"Outage {number}"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    before = all_files(out)
+    assert "incidents/INC-0012.html" in before and "history-2025-12.html" in before
+    broken = (
+        "{% if incident.id == 'INC-0003' %}{{ no_such_thing.x }}{% endif %}{{ incident.title }}\n"
+    )
+    write(repo, "templates/site/incident.html", broken)
+    commit_all(repo, "break a template")
+    for out_folder in (out, tmp_path / "fresh"):  # a rebuild in place, and a first build
+        result = run_cli(
+            "site", "build", "--out", str(out_folder), "--as-of", "2026-02-01T00:00:00Z", cwd=repo
+        )
+        assert result.code == 2 and result.err.count("\n") == 1, result.err
+        assert "templates/site/incident.html:1: template error" in result.err
     assert all_files(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # nothing half-built
 

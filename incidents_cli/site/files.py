@@ -1,0 +1,53 @@
+"""The files of a site as they are handed to the writer, and the one way each is written.
+
+A file comes as its text, or as the marker ``REUSED`` (unchanged since the site already in
+--out: linked or left in place, not rewritten). Every path is checked to stay inside the
+site before anything is written to it. Paths are plain strings ("/"
+works on every OS): 10,000 Path objects cost more than the writes.
+"""
+
+from __future__ import annotations
+
+import os
+
+from incidents_cli.core.errors import RefusedError
+
+
+class Reused:
+    """A file taken unchanged from the site already in --out (linked, not rewritten)."""
+
+
+REUSED = Reused()
+
+
+SiteFile = tuple[str, "str | Reused"]
+"""A file of the site: its path, and its text or REUSED."""
+
+
+def refuse_outside(rel: str) -> None:
+    """A path of the site must stay inside it: relative, no `..`, no empty parts."""
+    parts = rel.split("/")
+    if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+        raise RefusedError(f"refusing to write {rel!r}: it would not be inside --out")
+
+
+def write_text(base: str, rel: str, text: str, made: set[str]) -> str:
+    """Write ``text`` to ``base/rel`` (its folder made unless ``made`` has it); the path."""
+    refuse_outside(rel)
+    target = f"{base}/{rel}"
+    folder = target.rpartition("/")[0]
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+        made.add(folder)
+    # os.write rather than a text file object: 10,000 of them cost more than the writes
+    data = memoryview(text.encode("utf-8"))
+    descriptor = os.open(target, _FLAGS, 0o666)
+    try:
+        while data:
+            data = data[os.write(descriptor, data) :]
+    finally:
+        os.close(descriptor)
+    return target
+
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # not inherited
