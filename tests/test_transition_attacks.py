@@ -1,0 +1,61 @@
+"""Hostile cases for the transition path (store/transaction.py, store/git.py, store/lock.py):
+odd repositories, hooks, filters and interruptions, through the real CLI and console script."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import git as gitpython
+
+from .conftest import run_cli
+from .test_postmortems import publish, resolved_incident
+from .test_trust_git import INCIDENTS, git, head, ok, status
+
+# a hook run by `git commit`: SIGKILL to the incidents process that runs git, then a refusal
+KILL_INCIDENTS_THEN_REFUSE = "#!/bin/sh\nkill -KILL \"$(cut -d' ' -f4 /proc/$PPID/stat)\"\nexit 1\n"
+
+
+def hook(repo: Path, name: str, text: str) -> Path:
+    path = repo / ".git" / "hooks" / name
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_close_killed_mid_commit_keeps_the_staged_postmortem(repo: Path) -> None:
+    """The close commits a postmortem a person staged, as staged. Killed after writing and
+    before the commit, the next command's recovery must not take that staged work for its
+    own half-done write: the person's postmortem stays staged, not reset to HEAD."""
+    iid = resolved_incident(repo)
+    ok(repo, "postmortem", iid, "--by", "alice")
+    rel = f"postmortems/{iid}.md"
+    path = repo / rel
+    path.write_text(publish(path.read_text()))
+    gitpython.Repo(repo).index.add([rel])
+    mine = path.read_bytes()
+    before = head(repo)
+    pre_commit = hook(repo, "pre-commit", KILL_INCIDENTS_THEN_REFUSE)
+    killed = subprocess.run([INCIDENTS, "-C", str(repo), "close", iid], capture_output=True)
+    assert killed.returncode == -9
+    pre_commit.unlink()
+    assert head(repo) == before
+    ok(repo, "note", iid, "after the crash", "--by", "bob")
+    assert path.read_bytes() == mine
+    assert status(repo) == f"M  {rel}"
+
+
+def test_a_refused_commit_puts_a_crlf_record_back_byte_for_byte(repo: Path) -> None:
+    """A record committed with CRLF line ends (a Windows editor, no autocrlf): when a
+    commit-msg hook refuses, the file is put back as it was, not with LF line ends."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    path = repo / "incidents" / "INC-0001.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    git(repo, "commit", "-qam", "CRLF line ends")
+    original, before = path.read_bytes(), head(repo)
+    hook(repo, "commit-msg", "#!/bin/sh\necho 'policy: no' >&2\nexit 1\n")
+    result = run_cli("ack", "INC-0001", "--severity", "high", "--by", "alice", cwd=repo)
+    assert result.code == 2
+    assert result.err.strip().endswith("files, index and branch are as they were")
+    assert path.read_bytes() == original
+    assert head(repo) == before and status(repo) == ""
