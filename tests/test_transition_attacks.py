@@ -59,3 +59,41 @@ def test_a_refused_commit_puts_a_crlf_record_back_byte_for_byte(repo: Path) -> N
     assert result.err.strip().endswith("files, index and branch are as they were")
     assert path.read_bytes() == original
     assert head(repo) == before and status(repo) == ""
+
+
+def test_an_incidents_folder_that_is_a_symlink_or_a_submodule_is_refused_not_a_bug(
+    repo: Path, tmp_path: Path
+) -> None:
+    """git refuses paths beyond a symlink or inside a submodule (`git add` fails): a declare
+    there was exit 3 (a bug); it is a refusal in one line, with nothing changed."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    git(repo, "mv", "incidents", "real-incidents")
+    (repo / "incidents").symlink_to("real-incidents")
+    git(repo, "add", "incidents")
+    git(repo, "commit", "-qm", "incidents/ is a symlink")
+    before = head(repo)
+    result = run_cli("declare", "Second", "--component", "api", "--by", "alice", cwd=repo)
+    assert result.code == 2, result.err
+    assert result.err.strip() == "incidents/ is a symlink; records must be in the repository itself"
+    assert head(repo) == before and status(repo) == ""
+
+    source = tmp_path / "source"
+    git(tmp_path, "init", "-q", str(source))
+    for record in (repo / "real-incidents").iterdir():
+        (source / record.name).write_bytes(record.read_bytes())
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "records")
+    git(repo, "rm", "-q", "incidents")
+    git(
+        repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(source), "incidents"
+    )
+    git(repo, "commit", "-qm", "incidents/ is a submodule")
+    before = head(repo)
+    for args in (
+        ("declare", "Second", "--component", "api"),
+        ("ack", "INC-0001", "--severity", "high"),
+    ):
+        result = run_cli(*args, "--by", "alice", cwd=repo)
+        assert result.code == 2, result.err
+        assert result.err.strip().startswith("incidents/ is a separate git repository")
+        assert head(repo) == before and status(repo) == ""

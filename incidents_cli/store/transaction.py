@@ -10,6 +10,7 @@ found there, so two responders never have to solve a merge conflict.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -386,6 +387,15 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     texts.update(change.files)
     removed = [rel for rel in change.removes if rel not in texts]
     texts.update(dict.fromkeys(removed))
+    for rel in texts:  # git refuses paths beyond a symlink or in a submodule: say why first
+        folder = rel.rpartition("/")[0]
+        if folder and (root / folder).is_symlink():
+            raise RefusedError(f"{folder}/ is a symlink; records must be in the repository itself")
+        if folder and os.path.lexists(root / folder / ".git"):
+            raise RefusedError(
+                f"{folder}/ is a separate git repository (a submodule); records must be in "
+                "the repository itself"
+            )
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
     pending = repo.start_path_states(list(git_paths.values()))
     # While git looks, the record's new text is made (its refusal waits for git's answer,
