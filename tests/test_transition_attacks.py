@@ -97,3 +97,16 @@ def test_an_incidents_folder_that_is_a_symlink_or_a_submodule_is_refused_not_a_b
         assert result.code == 2, result.err
         assert result.err.strip().startswith("incidents/ is a separate git repository")
         assert head(repo) == before and status(repo) == ""
+
+
+def test_a_declare_outside_the_sparse_checkout_is_refused_not_a_bug(repo: Path) -> None:
+    """With incidents/ outside a sparse checkout, git will not add a new record there
+    (and this work tree cannot see the ids already taken): a refusal, nothing changed."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    git(repo, "sparse-checkout", "set", "--no-cone", "/*", "!/incidents/")
+    before = head(repo)
+    result = run_cli("declare", "Second", "--component", "api", "--by", "alice", cwd=repo)
+    assert result.code == 2, result.err
+    assert "outside this work tree's sparse checkout" in result.err
+    assert head(repo) == before and status(repo) == ""
+    assert git(repo, "show", "HEAD:incidents/INC-0001.yaml").startswith("id: INC-0001")

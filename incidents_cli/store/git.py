@@ -480,13 +480,13 @@ class Repo:
             before = self.index_entries(paths)
             new = [p for p in paths if p not in before]
             if new:
-                self.git("add", "--intent-to-add", "--", *new)
+                self._add_new("--intent-to-add", "--", *new)
             args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
         else:
             known = self.tracked(paths) if tracked is None else tracked
             new = [p for p in paths if p not in known]
             if new:
-                self.git("add", "--", *new)
+                self._add_new("--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
         result = run_git(self.top, *args, check=False, input_text=message)
@@ -511,6 +511,18 @@ class Repo:
                 output,
             )
         return self.head_blobs(paths)
+
+    def _add_new(self, *args: str) -> None:
+        """`git add` new files; one outside a sparse checkout is refused (git will not add
+        it), not a bug."""
+        result = self.git("add", *args, check=False)
+        if result.returncode != 0 and "sparse-checkout" in result.stderr:
+            new = [a for a in args if not a.startswith("-")]
+            raise RefusedError(
+                f"{new[0]} is outside this work tree's sparse checkout, so git will not add "
+                "it; include its folder (`git sparse-checkout add FOLDER`) and try again"
+            )
+        _checked(result, ("add", *args), True)
 
     def head_blobs(self, paths: Sequence[str]) -> Commit:
         """HEAD, read now, and the blob id of each of ``paths`` there: one git call."""
