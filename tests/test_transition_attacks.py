@@ -110,3 +110,24 @@ def test_a_declare_outside_the_sparse_checkout_is_refused_not_a_bug(repo: Path) 
     assert "outside this work tree's sparse checkout" in result.err
     assert head(repo) == before and status(repo) == ""
     assert git(repo, "show", "HEAD:incidents/INC-0001.yaml").startswith("id: INC-0001")
+
+
+def test_git_commit_cut_short_after_making_the_commit_is_not_reported_as_nothing_done(
+    repo: Path,
+) -> None:
+    """Ctrl-C in a terminal reaches git too: `git commit` killed after it moved HEAD (here
+    from its post-commit hook) exits non-zero, but the commit stands. Saying 'files, index
+    and branch are as they were' made people run the note again: a second, duplicate note."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    before = head(repo)
+    hook(repo, "post-commit", "#!/bin/sh\nkill -INT $PPID\nsleep 1\n")
+    result = subprocess.run(
+        [INCIDENTS, "-C", str(repo), "note", "INC-0001", "once", "--by", "bob"],
+        capture_output=True,
+        text=True,
+    )
+    assert "as they were" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "rev-list", f"{before}..HEAD").count("\n") == 0  # one commit
+    assert head(repo) != before and status(repo) == ""
+    assert "once" in git(repo, "show", "HEAD:incidents/INC-0001.yaml")

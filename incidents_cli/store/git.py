@@ -489,7 +489,13 @@ class Repo:
                 self._add_new("--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        head_before = self.head()
         result = run_git(self.top, *args, check=False, input_text=message)
+        if result.returncode != 0 and self.head(fresh=True) != head_before:
+            # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
+            # wrote the index: the commit stands; our paths' index entries are set to it
+            self.git("reset", "--quiet", "--", *paths)
+            return self.head_blobs(paths)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
             if args[1] == "--only":
