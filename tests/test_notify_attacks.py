@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer
@@ -40,3 +47,47 @@ def test_a_message_refused_for_good_at_data_stops_only_its_recipient(
     assert code == 0, report
     assert sent(report)["subscribers"] == ["public_update", "resolved"]
     assert mailed() == {"ann@example.com": 2, "ben@example.com": 2, "cat@example.com": 2}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_run_stopped_mid_channel_pushes_what_it_sent_before_it_ends(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer], stop: int
+) -> None:
+    """A run stopped in the middle of a channel (Ctrl-C; SIGTERM from a cancelled CI job or
+    `timeout`) must push what that channel was told: only earlier channels' states were
+    pushed, and SIGTERM ended Python at once, so the next run on a fresh clone told
+    everything again. Now a fresh clone repeats at most the message in flight."""
+
+    http, _ = servers
+    repo = clone(origin, tmp_path / "a")
+    incident(repo)
+    _git(repo, "push", "-q", "origin", "main")
+    exe = shutil.which("incidents", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the console script is installed with the package"
+    arrived, release = http.hold("/slack", 3)
+    process = subprocess.Popen(
+        [
+            exe,
+            "-C",
+            str(repo),
+            "notify",
+            "--as-of",
+            "2026-03-01T15:00:00Z",
+            "--channel",
+            "ops-slack",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert arrived.wait(timeout=60), "the third message never arrived"
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=30)
+    finally:
+        release.set()
+    assert process.returncode == 130, err
+    code, report = notify(clone(origin, tmp_path / "fresh"), "--channel", "ops-slack")
+    assert code == 0, report
+    assert sent(report)["ops-slack"] == ["role_assigned", "public_update", "resolved"]
