@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer
-from tests.test_notify_cli import _git, clone, incident, notify, origin, sent, servers
+from tests.test_notify_cli import CHANNELS, _git, clone, incident, notify, origin, sent, servers
 
 __all__ = ["origin", "servers"]  # the fixtures, used by name
 
@@ -91,3 +92,33 @@ def test_a_run_stopped_mid_channel_pushes_what_it_sent_before_it_ends(
     code, report = notify(clone(origin, tmp_path / "fresh"), "--channel", "ops-slack")
     assert code == 0, report
     assert sent(report)["ops-slack"] == ["role_assigned", "public_update", "resolved"]
+
+
+def test_a_non_ascii_subscriber_on_a_server_without_smtputf8_stops_only_that_subscriber(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """smtplib will not send to a non-ASCII address unless the server offers SMTPUTF8: that
+    raised, stopping the channel, so everyone listed after such a subscriber, and every
+    later notice, was never mailed, run after run. It is that subscriber's refusal."""
+    with HttpRecorder() as http, SmtpServer(smtputf8=False) as smtp:
+        for name in ("HOOK_URL", "SLACK_URL", "TEAMS_URL", "DISCORD_URL", "PUBLIC_SLACK_URL"):
+            monkeypatch.setenv(name, http.url("/x"))
+        seed = tmp_path / "seed"
+        assert run_cli("init", str(seed)).code == 0
+        settings = seed / "incidents.yaml"
+        settings.write_text(
+            settings.read_text(encoding="utf-8") + CHANNELS.format(port=smtp.port),
+            encoding="utf-8",
+        )
+        (seed / "subscribers.txt").write_text(
+            "ann@example.com\njosé@example.com\ncat@example.com\n", encoding="utf-8"
+        )
+        _git(seed, "add", "incidents.yaml", "subscribers.txt")
+        _git(seed, "commit", "-qm", "three subscribers, one with a non-ASCII address")
+        work = clone(seed, tmp_path / "work")
+        incident(work)
+        code, report = notify(work, "--channel", "subscribers")
+        assert code == 1
+        assert "josé@example.com: " in report["channels"][0]["error"]
+        mailed = Counter(to for m in smtp.received for to in m.rcpt_tos)
+        assert mailed == {"ann@example.com": 2, "cat@example.com": 2}

@@ -212,6 +212,14 @@ class Mailer:
             # refused for good after DATA (a mailbox's policy): this message's recipients'
             # refusal, as at RCPT TO, not everyone's (smtplib reset the connection: usable)
             refused = {address: (error.smtp_code, error.smtp_error) for address in outgoing.to}
+        except smtplib.SMTPNotSupportedError as error:
+            if not any(_non_ascii(address) for address in outgoing.to):
+                raise DeliveryError(
+                    f"{self.channel}: could not mail {key}: SMTPNotSupportedError: {error}"
+                ) from None
+            # a subscriber's non-ASCII address, and a server without SMTPUTF8: theirs alone
+            why = "the server does not take non-ASCII addresses (no SMTPUTF8)"
+            return {address: why for address in outgoing.to}
         except smtplib.SMTPResponseException as error:
             reply = _reply(error.smtp_code, error.smtp_error)
             raise DeliveryError(
@@ -234,6 +242,10 @@ class Mailer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _non_ascii(address: str) -> bool:
+    return not address.isascii()
 
 
 def _reply(code: int, text: bytes | str) -> str:

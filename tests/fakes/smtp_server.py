@@ -80,9 +80,14 @@ def _free_port() -> int:
 class SmtpServer:
     """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``; ``smtp.refuse(address)``."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None, implicit: bool = False) -> None:
+    def __init__(
+        self,
+        tls_context: ssl.SSLContext | None = None,
+        implicit: bool = False,
+        smtputf8: bool = True,
+    ) -> None:
         """``tls_context``: offer (and require) STARTTLS, or with ``implicit``, speak TLS from
-        the first byte (port 465 style)."""
+        the first byte (port 465 style). ``smtputf8``: offer SMTPUTF8 (non-ASCII addresses)."""
         self.handler = _Handler()
         self.port = _free_port()
         if implicit:
@@ -96,6 +101,7 @@ class SmtpServer:
                 port=self.port,
                 tls_context=tls_context,
                 require_starttls=tls_context is not None,
+                enable_SMTPUTF8=smtputf8,
             )
 
     @property
