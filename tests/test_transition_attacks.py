@@ -17,7 +17,8 @@ KILL_INCIDENTS_THEN_REFUSE = "#!/bin/sh\nkill -KILL \"$(cut -d' ' -f4 /proc/$PPI
 
 
 def hook(repo: Path, name: str, text: str) -> Path:
-    path = repo / ".git" / "hooks" / name
+    hooks = repo / "hooks" if repo.suffix == ".git" else repo / ".git" / "hooks"
+    path = hooks / name
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
     return path
@@ -131,3 +132,32 @@ def test_git_commit_cut_short_after_making_the_commit_is_not_reported_as_nothing
     assert git(repo, "rev-list", f"{before}..HEAD").count("\n") == 0  # one commit
     assert head(repo) != before and status(repo) == ""
     assert "once" in git(repo, "show", "HEAD:incidents/INC-0001.yaml")
+
+
+def test_after_a_refused_push_the_advice_given_works(repo: Path, tmp_path: Path) -> None:
+    """The remote refuses a push once (a pre-receive hook). The message said that running
+    the same command again pushes the commit, but an ack run again is refused (the incident
+    is acknowledged already): what it says now, the next --push command, does push it."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "fetch", "-q", "origin")
+    git(repo, "branch", "-q", "--set-upstream-to", "origin/main")
+    flag = tmp_path / "refused-once"
+    hook(
+        remote,
+        "pre-receive",
+        f'#!/bin/sh\n[ -f "{flag}" ] && exit 0\ntouch "{flag}"\necho "frozen, try later" >&2\n'
+        "exit 1\n",
+    )
+    result = run_cli("ack", "INC-0001", "--severity", "high", "--by", "alice", "--push", cwd=repo)
+    assert result.code == 2 and "origin refused the push: frozen, try later" in result.err
+    assert "running this command again" not in result.err
+    assert "so does the next command run with --push" in result.err
+    acked = head(repo)
+    again = run_cli("ack", "INC-0001", "--severity", "high", "--by", "alice", "--push", cwd=repo)
+    assert again.code == 2 and "it is acknowledged" in again.err
+    ok(repo, "note", "INC-0001", "looking", "--by", "alice", "--push")
+    git(remote, "merge-base", "--is-ancestor", acked, "main")
+    assert git(remote, "rev-parse", "main") == head(repo) and status(repo) == ""

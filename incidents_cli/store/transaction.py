@@ -256,7 +256,7 @@ def _carry_out(
             raise RefusedError(
                 f"{refused.message}; your change is committed locally as {commit[:12]}: push "
                 f"it with `git push {remote[0]} {branch}` once {remote[0]} accepts it "
-                "(running this command again pushes it too, without a second commit)"
+                "(so does the next command run with --push)"
             ) from None
     raise GitError(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
