@@ -161,3 +161,16 @@ def test_after_a_refused_push_the_advice_given_works(repo: Path, tmp_path: Path)
     ok(repo, "note", "INC-0001", "looking", "--by", "alice", "--push")
     git(remote, "merge-base", "--is-ancestor", acked, "main")
     assert git(remote, "rev-parse", "main") == head(repo) and status(repo) == ""
+
+
+def test_a_new_record_git_ignores_is_refused_not_a_bug(repo: Path) -> None:
+    """A .gitignore rule that matches the new record (a mistake, but it happens): git add
+    refused it and declare exited 3 with git's advice; now one line naming the way out."""
+    with (repo / ".gitignore").open("a", encoding="utf-8") as ignore:
+        ignore.write("incidents/*.yaml\n")
+    git(repo, "commit", "-qam", "ignore the records by mistake")
+    before = head(repo)
+    result = run_cli("declare", "Database unreachable", "--component", "api", cwd=repo)
+    assert result.code == 2, result.err
+    assert result.err.strip().startswith("incidents/INC-0001.yaml is ignored by git")
+    assert head(repo) == before and status(repo) == ""

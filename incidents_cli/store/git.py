@@ -519,11 +519,16 @@ class Repo:
         return self.head_blobs(paths)
 
     def _add_new(self, *args: str) -> None:
-        """`git add` new files; one outside a sparse checkout is refused (git will not add
-        it), not a bug."""
+        """`git add` new files; one that git ignores, or outside a sparse checkout, is refused
+        (git will not add it), not a bug."""
         result = self.git("add", *args, check=False)
+        new = [a for a in args if not a.startswith("-")]
+        if result.returncode != 0 and "ignored by one of your .gitignore" in result.stderr:
+            raise RefusedError(
+                f"{new[0]} is ignored by git, so it would never be committed; remove the rule "
+                f"(`git check-ignore -v {new[0]}` names it) and try again"
+            )
         if result.returncode != 0 and "sparse-checkout" in result.stderr:
-            new = [a for a in args if not a.startswith("-")]
             raise RefusedError(
                 f"{new[0]} is outside this work tree's sparse checkout, so git will not add "
                 "it; include its folder (`git sparse-checkout add FOLDER`) and try again"
