@@ -174,3 +174,24 @@ def test_a_new_record_git_ignores_is_refused_not_a_bug(repo: Path) -> None:
     assert result.code == 2, result.err
     assert result.err.strip().startswith("incidents/INC-0001.yaml is ignored by git")
     assert head(repo) == before and status(repo) == ""
+
+
+def test_a_record_marked_assume_unchanged_or_skip_worktree_is_refused_clearly(
+    repo: Path,
+) -> None:
+    """git does not look at a file so marked: the commit had 'nothing to commit' and the
+    refusal said only 'git commit failed'. Now it names the mark and how to clear it; the
+    person's hidden local edit and the mark are kept."""
+    ok(repo, "declare", "Database unreachable", "--component", "api", "--by", "alice")
+    path = repo / "incidents" / "INC-0001.yaml"
+    for mark in ("--assume-unchanged", "--skip-worktree"):
+        git(repo, "update-index", "--no-assume-unchanged", "--no-skip-worktree", str(path))
+        git(repo, "checkout", "-q", "--", str(path))
+        path.write_text(path.read_text(encoding="utf-8") + "# my local note\n", encoding="utf-8")
+        git(repo, "update-index", mark, str(path))
+        mine, before = path.read_bytes(), head(repo)
+        result = run_cli("ack", "INC-0001", "--severity", "high", "--by", "alice", cwd=repo)
+        assert result.code == 2, result.err
+        assert result.err.startswith("incidents/INC-0001.yaml is marked assume-unchanged or")
+        assert path.read_bytes() == mine and head(repo) == before
+        assert git(repo, "ls-files", "-v", str(path))[0] in "hS"

@@ -421,6 +421,8 @@ class Repo:
         """Whether HEAD is ``commit`` and the work tree's ``paths`` are as it has them."""
         if self.head(fresh=True) != commit:
             return False
+        if self._hidden_from_git(paths):  # git diff would not look at those files
+            return False
         return self.git("diff", "--quiet", commit, "--", *paths, check=False).returncode == 0
 
     # --- writing ---------------------------------------------------------------------
@@ -506,6 +508,13 @@ class Repo:
             else:
                 self.git("reset", "--quiet", "--", *paths)
             output = (result.stdout + result.stderr).strip()
+            hidden = self._hidden_from_git(paths) if "nothing" in output else []
+            if hidden:
+                raise RefusedError(
+                    f"{hidden[0]} is marked assume-unchanged or skip-worktree, so git does not "
+                    "see any change to it; clear the mark (`git update-index "
+                    f"--no-assume-unchanged --no-skip-worktree -- {hidden[0]}`) and try again"
+                )
             if "Please tell me who you are" in output or "empty ident" in output:
                 raise SetupError(
                     "git does not know who you are: run `git config --global user.name "
@@ -517,6 +526,12 @@ class Repo:
                 output,
             )
         return self.head_blobs(paths)
+
+    def _hidden_from_git(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` whose index entry tells git not to look at the work tree
+        (`git ls-files -v`: a lower-case tag is assume-unchanged, S is skip-worktree)."""
+        listed = self.git("ls-files", "-v", "-z", "--", *paths, check=False).stdout
+        return [e[2:] for e in listed.split("\0") if e[:1].islower() or e.startswith("S ")]
 
     def _add_new(self, *args: str) -> None:
         """`git add` new files; one that git ignores, or outside a sparse checkout, is refused
