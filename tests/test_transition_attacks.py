@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import git as gitpython
+import pytest
 
 from .conftest import run_cli
 from .test_postmortems import publish, resolved_incident
@@ -195,3 +196,21 @@ def test_a_record_marked_assume_unchanged_or_skip_worktree_is_refused_clearly(
         assert result.err.startswith("incidents/INC-0001.yaml is marked assume-unchanged or")
         assert path.read_bytes() == mine and head(repo) == before
         assert git(repo, "ls-files", "-v", str(path))[0] in "hS"
+
+
+def test_the_actor_is_the_author_git_records_when_named_in_the_environment(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the identity only in GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL (CI jobs do this), git
+    commits fine, but transitions said 'who is doing this?'; with both, the Actor trailer
+    named someone other than the commit's author."""
+    git(repo, "config", "user.name", "Config Name")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Env Person")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "env@example.com")
+    import incidents_cli.store.git as gitrepo
+
+    monkeypatch.setattr(gitrepo, "_ENV", None)  # git's environment, as a new process has it
+    ok(repo, "declare", "Database unreachable", "--component", "api")
+    assert git(repo, "log", "-1", "--format=%an|%(trailers:key=Actor,valueonly)") == (
+        "Env Person|Env Person"
+    )

@@ -265,7 +265,8 @@ class Repo:
         return self._identity().get("user.email")
 
     def _identity(self) -> dict[str, str]:
-        """git's user.name and user.email, read together (one git call for both)."""
+        """git's user.name and user.email, read together (one git call for both), or the
+        author git would record instead (GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL)."""
         if self._ident is None:
             result = self.git("config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False)
             found: dict[str, str] = {}
@@ -275,6 +276,13 @@ class Repo:
                     found[key] = value.strip()
                 else:
                     found.pop(key, None)
+            # as git itself: the author named in the environment comes before the config
+            for key, variable in (
+                ("user.name", "GIT_AUTHOR_NAME"),
+                ("user.email", "GIT_AUTHOR_EMAIL"),
+            ):
+                if os.environ.get(variable, "").strip():
+                    found[key] = os.environ[variable].strip()
             self._ident = found
         return self._ident
 
