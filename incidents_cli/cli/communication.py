@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -11,6 +16,26 @@ from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+@contextlib.contextmanager
+def _stopped_as_by_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a cancelled CI job, `timeout`, a closed terminal) stop notify as
+    Ctrl-C does, so what was sent is still pushed to the remote; by default they end Python
+    at once and the next run, on a fresh clone, would tell it all again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @click.command()
@@ -37,7 +62,8 @@ def notify(
 
     from incidents_cli.usecases.notify import notify as run
 
-    result = run(state.root(), as_of=as_of_time(as_of), dry_run=dry_run, only=channel)
+    with _stopped_as_by_ctrl_c():
+        result = run(state.root(), as_of=as_of_time(as_of), dry_run=dry_run, only=channel)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -198,10 +198,28 @@ class Mailer:
     def send(self, outgoing: Outgoing, key: str) -> dict[str, str]:
         """Send one message; returns the recipients the server refused (address: its reply),
         who did not get it. Any other failure raises: the connection is not to be trusted."""
+        refused: dict[str, tuple[int, bytes | str]]
         try:
-            refused = self.smtp.send_message(outgoing.message, to_addrs=list(outgoing.to))
+            refused = dict(self.smtp.send_message(outgoing.message, to_addrs=list(outgoing.to)))
         except smtplib.SMTPRecipientsRefused as error:
-            refused = error.recipients  # every one of them: the connection is reset and usable
+            refused = dict(error.recipients)  # all of them: the connection is reset and usable
+        except smtplib.SMTPDataError as error:
+            if error.smtp_code < 500:  # the server's trouble, for now: stop, try again later
+                reply = _reply(error.smtp_code, error.smtp_error)
+                raise DeliveryError(
+                    f"{self.channel}: could not mail {key}: SMTPDataError: {reply}"
+                ) from None
+            # refused for good after DATA (a mailbox's policy): this message's recipients'
+            # refusal, as at RCPT TO, not everyone's (smtplib reset the connection: usable)
+            refused = {address: (error.smtp_code, error.smtp_error) for address in outgoing.to}
+        except smtplib.SMTPNotSupportedError as error:
+            if not any(_non_ascii(address) for address in outgoing.to):
+                raise DeliveryError(
+                    f"{self.channel}: could not mail {key}: SMTPNotSupportedError: {error}"
+                ) from None
+            # a subscriber's non-ASCII address, and a server without SMTPUTF8: theirs alone
+            why = "the server does not take non-ASCII addresses (no SMTPUTF8)"
+            return {address: why for address in outgoing.to}
         except smtplib.SMTPResponseException as error:
             reply = _reply(error.smtp_code, error.smtp_error)
             raise DeliveryError(
@@ -224,6 +242,10 @@ class Mailer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _non_ascii(address: str) -> bool:
+    return not address.isascii()
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -265,7 +265,8 @@ class Repo:
         return self._identity().get("user.email")
 
     def _identity(self) -> dict[str, str]:
-        """git's user.name and user.email, read together (one git call for both)."""
+        """git's user.name and user.email, read together (one git call for both), or the
+        author git would record instead (GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL)."""
         if self._ident is None:
             result = self.git("config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False)
             found: dict[str, str] = {}
@@ -275,6 +276,13 @@ class Repo:
                     found[key] = value.strip()
                 else:
                     found.pop(key, None)
+            # as git itself: the author named in the environment comes before the config
+            for key, variable in (
+                ("user.name", "GIT_AUTHOR_NAME"),
+                ("user.email", "GIT_AUTHOR_EMAIL"),
+            ):
+                if os.environ.get(variable, "").strip():
+                    found[key] = os.environ[variable].strip()
             self._ident = found
         return self._ident
 
@@ -421,6 +429,8 @@ class Repo:
         """Whether HEAD is ``commit`` and the work tree's ``paths`` are as it has them."""
         if self.head(fresh=True) != commit:
             return False
+        if self._hidden_from_git(paths):  # git diff would not look at those files
+            return False
         return self.git("diff", "--quiet", commit, "--", *paths, check=False).returncode == 0
 
     # --- writing ---------------------------------------------------------------------
@@ -480,16 +490,22 @@ class Repo:
             before = self.index_entries(paths)
             new = [p for p in paths if p not in before]
             if new:
-                self.git("add", "--intent-to-add", "--", *new)
+                self._add_new("--intent-to-add", "--", *new)
             args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
         else:
             known = self.tracked(paths) if tracked is None else tracked
             new = [p for p in paths if p not in known]
             if new:
-                self.git("add", "--", *new)
+                self._add_new("--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        head_before = self.head()
         result = run_git(self.top, *args, check=False, input_text=message)
+        if result.returncode != 0 and self.head(fresh=True) != head_before:
+            # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
+            # wrote the index: the commit stands; our paths' index entries are set to it
+            self.git("reset", "--quiet", "--", *paths)
+            return self.head_blobs(paths)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
             if args[1] == "--only":
@@ -500,6 +516,13 @@ class Repo:
             else:
                 self.git("reset", "--quiet", "--", *paths)
             output = (result.stdout + result.stderr).strip()
+            hidden = self._hidden_from_git(paths) if "nothing" in output else []
+            if hidden:
+                raise RefusedError(
+                    f"{hidden[0]} is marked assume-unchanged or skip-worktree, so git does not "
+                    "see any change to it; clear the mark (`git update-index "
+                    f"--no-assume-unchanged --no-skip-worktree -- {hidden[0]}`) and try again"
+                )
             if "Please tell me who you are" in output or "empty ident" in output:
                 raise SetupError(
                     "git does not know who you are: run `git config --global user.name "
@@ -511,6 +534,29 @@ class Repo:
                 output,
             )
         return self.head_blobs(paths)
+
+    def _hidden_from_git(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` whose index entry tells git not to look at the work tree
+        (`git ls-files -v`: a lower-case tag is assume-unchanged, S is skip-worktree)."""
+        listed = self.git("ls-files", "-v", "-z", "--", *paths, check=False).stdout
+        return [e[2:] for e in listed.split("\0") if e[:1].islower() or e.startswith("S ")]
+
+    def _add_new(self, *args: str) -> None:
+        """`git add` new files; one that git ignores, or outside a sparse checkout, is refused
+        (git will not add it), not a bug."""
+        result = self.git("add", *args, check=False)
+        new = [a for a in args if not a.startswith("-")]
+        if result.returncode != 0 and "ignored by one of your .gitignore" in result.stderr:
+            raise RefusedError(
+                f"{new[0]} is ignored by git, so it would never be committed; remove the rule "
+                f"(`git check-ignore -v {new[0]}` names it) and try again"
+            )
+        if result.returncode != 0 and "sparse-checkout" in result.stderr:
+            raise RefusedError(
+                f"{new[0]} is outside this work tree's sparse checkout, so git will not add "
+                "it; include its folder (`git sparse-checkout add FOLDER`) and try again"
+            )
+        _checked(result, ("add", *args), True)
 
     def head_blobs(self, paths: Sequence[str]) -> Commit:
         """HEAD, read now, and the blob id of each of ``paths`` there: one git call."""

@@ -10,6 +10,7 @@ found there, so two responders never have to solve a merge conflict.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,7 +256,7 @@ def _carry_out(
             raise RefusedError(
                 f"{refused.message}; your change is committed locally as {commit[:12]}: push "
                 f"it with `git push {remote[0]} {branch}` once {remote[0]} accepts it "
-                "(running this command again pushes it too, without a second commit)"
+                "(so does the next command run with --push)"
             ) from None
     raise GitError(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
@@ -374,6 +375,7 @@ class _Write(NamedTuple):
     git_path: str  # relative to the git work tree
     text: str | None  # None: the file is removed
     old_text: str | None
+    old_bytes: bytes | None  # what is put back if no commit is made (CRLF line ends kept)
 
 
 def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write], PathStates]:
@@ -385,6 +387,15 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     texts.update(change.files)
     removed = [rel for rel in change.removes if rel not in texts]
     texts.update(dict.fromkeys(removed))
+    for rel in texts:  # git refuses paths beyond a symlink or in a submodule: say why first
+        folder = rel.rpartition("/")[0]
+        if folder and (root / folder).is_symlink():
+            raise RefusedError(f"{folder}/ is a symlink; records must be in the repository itself")
+        if folder and os.path.lexists(root / folder / ".git"):
+            raise RefusedError(
+                f"{folder}/ is a separate git repository (a submodule); records must be in "
+                "the repository itself"
+            )
     git_paths = {rel: (root / rel).relative_to(repo.top).as_posix() for rel in texts}
     pending = repo.start_path_states(list(git_paths.values()))
     # While git looks, the record's new text is made (its refusal waits for git's answer,
@@ -403,13 +414,14 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{rel} has uncommitted changes; commit or stash them first "
                 f"(see `git diff -- {rel}`)"
             )
-        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        old_bytes = path.read_bytes() if path.exists() else None
+        old_text = path.read_text(encoding="utf-8") if old_bytes is not None else None
         if old_text is None and dirty:
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
         if rel in removed:
             if old_text is None:
                 raise GitError(f"{rel} was to be removed, but it does not exist")
-            planned.append(_Write(rel, git_paths[rel], None, old_text))
+            planned.append(_Write(rel, git_paths[rel], None, old_text, old_bytes))
             continue
         if given is None:
             assert record is not None
@@ -420,7 +432,7 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{rel}: refused: the file would be {size} bytes, over the "
                 f"{yamlio.MAX_FILE_BYTES} byte limit for records; nothing was written"
             )
-        planned.append(_Write(rel, git_paths[rel], given, old_text))
+        planned.append(_Write(rel, git_paths[rel], given, old_text, old_bytes))
     return planned, states
 
 
@@ -469,10 +481,12 @@ def _commit(
         if len(texts) != len(planned):
             raise GitError("a change that removes files cannot go to a new branch")
         return repo.commit_to_new_branch(branch, texts, message)
+    # A file a person staged is committed as they staged it: it is theirs, never undone.
     lock.journal(
         [
             JournalEntry(w.git_path, blob_id(w.text.encode("utf-8")) if w.text else None)
             for w in planned
+            if w.rel not in change.staged
         ]
     )
     written: list[_Write] = []
@@ -497,10 +511,10 @@ def _commit(
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
                     path = root / write.rel
-                    if write.old_text is None:
+                    if write.old_bytes is None:
                         path.unlink(missing_ok=True)
                     else:
-                        yamlio.write_atomic(path, write.old_text)
+                        yamlio.write_atomic(path, write.old_bytes)
             raise
         lock.clear_journal()
     commit = made.head

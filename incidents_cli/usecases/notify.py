@@ -576,9 +576,9 @@ def notify(
     reminders = _reminders(repo, head, valid_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
     delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
-    written: list[str] = []
-    # What a channel was told is pushed even when a later channel stops the run (Ctrl-C, a
-    # bug): a fresh clone must not tell it again.
+    memories: list[_Memory] = []
+    # What a channel was told is pushed even when the run stops (Ctrl-C, SIGTERM, a bug) in
+    # the middle of that channel or a later one: a fresh clone must not tell it again.
     try:
         for channel in channels:
             state = read_state(repo, channel.name)
@@ -609,13 +609,13 @@ def notify(
             skipped = {n.key for n in run.history}
             to_send = [n for n in wanted if n.key not in skipped]
             memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
+            memories.append(memory)
             delivery.send(run, to_send, memory)
             result.channels.append(run)
             if run.error is None:
                 memory.finish(head, {n.key for n in candidates if n.timed})
-            if memory.written:
-                written.append(f"{REF_PREFIX}{channel.name}")
     finally:
+        written = [f"{REF_PREFIX}{m.channel}" for m in memories if m.written]
         if written and remote is not None:
             try:
                 repo.push_side_refs(remote, written)

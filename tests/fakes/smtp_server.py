@@ -38,6 +38,9 @@ class _Handler:
     """Addresses (lower case) refused at RCPT TO, as a server refuses an unknown mailbox."""
     fail_data: set[str] = field(default_factory=set)
     """Addresses (lower case) whose message fails after DATA (451): the whole send fails."""
+    reject_data: set[str] = field(default_factory=set)
+    """Addresses (lower case) whose message is refused for good after DATA (554), as a
+    server's content policy for one mailbox does."""
 
     async def handle_RCPT(
         self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -50,6 +53,8 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         if any(to.lower() in self.fail_data for to in envelope.rcpt_tos):
             return "451 4.3.0 try again later"
+        if any(to.lower() in self.reject_data for to in envelope.rcpt_tos):
+            return "554 5.7.1 message refused by the recipient's policy"
         data = envelope.original_content or b""
         self.received.append(
             Received(
@@ -75,9 +80,14 @@ def _free_port() -> int:
 class SmtpServer:
     """``with SmtpServer() as smtp: smtp.port``; ``smtp.received``; ``smtp.refuse(address)``."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None, implicit: bool = False) -> None:
+    def __init__(
+        self,
+        tls_context: ssl.SSLContext | None = None,
+        implicit: bool = False,
+        smtputf8: bool = True,
+    ) -> None:
         """``tls_context``: offer (and require) STARTTLS, or with ``implicit``, speak TLS from
-        the first byte (port 465 style)."""
+        the first byte (port 465 style). ``smtputf8``: offer SMTPUTF8 (non-ASCII addresses)."""
         self.handler = _Handler()
         self.port = _free_port()
         if implicit:
@@ -91,6 +101,7 @@ class SmtpServer:
                 port=self.port,
                 tls_context=tls_context,
                 require_starttls=tls_context is not None,
+                enable_SMTPUTF8=smtputf8,
             )
 
     @property
@@ -104,6 +115,10 @@ class SmtpServer:
     def fail_data(self, *addresses: str) -> None:
         """Fail every message to these recipients after DATA (none: accept everyone again)."""
         self.handler.fail_data = {a.lower() for a in addresses}
+
+    def reject_data(self, *addresses: str) -> None:
+        """Refuse every message to these recipients for good after DATA (none: accept)."""
+        self.handler.reject_data = {a.lower() for a in addresses}
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
