@@ -132,3 +132,28 @@ def test_a_cold_site_build_parses_each_record_once(
 
     monkeypatch.setattr(inputs, "_view_entries", parse_nothing)
     assert _site(demo, tmp_path / "once") == before
+
+
+def _slow_pids(items: Sequence[int]) -> list[tuple[int, int]]:
+    import time
+
+    if os.getpid() != _PARENT:
+        time.sleep(0.05)  # a worker slower than this process: it should not wait idle
+    return _pids(items)
+
+
+_PARENT = os.getpid()
+
+
+def test_streamed_chunks_are_shared_with_this_process_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While it waits for a worker's chunk, the command's process does the last chunks no
+    worker has started; the results still come back in the order of the items."""
+    monkeypatch.setenv("INCIDENTS_WORKERS", "2")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    out = list(parallel.iter_chunks(_slow_pids, list(range(320))))
+    assert [square for square, _ in out] == [n * n for n in range(320)]
+    here = [pid == os.getpid() for _, pid in out]
+    assert any(here) and not all(here)
+    assert here[-1]  # taken from the end
