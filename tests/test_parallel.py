@@ -132,3 +132,55 @@ def test_a_cold_site_build_parses_each_record_once(
 
     monkeypatch.setattr(inputs, "_view_entries", parse_nothing)
     assert _site(demo, tmp_path / "once") == before
+
+
+def _slow_pids(items: Sequence[int]) -> list[tuple[int, int]]:
+    import time
+
+    if os.getpid() != _PARENT:
+        time.sleep(0.05)  # a worker slower than this process: it should not wait idle
+    return _pids(items)
+
+
+_PARENT = os.getpid()
+
+
+def test_streamed_chunks_are_shared_with_this_process_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While it waits for a worker's chunk, the command's process does the last chunks no
+    worker has started; the results still come back in the order of the items."""
+    monkeypatch.setenv("INCIDENTS_WORKERS", "2")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    out = list(parallel.iter_chunks(_slow_pids, list(range(320))))
+    assert [square for square, _ in out] == [n * n for n in range(320)]
+    here = [pid == os.getpid() for _, pid in out]
+    assert any(here) and not all(here)
+    assert here[-1]  # taken from the end
+
+
+@pytest.mark.parametrize("no_cache", ["1", "0"])
+def test_views_of_incidents_without_postmortem_are_made_where_they_are_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cache: str
+) -> None:
+    """site build's check hands back the view (keyed as the build keys it: by blob id, from
+    git or hashed) of an incident with no postmortem, not its record; the others' records."""
+    from incidents_cli.site.inputs import _content_id, lone_view
+    from incidents_cli.store.checks import check_all
+
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    edited = demo / "incidents" / "INC-0001.yaml"  # uncommitted: its id is hashed
+    edited.write_text(edited.read_text() + "# edited\n")
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", no_cache)
+    monkeypatch.setenv("INCIDENTS_WORKERS", "2")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    derived: dict[str, object] = {}
+    _, records = check_all(demo, ("incident", "postmortem"), lone_view, derived)
+    incidents = {f"incidents/{p.name}" for p in (demo / "incidents").glob("*.yaml")}
+    with_postmortem = {f"incidents/{p.stem}.yaml" for p in (demo / "postmortems").glob("*.md")}
+    assert with_postmortem and set(derived) == incidents - with_postmortem
+    assert {r.rel for r in records if r.kind == "incident"} == incidents & with_postmortem
+    for rel, made in derived.items():
+        assert isinstance(made, tuple)
+        assert made[0] == f"{rel[10:]}:{_content_id(demo, rel, {})[0]}:-"

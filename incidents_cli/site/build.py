@@ -212,6 +212,7 @@ def build_site(
     base_url: str | None = None,
     exclude: Iterable[str] = (),
     records: Sequence[RecordFile] | None = None,
+    derived: dict[str, Any] | None = None,
 ) -> BuildResult:
     """Build the site into ``out``; ``exclude``: records that must not be published."""
 
@@ -227,7 +228,7 @@ def build_site(
         head_time = Repo.at(root).head_time() if in_git else None
         as_of = parse_time(head_time) if head_time else now_utc()
     sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
-    inputs = public_inputs(root, settings.timezone, frozenset(exclude), records)
+    inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)

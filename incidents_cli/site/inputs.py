@@ -117,6 +117,7 @@ def public_inputs(
     timezone: str = "UTC",
     exclude: frozenset[str] = frozenset(),
     records: Sequence[RecordFile] | None = None,
+    derived: dict[str, Any] | None = None,
 ) -> PublicInputs:
     """The public view of every incident, computed only for records that changed;
     ``exclude``: records that do not validate, never published (a postmortem there is
@@ -126,8 +127,8 @@ def public_inputs(
     holds the postmortem's `incident` to its file name), so it is keyed by the blob ids of
     both files: from git's index where git vouches for the file, else hashed from its bytes
     (so a cold build gives the same keys). Views are cached by key in .git/incidents-cache,
-    and a rebuild parses only what changed since.
-    """
+    and a rebuild parses only what changed since. ``records``, ``derived`` (``lone_view``'s):
+    what this command read already."""
     from incidents_cli.store import cache as record_cache
 
     snap = record_cache.snapshot(root)
@@ -137,7 +138,7 @@ def public_inputs(
     # What `validate` parsed is in the record cache; decoding all of it pays only when many
     # views are missing (a first build, not a rebuild after one change).
     if records is not None and misses:  # read by this command already (validated first)
-        misses = _from_records(root, records, misses, found)
+        misses = _from_records(root, records, misses, found, derived or {})
     if snap is not None and len(misses) * 10 >= len(found) > 0:
         misses = _from_record_cache(snap, misses, found)
     with bulk():
@@ -223,6 +224,7 @@ def _from_records(
     records: Sequence[RecordFile],
     misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
     found: list[tuple[str, Any] | None],
+    derived: dict[str, Any],
 ) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
     """Fill ``found`` with the views of the incidents this command has read already (site
     build validates first), made on every core: each file is parsed once. The misses that
@@ -231,8 +233,11 @@ def _from_records(
     read = {record.rel: record for record in records}
     mine, left = [], []
     for index, item in misses:
-        _, rel, pm_rel, _ = item
-        if rel in read and (pm_rel is None or pm_rel in read):
+        _, rel, pm_rel, known = item
+        made = derived.get(rel) if pm_rel is None else None
+        if made is not None and (rel not in known or made[0] == _key(rel, known[rel], "-")):
+            found[index] = made
+        elif rel in read and (pm_rel is None or pm_rel in read):
             mine.append((index, item))
         else:
             left.append((index, item))
@@ -296,6 +301,17 @@ def _from_record_cache(
             key = f"{rel.rsplit('/', 1)[-1]}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
             found[index] = (key, _view_entry(rel, data, pm_rel, pm_data))
     return left
+
+
+def _key(rel: str, record_id: str, pm_id: str) -> str:
+    return f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
+
+
+def lone_view(rel: str, blob: str, data: Any) -> tuple[str, list[Any]]:
+    """The key and cache entry of the view of an incident that has no postmortem, from its
+    path, blob id and data (that follows its schema): made where `site build`'s check of
+    the record parsed it (store/checks.py check_all's ``derive``)."""
+    return _key(rel, blob, "-"), _view_entry(rel, data, None, None)
 
 
 def _view_entries(

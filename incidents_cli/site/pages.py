@@ -161,7 +161,8 @@ def render_pages(
             yield rel, REUSED
     if not todo:
         return
-    renderer.load("site/history_month.html", "site/incident.html")  # once, before forking
+    # once, before forking (else each worker compiles its own)
+    renderer.load("site/history_month.html", "site/incident.html")
     names = list(months)
     _JOB = _Job(page, renderer, months, names)
     try:

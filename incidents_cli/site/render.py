@@ -250,9 +250,11 @@ class Renderer:
         return xml_safe(rendered)
 
     def load(self, *names: str) -> None:
-        """Compile these templates now (forked workers then find them compiled)."""
+        """Compile these templates now, and make the Markdown parser (forked workers then
+        find them made)."""
         from jinja2 import TemplateError
 
+        _markdown()
         for name in names:
             try:
                 self.env.get_template(name)

@@ -90,16 +90,43 @@ def reader(root: Path, given: Sequence[RecordFile] = ()) -> Callable[[str], Reco
     return record_at
 
 
-def check_all(root: Path, keep: Sequence[str] = ()) -> tuple[list[Checked], list[RecordFile]]:
+Derive = Callable[[str, str, Any], Any]
+"""What a command makes of an incident that has no postmortem, where it is parsed: called
+with its path, its blob id (from git, or hashed from the file) and its data (it follows its
+schema), in a worker; the result must be plain data (it is sent back)."""
+
+
+def check_all(
+    root: Path,
+    keep: Sequence[str] = (),
+    derive: Derive | None = None,
+    derived: dict[str, Any] | None = None,
+) -> tuple[list[Checked], list[RecordFile]]:
     """Every record of the repository checked on its own, in file order, from the cache
     where git vouches for the content; and the records of the kinds in ``keep`` that were
     parsed for it and follow their schema (without places: read again if one is asked for),
-    for a command that uses them next (`site build`: each file is parsed once)."""
-    with bulk():
-        return _check_all(root, frozenset(keep))
+    for a command that uses them next (`site build`: each file is parsed once).
+
+    With ``derive``, an incident that has no postmortem is not sent back as a record:
+    ``derive`` is applied to it where it is parsed, and its result put in ``derived`` by
+    path (site build's public views: made on every core, and the records stay where they
+    were parsed)."""
+    global _DERIVE
+    _DERIVE = derive
+    try:
+        with bulk():
+            return _check_all(root, frozenset(keep), derived if derive is not None else None)
+    finally:
+        _DERIVE = None
 
 
-def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[RecordFile]]:
+_DERIVE: Derive | None = None
+"""``derive`` of the check_all under way, for the workers (forked: they have it already)."""
+
+
+def _check_all(
+    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+) -> tuple[list[Checked], list[RecordFile]]:
     snap = snapshot(root)
     blobs = snap.blobs if snap is not None else {}
     name = _cache_name()
@@ -109,7 +136,9 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
     results: list[Checked | None] = []
     misses: list[tuple[int, str | None]] = []
     items: list[_Item] = []
-    for rel, kind in record_paths(root):
+    paths = record_paths(root)
+    lone = _lone_incidents(paths) if derived is not None else frozenset()
+    for rel, kind in paths:
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
         # (the snapshot holds no symlink, which read_record refuses)
@@ -120,15 +149,19 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
             results.append(hit)
             continue
         misses.append((len(results), key))
-        items.append((str(root), rel, kind, kind in keep, blob, ""))
+        way = "derive" if rel in lone else "keep" if kind in keep else ""
+        items.append((str(root), rel, kind, way, blob, ""))
         results.append(None)
     if snap is not None and len(items) * 10 >= len(results) > 0:
         # A cold run (CI's fresh clone): the workers keep what they parse in the record
         # cache too, for `site build` next (see store/cache.py write_pack).
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder)) for item in items]
+    _prepare({item[2] for item in items})
     records: list[RecordFile] = []
-    for (index, key), (result, data) in zip(misses, iter_chunks(_check_items, items), strict=True):
+    for (index, key), (result, data, made) in zip(
+        misses, iter_chunks(_check_items, items), strict=True
+    ):
         if result.facts is not None:
             shared = tuple([names.setdefault(name, name) for name in result.facts.names])
             result = result._replace(facts=result.facts._replace(names=shared))
@@ -138,39 +171,86 @@ def _check_all(root: Path, keep: frozenset[str]) -> tuple[list[Checked], list[Re
             kept[key] = entry
         if data is not None:
             records.append(_record(root, result, data))
+        if made is not None and derived is not None:
+            derived[result.rel] = made
     if snap is not None and kept.keys() != cache.keys():
         save_shards(snap, name, kept, cache)
     return [result for result in results if result is not None], records
 
 
+def _prepare(kinds: set[str]) -> None:
+    """What every process that checks records needs, made once here before the workers are
+    forked (else each makes its own): the validators of these kinds (compiled, with an
+    empty user cache: a CI runner's) and the fast YAML reader."""
+    from incidents_cli.store.schemas import prepare_validators
+    from incidents_cli.store.yamlio import fast_path_available
+
+    if kinds:
+        prepare_validators(sorted(kinds))
+        fast_path_available()
+
+
 _Kept = tuple[Any, str, int]
 """The data, body and body line of a record that a command uses next."""
 
-_Item = tuple[str, str, str, bool, str | None, str]
-"""A file to check: root, path, kind, whether to send the record back, its blob id, and
-the cache folder if the record is to be kept in the record cache (else "")."""
+_Item = tuple[str, str, str, str, str | None, str]
+"""A file to check: root, path, kind, what to send back besides its findings and facts
+("keep": the record; "derive": what ``_DERIVE`` makes of it; ""), its blob id, and the cache
+folder if the record is to be kept in the record cache (else "")."""
 
 
-def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None]]:
-    """What a worker does: each file read and checked on its own; the record itself only
-    where it is asked for (and follows its schema); the records git vouches for written to
-    the record cache, if the folder is given."""
-    out: list[tuple[Checked, _Kept | None]] = []
+def _lone_incidents(paths: Sequence[tuple[str, str]]) -> frozenset[str]:
+    """The incidents of ``paths`` that have no postmortem file (postmortems/<ID>.md)."""
+    from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
+
+    stems = {rel for rel, kind in paths if kind == "postmortem"}
+    return frozenset(
+        rel
+        for rel, kind in paths
+        if kind == "incident"
+        and rel.startswith(f"{INCIDENTS_DIR}/")
+        and f"{POSTMORTEMS_DIR}/{rel[len(INCIDENTS_DIR) + 1 :].rsplit('.', 1)[0]}.md" not in stems
+    )
+
+
+def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, Any]]:
+    """What a worker does: each file read and checked on its own; the record itself, or
+    what ``_DERIVE`` makes of it, only where it is asked for (and the record follows its
+    schema); the records git vouches for written to the record cache, if the folder is
+    given."""
+    out: list[tuple[Checked, _Kept | None, Any]] = []
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
-    for root, rel, kind, keep, blob, folder in items:
+    for root, rel, kind, way, blob, folder in items:
         record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
         result = check_record(record)
         if result.findings and kind not in WITH_PLACES:  # read again, for their places
             record = read_record(Path(root), rel, kind)
             result = check_record(record)
-        data = (record.data, record.body, record.body_line) if keep and result.facts else None
-        out.append((result, data))
+        data: _Kept | None = None
+        made: Any = None
+        if result.facts is not None and way == "keep":
+            data = (record.data, record.body, record.body_line)
+        elif result.facts is not None and way == "derive" and _DERIVE is not None:
+            content = blob or _blob_id(Path(root) / rel)
+            made = _DERIVE(rel, content, record.data) if content else None
+        out.append((result, data, made))
         if folder and blob and record.doc is not None and not record.doc.problems:
             packs.setdefault(kind, {})[blob] = cache_entry(record, result.facts is not None)
     for kind, entries in packs.items():
         write_pack(Path(folder), kind, entries)
     return out
+
+
+def _blob_id(path: Path) -> str | None:
+    """The blob id git would give the file's content (None if it cannot be read)."""
+    import hashlib
+
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
 def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:

@@ -84,7 +84,8 @@ def iter_chunks(
     work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]
 ) -> Iterator[Out]:
     """Like ``map_chunks``, but each result as soon as it and every one before it are done,
-    so a caller that writes them out holds only the chunks that are ahead of it."""
+    so a caller that writes them out holds only the chunks that are ahead of it (those this
+    process did from the end while it waited for a worker's)."""
     count = workers()
     context = _fork_context()
     if count <= 1 or len(items) < MIN_ITEMS or context is None:
@@ -95,9 +96,22 @@ def iter_chunks(
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            # a chunk no worker has started yet is done here, while the workers go on
-            yield from work(chunk) if future.cancel() else future.result()
+        done_here: dict[int, list[Out]] = {}
+        last = len(chunks)  # chunks from here on are done (or being done) elsewhere
+        for index, future in enumerate(futures):
+            if index in done_here:
+                yield from done_here.pop(index)
+                continue
+            if future.cancel():  # no worker has started it: done here
+                yield from work(chunks[index])
+                continue
+            # While a worker does this chunk, this process does the last one no worker has
+            # started yet (a worker takes chunks in order, so they are at the end): waiting
+            # for the workers in order would leave this core idle.
+            while not future.done() and last - 1 > index and futures[last - 1].cancel():
+                last -= 1
+                done_here[last] = work(chunks[last])
+            yield from future.result()
 
 
 @contextmanager

@@ -113,6 +113,12 @@ def is_valid(kind: str, data: Any) -> bool:
     return _fast_valid(kind, data) and _values_ok(data)
 
 
+def prepare_validators(kinds: Iterable[str]) -> None:
+    """Load (or compile) the validators of these kinds now."""
+    for kind in kinds:
+        _fast(kind)
+
+
 def _fast_valid(kind: str, data: Any) -> bool:
     validator = _fast(kind)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.findings import Finding
@@ -41,12 +42,16 @@ def build_status_site(
 
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
     from incidents_cli.core.records import classify
+    from incidents_cli.site.inputs import lone_view
     from incidents_cli.store.checks import check_all
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead).
-    checked, records = check_all(root, keep=("incident", "postmortem"))
+    derived: dict[str, Any] = {}  # the views of incidents without a postmortem, by path
+    checked, records = check_all(
+        root, keep=("incident", "postmortem"), derive=lone_view, derived=derived
+    )
     first: dict[str, Finding] = {}
     findings = validate_repository(root, scope="site", checked=checked)
     for finding in findings:
@@ -63,7 +68,9 @@ def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) 
             "run `incidents validate`)",
             findings,
         )
-    result = build_site(root, out, base_url=base_url, as_of=as_of, exclude=first, records=records)
+    result = build_site(
+        root, out, base_url=base_url, as_of=as_of, exclude=first, records=records, derived=derived
+    )
     return Published(result, list(first.values()), findings)
 
 
