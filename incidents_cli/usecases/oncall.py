@@ -12,7 +12,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
 from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
 from incidents_cli.core.settings import Person, Settings
-from incidents_cli.store.cache import read_incident_data, read_usable
+from incidents_cli.store.cache import read_usable
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.calendar_export import csv_text, ics
@@ -117,6 +117,8 @@ def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
 
 def response_stats(root: Path, since: datetime | None, until: datetime) -> dict[str, Any]:
     """Counts, time to acknowledge and resolve, completion rates over a period."""
+    from incidents_cli.store.figures import stats_input
+
     settings = load_settings(root)
-    incidents, postmortems, _ = read_incident_data(root)
+    incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
     return metrics.compute(incidents, postmortems, settings, since, until)
