@@ -89,6 +89,7 @@ def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path
     assert any(n.startswith("records-incident-") and "-p" in n for n in names)
     assert any(n.startswith("public-") for n in names)
     assert any(n.startswith("figures-") for n in names)  # what `stats` reads of each record
+    assert any(n.startswith("detected-") for n in names)  # and `escalations`
     marker = tmp_path / "ran"
     payload = f"cos\nsystem\n(S'touch {marker}'\ntR."  # a pickle that runs a command
     for number, path in enumerate(cached):
@@ -122,4 +123,10 @@ def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path
     assert any(key.startswith("p") for key in wrong)
     for path in folder.glob("figures-*.json"):
         path.write_text(json.dumps(wrong))
+    # `escalations`' detected incidents: data that does not follow the schema is a miss too
+    wrong_id = {"phase": "detected", "id": 5, "detected_at": "2020-01-01T00:00:00Z"}
+    detected = {blob: {**wrong_id, "title": "x", "source": "monitor"} for blob in blobs.values()}
+    assert list(folder.glob("detected-*.json"))
+    for path in folder.glob("detected-*.json"):
+        path.write_text(json.dumps(detected))
     assert _outputs(demo, tmp_path / "typed") == reference

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from incidents_cli.store.cache import load_shards, save_shards, snapshot, usable
+from incidents_cli.core.records import RecordFile
+from incidents_cli.store.cache import LazyDocument, load_shards, save_shards, snapshot, usable
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, iter_chunks
 
@@ -188,3 +189,65 @@ def _cache_name() -> str:
         except OSError:
             digest = zlib.crc32(path.name.encode("utf-8"), digest)
     return f"figures-f{FIGURES_FORMAT}-{digest:08x}"
+
+
+def detected_incidents(root: Path) -> list[RecordFile]:
+    """The usable incidents whose phase is `detected` (the only ones that can need an
+    escalation), in file order, with their data (places read again if one is asked for):
+    read in the workers, which send back nothing of the others; kept by blob id."""
+    with bulk():
+        return _detected_incidents(root)
+
+
+def _detected_incidents(root: Path) -> list[RecordFile]:
+    snap = snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    name = f"detected-{_cache_name().split('-', 1)[1]}"
+    saved = load_shards(snap, name) if snap is not None else {}
+    kept: dict[str, Any] = {}
+    results: list[tuple[str, Any]] = []
+    misses: list[tuple[int, str | None]] = []
+    items: list[tuple[str, str, str]] = []
+    for rel, kind in record_paths(root, ("incident",)):
+        key = blobs.get(rel)
+        if key is not None and key in saved and _detected_fits(saved[key]):
+            kept[key] = saved[key]
+            results.append((rel, saved[key]))
+            continue
+        misses.append((len(results), key))
+        items.append((str(root), rel, kind))
+        results.append((rel, None))
+    for (index, key), found in zip(misses, iter_chunks(_detected_of, items), strict=True):
+        results[index] = (results[index][0], found)
+        if key is not None:
+            kept[key] = found
+    if snap is not None and kept.keys() != saved.keys():
+        save_shards(snap, name, kept, saved)
+    out = []
+    for rel, data in results:
+        if data is not None:
+            record = RecordFile("incident", rel, LazyDocument(root, rel, data, "incident"))
+            record.known_valid = True
+            out.append(record)
+    return out
+
+
+def _detected_of(items: Sequence[tuple[str, str, str]]) -> list[Any]:
+    """What a worker does: each incident read, and its data if it is usable and detected."""
+    out: list[Any] = []
+    for root, rel, kind in items:
+        record = read_record(Path(root), rel, kind, places=False)
+        data = record.data if usable(record) else None
+        detected = isinstance(data, dict) and data.get("phase") == "detected"
+        out.append(data if detected else None)
+    return out
+
+
+def _detected_fits(entry: Any) -> bool:
+    """A cached entry: nothing, or a detected incident that follows its schema (checked
+    again here, so a damaged or foreign entry is a miss; there are few of them)."""
+    if entry is None:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return type(entry) is dict and entry.get("phase") == "detected" and is_valid("incident", entry)
