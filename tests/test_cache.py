@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import git
@@ -87,6 +88,8 @@ def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path
     assert any(n.startswith("checks-") for n in names)
     assert any(n.startswith("records-incident-") and "-p" in n for n in names)
     assert any(n.startswith("public-") for n in names)
+    assert any(n.startswith("figures-") for n in names)  # what `stats` reads of each record
+    assert any(n.startswith("detected-") for n in names)  # and `escalations`
     marker = tmp_path / "ran"
     payload = f"cos\nsystem\n(S'touch {marker}'\ntR."  # a pickle that runs a command
     for number, path in enumerate(cached):
@@ -94,3 +97,36 @@ def test_a_damaged_or_hostile_cache_is_a_miss_and_never_runs_code(tmp_path: Path
     (folder / "public-f2-v0.1.0-00.pickle").write_text(payload)
     assert _outputs(demo, tmp_path / "again") == reference
     assert not marker.exists()
+
+    # Well-formed JSON of the wrong shape or types, under the keys of real records: a miss.
+    staged = git.Repo(demo).git.ls_files("-s").splitlines()
+    blobs = {line.split("\t")[1]: line.split()[1] for line in staged}
+    wrong: dict[str, object] = {}
+    for rel, blob in blobs.items():
+        if rel.startswith("incidents/"):
+            wrong[f"i{blob}"] = [
+                {"components": 5},
+                {"detected_at": 3},
+                {"title": "x"},
+                ["x"],
+                "x",
+                {"components": [None]},
+            ][len(wrong) % 6]
+        elif rel.startswith("postmortems/"):
+            wrong[f"p{blob}"] = [
+                [5, {}],
+                ["INC-0001", {"action_items": [{"due": 5}]}],
+                ["INC-0001", {"action_items": "x"}],
+                ["INC-0001", {"status": None}],
+                ["INC-0001"],
+            ][len(wrong) % 5]
+    assert any(key.startswith("p") for key in wrong)
+    for path in folder.glob("figures-*.json"):
+        path.write_text(json.dumps(wrong))
+    # `escalations`' detected incidents: data that does not follow the schema is a miss too
+    wrong_id = {"phase": "detected", "id": 5, "detected_at": "2020-01-01T00:00:00Z"}
+    detected = {blob: {**wrong_id, "title": "x", "source": "monitor"} for blob in blobs.values()}
+    assert list(folder.glob("detected-*.json"))
+    for path in folder.glob("detected-*.json"):
+        path.write_text(json.dumps(detected))
+    assert _outputs(demo, tmp_path / "typed") == reference

@@ -12,7 +12,6 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
 from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
 from incidents_cli.core.settings import Person, Settings
-from incidents_cli.store.cache import read_incident_data, read_usable
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.calendar_export import csv_text, ics
@@ -106,17 +105,19 @@ def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
     """Unacknowledged incidents past their window, and who is next for each."""
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
+    from incidents_cli.store.figures import detected_incidents
+
     records = []
-    for record in read_usable(root, kinds=("incident",))[0]:
-        if record.doc is None or not isinstance(record.data, dict):
-            continue
-        if record.data.get("phase") == "detected":  # only these can need an escalation
-            records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
+    for record in detected_incidents(root):  # only these can need an escalation
+        assert record.doc is not None
+        records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
     return escalations(records, settings, schedule, as_of)
 
 
 def response_stats(root: Path, since: datetime | None, until: datetime) -> dict[str, Any]:
     """Counts, time to acknowledge and resolve, completion rates over a period."""
+    from incidents_cli.store.figures import stats_input
+
     settings = load_settings(root)
-    incidents, postmortems, _ = read_incident_data(root)
+    incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
     return metrics.compute(incidents, postmortems, settings, since, until)

@@ -1,0 +1,253 @@
+"""What `incidents stats` reads of each record, on every core, kept by git blob id.
+
+`stats` needs a few fields of each incident and of each postmortem's front matter, never a
+timeline or a body. Each record is read where it is parsed, in a worker (see
+store/parallel.py), and comes back as exactly those fields (its figures), or as nothing if
+it is not usable (it does not parse or follow its schema: `stats` leaves it out, as it
+always has). So the command holds small dicts, not records, and little crosses between
+processes. The figures are kept by blob id in `.git/incidents-cache` (JSON only; shards, as
+in store/cache.py), under a name that changes with the CLI's version and with the schemas
+and parsers that decide usability; a damaged or foreign entry is a miss.
+
+A file git does not vouch for (uncommitted, untracked, outside git) is always read afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from incidents_cli.core.records import RecordFile
+from incidents_cli.store.cache import LazyDocument, load_shards, save_shards, snapshot, usable
+from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.parallel import bulk, iter_chunks
+
+FIGURES_FORMAT = 1
+
+INCIDENT_FIELDS = (
+    "id",
+    "severity",
+    "source",
+    "components",
+    "detected_at",
+    "acknowledged_at",
+    "resolved_at",
+)
+"""The fields of an incident `core.stats` reads (and ``postmortems.due_date``)."""
+
+FRONT_FIELDS = ("status", "due")
+"""The fields of a postmortem's front matter it reads, besides `incident` and the action
+items (of which it reads only ``ITEM_FIELDS``, and only of the items that are mappings)."""
+
+ITEM_FIELDS = ("status", "due")
+
+
+def stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The figures of every usable incident, in file order, and of every usable postmortem
+    by incident id (the last one of an id wins, as in ``cache.read_incident_data``): what
+    ``core.stats.compute`` reads, and nothing else."""
+    with bulk():
+        return _stats_input(root)
+
+
+def _stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    snap = snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    name = _cache_name()
+    saved = load_shards(snap, name) if snap is not None else {}
+    kept: dict[str, Any] = {}
+    names: dict[str, str] = {}  # each severity, source and component once
+    results: list[tuple[str, str, Any]] = []  # path, kind, figures (None: left out)
+    misses: list[tuple[int, str | None]] = []
+    items: list[tuple[str, str, str]] = []
+    for rel, kind in record_paths(root, ("incident", "postmortem")):
+        blob = blobs.get(rel)
+        key = f"{kind[0]}{blob}" if blob is not None else None  # i or p, and the blob id
+        # (the snapshot holds no symlink, which read_record refuses)
+        if key is not None and key in saved and _fits(kind, saved[key]):
+            kept[key] = saved[key]
+            results.append((rel, kind, saved[key]))
+            continue
+        misses.append((len(results), key))
+        items.append((str(root), rel, kind))
+        results.append((rel, kind, None))
+    for (index, key), found in zip(misses, iter_chunks(_figures_of, items), strict=True):
+        rel, kind, _ = results[index]
+        results[index] = (rel, kind, found)
+        if key is not None:
+            kept[key] = found
+    if snap is not None and kept.keys() != saved.keys():
+        save_shards(snap, name, kept, saved)
+    incidents: list[dict[str, Any]] = []
+    postmortems: dict[str, dict[str, Any]] = {}
+    for rel, kind, figures in results:
+        if figures is None:
+            continue
+        if kind == "incident":
+            incidents.append(_shared(figures, names))
+        else:
+            incident, front = figures
+            stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            postmortems[stem if incident is None else incident] = front
+    return incidents, postmortems
+
+
+def _shared(figures: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The figures with their repeated names (severity, source, components) held once."""
+    for key in ("severity", "source"):
+        value = figures.get(key)
+        if type(value) is str:
+            figures[key] = names.setdefault(value, value)
+    components = figures.get("components")
+    if type(components) is list:
+        figures["components"] = [
+            names.setdefault(c, c) if type(c) is str else c for c in components
+        ]
+    return figures
+
+
+def _figures_of(items: Sequence[tuple[str, str, str]]) -> list[Any]:
+    """What a worker does: each file read, and its figures (None if it is not usable)."""
+    out: list[Any] = []
+    for root, rel, kind in items:
+        record = read_record(Path(root), rel, kind, places=False)
+        data = record.data if usable(record) else None
+        out.append(figures(kind, data) if isinstance(data, dict) else None)
+    return out
+
+
+def figures(kind: str, data: dict[str, Any]) -> Any:
+    """A usable record's figures: for an incident, its ``INCIDENT_FIELDS`` that it has;
+    for a postmortem, [its `incident` as a string (None without one: the file's stem
+    stands for it), its ``FRONT_FIELDS`` and action items as ``core.stats`` reads them]."""
+    if kind == "incident":
+        return {key: data[key] for key in INCIDENT_FIELDS if key in data}
+    front = {key: data[key] for key in FRONT_FIELDS if key in data}
+    if "action_items" in data:
+        items = data["action_items"]
+        if items:
+            front["action_items"] = [
+                {key: item[key] for key in ITEM_FIELDS if key in item}
+                for item in items
+                if isinstance(item, dict)
+            ]
+    return [str(data["incident"]) if "incident" in data else None, front]
+
+
+def _fits(kind: str, entry: Any) -> bool:
+    """Whether a cache entry is of the shape ``figures`` makes for this kind, with values
+    of the types the schemas allow (else a miss: the record is read again)."""
+    if entry is None:
+        return True
+    if kind == "incident":
+        return _strings(entry, INCIDENT_FIELDS, "components")
+    if type(entry) is not list or len(entry) != 2:
+        return False
+    incident, front = entry
+    if not (incident is None or type(incident) is str):
+        return False
+    if not _strings(front, FRONT_FIELDS, "action_items"):
+        return False
+    items = front.get("action_items", [])
+    return type(items) is list and all(_strings(item, ITEM_FIELDS) for item in items)
+
+
+def _strings(entry: Any, fields: tuple[str, ...], listed: str = "") -> bool:
+    """A mapping of some of ``fields`` to strings (and of ``listed`` to a list)."""
+    if type(entry) is not dict:
+        return False
+    for key, value in entry.items():
+        if key == listed and key:
+            if type(value) is not list:
+                return False
+            if key == "components" and any(type(v) is not str for v in value):
+                return False
+        elif key not in fields or type(value) is not str:
+            return False
+    return True
+
+
+@cache
+def _cache_name() -> str:
+    """The cache's name: its format, and a digest of what decides whether a record is
+    usable and what its data is (the schemas, the parsers, this module), so a change of
+    either is a miss for every record, also in a development install whose version stays
+    the same."""
+    import zlib
+
+    from incidents_cli.core import document, timeutil
+    from incidents_cli.store import schemas, yamlio
+    from incidents_cli.store.resources import data_dir
+
+    digest = 0
+    sources = [Path(module.__file__ or "") for module in (document, timeutil, schemas, yamlio)]
+    for path in [*sorted(data_dir("schemas").glob("*.json")), *sources, Path(__file__)]:
+        try:
+            digest = zlib.crc32(path.read_bytes(), digest)
+        except OSError:
+            digest = zlib.crc32(path.name.encode("utf-8"), digest)
+    return f"figures-f{FIGURES_FORMAT}-{digest:08x}"
+
+
+def detected_incidents(root: Path) -> list[RecordFile]:
+    """The usable incidents whose phase is `detected` (the only ones that can need an
+    escalation), in file order, with their data (places read again if one is asked for):
+    read in the workers, which send back nothing of the others; kept by blob id."""
+    with bulk():
+        return _detected_incidents(root)
+
+
+def _detected_incidents(root: Path) -> list[RecordFile]:
+    snap = snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    name = f"detected-{_cache_name().split('-', 1)[1]}"
+    saved = load_shards(snap, name) if snap is not None else {}
+    kept: dict[str, Any] = {}
+    results: list[tuple[str, Any]] = []
+    misses: list[tuple[int, str | None]] = []
+    items: list[tuple[str, str, str]] = []
+    for rel, kind in record_paths(root, ("incident",)):
+        key = blobs.get(rel)
+        if key is not None and key in saved and _detected_fits(saved[key]):
+            kept[key] = saved[key]
+            results.append((rel, saved[key]))
+            continue
+        misses.append((len(results), key))
+        items.append((str(root), rel, kind))
+        results.append((rel, None))
+    for (index, key), found in zip(misses, iter_chunks(_detected_of, items), strict=True):
+        results[index] = (results[index][0], found)
+        if key is not None:
+            kept[key] = found
+    if snap is not None and kept.keys() != saved.keys():
+        save_shards(snap, name, kept, saved)
+    out = []
+    for rel, data in results:
+        if data is not None:
+            record = RecordFile("incident", rel, LazyDocument(root, rel, data, "incident"))
+            record.known_valid = True
+            out.append(record)
+    return out
+
+
+def _detected_of(items: Sequence[tuple[str, str, str]]) -> list[Any]:
+    """What a worker does: each incident read, and its data if it is usable and detected."""
+    out: list[Any] = []
+    for root, rel, kind in items:
+        record = read_record(Path(root), rel, kind, places=False)
+        data = record.data if usable(record) else None
+        detected = isinstance(data, dict) and data.get("phase") == "detected"
+        out.append(data if detected else None)
+    return out
+
+
+def _detected_fits(entry: Any) -> bool:
+    """A cached entry: nothing, or a detected incident that follows its schema (checked
+    again here, so a damaged or foreign entry is a miss; there are few of them)."""
+    if entry is None:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return type(entry) is dict and entry.get("phase") == "detected" and is_valid("incident", entry)
