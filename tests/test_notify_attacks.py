@@ -124,11 +124,6 @@ def test_a_non_ascii_subscriber_on_a_server_without_smtputf8_stops_only_that_sub
         assert mailed == {"ann@example.com": 2, "cat@example.com": 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, not fixed: two notify runs at once (two clones of one remote) both tell "
-    "everything; nothing claims a channel on the remote before sending",
-)
 def test_two_runs_at_once_on_two_clones_tell_each_message_once(
     origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
 ) -> None:

@@ -78,6 +78,8 @@ def notify(
                 line += f"{verb} {count} {what}{'s' if count != 1 else ''}"
             else:
                 line += f"{verb} {count}"
+            if done.skipped:
+                line += f", skipped: {done.skipped}"
             if done.history:
                 line += f", {len(done.history)} older than a first run's window skipped"
             click.echo(line)
