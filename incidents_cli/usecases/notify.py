@@ -600,6 +600,25 @@ def _candidates(
     return in_order(found, audience)
 
 
+def _fetch_states(repo: Repo, remote: str, prefix: str) -> None:
+    """Take the remote's states under ``prefix``, but keep a local state that is ahead of
+    the remote's (a run killed on this clone after its last push: what it told is here)."""
+    before = dict(
+        line.split(" ", 1)[::-1]
+        for line in repo.git("for-each-ref", "--format=%(objectname) %(refname)", prefix)
+        .stdout.splitlines()
+        if line.strip()
+    )
+    repo.fetch_side_refs(remote, prefix)
+    for ref, mine in before.items():
+        theirs = repo.resolve(ref)
+        if theirs is None or theirs == mine:
+            continue
+        ahead = repo.git("merge-base", "--is-ancestor", theirs, mine, check=False)
+        if ahead.returncode == 0:
+            repo.git("update-ref", ref, mine, theirs)
+
+
 def _push_error(error: IncidentsError, remote: str) -> str:
     return (
         f"{error.message}; what was sent is remembered here but not on {remote}: "
@@ -681,7 +700,7 @@ def notify(
     remote = repo.default_remote()
     if remote is not None:
         try:
-            repo.fetch_side_refs(remote, REF_PREFIX)
+            _fetch_states(repo, remote, REF_PREFIX)
         except IncidentsError as error:
             # Without the remote's record of what was sent, every channel could hear it twice.
             raise IncidentsError(
@@ -731,7 +750,7 @@ def notify(
                     result.warnings.append(f"{channel.name}: {note}")
                 # the channel's state as it is now that no one else can change it
                 before = memory.parent
-                repo.fetch_side_refs(str(remote), ref_name(channel.name))
+                _fetch_states(repo, str(remote), ref_name(channel.name))
                 if repo.resolve(ref_name(channel.name)) != before:
                     run, to_send, memory, live = plan.channel(
                         channel, result.warnings, dry_run, pusher
