@@ -253,3 +253,32 @@ def _git_input(path: Path, text: str, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=path, input=text, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def test_two_runs_at_once_on_one_clone_without_a_remote_tell_each_message_once(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    """No remote to claim on: a lock on the clone; the second run says who holds it."""
+    http, _ = servers
+    repo = clone(origin, tmp_path / "a")
+    _git(repo, "remote", "remove", "origin")
+    incident(repo)
+    exe = shutil.which("incidents", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    arrived, release = http.hold("/slack", 2)
+    args = ["notify", "--as-of", "2026-03-01T15:00:00Z", "--channel", "ops-slack"]
+    process = subprocess.Popen(
+        [exe, "-C", str(repo), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    try:
+        assert arrived.wait(timeout=60), "the first run's second message never arrived"
+        second = run_cli(*args, cwd=repo)
+    finally:
+        release.set()
+        process.wait(timeout=60)
+    assert second.code == 0, second.err
+    assert f"another incidents notify is running on this clone (pid {process.pid} " in second.err
+    assert len(http.at("/slack")) == 2

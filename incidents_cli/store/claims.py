@@ -14,10 +14,12 @@ host whose process is gone (a killed run on the same machine need not wait the e
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from incidents_cli.store.git import Repo
@@ -173,3 +175,36 @@ class Claimer:
             float(expires) if isinstance(expires, (int, float)) else 0.0,
             sha,
         )
+
+
+LOCAL_LOCK = "incidents-notify.lock"
+
+
+class LocalClaim:
+    """One notify run at a time on one clone (its refs are shared): an advisory lock
+    (``flock``) under the git directory, dropped by the kernel when its holder ends, even by
+    SIGKILL. Not the transitions' lock: a long notify run must not hold up `incidents ack`."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.path = git_dir / LOCAL_LOCK
+        self._fd: int | None = None
+
+    def take(self) -> str | None:
+        """None if taken; else who holds it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "starting"
+            os.close(fd)
+            return holder
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {_now_text()}\n".encode(), 0)
+        self._fd = fd
+        return None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None

@@ -7,7 +7,10 @@ stopped). Messages go out in time order; the first failure stops that channel, a
 it did not get is retried next time. A mail recipient the server refuses stops only that
 recipient: the others get the rest, and who has each message is remembered, so the next run
 mails only whom it missed. The state is written after every notice that got through (see
-`_Memory` for mail to many), so an interrupted run repeats at most the message in flight.
+`_Memory` for mail to many), so an interrupted run repeats at most the message in flight,
+and pushed after the first message and then every few seconds (`_Pusher`), so a run killed
+outright repeats at most those seconds. Two runs at once on two clones: before sending, a run
+claims the channel on the remote (store/claims.py); the one that loses skips it.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from incidents_cli.core.settings import Settings, settings_from_data
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
-from incidents_cli.store.claims import Claimer
+from incidents_cli.store.claims import Claimer, LocalClaim
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.notified import (
@@ -605,8 +608,9 @@ def _fetch_states(repo: Repo, remote: str, prefix: str) -> None:
     the remote's (a run killed on this clone after its last push: what it told is here)."""
     before = dict(
         line.split(" ", 1)[::-1]
-        for line in repo.git("for-each-ref", "--format=%(objectname) %(refname)", prefix)
-        .stdout.splitlines()
+        for line in repo.git(
+            "for-each-ref", "--format=%(objectname) %(refname)", prefix
+        ).stdout.splitlines()
         if line.strip()
     )
     repo.fetch_side_refs(remote, prefix)
@@ -698,6 +702,31 @@ def notify(
     if head is None:
         raise RefusedError("nothing is committed yet: notify tells what the commits say")
     remote = repo.default_remote()
+    local = LocalClaim(repo.git_dir)
+    if not dry_run:
+        holder = local.take()
+        if holder is not None:
+            result = NotifyResult(head=head, as_of=as_of, dry_run=dry_run, channels=[])
+            result.warnings.append(
+                f"another incidents notify is running on this clone ({holder}): it tells "
+                "the channels; this run sent nothing"
+            )
+            return result
+    try:
+        return _notify(repo, head, remote, as_of, dry_run, only, env)
+    finally:
+        local.release()
+
+
+def _notify(
+    repo: Repo,
+    head: str,
+    remote: str | None,
+    as_of: datetime,
+    dry_run: bool,
+    only: str | None,
+    env: Mapping[str, str],
+) -> NotifyResult:
     if remote is not None:
         try:
             _fetch_states(repo, remote, REF_PREFIX)
@@ -740,7 +769,25 @@ def notify(
         for channel in channels:
             run, to_send, memory, live = plan.channel(channel, result.warnings, dry_run, pusher)
             if claimer is not None and (to_send or run.history or memory.would_change(head, live)):
-                won, note = claimer.take(channel.name)
+                try:
+                    won, note = claimer.take(channel.name)
+                    if won:
+                        memories.append(memory)  # should the fetch fail: the claim is released
+                        # the channel's state as it is now that no one else can change it
+                        _fetch_states(repo, str(remote), ref_name(channel.name))
+                        memories.pop()
+                        if repo.resolve(ref_name(channel.name)) != memory.parent:
+                            run, to_send, memory, live = plan.channel(
+                                channel, result.warnings, dry_run, pusher
+                            )
+                except IncidentsError as error:
+                    run.error = (
+                        f"{channel.name}: cannot claim the channel on {remote} "
+                        f"({error.message}); nothing was sent to it"
+                    )
+                    run.pending = to_send
+                    result.channels.append(run)
+                    continue
                 if not won:
                     run.skipped = note
                     result.warnings.append(f"{channel.name}: skipped: {note}")
@@ -748,13 +795,6 @@ def notify(
                     continue
                 if note:
                     result.warnings.append(f"{channel.name}: {note}")
-                # the channel's state as it is now that no one else can change it
-                before = memory.parent
-                _fetch_states(repo, str(remote), ref_name(channel.name))
-                if repo.resolve(ref_name(channel.name)) != before:
-                    run, to_send, memory, live = plan.channel(
-                        channel, result.warnings, dry_run, pusher
-                    )
             memories.append(memory)
             delivery.send(run, to_send, memory)
             result.channels.append(run)
