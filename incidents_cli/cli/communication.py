@@ -56,7 +56,9 @@ def notify(
     Reads committed history only. What each channel was sent is remembered in git
     (refs/incidents/notified/*) and pushed to the remote, so the next run, on any clone,
     continues where this one stopped. Exit 1 if a channel failed: it gets its messages on
-    the next run, and the others nothing twice.
+    the next run, and the others nothing twice. Two runs at once: each channel is claimed
+    on the remote (refs/incidents/notify-claims/*) before anything is sent to it; the run
+    that loses skips that channel with a warning.
     """
     import json
 
@@ -78,6 +80,8 @@ def notify(
                 line += f"{verb} {count} {what}{'s' if count != 1 else ''}"
             else:
                 line += f"{verb} {count}"
+            if done.skipped:
+                line += f", skipped: {done.skipped}"
             if done.history:
                 line += f", {len(done.history)} older than a first run's window skipped"
             click.echo(line)

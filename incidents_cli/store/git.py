@@ -744,15 +744,7 @@ class Repo:
         """A commit holding just ``files``, on top of ``parent``, stored under ``ref`` only if
         ``ref`` still points at ``parent`` (git update-ref's compare-and-swap). The work tree,
         the index and every branch are left alone. The identity is fixed: a machine wrote it."""
-        entries = []
-        for path, text in sorted(files.items()):
-            blob = self.git_input(text, "hash-object", "-w", "--stdin").strip()
-            entries.append(f"100644 blob {blob}\t{path}\n")
-        tree = self.git_input("".join(entries), "mktree").strip()
-        args = ["commit-tree", tree]
-        if parent:
-            args += ["-p", parent]
-        commit = self.git_input(message, *args, identity=True).strip()
+        commit = self.commit_files(files, message, parent)
         self.git("update-ref", ref, commit, parent or "0" * 40)
         return commit
 
@@ -794,6 +786,43 @@ class Repo:
         if result.returncode != 0:
             detail = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
             raise GitError(f"git fetch from {remote} failed: {detail[0]}")
+
+    def push_leased(
+        self, remote: str, updates: Sequence[tuple[str, str, str | None]], atomic: bool = False
+    ) -> bool:
+        """Push each (source, ref, expected) to ``remote``: source a commit or a local ref
+        ("" deletes ``ref``), expected what ``ref`` must still be on the remote ("" for
+        absent, None for a plain fast-forward). False if the remote's ref was not as
+        expected (another run got there first); a GitError for any other failure. With
+        ``atomic``, all or none."""
+        args = ["push", "--porcelain", "--quiet"]
+        if atomic:
+            args.append("--atomic")
+        for _, ref, expected in updates:
+            if expected is not None:
+                args.append(f"--force-with-lease={ref}:{expected}")
+        args.append(remote)
+        args += [f"{source}:{ref}" for source, ref, _ in updates]
+        result = self.git(*args, check=False)
+        if result.returncode == 0:
+            return True
+        text = (result.stdout + result.stderr).strip().splitlines()
+        lost = ("stale info", "non-fast-forward", "fetch first", "atomic push failed")
+        if any(line.startswith("!") and any(w in line for w in lost) for line in text):
+            return False
+        raise GitError(f"git push to {remote} failed: {text[-1] if text else 'unknown error'}")
+
+    def commit_files(self, files: dict[str, str], message: str, parent: str | None) -> str:
+        """A commit holding just ``files`` (on top of ``parent``), stored under no ref."""
+        entries = []
+        for path, text in sorted(files.items()):
+            blob = self.git_input(text, "hash-object", "-w", "--stdin").strip()
+            entries.append(f"100644 blob {blob}\t{path}\n")
+        tree = self.git_input("".join(entries), "mktree").strip()
+        args = ["commit-tree", tree]
+        if parent:
+            args += ["-p", parent]
+        return self.git_input(message, *args, identity=True).strip()
 
     def push_side_refs(self, remote: str, refs: Sequence[str]) -> None:
         if not refs:

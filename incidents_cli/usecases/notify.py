@@ -7,7 +7,10 @@ stopped). Messages go out in time order; the first failure stops that channel, a
 it did not get is retried next time. A mail recipient the server refuses stops only that
 recipient: the others get the rest, and who has each message is remembered, so the next run
 mails only whom it missed. The state is written after every notice that got through (see
-`_Memory` for mail to many), so an interrupted run repeats at most the message in flight.
+`_Memory` for mail to many), so an interrupted run repeats at most the message in flight,
+and pushed after the first message and then every few seconds (`_Pusher`), so a run killed
+outright repeats at most those seconds. Two runs at once on two clones: before sending, a run
+claims the channel on the remote (store/claims.py); the one that loses skips it.
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ from incidents_cli.core.settings import Settings, settings_from_data
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
+from incidents_cli.store.claims import Claimer, LocalClaim
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.notified import (
     REF_PREFIX,
     ChannelState,
     read_state,
+    ref_name,
     write_state,
 )
 
@@ -90,6 +95,8 @@ class ChannelRun:
     error: str | None = None
     previews: list[dict[str, Any]] = field(default_factory=list)
     """--dry-run: each request or message that would go out."""
+    skipped: str | None = None
+    """Why this run told the channel nothing: another run holds its claim."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -100,6 +107,7 @@ class ChannelRun:
             "pending": [_brief(n) for n in self.pending],
             "skipped_history": len(self.history),
             "error": self.error,
+            "skipped": self.skipped,
         }
         if self.previews:
             out["requests"] = self.previews
@@ -255,8 +263,10 @@ class _Memory:
         base: str | None,
         history: set[str],
         dry_run: bool,
+        pusher: _Pusher | None = None,
     ) -> None:
         self.repo = repo
+        self.pusher = pusher
         self.channel = channel
         self.before = state
         self.parent = state.ref_commit if state is not None else None
@@ -292,20 +302,24 @@ class _Memory:
         self.recipients.pop(notice.key, None)
         self._write()
 
+    def would_change(self, head: str, live: set[str]) -> bool:
+        """Whether `finish` would write a new state (nothing sent)."""
+        before = self.before
+        return not (
+            before is not None
+            and (before.commit, set(before.sent)) == (head, self.sent & live)
+            and not before.recipients
+        )
+
     def finish(self, head: str, live: set[str]) -> None:
+        changed = self.would_change(head, live)
         self.commit = head
         self.sent &= live
         self.recipients.clear()  # nothing failed: every message still wanted reached everyone
-        before = self.before
-        if (
-            before is not None
-            and (before.commit, set(before.sent)) == (head, self.sent)
-            and not before.recipients
-        ):
-            return  # nothing new: no state commit every ten minutes
-        self._write()
+        if changed:  # else nothing new: no state commit every ten minutes
+            self._write(push=False)
 
-    def _write(self) -> None:
+    def _write(self, push: bool = True) -> None:
         if self.dry_run:
             return
         recipients = {key: frozenset(who) for key, who in self.recipients.items()}
@@ -314,6 +328,65 @@ class _Memory:
         self.written = True
         self.unwritten = False
         self.written_at = time.monotonic()
+        if self.pusher is not None:
+            if push:
+                self.pusher.checkpoint(self.channel)
+            else:
+                self.pusher.unpushed.add(self.channel)
+
+
+PUSH_SECONDS = 5.0
+"""How often, at most, a channel's state is pushed while the run goes (the first time at
+once): a run killed outright (SIGKILL, a lost CI runner) repeats at most these seconds."""
+
+
+class _Pusher:
+    """Pushes each channel's state to the remote as the run goes, and with its claim."""
+
+    def __init__(self, repo: Repo, remote: str, claimer: Claimer) -> None:
+        self.repo = repo
+        self.remote = remote
+        self.claimer = claimer
+        self.pushed_at: dict[str, float] = {}
+        self.unpushed: set[str] = set()
+
+    def checkpoint(self, channel: str) -> None:
+        self.unpushed.add(channel)
+        last = self.pushed_at.get(channel)
+        if last is not None and time.monotonic() - last < PUSH_SECONDS:
+            return
+        ref = ref_name(channel)
+        updates: list[tuple[str, str, str | None]] = [(ref, ref, None)]
+        renewal = self.claimer.renewal(channel)
+        if renewal is not None:
+            updates.append(renewal)
+        try:
+            pushed = self.repo.push_leased(self.remote, updates, atomic=True)
+        except IncidentsError:
+            pushed = False  # the remote is unreachable: the end of the channel tries again
+        self.pushed_at[channel] = time.monotonic()
+        if pushed:
+            self.unpushed.discard(channel)
+            if renewal is not None:
+                self.claimer.renewed(channel, renewal)
+
+    def finish(self, channel: str, written: bool) -> None:
+        """Push the channel's state (if not yet) and release its claim, in one push."""
+        ref = ref_name(channel)
+        updates: list[tuple[str, str, str | None]] = []
+        if written and channel in self.unpushed:
+            updates.append((ref, ref, None))
+        release = self.claimer.release(channel)
+        if release is not None:
+            updates.append(release)
+        self.claimer.released(channel)
+        self.unpushed.discard(channel)
+        if updates and not self.repo.push_leased(self.remote, updates, atomic=True):
+            raise IncidentsError(
+                f"{channel}: the remote's state or claim of the channel changed under this "
+                "run (its claim expired and another run took it over)",
+                1,
+            )
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -530,6 +603,91 @@ def _candidates(
     return in_order(found, audience)
 
 
+def _fetch_states(repo: Repo, remote: str, prefix: str) -> None:
+    """Take the remote's states under ``prefix``, but keep a local state that is ahead of
+    the remote's (a run killed on this clone after its last push: what it told is here)."""
+    before = dict(
+        line.split(" ", 1)[::-1]
+        for line in repo.git(
+            "for-each-ref", "--format=%(objectname) %(refname)", prefix
+        ).stdout.splitlines()
+        if line.strip()
+    )
+    repo.fetch_side_refs(remote, prefix)
+    for ref, mine in before.items():
+        theirs = repo.resolve(ref)
+        if theirs is None or theirs == mine:
+            continue
+        ahead = repo.git("merge-base", "--is-ancestor", theirs, mine, check=False)
+        if ahead.returncode == 0:
+            repo.git("update-ref", ref, mine, theirs)
+
+
+def _push_error(error: IncidentsError, remote: str) -> str:
+    return (
+        f"{error.message}; what was sent is remembered here but not on {remote}: "
+        "the next run elsewhere may repeat it"
+    )
+
+
+def _finish(pusher: _Pusher, memory: _Memory, result: NotifyResult) -> None:
+    """Push the channel's state and release its claim; a failure is the run's push error."""
+    try:
+        pusher.finish(memory.channel, memory.written)
+        if memory.written:
+            result.pushed_to = pusher.remote
+    except IncidentsError as error:
+        result.push_error = _push_error(error, pusher.remote)
+
+
+@dataclass
+class _Planner:
+    """What each channel is to be told, from its state as this clone has it now."""
+
+    repo: Repo
+    head: str
+    snapshots: _Snapshots
+    valid_now: Snapshot
+    reminders: Sequence[Notice]
+    links: Links
+    page: Any
+    as_of: datetime
+    settings: Settings
+
+    def channel(
+        self, channel: Channel, warnings: list[str], dry_run: bool, pusher: _Pusher | None
+    ) -> tuple[ChannelRun, list[Notice], _Memory, set[str]]:
+        state = read_state(self.repo, channel.name)
+        base = state.commit if state is not None else None
+        if base is not None and not self.repo.has_commit(base):
+            warnings.append(
+                f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
+                "(a shallow clone? check out with fetch-depth: 0); only the last "
+                f"{int(BACKFILL.total_seconds() // 3600)}h are news"
+            )
+            base = None
+        before = self.snapshots.at(base) if base is not None else Snapshot()
+        candidates = _candidates(
+            channel.audience,
+            before,
+            self.valid_now,
+            self.reminders,
+            self.links,
+            self.page,
+            self.as_of,
+            self.settings.timezone,
+        )
+        previously = state.sent if state is not None else ()
+        wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
+        since = self.as_of - BACKFILL if base is None else None
+        run = ChannelRun(channel)
+        run.history = [n for n in wanted if since is not None and n.at < since]
+        skipped = {n.key for n in run.history}
+        to_send = [n for n in wanted if n.key not in skipped]
+        memory = _Memory(self.repo, channel.name, state, base, skipped, dry_run, pusher)
+        return run, to_send, memory, {n.key for n in candidates if n.timed}
+
+
 def notify(
     root: Path,
     *,
@@ -544,9 +702,34 @@ def notify(
     if head is None:
         raise RefusedError("nothing is committed yet: notify tells what the commits say")
     remote = repo.default_remote()
+    local = LocalClaim(repo.git_dir)
+    if not dry_run:
+        holder = local.take()
+        if holder is not None:
+            result = NotifyResult(head=head, as_of=as_of, dry_run=dry_run, channels=[])
+            result.warnings.append(
+                f"another incidents notify is running on this clone ({holder}): it tells "
+                "the channels; this run sent nothing"
+            )
+            return result
+    try:
+        return _notify(repo, head, remote, as_of, dry_run, only, env)
+    finally:
+        local.release()
+
+
+def _notify(
+    repo: Repo,
+    head: str,
+    remote: str | None,
+    as_of: datetime,
+    dry_run: bool,
+    only: str | None,
+    env: Mapping[str, str],
+) -> NotifyResult:
     if remote is not None:
         try:
-            repo.fetch_side_refs(remote, REF_PREFIX)
+            _fetch_states(repo, remote, REF_PREFIX)
         except IncidentsError as error:
             # Without the remote's record of what was sent, every channel could hear it twice.
             raise IncidentsError(
@@ -576,55 +759,62 @@ def notify(
     reminders = _reminders(repo, head, valid_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
     delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
+    claimer = Claimer(repo, remote) if remote is not None and not dry_run else None
+    pusher = _Pusher(repo, remote, claimer) if remote is not None and claimer else None
+    plan = _Planner(repo, head, snapshots, valid_now, reminders, links, page, as_of, settings)
     memories: list[_Memory] = []
     # What a channel was told is pushed even when the run stops (Ctrl-C, SIGTERM, a bug) in
     # the middle of that channel or a later one: a fresh clone must not tell it again.
     try:
         for channel in channels:
-            state = read_state(repo, channel.name)
-            base = state.commit if state is not None else None
-            if base is not None and not repo.has_commit(base):
-                result.warnings.append(
-                    f"{channel.name}: its last notified commit {base[:12]} is not in this clone "
-                    "(a shallow clone? check out with fetch-depth: 0); only the last "
-                    f"{int(BACKFILL.total_seconds() // 3600)}h are news"
-                )
-                base = None
-            before = snapshots.at(base) if base is not None else Snapshot()
-            candidates = _candidates(
-                channel.audience,
-                before,
-                valid_now,
-                reminders,
-                links,
-                page,
-                as_of,
-                settings.timezone,
-            )
-            previously = state.sent if state is not None else ()
-            wanted = for_channel(channel, candidates, sent=previously, impact_of=IMPACT_OF_SEVERITY)
-            since = as_of - BACKFILL if base is None else None
-            run = ChannelRun(channel)
-            run.history = [n for n in wanted if since is not None and n.at < since]
-            skipped = {n.key for n in run.history}
-            to_send = [n for n in wanted if n.key not in skipped]
-            memory = _Memory(repo, channel.name, state, base, skipped, dry_run)
+            run, to_send, memory, live = plan.channel(channel, result.warnings, dry_run, pusher)
+            if claimer is not None and (to_send or run.history or memory.would_change(head, live)):
+                try:
+                    won, note = claimer.take(channel.name)
+                    if won:
+                        memories.append(memory)  # should the fetch fail: the claim is released
+                        # the channel's state as it is now that no one else can change it
+                        _fetch_states(repo, str(remote), ref_name(channel.name))
+                        memories.pop()
+                        if repo.resolve(ref_name(channel.name)) != memory.parent:
+                            run, to_send, memory, live = plan.channel(
+                                channel, result.warnings, dry_run, pusher
+                            )
+                except IncidentsError as error:
+                    run.error = (
+                        f"{channel.name}: cannot claim the channel on {remote} "
+                        f"({error.message}); nothing was sent to it"
+                    )
+                    run.pending = to_send
+                    result.channels.append(run)
+                    continue
+                if not won:
+                    run.skipped = note
+                    result.warnings.append(f"{channel.name}: skipped: {note}")
+                    result.channels.append(run)
+                    continue
+                if note:
+                    result.warnings.append(f"{channel.name}: {note}")
             memories.append(memory)
             delivery.send(run, to_send, memory)
             result.channels.append(run)
             if run.error is None:
-                memory.finish(head, {n.key for n in candidates if n.timed})
+                memory.finish(head, live)
+            if pusher is not None:
+                memories.pop()
+                _finish(pusher, memory, result)
     finally:
-        written = [f"{REF_PREFIX}{m.channel}" for m in memories if m.written]
-        if written and remote is not None:
-            try:
-                repo.push_side_refs(remote, written)
-                result.pushed_to = remote
-            except IncidentsError as error:
-                result.push_error = (
-                    f"{error.message}; what was sent is remembered here but not on {remote}: "
-                    "the next run elsewhere may repeat it"
-                )
+        if pusher is not None:
+            for memory in memories:
+                _finish(pusher, memory, result)
+        else:
+            written = [f"{REF_PREFIX}{m.channel}" for m in memories if m.written]
+            if written and remote is not None:
+                try:
+                    repo.push_side_refs(remote, written)
+                    result.pushed_to = remote
+                except IncidentsError as error:
+                    result.push_error = _push_error(error, remote)
     return result
 
 
