@@ -214,3 +214,20 @@ def test_the_actor_is_the_author_git_records_when_named_in_the_environment(
     assert git(repo, "log", "-1", "--format=%an|%(trailers:key=Actor,valueonly)") == (
         "Env Person|Env Person"
     )
+
+
+def test_a_folder_with_a_line_break_in_its_path_is_refused_in_one_line_and_nothing_is_made(
+    tmp_path: Path, repo: Path
+) -> None:
+    """git prints paths one per line: such a folder was read as two paths (exit 3), and init
+    left a repository behind."""
+    odd = tmp_path / "on\ncall"
+    result = run_cli("init", str(odd))
+    assert result.code == 2
+    assert "line break" in result.err and len(result.err.strip().splitlines()) == 1
+    assert not odd.exists()
+    moved = repo.rename(tmp_path / "in\nside")
+    result = run_cli("declare", "Checkout fails", cwd=moved)
+    assert result.code == 2
+    assert "line break" in result.err and len(result.err.strip().splitlines()) == 1
+    assert not list((moved / "incidents").glob("*.yaml"))

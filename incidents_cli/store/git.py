@@ -201,8 +201,20 @@ class Repo:
         self._head: str | None = None
         self._ident: dict[str, str] | None = None
 
+    @staticmethod
+    def refuse_line_breaks(folder: Path) -> None:
+        """git prints paths one per line, so a folder whose path has a line break in it
+        cannot be told apart from two: refused, before anything is made there."""
+        where = str(folder.absolute())
+        if "\n" in where or "\r" in where:
+            raise SetupError(
+                f"{where!r}: a path with a line break in it is not supported; "
+                "rename the folder (or a parent folder)"
+            )
+
     @classmethod
     def at(cls, folder: Path) -> Repo:
+        cls.refuse_line_breaks(folder)
         result = run_git(
             folder,
             "rev-parse",

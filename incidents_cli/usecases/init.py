@@ -146,6 +146,7 @@ def init_repository(folder: Path, standalone: bool = False, cli: str | None = No
     """Make the incident repository in ``folder``: in the git repository it is part of, or
     (``standalone``, or when there is none) in a repository of its own. ``cli``: see
     ``starter_files``."""
+    Repo.refuse_line_breaks(folder)
     found = _found(folder)
     # refuses a bad --cli before anything
     files = starter_files(cli, found.members, found.timezone, found.secrets)
