@@ -870,3 +870,16 @@ def test_two_records_with_one_id_never_write_into_the_previous_site(
         assert not page.exists()
     finally:
         os.close(held)
+
+
+def test_a_damaged_page_manifest_in_out_is_ignored_and_every_page_written_anew(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The manifest of page keys in --out is only a hint: nested deeper than Python's JSON
+    reader goes, it made a rebuild exit 3."""
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2025-12-11", "Outage 1"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", "--as-of", "2026-02-01T00:00:00Z")
+    before = all_files(out)
+    (out / ".incidents-site").write_text("[" * 200_000, encoding="utf-8")
+    assert all_files(build(repo, out, "--as-of", "2026-02-01T00:00:00Z")) == before

@@ -50,8 +50,8 @@ class Previous:
         try:
             manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
             self.keys = dict(manifest["pages"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.keys = {}
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            self.keys = {}  # damaged or foreign: every page is written anew
 
     def has(self, rel: str, key: str) -> bool:
         if self.out is None or self.keys.get(rel) != key:

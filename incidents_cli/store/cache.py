@@ -169,9 +169,7 @@ def save_shards(snap: Snapshot, name: str, values: dict[str, Any], before: dict[
             if shard.keys() == old[number]:
                 continue
             path = _shard_path(snap, name, number)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(shard, separators=(",", ":")), encoding="utf-8")
-            tmp.replace(path)
+            yamlio.write_atomic(path, json.dumps(shard, separators=(",", ":")), sync=False)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
 
@@ -208,9 +206,7 @@ def write_pack(folder: Path, kind: str, entries: dict[str, Any]) -> None:
     path = folder / f"{base.stem}-p{tag:08x}.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(path)
+        yamlio.write_atomic(path, json.dumps(entries, separators=(",", ":")), sync=False)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
 
@@ -412,9 +408,7 @@ def _save(folder: Path, path: Path, entries: dict[str, Any]) -> None:
         for old in [*folder.glob(f"records-{kind}-*.json"), *folder.glob("records-f*.json")]:
             if old != path:
                 old.unlink(missing_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(path)
+        yamlio.write_atomic(path, json.dumps(entries, separators=(",", ":")), sync=False)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
 
@@ -486,9 +480,7 @@ def incident_summaries(
             for old in folder.glob("summaries-*.json"):
                 if old != path:
                     old.unlink(missing_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
-            tmp.replace(path)
+            yamlio.write_atomic(path, json.dumps(kept, separators=(",", ":")), sync=False)
         except OSError:
             pass
     return out, unreadable

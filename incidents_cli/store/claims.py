@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from incidents_cli.core.errors import RefusedError
 from incidents_cli.store.git import Repo
 
 CLAIM_PREFIX = "refs/incidents/notify-claims/"
@@ -172,9 +174,24 @@ class Claimer:
             str(data.get("host", "")),
             pid if isinstance(pid, int) else 0,
             str(data.get("started", "")),
-            float(expires) if isinstance(expires, (int, float)) else 0.0,
+            _expiry(expires),
             sha,
         )
+
+
+def _expiry(value: Any) -> float:
+    """A claim's expiry as written; one that is not a finite time, or that lies further
+    ahead than any claim is made for (a damaged or foreign claim), is already expired, so
+    it cannot block a channel for ever."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    try:
+        expires = float(value)
+    except OverflowError:  # an integer past any float
+        return 0.0
+    if not math.isfinite(expires) or expires > time.time() + 2 * CLAIM_SECONDS:
+        return 0.0
+    return expires
 
 
 LOCAL_LOCK = "incidents-notify.lock"
@@ -191,13 +208,19 @@ class LocalClaim:
 
     def take(self) -> str | None:
         """None if taken; else who holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:  # read-only .git, or the lock file is a symlink
+            raise RefusedError(f"{self.path}: cannot take notify's lock: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "starting"
             os.close(fd)
             return holder
+        except OSError as exc:  # a file system without locks: not "someone else holds it"
+            os.close(fd)
+            raise RefusedError(f"{self.path}: cannot take notify's lock: {exc.strerror}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {_now_text()}\n".encode(), 0)
         self._fd = fd
