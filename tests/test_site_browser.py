@@ -1,8 +1,9 @@
 """The status site in a real browser: headless Chromium (Debian's package) and axe-core
 (from the npm registry, pinned in tests/browser/package-lock.json).
 
-Nothing here is skipped when the browser is missing: .ci/run installs both, and a missing
-one fails with the command that installs it.
+In CI (`CI` set) nothing here is skipped: .ci/run installs both, and a missing one fails
+with the command that installs it; on a developer's machine the tests skip, naming it
+(tests/external.py).
 """
 
 from __future__ import annotations
