@@ -4,7 +4,6 @@ the records that changed since the last build (cached by blob id), and the maint
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from incidents_cli.site.public import (
     maintenance_windows,
     public_incident,
 )
+from incidents_cli.store.git import blob_id
 from incidents_cli.store.parallel import bulk, map_chunks
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
         raw = (root / rel).read_bytes()
     except OSError:
         return "unreadable", None
-    return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest(), raw
+    return blob_id(raw), raw
 
 
 # entries: [id, started, resolved, latest, touched] or None, the view as JSON text, the

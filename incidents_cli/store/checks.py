@@ -32,6 +32,7 @@ from incidents_cli.store.cache import (
     snapshot,
     write_pack,
 )
+from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, iter_chunks
 
@@ -244,13 +245,10 @@ def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, An
 
 def _blob_id(path: Path) -> str | None:
     """The blob id git would give the file's content (None if it cannot be read)."""
-    import hashlib
-
     try:
-        raw = path.read_bytes()
+        return blob_id(path.read_bytes())
     except OSError:
         return None
-    return hashlib.sha1(b"blob %d\x00" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
 def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:

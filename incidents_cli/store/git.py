@@ -192,6 +192,17 @@ def _checked(
     return result
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with these bytes (SHA-1 repositories)."""
+    try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
+        from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
+
+    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return digest
+
+
 class Repo:
     """A git work tree, addressed by its top-level folder."""
 

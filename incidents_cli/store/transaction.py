@@ -30,7 +30,14 @@ from incidents_cli.core.records import (
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.text import control_character, control_characters_in
 from incidents_cli.store import open_ids, yamlio
-from incidents_cli.store.git import Commit, PathStates, PushRefused, PushRejected, Repo
+from incidents_cli.store.git import (
+    Commit,
+    PathStates,
+    PushRefused,
+    PushRejected,
+    Repo,
+    blob_id,
+)
 from incidents_cli.store.layout import load_settings, read_record
 from incidents_cli.store.lock import JournalEntry, RepositoryLock, signals_held
 from incidents_cli.store.schemas import schema_findings
@@ -311,17 +318,6 @@ def _recover(repo: Repo, left: dict[str, Any]) -> None:
         if repo.blob_at_head(git_path) == current:
             continue  # the commit was made
         repo.restore_from_head(git_path)
-
-
-def blob_id(data: bytes) -> str:
-    """The id git gives a file with these bytes (SHA-1 repositories)."""
-    try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
-        from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # pragma: no cover - a Python built without it
-        from hashlib import sha1
-
-    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-    return digest
 
 
 def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None:
