@@ -311,7 +311,7 @@ def test_a_pre_commit_hook_that_rewrites_the_record_is_caught_or_committed(repo:
     hook.write_text(f"#!/bin/sh\n{edit}")
     hook.chmod(0o755)
     result = run_cli("ack", iid, cwd=repo)
-    assert result.code == 3
+    assert result.code == 2  # the person's hook, not a bug of ours
     assert "but HEAD does not hold this change" in result.err
     subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
     hook.write_text(f"#!/bin/sh\n{edit}git add incidents/{iid}.yaml\n")
@@ -489,3 +489,34 @@ def test_a_hand_written_lower_case_id_counts_for_the_next_one_and_its_twin_is_a_
     assert (
         "id: id 'inc-0007' differs only in case from 'INC-0007' (incidents/INC-0007.yaml)" in line
     )
+
+
+def test_a_failing_clean_filter_of_the_persons_is_exit_2_not_a_bug(repo: Path) -> None:
+    """git failing for a reason in the person's setup (a required clean filter that fails)
+    is one line with git's words and exit 2, with everything as it was: exit 3 is for bugs
+    in our code."""
+    iid = declare(repo, "--severity", "low")
+    before = state(repo)
+    attributes = repo / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text("incidents/*.yaml filter=broken\n")
+    subprocess.run(["git", "config", "filter.broken.clean", "false"], cwd=repo, check=True)
+    subprocess.run(["git", "config", "filter.broken.required", "true"], cwd=repo, check=True)
+    result = run_cli("ack", iid, cwd=repo)
+    assert result.code == 2, result.err
+    assert "filter" in result.err and "unexpected" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    attributes.unlink()  # (git status itself runs the filter)
+    assert state(repo) == before
+
+
+def test_a_push_to_a_remote_that_is_gone_is_exit_2(repo: Path, tmp_path: Path) -> None:
+    iid = declare(repo, "--severity", "low")
+    subprocess.run(
+        ["git", "remote", "add", "origin", str(tmp_path / "no-such-remote.git")],
+        cwd=repo,
+        check=True,
+    )
+    result = run_cli("ack", iid, "--push", cwd=repo)
+    assert result.code == 2, result.err
+    assert "unexpected" not in result.err

@@ -42,7 +42,14 @@ class InputFileError(IncidentsError):
 
 
 class GitError(IncidentsError):
-    """A git command failed; the message says what to do."""
+    """A git command failed for a reason outside this program (a hook or filter of the
+    person's, the network, permissions, a full disk); the message is git's own words.
+    Exit 2, not 3: exit 3 is kept for bugs in our code."""
+
+
+class InternalError(IncidentsError):
+    """One of our own checks caught a bug before it could do harm (a transition that made
+    an invalid record, say); nothing was written. Exit 3, as every bug."""
 
     exit_code = EXIT_UNEXPECTED
 

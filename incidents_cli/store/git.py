@@ -395,9 +395,14 @@ class Repo:
         status = [*_STATUS, *paths]
         running = start_git(self.top, *status)
         staged = start_git(self.top, *_STAGED)
-        return lambda: self._path_states(
-            paths, finish_git(running, status), finish_git(staged, _STAGED, check=False)
-        )
+
+        def wait() -> PathStates:
+            # both are waited for before either is checked: no git is left running
+            states = finish_git(running, status, check=False)
+            others = finish_git(staged, _STAGED, check=False)
+            return self._path_states(paths, _checked(states, status, True), others)
+
+        return wait
 
     def path_states(self, paths: Sequence[str]) -> PathStates:
         """HEAD (read now); which of ``paths`` git tracks and which differ from HEAD

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from incidents_cli.core.document import mapping
-from incidents_cli.core.errors import GitError, IncidentsError, RefusedError
+from incidents_cli.core.errors import GitError, IncidentsError, InternalError, RefusedError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.lifecycle import Change, TransitionRefused
 from incidents_cli.core.records import (
@@ -80,7 +80,7 @@ class Workspace:
         text = yamlio.rewrite(old, data) if old else yamlio.dump(data)
         problems = _problems(RecordFile(kind, rel, yamlio.parse(text, rel)))
         if problems:
-            raise GitError(f"refusing to write an invalid record: {problems[0].text()}")
+            raise InternalError(f"refusing to write an invalid record: {problems[0].text()}")
         return text
 
     def committed_text(self, rel: str) -> tuple[str | None, bool]:
@@ -416,7 +416,7 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
         if rel in removed:
             if old_text is None:
-                raise GitError(f"{rel} was to be removed, but it does not exist")
+                raise InternalError(f"{rel} was to be removed, but it does not exist")
             planned.append(_Write(rel, git_paths[rel], None, old_text, old_bytes))
             continue
         if given is None:
@@ -475,7 +475,7 @@ def _commit(
     if branch is not None:
         texts = {w.git_path: w.text for w in planned if w.text is not None}
         if len(texts) != len(planned):
-            raise GitError("a change that removes files cannot go to a new branch")
+            raise InternalError("a change that removes files cannot go to a new branch")
         return repo.commit_to_new_branch(branch, texts, message)
     # A file a person staged is committed as they staged it: it is theirs, never undone.
     lock.journal(

@@ -19,7 +19,7 @@ from typing import Any
 
 from incidents_cli.core import tracker
 from incidents_cli.core.document import mapping
-from incidents_cli.core.errors import GitError, RefusedError
+from incidents_cli.core.errors import InternalError, RefusedError
 from incidents_cli.core.lifecycle import Change
 from incidents_cli.core.records import incident_rel
 from incidents_cli.core.timeutil import maybe_time
@@ -340,7 +340,7 @@ def write_back(root: Path, fields: Mapping[tuple[str, str], Mapping[str, Any]]) 
         problems = schema_findings(check) if check.doc is not None else []
         if check.error is not None or problems:  # the sync made an invalid file: a bug
             what = check.error.message if check.error else problems[0].text()
-            raise GitError(f"refusing to write an invalid postmortem: {what}")
+            raise InternalError(f"refusing to write an invalid postmortem: {what}")
         files[path] = new_text
     return files
 
