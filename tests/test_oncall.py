@@ -404,3 +404,24 @@ def test_two_exports_on_different_days_give_the_same_uid_and_start_for_a_shift(
         assert monday[uid] == tuesday[uid]
     # what the later export starts with is a shift the earlier one had too
     assert min(tuesday.values())[0] in {v[0] for v in monday.values()}
+
+
+def test_an_export_with_no_shift_says_why_instead_of_saying_nothing(
+    schedule_repo: Path, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "oncall",
+        "export",
+        "--person",
+        "nobody",
+        "--out",
+        str(tmp_path / "cal"),
+        cwd=schedule_repo,
+    )
+    assert result.code == 0, result.err
+    assert result.err == "warning: no shift of nobody in these 12 weeks: the export holds none\n"
+    (schedule_repo / "oncall.yaml").write_text("rotations: []\n")
+    result = run_cli("oncall", "export", "--format", "csv", cwd=schedule_repo)
+    assert result.code == 0, result.err
+    assert result.out == "rotation,person,start,end,hours,override_for\n"
+    assert result.err == "warning: oncall.yaml has no rotations: the export holds no shift\n"

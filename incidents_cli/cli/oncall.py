@@ -119,6 +119,8 @@ def oncall_export(
         output_format=output_format,
         out=folder,
     )
+    if export.empty:
+        click.echo(f"warning: {export.empty}", err=True)
     for path in export.files:
         click.echo(str(path))
     if folder is None:

@@ -47,6 +47,8 @@ class Export(NamedTuple):
     """The files written (with an output folder)."""
     text: str
     """Everything in one document (without an output folder)."""
+    empty: str = ""
+    """Why the export holds no shift, if it holds none (for a person to read)."""
 
 
 MAX_EXPORT_SHIFTS = 20_000  # ten years of 6-hour shifts
@@ -89,16 +91,24 @@ def export_shifts(
             return ics(found, f"{settings.title}: {name}", settings.people)
         return csv_text(found)
 
+    empty = "" if any(per_rotation.values()) else _why_empty(chosen, person, weeks)
     if out is not None:
         written = []
         for rotation, found in per_rotation.items():
             path = out / f"oncall-{rotation}.{output_format}"
             write_atomic(path, render(found, rotation))
             written.append(path)
-        return Export(written, "")
+        return Export(written, "", empty)
     every = [s for found in per_rotation.values() for s in found]
     every.sort(key=lambda s: (s.start, s.rotation))
-    return Export([], render(every, "on call"))
+    return Export([], render(every, "on call"), empty)
+
+
+def _why_empty(rotations: Sequence[str], person: str | None, weeks: int) -> str:
+    if not rotations:
+        return "oncall.yaml has no rotations: the export holds no shift"
+    whose = f" of {person}" if person is not None else ""
+    return f"no shift{whose} in these {weeks} weeks: the export holds none"
 
 
 def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
