@@ -185,6 +185,8 @@ def test_the_run_that_loses_the_claim_skips_the_channel_with_a_warning(
     assert _git(origin, "rev-parse", "refs/incidents/notify-claims/ops-slack") == claim
     text = run_cli("notify", "--as-of", AS_OF, "--channel", "ops-slack", cwd=tmp_path / "b")
     assert text.code == 0 and "skipped: another notify run is telling it" in text.out
+    # the remote's claim was fetched to be read, and nothing of it is left in the clone
+    assert _git(tmp_path / "b", "for-each-ref", "refs/incidents/notify-claims-seen/") == ""
 
 
 def test_an_expired_claim_is_taken_over_saying_so(
@@ -200,6 +202,7 @@ def test_an_expired_claim_is_taken_over_saying_so(
     assert any("took over the claim of pid 4242 on ci-runner-7" in w for w in report["warnings"])
     assert sent(report)["ops-slack"]
     assert _git(origin, "for-each-ref", "refs/incidents/notify-claims/") == ""
+    assert _git(tmp_path / "b", "for-each-ref", "refs/incidents/notify-claims-seen/") == ""
     code, report = notify(clone(origin, tmp_path / "c"), "--channel", "ops-slack")
     assert code == 0 and sent(report)["ops-slack"] == []
 

@@ -29,7 +29,7 @@ from incidents_cli.store.git import Repo
 CLAIM_PREFIX = "refs/incidents/notify-claims/"
 CLAIM_FILE = "claim.json"
 SEEN_PREFIX = "refs/incidents/notify-claims-seen/"
-"""Where the remote's claim is fetched to, to be read (never pushed)."""
+"""Where the remote's claim is fetched to, to be read (never pushed; deleted once read)."""
 CLAIM_SECONDS = 600.0
 """How long a claim holds without its run renewing it (a checkpoint push renews it)."""
 
@@ -161,6 +161,7 @@ class Claimer:
         if sha is None:
             return None
         text = self.repo.file_at(sha, CLAIM_FILE)
+        self.repo.git("update-ref", "-d", seen, check=False)  # read: the ref is not needed
         data: Any = None
         try:
             data = json.loads(text) if text is not None else None
