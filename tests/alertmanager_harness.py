@@ -157,9 +157,10 @@ def _wait_ready(process: subprocess.Popen[bytes], api: str, timeout: float = 30.
 
 @contextmanager
 def running_alertmanager(
-    group_wait: str = "1s", group_interval: str = "1s"
+    group_wait: str = "1s", group_interval: str = "1s", webhook_url: str | None = None
 ) -> Iterator[Alertmanager]:
-    """Start Alertmanager and its webhook recorder; stop both and remove the storage after."""
+    """Start Alertmanager and its webhook recorder; stop both and remove the storage after.
+    With ``webhook_url``, the webhook goes there instead (the recorder then hears nothing)."""
     binary = alertmanager_binary()
     if binary is None:
         raise FileNotFoundError(SKIP_REASON)
@@ -169,7 +170,9 @@ def running_alertmanager(
     with tempfile.TemporaryDirectory(prefix="alertmanager-") as folder:
         config = Path(folder) / "alertmanager.yml"
         # JSON is YAML: Alertmanager reads it as is.
-        config.write_text(json.dumps(_config(recorder.url, group_wait, group_interval)))
+        config.write_text(
+            json.dumps(_config(webhook_url or recorder.url, group_wait, group_interval))
+        )
         port = _free_port()
         api = f"http://{HOST}:{port}"
         log = (Path(folder) / "alertmanager.log").open("wb")

@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import git
@@ -20,6 +24,7 @@ import pytest
 import yaml
 
 from .conftest import ROOT, run_cli
+from .external import missing
 from .fakes.github_api import FakeGitHub
 from .test_postmortems import ITEMS, publish, resolved_incident
 from .workflow_runner import JobResult, install_gh_standin, run_job
@@ -692,3 +697,89 @@ def test_alert_workflow_ingests_dispatched_payloads_and_pushes(
     assert "::error::unknown alert format 'nagios'" in bad.stdout + "".join(
         s.stderr for s in bad.steps
     )
+
+
+def _readme_relay() -> str:
+    """The Alertmanager relay exactly as README.md shows it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme.split("**Alertmanager** cannot set its webhook's body", 1)[1]
+    block = after.split("```python\n", 1)[1].split("```", 1)[0]
+    return textwrap.dedent(block)
+
+
+def test_the_readme_relay_carries_a_real_alertmanager_alert_to_the_alert_workflow(
+    tmp_path: Path, runner: Runner
+) -> None:
+    """Alertmanager (Debian's, for real) -> the README's relay -> GitHub's dispatch endpoint
+    (the fake, in GitHub's shapes) -> the installed alert workflow: an incident is declared."""
+    from .alertmanager_harness import alert, alertmanager_binary, running_alertmanager
+
+    if alertmanager_binary() is None:
+        missing("Prometheus Alertmanager", "apt-get install prometheus-alertmanager")
+    code = _readme_relay()
+    port = _free_port()
+    assert code.count('("127.0.0.1", 9099)') == 1
+    code = code.replace('("127.0.0.1", 9099)', f'("127.0.0.1", {port})')
+    origin = tmp_path / "origin"
+    assert run_cli("init", str(origin)).code == 0
+    remote = tmp_path / "remote.git"
+    git.Repo.clone_from(origin, remote, bare=True)
+    with FakeGitHub(owner="example", name="status", token="monitor-token").serve() as github:
+        env = {
+            **os.environ,
+            "DISPATCH_URL": f"{github.url}/repos/example/status/dispatches",
+            "GITHUB_TOKEN": "monitor-token",
+        }
+        relay = subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _wait_for_port(port, relay)
+            start = datetime.now(UTC) - timedelta(minutes=5)
+            with running_alertmanager(webhook_url=f"http://127.0.0.1:{port}/") as manager:
+                manager.post([alert("eu-west", starts_at=start)])
+                deadline = time.monotonic() + 60
+                while not github.dispatches and time.monotonic() < deadline:
+                    time.sleep(0.1)
+        finally:
+            relay.terminate()
+            _, err = relay.communicate(timeout=10)
+    assert len(github.dispatches) == 1, err
+    (request,) = github.writes()
+    assert request.path == "/repos/example/status/dispatches"
+    assert request.authorization == "Bearer monitor-token"
+    assert request.accept == "application/vnd.github+json"
+    (event,) = github.dispatches
+    assert event["event_type"] == "alert"
+    assert event["client_payload"]["status"] == "firing"
+    result = runner.run(
+        remote,
+        "incidents-alert.yml",
+        "ingest",
+        _dispatch(event["client_payload"]),
+        GITHUB_EVENT_NAME="repository_dispatch",
+    )
+    assert result.status == "success", [(s.name, s.stdout, s.stderr) for s in result.steps]
+    ingested = next(s for s in result.steps if s.name == "Ingest the alert")
+    assert json.loads(ingested.stdout) == [{"id": "INC-0001", "action": "declared", "alerts": 1}]
+    record = yaml.safe_load(git.Repo(remote).git.show("main:incidents/INC-0001.yaml"))
+    assert record["source"] == "monitor" and record["regions"] == ["eu-west"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the relay exited: {process.communicate()[1]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the relay never listened")

@@ -3,8 +3,9 @@
 It answers the endpoints the tracker uses, in the shapes GitHub documents (REST API version
 2022-11-28): the repository, issues (list with state/labels/per_page/page and Link-header
 pagination, get, create, update with state and state_reason), issue comments (list, create),
-labels (get, create) and the assignee check. Every request is recorded, so a test can assert
-exactly what was asked of GitHub. ``rate_limit_once`` answers the next request with a secondary
+labels (get, create) and the assignee check; and repository dispatch events, which monitors
+create to start the alert workflow. Every request is recorded, so a test can assert exactly
+what was asked of GitHub. ``rate_limit_once`` answers the next request with a secondary
 (403 + retry-after) or a primary (403 + x-ratelimit-remaining 0 + x-ratelimit-reset) limit.
 
 Like GitHub, the ``next`` links of a listing point at ``/repositories/{id}/...``, not at the
@@ -45,6 +46,7 @@ class Request:
     body: Any  # the parsed JSON body, or None
     authorization: str | None
     limited: bool = False  # answered with a rate limit instead
+    accept: str | None = None
 
     @property
     def path(self) -> str:
@@ -80,6 +82,8 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
+    """The repository dispatch events created, as their bodies."""
     url: str = ""
     _limits: list[_Limit] = field(default_factory=list)
     _failures: list[list[Any]] = field(default_factory=list)
@@ -204,6 +208,7 @@ class FakeGitHub:
                     body,
                     handler.headers.get("Authorization"),
                     limited=limit is not None,
+                    accept=handler.headers.get("Accept"),
                 )
             )
             if limit is not None:
@@ -292,6 +297,7 @@ class FakeGitHub:
         ("GET", re.compile(r"/labels/([^/]+)"), "get_label"),
         ("POST", re.compile(r"/labels"), "create_label"),
         ("GET", re.compile(r"/assignees/([^/]+)"), "check_assignee"),
+        ("POST", re.compile(r"/dispatches"), "dispatch"),
     )
 
     def _route(self, method: str, target: str, body: Any) -> tuple[int, Any, dict[str, str]]:
@@ -310,6 +316,20 @@ class FakeGitHub:
                 )
                 return result
         raise _Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+
+    def _ep_dispatch(self, *, body: Any, **_: Any) -> tuple[int, Any, dict[str, str]]:
+        """Create a repository dispatch event: event_type of 1 to 100 characters, a
+        client_payload of at most 10 top-level properties; 204 and no body."""
+        invalid = {"message": "Invalid request.", "documentation_url": DOCS, "status": "422"}
+        if not isinstance(body, dict) or not isinstance(body.get("event_type"), str):
+            raise _Answer(422, invalid)
+        payload = body.get("client_payload", {})
+        if not 0 < len(body["event_type"]) <= 100:
+            raise _Answer(422, invalid)
+        if not isinstance(payload, dict) or len(payload) > 10:
+            raise _Answer(422, invalid)
+        self.dispatches.append(body)
+        return 204, None, {}
 
     def _ep_repo(self, **_: Any) -> tuple[int, Any, dict[str, str]]:
         return 200, self._repo_object(), {}
