@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RecordFile
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
@@ -28,6 +29,7 @@ from incidents_cli.site.contexts import (
     favicon_context,
     feed_context,
     feed_file,
+    feed_incidents,
     history_context,
     index_context,
     months_of,
@@ -36,7 +38,7 @@ from incidents_cli.site.contexts import (
 from incidents_cli.site.files import REUSED, Reused, SiteFile, refuse_outside, write_text
 from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
-from incidents_cli.site.model import Page, build_page
+from incidents_cli.site.model import ComponentView, Page, build_page
 from incidents_cli.site.pages import (
     MARKER,
     Previous,
@@ -113,7 +115,7 @@ def render_site(
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
     yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer)
+    yield from _feeds(page, renderer, reuse)
     yield (
         "maintenance.ics",
         maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
@@ -129,15 +131,35 @@ def render_site(
     )
 
 
-def _feeds(page: Page, renderer: Renderer) -> Iterator[SiteFile]:
-    """The site's Atom and RSS feeds, and one of each per component."""
-    feed = feed_context(page)
-    yield "history.atom", renderer.render("site/history.atom", feed)
-    yield "history.rss", renderer.render("site/history.rss", feed)
-    for view in page.components:
-        feed = feed_context(page, view)
-        yield feed_file(view.id, "atom"), renderer.render("site/history.atom", feed)
-        yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
+def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
+    """The site's Atom and RSS feeds, and one of each per component; a feed whose key (its
+    incidents' content keys, its maintenance windows, the templates, what every page shows)
+    is the one the feed built before has is reused."""
+    for view in (None, *page.components):
+        key = _feed_key(page, reuse, view)
+        feed: dict[str, Any] | None = None
+        for kind in ("atom", "rss"):
+            rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
+            template = f"site/history.{kind}"
+            if key is not None:
+                reuse.manifest[rel] = page_key(key, renderer.fingerprint(template))
+                if reuse.previous.has(rel, reuse.manifest[rel]):
+                    yield rel, REUSED
+                    continue
+            feed = feed or feed_context(page, view)
+            yield rel, renderer.render(template, feed)
+
+
+def _feed_key(page: Page, reuse: Reuse, view: ComponentView | None) -> str | None:
+    """What a feed shows depends on (see contexts.feed_context), or None where an incident's
+    content key is unknown."""
+    keys = [reuse.keys.get(incident.id, "") for incident in feed_incidents(page, view)]
+    if not all(keys):
+        return None
+    shown = page.maintenances if view is not None else []
+    windows = [repr(window) for window in shown if view and view.id in window.components]
+    now = "" if keys or windows else format_time(page.now)  # an empty feed's update time
+    return page_key(reuse.fixed, "feed", view.id if view else "", now, *keys, "\x01", *windows)
 
 
 def write_tree(out: Path, files: Iterable[SiteFile]) -> int:

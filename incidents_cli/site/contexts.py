@@ -545,8 +545,10 @@ def feed_context(page: Page, component: ComponentView | None = None) -> dict[str
     }
 
 
-def _update_items(page: Page, words: Words, component: ComponentView | None) -> list[FeedItem]:
-    """The newest public updates (of the incidents touching ``component``, if given)."""
+def feed_incidents(page: Page, component: ComponentView | None = None) -> list[PublicIncident]:
+    """The incidents whose updates a feed (of ``component``, if given) can show: its
+    entries depend on nothing else of the incidents (a rebuild reuses a feed whose
+    incidents did not change)."""
     incidents = page.incidents
     if component is not None:
         incidents = [i for i in incidents if component.id in i.touched]
@@ -556,7 +558,12 @@ def _update_items(page: Page, words: Words, component: ComponentView | None) -> 
     def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
         return incident.latest[0], incident.id, incident.latest[1]
 
-    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
+    return heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
+
+
+def _update_items(page: Page, words: Words, component: ComponentView | None) -> list[FeedItem]:
+    """The newest public updates (of the incidents touching ``component``, if given)."""
+    candidates = feed_incidents(page, component)
     entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
     entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
     base = page.settings.base_url

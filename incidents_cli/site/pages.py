@@ -26,7 +26,7 @@ from incidents_cli.site.files import REUSED, Reused
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import bulk, iter_chunks
+from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
@@ -162,7 +162,7 @@ def render_pages(
     if not todo:
         return
     # once, before forking (else each worker compiles its own)
-    renderer.load("site/history_month.html", "site/incident.html")
+    renderer.load("site/history_month.html", "site/incident.html", parser=len(todo) >= MIN_ITEMS)
     names = list(months)
     _JOB = _Job(page, renderer, months, names)
     try:
