@@ -48,6 +48,7 @@ from incidents_cli.site.pages import (
     page_key,
     render_pages,
 )
+from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
 
@@ -135,8 +136,10 @@ def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
     """The site's Atom and RSS feeds, and one of each per component; a feed whose key (its
     incidents' content keys, its maintenance windows, the templates, what every page shows)
     is the one the feed built before has is reused."""
+    chosen = feed_incidents(page)
     for view in (None, *page.components):
-        key = _feed_key(page, reuse, view)
+        candidates = chosen.get(view.id if view else "", [])
+        key = _feed_key(page, reuse, view, candidates)
         feed: dict[str, Any] | None = None
         for kind in ("atom", "rss"):
             rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
@@ -146,14 +149,16 @@ def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
                 if reuse.previous.has(rel, reuse.manifest[rel]):
                     yield rel, REUSED
                     continue
-            feed = feed or feed_context(page, view)
+            feed = feed or feed_context(page, view, candidates)
             yield rel, renderer.render(template, feed)
 
 
-def _feed_key(page: Page, reuse: Reuse, view: ComponentView | None) -> str | None:
+def _feed_key(
+    page: Page, reuse: Reuse, view: ComponentView | None, candidates: list[PublicIncident]
+) -> str | None:
     """What a feed shows depends on (see contexts.feed_context), or None where an incident's
     content key is unknown."""
-    keys = [reuse.keys.get(incident.id, "") for incident in feed_incidents(page, view)]
+    keys = [reuse.keys.get(incident.id, "") for incident in candidates]
     if not all(keys):
         return None
     shown = page.maintenances if view is not None else []

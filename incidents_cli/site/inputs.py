@@ -88,22 +88,21 @@ def _cached(head: list[Any], packed: str) -> PublicIncident:
     return incident
 
 
-def _entry(entry: Any) -> list[Any] | None:
-    """A cache entry of our shape, or None (a miss): its head must decode; the rest of the
-    view is decoded when first used, and a view that then fails to decode is a bug of ours
-    (only this tool writes these files, into .git)."""
+def _entry(entry: Any) -> tuple[list[Any], PublicIncident | None] | None:
+    """A cache entry of our shape and its view, or None (a miss): its head must decode; the
+    rest of the view is decoded when first used, and a view that then fails to decode is a
+    bug of ours (only this tool writes these files, into .git)."""
     if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], str)):
         return None
-    head, _, unreadable = entry
+    head, packed, unreadable = entry
     if not isinstance(unreadable, list) or not all(isinstance(u, str) for u in unreadable):
         return None
     if head is None:
-        return entry
+        return entry, None
     try:
-        _cached(head, "")
+        return entry, _cached(head, packed)
     except (TypeError, ValueError, IndexError, KeyError):
         return None
-    return entry
 
 
 def _head(view: PublicIncident) -> list[Any]:
@@ -149,9 +148,12 @@ def public_inputs(
     kept: dict[str, Any] = {}
     for result in found:
         assert result is not None
-        key, entry = result
+        key, entry = result[0], result[1]
         head, packed, unreadable = entry
-        view = _cached(head, packed) if head is not None else None
+        if len(result) == 3:  # made from the cache entry already
+            view = result[2]
+        else:
+            view = _cached(head, packed) if head is not None else None
         if snap is not None:
             kept[key] = entry
         inputs.unreadable.extend(unreadable)
@@ -170,14 +172,14 @@ _Miss = tuple[int, tuple[str, str, str | None, dict[str, str]]]
 
 def _look_up(
     root: Path, exclude: frozenset[str], blobs: dict[str, str], cache: dict[str, Any]
-) -> tuple[list[tuple[str, Any] | None], list[_Miss]]:
+) -> tuple[list[tuple[Any, ...] | None], list[_Miss]]:
     """Each incident's cached view where its key is known without reading the files (None
     in its place otherwise), and the views still to make."""
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
     from incidents_cli.store.yamlio import file_names
 
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
-    found: list[tuple[str, Any] | None] = []
+    found: list[tuple[Any, ...] | None] = []
     misses: list[_Miss] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
@@ -190,9 +192,9 @@ def _look_up(
         known = {r: blobs[r] for r in (rel, pm_rel) if r is not None and r in blobs}
         if len(known) == (2 if pm_rel else 1):  # the key is known without reading the files
             key = f"{name}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
-            entry = _entry(cache.get(key))
-            if entry is not None:
-                found.append((key, entry))
+            hit = _entry(cache.get(key))
+            if hit is not None:
+                found.append((key, *hit))
                 continue
         misses.append((len(found), (str(root), rel, pm_rel, known)))
         found.append(None)
