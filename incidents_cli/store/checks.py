@@ -34,7 +34,7 @@ from incidents_cli.store.cache import (
 )
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
-from incidents_cli.store.parallel import bulk, iter_chunks
+from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
 
 CHECKS_FORMAT = 1
 
@@ -158,6 +158,8 @@ def _check_all(
         # cache too, for `site build` next (see store/cache.py write_pack).
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder)) for item in items]
+    global _FEW
+    _FEW = len(items) < MIN_ITEMS
     _prepare({item[2] for item in items})
     records: list[RecordFile] = []
     for (index, key), (result, data, made) in zip(
@@ -188,7 +190,14 @@ def _prepare(kinds: set[str]) -> None:
 
     if kinds:
         prepare_validators(sorted(kinds))
+    if kinds and not _FEW:
         fast_path_available()
+
+
+_FEW = False
+"""Whether the check_all under way reads few files (a rebuild): then each is parsed with
+its places, as PyYAML reads it, which is the same record and findings as the fast reader
+gives (store/yamlio.py parse_unplaced) without importing that reader for one file."""
 
 
 _Kept = tuple[Any, str, int]
@@ -223,9 +232,10 @@ def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, An
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
     for root, rel, kind, way, blob, folder in items:
-        record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
+        placed = _FEW or kind in WITH_PLACES
+        record = read_record(Path(root), rel, kind, places=placed)
         result = check_record(record)
-        if result.findings and kind not in WITH_PLACES:  # read again, for their places
+        if result.findings and not placed:  # read again, for their places
             record = read_record(Path(root), rel, kind)
             result = check_record(record)
         data: _Kept | None = None
