@@ -25,6 +25,7 @@ from incidents_cli.core.rules import Facts, cross_findings, facts_of, own_findin
 from incidents_cli.store.cache import (
     WITH_PLACES,
     LazyDocument,
+    Snapshot,
     cache_entry,
     load_shards,
     prune_packs,
@@ -121,24 +122,209 @@ def check_all(
         _DERIVE = None
 
 
+def site_findings(
+    root: Path,
+    keep: Sequence[str] = (),
+    derive: Derive | None = None,
+    derived: dict[str, Any] | None = None,
+) -> tuple[list[Finding], list[RecordFile]]:
+    """``all_findings`` of ``check_all``, and its records: for `site build`, which runs
+    after every commit. The last check's results are kept in one file (``_State``): a
+    rebuild checks only the files that changed since, and reuses the findings of the rules
+    across records where no changed file's facts changed (nor one of those findings is in
+    a changed file, whose lines may have moved)."""
+    global _DERIVE
+    _DERIVE = derive
+    try:
+        with bulk():
+            return _site_findings(root, frozenset(keep), derived if derive is not None else None)
+    finally:
+        _DERIVE = None
+
+
+SMALL_CHANGE = 200
+"""More changed files than this since the last check, and everything is checked as
+``check_all`` does (from the cache)."""
+
+
+def _site_findings(
+    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+) -> tuple[list[Finding], list[RecordFile]]:
+    snap = snapshot(root)
+    paths = record_paths(root)
+    state = _load_state(snap) if snap is not None else None
+    if snap is None or state is None:
+        return _check_everything(root, snap, keep, derived, paths)
+    blobs = snap.blobs
+    changed = [
+        (rel, kind)
+        for rel, kind in paths
+        if (blob := blobs.get(rel)) is None or _stored_blob(state, rel) != blob
+    ]
+    gone = state.records.keys() - {rel for rel, _ in paths}
+    if len(changed) + len(gone) > SMALL_CHANGE:
+        return _check_everything(root, snap, keep, derived, paths)
+    checked, records = _check_all(root, keep, derived, paths, changed)
+    try:
+        found = _reuse_state(state, checked, gone, snap.blobs)
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        found = None  # a damaged file: everything is checked
+    if found is None:
+        return _check_everything(root, snap, keep, derived, paths)
+    findings, kept = found
+    _save_state(snap, kept, state.cross)
+    return findings, records
+
+
+def _reuse_state(
+    state: _State, checked: Sequence[Checked], gone: set[str], blobs: dict[str, str]
+) -> tuple[list[Finding], dict[str, list[Any]]] | None:
+    """Every finding, from the last check and the records checked since (``checked``),
+    and the state to keep; None where the rules across records must run again."""
+    fresh: dict[str, list[Any]] = {}
+    for result in checked:
+        entry = _entry(result)
+        if entry is None:
+            return None
+        fresh[result.rel] = entry
+    moved = {*fresh, *gone}
+    if any(_facts_of(state, rel) != entry[1] for rel, entry in fresh.items()):
+        return None
+    if any(_facts_of(state, rel) is not None for rel in gone):
+        return None
+    if any(item[0] in moved for item in state.cross):
+        return None  # its line may have moved
+    findings = [finding for result in checked for finding in result.findings]
+    names: dict[str, str] = {}
+    kept: dict[str, list[Any]] = {}
+    for rel, item in state.records.items():
+        if rel in moved:
+            continue
+        kept[rel] = item
+        if item[1][0]:
+            hit = _from_entry(rel, "", item[1], names)
+            if hit is None:
+                return None
+            findings.extend(hit.findings)
+    findings.extend(Finding(*item) for item in state.cross)
+    kept.update({rel: [blobs.get(rel), entry] for rel, entry in fresh.items()})
+    return findings, kept
+
+
+def _check_everything(
+    root: Path,
+    snap: Snapshot | None,
+    keep: frozenset[str],
+    derived: dict[str, Any] | None,
+    paths: Sequence[tuple[str, str]],
+) -> tuple[list[Finding], list[RecordFile]]:
+    """Every record checked (from the cache), the rules across records run on all their
+    facts, and the results kept as the last check."""
+    checked, records = _check_all(root, keep, derived, paths)
+    own = [finding for result in checked for finding in result.findings]
+    facts = [result.facts for result in checked if result.facts is not None]
+    cross = cross_findings(facts, reader(root))
+    if snap is not None:
+        entries = {result.rel: _entry(result) for result in checked}
+        if all(entry is not None for entry in entries.values()):
+            kept = {rel: [snap.blobs.get(rel), entry] for rel, entry in entries.items()}
+            _save_state(snap, kept, [list(finding) for finding in cross])
+    return own + cross, records
+
+
+class _State(NamedTuple):
+    """The last check: each record's blob id (None if git did not vouch for it) and cache
+    entry (see ``_entry``) by path, and the findings of the rules across records."""
+
+    records: dict[str, list[Any]]
+    cross: list[list[Any]]
+
+
+def _state_path(snap: Snapshot) -> Path:
+    from incidents_cli import __version__
+
+    return snap.folder / f"{_cache_name()}-v{__version__}-last.json"
+
+
+def _load_state(snap: Snapshot) -> _State | None:
+    """The last check, or None if there is none of our shape (then everything is checked)."""
+    import json
+
+    try:
+        loaded = json.loads(_state_path(snap).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if type(loaded) is not dict or type(loaded.get("records")) is not dict:
+        return None
+    records, cross = loaded["records"], loaded.get("cross")
+    if type(cross) is not list or not all(_cross_item(item) for item in cross):
+        return None
+    return _State(records, cross)  # each record's entry is checked where it is used
+
+
+def _cross_item(item: Any) -> bool:
+    return (
+        type(item) is list
+        and len(item) == 6
+        and _strings([item[0], *item[3:]])
+        and type(item[1]) is int
+        and type(item[2]) is int
+    )
+
+
+def _stored_blob(state: _State, rel: str) -> Any:
+    item = state.records.get(rel)
+    return item[0] if type(item) is list and item else None
+
+
+def _facts_of(state: _State, rel: str) -> Any:
+    item = state.records.get(rel)
+    return None if item is None else item[1][1]
+
+
+def _save_state(snap: Snapshot, records: dict[str, list[Any]], cross: list[list[Any]]) -> None:
+    import json
+
+    from incidents_cli.store.yamlio import write_atomic
+
+    path = _state_path(snap)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("checks-*-last.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        text = json.dumps({"records": records, "cross": cross}, separators=(",", ":"))
+        write_atomic(path, text, sync=False)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
 _DERIVE: Derive | None = None
 """``derive`` of the check_all under way, for the workers (forked: they have it already)."""
 
 
 def _check_all(
-    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+    root: Path,
+    keep: frozenset[str],
+    derived: dict[str, Any] | None,
+    every: Sequence[tuple[str, str]] | None = None,
+    only: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
+    """``every``: the repository's record paths, if listed already; ``only``: check these
+    alone, without the cache (the few files that changed since the last check, see
+    ``site_findings``)."""
     snap = snapshot(root)
     blobs = snap.blobs if snap is not None else {}
     name = _cache_name()
-    cache = load_shards(snap, name) if snap is not None else {}
+    cache = load_shards(snap, name) if snap is not None and only is None else {}
     kept: dict[str, Any] = {}
     names: dict[str, str] = {}  # each name once: thousands of records name the same people
     results: list[Checked | None] = []
     misses: list[tuple[int, str | None]] = []
     items: list[_Item] = []
-    paths = record_paths(root)
-    lone = _lone_incidents(paths) if derived is not None else frozenset()
+    every = record_paths(root) if every is None else every
+    paths = every if only is None else only
+    lone = _lone_incidents(every) if derived is not None else frozenset()
     for rel, kind in paths:
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
@@ -153,7 +339,7 @@ def _check_all(
         way = "derive" if rel in lone else "keep" if kind in keep else ""
         items.append((str(root), rel, kind, way, blob, ""))
         results.append(None)
-    if snap is not None and len(items) * 10 >= len(results) > 0:
+    if snap is not None and only is None and len(items) * 10 >= len(results) > 0:
         # A cold run (CI's fresh clone): the workers keep what they parse in the record
         # cache too, for `site build` next (see store/cache.py write_pack).
         prune_packs(snap.folder)
@@ -176,7 +362,7 @@ def _check_all(
             records.append(_record(root, result, data))
         if made is not None and derived is not None:
             derived[result.rel] = made
-    if snap is not None and kept.keys() != cache.keys():
+    if snap is not None and only is None and kept.keys() != cache.keys():
         save_shards(snap, name, kept, cache)
     return [result for result in results if result is not None], records
 
