@@ -250,11 +250,11 @@ def build_site(
     settings = load_settings(root)
     if base_url is not None:
         settings = settings._replace(base_url=base_url)
-    in_git = _in_git(root)
+    repo = Repo.at(root) if _in_git(root) else None
     if as_of is None:
-        head_time = Repo.at(root).head_time() if in_git else None
+        head_time = repo.head_time() if repo is not None else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
+    sequences = maintenance_sequences(repo) if repo is not None else {}
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything

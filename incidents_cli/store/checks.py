@@ -155,11 +155,14 @@ def _site_findings(
     state = _load_state(snap) if snap is not None else None
     if snap is None or state is None:
         return _check_everything(root, snap, keep, derived, paths)
-    blobs = snap.blobs
+    blobs, last = snap.blobs, state.records
     changed = [
         (rel, kind)
         for rel, kind in paths
-        if (blob := blobs.get(rel)) is None or _stored_blob(state, rel) != blob
+        if (blob := blobs.get(rel)) is None
+        or type(item := last.get(rel)) is not list
+        or not item
+        or item[0] != blob
     ]
     gone = state.records.keys() - {rel for rel, _ in paths}
     if len(changed) + len(gone) > SMALL_CHANGE:
@@ -270,11 +273,6 @@ def _cross_item(item: Any) -> bool:
         and type(item[1]) is int
         and type(item[2]) is int
     )
-
-
-def _stored_blob(state: _State, rel: str) -> Any:
-    item = state.records.get(rel)
-    return item[0] if type(item) is list and item else None
 
 
 def _facts_of(state: _State, rel: str) -> Any:
