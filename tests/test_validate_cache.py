@@ -264,7 +264,7 @@ def test_a_rebuild_reports_and_leaves_out_what_a_cold_build_does_after_each_comm
         assert warm[:2] == cold[:2], number
         assert warm[2].keys() == cold[2].keys(), number
         assert [rel for rel in warm[2] if warm[2][rel] != cold[2][rel]] == [], number
-    assert list((problems / ".git" / "incidents-cache").glob("checks-*-last.json"))
+    assert list((problems / ".git" / "incidents-cache").glob("last-checks-*.json"))
 
 
 def test_a_damaged_last_check_is_ignored(
@@ -274,16 +274,14 @@ def test_a_damaged_last_check_is_ignored(
     reference = _site(problems, tmp_path / "reference")
     monkeypatch.delenv("INCIDENTS_NO_CACHE")
     _site(problems, tmp_path / "first")
-    (state,) = (problems / ".git" / "incidents-cache").glob("checks-*-last.json")
-    loaded = json.loads(state.read_text())
+    (state,) = (problems / ".git" / "incidents-cache").glob("last-checks-*.json")
+    blobs, facts, own, cross = json.loads(state.read_text())
     damaged = [
         "[1, 2]",
-        '{"records": {"incidents/INC-0002.yaml": 3}, "cross": []}',
-        json.dumps({"records": {r: [b, [[1], None]] for r, (b, _) in loaded["records"].items()}}),
-        json.dumps({**loaded, "cross": [["x", "one", 1, "f", "m", "error"]]}),
-        json.dumps(
-            {"records": {r: [b, "x"] for r, (b, _) in loaded["records"].items()}, "cross": []}
-        ),
+        json.dumps([blobs, facts, {"incidents/INC-0002.yaml": [[1]]}, cross]),
+        json.dumps([blobs, facts, {"incidents/INC-0002.yaml": 3}, cross]),
+        json.dumps([blobs, facts, own, [["x", "one", 1, "f", "m", "error"]]]),
+        json.dumps([{rel: 5 for rel in blobs}, facts, own, cross]),
     ]
     for number, text in enumerate(damaged):
         state.write_text(text)

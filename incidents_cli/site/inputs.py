@@ -149,11 +149,7 @@ def public_inputs(
     for result in found:
         assert result is not None
         key, entry = result[0], result[1]
-        head, packed, unreadable = entry
-        if len(result) == 3:  # made from the cache entry already
-            view = result[2]
-        else:
-            view = _cached(head, packed) if head is not None else None
+        view, unreadable = _view_of(result), entry[2]
         if snap is not None:
             kept[key] = entry
         inputs.unreadable.extend(unreadable)
@@ -164,6 +160,15 @@ def public_inputs(
         record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
     _add_maintenance(root, snap, exclude, timezone, inputs)
     return inputs
+
+
+def _view_of(result: tuple[Any, ...]) -> PublicIncident | None:
+    """The view of a found entry: (key, entry) or (key, entry, the view made already)."""
+    if len(result) == 3:
+        view: PublicIncident | None = result[2]
+        return view
+    head, packed, _ = result[1]
+    return _cached(head, packed) if head is not None else None
 
 
 _Miss = tuple[int, tuple[str, str, str | None, dict[str, str]]]

@@ -155,63 +155,56 @@ def _site_findings(
     state = _load_state(snap) if snap is not None else None
     if snap is None or state is None:
         return _check_everything(root, snap, keep, derived, paths)
-    blobs, last = snap.blobs, state.records
+    blobs, last = snap.blobs, state.blobs
     changed = [
         (rel, kind)
         for rel, kind in paths
-        if (blob := blobs.get(rel)) is None
-        or type(item := last.get(rel)) is not list
-        or not item
-        or item[0] != blob
+        if (blob := blobs.get(rel)) is None or last.get(rel) != blob
     ]
-    gone = state.records.keys() - {rel for rel, _ in paths}
+    gone = last.keys() - {rel for rel, _ in paths}
     if len(changed) + len(gone) > SMALL_CHANGE:
         return _check_everything(root, snap, keep, derived, paths)
     checked, records = _check_all(root, keep, derived, paths, changed)
-    try:
-        found = _reuse_state(state, checked, gone, snap.blobs)
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
-        found = None  # a damaged file: everything is checked
+    found = _reuse_state(state, checked, gone)
     if found is None:
         return _check_everything(root, snap, keep, derived, paths)
-    findings, kept = found
-    _save_state(snap, kept, state.cross)
-    return findings, records
-
-
-def _reuse_state(
-    state: _State, checked: Sequence[Checked], gone: set[str], blobs: dict[str, str]
-) -> tuple[list[Finding], dict[str, list[Any]]] | None:
-    """Every finding, from the last check and the records checked since (``checked``),
-    and the state to keep; None where the rules across records must run again."""
-    fresh: dict[str, list[Any]] = {}
     for result in checked:
-        entry = _entry(result)
-        if entry is None:
-            return None
-        fresh[result.rel] = entry
-    moved = {*fresh, *gone}
-    if any(_facts_of(state, rel) != entry[1] for rel, entry in fresh.items()):
+        state.blobs[result.rel] = blobs.get(result.rel)
+        state.facts[result.rel] = _facts_key(result.facts)
+        state.own.pop(result.rel, None)
+        if result.findings:
+            state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
+    for rel in gone:
+        for table in (state.blobs, state.facts, state.own):
+            table.pop(rel, None)
+    _save_state(snap, state)
+    return found, records
+
+
+def _reuse_state(state: _State, checked: Sequence[Checked], gone: set[str]) -> list[Finding] | None:
+    """Every finding, from the last check and the records checked since (``checked``);
+    None where the rules across records must run again."""
+    moved = {result.rel for result in checked} | gone
+    if any(state.facts.get(r.rel) != _facts_key(r.facts) for r in checked):
         return None
-    if any(_facts_of(state, rel) is not None for rel in gone):
+    if any(state.facts.get(rel) is not None for rel in gone):
         return None
     if any(item[0] in moved for item in state.cross):
         return None  # its line may have moved
     findings = [finding for result in checked for finding in result.findings]
-    names: dict[str, str] = {}
-    kept: dict[str, list[Any]] = {}
-    for rel, item in state.records.items():
-        if rel in moved:
-            continue
-        kept[rel] = item
-        if item[1][0]:
-            hit = _from_entry(rel, "", item[1], names)
-            if hit is None:
-                return None
-            findings.extend(hit.findings)
+    for rel, items in state.own.items():
+        if rel not in moved:
+            findings.extend(Finding(rel, *item) for item in items)
     findings.extend(Finding(*item) for item in state.cross)
-    kept.update({rel: [blobs.get(rel), entry] for rel, entry in fresh.items()})
-    return findings, kept
+    return findings
+
+
+def _facts_key(facts: Facts | None) -> str | None:
+    """A record's facts as one string (equal strings, equal facts), or None."""
+    if facts is None:
+        return None
+    names = "\0".join(facts.names)
+    return f"{len(names)}:{names}:{chr(0).join(facts.provides)}"
 
 
 def _check_everything(
@@ -228,25 +221,33 @@ def _check_everything(
     facts = [result.facts for result in checked if result.facts is not None]
     cross = cross_findings(facts, reader(root))
     if snap is not None:
-        entries = {result.rel: _entry(result) for result in checked}
-        if all(entry is not None for entry in entries.values()):
-            kept = {rel: [snap.blobs.get(rel), entry] for rel, entry in entries.items()}
-            _save_state(snap, kept, [list(finding) for finding in cross])
+        state = _State({}, {}, {}, [list(finding) for finding in cross])
+        for result in checked:
+            state.blobs[result.rel] = snap.blobs.get(result.rel)
+            state.facts[result.rel] = _facts_key(result.facts)
+            if result.findings:
+                state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
+        if all(f.path == r.rel for r in checked for f in r.findings):
+            _save_state(snap, state)
     return own + cross, records
 
 
 class _State(NamedTuple):
-    """The last check: each record's blob id (None if git did not vouch for it) and cache
-    entry (see ``_entry``) by path, and the findings of the rules across records."""
+    """The last check: by path, each record's blob id (None if git did not vouch for it),
+    its facts (``_facts_key``) and its own findings (for those that have some, as
+    [line, column, field, message, level]); and the findings of the rules across records."""
 
-    records: dict[str, list[Any]]
+    blobs: dict[str, str | None]
+    facts: dict[str, str | None]
+    own: dict[str, list[list[Any]]]
     cross: list[list[Any]]
 
 
 def _state_path(snap: Snapshot) -> Path:
     from incidents_cli import __version__
 
-    return snap.folder / f"{_cache_name()}-v{__version__}-last.json"
+    # (not "checks-*": store/cache.py save_shards removes the other files of that family)
+    return snap.folder / f"last-{_cache_name()}-v{__version__}.json"
 
 
 def _load_state(snap: Snapshot) -> _State | None:
@@ -257,15 +258,30 @@ def _load_state(snap: Snapshot) -> _State | None:
         loaded = json.loads(_state_path(snap).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
-    if type(loaded) is not dict or type(loaded.get("records")) is not dict:
+    if type(loaded) is not list or len(loaded) != 4:
         return None
-    records, cross = loaded["records"], loaded.get("cross")
-    if type(cross) is not list or not all(_cross_item(item) for item in cross):
+    blobs, facts, own, cross = loaded
+    if not (type(blobs) is dict and type(facts) is dict and type(own) is dict):
         return None
-    return _State(records, cross)  # each record's entry is checked where it is used
+    if type(cross) is not list or not all(_finding_item(item) for item in cross):
+        return None
+    for items in own.values():
+        if type(items) is not list or not all(_own_item(item) for item in items):
+            return None
+    if not all(type(v) is str for v in blobs.values() if v is not None):
+        return None
+    if not all(type(v) is str for v in facts.values() if v is not None):
+        return None
+    return _State(blobs, facts, own, cross)
 
 
-def _cross_item(item: Any) -> bool:
+def _own_item(item: Any) -> bool:
+    """Whether ``item`` is a record's own finding as [line, column, field, message, level]."""
+    return type(item) is list and _finding_item(["", *item])
+
+
+def _finding_item(item: Any) -> bool:
+    """Whether ``item`` is a finding as [path, line, column, field, message, level]."""
     return (
         type(item) is list
         and len(item) == 6
@@ -275,12 +291,7 @@ def _cross_item(item: Any) -> bool:
     )
 
 
-def _facts_of(state: _State, rel: str) -> Any:
-    item = state.records.get(rel)
-    return None if item is None else item[1][1]
-
-
-def _save_state(snap: Snapshot, records: dict[str, list[Any]], cross: list[list[Any]]) -> None:
+def _save_state(snap: Snapshot, state: _State) -> None:
     import json
 
     from incidents_cli.store.yamlio import write_atomic
@@ -288,11 +299,10 @@ def _save_state(snap: Snapshot, records: dict[str, list[Any]], cross: list[list[
     path = _state_path(snap)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("checks-*-last.json"):
+        for old in path.parent.glob("last-checks-*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
-        text = json.dumps({"records": records, "cross": cross}, separators=(",", ":"))
-        write_atomic(path, text, sync=False)
+        write_atomic(path, json.dumps(list(state), separators=(",", ":")), sync=False)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
 
