@@ -200,11 +200,14 @@ def _reuse_state(state: _State, checked: Sequence[Checked], gone: set[str]) -> l
 
 
 def _facts_key(facts: Facts | None) -> str | None:
-    """A record's facts as one string (equal strings, equal facts), or None."""
+    """A digest of a record's facts (equal digests, equal facts), or None."""
+    import hashlib
+
     if facts is None:
         return None
     names = "\0".join(facts.names)
-    return f"{len(names)}:{names}:{chr(0).join(facts.provides)}"
+    text = f"{len(names)}:{names}:{chr(0).join(facts.provides)}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _check_everything(
@@ -234,7 +237,7 @@ def _check_everything(
 
 class _State(NamedTuple):
     """The last check: by path, each record's blob id (None if git did not vouch for it),
-    its facts (``_facts_key``) and its own findings (for those that have some, as
+    the digest of its facts (``_facts_key``) and its own findings (for those that have some, as
     [line, column, field, message, level]); and the findings of the rules across records."""
 
     blobs: dict[str, str | None]
