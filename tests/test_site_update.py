@@ -181,3 +181,20 @@ def test_a_failed_rebuild_leaves_the_old_site_whole(
     assert result.code == 2, result.err  # a template error: refused, nothing written
     assert all_files(out) == before
     assert [p.name for p in demo.iterdir() if p.name.startswith("._site")] == []  # no staging
+
+
+def test_a_rebuild_with_views_lost_from_the_cache_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo, cold = tmp_path / "demo", tmp_path / "cold"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    _same_as_cold(demo, out, cold, monkeypatch)
+    months = sorted((demo / ".git" / "incidents-cache").glob("public-*-????-??.json"))
+    assert months
+    months[0].write_text("{not json")
+    for month in months[1:]:
+        month.unlink()
+    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
+    shutil.rmtree(out)  # every page rendered, every view read
+    _same_as_cold(demo, out, cold, monkeypatch)
