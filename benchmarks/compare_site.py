@@ -34,8 +34,14 @@ def _tool(rev: str, where: Path) -> Path:
 
 def _incidents(tool: Path, *args: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(tool), "INCIDENTS_NO_CACHE": "1"}
+    # cwd: `python -m` puts the current folder first on sys.path, so run from this
+    # repository's root it would import the tool found there, not the one at ``tool``.
     subprocess.run(
-        [sys.executable, "-m", "incidents_cli", *args], check=True, env=env, capture_output=True
+        [sys.executable, "-m", "incidents_cli", *args],
+        check=True,
+        env=env,
+        capture_output=True,
+        cwd=tool,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from .conftest import run_cli
-from .test_site import _resolved, all_files, build, commit_all, write
+from .test_site import ROOT, _resolved, all_files, build, commit_all, write
 
 AS_OF = ("--as-of", "2026-02-01T00:00:00Z")
 
@@ -67,3 +69,132 @@ def test_a_refused_path_in_place_leaves_the_site_whole(repo: Path, tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]
     assert run_cli("site", "build", "--out", str(out), *AS_OF, cwd=repo).code == 0
     assert Reused  # the marker type write_tree takes for reused pages
+
+
+def _same_as_cold(repo: Path, out: Path, cold: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build ``out`` again (in place), then a cold build of the same commit: equal bytes."""
+    assert run_cli("site", "build", "--out", str(out), cwd=repo).code in (0, 1)
+    shutil.rmtree(cold, ignore_errors=True)
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    assert run_cli("site", "build", "--out", str(cold), cwd=repo).code in (0, 1)
+    monkeypatch.delenv("INCIDENTS_NO_CACHE")
+    built, fresh = all_files(out), all_files(cold)
+    assert built.keys() == fresh.keys()
+    assert [rel for rel in built if built[rel] != fresh[rel]] == []
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_rebuild_gives_a_cold_builds_bytes_after_every_kind_of_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo, cold = tmp_path / "demo", tmp_path / "cold"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    _same_as_cold(demo, out, cold, monkeypatch)  # nothing changed
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (
+            "added",
+            lambda: write(demo, "incidents/INC-0004.yaml", _resolved(4, "2026-01-05", "New")),
+        ),
+        (
+            "updated",
+            lambda: run_cli(
+                "update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo
+            ),
+        ),
+        (
+            "made private",
+            lambda: _edit(demo / "incidents/INC-0002.yaml", "phase:", "public: false\nphase:"),
+        ),
+        (
+            "made invalid",
+            lambda: _edit(demo / "incidents/INC-0004.yaml", "severity: high", "severity: huge"),
+        ),
+        (
+            "valid again",
+            lambda: _edit(demo / "incidents/INC-0004.yaml", "severity: huge", "severity: low"),
+        ),
+        ("public again", lambda: _edit(demo / "incidents/INC-0002.yaml", "public: false\n", "")),
+        ("deleted", lambda: (demo / "incidents/INC-0004.yaml").unlink()),
+        ("postmortem gone", lambda: (demo / "postmortems/INC-0001.md").unlink()),
+        ("maintenance gone", lambda: (demo / "maintenance/MNT-0002.yaml").unlink()),
+        ("settings", lambda: _edit(demo / "incidents.yaml", "name: Public API", "name: The API")),
+        (
+            "template",
+            lambda: write(
+                demo,
+                "templates/site/_macros.html",
+                (ROOT / "templates/site/_macros.html")
+                .read_text(encoding="utf-8")
+                .replace('class="updates"', 'class="updates custom"'),
+            ),
+        ),
+    ]
+    for name, change in steps:
+        change()
+        if name != "updated":  # `update` commits itself
+            commit_all(demo, name)
+        _same_as_cold(demo, out, cold, monkeypatch)
+    assert b"updates custom" in (out / "incidents/INC-0001.html").read_bytes()
+
+
+def test_a_rebuild_over_a_site_edited_by_hand_or_built_elsewhere_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo, other, cold = tmp_path / "demo", tmp_path / "other", tmp_path / "cold"
+    for repo in (demo, other):
+        assert run_cli("demo", str(repo)).code == 0
+    out = demo / "_site"
+    # edited by hand: a page reused otherwise, a feed, one deleted, one added
+    _edit(out / "incidents/INC-0001.html", "<main", "<!-- edited --><main")
+    _edit(out / "history.atom", "<feed", "<!-- edited --><feed")
+    (out / "incidents/INC-0002.html").unlink()
+    (out / "incidents/stray.html").write_text("stray", encoding="utf-8")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    # built from another repository, whose records differ
+    _edit(other / "incidents/INC-0001.yaml", "title: ", "title: Other ")
+    commit_all(other, "retitled")
+    assert run_cli("site", "build", "--out", str(out), cwd=other).code == 0
+    _same_as_cold(demo, out, cold, monkeypatch)
+
+
+def test_a_failed_rebuild_leaves_the_old_site_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    before = all_files(out)
+    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
+    write(
+        demo,
+        "templates/site/incident.html",
+        "{% extends 'site/base.html' %}{% block main %}{{ nope.x }}{% endblock %}",
+    )
+    commit_all(demo, "a broken template")
+    result = run_cli("site", "build", "--out", str(out), cwd=demo)
+    assert result.code == 2, result.err  # a template error: refused, nothing written
+    assert all_files(out) == before
+    assert [p.name for p in demo.iterdir() if p.name.startswith("._site")] == []  # no staging
+
+
+def test_a_rebuild_with_views_lost_from_the_cache_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo, cold = tmp_path / "demo", tmp_path / "cold"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    _same_as_cold(demo, out, cold, monkeypatch)
+    months = sorted((demo / ".git" / "incidents-cache").glob("public-*-????-??.json"))
+    assert months
+    months[0].write_text("{not json")
+    for month in months[1:]:
+        month.unlink()
+    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
+    shutil.rmtree(out)  # every page rendered, every view read
+    _same_as_cold(demo, out, cold, monkeypatch)

@@ -222,3 +222,69 @@ def test_a_damaged_or_foreign_checks_cache_is_a_miss(
     for path in shards:
         path.write_text("{not json")
     assert _run(problems, tmp_path / "broken") == reference
+
+
+def _site(repo: Path, out: Path) -> tuple[int, str, dict[str, bytes]]:
+    site = run_cli("site", "build", "--out", str(out), "--as-of", AS_OF, cwd=repo)
+    files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return site.code, (site.out + site.err).replace(str(out.resolve()), "OUT"), files
+
+
+def test_a_rebuild_reports_and_leaves_out_what_a_cold_build_does_after_each_commit(
+    problems: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild checks only what changed since the last check and reuses the findings of
+    the rules across records where it may: after each change, it says and publishes what a
+    cold build of the same commit does."""
+    repo = git.Repo(problems)
+    incidents = problems / "incidents"
+    steps = [
+        # no finding's place or facts change: the last check's cross findings are reused
+        lambda: _replace(incidents / "INC-0030.yaml", "title: ", "title: Still "),
+        # a fact changes (an unknown person becomes known): the rules run again
+        lambda: _replace(incidents / "INC-0020.yaml", "commander: zed", "commander: carol"),
+        # a file with a cross finding moves its lines
+        lambda: _replace(incidents / "INC-0020.yaml", "title: ", "summary: Moved.\ntitle: "),
+        # a record becomes invalid, then a duplicate id goes away
+        lambda: _replace(incidents / "INC-0031.yaml", "severity: ", "severity: x"),
+        lambda: (incidents / "INC-0020.yaml").unlink(),
+        # a runbook that records refer to goes away
+        lambda: (problems / "runbooks" / "third-party-provider-outage.md").unlink(),
+    ]
+    out = tmp_path / "site"
+    _site(problems, out)  # the first build keeps its check
+    for number, step in enumerate(steps):
+        step()
+        repo.git.add("-A")
+        repo.index.commit(f"step {number}")
+        warm = _site(problems, out)
+        monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+        cold = _site(problems, tmp_path / f"cold-{number}")
+        monkeypatch.delenv("INCIDENTS_NO_CACHE")
+        assert warm[:2] == cold[:2], number
+        assert warm[2].keys() == cold[2].keys(), number
+        assert [rel for rel in warm[2] if warm[2][rel] != cold[2][rel]] == [], number
+    assert list((problems / ".git" / "incidents-cache").glob("last-checks-*.json"))
+
+
+def test_a_damaged_last_check_is_ignored(
+    problems: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    reference = _site(problems, tmp_path / "reference")
+    monkeypatch.delenv("INCIDENTS_NO_CACHE")
+    _site(problems, tmp_path / "first")
+    (state,) = (problems / ".git" / "incidents-cache").glob("last-checks-*.json")
+    blobs, facts, own, cross = json.loads(state.read_text())
+    damaged = [
+        "[1, 2]",
+        json.dumps([blobs, facts, {"incidents/INC-0002.yaml": [[1]]}, cross]),
+        json.dumps([blobs, facts, {"incidents/INC-0002.yaml": 3}, cross]),
+        json.dumps([blobs, facts, own, [["x", "one", 1, "f", "m", "error"]]]),
+        json.dumps([{rel: 5 for rel in blobs}, facts, own, cross]),
+    ]
+    for number, text in enumerate(damaged):
+        state.write_text(text)
+        built = _site(problems, tmp_path / f"damaged-{number}")
+        assert built[:2] == reference[:2], number
+        assert built[2] == reference[2] | {".incidents-site": built[2][".incidents-site"]}, number

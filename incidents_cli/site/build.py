@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RecordFile
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
 from incidents_cli.site.contexts import (
@@ -28,6 +29,7 @@ from incidents_cli.site.contexts import (
     favicon_context,
     feed_context,
     feed_file,
+    feed_incidents,
     history_context,
     index_context,
     months_of,
@@ -36,7 +38,7 @@ from incidents_cli.site.contexts import (
 from incidents_cli.site.files import REUSED, Reused, SiteFile, refuse_outside, write_text
 from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
-from incidents_cli.site.model import Page, build_page
+from incidents_cli.site.model import ComponentView, Page, build_page
 from incidents_cli.site.pages import (
     MARKER,
     Previous,
@@ -46,6 +48,7 @@ from incidents_cli.site.pages import (
     page_key,
     render_pages,
 )
+from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
 
@@ -113,7 +116,7 @@ def render_site(
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
     yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer)
+    yield from _feeds(page, renderer, reuse)
     yield (
         "maintenance.ics",
         maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
@@ -129,15 +132,39 @@ def render_site(
     )
 
 
-def _feeds(page: Page, renderer: Renderer) -> Iterator[SiteFile]:
-    """The site's Atom and RSS feeds, and one of each per component."""
-    feed = feed_context(page)
-    yield "history.atom", renderer.render("site/history.atom", feed)
-    yield "history.rss", renderer.render("site/history.rss", feed)
-    for view in page.components:
-        feed = feed_context(page, view)
-        yield feed_file(view.id, "atom"), renderer.render("site/history.atom", feed)
-        yield feed_file(view.id, "rss"), renderer.render("site/history.rss", feed)
+def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
+    """The site's Atom and RSS feeds, and one of each per component; a feed whose key (its
+    incidents' content keys, its maintenance windows, the templates, what every page shows)
+    is the one the feed built before has is reused."""
+    chosen = feed_incidents(page)
+    for view in (None, *page.components):
+        candidates = chosen.get(view.id if view else "", [])
+        key = _feed_key(page, reuse, view, candidates)
+        feed: dict[str, Any] | None = None
+        for kind in ("atom", "rss"):
+            rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
+            template = f"site/history.{kind}"
+            if key is not None:
+                reuse.manifest[rel] = page_key(key, renderer.fingerprint(template))
+                if reuse.previous.has(rel, reuse.manifest[rel]):
+                    yield rel, REUSED
+                    continue
+            feed = feed or feed_context(page, view, candidates)
+            yield rel, renderer.render(template, feed)
+
+
+def _feed_key(
+    page: Page, reuse: Reuse, view: ComponentView | None, candidates: list[PublicIncident]
+) -> str | None:
+    """What a feed shows depends on (see contexts.feed_context), or None where an incident's
+    content key is unknown."""
+    keys = [reuse.keys.get(incident.id, "") for incident in candidates]
+    if not all(keys):
+        return None
+    shown = page.maintenances if view is not None else []
+    windows = [repr(window) for window in shown if view and view.id in window.components]
+    now = "" if keys or windows else format_time(page.now)  # an empty feed's update time
+    return page_key(reuse.fixed, "feed", view.id if view else "", now, *keys, "\x01", *windows)
 
 
 def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
@@ -223,11 +250,11 @@ def build_site(
     settings = load_settings(root)
     if base_url is not None:
         settings = settings._replace(base_url=base_url)
-    in_git = _in_git(root)
+    repo = Repo.at(root) if _in_git(root) else None
     if as_of is None:
-        head_time = Repo.at(root).head_time() if in_git else None
+        head_time = repo.head_time() if repo is not None else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    sequences = maintenance_sequences(Repo.at(root)) if in_git else {}
+    sequences = maintenance_sequences(repo) if repo is not None else {}
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -506,11 +505,20 @@ FeedItem = tuple[datetime, str, dict[str, Any]]
 """An entry of a feed: its time, its key (the tail of its tag URI) and its fields."""
 
 
-def feed_context(page: Page, component: ComponentView | None = None) -> dict[str, Any]:
+def feed_context(
+    page: Page,
+    component: ComponentView | None = None,
+    candidates: list[PublicIncident] | None = None,
+) -> dict[str, Any]:
     """The Atom and RSS feed of the whole site (every public update), or of one component:
-    the updates of incidents that touch it and the maintenance windows that affect it."""
+    the updates of incidents that touch it and the maintenance windows that affect it.
+    ``candidates``: its part of ``feed_incidents``, if made already."""
+    from email.utils import format_datetime  # imports sockets and more: only for feeds
+
+    if candidates is None:
+        candidates = feed_incidents(page).get(component.id if component else "", [])
     words = Words(page)
-    items = _update_items(page, words, component)
+    items = _update_items(page, words, candidates)
     if component is not None:
         items += _maintenance_items(page, words, component)
     items.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -545,18 +553,28 @@ def feed_context(page: Page, component: ComponentView | None = None) -> dict[str
     }
 
 
-def _update_items(page: Page, words: Words, component: ComponentView | None) -> list[FeedItem]:
-    """The newest public updates (of the incidents touching ``component``, if given)."""
-    incidents = page.incidents
-    if component is not None:
-        incidents = [i for i in incidents if component.id in i.touched]
+def feed_incidents(page: Page) -> dict[str, list[PublicIncident]]:
+    """The incidents whose updates each feed can show, by component id ("" for the site's
+    feed): a feed's entries depend on nothing else of the incidents (a rebuild reuses a
+    feed whose incidents did not change)."""
+    by_component: dict[str, list[PublicIncident]] = {"": page.incidents}
+    for incident in page.incidents:
+        for component in incident.touched:
+            by_component.setdefault(component, []).append(incident)
 
     # The newest updates all belong to the incidents whose own newest update is newest, so
     # only those are searched (updates are sorted by time within an incident).
     def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
         return incident.latest[0], incident.id, incident.latest[1]
 
-    candidates = heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
+    return {
+        component: heapq.nlargest(FEED_ENTRIES, incidents, key=newest)
+        for component, incidents in by_component.items()
+    }
+
+
+def _update_items(page: Page, words: Words, candidates: list[PublicIncident]) -> list[FeedItem]:
+    """The newest public updates of these incidents (``feed_incidents``)."""
     entries = [(u.at, incident, u) for incident in candidates for u in incident.updates]
     entries.sort(key=lambda e: (e[0], e[1].id, e[2].number), reverse=True)
     base = page.settings.base_url

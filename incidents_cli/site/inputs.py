@@ -53,9 +53,11 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
     return blob_id(raw), raw
 
 
-# entries: [id, started, resolved, latest, touched] or None, the view as JSON text, the
-# unreadable files
-PUBLIC_CACHE = "public-f4"
+# The views are kept in two parts: one file of every view's head ([id, started, resolved,
+# latest, touched] or None), unreadable files and month, by key; and the views as JSON text
+# in one file per month the incident started. A rebuild reads the heads and the few months
+# whose views it shows in full (the last 90 days, what it renders), not every view.
+PUBLIC_CACHE = "public-f5"
 
 
 class _Cached(PublicIncident):
@@ -69,12 +71,54 @@ class _Cached(PublicIncident):
         packed = self.__dict__.pop("_packed", None)
         if packed is None:
             raise AttributeError(name)
+        if isinstance(packed, tuple):  # where the cache keeps it: read on first use
+            packed = _stored_view(*packed)
         fields = incident_fields_from_data(json.loads(packed))
         self.__dict__.update(fields)  # frozen: fill __dict__ directly
         return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
 
 
-def _cached(head: list[Any], packed: str) -> PublicIncident:
+_Stored = tuple[Path, str, str, str, str, str | None]
+"""Where a cached view's JSON text is: the cache folder, its month and key, and (to make
+it again if the cache has lost it) the repository, the record and its postmortem."""
+
+_MONTHS: dict[tuple[Path, str], dict[str, Any]] = {}
+"""The views of each month read so far (in this process), by cache folder and month."""
+
+
+def _month_path(folder: Path, month: str) -> Path:
+    from incidents_cli import __version__
+
+    return folder / f"{PUBLIC_CACHE}-v{__version__}-{month}.json"
+
+
+def _month_views(folder: Path, month: str) -> dict[str, Any]:
+    views = _MONTHS.get((folder, month))
+    if views is None:
+        try:
+            loaded = json.loads(_month_path(folder, month).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            loaded = {}
+        views = loaded if isinstance(loaded, dict) else {}
+        _MONTHS[(folder, month)] = views
+    return views
+
+
+def _stored_view(
+    folder: Path, month: str, key: str, root: str, rel: str, pm_rel: str | None
+) -> str:
+    """A cached view's JSON text; made again from the files (which git vouches are the
+    ones its key names) where the cache has lost it."""
+    packed = _month_views(folder, month).get(key)
+    if isinstance(packed, str) and packed:
+        return packed
+    (_, (head, packed, _)) = _view_entries([(root, rel, pm_rel, {})])[0]
+    if head is None:
+        raise RuntimeError(f"{rel}: the view cache has a view of a record that has none")
+    return str(packed)
+
+
+def _cached(head: list[Any], packed: str | _Stored) -> PublicIncident:
     incident = object.__new__(_Cached)
     started, resolved = datetime.fromisoformat(head[1]), head[2]
     incident.__dict__.update(
@@ -88,22 +132,20 @@ def _cached(head: list[Any], packed: str) -> PublicIncident:
     return incident
 
 
-def _entry(entry: Any) -> list[Any] | None:
-    """A cache entry of our shape, or None (a miss): its head must decode; the rest of the
-    view is decoded when first used, and a view that then fails to decode is a bug of ours
-    (only this tool writes these files, into .git)."""
-    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], str)):
+def _entry(entry: Any, stored: _Stored) -> tuple[list[Any], PublicIncident | None] | None:
+    """A head entry of our shape and its view, or None (a miss): its head must decode;
+    the rest of the view is read and decoded when first used (see ``_stored_view``)."""
+    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str)):
         return None
-    head, _, unreadable = entry
+    head, unreadable, month = entry
     if not isinstance(unreadable, list) or not all(isinstance(u, str) for u in unreadable):
         return None
     if head is None:
-        return entry
+        return entry, None
     try:
-        _cached(head, "")
+        return entry, _cached(head, (*stored[:1], month, *stored[2:]))
     except (TypeError, ValueError, IndexError, KeyError):
         return None
-    return entry
 
 
 def _head(view: PublicIncident) -> list[Any]:
@@ -132,9 +174,8 @@ def public_inputs(
     from incidents_cli.store import cache as record_cache
 
     snap = record_cache.snapshot(root)
-    blobs = snap.blobs if snap is not None else {}
-    cache = record_cache.load_shards(snap, PUBLIC_CACHE) if snap is not None else {}
-    found, misses = _look_up(root, exclude, blobs, cache)
+    cache = _load_heads(snap.folder) if snap is not None else {}
+    found, misses = _look_up(root, exclude, snap, cache)
     # What `validate` parsed is in the record cache; decoding all of it pays only when many
     # views are missing (a first build, not a rebuild after one change).
     if records is not None and misses:  # read by this command already (validated first)
@@ -146,22 +187,86 @@ def public_inputs(
     for (index, _), fresh in zip(misses, made, strict=True):
         found[index] = fresh
     inputs = PublicInputs([], {}, [], [])
-    kept: dict[str, Any] = {}
+    heads, texts = _gather(found, inputs)
+    if snap is not None and (heads.keys() != cache.keys() or texts):
+        _save_views(snap.folder, heads, texts)
+    _add_maintenance(root, snap, exclude, timezone, inputs)
+    return inputs
+
+
+def _gather(
+    found: list[tuple[Any, ...] | None], inputs: PublicInputs
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """Each view into ``inputs``; the head entry of every view, and the JSON text of each
+    view made now, by key (what the cache keeps)."""
+    heads: dict[str, list[Any]] = {}
+    texts: dict[str, str] = {}
     for result in found:
         assert result is not None
-        key, entry = result
-        head, packed, unreadable = entry
-        view = _cached(head, packed) if head is not None else None
-        if snap is not None:
-            kept[key] = entry
-        inputs.unreadable.extend(unreadable)
+        key, entry = result[0], result[1]
+        if len(result) == 3:  # from the cache: (key, head entry, view)
+            view, heads[key] = result[2], entry
+        else:  # made now: (key, [head, view as JSON, unreadable])
+            head, packed, unreadable = entry
+            view = _cached(head, packed) if head is not None else None
+            heads[key] = [head, unreadable, head[1][:7] if head is not None else ""]
+            if head is not None:
+                texts[key] = packed
+        inputs.unreadable.extend(heads[key][1])
         if view is not None:
             inputs.incidents.append(view)
             inputs.keys[view.id] = key
-    if snap is not None and kept.keys() != cache.keys():
-        record_cache.save_shards(snap, PUBLIC_CACHE, kept, cache)
-    _add_maintenance(root, snap, exclude, timezone, inputs)
-    return inputs
+    return heads, texts
+
+
+def _heads_path(folder: Path) -> Path:
+    from incidents_cli import __version__
+
+    return folder / f"{PUBLIC_CACHE}-v{__version__}-heads.json"
+
+
+def _load_heads(folder: Path) -> dict[str, Any]:
+    """The head entry of every view the last build kept, by key (data only, as the other
+    caches: a damaged or foreign file is an empty cache)."""
+    from incidents_cli.store.parallel import bulk
+
+    try:
+        text = _heads_path(folder).read_text(encoding="utf-8")
+        with bulk():
+            loaded = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _save_views(folder: Path, heads: dict[str, list[Any]], fresh: dict[str, str]) -> None:
+    """Keep the heads of this build's views, and the JSON text of those made now in their
+    months' files (which keep only views of these heads); files of other formats and
+    versions, and months no view is in any more, go."""
+    import os
+
+    from incidents_cli.store.yamlio import write_atomic
+
+    months: dict[str, dict[str, str]] = {}
+    for key, packed in fresh.items():
+        months.setdefault(heads[key][2], {})[key] = packed
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for month, made in months.items():
+            views = {k: v for k, v in _month_views(folder, month).items() if k in heads}
+            views.update(made)
+            _MONTHS[(folder, month)] = views
+            text = json.dumps(views, separators=(",", ":"))
+            write_atomic(_month_path(folder, month), text, sync=False)
+        write_atomic(_heads_path(folder), json.dumps(heads, separators=(",", ":")), sync=False)
+        keep = {_heads_path(folder).name} | {
+            _month_path(folder, entry[2]).name for entry in heads.values() if entry[0]
+        }
+        for name in os.listdir(folder):  # noqa: PTH208  names, not paths
+            if name.startswith("public-") and name.endswith(".json") and name not in keep:
+                (folder / name).unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
 
 
 _Miss = tuple[int, tuple[str, str, str | None, dict[str, str]]]
@@ -169,15 +274,17 @@ _Miss = tuple[int, tuple[str, str, str | None, dict[str, str]]]
 
 
 def _look_up(
-    root: Path, exclude: frozenset[str], blobs: dict[str, str], cache: dict[str, Any]
-) -> tuple[list[tuple[str, Any] | None], list[_Miss]]:
+    root: Path, exclude: frozenset[str], snap: Snapshot | None, cache: dict[str, Any]
+) -> tuple[list[tuple[Any, ...] | None], list[_Miss]]:
     """Each incident's cached view where its key is known without reading the files (None
     in its place otherwise), and the views still to make."""
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
     from incidents_cli.store.yamlio import file_names
 
+    blobs = snap.blobs if snap is not None else {}
+    folder = snap.folder if snap is not None else root
     with_postmortem = set(file_names(root / POSTMORTEMS_DIR, (".md",)))
-    found: list[tuple[str, Any] | None] = []
+    found: list[tuple[Any, ...] | None] = []
     misses: list[_Miss] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
@@ -190,9 +297,9 @@ def _look_up(
         known = {r: blobs[r] for r in (rel, pm_rel) if r is not None and r in blobs}
         if len(known) == (2 if pm_rel else 1):  # the key is known without reading the files
             key = f"{name}:{known[rel]}:{known[pm_rel] if pm_rel else '-'}"
-            entry = _entry(cache.get(key))
-            if entry is not None:
-                found.append((key, entry))
+            hit = _entry(cache.get(key), (folder, "", key, str(root), rel, pm_rel))
+            if hit is not None:
+                found.append((key, *hit))
                 continue
         misses.append((len(found), (str(root), rel, pm_rel, known)))
         found.append(None)

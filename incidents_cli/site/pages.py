@@ -26,7 +26,7 @@ from incidents_cli.site.files import REUSED, Reused
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import bulk, iter_chunks
+from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
@@ -39,15 +39,20 @@ Plan = list[tuple[str, Work | None]]
 
 
 class Previous:
-    """The site already in --out: the key each reusable page was rendered for."""
+    """The site already in --out: the key each reusable page was rendered for.
+
+    A page changed since (edited by hand: its time is after the manifest's, which every
+    build writes last) is rendered again, so a rebuild gives a cold build's bytes."""
 
     def __init__(self, out: Path | None) -> None:
         self.out = out
         self.keys: dict[str, str] = {}
         self._files: dict[str, set[str]] = {}  # by folder: one listing, not a stat a page
+        self._built = 0
         if out is None:
             return
         try:
+            self._built = (out / MARKER).stat().st_mtime_ns
             manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
             self.keys = dict(manifest["pages"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
@@ -60,7 +65,11 @@ class Previous:
         if folder not in self._files:
             try:
                 with os.scandir(self.out / folder) as entries:
-                    self._files[folder] = {e.name for e in entries if e.is_file()}
+                    self._files[folder] = {
+                        e.name
+                        for e in entries
+                        if e.is_file() and e.stat().st_mtime_ns <= self._built
+                    }
             except OSError:
                 self._files[folder] = set()
         return name in self._files[folder]
@@ -162,7 +171,7 @@ def render_pages(
     if not todo:
         return
     # once, before forking (else each worker compiles its own)
-    renderer.load("site/history_month.html", "site/incident.html")
+    renderer.load("site/history_month.html", "site/incident.html", parser=len(todo) >= MIN_ITEMS)
     names = list(months)
     _JOB = _Job(page, renderer, months, names)
     try:

@@ -249,12 +249,14 @@ class Renderer:
         # rather than one call for every value it prints.
         return xml_safe(rendered)
 
-    def load(self, *names: str) -> None:
-        """Compile these templates now, and make the Markdown parser (forked workers then
-        find them made)."""
+    def load(self, *names: str, parser: bool = True) -> None:
+        """Compile these templates now, and make the Markdown parser unless ``parser`` is
+        false (forked workers then find them made; importing markdown-it is most of a
+        rebuild that renders a few pages, which may need no parser at all)."""
         from jinja2 import TemplateError
 
-        _markdown()
+        if parser:
+            _markdown()
         for name in names:
             try:
                 self.env.get_template(name)

@@ -136,6 +136,12 @@ def _shard_path(snap: Snapshot, name: str, shard: int) -> Path:
     return snap.folder / f"{name}-v{__version__}-{shard:02d}.json"
 
 
+_LOADED: dict[tuple[Path, str], tuple[int, list[set[str]]]] = {}
+"""The id of what ``load_shards`` last gave for a cache, and the keys each shard file held:
+saving it again then rewrites the shards that changed without placing every key anew (and
+a wrong guess would cost only misses: entries are keyed by their content)."""
+
+
 def load_shards(snap: Snapshot, name: str) -> dict[str, Any]:
     """Values derived from content, by content key, kept as JSON (data only: loading a
     cache never runs code, so a cache restored in CI cannot do harm beyond a wrong page,
@@ -144,34 +150,59 @@ def load_shards(snap: Snapshot, name: str) -> dict[str, Any]:
     Kept in shards, so that a change rewrites one sixteenth of the cache, not all of it.
     """
     values: dict[str, Any] = {}
+    held: list[set[str]] = []
     for shard in range(SHARDS):
-        values.update(_load_mapping(_shard_path(snap, name, shard)))
+        mapping = _load_mapping(_shard_path(snap, name, shard))
+        values.update(mapping)
+        held.append(set(mapping))
+    _LOADED[(snap.folder, name)] = (id(values), held)
     return values
 
 
 def save_shards(snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]) -> None:
     """Keep ``values`` (content-keyed, so equal keys mean equal values): only the shards
     whose keys differ from ``before`` are written."""
-    shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
-    for key, value in values.items():
-        shards[_shard(key)][key] = value
-    old: list[set[str]] = [set() for _ in range(SHARDS)]
-    for key in before:
-        old[_shard(key)].add(key)
+    shards = _changed_shards(snap, name, values, before)
     try:
         snap.folder.mkdir(parents=True, exist_ok=True)
-        current = {_shard_path(snap, name, n) for n in range(SHARDS)}
+        current = {_shard_path(snap, name, n).name for n in range(SHARDS)}
         family = name.split("-", 1)[0]  # "public-f3": earlier formats and versions go
-        for stale in [*snap.folder.glob(f"{family}-*.json"), *snap.folder.glob("*.pickle")]:
-            if stale not in current:
-                stale.unlink(missing_ok=True)
-        for number, shard in enumerate(shards):
-            if shard.keys() == old[number]:
-                continue
+        for stale in os.listdir(snap.folder):  # noqa: PTH208  names, not paths
+            old = stale.startswith(f"{family}-") and stale.endswith(".json")
+            if (old or stale.endswith(".pickle")) and stale not in current:
+                (snap.folder / stale).unlink(missing_ok=True)
+        for number, shard in shards.items():
             path = _shard_path(snap, name, number)
             yamlio.write_atomic(path, json.dumps(shard, separators=(",", ":")), sync=False)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
+
+
+def _changed_shards(
+    snap: Snapshot, name: str, values: dict[str, Any], before: dict[str, Any]
+) -> dict[int, dict[str, Any]]:
+    """The shards to write anew, by number: those where ``values`` and ``before`` differ."""
+    loaded, held = _LOADED.pop((snap.folder, name), (None, []))
+    if loaded != id(before) or sum(map(len, held)) != len(before):
+        shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        for key, value in values.items():
+            shards[_shard(key)][key] = value
+        old: list[set[str]] = [set() for _ in range(SHARDS)]
+        for key in before:
+            old[_shard(key)].add(key)
+        return {n: shard for n, shard in enumerate(shards) if shard.keys() != old[n]}
+    # Each key of ``before`` is in the shard file it was read from: only the keys added or
+    # gone need placing.
+    changed = values.keys() ^ before.keys()
+    placed: dict[int, list[str]] = {}
+    for key in changed:
+        placed.setdefault(_shard(key), []).append(key)
+    out: dict[int, dict[str, Any]] = {}
+    for number, keys in placed.items():
+        shard = {key: values[key] for key in held[number] if key in values}
+        shard.update({key: values[key] for key in keys if key in values})
+        out[number] = shard
+    return out
 
 
 def _cache_file(folder: Path, kind: str) -> Path:

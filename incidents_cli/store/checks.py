@@ -25,6 +25,7 @@ from incidents_cli.core.rules import Facts, cross_findings, facts_of, own_findin
 from incidents_cli.store.cache import (
     WITH_PLACES,
     LazyDocument,
+    Snapshot,
     cache_entry,
     load_shards,
     prune_packs,
@@ -34,7 +35,7 @@ from incidents_cli.store.cache import (
 )
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
-from incidents_cli.store.parallel import bulk, iter_chunks
+from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
 
 CHECKS_FORMAT = 1
 
@@ -121,24 +122,220 @@ def check_all(
         _DERIVE = None
 
 
+def site_findings(
+    root: Path,
+    keep: Sequence[str] = (),
+    derive: Derive | None = None,
+    derived: dict[str, Any] | None = None,
+) -> tuple[list[Finding], list[RecordFile]]:
+    """``all_findings`` of ``check_all``, and its records: for `site build`, which runs
+    after every commit. The last check's results are kept in one file (``_State``): a
+    rebuild checks only the files that changed since, and reuses the findings of the rules
+    across records where no changed file's facts changed (nor one of those findings is in
+    a changed file, whose lines may have moved)."""
+    global _DERIVE
+    _DERIVE = derive
+    try:
+        with bulk():
+            return _site_findings(root, frozenset(keep), derived if derive is not None else None)
+    finally:
+        _DERIVE = None
+
+
+SMALL_CHANGE = 200
+"""More changed files than this since the last check, and everything is checked as
+``check_all`` does (from the cache)."""
+
+
+def _site_findings(
+    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+) -> tuple[list[Finding], list[RecordFile]]:
+    snap = snapshot(root)
+    paths = record_paths(root)
+    state = _load_state(snap) if snap is not None else None
+    if snap is None or state is None:
+        return _check_everything(root, snap, keep, derived, paths)
+    blobs, last = snap.blobs, state.blobs
+    changed = [
+        (rel, kind)
+        for rel, kind in paths
+        if (blob := blobs.get(rel)) is None or last.get(rel) != blob
+    ]
+    gone = last.keys() - {rel for rel, _ in paths}
+    if len(changed) + len(gone) > SMALL_CHANGE:
+        return _check_everything(root, snap, keep, derived, paths)
+    checked, records = _check_all(root, keep, derived, paths, changed)
+    found = _reuse_state(state, checked, gone)
+    if found is None:
+        return _check_everything(root, snap, keep, derived, paths)
+    for result in checked:
+        state.blobs[result.rel] = blobs.get(result.rel)
+        state.facts[result.rel] = _facts_key(result.facts)
+        state.own.pop(result.rel, None)
+        if result.findings:
+            state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
+    for rel in gone:
+        for table in (state.blobs, state.facts, state.own):
+            table.pop(rel, None)
+    _save_state(snap, state)
+    return found, records
+
+
+def _reuse_state(state: _State, checked: Sequence[Checked], gone: set[str]) -> list[Finding] | None:
+    """Every finding, from the last check and the records checked since (``checked``);
+    None where the rules across records must run again."""
+    moved = {result.rel for result in checked} | gone
+    if any(state.facts.get(r.rel) != _facts_key(r.facts) for r in checked):
+        return None
+    if any(state.facts.get(rel) is not None for rel in gone):
+        return None
+    if any(item[0] in moved for item in state.cross):
+        return None  # its line may have moved
+    findings = [finding for result in checked for finding in result.findings]
+    for rel, items in state.own.items():
+        if rel not in moved:
+            findings.extend(Finding(rel, *item) for item in items)
+    findings.extend(Finding(*item) for item in state.cross)
+    return findings
+
+
+def _facts_key(facts: Facts | None) -> str | None:
+    """A digest of a record's facts (equal digests, equal facts), or None."""
+    import hashlib
+
+    if facts is None:
+        return None
+    names = "\0".join(facts.names)
+    text = f"{len(names)}:{names}:{chr(0).join(facts.provides)}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _check_everything(
+    root: Path,
+    snap: Snapshot | None,
+    keep: frozenset[str],
+    derived: dict[str, Any] | None,
+    paths: Sequence[tuple[str, str]],
+) -> tuple[list[Finding], list[RecordFile]]:
+    """Every record checked (from the cache), the rules across records run on all their
+    facts, and the results kept as the last check."""
+    checked, records = _check_all(root, keep, derived, paths)
+    own = [finding for result in checked for finding in result.findings]
+    facts = [result.facts for result in checked if result.facts is not None]
+    cross = cross_findings(facts, reader(root))
+    if snap is not None:
+        state = _State({}, {}, {}, [list(finding) for finding in cross])
+        for result in checked:
+            state.blobs[result.rel] = snap.blobs.get(result.rel)
+            state.facts[result.rel] = _facts_key(result.facts)
+            if result.findings:
+                state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
+        if all(f.path == r.rel for r in checked for f in r.findings):
+            _save_state(snap, state)
+    return own + cross, records
+
+
+class _State(NamedTuple):
+    """The last check: by path, each record's blob id (None if git did not vouch for it),
+    the digest of its facts (``_facts_key``) and its own findings (for those that have some, as
+    [line, column, field, message, level]); and the findings of the rules across records."""
+
+    blobs: dict[str, str | None]
+    facts: dict[str, str | None]
+    own: dict[str, list[list[Any]]]
+    cross: list[list[Any]]
+
+
+def _state_path(snap: Snapshot) -> Path:
+    from incidents_cli import __version__
+
+    # (not "checks-*": store/cache.py save_shards removes the other files of that family)
+    return snap.folder / f"last-{_cache_name()}-v{__version__}.json"
+
+
+def _load_state(snap: Snapshot) -> _State | None:
+    """The last check, or None if there is none of our shape (then everything is checked)."""
+    import json
+
+    try:
+        loaded = json.loads(_state_path(snap).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if type(loaded) is not list or len(loaded) != 4:
+        return None
+    blobs, facts, own, cross = loaded
+    if not (type(blobs) is dict and type(facts) is dict and type(own) is dict):
+        return None
+    if type(cross) is not list or not all(_finding_item(item) for item in cross):
+        return None
+    for items in own.values():
+        if type(items) is not list or not all(_own_item(item) for item in items):
+            return None
+    if not all(type(v) is str for v in blobs.values() if v is not None):
+        return None
+    if not all(type(v) is str for v in facts.values() if v is not None):
+        return None
+    return _State(blobs, facts, own, cross)
+
+
+def _own_item(item: Any) -> bool:
+    """Whether ``item`` is a record's own finding as [line, column, field, message, level]."""
+    return type(item) is list and _finding_item(["", *item])
+
+
+def _finding_item(item: Any) -> bool:
+    """Whether ``item`` is a finding as [path, line, column, field, message, level]."""
+    return (
+        type(item) is list
+        and len(item) == 6
+        and _strings([item[0], *item[3:]])
+        and type(item[1]) is int
+        and type(item[2]) is int
+    )
+
+
+def _save_state(snap: Snapshot, state: _State) -> None:
+    import json
+
+    from incidents_cli.store.yamlio import write_atomic
+
+    path = _state_path(snap)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("last-checks-*.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        write_atomic(path, json.dumps(list(state), separators=(",", ":")), sync=False)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
 _DERIVE: Derive | None = None
 """``derive`` of the check_all under way, for the workers (forked: they have it already)."""
 
 
 def _check_all(
-    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+    root: Path,
+    keep: frozenset[str],
+    derived: dict[str, Any] | None,
+    every: Sequence[tuple[str, str]] | None = None,
+    only: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
+    """``every``: the repository's record paths, if listed already; ``only``: check these
+    alone, without the cache (the few files that changed since the last check, see
+    ``site_findings``)."""
     snap = snapshot(root)
     blobs = snap.blobs if snap is not None else {}
     name = _cache_name()
-    cache = load_shards(snap, name) if snap is not None else {}
+    cache = load_shards(snap, name) if snap is not None and only is None else {}
     kept: dict[str, Any] = {}
     names: dict[str, str] = {}  # each name once: thousands of records name the same people
     results: list[Checked | None] = []
     misses: list[tuple[int, str | None]] = []
     items: list[_Item] = []
-    paths = record_paths(root)
-    lone = _lone_incidents(paths) if derived is not None else frozenset()
+    every = record_paths(root) if every is None else every
+    paths = every if only is None else only
+    lone = _lone_incidents(every) if derived is not None else frozenset()
     for rel, kind in paths:
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
@@ -153,11 +350,13 @@ def _check_all(
         way = "derive" if rel in lone else "keep" if kind in keep else ""
         items.append((str(root), rel, kind, way, blob, ""))
         results.append(None)
-    if snap is not None and len(items) * 10 >= len(results) > 0:
+    if snap is not None and only is None and len(items) * 10 >= len(results) > 0:
         # A cold run (CI's fresh clone): the workers keep what they parse in the record
         # cache too, for `site build` next (see store/cache.py write_pack).
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder)) for item in items]
+    global _FEW
+    _FEW = len(items) < MIN_ITEMS
     _prepare({item[2] for item in items})
     records: list[RecordFile] = []
     for (index, key), (result, data, made) in zip(
@@ -174,7 +373,7 @@ def _check_all(
             records.append(_record(root, result, data))
         if made is not None and derived is not None:
             derived[result.rel] = made
-    if snap is not None and kept.keys() != cache.keys():
+    if snap is not None and only is None and kept.keys() != cache.keys():
         save_shards(snap, name, kept, cache)
     return [result for result in results if result is not None], records
 
@@ -188,7 +387,14 @@ def _prepare(kinds: set[str]) -> None:
 
     if kinds:
         prepare_validators(sorted(kinds))
+    if kinds and not _FEW:
         fast_path_available()
+
+
+_FEW = False
+"""Whether the check_all under way reads few files (a rebuild): then each is parsed with
+its places, as PyYAML reads it, which is the same record and findings as the fast reader
+gives (store/yamlio.py parse_unplaced) without importing that reader for one file."""
 
 
 _Kept = tuple[Any, str, int]
@@ -223,9 +429,10 @@ def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, An
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
     for root, rel, kind, way, blob, folder in items:
-        record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
+        placed = _FEW or kind in WITH_PLACES
+        record = read_record(Path(root), rel, kind, places=placed)
         result = check_record(record)
-        if result.findings and kind not in WITH_PLACES:  # read again, for their places
+        if result.findings and not placed:  # read again, for their places
             record = read_record(Path(root), rel, kind)
             result = check_record(record)
         data: _Kept | None = None

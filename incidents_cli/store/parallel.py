@@ -61,8 +61,8 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item
     gets to it, starting from the end, so no core waits while another has work queued.
     """
     count = workers()
-    context = _fork_context()
-    if count <= 1 or len(items) < MIN_ITEMS or context is None:
+    # (multiprocessing is imported only where workers may start: a rebuild reads few files)
+    if count <= 1 or len(items) < MIN_ITEMS or (context := _fork_context()) is None:
         return work(items)
     from concurrent.futures import Future
 
@@ -87,8 +87,8 @@ def iter_chunks(
     so a caller that writes them out holds only the chunks that are ahead of it (those this
     process did from the end while it waited for a worker's)."""
     count = workers()
-    context = _fork_context()
-    if count <= 1 or len(items) < MIN_ITEMS or context is None:
+    # (multiprocessing is imported only where workers may start: a rebuild reads few files)
+    if count <= 1 or len(items) < MIN_ITEMS or (context := _fork_context()) is None:
         for start in range(0, len(items), MAX_CHUNK):  # in chunks here too
             yield from work(items[start : start + MAX_CHUNK])
         return

@@ -43,17 +43,17 @@ def build_status_site(
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
     from incidents_cli.core.records import classify
     from incidents_cli.site.inputs import lone_view
-    from incidents_cli.store.checks import check_all
+    from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead).
     derived: dict[str, Any] = {}  # the views of incidents without a postmortem, by path
-    checked, records = check_all(
+    found, records = site_findings(
         root, keep=("incident", "postmortem"), derive=lone_view, derived=derived
     )
     first: dict[str, Finding] = {}
-    findings = validate_repository(root, scope="site", checked=checked)
+    findings = validate_repository(root, scope="site", found=found)
     for finding in findings:
         # what the site is not built from (runbooks, oncall.yaml) cannot leak into it
         built_from = classify(finding.path) in SITE_KINDS or finding.path.startswith("templates/")

@@ -41,20 +41,24 @@ def validate_repository(
     only: Sequence[Path] = (),
     scope: str = "all",
     checked: Sequence[Checked] | None = None,
+    found: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     """All findings of the repository at ``root`` (records and the repository's templates);
     with ``only``, those in these files (a folder means every file in it). ``scope`` "site":
     findings in records the site is not built from become warnings. ``checked``: the
-    records as `check_all` gave them, if the caller has them already.
+    records as `check_all` gave them, if the caller has them already; ``found``: the
+    findings of the records themselves (``all_findings`` of them), if it has those.
 
     Cross-file rules need the whole repository, so everything is checked either way (from
     the cache, for files that did not change).
     """
     from incidents_cli.site.render import template_findings
 
-    if checked is None:
-        checked, _ = check_all(root)
-    findings = all_findings(checked, reader(root)) + template_findings(root)
+    if found is None:
+        if checked is None:
+            checked, _ = check_all(root)
+        found = all_findings(checked, reader(root))
+    findings = [*found, *template_findings(root)]
     if only:
         findings = _only(root, findings, only)
     if scope == "site":
