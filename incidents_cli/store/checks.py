@@ -153,9 +153,12 @@ def _check_all(
         way = "derive" if rel in lone else "keep" if kind in keep else ""
         items.append((str(root), rel, kind, way, blob, ""))
         results.append(None)
-    if snap is not None and len(items) * 10 >= len(results) > 0:
-        # A cold run (CI's fresh clone): the workers keep what they parse in the record
-        # cache too, for `site build` next (see store/cache.py write_pack).
+    if snap is not None and not keep and len(items) * 10 >= len(results) > 0:
+        # A cold `validate`: the workers keep what they parse in the record cache too, for
+        # the commands that read records next (see store/cache.py write_pack). Not for a
+        # caller that keeps the records it needs (`site build`, CI's one step): nothing in
+        # the same command reads the packs, and the next build reads these checks and its
+        # views from their own caches.
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder)) for item in items]
     _prepare({item[2] for item in items})
@@ -223,9 +226,10 @@ def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, An
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
     for root, rel, kind, way, blob, folder in items:
-        record = read_record(Path(root), rel, kind, places=kind in WITH_PLACES)
+        placed = bool(folder) and kind in WITH_PLACES  # what a pack keeps with its places
+        record = read_record(Path(root), rel, kind, places=placed)
         result = check_record(record)
-        if result.findings and kind not in WITH_PLACES:  # read again, for their places
+        if result.findings and not placed:  # read again, for their places
             record = read_record(Path(root), rel, kind)
             result = check_record(record)
         data: _Kept | None = None
