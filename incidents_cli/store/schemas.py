@@ -43,7 +43,8 @@ def _fast(kind: str) -> Any:
 
     text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
     cache_tag = sys.implementation.cache_tag
-    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL + _OPTIONS).encode("utf-8")  # part of the code too
+    # the rewrites and options are part of the code too
+    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL + _NAMES + _OPTIONS).encode("utf-8")
     key = f"{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
     folder = user_cache_dir() / "validators"
     cached = folder / f"{kind}_{key}.bin"
@@ -58,6 +59,7 @@ def _fast(kind: str) -> Any:
             fastjsonschema.compile_to_code(_without_const(schema(kind)), detailed_exceptions=False)
             .replace(_GENERATED_IMPORT, _LOCAL_EXCEPTIONS, 1)
             .replace(_DECIMAL_IMPORT, _NO_DECIMAL, 1)
+            .replace(_NAMES, "")
         )
         code = compile(source, f"<{kind} validator>", "exec")
         try:
@@ -96,10 +98,13 @@ _DECIMAL_IMPORT = "from decimal import Decimal"
 _NO_DECIMAL = "class Decimal:\n    pass\n"
 
 
-# Only whether it raises is used here: without the details of each error (the rule, the
-# schema, the value's name formatted from all its local variables before each check, also
-# when nothing is wrong) its code is a third as long, compiled in a third of the time (a
-# CI runner compiles every validator once per build).
+# It names the field of every value it checks, formatting the name from all its local
+# variables before each call, also when nothing is wrong; only whether it raises is used here.
+_NAMES = ".format(**locals())"
+
+# Nor the details of an error (its rule, its schema, its value): without them the code is
+# a third as long, compiled in a third of the time (a CI runner compiles every validator
+# once per build).
 _OPTIONS = "detailed_exceptions=False"
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
