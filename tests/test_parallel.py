@@ -160,12 +160,13 @@ def test_streamed_chunks_are_shared_with_this_process_in_order(
 
 
 @pytest.mark.parametrize("no_cache", ["1", "0"])
-def test_views_of_incidents_without_postmortem_are_made_where_they_are_parsed(
+def test_views_of_incidents_are_made_where_they_are_parsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cache: str
 ) -> None:
-    """site build's check hands back the view (keyed as the build keys it: by blob id, from
-    git or hashed) of an incident with no postmortem, not its record; the others' records."""
-    from incidents_cli.site.inputs import _content_id, lone_view
+    """site build's check hands back the view (keyed as the build keys it: by the blob ids
+    of the record and its postmortem, from git or hashed) of each incident, not its record
+    nor its postmortem's."""
+    from incidents_cli.site.inputs import _content_id, parsed_view
     from incidents_cli.store.checks import check_all
 
     demo = tmp_path / "demo"
@@ -176,11 +177,43 @@ def test_views_of_incidents_without_postmortem_are_made_where_they_are_parsed(
     monkeypatch.setenv("INCIDENTS_WORKERS", "2")
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
     derived: dict[str, object] = {}
-    _, records = check_all(demo, ("incident", "postmortem"), lone_view, derived)
+    _, records = check_all(demo, ("incident", "postmortem"), parsed_view, derived)
     incidents = {f"incidents/{p.name}" for p in (demo / "incidents").glob("*.yaml")}
     with_postmortem = {f"incidents/{p.stem}.yaml" for p in (demo / "postmortems").glob("*.md")}
-    assert with_postmortem and set(derived) == incidents - with_postmortem
-    assert {r.rel for r in records if r.kind == "incident"} == incidents & with_postmortem
+    # (an incident whose postmortem comes from the record cache is sent back as a record)
+    sent = {r.rel for r in records if r.kind == "incident"}
+    assert with_postmortem and set(derived) | sent == incidents and not set(derived) & sent
+    assert sent == ({"incidents/INC-0001.yaml"} if no_cache == "0" else set())
     for rel, made in derived.items():
         assert isinstance(made, tuple)
-        assert made[0] == f"{rel[10:]}:{_content_id(demo, rel, {})[0]}:-"
+        postmortem = f"postmortems/{rel[10:-5]}.md"
+        pm_id = _content_id(demo, postmortem, {})[0] if rel in with_postmortem else "-"
+        assert made[0] == f"{rel[10:]}:{_content_id(demo, rel, {})[0]}:{pm_id}"
+
+
+@pytest.mark.parametrize("no_cache", ["1", "0"])
+def test_a_postmortem_left_out_is_not_shown_though_a_worker_made_the_view_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cache: str
+) -> None:
+    """The worker that checks an incident and its postmortem makes the view from both; when
+    a rule across records then finds an error in the postmortem, the build leaves it out,
+    and the incident is shown as it would be without it (its view made again)."""
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", no_cache)
+    monkeypatch.setenv("INCIDENTS_WORKERS", "2")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    summary = "added a query that could not use an"  # INC-0001's public postmortem summary
+
+    def page(name: str) -> str:
+        out = tmp_path / name
+        run_cli("site", "build", "--out", str(out), cwd=demo)
+        return (out / "incidents" / "INC-0001.html").read_text()
+
+    assert summary in page("with")
+    postmortem = demo / "postmortems" / "INC-0001.md"
+    postmortem.write_text(postmortem.read_text().replace("authors: [alice,", "authors: [nobody,"))
+    repo = git.Repo(demo)
+    repo.index.add(["postmortems/INC-0001.md"])
+    repo.index.commit("an author nobody knows")
+    assert summary not in page("left-out")

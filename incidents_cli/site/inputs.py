@@ -169,7 +169,7 @@ def public_inputs(
     holds the postmortem's `incident` to its file name), so it is keyed by the blob ids of
     both files: from git's index where git vouches for the file, else hashed from its bytes
     (so a cold build gives the same keys). Views are cached by key in .git/incidents-cache,
-    and a rebuild parses only what changed since. ``records``, ``derived`` (``lone_view``'s):
+    and a rebuild parses only what changed since. ``records``, ``derived`` (``parsed_view``'s):
     what this command read already."""
     from incidents_cli.store import cache as record_cache
 
@@ -341,8 +341,8 @@ def _from_records(
     mine, left = [], []
     for index, item in misses:
         _, rel, pm_rel, known = item
-        made = derived.get(rel) if pm_rel is None else None
-        if made is not None and (rel not in known or made[0] == _key(rel, known[rel], "-")):
+        made = derived.get(rel)
+        if made is not None and _made_of(made[0], rel, pm_rel, known):
             found[index] = made
         elif rel in read and (pm_rel is None or pm_rel in read):
             mine.append((index, item))
@@ -414,11 +414,26 @@ def _key(rel: str, record_id: str, pm_id: str) -> str:
     return f"{rel.rsplit('/', 1)[-1]}:{record_id}:{pm_id}"
 
 
-def lone_view(rel: str, blob: str, data: Any) -> tuple[str, list[Any]]:
-    """The key and cache entry of the view of an incident that has no postmortem, from its
-    path, blob id and data (that follows its schema): made where `site build`'s check of
-    the record parsed it (store/checks.py check_all's ``derive``)."""
-    return _key(rel, blob, "-"), _view_entry(rel, data, None, None)
+def parsed_view(
+    rel: str, blob: str, data: Any, pm_rel: str | None, pm_blob: str, pm_data: Any
+) -> tuple[str, list[Any]]:
+    """The key and cache entry of the view of an incident, from the path, blob id and data
+    (that follows its schema) of its record and its postmortem (None, "-", None: it has
+    none): made where `site build`'s check parsed them (store/checks.py check_all's
+    ``derive``)."""
+    return _key(rel, blob, pm_blob), _view_entry(rel, data, pm_rel, pm_data)
+
+
+def _made_of(key: str, rel: str, pm_rel: str | None, known: dict[str, str]) -> bool:
+    """Whether a view made where its files were parsed is the one wanted: made with the
+    postmortem the build uses (none, if it has none or leaves it out as not valid), from the
+    content git vouches for (a file git does not vouch for was hashed where it was read)."""
+    _, record_id, pm_id = key.rsplit(":", 2)
+    if known.get(rel, record_id) != record_id:
+        return False
+    if pm_rel is None:
+        return pm_id == "-"
+    return pm_id != "-" and known.get(pm_rel, pm_id) == pm_id
 
 
 def _view_entries(

@@ -92,10 +92,11 @@ def reader(root: Path, given: Sequence[RecordFile] = ()) -> Callable[[str], Reco
     return record_at
 
 
-Derive = Callable[[str, str, Any], Any]
-"""What a command makes of an incident that has no postmortem, where it is parsed: called
-with its path, its blob id (from git, or hashed from the file) and its data (it follows its
-schema), in a worker; the result must be plain data (it is sent back)."""
+Derive = Callable[[str, str, Any, str | None, str, Any], Any]
+"""What a command makes of an incident, where it is parsed: called in a worker with its path,
+blob id (from git, or hashed from the file) and data (it follows its schema), and those of its
+postmortem (postmortems/<ID>.md, parsed by the same worker; None, "-", None for an incident
+that has none); the result must be plain data (it is sent back)."""
 
 
 def check_all(
@@ -109,10 +110,11 @@ def check_all(
     parsed for it and follow their schema (without places: read again if one is asked for),
     for a command that uses them next (`site build`: each file is parsed once).
 
-    With ``derive``, an incident that has no postmortem is not sent back as a record:
-    ``derive`` is applied to it where it is parsed, and its result put in ``derived`` by
-    path (site build's public views: made on every core, and the records stay where they
-    were parsed)."""
+    With ``derive``, an incident is not sent back as a record: ``derive`` is applied to it
+    (and its postmortem, checked by the same worker) where it is parsed, and its result put
+    in ``derived`` by path (site build's public views: made on every core, and the records
+    stay where they were parsed). Where that cannot be done (a postmortem from the cache, or
+    one that does not follow its schema), the records are sent back as for ``keep``."""
     global _DERIVE
     _DERIVE = derive
     try:
@@ -331,11 +333,9 @@ def _check_all(
     kept: dict[str, Any] = {}
     names: dict[str, str] = {}  # each name once: thousands of records name the same people
     results: list[Checked | None] = []
-    misses: list[tuple[int, str | None]] = []
-    items: list[_Item] = []
+    misses: dict[str, tuple[int, str | None, str, str | None]] = {}  # by path
     every = record_paths(root) if every is None else every
     paths = every if only is None else only
-    lone = _lone_incidents(every) if derived is not None else frozenset()
     for rel, kind in paths:
         blob = blobs.get(rel)
         key = f"{blob}:{rel}" if blob is not None else None
@@ -346,21 +346,26 @@ def _check_all(
             kept[key] = cache[key]
             results.append(hit)
             continue
-        misses.append((len(results), key))
-        way = "derive" if rel in lone else "keep" if kind in keep else ""
-        items.append((str(root), rel, kind, way, blob, ""))
+        misses[rel] = (len(results), key, kind, blob)
         results.append(None)
-    if snap is not None and only is None and len(items) * 10 >= len(results) > 0:
-        # A cold run (CI's fresh clone): the workers keep what they parse in the record
-        # cache too, for `site build` next (see store/cache.py write_pack).
+    groups, items = _items(root, misses, keep, _partners(every) if derived is not None else {})
+    if snap is not None and only is None and not keep and len(misses) * 10 >= len(results) > 0:
+        # A cold `validate`: the workers keep what they parse in the record cache too, for
+        # the commands that read records next (see store/cache.py write_pack). Not for a
+        # caller that keeps the records it needs (`site build`, CI's one step): nothing in
+        # the same command reads the packs, and the next build reads these checks and its
+        # views from their own caches.
         prune_packs(snap.folder)
-        items = [(*item[:5], str(snap.folder)) for item in items]
+        items = [(*item[:5], str(snap.folder), *item[6:]) for item in items]
     global _FEW
     _FEW = len(items) < MIN_ITEMS
-    _prepare({item[2] for item in items})
+    _prepare({kind for _, _, kind, _ in misses.values()})
     records: list[RecordFile] = []
+    done = iter_chunks(_check_items, items)
     for (index, key), (result, data, made) in zip(
-        misses, iter_chunks(_check_items, items), strict=True
+        (miss for group in groups for miss in group),
+        (out for outs in done for out in outs),
+        strict=True,
     ):
         if result.facts is not None:
             shared = tuple([names.setdefault(name, name) for name in result.facts.names])
@@ -400,54 +405,132 @@ gives (store/yamlio.py parse_unplaced) without importing that reader for one fil
 _Kept = tuple[Any, str, int]
 """The data, body and body line of a record that a command uses next."""
 
-_Item = tuple[str, str, str, str, str | None, str]
+_Item = tuple[str, str, str, str, str | None, str, str, str | None]
 """A file to check: root, path, kind, what to send back besides its findings and facts
-("keep": the record; "derive": what ``_DERIVE`` makes of it; ""), its blob id, and the cache
-folder if the record is to be kept in the record cache (else "")."""
+("keep": the record; "derive": what ``_DERIVE`` makes of it; ""), its blob id, the cache
+folder if the record is to be kept in the record cache (else ""); for an incident to derive,
+the path and blob id of its postmortem, checked with it ("" and None: it has none)."""
+
+_Out = tuple[Checked, _Kept | None, Any]
+"""What comes back of one file: its result, its record if asked for, what was derived."""
+
+_Miss = tuple[int, str | None]
+"""A file to check: its place in the results, and its cache key (None: not kept)."""
 
 
-def _lone_incidents(paths: Sequence[tuple[str, str]]) -> frozenset[str]:
-    """The incidents of ``paths`` that have no postmortem file (postmortems/<ID>.md)."""
+def _partners(paths: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Each incident of ``paths`` and the path of its postmortem file (postmortems/<ID>.md),
+    or "" if it has none."""
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
 
-    stems = {rel for rel, kind in paths if kind == "postmortem"}
-    return frozenset(
-        rel
-        for rel, kind in paths
-        if kind == "incident"
-        and rel.startswith(f"{INCIDENTS_DIR}/")
-        and f"{POSTMORTEMS_DIR}/{rel[len(INCIDENTS_DIR) + 1 :].rsplit('.', 1)[0]}.md" not in stems
-    )
+    files = {rel for rel, kind in paths if kind == "postmortem"}
+    partners: dict[str, str] = {}
+    for rel, kind in paths:
+        if kind == "incident" and rel.startswith(f"{INCIDENTS_DIR}/"):
+            stem = rel[len(INCIDENTS_DIR) + 1 :].rsplit(".", 1)[0]
+            postmortem = f"{POSTMORTEMS_DIR}/{stem}.md"
+            partners[rel] = postmortem if postmortem in files else ""
+    return partners
 
 
-def _check_items(items: Sequence[_Item]) -> list[tuple[Checked, _Kept | None, Any]]:
-    """What a worker does: each file read and checked on its own; the record itself, or
-    what ``_DERIVE`` makes of it, only where it is asked for (and the record follows its
-    schema); the records git vouches for written to the record cache, if the folder is
-    given."""
-    out: list[tuple[Checked, _Kept | None, Any]] = []
+def _items(
+    root: Path,
+    misses: dict[str, tuple[int, str | None, str, str | None]],
+    keep: frozenset[str],
+    partners: dict[str, str],
+) -> tuple[list[list[_Miss]], list[_Item]]:
+    """The files to check, in file order, and the results each item gives: one, or two for an
+    incident checked with its postmortem (both missed), whose view is derived from both."""
+    groups: list[list[_Miss]] = []
+    items: list[_Item] = []
+    paired: set[str] = set()
+    for rel, (index, key, kind, blob) in misses.items():
+        if rel in paired:
+            continue
+        partner = partners.get(rel)
+        way = "derive" if partner is not None else "keep" if kind in keep else ""
+        if partner and partner in misses:
+            pm_index, pm_key, _, pm_blob = misses[partner]
+            paired.add(partner)
+            groups.append([(index, key), (pm_index, pm_key)])
+            items.append((str(root), rel, kind, way, blob, "", partner, pm_blob))
+            continue
+        if partner:  # its postmortem comes from the cache: the record is sent back
+            way = "keep" if kind in keep else ""
+        groups.append([(index, key)])
+        items.append((str(root), rel, kind, way, blob, "", "", None))
+    return groups, items
+
+
+def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
+    """What a worker does: each file read and checked on its own (an incident to derive with
+    its postmortem); the record itself, or what ``_DERIVE`` makes of it, only where it is
+    asked for (and the records follow their schema); the records git vouches for written to
+    the record cache, if the folder is given."""
+    out: list[list[_Out]] = []
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
-    for root, rel, kind, way, blob, folder in items:
-        placed = _FEW or kind in WITH_PLACES
-        record = read_record(Path(root), rel, kind, places=placed)
-        result = check_record(record)
-        if result.findings and not placed:  # read again, for their places
-            record = read_record(Path(root), rel, kind)
-            result = check_record(record)
-        data: _Kept | None = None
-        made: Any = None
-        if result.facts is not None and way == "keep":
-            data = (record.data, record.body, record.body_line)
-        elif result.facts is not None and way == "derive" and _DERIVE is not None:
-            content = blob or _blob_id(Path(root) / rel)
-            made = _DERIVE(rel, content, record.data) if content else None
-        out.append((result, data, made))
-        if folder and blob and record.doc is not None and not record.doc.problems:
-            packs.setdefault(kind, {})[blob] = cache_entry(record, result.facts is not None)
+    for root, rel, kind, way, blob, folder, pm_rel, pm_blob in items:
+        record, result = _checked(Path(root), rel, kind, bool(folder))
+        outs: list[_Out] = [(result, _kept(record, result, way), None)]
+        checked = [(record, result, blob)]
+        if way == "derive":
+            pm = _checked(Path(root), pm_rel, "postmortem", bool(folder)) if pm_rel else None
+            made = _derived(Path(root), (record, result, blob), pm, pm_blob)
+            if pm is not None:
+                outs.append((pm[1], None if made is not None else _kept(*pm, "keep"), None))
+                checked.append((*pm, pm_blob))
+            if made is not None:
+                outs[0] = (result, None, made)
+            else:  # nothing derived: the record, as for "keep"
+                outs[0] = (result, _kept(record, result, "keep"), None)
+        out.append(outs)
+        for done, done_result, done_blob in checked if folder else ():
+            if done_blob and done.doc is not None and not done.doc.problems:
+                entry = cache_entry(done, done_result.facts is not None)
+                packs.setdefault(done.kind, {})[done_blob] = entry
     for kind, entries in packs.items():
         write_pack(Path(folder), kind, entries)
     return out
+
+
+def _checked(root: Path, rel: str, kind: str, packed: bool) -> tuple[RecordFile, Checked]:
+    """A file read and checked (``packed``: for the record cache, which keeps the places of
+    some kinds; else read with them only for a finding)."""
+    placed = _FEW or (packed and kind in WITH_PLACES)
+    record = read_record(root, rel, kind, places=placed)
+    result = check_record(record)
+    if result.findings and not placed:  # read again, for their places
+        record = read_record(root, rel, kind)
+        result = check_record(record)
+    return record, result
+
+
+def _kept(record: RecordFile, result: Checked, way: str) -> _Kept | None:
+    if result.facts is None or way != "keep":
+        return None
+    return (record.data, record.body, record.body_line)
+
+
+def _derived(
+    root: Path,
+    incident: tuple[RecordFile, Checked, str | None],
+    postmortem: tuple[RecordFile, Checked] | None,
+    pm_blob: str | None,
+) -> Any:
+    """What ``_DERIVE`` makes of an incident and its postmortem (None if either does not
+    follow its schema, or a file cannot be read again to hash it)."""
+    record, result, blob = incident
+    if _DERIVE is None or result.facts is None:
+        return None
+    content = blob or _blob_id(root / record.rel)
+    if postmortem is None:
+        return _DERIVE(record.rel, content, record.data, None, "-", None) if content else None
+    pm_record, pm_result = postmortem
+    pm_content = pm_blob or _blob_id(root / pm_record.rel)
+    if pm_result.facts is None or not content or not pm_content:
+        return None
+    return _DERIVE(record.rel, content, record.data, pm_record.rel, pm_content, pm_record.data)
 
 
 def _blob_id(path: Path) -> str | None:

@@ -39,7 +39,7 @@ def read_record(
             )
         text = yamlio.read_text(root / rel, rel) if raw is None else yamlio.decode(raw, rel)
         if kind in ("postmortem", "runbook"):
-            doc, body, body_line = yamlio.parse_front_matter(text, rel)
+            doc, body, body_line = yamlio.parse_front_matter(text, rel, places=places)
             return RecordFile(kind, rel, doc, body=body, body_line=body_line)
         parse = yamlio.parse if places else yamlio.parse_unplaced
         return RecordFile(kind, rel, parse(text, rel))

@@ -376,9 +376,14 @@ def split_front_matter(text: str, display: str) -> tuple[str, str, int]:
     raise InputFileError(display, 1, 1, "front matter has no closing '---' line")
 
 
-def parse_front_matter(text: str, display: str) -> tuple[Document, str, int]:
+def parse_front_matter(
+    text: str, display: str, *, places: bool = True
+) -> tuple[Document, str, int]:
+    """The front matter parsed (``places=False``: by ``parse_unplaced``), the body and the
+    line the body starts on."""
     front, body, body_line = split_front_matter(text, display)
-    return parse(front, display, line_offset=1), body, body_line
+    parse_front = parse if places else parse_unplaced
+    return parse_front(front, display, line_offset=1), body, body_line
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -42,15 +42,15 @@ def build_status_site(
 
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
     from incidents_cli.core.records import classify
-    from incidents_cli.site.inputs import lone_view
+    from incidents_cli.site.inputs import parsed_view
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead).
-    derived: dict[str, Any] = {}  # the views of incidents without a postmortem, by path
+    derived: dict[str, Any] = {}  # the views of incidents, by path
     found, records = site_findings(
-        root, keep=("incident", "postmortem"), derive=lone_view, derived=derived
+        root, keep=("incident", "postmortem"), derive=parsed_view, derived=derived
     )
     first: dict[str, Finding] = {}
     findings = validate_repository(root, scope="site", found=found)
