@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from incidents_cli.core.errors import IncidentsError
@@ -131,8 +132,9 @@ def _sandbox() -> Any:
     """
     import markupsafe
     from jinja2.compiler import CodeGenerator
+    from jinja2.runtime import Macro
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-    from markupsafe import escape
+    from markupsafe import Markup, escape
 
     # MarkupSafe 3: the function escape() wraps; an older one: the same text, through escape()
     plain: Callable[[str], str] = getattr(
@@ -148,6 +150,44 @@ def _sandbox() -> Any:
 
     class Sandbox(ImmutableSandboxedEnvironment):
         code_generator_class = Generator
+        direct: frozenset[Callable[..., Any]] = frozenset()
+        """The renderer's own gettext functions: safe, and given the context as is."""
+
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            self.loaded: dict[tuple[str, str | None], Any] = {}
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+            # A macro or our gettext: what jinja's checks would conclude, without making
+            # them (or a derived context gettext does not read) on every call.
+            kind = __obj.__class__
+            if kind is Macro or (kind is FunctionType and __obj in __self.direct):
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+                try:
+                    if kind is Macro:
+                        return __obj(*args, **kwargs)
+                    return __obj(__context, *args, **kwargs)
+                except StopIteration:
+                    return __self.undefined("a callable raised a StopIteration exception")
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def make_globals(self, d: Any) -> Any:
+            # A dict rather than jinja's ChainMap over the environment's globals: every
+            # page's context copies them, and every import compares their keys. The
+            # renderer sets its globals before it loads a template, so nothing is missed.
+            return {**self.globals, **(d or {})}
+
+        def get_template(self, name: Any, parent: Any = None, globals: Any = None) -> Any:  # noqa: A002
+            # A page's {% extends %} and {% from %} ask for the same templates every time:
+            # found once (auto_reload is off, so jinja would return the same ones).
+            if globals is not None or not isinstance(name, str):
+                return super().get_template(name, parent, globals)
+            key = (name, parent)
+            found = self.loaded.get(key)
+            if found is None:
+                found = self.loaded[key] = super().get_template(name, parent)
+            return found
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             if obj.__class__ is dict and attribute not in _DICT_ATTRIBUTES:
@@ -159,7 +199,10 @@ def _sandbox() -> Any:
 
         @staticmethod
         def escape_printed(value: Any) -> str:
-            text: str = plain(value) if type(value) is str else escape(value)
+            kind = type(value)
+            if kind is str:
+                return plain(value)
+            text: str = value if kind is Markup else escape(value)  # Markup: escape's answer
             return text
 
     return Sandbox
@@ -235,7 +278,9 @@ class Renderer:
         # arguments are escaped and %(name)s filled in by gettext itself.
         catalogue = translations(language)
         self.env.install_gettext_translations(catalogue, newstyle=True)
-        self.env.globals.update(_gettext_functions(catalogue))
+        functions = _gettext_functions(catalogue)
+        self.env.globals.update(functions)
+        self.env.direct = frozenset(functions.values())
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
