@@ -95,6 +95,13 @@ class Words:
         self.ngettext: Callable[[str, str, int], str] = catalogue.ngettext
         self.zone: tzinfo = zone_of(page.settings)
         self.language = page.settings.language
+        self.page = page
+        self.names = {c.id: c.name for c in page.settings.components}
+        """Each component's name, by id."""
+        # each time and each incident's line made once for the page (a month's page and
+        # its incidents' pages show the same ones); the dicts are only read
+        self._times: dict[datetime, dict[str, str]] = {}
+        self.lines: dict[int, dict[str, Any]] = {}
 
     def __call__(self, text: str, **values: object) -> str:
         translated = self.gettext(text)
@@ -107,6 +114,12 @@ class Words:
         """A time for <time>: in the team's zone with its abbreviation, UTC on hover."""
         if moment is None:
             return None
+        found = self._times.get(moment)
+        if found is None:
+            found = self._times[moment] = self._time(moment)
+        return found
+
+    def _time(self, moment: datetime) -> dict[str, str]:
         utc = moment.astimezone(UTC)
         local = utc.astimezone(self.zone)
         if not (1000 <= local.year <= 9999 and 1000 <= utc.year <= 9999):
@@ -131,6 +144,16 @@ class Words:
     def month(self, month: str) -> str:
         year, number = month.split("-")
         return self(N_("%(month)s %(year)s"), month=self(MONTH_NAMES[int(number) - 1]), year=year)
+
+
+_LAST: list[Words] = []
+
+
+def words_of(page: Page) -> Words:
+    """The Words of ``page``, made once for all its pages of months and incidents."""
+    if not _LAST or _LAST[0].page is not page:
+        _LAST[:] = [Words(page)]
+    return _LAST[0]
 
 
 def _time_texts(moment: datetime, local: datetime) -> dict[str, str]:
@@ -158,7 +181,7 @@ def update_context(update: PublicUpdate, names: dict[str, str], words: Words) ->
 
 
 def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
-    names = {c.id: c.name for c in page.settings.components}
+    names = words.names
     return {
         **line_context(incident, page, words),
         "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
@@ -169,7 +192,14 @@ def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict
 def line_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
     """What a one-line mention of an incident shows (the `incident_line` macro): the month
     pages and past days list thousands of incidents, and never their updates."""
-    names = {c.id: c.name for c in page.settings.components}
+    found = words.lines.get(id(incident))
+    if found is None:  # the page (which Words is made for) keeps the incident: id is its own
+        found = words.lines[id(incident)] = _line(incident, words)
+    return found
+
+
+def _line(incident: PublicIncident, words: Words) -> dict[str, Any]:
+    names = words.names
     return {
         "id": incident.id,
         "title": incident.title,
@@ -222,7 +252,7 @@ def common_context(
     """What base.html shows on every page. Nothing here depends on the build's "now" or the
     current status, except where a page is rebuilt anyway (the index): the pages of resolved
     incidents and of months are reused from build to build."""
-    words = Words(page)
+    words = words_of(page)
     logo, logo_url = _logo(page.settings, root_prefix)
     return {
         "language": page.settings.language,
@@ -391,7 +421,7 @@ def index_context(page: Page) -> dict[str, Any]:
 
 
 def incident_page_context(incident: PublicIncident, page: Page) -> dict[str, Any]:
-    words = Words(page)
+    words = words_of(page)
     context = incident_context(incident, page, words)
     description = words(
         "%(title)s: %(status)s, %(impact)s",
@@ -462,7 +492,7 @@ def month_context(
 ) -> dict[str, Any]:
     """One month's history page, day by day (each day an anchor the bars link to). It shows
     no build time, so it changes only with its incidents (or while one is still open)."""
-    words = Words(page)
+    words = words_of(page)
     days: list[dict[str, Any]] = []
     for incident in incidents:  # newest first
         started = incident.started.astimezone(words.zone).date()

@@ -157,7 +157,7 @@ def _sandbox() -> Any:
             super().__init__(**options)
             self.loaded: dict[tuple[str, str | None], Any] = {}
 
-        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             # A macro or our gettext: what jinja's checks would conclude, without making
             # them (or a derived context gettext does not read) on every call.
             kind = __obj.__class__
@@ -178,7 +178,7 @@ def _sandbox() -> Any:
             # renderer sets its globals before it loads a template, so nothing is missed.
             return {**self.globals, **(d or {})}
 
-        def get_template(self, name: Any, parent: Any = None, globals: Any = None) -> Any:  # noqa: A002
+        def get_template(self, name: Any, parent: Any = None, globals: Any = None) -> Any:
             # A page's {% extends %} and {% from %} ask for the same templates every time:
             # found once (auto_reload is off, so jinja would return the same ones).
             if globals is not None or not isinstance(name, str):
