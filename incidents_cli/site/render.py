@@ -284,15 +284,23 @@ class Renderer:
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
+        # Without the characters XML cannot hold (feeds, badges): one pass over the page
+        # rather than one call for every value it prints.
+        return xml_safe(self._render(name, context))
+
+    def render_bytes(self, name: str, context: dict[str, Any]) -> bytes:
+        """``render``'s text, as the UTF-8 it is written in (made where it is rendered,
+        and the characters XML cannot hold dropped from the bytes: the same, faster)."""
+        return xml_safe_utf8(self._render(name, context).encode("utf-8"))
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
         from jinja2 import TemplateError
 
         try:
             rendered: str = self.env.get_template(name).render(context)
         except TemplateError as exc:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
-        # Without the characters XML cannot hold (feeds, badges): one pass over the page
-        # rather than one call for every value it prints.
-        return xml_safe(rendered)
+        return rendered
 
     def load(self, *names: str) -> None:
         """Compile these templates now, and make the Markdown parser (forked workers then
@@ -342,6 +350,21 @@ class Renderer:
         assert loader is not None
         text: str = loader.get_source(self.env, name)[0]
         return text
+
+
+# In UTF-8, a byte below 0x20 is that control character and nothing else, and EF BF BE
+# and EF BF BF are U+FFFE and U+FFFF (EF never continues a character): what xml_safe drops.
+_NOT_XML_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NOT_XML_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+
+
+def xml_safe_utf8(data: bytes) -> bytes:
+    """``xml_safe`` of UTF-8 text, on its bytes."""
+    data = data.translate(None, _NOT_XML_BYTES)
+    for character in _NOT_XML_CHARACTERS:
+        if character in data:
+            data = data.replace(character, b"")
+    return data
 
 
 # Static files of the templates folder: copied, never rendered.
