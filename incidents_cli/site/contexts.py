@@ -98,10 +98,15 @@ class Words:
         self.page = page
         self.names = {c.id: c.name for c in page.settings.components}
         """Each component's name, by id."""
-        # each time and each incident's line made once for the page (a month's page and
-        # its incidents' pages show the same ones); the dicts are only read
-        self._times: dict[datetime, dict[str, str]] = {}
+        # each time and each incident's line made once for a month's page and its
+        # incidents' pages, rendered one after the other (the dicts are only read)
+        self._times: dict[tuple[datetime, timedelta | None], dict[str, str]] = {}
         self.lines: dict[int, dict[str, Any]] = {}
+
+    def forget(self) -> None:
+        """Drop the times and lines kept so far (a new month: memory stays bounded)."""
+        self._times.clear()
+        self.lines.clear()
 
     def __call__(self, text: str, **values: object) -> str:
         translated = self.gettext(text)
@@ -114,9 +119,10 @@ class Words:
         """A time for <time>: in the team's zone with its abbreviation, UTC on hover."""
         if moment is None:
             return None
-        found = self._times.get(moment)
+        key = (moment, moment.utcoffset())  # equal datetimes of one zone may differ in fold
+        found = self._times.get(key)
         if found is None:
-            found = self._times[moment] = self._time(moment)
+            found = self._times[key] = self._time(moment)
         return found
 
     def _time(self, moment: datetime) -> dict[str, str]:
@@ -493,6 +499,7 @@ def month_context(
     """One month's history page, day by day (each day an anchor the bars link to). It shows
     no build time, so it changes only with its incidents (or while one is still open)."""
     words = words_of(page)
+    words.forget()  # its incidents' pages come next: what they share with it is kept
     days: list[dict[str, Any]] = []
     for incident in incidents:  # newest first
         started = incident.started.astimezone(words.zone).date()

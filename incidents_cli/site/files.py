@@ -2,8 +2,8 @@
 
 A file comes as its text (a str, or bytes already in UTF-8), or as the marker ``REUSED``
 (unchanged since the site already in --out: linked or left in place, not rewritten). Every
-path is checked to stay inside the site before anything is written to it. Paths are plain strings ("/"
-works on every OS): 10,000 Path objects cost more than the writes.
+path is checked to stay inside the site before anything is written to it. Paths are plain
+strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
 """
 
 from __future__ import annotations
