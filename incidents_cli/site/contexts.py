@@ -102,6 +102,18 @@ class Words:
         # incidents' pages, rendered one after the other (the dicts are only read)
         self._times: dict[tuple[datetime, timedelta | None], dict[str, str]] = {}
         self.lines: dict[int, dict[str, Any]] = {}
+        self._components: dict[tuple[str, str], dict[str, str]] = {}
+
+    def component(self, component: str, status: str) -> dict[str, str]:
+        """A component's name and status, as an update lists them (made once each)."""
+        found = self._components.get((component, status))
+        if found is None:
+            found = self._components[component, status] = {
+                "name": self.names.get(component, component),
+                "status": status,
+                "label": self(STATUS_LABEL.get(status, status)),
+            }
+        return found
 
     def forget(self) -> None:
         """Drop the times and lines kept so far (a new month: memory stays bounded)."""
@@ -179,10 +191,7 @@ def update_context(update: PublicUpdate, names: dict[str, str], words: Words) ->
         "at": words.time(update.at),
         "message": update.message,
         "eta": words.time(update.eta),
-        "components": [
-            {"name": names.get(c, c), "status": s, "label": words(STATUS_LABEL.get(s, s))}
-            for c, s in update.components.items()
-        ],
+        "components": [words.component(c, s) for c, s in update.components.items()],
     }
 
 
