@@ -98,9 +98,8 @@ class Words:
         self.page = page
         self.names = {c.id: c.name for c in page.settings.components}
         """Each component's name, by id."""
-        # each time and each incident's line made once for a month's page and its
-        # incidents' pages, rendered one after the other (the dicts are only read)
-        self._times: dict[tuple[datetime, timedelta | None], dict[str, str]] = {}
+        # each incident's line made once for a month's page and its incidents' pages,
+        # rendered one after the other (the dicts are only read)
         self.lines: dict[int, dict[str, Any]] = {}
         self._components: dict[tuple[str, str], dict[str, str]] = {}
 
@@ -116,8 +115,7 @@ class Words:
         return found
 
     def forget(self) -> None:
-        """Drop the times and lines kept so far (a new month: memory stays bounded)."""
-        self._times.clear()
+        """Drop the lines kept so far (a new month: memory stays bounded)."""
         self.lines.clear()
 
     def __call__(self, text: str, **values: object) -> str:
@@ -131,13 +129,6 @@ class Words:
         """A time for <time>: in the team's zone with its abbreviation, UTC on hover."""
         if moment is None:
             return None
-        key = (moment, moment.utcoffset())  # equal datetimes of one zone may differ in fold
-        found = self._times.get(key)
-        if found is None:
-            found = self._times[key] = self._time(moment)
-        return found
-
-    def _time(self, moment: datetime) -> dict[str, str]:
         utc = moment.astimezone(UTC)
         local = utc.astimezone(self.zone)
         if not (1000 <= local.year <= 9999 and 1000 <= utc.year <= 9999):
@@ -183,7 +174,7 @@ def _time_texts(moment: datetime, local: datetime) -> dict[str, str]:
     }
 
 
-def update_context(update: PublicUpdate, names: dict[str, str], words: Words) -> dict[str, Any]:
+def update_context(update: PublicUpdate, words: Words) -> dict[str, Any]:
     return {
         "anchor": f"update-{update.number}",
         "status": update.status,
@@ -196,10 +187,9 @@ def update_context(update: PublicUpdate, names: dict[str, str], words: Words) ->
 
 
 def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
-    names = words.names
     return {
         **line_context(incident, page, words),
-        "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
+        "updates": [update_context(u, words) for u in reversed(incident.updates)],
         "postmortem": incident.postmortem_summary or "",
     }
 
