@@ -641,6 +641,46 @@ def test_compiled_templates_are_never_taken_from_another_kind_of_environment(
     assert tags.isdisjoint(name.split("-")[0] for name in compiled_again)
 
 
+def _base_context(repo: Path) -> dict[str, object]:
+    from incidents_cli.core.timeutil import parse_time
+    from incidents_cli.site.contexts import common_context
+    from incidents_cli.site.model import build_page
+    from incidents_cli.store.layout import load_settings
+
+    page = build_page(load_settings(repo), [], [], parse_time("2026-02-01T00:00:00Z"))
+    return common_context(page, "", "Title", "Description", "index.html")
+
+
+def test_fixed_texts_are_compiled_into_the_built_in_templates_only(repo: Path) -> None:
+    """_("text") of a built-in template is compiled as the catalogue's text; a repository's
+    template, or one that gives _ a value of its own, still calls it when rendered."""
+    from incidents_cli.site.render import Renderer, _fixed_texts
+
+    renderer = Renderer(repo, "de")
+    source, filename, _ = renderer.env.loader.get_source(renderer.env, "site/base.html")
+    built_in = renderer.env.compile(source, "site/base.html", filename, raw=True)
+    assert "Zum Inhalt springen" in built_in and "'Skip to content'" not in built_in
+    theirs = str(repo / "templates" / "site" / "base.html")
+    assert "'Skip to content'" in renderer.env.compile(source, "site/base.html", theirs, raw=True)
+    for binds in (
+        "{% set _ = 1 %}",
+        "{% macro _() %}{% endmacro %}",
+        "{% for _ in x %}{% endfor %}",
+        '{% from "x" import y as _ %}',
+        '{% import "x" as _ %}',
+    ):
+        assert _fixed_texts().binds_underscore(renderer.env.parse(binds)), binds
+    assert not _fixed_texts().binds_underscore(renderer.env.parse('{{ _("x") }}'))
+    # compiled templates are kept by catalogue: English ones are never taken for German
+    for language, text in (
+        ("en", "Skip to content"),
+        ("de", "Zum Inhalt springen"),
+        ("en", "Skip to content"),
+    ):
+        compiled = Renderer(repo, language).env.get_template("site/base.html")
+        assert text in compiled.render(_base_context(repo))
+
+
 def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: Path) -> None:
     write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
     commit_all(repo)

@@ -94,6 +94,28 @@ class Words:
         self.ngettext: Callable[[str, str, int], str] = catalogue.ngettext
         self.zone: tzinfo = zone_of(page.settings)
         self.language = page.settings.language
+        self.page = page
+        self.names = {c.id: c.name for c in page.settings.components}
+        """Each component's name, by id."""
+        # each incident's line made once for a month's page and its incidents' pages,
+        # rendered one after the other (the dicts are only read)
+        self.lines: dict[int, dict[str, Any]] = {}
+        self._components: dict[tuple[str, str], dict[str, str]] = {}
+
+    def component(self, component: str, status: str) -> dict[str, str]:
+        """A component's name and status, as an update lists them (made once each)."""
+        found = self._components.get((component, status))
+        if found is None:
+            found = self._components[component, status] = {
+                "name": self.names.get(component, component),
+                "status": status,
+                "label": self(STATUS_LABEL.get(status, status)),
+            }
+        return found
+
+    def forget(self) -> None:
+        """Drop the lines kept so far (a new month: memory stays bounded)."""
+        self.lines.clear()
 
     def __call__(self, text: str, **values: object) -> str:
         translated = self.gettext(text)
@@ -132,6 +154,16 @@ class Words:
         return self(N_("%(month)s %(year)s"), month=self(MONTH_NAMES[int(number) - 1]), year=year)
 
 
+_LAST: list[Words] = []
+
+
+def words_of(page: Page) -> Words:
+    """The Words of ``page``, made once for all its pages of months and incidents."""
+    if not _LAST or _LAST[0].page is not page:
+        _LAST[:] = [Words(page)]
+    return _LAST[0]
+
+
 def _time_texts(moment: datetime, local: datetime) -> dict[str, str]:
     """Words.time's texts made with strftime (which pads no year below 1000)."""
     return {
@@ -141,7 +173,7 @@ def _time_texts(moment: datetime, local: datetime) -> dict[str, str]:
     }
 
 
-def update_context(update: PublicUpdate, names: dict[str, str], words: Words) -> dict[str, Any]:
+def update_context(update: PublicUpdate, words: Words) -> dict[str, Any]:
     return {
         "anchor": f"update-{update.number}",
         "status": update.status,
@@ -149,18 +181,14 @@ def update_context(update: PublicUpdate, names: dict[str, str], words: Words) ->
         "at": words.time(update.at),
         "message": update.message,
         "eta": words.time(update.eta),
-        "components": [
-            {"name": names.get(c, c), "status": s, "label": words(STATUS_LABEL.get(s, s))}
-            for c, s in update.components.items()
-        ],
+        "components": [words.component(c, s) for c, s in update.components.items()],
     }
 
 
 def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
-    names = {c.id: c.name for c in page.settings.components}
     return {
         **line_context(incident, page, words),
-        "updates": [update_context(u, names, words) for u in reversed(incident.updates)],
+        "updates": [update_context(u, words) for u in reversed(incident.updates)],
         "postmortem": incident.postmortem_summary or "",
     }
 
@@ -168,7 +196,14 @@ def incident_context(incident: PublicIncident, page: Page, words: Words) -> dict
 def line_context(incident: PublicIncident, page: Page, words: Words) -> dict[str, Any]:
     """What a one-line mention of an incident shows (the `incident_line` macro): the month
     pages and past days list thousands of incidents, and never their updates."""
-    names = {c.id: c.name for c in page.settings.components}
+    found = words.lines.get(id(incident))
+    if found is None:  # the page (which Words is made for) keeps the incident: id is its own
+        found = words.lines[id(incident)] = _line(incident, words)
+    return found
+
+
+def _line(incident: PublicIncident, words: Words) -> dict[str, Any]:
+    names = words.names
     return {
         "id": incident.id,
         "title": incident.title,
@@ -221,7 +256,7 @@ def common_context(
     """What base.html shows on every page. Nothing here depends on the build's "now" or the
     current status, except where a page is rebuilt anyway (the index): the pages of resolved
     incidents and of months are reused from build to build."""
-    words = Words(page)
+    words = words_of(page)
     logo, logo_url = _logo(page.settings, root_prefix)
     return {
         "language": page.settings.language,
@@ -390,7 +425,7 @@ def index_context(page: Page) -> dict[str, Any]:
 
 
 def incident_page_context(incident: PublicIncident, page: Page) -> dict[str, Any]:
-    words = Words(page)
+    words = words_of(page)
     context = incident_context(incident, page, words)
     description = words(
         "%(title)s: %(status)s, %(impact)s",
@@ -461,7 +496,8 @@ def month_context(
 ) -> dict[str, Any]:
     """One month's history page, day by day (each day an anchor the bars link to). It shows
     no build time, so it changes only with its incidents (or while one is still open)."""
-    words = Words(page)
+    words = words_of(page)
+    words.forget()  # its incidents' pages come next: what they share with it is kept
     days: list[dict[str, Any]] = []
     for incident in incidents:  # newest first
         started = incident.started.astimezone(words.zone).date()

@@ -1,9 +1,9 @@
 """The files of a site as they are handed to the writer, and the one way each is written.
 
-A file comes as its text, or as the marker ``REUSED`` (unchanged since the site already in
---out: linked or left in place, not rewritten). Every path is checked to stay inside the
-site before anything is written to it. Paths are plain strings ("/"
-works on every OS): 10,000 Path objects cost more than the writes.
+A file comes as its text (a str, or bytes already in UTF-8), or as the marker ``REUSED``
+(unchanged since the site already in --out: linked or left in place, not rewritten). Every
+path is checked to stay inside the site before anything is written to it. Paths are plain
+strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ class Reused:
 REUSED = Reused()
 
 
-SiteFile = tuple[str, "str | Reused"]
-"""A file of the site: its path, and its text or REUSED."""
+SiteFile = tuple[str, "str | bytes | Reused"]
+"""A file of the site: its path, and its text (or its text in UTF-8) or REUSED."""
 
 
 def refuse_outside(rel: str) -> None:
@@ -31,7 +31,7 @@ def refuse_outside(rel: str) -> None:
         raise RefusedError(f"refusing to write {rel!r}: it would not be inside --out")
 
 
-def write_text(base: str, rel: str, text: str, made: set[str]) -> str:
+def write_text(base: str, rel: str, text: str | bytes, made: set[str]) -> str:
     """Write ``text`` to ``base/rel`` (its folder made unless ``made`` has it); the path."""
     refuse_outside(rel)
     target = f"{base}/{rel}"
@@ -40,7 +40,7 @@ def write_text(base: str, rel: str, text: str, made: set[str]) -> str:
         os.makedirs(folder, exist_ok=True)  # noqa: PTH103
         made.add(folder)
     # os.write rather than a text file object: 10,000 of them cost more than the writes
-    data = memoryview(text.encode("utf-8"))
+    data = memoryview(text.encode("utf-8") if isinstance(text, str) else text)
     descriptor = os.open(target, _FLAGS, 0o666)
     try:
         while data:

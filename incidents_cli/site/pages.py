@@ -155,8 +155,8 @@ _JOB: _Job | None = None
 
 def render_pages(
     page: Page, renderer: Renderer, months: dict[str, list[PublicIncident]], plan: Plan
-) -> Iterator[tuple[str, str | Reused]]:
-    """Each page of ``plan``: REUSED, or its text, rendered on every core and streamed back
+) -> Iterator[tuple[str, bytes | Reused]]:
+    """Each page of ``plan``: REUSED, or its text (UTF-8), rendered on every core and streamed back
     in order while this process writes them (a page written by each worker instead, into
     one folder at once, was measured slower: the file system serializes the creations).
     A path the plan gives twice is done once, where it comes last (for any file of the
@@ -206,18 +206,18 @@ def _by_month(page: Page, months: dict[str, list[PublicIncident]], todo: list[Wo
     return sorted(todo, key=month_of)
 
 
-def _render(work: Sequence[Work]) -> list[str]:
+def _render(work: Sequence[Work]) -> list[bytes]:
     """Render these pages: what a worker does."""
     assert _JOB is not None
     job = _JOB
-    out: list[str] = []
+    out: list[bytes] = []
     for kind, index in work:
         if kind == MONTH:
             month = job.names[index]
             newer, older = _neighbours(job.names, index)
             context = month_context(job.page, month, job.months[month], newer, older)
-            out.append(job.renderer.render("site/history_month.html", context))
+            out.append(job.renderer.render_bytes("site/history_month.html", context))
         else:
             context = incident_page_context(job.page.incidents[index], job.page)
-            out.append(job.renderer.render("site/incident.html", context))
+            out.append(job.renderer.render_bytes("site/incident.html", context))
     return out

@@ -8,10 +8,13 @@ A repository's own ``templates/`` folder overrides any built-in template by name
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from incidents_cli.core.errors import IncidentsError
@@ -53,25 +56,28 @@ ENVIRONMENT_REVISION = "3"
 """Changes whenever _environment's options do: compiled templates are kept under it."""
 
 
-def _bytecode_cache() -> Any:
+def _bytecode_cache(language: str | None) -> Any:
     """Compiled templates, kept in the user's cache (jinja keys them by name, file and a
     checksum of the source): compiling them costs every site build 0.1 s otherwise. The code
     jinja compiles depends on the environment's options too (a finalize function, the
-    sandbox's checks of calls), so each revision of them, of the tool and of jinja keeps
-    files of its own."""
+    sandbox's checks of calls) and on the catalogue (the built-in templates' fixed texts
+    are compiled in: _fixed_texts), so each revision of them, of the catalogue,
+    of the tool and of jinja keeps files of its own."""
     import hashlib
 
     from jinja2 import FileSystemBytecodeCache
     from jinja2 import __version__ as jinja_version
 
     from incidents_cli import __version__
+    from incidents_cli.site.i18n import catalogue_key
 
     class QuietCache(FileSystemBytecodeCache):
         def dump_bytecode(self, bucket: Any) -> None:
             with contextlib.suppress(OSError):  # a cache that cannot be written: slower
                 super().dump_bytecode(bucket)
 
-    kind = f"{__version__}\x00{jinja_version}\x00{ENVIRONMENT_REVISION}"
+    catalogue = catalogue_key(language) if language is not None else ""
+    kind = f"{__version__}\x00{jinja_version}\x00{ENVIRONMENT_REVISION}\x00{catalogue}"
     tag = hashlib.sha256(kind.encode("utf-8")).hexdigest()[:16]
     folder = user_cache_dir() / "templates"
     try:
@@ -118,10 +124,58 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 @cache
-def _sandbox() -> Any:
-    """Jinja's immutable sandbox, with two short ways through what every page does a hundred
-    times (the same results, a fifth less time):
+def _fixed_texts() -> Any:
+    from jinja2 import nodes
+    from jinja2.visitor import NodeTransformer
 
+    class FixedTexts(NodeTransformer):
+        """``_("text")`` in a built-in template, compiled as the text it gives: jinja then
+        writes it into the template like the HTML around it, instead of calling gettext on
+        every page. Only in the built-in templates, and not in one that gives ``_`` a
+        value of its own (a repository's templates are compiled as they are)."""
+
+        def __init__(self, fixed_text: Callable[[str], str | None]) -> None:
+            self.fixed_text = fixed_text
+
+        @staticmethod
+        def binds_underscore(tree: Any) -> bool:
+            """Whether the template gives the name ``_`` a value of its own."""
+            for node in tree.find_all((nodes.Name, nodes.Macro, nodes.Import, nodes.FromImport)):
+                if isinstance(node, nodes.FromImport):
+                    names = [n if isinstance(n, str) else n[-1] for n in node.names]
+                else:
+                    names = [getattr(node, "target", None) or node.name]
+                if "_" in names and getattr(node, "ctx", "store") != "load":
+                    return True
+            return False
+
+        def visit_Call(self, node: Any) -> Any:
+            node = self.generic_visit(node)
+            if not (
+                isinstance(node.node, nodes.Name)
+                and node.node.name == "_"
+                and len(node.args) == 1
+                and isinstance(node.args[0], nodes.Const)
+                and isinstance(node.args[0].value, str)
+                and not node.kwargs
+                and node.dyn_args is None
+                and node.dyn_kwargs is None
+            ):
+                return node
+            text = self.fixed_text(node.args[0].value)
+            if text is None:
+                return node  # fails as the call would, when rendered
+            # what gettext returns: Markup where the template escapes, else the text
+            fixed = nodes.Const(text, lineno=node.lineno)
+            return nodes.MarkSafeIfAutoescape(fixed, lineno=node.lineno)
+
+    return FixedTexts
+
+
+@cache
+def _sandbox_base() -> Any:
+    """Jinja's immutable sandbox, with the built-in templates' fixed texts compiled in
+    (_fixed_texts) and two short ways through what every page does a hundred times:
     - a field of a context: contexts are dicts, and `incident.title` is
       ``incident["title"]`` wherever a dict has no attribute of that name (which jinja
       would find first), without jinja's raising and catching an AttributeError each time;
@@ -129,15 +183,10 @@ def _sandbox() -> Any:
       into the page's text; plain text is escaped as plain text here (the same characters),
       anything else the way jinja does it.
     """
-    import markupsafe
     from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-    from markupsafe import escape
 
-    # MarkupSafe 3: the function escape() wraps; an older one: the same text, through escape()
-    plain: Callable[[str], str] = getattr(
-        markupsafe, "_escape_inner", lambda text: str(escape(text))
-    )
+    fixed_texts = _fixed_texts()
 
     class Generator(CodeGenerator):
         def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
@@ -146,8 +195,20 @@ def _sandbox() -> Any:
             else:  # what is printed is joined into the page: no Markup needed
                 self.write("environment.escape_printed(")
 
-    class Sandbox(ImmutableSandboxedEnvironment):
+    class SandboxBase(ImmutableSandboxedEnvironment):
         code_generator_class = Generator
+        fixed_text: Callable[[str], str | None] | None = None  # what _(text) gives, or None
+        built_in = "\x00"  # the folder of the built-in templates: their file names start so
+
+        def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+            tree = super()._parse(source, name, filename)
+            if (
+                self.fixed_text is not None
+                and (filename or "").startswith(self.built_in)
+                and not fixed_texts.binds_underscore(tree)
+            ):
+                tree = fixed_texts(self.fixed_text).visit(tree)
+            return tree
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             if obj.__class__ is dict and attribute not in _DICT_ATTRIBUTES:
@@ -157,15 +218,81 @@ def _sandbox() -> Any:
                     pass  # undefined: as jinja says it
             return super().getattr(obj, attribute)
 
-        @staticmethod
-        def escape_printed(value: Any) -> str:
-            text: str = plain(value) if type(value) is str else escape(value)
-            return text
+        escape_printed = staticmethod(_escape_printed())
+
+    return SandboxBase
+
+
+def _escape_printed() -> Callable[[Any], str]:
+    """A printed value, escaped, as the text it adds to the page."""
+    import markupsafe
+    from markupsafe import Markup, escape
+
+    # MarkupSafe 3: the function escape() wraps; an older one: the same text, through escape()
+    plain: Callable[[str], str] = getattr(
+        markupsafe, "_escape_inner", lambda text: str(escape(text))
+    )
+
+    def escape_printed(value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return plain(value)
+        text: str = value if kind is Markup else escape(value)  # Markup: escape's answer
+        return text
+
+    return escape_printed
+
+
+@cache
+def _sandbox() -> Any:
+    """The sandbox (_sandbox_base), with the checks of each call, each page's copy of the
+    globals and each look-up of a template it imports made once where they can be."""
+    from jinja2.runtime import Macro
+
+    class Sandbox(_sandbox_base()):  # type: ignore[misc]
+        direct: frozenset[Callable[..., Any]] = frozenset()
+        """The renderer's own gettext functions: safe, and given the context as is."""
+
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            self.loaded: dict[tuple[str, str | None], Any] = {}
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            # A macro or our gettext: what jinja's checks would conclude, without making
+            # them (or a derived context gettext does not read) on every call.
+            kind = __obj.__class__
+            if kind is Macro or (kind is FunctionType and __obj in __self.direct):
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+                try:
+                    if kind is Macro:
+                        return __obj(*args, **kwargs)
+                    return __obj(__context, *args, **kwargs)
+                except StopIteration:
+                    return __self.undefined("a callable raised a StopIteration exception")
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def make_globals(self, d: Any) -> Any:
+            # A dict rather than jinja's ChainMap over the environment's globals: every
+            # page's context copies them, and every import compares their keys. The
+            # renderer sets its globals before it loads a template, so nothing is missed.
+            return {**self.globals, **(d or {})}
+
+        def get_template(self, name: Any, parent: Any = None, globals: Any = None) -> Any:
+            # A page's {% extends %} and {% from %} ask for the same templates every time:
+            # found once (auto_reload is off, so jinja would return the same ones).
+            if globals is not None or not isinstance(name, str):
+                return super().get_template(name, parent, globals)
+            key = (name, parent)
+            found = self.loaded.get(key)
+            if found is None:
+                found = self.loaded[key] = super().get_template(name, parent)
+            return found
 
     return Sandbox
 
 
-def _environment(loader: Any) -> Any:
+def _environment(loader: Any, language: str | None = None) -> Any:
     """Templates a repository provides are data, not code: they render in jinja's sandbox
     (no attribute that starts with _, no changing objects), as the built-in ones do."""
     from jinja2 import StrictUndefined
@@ -180,7 +307,7 @@ def _environment(loader: Any) -> Any:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=_bytecode_cache(language),
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["markdown"] = markdown
@@ -217,6 +344,15 @@ def _gettext_functions(catalogue: Any) -> dict[str, Any]:
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
+def _fixed_text(catalogue: Any, text: str) -> str | None:
+    """What ``_(text)`` gives (the escaping aside), or None where that call fails."""
+    try:
+        done: str = catalogue.gettext(text) % {}
+    except (TypeError, ValueError, KeyError):
+        return None
+    return done
+
+
 class Renderer:
     def __init__(self, repository: Path | None = None, language: str = "en") -> None:
         from jinja2 import ChoiceLoader, FileSystemLoader
@@ -230,24 +366,36 @@ class Renderer:
         ):
             folders.append(_repository_loader(repository / TEMPLATES_DIR))
         folders.append(FileSystemLoader(data_dir("templates")))
-        self.env = _environment(ChoiceLoader(folders))
+        self.env = _environment(ChoiceLoader(folders), language)
         # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
         # arguments are escaped and %(name)s filled in by gettext itself.
         catalogue = translations(language)
         self.env.install_gettext_translations(catalogue, newstyle=True)
-        self.env.globals.update(_gettext_functions(catalogue))
+        functions = _gettext_functions(catalogue)
+        self.env.globals.update(functions)
+        self.env.direct = frozenset(functions.values())
+        self.env.built_in = str(data_dir("templates")) + os.sep
+        self.env.fixed_text = functools.partial(_fixed_text, catalogue)
         self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def render(self, name: str, context: dict[str, Any]) -> str:
+        # Without the characters XML cannot hold (feeds, badges): one pass over the page
+        # rather than one call for every value it prints.
+        return xml_safe(self._render(name, context))
+
+    def render_bytes(self, name: str, context: dict[str, Any]) -> bytes:
+        """``render``'s text, as the UTF-8 it is written in (made where it is rendered,
+        and the characters XML cannot hold dropped from the bytes: the same, faster)."""
+        return xml_safe_utf8(self._render(name, context).encode("utf-8"))
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
         from jinja2 import TemplateError
 
         try:
             rendered: str = self.env.get_template(name).render(context)
         except TemplateError as exc:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
-        # Without the characters XML cannot hold (feeds, badges): one pass over the page
-        # rather than one call for every value it prints.
-        return xml_safe(rendered)
+        return rendered
 
     def load(self, *names: str, parser: bool = True) -> None:
         """Compile these templates now, and make the Markdown parser unless ``parser`` is
@@ -299,6 +447,21 @@ class Renderer:
         assert loader is not None
         text: str = loader.get_source(self.env, name)[0]
         return text
+
+
+# In UTF-8, a byte below 0x20 is that control character and nothing else, and EF BF BE
+# and EF BF BF are U+FFFE and U+FFFF (EF never continues a character): what xml_safe drops.
+_NOT_XML_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NOT_XML_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+
+
+def xml_safe_utf8(data: bytes) -> bytes:
+    """``xml_safe`` of UTF-8 text, on its bytes."""
+    data = data.translate(None, _NOT_XML_BYTES)
+    for character in _NOT_XML_CHARACTERS:
+        if character in data:
+            data = data.replace(character, b"")
+    return data
 
 
 # Static files of the templates folder: copied, never rendered.
