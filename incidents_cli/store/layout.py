@@ -66,6 +66,19 @@ def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[s
     return out
 
 
+def usable(record: RecordFile) -> bool:
+    """Whether a record may be used by a command that reads records: it parsed, and it
+    follows its schema. Anything else is a finding for `incidents validate`, never input
+    to the rules, the views or the site (where it would crash them or be published)."""
+    if record.error is not None or record.doc is None or record.doc.problems:
+        return False
+    if record.known_valid:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return is_valid(record.kind, record.doc.data)
+
+
 def load_settings(root: Path) -> Settings:
     """The repository's settings; a broken settings file stops the command with its error."""
     record = read_record(root, SETTINGS_FILE, "settings")
@@ -103,16 +116,12 @@ def load_runbooks(root: Path) -> list[Runbook]:
     from incidents_cli.core.runbooks import runbooks_from_records
 
     names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
-    from incidents_cli.store.cache import usable
-
     records = (read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
     return runbooks_from_records(r for r in records if usable(r))
 
 
 def load_maintenance(root: Path) -> list[dict[str, Any]]:
     """Every maintenance window of the repository that parses (`validate` names the rest)."""
-    from incidents_cli.store.cache import usable
-
     out = []
     for rel, kind in record_paths(root, ["maintenance"]):
         record = read_record(root, rel, kind)
