@@ -184,7 +184,7 @@ def carry_out(
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
-        settings = settings or load_settings(root)
+        settings = settings or load_settings(root, repo.git_dir)
         return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
 
 
