@@ -24,6 +24,7 @@ from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.layout import usable as usable  # it lived here; ack needs no cache
 from incidents_cli.store.parallel import bulk, map_chunks
 
 CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
@@ -364,19 +365,6 @@ def cached_data(snap: Snapshot, kind: str) -> dict[str, Any]:
         for blob, entry in entries.items()
         if isinstance(entry, dict) and "data" in entry and entry.get("valid") is True
     }
-
-
-def usable(record: RecordFile) -> bool:
-    """Whether a record may be used by a command that reads records: it parsed, and it
-    follows its schema. Anything else is a finding for `incidents validate`, never input
-    to the rules, the views or the site (where it would crash them or be published)."""
-    if record.error is not None or record.doc is None or record.doc.problems:
-        return False
-    if record.known_valid:
-        return True
-    from incidents_cli.store.schemas import is_valid
-
-    return is_valid(record.kind, record.doc.data)
 
 
 def read_usable(

@@ -66,11 +66,95 @@ def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[s
     return out
 
 
-def load_settings(root: Path) -> Settings:
-    """The repository's settings; a broken settings file stops the command with its error."""
-    record = read_record(root, SETTINGS_FILE, "settings")
+def usable(record: RecordFile) -> bool:
+    """Whether a record may be used by a command that reads records: it parsed, and it
+    follows its schema. Anything else is a finding for `incidents validate`, never input
+    to the rules, the views or the site (where it would crash them or be published)."""
+    if record.error is not None or record.doc is None or record.doc.problems:
+        return False
+    if record.known_valid:
+        return True
+    from incidents_cli.store.schemas import is_valid
+
+    return is_valid(record.kind, record.doc.data)
+
+
+def load_settings(root: Path, git_dir: Path | None = None) -> Settings:
+    """The repository's settings; a broken settings file stops the command with its error.
+
+    ``git_dir`` (a transition has it): settings that passed every check are kept there by
+    the blob id of the file's bytes, so the same bytes are not parsed and checked again
+    (a tenth of a transition's own work). Any other bytes are read and checked as ever."""
+    raw = _settings_bytes(root) if git_dir is not None else None
+    kept = git_dir / SETTINGS_KEPT if git_dir is not None else None
+    key = _settings_key(raw) if raw is not None else None
+    if kept is not None and key is not None:
+        data = _kept_settings(kept, key)
+        if data is not None:
+            return settings_from_data(data)
+    record = read_record(root, SETTINGS_FILE, "settings", raw)
     _refuse_unusable(record)
+    if kept is not None and key is not None:
+        _keep_settings(kept, key, record.data)
     return settings_from_data(record.data)
+
+
+SETTINGS_KEPT = "incidents-cache/settings-checked.json"
+"""Under the git directory: the last settings that passed every check, with their key."""
+
+
+def _settings_bytes(root: Path) -> bytes | None:
+    """The settings file's bytes, where a cache entry may stand for them (a regular file
+    in a regular folder; anything else is read, and refused, the usual way)."""
+    import os
+
+    path = root / SETTINGS_FILE
+    if os.environ.get("INCIDENTS_NO_CACHE", "") not in ("", "0") or path.is_symlink():
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return raw if len(raw) <= yamlio.MAX_FILE_BYTES else None
+
+
+def _settings_key(raw: bytes) -> str:
+    """The bytes' blob id, with this tool's version and its settings schema: a new version
+    may check more."""
+    from incidents_cli import __version__
+    from incidents_cli.store.git import blob_id
+    from incidents_cli.store.resources import data_dir
+
+    schema = (data_dir("schemas") / "settings.schema.json").read_bytes()
+    return f"{__version__} {blob_id(schema)} {blob_id(raw)}"
+
+
+def _kept_settings(kept: Path, key: str) -> dict[str, Any] | None:
+    import json
+
+    try:
+        entry = json.loads(kept.read_bytes())
+    except (OSError, ValueError):
+        return None  # none yet, or damaged: read the file
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    data = entry.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def _keep_settings(kept: Path, key: str, data: Any) -> None:
+    """Keep settings that passed every check, if JSON gives exactly them back (string
+    keys, no NaN): data only, never code."""
+    import json
+
+    try:
+        text = json.dumps({"key": key, "data": data}, ensure_ascii=False)
+        if json.loads(text)["data"] != data:
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        yamlio.write_atomic(kept, text, sync=False)
+    except (OSError, TypeError, ValueError):
+        pass  # not kept: read again next time, only slower
 
 
 def _refuse_unusable(record: RecordFile) -> None:
@@ -103,16 +187,12 @@ def load_runbooks(root: Path) -> list[Runbook]:
     from incidents_cli.core.runbooks import runbooks_from_records
 
     names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
-    from incidents_cli.store.cache import usable
-
     records = (read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
     return runbooks_from_records(r for r in records if usable(r))
 
 
 def load_maintenance(root: Path) -> list[dict[str, Any]]:
     """Every maintenance window of the repository that parses (`validate` names the rest)."""
-    from incidents_cli.store.cache import usable
-
     out = []
     for rel, kind in record_paths(root, ["maintenance"]):
         record = read_record(root, rel, kind)

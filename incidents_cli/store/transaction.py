@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -45,14 +44,17 @@ from incidents_cli.store.schemas import schema_findings
 MAX_PUSH_TRIES = 8
 
 
-@dataclass
 class Workspace:
-    """What a step may read: the repository's records as they are now (after any replay)."""
+    """What a step may read: the repository's records as they are now (after any replay).
+    (A plain class: making a dataclass costs every transition about half a millisecond.)"""
 
-    root: Path
-    settings: Settings
-    attempt: int = 0
-    repo: Repo | None = None
+    def __init__(
+        self, root: Path, settings: Settings, attempt: int = 0, repo: Repo | None = None
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.attempt = attempt
+        self.repo = repo
 
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
@@ -143,13 +145,12 @@ def _problems(record: RecordFile) -> list[Finding]:
     return [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     change: Change
     commit: str
-    pushed: bool = False
-    replays: int = 0
-    notices: list[str] = field(default_factory=list)
+    pushed: bool
+    replays: int
+    notices: list[str]
 
 
 Step = Callable[[Workspace], Change]
@@ -183,7 +184,7 @@ def carry_out(
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
-        settings = settings or load_settings(root)
+        settings = settings or load_settings(root, repo.git_dir)
         return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
 
 
@@ -248,7 +249,7 @@ def _carry_out(
             commit = _commit(repo, root, change, actor, new_branch, lock)
         if not push or remote is None or branch is None:
             _keep_open_ids(root, completion, change)
-            return Outcome(change, commit, notices=change.notices + notices)
+            return Outcome(change, commit, False, 0, change.notices + notices)
         try:
             repo.push(remote[0], branch, remote[1])
             if not attempt:  # a replay brought other incidents along: let completion reread

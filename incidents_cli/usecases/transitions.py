@@ -64,7 +64,7 @@ def _run(
     """Carry out one transition made by ``make`` (who and when from ``invocation``)."""
     root = find_root(invocation.directory)
     repo = Repo.at(root)
-    settings = None if invocation.by else load_settings(root)  # read once, for both
+    settings = None if invocation.by else load_settings(root, repo.git_dir)  # once, for both
     actor_name = actor(root, repo, invocation.by, settings)
     now = now_utc()
     at = _time(invocation.at, "--at") or now
