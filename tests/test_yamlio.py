@@ -187,23 +187,3 @@ def test_pyyamls_pure_python_reader_still_refuses_what_is_not_printable() -> Non
     with pytest.raises(yaml.reader.ReaderError):
         yaml.load("title: bell\x07\n", Loader=yaml.SafeLoader)
     assert yaml.load("title: café\n", Loader=yaml.SafeLoader) == {"title": "café"}
-
-
-def test_the_cheap_non_printable_pattern_matches_what_pyyaml_compiles() -> None:
-    """PyYAML's Reader gets yamlio's pattern from `re`'s cache (it compiles much faster):
-    both must match exactly the same characters, every code point."""
-    import re
-
-    import yaml.reader
-
-    every = "".join(map(chr, range(0x110000)))
-    theirs = re.compile(f"(?:{yamlio._YAML_NON_PRINTABLE})")  # compiled afresh, not cached
-    expected = [m.start() for m in theirs.finditer(every)]
-    ours = [m.start() for m in yamlio._NON_PRINTABLE.finditer(every)]
-    assert ours == expected
-    assert yaml.reader.Reader.NON_PRINTABLE.pattern in (
-        yamlio._YAML_NON_PRINTABLE,
-        yamlio._NON_PRINTABLE.pattern,
-    )
-    with pytest.raises(yaml.reader.ReaderError):
-        yaml.reader.Reader("a\x07b")  # the pure-Python reader still refuses what it did

@@ -17,25 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
+
 from incidents_cli.core.document import Document, FieldPath, dotted
 from incidents_cli.core.errors import InputFileError
-
-# PyYAML's pure-Python Reader compiles the set of characters YAML may not hold when it is
-# imported, written as the complement of the printable ones: with ranges up to U+10FFFF
-# that takes Python's regex compiler 7-20 ms, a tenth of a transition. The same set
-# written as the few non-printable ranges compiles in well under a millisecond, so it is
-# put in `re`'s cache under the pattern PyYAML compiles (tests/test_yamlio.py checks that
-# they match the same characters, every code point). Were `re` to cache differently (it
-# is the same in Python 3.11 to 3.13), PyYAML simply compiles its own.
-_YAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-_NON_PRINTABLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
-)
-_RE_CACHE = getattr(re, "_cache", None)
-if isinstance(_RE_CACHE, dict):
-    _RE_CACHE.setdefault((str, _YAML_NON_PRINTABLE, 0), _NON_PRINTABLE)
-
-import yaml  # noqa: E402  (after the pattern above)
 
 try:
     from yaml import CSafeLoader as _Loader
