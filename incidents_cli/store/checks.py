@@ -14,7 +14,8 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -115,13 +116,8 @@ def check_all(
     in ``derived`` by path (site build's public views: made on every core, and the records
     stay where they were parsed). Where that cannot be done (a postmortem from the cache, or
     one that does not follow its schema), the records are sent back as for ``keep``."""
-    global _DERIVE
-    _DERIVE = derive
-    try:
-        with bulk():
-            return _check_all(root, frozenset(keep), derived if derive is not None else None)
-    finally:
-        _DERIVE = None
+    with _deriving(derive):
+        return _check_all(root, frozenset(keep), derived if derive is not None else None)
 
 
 def site_findings(
@@ -135,11 +131,18 @@ def site_findings(
     rebuild checks only the files that changed since, and reuses the findings of the rules
     across records where no changed file's facts changed (nor one of those findings is in
     a changed file, whose lines may have moved)."""
+    with _deriving(derive):
+        return _site_findings(root, frozenset(keep), derived if derive is not None else None)
+
+
+@contextmanager
+def _deriving(derive: Derive | None) -> Iterator[None]:
+    """``derive`` set for the workers (forked: they have it) while records are read in bulk."""
     global _DERIVE
     _DERIVE = derive
     try:
         with bulk():
-            return _site_findings(root, frozenset(keep), derived if derive is not None else None)
+            yield
     finally:
         _DERIVE = None
 
