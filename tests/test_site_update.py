@@ -198,3 +198,62 @@ def test_a_rebuild_with_views_lost_from_the_cache_gives_a_cold_builds_bytes(
     run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
     shutil.rmtree(out)  # every page rendered, every view read
     _same_as_cold(demo, out, cold, monkeypatch)
+
+
+def _tool_copy(where: Path, edit: tuple[str, str, str]) -> Path:
+    """A copy of this tool with one edit (path in the package, old text, new text): another
+    build of the same version, as a development install or a rebuilt wheel is."""
+    package = where / "incidents_cli"
+    shutil.copytree(ROOT / "incidents_cli", package, ignore=shutil.ignore_patterns("__pycache__"))
+    for data in ("schemas", "templates", "locales", "runbooks", ".github"):
+        (where / data).symlink_to(ROOT / data)
+    rel, old, new = edit
+    text = (package / rel).read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (package / rel).write_text(text.replace(old, new), encoding="utf-8")
+    return where
+
+
+def test_a_fix_to_the_code_takes_effect_at_once_though_the_version_stayed_the_same(
+    tmp_path: Path,
+) -> None:
+    """Every cache (checks, public views, pages, compiled templates) is named by a digest of
+    the tool's code, not by its version alone: a build by a changed tool reuses nothing that
+    another build left, so a fix to what is published shows on the next build, not when
+    the records next change."""
+    import os
+    import subprocess
+    import sys
+
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    assert run_cli("site", "build", "--out", str(out), cwd=demo).code == 0  # caches filled
+    title = 'title=str(record.get("title", record["id"])),'
+    tool = _tool_copy(tmp_path / "tool", ("site/public.py", title, title[:-2] + ").upper(),"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "incidents_cli",
+            "-C",
+            str(demo),
+            "site",
+            "build",
+            "--out",
+            str(out),
+        ],
+        cwd=tool,  # `python -m` imports from the current folder first
+        env={**os.environ, "PYTHONPATH": str(tool)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    page = (out / "incidents" / "INC-0001.html").read_text(encoding="utf-8")
+    shown = run_cli("show", "INC-0001", "--json", cwd=demo).out
+    assert '"title": "' in shown
+    import json
+
+    name = json.loads(shown)["title"]
+    assert name.upper() in page and name not in page

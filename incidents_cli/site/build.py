@@ -75,12 +75,12 @@ def _json(data: Any) -> str:
 
 
 def _fixed_key(page: Page) -> str:
-    """What every reusable page depends on besides its incidents: the tool's version and the
-    settings the pages show."""
-    from incidents_cli import __version__
+    """What every reusable page depends on besides its incidents: the tool (its version and
+    code: a page made by other code is rendered again) and the settings the pages show."""
+    from incidents_cli.store.resources import tool_key
 
     return page_key(
-        __version__,
+        tool_key(),
         page.settings.title,
         page.settings.timezone,
         page.settings.base_url,

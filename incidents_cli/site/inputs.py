@@ -87,9 +87,9 @@ _MONTHS: dict[tuple[Path, str], dict[str, Any]] = {}
 
 
 def _month_path(folder: Path, month: str) -> Path:
-    from incidents_cli import __version__
+    from incidents_cli.store.resources import tool_key
 
-    return folder / f"{PUBLIC_CACHE}-v{__version__}-{month}.json"
+    return folder / f"{PUBLIC_CACHE}-v{tool_key()}-{month}.json"
 
 
 def _month_views(folder: Path, month: str) -> dict[str, Any]:
@@ -220,9 +220,9 @@ def _gather(
 
 
 def _heads_path(folder: Path) -> Path:
-    from incidents_cli import __version__
+    from incidents_cli.store.resources import tool_key
 
-    return folder / f"{PUBLIC_CACHE}-v{__version__}-heads.json"
+    return folder / f"{PUBLIC_CACHE}-v{tool_key()}-heads.json"
 
 
 def _load_heads(folder: Path) -> dict[str, Any]:

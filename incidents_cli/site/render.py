@@ -68,8 +68,8 @@ def _bytecode_cache(language: str | None) -> Any:
     from jinja2 import FileSystemBytecodeCache
     from jinja2 import __version__ as jinja_version
 
-    from incidents_cli import __version__
     from incidents_cli.site.i18n import catalogue_key
+    from incidents_cli.store.resources import tool_key
 
     class QuietCache(FileSystemBytecodeCache):
         def dump_bytecode(self, bucket: Any) -> None:
@@ -77,7 +77,7 @@ def _bytecode_cache(language: str | None) -> Any:
                 super().dump_bytecode(bucket)
 
     catalogue = catalogue_key(language) if language is not None else ""
-    kind = f"{__version__}\x00{jinja_version}\x00{ENVIRONMENT_REVISION}\x00{catalogue}"
+    kind = f"{tool_key()}\x00{jinja_version}\x00{ENVIRONMENT_REVISION}\x00{catalogue}"
     tag = hashlib.sha256(kind.encode("utf-8")).hexdigest()[:16]
     folder = user_cache_dir() / "templates"
     try:

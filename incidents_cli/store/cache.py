@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from incidents_cli import __version__
 from incidents_cli.core.document import Document
 from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
@@ -26,6 +25,7 @@ from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.layout import usable as usable  # it lived here; ack needs no cache
 from incidents_cli.store.parallel import bulk, map_chunks
+from incidents_cli.store.resources import tool_key
 
 CACHE_FORMAT = 4  # 4: "valid" also means real times in range and no control characters
 WITH_PLACES = ("postmortem", "runbook", "maintenance", "settings", "oncall")
@@ -134,7 +134,7 @@ def _shard(key: str) -> int:
 
 
 def _shard_path(snap: Snapshot, name: str, shard: int) -> Path:
-    return snap.folder / f"{name}-v{__version__}-{shard:02d}.json"
+    return snap.folder / f"{name}-v{tool_key()}-{shard:02d}.json"
 
 
 _LOADED: dict[tuple[Path, str], tuple[int, list[set[str]]]] = {}
@@ -207,7 +207,7 @@ def _changed_shards(
 
 
 def _cache_file(folder: Path, kind: str) -> Path:
-    return folder / f"records-{kind}-f{CACHE_FORMAT}-v{__version__}.json"
+    return folder / f"records-{kind}-f{CACHE_FORMAT}-v{tool_key()}.json"
 
 
 MAX_PACKS = 64
@@ -471,7 +471,7 @@ def incident_summaries(
 
     state = snap or snapshot(root)
     folder, blobs = (state.folder, state.blobs) if state is not None else (None, {})
-    path = folder / f"summaries-f{CACHE_FORMAT}-v{__version__}.json" if folder else None
+    path = folder / f"summaries-f{CACHE_FORMAT}-v{tool_key()}.json" if folder else None
     cache = _load_mapping(path) if path is not None else {}
     kept: dict[str, Any] = {}
     out: list[dict[str, Any]] = []

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -252,10 +251,10 @@ class _State(NamedTuple):
 
 
 def _state_path(snap: Snapshot) -> Path:
-    from incidents_cli import __version__
+    from incidents_cli.store.resources import tool_key
 
     # (not "checks-*": store/cache.py save_shards removes the other files of that family)
-    return snap.folder / f"last-{_cache_name()}-v{__version__}.json"
+    return snap.folder / f"last-{_cache_name()}-v{tool_key()}.json"
 
 
 def _load_state(snap: Snapshot) -> _State | None:
@@ -552,26 +551,11 @@ def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:
     return record
 
 
-@cache
 def _cache_name() -> str:
-    """The cache's name: its format, and a digest of what decides the findings (the
-    schemas and the modules of the rules), so that a change of either is a miss for every
-    record, also in a development install whose version stays the same."""
-    import zlib
-
-    from incidents_cli.core import document, postmortems, rules, settings, text, timeutil
-    from incidents_cli.store import schemas, yamlio
-    from incidents_cli.store.resources import data_dir
-
-    digest = 0
-    modules = (rules, postmortems, settings, text, timeutil, document, schemas, yamlio)
-    sources = [Path(module.__file__ or "") for module in modules]
-    for path in [*sorted(data_dir("schemas").glob("*.json")), *sources, Path(__file__)]:
-        try:
-            digest = zlib.crc32(path.read_bytes(), digest)
-        except OSError:
-            digest = zlib.crc32(path.name.encode("utf-8"), digest)
-    return f"checks-f{CHECKS_FORMAT}-{digest:08x}"
+    """The cache's name: its format (the files' names add the tool's version and a digest
+    of its code and schemas, store/resources.py tool_key: a change of either is a miss for
+    every record, also in a development install whose version stays the same)."""
+    return f"checks-f{CHECKS_FORMAT}"
 
 
 def _entry(result: Checked) -> list[Any] | None:

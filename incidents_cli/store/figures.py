@@ -15,7 +15,6 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -169,26 +168,11 @@ def _strings(entry: Any, fields: tuple[str, ...], listed: str = "") -> bool:
     return True
 
 
-@cache
 def _cache_name() -> str:
-    """The cache's name: its format, and a digest of what decides whether a record is
-    usable and what its data is (the schemas, the parsers, this module), so a change of
-    either is a miss for every record, also in a development install whose version stays
-    the same."""
-    import zlib
-
-    from incidents_cli.core import document, timeutil
-    from incidents_cli.store import schemas, yamlio
-    from incidents_cli.store.resources import data_dir
-
-    digest = 0
-    sources = [Path(module.__file__ or "") for module in (document, timeutil, schemas, yamlio)]
-    for path in [*sorted(data_dir("schemas").glob("*.json")), *sources, Path(__file__)]:
-        try:
-            digest = zlib.crc32(path.read_bytes(), digest)
-        except OSError:
-            digest = zlib.crc32(path.name.encode("utf-8"), digest)
-    return f"figures-f{FIGURES_FORMAT}-{digest:08x}"
+    """The cache's name: its format (the files' names add the tool's version and a digest
+    of its code and schemas, store/resources.py tool_key: a change of either is a miss for
+    every record, also in a development install whose version stays the same)."""
+    return f"figures-f{FIGURES_FORMAT}"
 
 
 def detected_incidents(root: Path) -> list[RecordFile]:
