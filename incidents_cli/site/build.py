@@ -186,7 +186,10 @@ def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
     import tempfile
 
     # Names of our own (a folder beside --out that happens to be called .out.old is not).
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    except OSError as exc:  # no such folder, not a folder, no right to write there
+        raise RefusedError(f"--out {out}: cannot write beside it: {exc.strerror}") from None
     umask = os.umask(0o022)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server

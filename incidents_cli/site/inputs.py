@@ -19,6 +19,7 @@ from incidents_cli.site.public import (
     maintenance_windows,
     public_incident,
 )
+from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.parallel import bulk, map_chunks
 
@@ -72,8 +73,13 @@ class _Cached(PublicIncident):
         if packed is None:
             raise AttributeError(name)
         if isinstance(packed, tuple):  # where the cache keeps it: read on first use
-            packed = _stored_view(*packed)
-        fields = incident_fields_from_data(json.loads(packed))
+            fields = _fields(_stored_view(*packed))
+            if fields is None:  # damaged in the cache: made again from its files
+                fields = _fields(_made_view(*packed[3:]))
+            if fields is None:
+                raise RuntimeError(f"{packed[4]}: its view cannot be made again")
+        else:
+            fields = incident_fields_from_data(json.loads(packed))
         self.__dict__.update(fields)  # frozen: fill __dict__ directly
         return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
 
@@ -96,7 +102,7 @@ def _month_views(folder: Path, month: str) -> dict[str, Any]:
     views = _MONTHS.get((folder, month))
     if views is None:
         try:
-            loaded = json.loads(_month_path(folder, month).read_text(encoding="utf-8"))
+            loaded = json.loads(read_cache_text(_month_path(folder, month)))
         except (OSError, ValueError, RecursionError):
             loaded = {}
         views = loaded if isinstance(loaded, dict) else {}
@@ -112,10 +118,24 @@ def _stored_view(
     packed = _month_views(folder, month).get(key)
     if isinstance(packed, str) and packed:
         return packed
+    return _made_view(root, rel, pm_rel)
+
+
+def _made_view(root: str, rel: str, pm_rel: str | None) -> str:
+    """A view's JSON text made again from the files."""
     (_, (head, packed, _)) = _view_entries([(root, rel, pm_rel, {})])[0]
     if head is None:
         raise RuntimeError(f"{rel}: the view cache has a view of a record that has none")
     return str(packed)
+
+
+def _fields(packed: str) -> dict[str, Any] | None:
+    """The fields of a view from its JSON text; None if the text is damaged (a cache file
+    is only ever a miss, never a crash)."""
+    try:
+        return incident_fields_from_data(json.loads(packed))
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
+        return None
 
 
 def _cached(head: list[Any], packed: str | _Stored) -> PublicIncident:
@@ -231,7 +251,7 @@ def _load_heads(folder: Path) -> dict[str, Any]:
     from incidents_cli.store.parallel import bulk
 
     try:
-        text = _heads_path(folder).read_text(encoding="utf-8")
+        text = read_cache_text(_heads_path(folder))
         with bulk():
             loaded = json.loads(text)
     except (OSError, ValueError, RecursionError):

@@ -41,8 +41,10 @@ Plan = list[tuple[str, Work | None]]
 class Previous:
     """The site already in --out: the key each reusable page was rendered for.
 
-    A page changed since (edited by hand: its time is after the manifest's, which every
-    build writes last) is rendered again, so a rebuild gives a cold build's bytes."""
+    A page changed since (edited by hand: its inode's change time is after the manifest's,
+    which every build writes last; unlike the modification time, no tool can set it back)
+    is rendered again, and so is anything that is not a regular file (a symlink is never
+    kept), so a rebuild gives a cold build's bytes."""
 
     def __init__(self, out: Path | None) -> None:
         self.out = out
@@ -52,7 +54,7 @@ class Previous:
         if out is None:
             return
         try:
-            self._built = (out / MARKER).stat().st_mtime_ns
+            self._built = (out / MARKER).stat().st_ctime_ns
             manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
             self.keys = dict(manifest["pages"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
@@ -68,7 +70,8 @@ class Previous:
                     self._files[folder] = {
                         e.name
                         for e in entries
-                        if e.is_file() and e.stat().st_mtime_ns <= self._built
+                        if e.is_file(follow_symlinks=False)
+                        and e.stat(follow_symlinks=False).st_ctime_ns <= self._built
                     }
             except OSError:
                 self._files[folder] = set()

@@ -120,6 +120,47 @@ def _repository_loader(folder: Path) -> Any:
     return NoLinksLoader(folder)
 
 
+def _files_under(folder: str) -> list[tuple[str, bytes, bool]]:
+    """Every file below ``folder`` (its path relative to it, and its bytes; a symlink's
+    target instead of what it points to, never followed), in a stable order."""
+    found: list[tuple[str, bytes, bool]] = []
+    base = Path(folder)
+    for top, dirs, files in os.walk(folder):  # os.walk does not enter linked folders
+        dirs.sort()
+        here = Path(top)
+        for name in sorted(files + [d for d in dirs if (here / d).is_symlink()]):
+            path = here / name
+            link = path.is_symlink()
+            try:
+                content = (
+                    str(path.readlink()).encode("utf-8", "surrogateescape")
+                    if link
+                    else path.read_bytes()
+                )
+            except OSError:
+                content = b"\xff"  # unreadable: a file of its own kind
+            found.append((path.relative_to(base).as_posix(), content, link))
+    return found
+
+
+def _binds_underscore(folder: Path) -> bool:
+    """Whether a template in ``folder`` (a repository's) gives the name ``_`` a value of
+    its own. One that cannot be read or parsed is left to the template checks."""
+    from jinja2 import Environment, TemplateSyntaxError
+
+    parser = Environment(extensions=["jinja2.ext.i18n"])
+    binds = _fixed_texts().binds_underscore
+    for _, content, link in _files_under(str(folder)):
+        if link:  # refused where it is loaded
+            continue
+        try:
+            if binds(parser.parse(content.decode("utf-8"))):
+                return True
+        except (UnicodeDecodeError, TemplateSyntaxError):
+            continue
+    return False
+
+
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
@@ -361,12 +402,17 @@ class Renderer:
 
         self.repository = repository.resolve() if repository is not None else None
         folders = []
+        fixed = True  # the built-in templates' fixed texts compiled in (_fixed_texts)
         if repository is not None and (
             (repository / TEMPLATES_DIR).is_dir() or (repository / TEMPLATES_DIR).is_symlink()
         ):
             folders.append(_repository_loader(repository / TEMPLATES_DIR))
+            # not where a repository template gives `_` a value of its own: a built-in
+            # template it extends or includes must call that one
+            fixed = not _binds_underscore(repository / TEMPLATES_DIR)
         folders.append(FileSystemLoader(data_dir("templates")))
-        self.env = _environment(ChoiceLoader(folders), language)
+        # (without fixed texts, compiled as the environment without a language compiles)
+        self.env = _environment(ChoiceLoader(folders), language if fixed else None)
         # _() and ngettext() in templates: the site's catalogue (i18n.py). Newstyle: the
         # arguments are escaped and %(name)s filled in by gettext itself.
         catalogue = translations(language)
@@ -375,8 +421,10 @@ class Renderer:
         self.env.globals.update(functions)
         self.env.direct = frozenset(functions.values())
         self.env.built_in = str(data_dir("templates")) + os.sep
-        self.env.fixed_text = functools.partial(_fixed_text, catalogue)
+        self.env.fixed_text = functools.partial(_fixed_text, catalogue) if fixed else None
         self._fingerprints: dict[tuple[str, ...], str] = {}
+        self._everything: str | None = None
+        self._folders = [str(f.searchpath[0]) for f in folders]
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         # Without the characters XML cannot hold (feeds, badges): one pass over the page
@@ -430,7 +478,10 @@ class Renderer:
         return f"{shown}:{line or 1}"
 
     def fingerprint(self, *names: str) -> str:
-        """A hash of these templates' sources as this renderer would load them."""
+        """A hash of these templates' sources as this renderer would load them, and of every
+        other template it can load: a page includes, imports or extends templates that its
+        own name does not tell (a repository's partial, say), and a change to any of them
+        must render it again."""
         import hashlib
 
         if names in self._fingerprints:
@@ -438,8 +489,26 @@ class Renderer:
         digest = hashlib.sha256()
         for name in names:
             digest.update(name.encode("utf-8") + b"\x00" + self.source(name).encode("utf-8"))
+        digest.update(self._every_template().encode("ascii"))
         self._fingerprints[names] = digest.hexdigest()
         return self._fingerprints[names]
+
+    def _every_template(self) -> str:
+        """A hash of every file in the folders templates are loaded from (the repository's
+        and the built-in one): names and bytes, a symlink by where it points (never
+        followed; loading one is refused anyway)."""
+        import hashlib
+
+        if self._everything is None:
+            digest = hashlib.sha256()
+            for folder in self._folders:
+                digest.update(f"{folder}\x00".encode())
+                for rel, content, link in _files_under(folder):
+                    digest.update(rel.encode("utf-8", "surrogateescape") + b"\x00")
+                    digest.update(b"->" if link else b"")
+                    digest.update(content + b"\x00")
+            self._everything = digest.hexdigest()
+        return self._everything
 
     def source(self, name: str) -> str:
         """A static file from the templates (CSS), overridable like the rest."""

@@ -21,6 +21,7 @@ from typing import Any
 from incidents_cli.core.document import Document
 from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
+from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.layout import usable as usable  # it lived here; ack needs no cache
@@ -108,15 +109,18 @@ def _snapshot(root: Path) -> Snapshot | None:
     git_dir = Path(top.stdout.strip())
     if not git_dir.is_absolute():
         git_dir = root / git_dir
-    staged = run_git(root, "ls-files", "-s", "-z", check=False)
+    # -v: the tag of each entry; "H" alone is a file git compares with the work tree (a
+    # skip-worktree "S" or an assume-unchanged lowercase entry may hold other bytes than
+    # its blob, and `git diff` would not say so)
+    staged = run_git(root, "ls-files", "-s", "-v", "-z", check=False)
     if staged.returncode != 0:
         return None
     blobs: dict[str, str] = {}
     for entry in staged.stdout.split("\0"):
         if "\t" in entry:
             meta, rel = entry.split("\t", 1)
-            mode, blob, _ = meta.split(" ", 2)
-            if mode in ("100644", "100755"):  # a regular file (not a symlink, not a submodule)
+            tag, mode, blob, _ = meta.split(" ", 3)
+            if tag == "H" and mode in ("100644", "100755"):  # a regular file, vouched for
                 blobs[rel] = blob
     dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
     for rel in dirty.stdout.split("\0"):
@@ -394,7 +398,7 @@ def _entry(record: RecordFile) -> dict[str, Any]:
 def _load_mapping(path: Path) -> dict[str, Any]:
     """A cache file's entries; a missing, damaged or foreign file is an empty cache."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_cache_text(path)
         with bulk():
             loaded = json.loads(text)
     except (OSError, ValueError, RecursionError):

@@ -33,6 +33,7 @@ from incidents_cli.store.cache import (
     snapshot,
     write_pack,
 )
+from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
@@ -262,7 +263,7 @@ def _load_state(snap: Snapshot) -> _State | None:
     import json
 
     try:
-        loaded = json.loads(_state_path(snap).read_text(encoding="utf-8"))
+        loaded = json.loads(read_cache_text(_state_path(snap)))
     except (OSError, ValueError, RecursionError):
         return None
     if type(loaded) is not list or len(loaded) != 4:

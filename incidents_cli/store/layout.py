@@ -18,6 +18,7 @@ from incidents_cli.core.records import (
 )
 from incidents_cli.core.settings import Settings, settings_from_data
 from incidents_cli.store import yamlio
+from incidents_cli.store.cache_files import read_cache_bytes
 from incidents_cli.store.root import find_root as find_root  # where it always was
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def _kept_settings(kept: Path, key: str) -> dict[str, Any] | None:
     import json
 
     try:
-        entry = json.loads(kept.read_bytes())
+        entry = json.loads(read_cache_bytes(kept))
     except (OSError, ValueError):
         return None  # none yet, or damaged: read the file
     if not isinstance(entry, dict) or entry.get("key") != key:

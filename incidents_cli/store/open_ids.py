@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from incidents_cli.core.records import INCIDENTS_DIR
+from incidents_cli.store.cache_files import read_cache_text
 
 _NAME = "open-ids.json"
 
@@ -50,7 +51,7 @@ def read(root: Path) -> list[str] | None:
     if git_dir is None or stamp is None:
         return None
     try:
-        data = json.loads((git_dir / "incidents-cache" / _NAME).read_text(encoding="utf-8"))
+        data = json.loads(read_cache_text(git_dir / "incidents-cache" / _NAME))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("stamp") != stamp or data.get("root") != str(root):
