@@ -222,3 +222,19 @@ def test_a_cache_file_that_is_a_symlink_to_a_device_is_a_miss_not_a_hang(
         check=False,
     )
     assert process.returncode == 0, process.stderr
+
+
+def test_a_repository_template_calling_a_macro_wrongly_is_a_template_error_not_a_bug(
+    repo: Path, tmp_path: Path
+) -> None:
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2026-01-10", "Outage"))
+    write(
+        repo,
+        "templates/site/history.html",
+        '{% macro m() %}x{% endmacro %}\n{% extends "site/base.html" %}\n'
+        "{% block main %}{{ m(colour=1) }}{% endblock %}\n",
+    )
+    commit_all(repo)
+    result = run_cli("site", "build", "--out", str(tmp_path / "site"), *AS_OF, cwd=repo)
+    assert result.code == 2, result.err
+    assert result.err.startswith("templates/site/history.html:3: template error: macro 'm'")

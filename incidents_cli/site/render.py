@@ -443,6 +443,12 @@ class Renderer:
             rendered: str = self.env.get_template(name).render(context)
         except TemplateError as exc:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
+        except TypeError as exc:
+            # jinja's words for a macro called with arguments it does not take: a mistake
+            # in a template (a repository's), not a bug of ours
+            if not str(exc).startswith("macro "):
+                raise
+            raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
         return rendered
 
     def load(self, *names: str, parser: bool = True) -> None:
