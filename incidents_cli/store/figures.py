@@ -14,7 +14,7 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,33 +52,15 @@ def stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, A
 
 
 def _stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    snap = snapshot(root)
-    blobs = snap.blobs if snap is not None else {}
-    name = _cache_name()
-    saved = load_shards(snap, name) if snap is not None else {}
-    kept: dict[str, Any] = {}
     names: dict[str, str] = {}  # each severity, source and component once
-    results: list[tuple[str, str, Any]] = []  # path, kind, figures (None: left out)
-    misses: list[tuple[int, str | None]] = []
-    items: list[tuple[str, str, str]] = []
-    for rel, kind in record_paths(root, ("incident", "postmortem")):
-        blob = blobs.get(rel)
-        key = f"{kind[0]}{blob}" if blob is not None else None  # i or p, and the blob id
-        # (the snapshot holds no symlink, which read_record refuses)
-        if key is not None and key in saved and _fits(kind, saved[key]):
-            kept[key] = saved[key]
-            results.append((rel, kind, saved[key]))
-            continue
-        misses.append((len(results), key))
-        items.append((str(root), rel, kind))
-        results.append((rel, kind, None))
-    for (index, key), found in zip(misses, iter_chunks(_figures_of, items), strict=True):
-        rel, kind, _ = results[index]
-        results[index] = (rel, kind, found)
-        if key is not None:
-            kept[key] = found
-    if snap is not None and kept.keys() != saved.keys():
-        save_shards(snap, name, kept, saved)
+    results = _kept_by_blob(
+        root,
+        _cache_name(),
+        ("incident", "postmortem"),
+        lambda kind, blob: f"{kind[0]}{blob}",  # i or p, and the blob id
+        _fits,
+        _figures_of,
+    )
     incidents: list[dict[str, Any]] = []
     postmortems: dict[str, dict[str, Any]] = {}
     for rel, kind, figures in results:
@@ -168,6 +150,45 @@ def _strings(entry: Any, fields: tuple[str, ...], listed: str = "") -> bool:
     return True
 
 
+def _kept_by_blob(
+    root: Path,
+    name: str,
+    kinds: tuple[str, ...],
+    key_of: Callable[[str, str], str],
+    fits: Callable[[str, Any], bool],
+    work: Callable[[Sequence[tuple[str, str, str]]], list[Any]],
+) -> list[tuple[str, str, Any]]:
+    """Every record of ``kinds``, in file order, as (path, kind, value): the value kept in
+    the cache ``name`` under ``key_of(kind, blob id)`` where git vouches for the file and
+    ``fits`` accepts it, else what ``work`` makes of it in the workers (kept in turn)."""
+    snap = snapshot(root)
+    blobs = snap.blobs if snap is not None else {}
+    saved = load_shards(snap, name) if snap is not None else {}
+    kept: dict[str, Any] = {}
+    results: list[tuple[str, str, Any]] = []
+    misses: list[tuple[int, str | None]] = []
+    items: list[tuple[str, str, str]] = []
+    for rel, kind in record_paths(root, kinds):
+        blob = blobs.get(rel)
+        key = key_of(kind, blob) if blob is not None else None
+        # (the snapshot holds no symlink, which read_record refuses)
+        if key is not None and key in saved and fits(kind, saved[key]):
+            kept[key] = saved[key]
+            results.append((rel, kind, saved[key]))
+            continue
+        misses.append((len(results), key))
+        items.append((str(root), rel, kind))
+        results.append((rel, kind, None))
+    for (index, key), found in zip(misses, iter_chunks(work, items), strict=True):
+        rel, kind, _ = results[index]
+        results[index] = (rel, kind, found)
+        if key is not None:
+            kept[key] = found
+    if snap is not None and kept.keys() != saved.keys():
+        save_shards(snap, name, kept, saved)
+    return results
+
+
 def _cache_name() -> str:
     """The cache's name: its format (the files' names add the tool's version and a digest
     of its code and schemas, store/resources.py tool_key: a change of either is a miss for
@@ -184,31 +205,16 @@ def detected_incidents(root: Path) -> list[RecordFile]:
 
 
 def _detected_incidents(root: Path) -> list[RecordFile]:
-    snap = snapshot(root)
-    blobs = snap.blobs if snap is not None else {}
-    name = f"detected-{_cache_name().split('-', 1)[1]}"
-    saved = load_shards(snap, name) if snap is not None else {}
-    kept: dict[str, Any] = {}
-    results: list[tuple[str, Any]] = []
-    misses: list[tuple[int, str | None]] = []
-    items: list[tuple[str, str, str]] = []
-    for rel, kind in record_paths(root, ("incident",)):
-        key = blobs.get(rel)
-        if key is not None and key in saved and _detected_fits(saved[key]):
-            kept[key] = saved[key]
-            results.append((rel, saved[key]))
-            continue
-        misses.append((len(results), key))
-        items.append((str(root), rel, kind))
-        results.append((rel, None))
-    for (index, key), found in zip(misses, iter_chunks(_detected_of, items), strict=True):
-        results[index] = (results[index][0], found)
-        if key is not None:
-            kept[key] = found
-    if snap is not None and kept.keys() != saved.keys():
-        save_shards(snap, name, kept, saved)
+    results = _kept_by_blob(
+        root,
+        f"detected-{_cache_name().split('-', 1)[1]}",
+        ("incident",),
+        lambda kind, blob: blob,
+        lambda kind, entry: _detected_fits(entry),
+        _detected_of,
+    )
     out = []
-    for rel, data in results:
+    for rel, _, data in results:
         if data is not None:
             record = RecordFile("incident", rel, LazyDocument(root, rel, data, "incident"))
             record.known_valid = True
