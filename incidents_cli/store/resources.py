@@ -69,7 +69,48 @@ def code_digest() -> str:
 
     walk(str(_PACKAGE), "", ".py")
     walk(str(data_dir("schemas")), "schemas/", ".json")
+    for installed in _shaping_libraries():
+        digest = zlib.crc32(f"{installed}\0".encode(), digest)
     return f"{digest:08x}"
+
+
+# The libraries whose behaviour shapes what a cache holds (parsed records, compiled
+# validators and templates, rendered pages), by their distributions' normalized names.
+_SHAPING_LIBRARIES = (
+    "pyyaml",
+    "yaml_rs",
+    "jsonschema",
+    "fastjsonschema",
+    "markdown_it_py",
+    "jinja2",
+    "markupsafe",
+)
+
+
+def _shaping_libraries() -> list[str]:
+    """The installed version of each library in ``_SHAPING_LIBRARIES``, as the name of its
+    ``.dist-info`` folder (``jinja2-3.1.6.dist-info``), first on ``sys.path`` as an import
+    finds it: an upgrade of one of them is a miss for every cache. Read from the folders'
+    names, not with importlib.metadata, whose import alone costs more than every command's
+    own start-up; and not from the files' times, which differ in every fresh virtual
+    environment, such as each CI run's, where a restored cache must still be read."""
+    import os
+    import sys
+
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        if not entry.endswith(("site-packages", "dist-packages")):
+            continue  # where pip and Debian install; not the working directory
+        try:
+            listed = os.listdir(entry)  # noqa: PTH208 (names only: no Path per entry)
+            names = sorted(name for name in listed if name.endswith(".dist-info"))
+        except OSError:
+            continue
+        for name in names:
+            project = name.split("-", 1)[0].lower().replace(".", "_")
+            if project in _SHAPING_LIBRARIES and project not in found:
+                found[project] = name.lower()
+    return [found[project] for project in _SHAPING_LIBRARIES if project in found]
 
 
 def tool_key() -> str:
