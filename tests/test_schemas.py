@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,7 +151,13 @@ def test_compiled_validators_are_cached_as_bytecode_and_survive_a_bad_cache(
     assert validation.is_valid("incident", valid.data)
     (stored,) = (cache / "incidents" / "validators").glob("incident_*.bin")
     assert stored.name.endswith(f".{sys.implementation.cache_tag}.bin")
-    (cache / "incidents" / "validators" / "incident_old.py").write_text("stale = 1\n")
+    folders = cache / "incidents" / "validators"
+    (folders / "incident_old.py").write_text("stale = 1\n")
+    unused = time.time() - validation.STALE_VALIDATOR_SECONDS - 60
+    os.utime(folders / "incident_old.py", (unused, unused))
+    # another install's validator, in use: kept (each build would recompile on every run)
+    other = folders / f"incident_0ther000-0.{sys.implementation.cache_tag}.bin"
+    other.write_bytes(stored.read_bytes())
     import marshal
 
     for damage in (b"", b"\x00garbage", stored.read_bytes()[:40], marshal.dumps(42)):
@@ -157,8 +165,8 @@ def test_compiled_validators_are_cached_as_bytecode_and_survive_a_bad_cache(
         validation._fast.cache_clear()
         assert validation.is_valid("incident", valid.data)
         assert not validation.is_valid("incident", invalid)
-    # a rewritten cache replaces the damaged one, and earlier schemas' validators are gone
-    assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
+    # a rewritten cache replaces the damaged one, and long unused validators are gone
+    assert sorted(p.name for p in stored.parent.iterdir()) == sorted([stored.name, other.name])
     # no usable cache folder at all: still validates
     (tmp_path / "not-a-folder").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))

@@ -27,6 +27,10 @@ def schema(kind: str) -> dict[str, Any]:
     return loaded
 
 
+STALE_VALIDATOR_SECONDS = 7 * 24 * 3600.0
+"""Another build's compiled validator is removed once written this long ago."""
+
+
 @cache
 def _fast(kind: str) -> Any:
     """The compiled validator, kept as marshalled bytecode in the user's cache.
@@ -38,6 +42,7 @@ def _fast(kind: str) -> Any:
     import marshal
     import os
     import sys
+    import time
     import types
     import zlib
 
@@ -70,8 +75,12 @@ def _fast(kind: str) -> Any:
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(code))
             tmp.replace(cached)
-            for stale in folder.glob(f"{kind}_*"):  # earlier schemas' validators
-                if stale != cached and stale.name.endswith((".py", f".{cache_tag}.bin")):
+            # Earlier builds' validators go once unused for a while, not at once: another
+            # install on this machine (pipx beside a project's venv) still reads its own.
+            unused = time.time() - STALE_VALIDATOR_SECONDS
+            for stale in folder.glob(f"{kind}_*"):
+                other = stale != cached and stale.name.endswith((".py", f".{cache_tag}.bin"))
+                if other and stale.stat().st_mtime < unused:
                     stale.unlink(missing_ok=True)
         except OSError:
             pass  # no usable cache folder: compiled again next time, only slower
