@@ -85,3 +85,22 @@ def test_an_unknown_command_is_one_line_and_exit_2() -> None:
     assert result.code == 2
     assert result.err.count("\n") == 1 and "No such command 'acknowledge'" in result.err
     assert cli.get_command(click.Context(cli), "acknowledge") is None
+
+
+def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line_and_exit_130() -> None:
+    # SIGINT's KeyboardInterrupt raised where the console script imports the command line:
+    # before the error handler of cli.main exists, so only incidents_cli.__main__ can catch it
+    script = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "from incidents_cli.__main__ import main\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, "--version"], capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (130, "", "incidents: interrupted\n")
