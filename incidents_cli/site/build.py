@@ -243,8 +243,11 @@ def build_site(
     exclude: Iterable[str] = (),
     records: Sequence[RecordFile] | None = None,
     derived: dict[str, Any] | None = None,
+    built: list[Any] | None = None,
 ) -> BuildResult:
-    """Build the site into ``out``; ``exclude``: records that must not be published."""
+    """Build the site into ``out``; ``exclude``: records that must not be published.
+    ``built``: given, the page, the renderer and the inputs are put in it (for the state
+    a rebuild starts from, state.py)."""
 
     from incidents_cli.core.timeutil import now_utc, parse_time
     from incidents_cli.store.cache import enabled
@@ -263,6 +266,8 @@ def build_site(
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)
     count = write_tree(out, render_site(page, renderer, inputs.keys, previous, sequences))
+    if built is not None:
+        built.extend((page, renderer, inputs))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 

@@ -192,6 +192,57 @@ def _checked(
     return result
 
 
+class Changes(NamedTuple):
+    """What git vouches changed since a commit: HEAD, its commit time, and each file that
+    differs from the commit's as (status letter, mode, blob id of HEAD's version)."""
+
+    head: str
+    time: str
+    files: dict[str, tuple[str, str, str]]
+
+
+def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | None:
+    """The files under ``paths`` that HEAD changed since ``commit``, where git can vouch
+    that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
+    ancestor of HEAD (a reset, a rebase), a file there is uncommitted, staged, untracked or
+    ignored, or marked skip-worktree or assume-unchanged. ``root``: the top of the work
+    tree. The four questions after HEAD's are asked at once."""
+    asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
+    head, _, time = asked.stdout.strip().partition("\n")
+    if asked.returncode != 0 or not head or not time:
+        return None
+    spec = ("--", *paths)
+    questions: list[tuple[str, ...]] = [
+        ("merge-base", "--is-ancestor", commit, head),
+        ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec),
+        (
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+            *spec,
+        ),
+        ("ls-files", "-v", "-z", *spec),
+    ]
+    running = [(args, start_git(root, *args)) for args in questions]
+    ancestor, diff, status, listed = (finish_git(job, args, check=False) for args, job in running)
+    if any(answer.returncode != 0 for answer in (ancestor, diff, status, listed)):
+        return None
+    tags = listed.stdout  # "H " is a file git compares with the work tree
+    if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
+        return None
+    files: dict[str, tuple[str, str, str]] = {}
+    fields = diff.stdout.split("\0")
+    for meta, rel in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split(" ")
+        if len(parts) != 5 or not rel:
+            return None
+        files[rel] = (parts[4], parts[1], parts[3])
+    return Changes(head, time, files)
+
+
 def blob_id(data: bytes) -> str:
     """The id git gives a file with these bytes (SHA-1 repositories)."""
     try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
