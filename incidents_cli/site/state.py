@@ -393,13 +393,17 @@ class _Rebuild:
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
         from incidents_cli.core.timeutil import parse_time
-        from incidents_cli.store.git import changes_since
+        from incidents_cli.store.git import ask_changes
 
         state = self.state
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
-        changes = changes_since(self.root, state["commit"], SITE_INPUTS)
+        answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
+        try:
+            self._check_out()  # while git answers
+        finally:
+            changes = answer()  # (its processes are waited for either way)
         if changes is None or len(changes.files) > FEW:
             raise _Stale
         self.head = changes.head
@@ -410,7 +414,6 @@ class _Rebuild:
             raise _Stale  # an incident that started after the last build's "now" shows now
         self._changed(changes.files)
         page, renderer = self._page(now)
-        self._check_out()
         self._render(page, renderer)
         return page
 
@@ -716,23 +719,19 @@ class _Rebuild:
     # -- writing --
 
     def write(self) -> None:
-        """The rendered files into --out (staged first: a failure leaves the old site whole),
-        one rename each, the manifest last."""
-        import shutil
-        import tempfile
-
+        """The rendered files into --out, each written beside its place and renamed into it
+        (a reader sees each file old or new), the manifest last. Rendering is done before
+        anything is written; a file left half way by a failure here makes the next build a
+        full one (it is not in the state's list)."""
         from incidents_cli.site.files import write_text
 
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.building-", dir=self.out.parent))
-        try:
-            made: set[str] = set()
-            for rel, content in self.written.items():
-                write_text(str(staging), rel, content, made)
-            write_text(str(staging), MARKER, self.manifest, made)
-            for rel in [*self.written, MARKER]:
-                os.replace(f"{staging}/{rel}", f"{self.out}/{rel}")  # noqa: PTH105
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        made: set[str] = set()
+        out = str(self.out)
+        for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
+            folder, _, name = rel.rpartition("/")
+            temporary = f"{folder}/.{name}.building" if folder else f".{name}.building"
+            write_text(out, temporary, content, made)
+            os.replace(f"{out}/{temporary}", f"{out}/{rel}")  # noqa: PTH105
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""

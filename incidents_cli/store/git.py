@@ -206,11 +206,17 @@ def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | No
     that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
     ancestor of HEAD (a reset, a rebase), a file there is uncommitted, staged, untracked or
     ignored, or marked skip-worktree or assume-unchanged. ``root``: the top of the work
-    tree. The four questions after HEAD's are asked at once."""
+    tree."""
+    return ask_changes(root, commit, paths)()
+
+
+def ask_changes(root: Path, commit: str, paths: Sequence[str]) -> Callable[[], Changes | None]:
+    """``changes_since``, asked now (HEAD first, then four questions at once) and answered
+    by the function returned: the caller does its own work while git does this."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
-        return None
+        return lambda: None
     spec = ("--", *paths)
     questions: list[tuple[str, ...]] = [
         ("merge-base", "--is-ancestor", commit, head),
@@ -227,7 +233,13 @@ def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | No
         ("ls-files", "-v", "-z", *spec),
     ]
     running = [(args, start_git(root, *args)) for args in questions]
-    ancestor, diff, status, listed = (finish_git(job, args, check=False) for args, job in running)
+    return lambda: _changes(head, time, [finish_git(job, a, check=False) for a, job in running])
+
+
+def _changes(
+    head: str, time: str, answers: list[subprocess.CompletedProcess[str]]
+) -> Changes | None:
+    ancestor, diff, status, listed = answers
     if any(answer.returncode != 0 for answer in (ancestor, diff, status, listed)):
         return None
     tags = listed.stdout  # "H " is a file git compares with the work tree

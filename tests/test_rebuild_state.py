@@ -1,0 +1,140 @@
+"""A rebuild from the state the last build kept (site/state.py): the bytes of a cold build
+after each change it handles, and the full build wherever it cannot vouch for the state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+from .test_site import all_files, commit_all
+from .test_site_update import _edit, _same_as_cold
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def _inode(out: Path) -> int:
+    """history.html: written by every full build, left alone by a rebuild from the state."""
+    return (out / "history.html").stat().st_ino
+
+
+def _update(demo: Path, message: str) -> None:
+    result = run_cli("update", "INC-0003", "--status", "identified", "--message", message, cwd=demo)
+    assert result.code == 0, result.err
+
+
+def _state(demo: Path) -> Path:
+    (found,) = (demo / ".git" / "incidents-cache").glob("site-s*.json")
+    return found
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    _same_as_cold(demo, demo / "_site", tmp_path / "cold", monkeypatch)  # the state is kept
+    return demo
+
+
+def test_updates_in_a_row_then_a_revert_are_rebuilt_from_the_state_as_a_cold_build(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cold = demo / "_site", tmp_path / "cold"
+    for number in range(3):
+        before = _inode(out)
+        _update(demo, f"Update {number}")
+        _same_as_cold(demo, out, cold, monkeypatch)
+        assert _inode(out) == before  # from the state
+    _git(demo, "revert", "--no-edit", "HEAD")
+    before = _inode(out)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) == before
+    _edit(demo / "incidents/INC-0001.yaml", "title: ", "title: Retitled ")  # a resolved one
+    commit_all(demo, "retitled")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) == before
+
+
+def test_a_damaged_or_foreign_state_is_a_full_build_not_a_crash(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cold = demo / "_site", tmp_path / "cold"
+    state = _state(demo)
+    for damage in ("{not json", "[]", json.dumps({**json.loads(state.read_text()), "months": 3})):
+        _update(demo, damage[:8])
+        state.write_text(damage, encoding="utf-8")
+        before = _inode(out)
+        _same_as_cold(demo, out, cold, monkeypatch)
+        assert _inode(out) != before  # the full build
+        state = _state(demo)
+    # a state of another build of the tool (another tool_key) is not read
+    state.rename(state.with_name("site-s1-v0.0.0-00000000.json"))
+    _update(demo, "foreign")
+    before = _inode(out)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) != before
+
+
+def test_a_state_whose_commit_is_not_an_ancestor_of_head_is_a_full_build(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cold = demo / "_site", tmp_path / "cold"
+    _update(demo, "Soon undone")
+    _same_as_cold(demo, out, cold, monkeypatch)  # the state names this commit
+    _git(demo, "reset", "-q", "--hard", "HEAD~1")
+    _update(demo, "Instead")
+    before = _inode(out)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) != before
+    assert b"Soon undone" not in all_files(out)["incidents/INC-0003.html"]
+
+
+def test_uncommitted_or_other_changes_are_a_full_build(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cold = demo / "_site", tmp_path / "cold"
+    steps = [
+        lambda: _edit(
+            demo / "incidents/INC-0003.yaml", "title: ", "title: Dirty "
+        ),  # not committed
+        lambda: commit_all(demo, "now committed"),
+        lambda: (demo / "incidents/stray.yml").write_text("id: [\n", encoding="utf-8"),  # untracked
+        lambda: (demo / "incidents/stray.yml").unlink(),
+        lambda: _edit(demo / "incidents.yaml", "name: Public API", "name: The API"),
+    ]
+    for step in steps:
+        step()
+        _same_as_cold(demo, out, cold, monkeypatch)
+    commit_all(demo, "settings")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    before = _inode(out)
+    _update(demo, "After the settings")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) == before  # the full build kept a state again
+
+
+def test_a_rebuild_the_next_day_moves_the_bars(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = demo / "_site"
+    head = _git(demo, "log", "-1", "--format=%cI").strip()
+    later = ("--as-of", head[:10] + "T23:59:00" + head[19:])
+    for as_of in (later, ("--as-of", "2099-01-01T00:00:00Z")):
+        before = _inode(out)
+        assert run_cli("site", "build", "--out", str(out), *as_of, cwd=demo).code == 0
+        assert _inode(out) == before
+        monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+        cold = tmp_path / f"cold-{as_of[1][:4]}"
+        assert run_cli("site", "build", "--out", str(cold), *as_of, cwd=demo).code == 0
+        monkeypatch.delenv("INCIDENTS_NO_CACHE")
+        assert all_files(out) == all_files(cold)
+    # "now" earlier than the last build's: the full build
+    before = _inode(out)
+    assert run_cli("site", "build", "--out", str(out), *later, cwd=demo).code == 0
+    assert _inode(out) != before
