@@ -138,3 +138,29 @@ def test_a_rebuild_the_next_day_moves_the_bars(
     before = _inode(out)
     assert run_cli("site", "build", "--out", str(out), *later, cwd=demo).code == 0
     assert _inode(out) != before
+
+
+def test_feed_dates_are_written_as_email_utils_writes_them() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from incidents_cli.site.contexts import rfc822
+
+    moment = datetime(1999, 12, 31, 23, 59, 59, 999, tzinfo=UTC)
+    for step in range(400):
+        moment += timedelta(days=step, hours=step % 24, minutes=step, seconds=step * 7)
+        assert rfc822(moment) == format_datetime(moment, usegmt=True)
+    other = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(0)))
+    assert rfc822(other) == format_datetime(other, usegmt=True)
+
+
+def test_a_first_build_into_an_empty_folder_keeps_no_state_the_next_one_does(
+    demo: Path, tmp_path: Path
+) -> None:
+    for state in (demo / ".git" / "incidents-cache").glob("site-s*.json"):
+        state.unlink()
+    fresh = tmp_path / "fresh"
+    assert run_cli("site", "build", "--out", str(fresh), cwd=demo).code == 0
+    assert not list((demo / ".git" / "incidents-cache").glob("site-s*.json"))  # CI's case
+    assert run_cli("site", "build", "--out", str(fresh), cwd=demo).code == 0
+    assert json.loads(_state(demo).read_text())["out"] == str(fresh.resolve())

@@ -153,16 +153,17 @@ def _shown(page: Page) -> list[PublicIncident]:
     ]
 
 
-def before_build(root: Path) -> str | None:
-    """HEAD, where a full build about to run can leave a state for the next rebuild: git
-    vouches that the work tree holds HEAD's records and templates (else None)."""
+def before_build(root: Path, out: Path) -> str | None:
+    """HEAD, where a full build about to run into ``out`` is to leave a state for the next
+    rebuild: caches on, and a site in ``out`` already (a first build into an empty folder,
+    as CI's, keeps none: the next build is a full one again, and keeps it)."""
     from incidents_cli.store.cache import enabled
-    from incidents_cli.store.git import changes_since
+    from incidents_cli.store.git import run_git
 
-    if _folder(root) is None or not enabled():
+    if _folder(root) is None or not enabled() or not (out / MARKER).is_file():
         return None
-    changes = changes_since(root, "HEAD", SITE_INPUTS)
-    return changes.head if changes is not None and not changes.files else None
+    asked = run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    return asked.stdout.strip() or None if asked.returncode == 0 else None
 
 
 def after_build(
@@ -173,16 +174,17 @@ def after_build(
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
 ) -> None:
-    """Keep the state of the build just made from commit ``head`` if git still vouches for
-    it (nothing changed while it ran); else leave none."""
+    """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
+    committed while it ran) and git vouches that the work tree holds its records and
+    templates; else leave none."""
     from incidents_cli.store.cache import enabled
-    from incidents_cli.store.git import changes_since
+    from incidents_cli.store.git import ask_changes
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
     if head is not None and facts and len(built) == 3:
-        changes = changes_since(root, head, SITE_INPUTS)
-        if changes is not None and changes.head == head and not changes.files:
+        changes = ask_changes(root, None, SITE_INPUTS)()
+        if changes is not None and changes.head == head:
             remember(root, out, built, head, found, facts)
             return
     forget(root)
@@ -520,6 +522,9 @@ class _Rebuild:
         for line in self.state["shown"]:
             ident = line.split("\t", 1)[0]
             self.shown[ident] = self.lines.get(ident, line)
+        # (a changed incident a feed may take next; older than those shown, it changes
+        # nothing else of the page)
+        self.shown.update(self.lines)
         page = build_page(
             settings, [self._view(line) for line in self.shown.values()], windows, now
         )

@@ -210,17 +210,18 @@ def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | No
     return ask_changes(root, commit, paths)()
 
 
-def ask_changes(root: Path, commit: str, paths: Sequence[str]) -> Callable[[], Changes | None]:
-    """``changes_since``, asked now (HEAD first, then four questions at once) and answered
-    by the function returned: the caller does its own work while git does this."""
+def ask_changes(
+    root: Path, commit: str | None, paths: Sequence[str]
+) -> Callable[[], Changes | None]:
+    """``changes_since``, asked now (HEAD first, then the other questions at once) and
+    answered by the function returned: the caller does its own work while git does this.
+    ``commit`` None: only whether git vouches for the work tree at HEAD (no files)."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
         return lambda: None
     spec = ("--", *paths)
     questions: list[tuple[str, ...]] = [
-        ("merge-base", "--is-ancestor", commit, head),
-        ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec),
         (
             "--no-optional-locks",
             "status",
@@ -232,6 +233,11 @@ def ask_changes(root: Path, commit: str, paths: Sequence[str]) -> Callable[[], C
         ),
         ("ls-files", "-v", "-z", *spec),
     ]
+    if commit is not None:
+        questions.append(("merge-base", "--is-ancestor", commit, head))
+        questions.append(
+            ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec)
+        )
     running = [(args, start_git(root, *args)) for args in questions]
     return lambda: _changes(head, time, [finish_git(job, a, check=False) for a, job in running])
 
@@ -239,14 +245,15 @@ def ask_changes(root: Path, commit: str, paths: Sequence[str]) -> Callable[[], C
 def _changes(
     head: str, time: str, answers: list[subprocess.CompletedProcess[str]]
 ) -> Changes | None:
-    ancestor, diff, status, listed = answers
-    if any(answer.returncode != 0 for answer in (ancestor, diff, status, listed)):
+    if any(answer.returncode != 0 for answer in answers):
         return None
+    status, listed = answers[:2]
+    diff = answers[3].stdout if len(answers) == 4 else ""
     tags = listed.stdout  # "H " is a file git compares with the work tree
     if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
         return None
     files: dict[str, tuple[str, str, str]] = {}
-    fields = diff.stdout.split("\0")
+    fields = diff.split("\0")
     for meta, rel in zip(fields[0::2], fields[1::2], strict=False):
         parts = meta.split(" ")
         if len(parts) != 5 or not rel:

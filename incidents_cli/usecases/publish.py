@@ -52,7 +52,7 @@ def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) 
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
-    head = before_build(root)  # the commit this build is made from, if git vouches for it
+    head = before_build(root, out)  # the commit this build is made from
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead).
     derived: dict[str, Any] = {}  # the views of incidents, by path
