@@ -390,6 +390,7 @@ class _Rebuild:
         self.old: dict[str, tuple[int, list[Any]]] = {}  # their month's place, old head
         self.views: dict[str, PublicIncident] = {}
         self.keys: dict[str, str] = {}
+        self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
         self.head = ""
 
     def prepare(self) -> Page:
@@ -620,8 +621,17 @@ class _Rebuild:
         end = self.manifest.index('"', start)
         if self.manifest[start:end] == key:
             return False
-        self.manifest = self.manifest[:start] + key + self.manifest[end:]
+        self.rekeyed[start] = (end, key)
         return True
+
+    def _new_manifest(self) -> str:
+        """The manifest with the keys ``_rekey`` changed."""
+        parts, done = [], 0
+        for start, (end, key) in sorted(self.rekeyed.items()):
+            parts += [self.manifest[done:start], key]
+            done = end
+        parts.append(self.manifest[done:])
+        return "".join(parts)
 
     def _months(self, page: Page, renderer: Renderer) -> None:
         """The pages of the months that show a changed incident or one still open."""
@@ -725,17 +735,22 @@ class _Rebuild:
 
     def write(self) -> None:
         """The rendered files into --out, each written beside its place and renamed into it
-        (a reader sees each file old or new), the manifest last. Rendering is done before
+        (a reader sees each file old or new), the manifest last; a file whose bytes are
+        those in --out already (a badge, say) is left alone. Rendering is done before
         anything is written; a file left half way by a failure here makes the next build a
         full one (it is not in the state's list)."""
         from incidents_cli.site.files import write_text
 
         made: set[str] = set()
         out = str(self.out)
+        self.manifest = self._new_manifest()
         for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            if rel != MARKER and _same(f"{out}/{rel}", data):
+                continue
             folder, _, name = rel.rpartition("/")
             temporary = f"{folder}/.{name}.building" if folder else f".{name}.building"
-            write_text(out, temporary, content, made)
+            write_text(out, temporary, data, made)
             os.replace(f"{out}/{temporary}", f"{out}/{rel}")  # noqa: PTH105
 
     def finish(self, page: Page) -> Rebuilt:
@@ -760,6 +775,17 @@ class _Rebuild:
         files = len(state["files"].split("\n")) if state["files"] else 0
         result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
         return Rebuilt(result, left_out, findings)
+
+
+def _same(path: str, data: bytes) -> bool:
+    """Whether the file at ``path`` (checked to be a regular file) holds ``data``."""
+    try:
+        if os.lstat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as handle:  # noqa: PTH123
+            return handle.read() == data
+    except OSError:
+        return False
 
 
 def _manifest(out: Path, digest: str) -> str:
