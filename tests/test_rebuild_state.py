@@ -73,8 +73,16 @@ def test_a_damaged_or_foreign_state_is_a_full_build_not_a_crash(
         _same_as_cold(demo, out, cold, monkeypatch)
         assert _inode(out) != before  # the full build
         state = _state(demo)
+    # a part of it damaged: a month's incidents
+    for month in state.parent.glob("site-s*-m-*.txt"):
+        month.write_text(month.read_text(encoding="utf-8").replace("INC-", "INK-"), "utf-8")
+    _update(demo, "month")
+    before = _inode(out)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) != before
     # a state of another build of the tool (another tool_key) is not read
-    state.rename(state.with_name("site-s1-v0.0.0-00000000.json"))
+    state = _state(demo)
+    state.rename(state.with_name("site-s2-v0.0.0-00000000.json"))
     _update(demo, "foreign")
     before = _inode(out)
     _same_as_cold(demo, out, cold, monkeypatch)

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -64,10 +64,16 @@ FEW = 20
 FEEDS = ("site/history.atom", "site/history.rss")
 
 
-def _path(folder: Path) -> Path:
+def _path(folder: Path, part: str = "") -> Path:
+    """The state's file, or one of its text parts (the facts, a month's incidents)."""
     from incidents_cli.store.resources import tool_key
 
-    return folder / f"site-s{STATE_FORMAT}-v{tool_key()}.json"
+    name = f"site-s{STATE_FORMAT}-v{tool_key()}"
+    return folder / (f"{name}-{part}.txt" if part else f"{name}.json")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _folder(root: Path) -> Path | None:
@@ -88,7 +94,7 @@ def forget(root: Path) -> None:
     if folder is None or not folder.is_dir():
         return
     for name in os.listdir(folder):  # noqa: PTH208  names, not paths
-        if name.startswith("site-s") and name.endswith(".json"):
+        if name.startswith("site-s") and name.endswith((".json", ".txt")):
             (folder / name).unlink(missing_ok=True)
 
 
@@ -207,10 +213,12 @@ def remember(
     if folder is None:
         return
     try:
-        state = _state(out, built, found, facts)
+        state, texts = _state(out, built, found, facts)
         state["commit"] = head
         folder.mkdir(parents=True, exist_ok=True)
         forget(root)
+        for part, text in texts.items():  # the parts first: the state names their digests
+            write_atomic(_path(folder, part), text, sync=False)
         write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
     except (OSError, ValueError, TypeError, KeyError):
         forget(root)
@@ -221,7 +229,8 @@ def _state(
     built: list[Any],
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The state, and its text parts by name."""
     from incidents_cli.site.build import _fixed_key
     from incidents_cli.site.contexts import feed_incidents, months_of
 
@@ -239,7 +248,10 @@ def _state(
     files = _files_of(str(out), "")
     if files is None:
         raise ValueError("not a regular file")
-    return {
+    texts = {"facts": "\n" + "".join(f"{rel}\t{d or '-'}\n" for rel, d in facts.items())}
+    for month, members in months.items():
+        texts[f"m-{month}"] = "\n" + "".join(_line(i, keys[i.id]) + "\n" for i in members)
+    state = {
         "format": STATE_FORMAT,
         "commit": "",
         "now": page.now.isoformat(),
@@ -251,11 +263,9 @@ def _state(
         "findings": [list(f) for f in found[0]],
         "left_out": [list(f) for f in found[1]],
         "unreadable": list(inputs.unreadable),
-        "facts": "\n" + "".join(f"{rel}\t{digest or '-'}\n" for rel, digest in facts.items()),
-        "months": [
-            [month, "\n" + "".join(_line(i, keys[i.id]) + "\n" for i in members)]
-            for month, members in months.items()
-        ],
+        "facts": _digest(texts["facts"]),
+        "months": [[month, _digest(texts[f"m-{month}"])] for month in months],
+        "index": "\n" + "".join(f"{i.id}\t{m}\n" for m, members in months.items() for i in members),
         "open": [month for month, members in months.items() if any(i.active for i in members)],
         "shown": [_line(i, keys[i.id]) for i in page.incidents if i.id in shown],
         "feeds": [
@@ -263,9 +273,10 @@ def _state(
             for view in ("", *(c.id for c in page.components))
         ],
         "windows": [_window(w) for w in inputs.maintenances],
-        "files": "\n".join(sorted(files)),
+        "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
     }
+    return state, texts
 
 
 def _fingerprints(renderer: Renderer) -> list[str]:
@@ -352,11 +363,12 @@ def _load(folder: Path) -> dict[str, Any]:
         "unreadable": list,
         "facts": str,
         "months": list,
+        "index": str,
         "open": list,
         "shown": list,
         "feeds": list,
         "windows": list,
-        "files": str,
+        "files": list,
         "count": int,
     }
     if type(state) is not dict or any(type(state.get(k)) is not t for k, t in shapes.items()):
@@ -391,6 +403,8 @@ class _Rebuild:
         self.views: dict[str, PublicIncident] = {}
         self.keys: dict[str, str] = {}
         self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
+        self.texts: dict[str, str] = {}  # the state's text parts read so far
+        self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
 
     def prepare(self) -> Page:
@@ -444,13 +458,32 @@ class _Rebuild:
         for ident in sorted(ids):
             self._made(ident, files, flagged)
 
+    def _text(self, part: str) -> str:
+        """A text part of the state, if its digest is the one the state names."""
+        from incidents_cli.store.cache_files import read_cache_text
+
+        if part not in self.texts:
+            named = dict(self.state["months"]) if part.startswith("m-") else {}
+            expected = named.get(part[2:]) if part.startswith("m-") else self.state["facts"]
+            text = read_cache_text(_path(self.folder, part))
+            if _digest(text) != expected:
+                raise _Stale
+            self.texts[part] = text
+        return self.texts[part]
+
     def _old(self, ident: str) -> tuple[int, str]:
         """Where the incident is in the state's months: the month's place, its line."""
-        for place, (_, text) in enumerate(self.state["months"]):
-            at = text.find(f"\n{ident}\t")
-            if at >= 0:
-                return place, text[at + 1 : text.index("\n", at + 1)]
-        raise _Stale  # not on the site before (private, invalid, new): the full build
+        index = self.state["index"]
+        at = index.find(f"\n{ident}\t")
+        if at < 0:
+            raise _Stale  # not on the site before (private, invalid, new): the full build
+        month = index[at + len(ident) + 2 : index.index("\n", at + 1)]
+        text = self._text(f"m-{month}")
+        at = text.find(f"\n{ident}\t")
+        if at < 0:
+            raise _Stale
+        names = [name for name, _ in self.state["months"]]
+        return names.index(month), text[at + 1 : text.index("\n", at + 1)]
 
     def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
         """An incident checked and its view made from the files HEAD holds."""
@@ -499,7 +532,7 @@ class _Rebuild:
         checked = check_record(record)
         if checked.findings or checked.facts is None:
             raise _Stale
-        facts = self.state["facts"]
+        facts = self._text("facts")
         at = facts.find(f"\n{rel}\t")
         if at < 0 or facts[at + len(rel) + 2 : facts.index("\n", at + 1)] != facts_key(
             checked.facts
@@ -557,9 +590,11 @@ class _Rebuild:
         """Every file of the site in --out is the regular file the last build left there,
         unchanged since (its inode's change time is not after the manifest's)."""
         built = os.lstat(self.out / MARKER).st_ctime_ns
-        expected = set(self.state["files"].split("\n")) if self.state["files"] else set()
+        count, digest = self.state["files"]
         found: set[str] = set()
-        if not _unchanged(str(self.out), "", built, found) or found != expected:
+        if not _unchanged(str(self.out), "", built, found) or len(found) != count:
+            raise _Stale
+        if _digest("\n".join(sorted(found))) != digest:
             raise _Stale
 
     def _render(self, page: Page, renderer: Renderer) -> None:
@@ -638,16 +673,17 @@ class _Rebuild:
         from incidents_cli.site.contexts import month_context, month_file
         from incidents_cli.site.pages import month_key
 
-        months = self.state["months"]
-        names = [month for month, _ in months]
+        names = [month for month, _ in self.state["months"]]
         places = {place for place, _ in self.old.values()}
         places |= {names.index(month) for month in self.state["open"]}
         for place in sorted(places):
-            month, text = months[place]
+            month = names[place]
+            text = self._text(f"m-{month}")
             lines = [
                 self.lines.get(line.split("\t", 1)[0], line) for line in text[1:-1].split("\n")
             ]
-            months[place][1] = "\n" + "".join(line + "\n" for line in lines)
+            if any(line.split("\t", 1)[0] in self.lines for line in lines):
+                self.changed_texts[f"m-{month}"] = "\n" + "".join(line + "\n" for line in lines)
             heads = [_split(line) for line in lines]
             active = any(head[3][2] is None for head in heads)
             newer = names[place - 1] if place > 0 else ""
@@ -766,13 +802,18 @@ class _Rebuild:
         state["now"] = page.now.isoformat()
         state["manifest"] = hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
         state["shown"] = list(self.shown.values())
+        digests = dict(state["months"])
         try:
+            for part, text in self.changed_texts.items():  # first: the state names them
+                write_atomic(_path(self.folder, part), text, sync=False)
+                digests[part[2:]] = _digest(text)
+            state["months"] = [[month, digests[month]] for month, _ in state["months"]]
             write_atomic(_path(self.folder), json.dumps(state, separators=(",", ":")), sync=False)
         except OSError:
             forget(self.root)
         findings = [Finding(*item) for item in state["findings"]]
         left_out = [Finding(*item) for item in state["left_out"]]
-        files = len(state["files"].split("\n")) if state["files"] else 0
+        files = state["files"][0]
         result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
         return Rebuilt(result, left_out, findings)
 
