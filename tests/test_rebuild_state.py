@@ -59,6 +59,11 @@ def test_updates_in_a_row_then_a_revert_are_rebuilt_from_the_state_as_a_cold_bui
     commit_all(demo, "retitled")
     _same_as_cold(demo, out, cold, monkeypatch)
     assert _inode(out) == before
+    _edit(demo / "postmortems/INC-0001.md", "failed for 55", "failed for fifty-five")
+    commit_all(demo, "its postmortem's public summary")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _inode(out) == before
+    assert b"fifty-five" in all_files(out)["incidents/INC-0001.html"]
 
 
 def test_a_damaged_or_foreign_state_is_a_full_build_not_a_crash(
@@ -172,3 +177,37 @@ def test_a_first_build_into_an_empty_folder_keeps_no_state_the_next_one_does(
     assert not list((demo / ".git" / "incidents-cache").glob("site-s*.json"))  # CI's case
     assert run_cli("site", "build", "--out", str(fresh), cwd=demo).code == 0
     assert json.loads(_state(demo).read_text())["out"] == str(fresh.resolve())
+
+
+def test_feeds_that_cannot_hold_every_incident_are_rebuilt_exactly(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_site import _resolved, build, write
+
+    as_of = ("--as-of", "2026-02-01T00:00:00Z")
+    days = [f"2025-{10 + n // 28:02d}-{n % 28 + 1:02d}" for n in range(60)]
+    for number, day in enumerate(days, start=1):
+        write(repo, f"incidents/INC-{number:04d}.yaml", _resolved(number, day, f"Outage {number}"))
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", *as_of)
+    build(repo, out, *as_of)  # the second build keeps a state
+    later = (
+        "    message: Looking.\n  - at: {day}T10:30:00Z\n    status: monitoring\n"
+        "    message: Better.\n"
+    )
+    steps = [
+        (55, "    message: Looking.\n", later.format(day=days[54]), True),  # up in the feeds
+        (55, later.format(day=days[54]), "    message: Looking.\n", False),  # down: full
+        (3, "title: Outage 3\n", "title: Outage three\n", True),  # below the feeds' 50
+    ]
+    for number, old, new, from_state in steps:
+        _edit(repo / f"incidents/INC-{number:04d}.yaml", old, new)
+        commit_all(repo, f"INC-{number:04d}")
+        before = _inode(out)
+        build(repo, out, *as_of)
+        assert (_inode(out) == before) is from_state
+        monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+        cold = tmp_path / f"cold-{number}-{from_state}"
+        build(repo, cold, *as_of)
+        monkeypatch.delenv("INCIDENTS_NO_CACHE")
+        assert all_files(out) == all_files(cold)
