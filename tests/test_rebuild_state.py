@@ -71,13 +71,23 @@ def test_a_damaged_or_foreign_state_is_a_full_build_not_a_crash(
 ) -> None:
     out, cold = demo / "_site", tmp_path / "cold"
     state = _state(demo)
-    for damage in ("{not json", "[]", json.dumps({**json.loads(state.read_text()), "months": 3})):
+    kept = json.loads(state.read_text())
+    forged = tmp_path / "forged"
+    damages = [
+        "{not json",
+        "[]",
+        json.dumps({**kept, "months": 3}),
+        json.dumps({**kept, "commit": f"--output={forged}"}),  # never an option to git
+        json.dumps({**kept, "findings": [["x", "1"]]}),
+    ]
+    for damage in damages:
         _update(demo, damage[:8])
         state.write_text(damage, encoding="utf-8")
         before = _inode(out)
         _same_as_cold(demo, out, cold, monkeypatch)
         assert _inode(out) != before  # the full build
         state = _state(demo)
+    assert not forged.exists()
     # a part of it damaged: a month's incidents
     for month in state.parent.glob("site-s*-m-*.txt"):
         month.write_text(month.read_text(encoding="utf-8").replace("INC-", "INK-"), "utf-8")

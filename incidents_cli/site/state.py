@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from datetime import datetime
@@ -375,7 +376,28 @@ def _load(folder: Path) -> dict[str, Any]:
         raise _Stale
     if state["format"] != STATE_FORMAT or len(state["templates"]) != 2 + len(FEEDS):
         raise _Stale
+    # what becomes an argument to git or part of a file name is of its shape, or a miss
+    if not re.fullmatch("[0-9a-f]{40}(?:[0-9a-f]{24})?", state["commit"]):
+        raise _Stale
+    if not all(type(m) is list and len(m) == 2 and _MONTH.fullmatch(m[0]) for m in state["months"]):
+        raise _Stale
+    if not all(_finding(item) for item in (*state["findings"], *state["left_out"])):
+        raise _Stale  # (read after the site is written: checked before anything is)
+    if not all(type(rel) is str for rel in state["unreadable"]):
+        raise _Stale
+    files = state["files"]
+    if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
+        raise _Stale
     return state
+
+
+def _finding(item: Any) -> bool:
+    """Whether ``item`` is a finding as [path, line, column, field, message, level]."""
+    types = (str, int, int, str, str, str)
+    return type(item) is list and len(item) == 6 and all(map(isinstance, item, types))
+
+
+_MONTH = re.compile("[0-9]{4}-[0-9]{2}")
 
 
 def _split(line: str) -> tuple[str, str, str, list[Any]]:
@@ -478,6 +500,8 @@ class _Rebuild:
         if at < 0:
             raise _Stale  # not on the site before (private, invalid, new): the full build
         month = index[at + len(ident) + 2 : index.index("\n", at + 1)]
+        if not _MONTH.fullmatch(month):
+            raise _Stale
         text = self._text(f"m-{month}")
         at = text.find(f"\n{ident}\t")
         if at < 0:
@@ -492,6 +516,8 @@ class _Rebuild:
         place, line = self._old(ident)
         old_id, old_key, _, old = _split(line)
         name, _, pm_blob = old_key.split(":")
+        if name not in (f"{ident}.yaml", f"{ident}.yml"):
+            raise _Stale
         rel = f"{INCIDENTS_DIR}/{name}"
         pm_rel = f"{POSTMORTEMS_DIR}/{name.rsplit('.', 1)[0]}.md" if pm_blob != "-" else None
         if old_id != ident or rel in flagged or (pm_rel is not None and pm_rel in flagged):
