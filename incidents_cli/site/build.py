@@ -48,7 +48,6 @@ from incidents_cli.site.pages import (
     page_key,
     render_pages,
 )
-from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
 
@@ -139,7 +138,7 @@ def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
     chosen = feed_incidents(page)
     for view in (None, *page.components):
         candidates = chosen.get(view.id if view else "", [])
-        key = _feed_key(page, reuse, view, candidates)
+        key = _feed_key(page, reuse, view, [incident.id for incident in candidates])
         feed: dict[str, Any] | None = None
         for kind in ("atom", "rss"):
             rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
@@ -154,11 +153,11 @@ def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
 
 
 def _feed_key(
-    page: Page, reuse: Reuse, view: ComponentView | None, candidates: list[PublicIncident]
+    page: Page, reuse: Reuse, view: ComponentView | None, candidates: Sequence[str]
 ) -> str | None:
-    """What a feed shows depends on (see contexts.feed_context), or None where an incident's
-    content key is unknown."""
-    keys = [reuse.keys.get(incident.id, "") for incident in candidates]
+    """What a feed shows depends on (see contexts.feed_context; ``candidates``: the ids of
+    its incidents), or None where an incident's content key is unknown."""
+    keys = [reuse.keys.get(ident, "") for ident in candidates]
     if not all(keys):
         return None
     shown = page.maintenances if view is not None else []
@@ -276,7 +275,11 @@ def maintenance_sequences(repo: Repo) -> dict[str, int]:
     file, less one (a record's first version is 0)."""
     from incidents_cli.core.records import MAINTENANCE_DIR
 
-    counts = repo.commit_counts(MAINTENANCE_DIR)
+    return sequences_of(repo.commit_counts(MAINTENANCE_DIR))
+
+
+def sequences_of(counts: dict[str, int]) -> dict[str, int]:
+    """``maintenance_sequences`` from the number of commits that changed each file."""
     return {
         Path(path).stem: count - 1
         for path, count in counts.items()

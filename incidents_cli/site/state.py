@@ -44,6 +44,8 @@ from incidents_cli.core.records import (
 from incidents_cli.site.pages import INCIDENT_TEMPLATES, MARKER, MONTH_TEMPLATES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from incidents_cli.site.build import BuildResult
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
@@ -239,19 +241,14 @@ def _state(
     keys: dict[str, str] = inputs.keys
     months = months_of(page)
     chosen = feed_incidents(page)
-    totals: dict[str, int] = {"": len(page.incidents)}
-    for incident in page.incidents:
-        for component in incident.touched:
-            totals[component] = totals.get(component, 0) + 1
+    totals = _totals(page)
     shown = {i.id for i in _shown(page)}
-    shown.update(i.id for candidates in chosen.values() for i in candidates)
+    feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
     later = [i.started for i in inputs.incidents if i.started > page.now]
     files = _files_of(str(out), "")
     if files is None:
         raise ValueError("not a regular file")
-    texts = {"facts": "\n" + "".join(f"{rel}\t{d or '-'}\n" for rel, d in facts.items())}
-    for month, members in months.items():
-        texts[f"m-{month}"] = "\n" + "".join(_line(i, keys[i.id]) + "\n" for i in members)
+    texts = _texts(months, keys, facts)
     state = {
         "format": STATE_FORMAT,
         "commit": "",
@@ -269,6 +266,7 @@ def _state(
         "index": "\n" + "".join(f"{i.id}\t{m}\n" for m, members in months.items() for i in members),
         "open": [month for month, members in months.items() if any(i.active for i in members)],
         "shown": [_line(i, keys[i.id]) for i in page.incidents if i.id in shown],
+        "feeding": [_line(i, keys[i.id]) for i in page.incidents if i.id in feeding],
         "feeds": [
             [view, totals.get(view, 0), [i.id for i in chosen.get(view, [])]]
             for view in ("", *(c.id for c in page.components))
@@ -278,6 +276,25 @@ def _state(
         "count": len(page.incidents),
     }
     return state, texts
+
+
+def _totals(page: Page) -> dict[str, int]:
+    """How many incidents each feed chooses from, by component ("" for the site's)."""
+    totals: dict[str, int] = {"": len(page.incidents)}
+    for incident in page.incidents:
+        for component in incident.touched:
+            totals[component] = totals.get(component, 0) + 1
+    return totals
+
+
+def _texts(
+    months: dict[str, list[PublicIncident]], keys: dict[str, str], facts: dict[str, str | None]
+) -> dict[str, str]:
+    """The state's text parts: each record's facts, each month's incidents."""
+    texts = {"facts": "\n" + "".join(f"{rel}\t{d or '-'}\n" for rel, d in facts.items())}
+    for month, members in months.items():
+        texts[f"m-{month}"] = "\n" + "".join(_line(i, keys[i.id]) + "\n" for i in members)
+    return texts
 
 
 def _fingerprints(renderer: Renderer) -> list[str]:
@@ -334,11 +351,16 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     folder = _folder(root)
     if folder is None or not enabled():
         return None
+    work: _Rebuild | None = None
     try:
         work = _Rebuild(root, out.resolve(), folder, base_url, as_of)
         page = work.prepare()
-    except _DAMAGED:
-        return None
+    except BaseException as failed:
+        if work is not None and work.counts is not None:
+            work.counts()  # git's answer waited for, unused
+        if isinstance(failed, _DAMAGED):
+            return None
+        raise
     work.write()
     return work.finish(page)
 
@@ -367,6 +389,7 @@ def _load(folder: Path) -> dict[str, Any]:
         "index": str,
         "open": list,
         "shown": list,
+        "feeding": list,
         "feeds": list,
         "windows": list,
         "files": list,
@@ -389,6 +412,11 @@ def _load(folder: Path) -> dict[str, Any]:
     if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
         raise _Stale
     return state
+
+
+def newest_of(head: list[Any]) -> tuple[datetime, int]:
+    """When a head's newest update was posted, and its number (what a feed orders by)."""
+    return datetime.fromisoformat(head[3][0]), head[3][1]
 
 
 def _finding(item: Any) -> bool:
@@ -428,17 +456,19 @@ class _Rebuild:
         self.texts: dict[str, str] = {}  # the state's text parts read so far
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
+        self.counts: Callable[[], dict[str, int]] | None = None
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
         from incidents_cli.core.timeutil import parse_time
-        from incidents_cli.store.git import ask_changes
+        from incidents_cli.store.git import ask_changes, ask_commit_counts
 
         state = self.state
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
         answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
+        self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
         try:
             self._check_out()  # while git answers
         finally:
@@ -585,6 +615,7 @@ class _Rebuild:
         # (a changed incident a feed may take next; older than those shown, it changes
         # nothing else of the page)
         self.shown.update(self.lines)
+        self.feeding = {line.split("\t", 1)[0]: line for line in self.state["feeding"]}
         page = build_page(
             settings, [self._view(line) for line in self.shown.values()], windows, now
         )
@@ -653,10 +684,10 @@ class _Rebuild:
         out["favicon.svg"] = renderer.render("site/favicon.svg", favicon_context(page))
 
     def _sequences(self) -> dict[str, int]:
-        from incidents_cli.site.build import maintenance_sequences
-        from incidents_cli.store.git import Repo
+        from incidents_cli.site.build import sequences_of
 
-        return maintenance_sequences(Repo.at(self.root))
+        assert self.counts is not None
+        return sequences_of(self.counts())
 
     def _incident(self, page: Page, renderer: Renderer, incident: PublicIncident) -> None:
         """An incident's page: an open one always (it shows how long it has lasted), a
@@ -738,9 +769,8 @@ class _Rebuild:
             view = views.get(component) if component else None
             if component and view is None:
                 raise _Stale
-            candidates, item[1] = self._candidates(component, total, ids)
-            item[2] = [i.id for i in candidates]
-            key = _feed_key(page, reuse, view, candidates)
+            item[2], item[1] = self._candidates(component, total, ids)
+            key = _feed_key(page, reuse, view, item[2])
             if key is None:
                 raise _Stale
             feed: dict[str, Any] | None = None
@@ -751,45 +781,42 @@ class _Rebuild:
                 rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
                 if not self._rekey(rel, page_key(key, fingerprint)):
                     continue
-                feed = feed or feed_context(page, view, candidates)
+                if feed is None:
+                    candidates = [self._view(self._line(i)) for i in item[2]]
+                    feed = feed_context(page, view, candidates)
                 self.written[rel] = renderer.render(template, feed)
 
-    def _candidates(
-        self, component: str, total: int, ids: list[str]
-    ) -> tuple[list[PublicIncident], int]:
+    def _line(self, ident: str) -> str:
+        """The state's line of an incident the page or a feed shows (as changed)."""
+        return self.lines.get(ident) or self.shown.get(ident) or self.feeding[ident]
+
+    def _candidates(self, component: str, total: int, ids: list[str]) -> tuple[list[str], int]:
         """A feed's incidents (contexts.feed_incidents) after the changes, and how many
         incidents it can choose from: exact where a changed incident only moves up among
-        them, joins them, or leaves a feed that held every one it could choose."""
+        them, joins them, or leaves a feed that held every one it could choose. (Chosen
+        by their heads: a view is decoded only for a feed that is rendered.)"""
         from incidents_cli.site.contexts import FEED_ENTRIES
 
-        def newest(incident: PublicIncident) -> tuple[datetime, str, int]:
-            return incident.latest[0], incident.id, incident.latest[1]
+        def newest(ident: str) -> tuple[datetime, str, int]:
+            ident, key, _, head = _split(self._line(ident))
+            self.keys[ident] = key  # what the feed's key is made of
+            return datetime.fromisoformat(head[3][0]), ident, head[3][1]
 
         every = total <= len(ids)  # the feed holds every incident it can choose from
-        chosen = [self._view(self.shown[i]) for i in ids if i not in self.lines]
+        chosen = [ident for ident in ids if ident not in self.lines]
         for ident, line in self.lines.items():
-            view = self._view(line)
+            head = _split(line)[3]
             old = self.old[ident][1]
-            takes = component == "" or component in view.touched
+            takes = component == "" or component in head[4]
             took = component == "" or component in old[4]
             total += int(takes) - int(took)
-            if (
-                ident in ids
-                and not every
-                and (
-                    not takes
-                    or tuple(old[3])
-                    > (
-                        view.latest[0].isoformat(),
-                        view.latest[1],
-                    )
-                )
-            ):
+            moved_down = newest_of(old) > newest_of(head)
+            if ident in ids and not every and (not takes or moved_down):
                 raise _Stale  # it left or moved down: the one below it is not known
             if ident not in ids and took and every:
                 raise _Stale  # (a feed holding every one holds it)
             if takes:
-                chosen.append(view)
+                chosen.append(ident)
         chosen.sort(key=newest, reverse=True)
         return chosen[:FEED_ENTRIES], total
 
@@ -828,6 +855,8 @@ class _Rebuild:
         state["now"] = page.now.isoformat()
         state["manifest"] = hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
         state["shown"] = list(self.shown.values())
+        fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
+        state["feeding"] = [self._line(ident) for ident in sorted(fed)]
         digests = dict(state["months"])
         try:
             for part, text in self.changed_texts.items():  # first: the state names them

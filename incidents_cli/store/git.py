@@ -192,6 +192,22 @@ def _checked(
     return result
 
 
+def ask_commit_counts(root: Path, folder: str) -> Callable[[], dict[str, int]]:
+    """``Repo.commit_counts``, asked now and answered by the function returned."""
+    args = ("log", "--format=", "--name-only", "-z", "--", folder)
+    job = start_git(root, *args)
+
+    def answer() -> dict[str, int]:
+        result = finish_git(job, args, check=False)
+        counts: dict[str, int] = {}
+        for path in result.stdout.replace("\n", "\0").split("\0"):
+            if path:
+                counts[path] = counts.get(path, 0) + 1
+        return counts
+
+    return answer
+
+
 class Changes(NamedTuple):
     """What git vouches changed since a commit: HEAD, its commit time, and each file that
     differs from the commit's as (status letter, mode, blob id of HEAD's version)."""
@@ -410,12 +426,7 @@ class Repo:
 
     def commit_counts(self, folder: str) -> dict[str, int]:
         """How many commits changed each file under ``folder`` (one `git log` for all)."""
-        result = self.git("log", "--format=", "--name-only", "-z", "--", folder, check=False)
-        counts: dict[str, int] = {}
-        for path in result.stdout.replace("\n", "\0").split("\0"):
-            if path:
-                counts[path] = counts.get(path, 0) + 1
-        return counts
+        return ask_commit_counts(self.top, folder)()
 
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
