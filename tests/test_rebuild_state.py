@@ -97,7 +97,7 @@ def test_a_damaged_or_foreign_state_is_a_full_build_not_a_crash(
     assert _inode(out) != before
     # a state of another build of the tool (another tool_key) is not read
     state = _state(demo)
-    state.rename(state.with_name("site-s2-v0.0.0-00000000.json"))
+    state.rename(state.with_name("site-s3-v0.0.0-00000000.json"))
     _update(demo, "foreign")
     before = _inode(out)
     _same_as_cold(demo, out, cold, monkeypatch)

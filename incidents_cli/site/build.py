@@ -97,6 +97,7 @@ def render_site(
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
     sequences: dict[str, int] | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> Iterator[SiteFile]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -106,16 +107,19 @@ def render_site(
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
     ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
-    The manifest of keys comes last.
+    The manifest of keys comes last. ``kept``: given, the months and the feeds'
+    incidents are put in it (for state.py).
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
     yield "index.html", renderer.render("site/index.html", index_context(page))
     months = months_of(page)
+    kept = {} if kept is None else kept
+    kept["months"] = months
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
     yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer, reuse)
+    yield from _feeds(page, renderer, reuse, kept)
     yield (
         "maintenance.ics",
         maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
@@ -131,11 +135,13 @@ def render_site(
     )
 
 
-def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
+def _feeds(
+    page: Page, renderer: Renderer, reuse: Reuse, kept: dict[str, Any]
+) -> Iterator[SiteFile]:
     """The site's Atom and RSS feeds, and one of each per component; a feed whose key (its
     incidents' content keys, its maintenance windows, the templates, what every page shows)
     is the one the feed built before has is reused."""
-    chosen = feed_incidents(page)
+    chosen = kept["chosen"] = feed_incidents(page)
     for view in (None, *page.components):
         candidates = chosen.get(view.id if view else "", [])
         key = _feed_key(page, reuse, view, [incident.id for incident in candidates])
@@ -264,9 +270,11 @@ def build_site(
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)
-    count = write_tree(out, render_site(page, renderer, inputs.keys, previous, sequences))
+    kept: dict[str, Any] = {}
+    files = render_site(page, renderer, inputs.keys, previous, sequences, kept)
+    count = write_tree(out, files)
     if built is not None:
-        built.extend((page, renderer, inputs))
+        built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 

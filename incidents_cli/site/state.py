@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -109,6 +109,13 @@ def _line(view: PublicIncident, key: str) -> str:
 
     head = view_head(view)
     return f"{view.id}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
+
+
+def _short(view: PublicIncident, key: str) -> str:
+    """A month's line of an incident: id, content key, the view's month in the cache (its
+    start's, as the heads file has it) and whether it is open."""
+    started = view.started
+    return f"{view.id}\t{key}\t{started.year:04d}-{started.month:02d}\t{int(view.active)}"
 
 
 def _window(window: Maintenance) -> list[Any]:
@@ -191,7 +198,7 @@ def after_build(
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
-    if head is not None and facts and len(built) == 3:
+    if head is not None and facts and len(built) == 4:
         changes = ask_changes(root, None, SITE_INPUTS)()
         if changes is not None and changes.head == head:
             remember(root, out, built, head, found, facts)
@@ -237,10 +244,10 @@ def _state(
     from incidents_cli.site.build import _fixed_key
     from incidents_cli.site.contexts import feed_incidents, months_of
 
-    page, renderer, inputs = built
+    page, renderer, inputs, kept = built
     keys: dict[str, str] = inputs.keys
-    months = months_of(page)
-    chosen = feed_incidents(page)
+    months = kept.get("months") or months_of(page)
+    chosen = kept.get("chosen") or feed_incidents(page)
     totals = _totals(page)
     shown = {i.id for i in _shown(page)}
     feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
@@ -293,7 +300,7 @@ def _texts(
     """The state's text parts: each record's facts, each month's incidents."""
     texts = {"facts": "\n" + "".join(f"{rel}\t{d or '-'}\n" for rel, d in facts.items())}
     for month, members in months.items():
-        texts[f"m-{month}"] = "\n" + "".join(_line(i, keys[i.id]) + "\n" for i in members)
+        texts[f"m-{month}"] = "\n" + "".join(_short(i, keys[i.id]) + "\n" for i in members)
     return texts
 
 
@@ -414,6 +421,13 @@ def _load(folder: Path) -> dict[str, Any]:
     return state
 
 
+def _full_view(packed: str) -> PublicIncident:
+    """A view from its JSON text, decoded at once."""
+    from incidents_cli.site.public import PublicIncident, incident_fields_from_data
+
+    return PublicIncident(**incident_fields_from_data(json.loads(packed)))
+
+
 def newest_of(head: list[Any]) -> tuple[datetime, int]:
     """When a head's newest update was posted, and its number (what a feed orders by)."""
     return datetime.fromisoformat(head[3][0]), head[3][1]
@@ -454,6 +468,7 @@ class _Rebuild:
         self.keys: dict[str, str] = {}
         self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
         self.texts: dict[str, str] = {}  # the state's text parts read so far
+        self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
         self.counts: Callable[[], dict[str, int]] | None = None
@@ -539,12 +554,25 @@ class _Rebuild:
         names = [name for name, _ in self.state["months"]]
         return names.index(month), text[at + 1 : text.index("\n", at + 1)]
 
+    def _old_head(self, ident: str, key: str, month: str) -> list[Any]:
+        """The head of an incident's view as the last build had it."""
+        from incidents_cli.site.inputs import kept_view, view_head
+
+        for line in (*self.state["shown"], *self.state["feeding"]):
+            if line.startswith(f"{ident}\t"):
+                return _split(line)[3]
+        packed = kept_view(self.folder, month, key)
+        if packed is None:
+            raise _Stale
+        return view_head(_full_view(packed))
+
     def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
         """An incident checked and its view made from the files HEAD holds."""
         from incidents_cli.site.inputs import view_entry
 
         place, line = self._old(ident)
-        old_id, old_key, _, old = _split(line)
+        old_id, old_key, old_month, _ = line.split("\t")
+        old = self._old_head(ident, old_key, old_month)
         name, _, pm_blob = old_key.split(":")
         if name not in (f"{ident}.yaml", f"{ident}.yml"):
             raise _Stale
@@ -566,6 +594,7 @@ class _Rebuild:
         self.lines[ident] = (
             f"{ident}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
         )
+        self.short[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{int(head[2] is None)}"
         self.old[ident] = (place, old)
 
     def _checked(
@@ -737,12 +766,12 @@ class _Rebuild:
             month = names[place]
             text = self._text(f"m-{month}")
             lines = [
-                self.lines.get(line.split("\t", 1)[0], line) for line in text[1:-1].split("\n")
+                self.short.get(line.split("\t", 1)[0], line) for line in text[1:-1].split("\n")
             ]
-            if any(line.split("\t", 1)[0] in self.lines for line in lines):
+            if any(line.split("\t", 1)[0] in self.short for line in lines):
                 self.changed_texts[f"m-{month}"] = "\n" + "".join(line + "\n" for line in lines)
-            heads = [_split(line) for line in lines]
-            active = any(head[3][2] is None for head in heads)
+            heads = [line.split("\t") for line in lines]
+            active = any(head[3] == "1" for head in heads)
             newer = names[place - 1] if place > 0 else ""
             older = names[place + 1] if place + 1 < len(names) else ""
             content = [head[1] for head in heads]
@@ -752,9 +781,21 @@ class _Rebuild:
             rel = month_file(month)
             if not self._rekey(rel, key):
                 continue
-            incidents = [self._view(line) for line in lines]
+            incidents = [self._month_view(head) for head in heads]
             context = month_context(page, month, incidents, newer, older)
             self.written[rel] = renderer.render_bytes("site/history_month.html", context)
+
+    def _month_view(self, fields: list[str]) -> PublicIncident:
+        """An incident of a month's page, in full."""
+        from incidents_cli.site.inputs import kept_view
+
+        ident, key, month, _ = fields
+        if ident in self.lines or ident in self.views:
+            return self._view(self._line(ident))
+        packed = kept_view(self.folder, month, key)
+        if packed is None:
+            raise _Stale  # the view cache lost it: the full build makes it again
+        return _full_view(packed)
 
     def _feeds(self, page: Page, renderer: Renderer) -> None:
         """Each feed whose incidents or maintenance windows changed."""
