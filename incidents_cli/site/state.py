@@ -16,8 +16,10 @@ uncommitted, untracked, ignored or marked skip-worktree under the records or tem
 change to the settings, templates, maintenance, runbooks or on-call file, an incident added,
 removed, resolved or reopened, a record that does not validate before or after, facts that
 the rules across records read changed, a page in --out that is not the regular file the
-last build wrote, "now" earlier than the last build's. The state is data-only JSON named
-by ``tool_key()`` and read as every cache is (store/cache_files.py).
+last build wrote, "now" earlier than the last build's. The state is data only: a JSON file
+and text parts (each record's facts, each month's incidents) that it names by digest, all
+named by ``tool_key()`` and read as every cache is (store/cache_files.py); one that is not
+of its shape is a full build, never a crash.
 """
 
 from __future__ import annotations
