@@ -48,7 +48,6 @@ from incidents_cli.site.pages import (
     page_key,
     render_pages,
 )
-from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
 
@@ -98,6 +97,7 @@ def render_site(
     keys: dict[str, str] | None = None,
     previous: Previous | None = None,
     sequences: dict[str, int] | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> Iterator[SiteFile]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -107,16 +107,19 @@ def render_site(
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
     ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
-    The manifest of keys comes last.
+    The manifest of keys comes last. ``kept``: given, the months and the feeds'
+    incidents are put in it (for state.py).
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
     yield "index.html", renderer.render("site/index.html", index_context(page))
     months = months_of(page)
+    kept = {} if kept is None else kept
+    kept["months"] = months
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
     yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer, reuse)
+    yield from _feeds(page, renderer, reuse, kept)
     yield (
         "maintenance.ics",
         maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
@@ -132,14 +135,16 @@ def render_site(
     )
 
 
-def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
+def _feeds(
+    page: Page, renderer: Renderer, reuse: Reuse, kept: dict[str, Any]
+) -> Iterator[SiteFile]:
     """The site's Atom and RSS feeds, and one of each per component; a feed whose key (its
     incidents' content keys, its maintenance windows, the templates, what every page shows)
     is the one the feed built before has is reused."""
-    chosen = feed_incidents(page)
+    chosen = kept["chosen"] = feed_incidents(page)
     for view in (None, *page.components):
         candidates = chosen.get(view.id if view else "", [])
-        key = _feed_key(page, reuse, view, candidates)
+        key = _feed_key(page, reuse, view, [incident.id for incident in candidates])
         feed: dict[str, Any] | None = None
         for kind in ("atom", "rss"):
             rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
@@ -154,11 +159,11 @@ def _feeds(page: Page, renderer: Renderer, reuse: Reuse) -> Iterator[SiteFile]:
 
 
 def _feed_key(
-    page: Page, reuse: Reuse, view: ComponentView | None, candidates: list[PublicIncident]
+    page: Page, reuse: Reuse, view: ComponentView | None, candidates: Sequence[str]
 ) -> str | None:
-    """What a feed shows depends on (see contexts.feed_context), or None where an incident's
-    content key is unknown."""
-    keys = [reuse.keys.get(incident.id, "") for incident in candidates]
+    """What a feed shows depends on (see contexts.feed_context; ``candidates``: the ids of
+    its incidents), or None where an incident's content key is unknown."""
+    keys = [reuse.keys.get(ident, "") for ident in candidates]
     if not all(keys):
         return None
     shown = page.maintenances if view is not None else []
@@ -243,8 +248,11 @@ def build_site(
     exclude: Iterable[str] = (),
     records: Sequence[RecordFile] | None = None,
     derived: dict[str, Any] | None = None,
+    built: list[Any] | None = None,
 ) -> BuildResult:
-    """Build the site into ``out``; ``exclude``: records that must not be published."""
+    """Build the site into ``out``; ``exclude``: records that must not be published.
+    ``built``: given, the page, the renderer and the inputs are put in it (for the state
+    a rebuild starts from, state.py)."""
 
     from incidents_cli.core.timeutil import now_utc, parse_time
     from incidents_cli.store.cache import enabled
@@ -262,7 +270,11 @@ def build_site(
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
     renderer = Renderer(root, settings.language)
-    count = write_tree(out, render_site(page, renderer, inputs.keys, previous, sequences))
+    kept: dict[str, Any] = {}
+    files = render_site(page, renderer, inputs.keys, previous, sequences, kept)
+    count = write_tree(out, files)
+    if built is not None:
+        built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 
@@ -271,7 +283,11 @@ def maintenance_sequences(repo: Repo) -> dict[str, int]:
     file, less one (a record's first version is 0)."""
     from incidents_cli.core.records import MAINTENANCE_DIR
 
-    counts = repo.commit_counts(MAINTENANCE_DIR)
+    return sequences_of(repo.commit_counts(MAINTENANCE_DIR))
+
+
+def sequences_of(counts: dict[str, int]) -> dict[str, int]:
+    """``maintenance_sequences`` from the number of commits that changed each file."""
     return {
         Path(path).stem: count - 1
         for path, count in counts.items()

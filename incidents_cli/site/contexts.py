@@ -549,8 +549,6 @@ def feed_context(
     """The Atom and RSS feed of the whole site (every public update), or of one component:
     the updates of incidents that touch it and the maintenance windows that affect it.
     ``candidates``: its part of ``feed_incidents``, if made already."""
-    from email.utils import format_datetime  # imports sockets and more: only for feeds
-
     if candidates is None:
         candidates = feed_incidents(page).get(component.id if component else "", [])
     words = Words(page)
@@ -576,17 +574,35 @@ def feed_context(
         "self_rss": absolute_url(base, rss),
         "id": f"tag:{authority},2000:{feed_id}",
         "updated": format_time(updated),
-        "updated_rfc822": format_datetime(updated, usegmt=True),
+        "updated_rfc822": rfc822(updated),
         "entries": [
             {
                 **item,
                 "id": f"tag:{authority},2000:{key}",
                 "updated": format_time(at),
-                "rfc822": format_datetime(at, usegmt=True),
+                "rfc822": rfc822(at),
             }
             for at, key, item in items
         ],
     }
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def rfc822(moment: datetime) -> str:
+    """``email.utils.format_datetime(moment, usegmt=True)`` (RSS's dates): written here for
+    UTC times, because importing email.utils (sockets, charsets) costs a rebuild that
+    renders a feed more than the feed; any other time goes to email.utils itself."""
+    if moment.tzinfo is not UTC:
+        from email.utils import format_datetime
+
+        return format_datetime(moment, usegmt=True)
+    return (
+        f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+        f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} GMT"
+    )
 
 
 def feed_incidents(page: Page) -> dict[str, list[PublicIncident]]:

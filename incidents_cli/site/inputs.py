@@ -168,6 +168,49 @@ def _entry(entry: Any, stored: _Stored) -> tuple[list[Any], PublicIncident | Non
         return None
 
 
+def view_head(view: PublicIncident) -> list[Any]:
+    """What the heads file keeps of a view: [id, started, resolved, latest, touched]."""
+    return _head(view)
+
+
+def view_from(head: list[Any], packed: str) -> PublicIncident:
+    """A view from its head and its JSON text (decoded when first used)."""
+    return _cached(head, packed)
+
+
+def kept_view(folder: Path, month: str, key: str) -> str | None:
+    """The JSON text the view cache keeps for ``key`` in ``month`` (its start's month as
+    the heads file gives it), or None."""
+    packed = _month_views(folder, month).get(key)
+    return packed if isinstance(packed, str) and packed else None
+
+
+def keep_views(folder: Path, made: dict[str, tuple[str, str]]) -> None:
+    """Add views made since the last full build (by key: month and JSON text) to their
+    months' files, so the rebuild after this one finds them (the next full build keeps
+    only those of its heads)."""
+    from incidents_cli.store.yamlio import write_atomic
+
+    months: dict[str, dict[str, str]] = {}
+    for key, (month, packed) in made.items():
+        months.setdefault(month, {})[key] = packed
+    try:
+        for month, views in months.items():
+            kept = dict(_month_views(folder, month))
+            kept.update(views)
+            _MONTHS[(folder, month)] = kept
+            write_atomic(
+                _month_path(folder, month), json.dumps(kept, separators=(",", ":")), sync=False
+            )
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+def view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[Any]:
+    """The cache entry of one incident's view: [head, view as JSON, unreadable files]."""
+    return _view_entry(rel, data, pm_rel, pm_data)
+
+
 def _head(view: PublicIncident) -> list[Any]:
     resolved = view.resolved.isoformat() if view.resolved is not None else None
     latest = [view.latest[0].isoformat(), view.latest[1]]
@@ -280,7 +323,8 @@ def _save_views(folder: Path, heads: dict[str, list[Any]], fresh: dict[str, str]
             write_atomic(_month_path(folder, month), text, sync=False)
         write_atomic(_heads_path(folder), json.dumps(heads, separators=(",", ":")), sync=False)
         keep = {_heads_path(folder).name} | {
-            _month_path(folder, entry[2]).name for entry in heads.values() if entry[0]
+            _month_path(folder, month).name
+            for month in {entry[2] for entry in heads.values() if entry[0]}
         }
         for name in os.listdir(folder):  # noqa: PTH208  names, not paths
             if name.startswith("public-") and name.endswith(".json") and name not in keep:

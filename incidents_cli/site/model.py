@@ -205,6 +205,11 @@ def _weighted_union(intervals: Sequence[tuple[datetime, datetime, float]]) -> fl
     return lost
 
 
+def bars_begin(now: datetime, zone: tzinfo) -> datetime:
+    """The start of the first day the 90-day bars show."""
+    return _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
+
+
 def build_page(
     settings: Settings,
     public: Iterable[PublicIncident],
@@ -221,7 +226,7 @@ def build_page(
     upcoming = [w for w in windows if w.state(now) == "scheduled"]
     statuses = current_statuses(settings, active, running)
     zone = zone_of(settings)
-    first_day = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
+    first_day = bars_begin(now, zone)
     recent = [i for i in incidents if (i.resolved or now) >= first_day]  # what the bars show
     created, changed = _component_times(incidents, recent, windows, now)
     views = _component_views(settings, recent, windows, now, zone, statuses, created, changed)

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from incidents_cli.core.timeutil import format_time
@@ -30,6 +31,10 @@ from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
+
+MONTH_TEMPLATES = ("site/history_month.html", "site/base.html", "site/_macros.html")
+INCIDENT_TEMPLATES = ("site/incident.html", "site/base.html", "site/_macros.html")
+"""The templates a month's page and an incident's page are keyed by (renderer.fingerprint)."""
 
 MONTH, INCIDENT = 0, 1
 Work = tuple[int, int]
@@ -99,9 +104,7 @@ def month_plan(
 ) -> Plan:
     """One page per month; a month whose incidents did not change (and that shows no
     build time) is reused. Each month's key goes into the manifest."""
-    templates = renderer.fingerprint(
-        "site/history_month.html", "site/base.html", "site/_macros.html"
-    )
+    templates = renderer.fingerprint(*MONTH_TEMPLATES)
     names = list(months)
     plan: Plan = []
     for number, month in enumerate(names):
@@ -110,13 +113,33 @@ def month_plan(
         plan.append((rel, (MONTH, number)))
         content = [reuse.keys.get(i.id, "") for i in months[month]]
         if all(content):
-            now = format_time(page.now) if any(i.active for i in months[month]) else ""
-            reuse.manifest[rel] = page_key(
-                reuse.fixed, templates, month, newer, older, now, *content
+            active = any(i.active for i in months[month])
+            reuse.manifest[rel] = month_key(
+                reuse.fixed, templates, month, newer, older, page.now if active else None, content
             )
             if reuse.previous.has(rel, reuse.manifest[rel]):
                 plan[-1] = (rel, None)
     return plan
+
+
+def month_key(
+    fixed: str,
+    templates: str,
+    month: str,
+    newer: str,
+    older: str,
+    now: datetime | None,
+    content: Sequence[str],
+) -> str:
+    """The key of a month's page: what it shows besides its incidents, and their content
+    keys in order (``now``: the build's time, where one of them is still open)."""
+    shown = format_time(now) if now is not None else ""
+    return page_key(fixed, templates, month, newer, older, shown, *content)
+
+
+def incident_key(fixed: str, templates: str, content: str) -> str:
+    """The key of a resolved incident's page."""
+    return page_key(fixed, templates, content)
 
 
 def _neighbours(names: Sequence[str], number: int) -> tuple[str, str]:
@@ -129,14 +152,14 @@ def _neighbours(names: Sequence[str], number: int) -> tuple[str, str]:
 def incident_plan(page: Page, renderer: Renderer, reuse: Reuse) -> Plan:
     """One page per incident; a resolved incident's page is reused if its key is the one
     the page built before has. Each resolved incident's key goes into the manifest."""
-    templates = renderer.fingerprint("site/incident.html", "site/base.html", "site/_macros.html")
+    templates = renderer.fingerprint(*INCIDENT_TEMPLATES)
     plan: Plan = []
     for index, incident in enumerate(page.incidents):
         rel = _incident_file(page, index)
         plan.append((rel, (INCIDENT, index)))
         # an active incident's page shows how long it has lasted: always rendered
         if not incident.active and incident.id in reuse.keys:
-            reuse.manifest[rel] = page_key(reuse.fixed, templates, reuse.keys[incident.id])
+            reuse.manifest[rel] = incident_key(reuse.fixed, templates, reuse.keys[incident.id])
             if reuse.previous.has(rel, reuse.manifest[rel]):
                 plan[-1] = (rel, None)
     return plan

@@ -125,14 +125,16 @@ def site_findings(
     keep: Sequence[str] = (),
     derive: Derive | None = None,
     derived: dict[str, Any] | None = None,
+    facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     """``all_findings`` of ``check_all``, and its records: for `site build`, which runs
     after every commit. The last check's results are kept in one file (``_State``): a
     rebuild checks only the files that changed since, and reuses the findings of the rules
     across records where no changed file's facts changed (nor one of those findings is in
-    a changed file, whose lines may have moved)."""
+    a changed file, whose lines may have moved). ``facts``: filled with the digest of each
+    record's facts (``facts_key``) by path, where the results were kept."""
     with _deriving(derive):
-        return _site_findings(root, frozenset(keep), derived if derive is not None else None)
+        return _site_findings(root, frozenset(keep), derived if derive is not None else None, facts)
 
 
 @contextmanager
@@ -153,13 +155,16 @@ SMALL_CHANGE = 200
 
 
 def _site_findings(
-    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+    root: Path,
+    keep: frozenset[str],
+    derived: dict[str, Any] | None,
+    facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     snap = snapshot(root)
     paths = record_paths(root)
     state = _load_state(snap) if snap is not None else None
     if snap is None or state is None:
-        return _check_everything(root, snap, keep, derived, paths)
+        return _check_everything(root, snap, keep, derived, paths, facts)
     blobs, last = snap.blobs, state.blobs
     changed = [
         (rel, kind)
@@ -168,14 +173,14 @@ def _site_findings(
     ]
     gone = last.keys() - {rel for rel, _ in paths}
     if len(changed) + len(gone) > SMALL_CHANGE:
-        return _check_everything(root, snap, keep, derived, paths)
+        return _check_everything(root, snap, keep, derived, paths, facts)
     checked, records = _check_all(root, keep, derived, paths, changed)
     found = _reuse_state(state, checked, gone)
     if found is None:
-        return _check_everything(root, snap, keep, derived, paths)
+        return _check_everything(root, snap, keep, derived, paths, facts)
     for result in checked:
         state.blobs[result.rel] = blobs.get(result.rel)
-        state.facts[result.rel] = _facts_key(result.facts)
+        state.facts[result.rel] = facts_key(result.facts)
         state.own.pop(result.rel, None)
         if result.findings:
             state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
@@ -183,6 +188,8 @@ def _site_findings(
         for table in (state.blobs, state.facts, state.own):
             table.pop(rel, None)
     _save_state(snap, state)
+    if facts is not None:
+        facts.update(state.facts)
     return found, records
 
 
@@ -190,7 +197,7 @@ def _reuse_state(state: _State, checked: Sequence[Checked], gone: set[str]) -> l
     """Every finding, from the last check and the records checked since (``checked``);
     None where the rules across records must run again."""
     moved = {result.rel for result in checked} | gone
-    if any(state.facts.get(r.rel) != _facts_key(r.facts) for r in checked):
+    if any(state.facts.get(r.rel) != facts_key(r.facts) for r in checked):
         return None
     if any(state.facts.get(rel) is not None for rel in gone):
         return None
@@ -204,7 +211,7 @@ def _reuse_state(state: _State, checked: Sequence[Checked], gone: set[str]) -> l
     return findings
 
 
-def _facts_key(facts: Facts | None) -> str | None:
+def facts_key(facts: Facts | None) -> str | None:
     """A digest of a record's facts (equal digests, equal facts), or None."""
     import hashlib
 
@@ -221,28 +228,31 @@ def _check_everything(
     keep: frozenset[str],
     derived: dict[str, Any] | None,
     paths: Sequence[tuple[str, str]],
+    facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     """Every record checked (from the cache), the rules across records run on all their
     facts, and the results kept as the last check."""
     checked, records = _check_all(root, keep, derived, paths)
     own = [finding for result in checked for finding in result.findings]
-    facts = [result.facts for result in checked if result.facts is not None]
-    cross = cross_findings(facts, reader(root))
+    every = [result.facts for result in checked if result.facts is not None]
+    cross = cross_findings(every, reader(root))
     if snap is not None:
         state = _State({}, {}, {}, [list(finding) for finding in cross])
         for result in checked:
             state.blobs[result.rel] = snap.blobs.get(result.rel)
-            state.facts[result.rel] = _facts_key(result.facts)
+            state.facts[result.rel] = facts_key(result.facts)
             if result.findings:
                 state.own[result.rel] = [list(finding[1:]) for finding in result.findings]
         if all(f.path == r.rel for r in checked for f in r.findings):
             _save_state(snap, state)
+        if facts is not None:
+            facts.update(state.facts)
     return own + cross, records
 
 
 class _State(NamedTuple):
     """The last check: by path, each record's blob id (None if git did not vouch for it),
-    the digest of its facts (``_facts_key``) and its own findings (for those that have some, as
+    the digest of its facts (``facts_key``) and its own findings (for those that have some, as
     [line, column, field, message, level]); and the findings of the rules across records."""
 
     blobs: dict[str, str | None]

@@ -192,6 +192,92 @@ def _checked(
     return result
 
 
+def ask_commit_counts(root: Path, folder: str) -> Callable[[], dict[str, int]]:
+    """``Repo.commit_counts``, asked now and answered by the function returned."""
+    args = ("log", "--format=", "--name-only", "-z", "--", folder)
+    job = start_git(root, *args)
+
+    def answer() -> dict[str, int]:
+        result = finish_git(job, args, check=False)
+        counts: dict[str, int] = {}
+        for path in result.stdout.replace("\n", "\0").split("\0"):
+            if path:
+                counts[path] = counts.get(path, 0) + 1
+        return counts
+
+    return answer
+
+
+class Changes(NamedTuple):
+    """What git vouches changed since a commit: HEAD, its commit time, and each file that
+    differs from the commit's as (status letter, mode, blob id of HEAD's version)."""
+
+    head: str
+    time: str
+    files: dict[str, tuple[str, str, str]]
+
+
+def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | None:
+    """The files under ``paths`` that HEAD changed since ``commit``, where git can vouch
+    that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
+    ancestor of HEAD (a reset, a rebase), a file there is uncommitted, staged, untracked or
+    ignored, or marked skip-worktree or assume-unchanged. ``root``: the top of the work
+    tree."""
+    return ask_changes(root, commit, paths)()
+
+
+def ask_changes(
+    root: Path, commit: str | None, paths: Sequence[str]
+) -> Callable[[], Changes | None]:
+    """``changes_since``, asked now (HEAD first, then the other questions at once) and
+    answered by the function returned: the caller does its own work while git does this.
+    ``commit`` None: only whether git vouches for the work tree at HEAD (no files)."""
+    asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
+    head, _, time = asked.stdout.strip().partition("\n")
+    if asked.returncode != 0 or not head or not time:
+        return lambda: None
+    spec = ("--", *paths)
+    questions: list[tuple[str, ...]] = [
+        (
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+            *spec,
+        ),
+        ("ls-files", "-v", "-z", *spec),
+    ]
+    if commit is not None:
+        questions.append(("merge-base", "--is-ancestor", commit, head))
+        questions.append(
+            ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec)
+        )
+    running = [(args, start_git(root, *args)) for args in questions]
+    return lambda: _changes(head, time, [finish_git(job, a, check=False) for a, job in running])
+
+
+def _changes(
+    head: str, time: str, answers: list[subprocess.CompletedProcess[str]]
+) -> Changes | None:
+    if any(answer.returncode != 0 for answer in answers):
+        return None
+    status, listed = answers[:2]
+    diff = answers[3].stdout if len(answers) == 4 else ""
+    tags = listed.stdout  # "H " is a file git compares with the work tree
+    if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
+        return None
+    files: dict[str, tuple[str, str, str]] = {}
+    fields = diff.split("\0")
+    for meta, rel in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split(" ")
+        if len(parts) != 5 or not rel:
+            return None
+        files[rel] = (parts[4], parts[1], parts[3])
+    return Changes(head, time, files)
+
+
 def blob_id(data: bytes) -> str:
     """The id git gives a file with these bytes (SHA-1 repositories)."""
     try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
@@ -340,12 +426,7 @@ class Repo:
 
     def commit_counts(self, folder: str) -> dict[str, int]:
         """How many commits changed each file under ``folder`` (one `git log` for all)."""
-        result = self.git("log", "--format=", "--name-only", "-z", "--", folder, check=False)
-        counts: dict[str, int] = {}
-        for path in result.stdout.replace("\n", "\0").split("\0"):
-            if path:
-                counts[path] = counts.get(path, 0) + 1
-        return counts
+        return ask_commit_counts(self.top, folder)()
 
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""

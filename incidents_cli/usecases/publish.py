@@ -34,8 +34,13 @@ def build_status_site(
     """Build the site into ``out`` (replaced as a whole) from the records that validate."""
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
+    from incidents_cli.site.state import rebuild
     from incidents_cli.store.cache import one_snapshot
 
+    # After a few committed changes: from what the last build kept, no work per incident.
+    rebuilt = rebuild(root, out, base_url, as_of)
+    if rebuilt is not None:
+        return Published(rebuilt.result, rebuilt.left_out, rebuilt.findings)
     with one_snapshot(root):  # git is asked once which files are unchanged
         return _build(root, out, base_url, as_of)
 
@@ -43,14 +48,17 @@ def build_status_site(
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
     from incidents_cli.core.records import classify
     from incidents_cli.site.inputs import parsed_view
+    from incidents_cli.site.state import after_build, before_build
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
+    head = before_build(root, out)  # the commit this build is made from
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead).
     derived: dict[str, Any] = {}  # the views of incidents, by path
+    facts: dict[str, str | None] = {}
     found, records = site_findings(
-        root, keep=("incident", "postmortem"), derive=parsed_view, derived=derived
+        root, keep=("incident", "postmortem"), derive=parsed_view, derived=derived, facts=facts
     )
     first: dict[str, Finding] = {}
     findings = validate_repository(root, scope="site", found=found)
@@ -68,10 +76,20 @@ def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) 
             "run `incidents validate`)",
             findings,
         )
+    built: list[Any] = []
     result = build_site(
-        root, out, base_url=base_url, as_of=as_of, exclude=first, records=records, derived=derived
+        root,
+        out,
+        base_url=base_url,
+        as_of=as_of,
+        exclude=first,
+        records=records,
+        derived=derived,
+        built=built,
     )
-    return Published(result, list(first.values()), findings)
+    published = Published(result, list(first.values()), findings)
+    after_build(root, result.out, head, built, (findings, published.left_out), facts)
+    return published
 
 
 class SiteRefused(RefusedError):

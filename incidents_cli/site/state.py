@@ -1,0 +1,955 @@
+"""A rebuild after a few committed changes, without work for every incident.
+
+A full build (build.py) reads every incident's key and plans every page, which is work in
+proportion to the repository even when one record changed. So after each build what the
+pages that show many incidents are made of (each month's incidents and their keys, the
+incidents the front page, the API and the feeds show, the findings) is kept here with the
+commit it was built from and a digest of the manifest it wrote. The next build asks git
+which files changed since that commit and, where it can vouch for the rest, updates that
+state, renders the pages that show a changed incident or "now", and patches the manifest:
+no work for the incidents that did not change.
+
+Anything it cannot vouch for is left to the full build: no state, or one of another build
+of the tool or for another --out, a manifest that is not the one the state describes (a
+damaged file, another build in between), a commit that is not an ancestor of HEAD, anything
+uncommitted, untracked, ignored or marked skip-worktree under the records or templates, a
+change to the settings, templates, maintenance, runbooks or on-call file, an incident added,
+removed, resolved or reopened, a record that does not validate before or after, facts that
+the rules across records read changed, a page in --out that is not the regular file the
+last build wrote, "now" earlier than the last build's. The state is data only: a JSON file
+and text parts (each record's facts, each month's incidents) that it names by digest, all
+named by ``tool_key()`` and read as every cache is (store/cache_files.py); one that is not
+of its shape is a full build, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from incidents_cli.core.findings import Finding
+from incidents_cli.core.records import (
+    INCIDENTS_DIR,
+    MAINTENANCE_DIR,
+    ONCALL_FILE,
+    POSTMORTEMS_DIR,
+    RUNBOOKS_DIR,
+    SETTINGS_FILE,
+)
+from incidents_cli.site.pages import INCIDENT_TEMPLATES, MARKER, MONTH_TEMPLATES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from incidents_cli.site.build import BuildResult
+    from incidents_cli.site.model import Page
+    from incidents_cli.site.public import Maintenance, PublicIncident
+    from incidents_cli.site.render import Renderer
+
+STATE_FORMAT = 3
+SITE_INPUTS = (
+    SETTINGS_FILE,
+    ONCALL_FILE,
+    INCIDENTS_DIR,
+    POSTMORTEMS_DIR,
+    RUNBOOKS_DIR,
+    MAINTENANCE_DIR,
+    "templates",
+)
+"""Every file a build reads (besides the tool's own, which ``tool_key`` names)."""
+FEW = 20
+"""More changed files than this, and the full build runs."""
+FEEDS = ("site/history.atom", "site/history.rss")
+
+
+def _path(folder: Path, part: str = "") -> Path:
+    """The state's file, or one of its text parts (the facts, a month's incidents)."""
+    from incidents_cli.store.resources import tool_key
+
+    name = f"site-s{STATE_FORMAT}-v{tool_key()}"
+    return folder / (f"{name}-{part}.txt" if part else f"{name}.json")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _folder(root: Path) -> Path | None:
+    """The cache folder, where ``root`` is the top of a plain git work tree (else None)."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return None
+    try:
+        if not stat.S_ISDIR(os.lstat(root / ".git").st_mode):
+            return None
+    except OSError:
+        return None
+    return root / ".git" / "incidents-cache"
+
+
+def forget(root: Path) -> None:
+    """Remove the state (a build that cannot leave one must not leave an old one)."""
+    folder = _folder(root)
+    if folder is None or not folder.is_dir():
+        return
+    for name in os.listdir(folder):  # noqa: PTH208  names, not paths
+        if name.startswith("site-s") and name.endswith((".json", ".txt")):
+            (folder / name).unlink(missing_ok=True)
+
+
+# ---- what a full build keeps -------------------------------------------------------------
+
+
+def _line(view: PublicIncident, key: str) -> str:
+    from incidents_cli.site.inputs import view_head
+
+    head = view_head(view)
+    return f"{view.id}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
+
+
+def _short(view: PublicIncident, key: str) -> str:
+    """A month's line of an incident: id, content key, the view's month in the cache (its
+    start's, as the heads file has it) and whether it is open."""
+    started = view.started
+    return f"{view.id}\t{key}\t{started.year:04d}-{started.month:02d}\t{int(view.active)}"
+
+
+def _window(window: Maintenance) -> list[Any]:
+    return [
+        window.id,
+        window.title,
+        window.start.isoformat(),
+        window.end.isoformat(),
+        list(window.components),
+        window.message,
+        window.series,
+        window.cancelled,
+        window.recurrence,
+        [[n, at.isoformat(), message] for n, at, message in window.updates],
+    ]
+
+
+def _unwindow(item: list[Any]) -> Maintenance:
+    from incidents_cli.site.public import Maintenance
+
+    return Maintenance(
+        id=item[0],
+        title=item[1],
+        start=datetime.fromisoformat(item[2]),
+        end=datetime.fromisoformat(item[3]),
+        components=tuple(item[4]),
+        message=item[5],
+        series=item[6],
+        cancelled=item[7],
+        recurrence=item[8],
+        updates=tuple((n, datetime.fromisoformat(at), message) for n, at, message in item[9]),
+    )
+
+
+def _shown(page: Page) -> list[PublicIncident]:
+    """The incidents a rebuild needs in full besides the months it renders: the newest (all
+    since the first day of the bars, at least the API's 50), the open and recently resolved
+    ones, the oldest (when the records begin), in the page's order."""
+    from incidents_cli.site.api import RECENT_INCIDENTS
+    from incidents_cli.site.model import bars_begin, zone_of
+
+    first = bars_begin(page.now, zone_of(page.settings))
+    last = len(page.incidents) - 1
+    return [
+        incident
+        for number, incident in enumerate(page.incidents)
+        if number < RECENT_INCIDENTS
+        or number == last
+        or incident.started >= first
+        or (incident.resolved or page.now) >= first
+    ]
+
+
+def before_build(root: Path, out: Path) -> str | None:
+    """HEAD, where a full build about to run into ``out`` is to leave a state for the next
+    rebuild: caches on, and a site in ``out`` already (a first build into an empty folder,
+    as CI's, keeps none: the next build is a full one again, and keeps it)."""
+    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.git import run_git
+
+    if _folder(root) is None or not enabled() or not (out / MARKER).is_file():
+        return None
+    asked = run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    return asked.stdout.strip() or None if asked.returncode == 0 else None
+
+
+def after_build(
+    root: Path,
+    out: Path,
+    head: str | None,
+    built: list[Any],
+    found: tuple[list[Finding], list[Finding]],
+    facts: dict[str, str | None],
+) -> None:
+    """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
+    committed while it ran) and git vouches that the work tree holds its records and
+    templates; else leave none."""
+    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.git import ask_changes
+
+    if not enabled():
+        return  # INCIDENTS_NO_CACHE: no cache is read or written
+    if head is not None and facts and len(built) == 4:
+        changes = ask_changes(root, None, SITE_INPUTS)()
+        if changes is not None and changes.head == head:
+            remember(root, out, built, head, found, facts)
+            return
+    forget(root)
+
+
+def remember(
+    root: Path,
+    out: Path,
+    built: list[Any],
+    head: str,
+    found: tuple[list[Finding], list[Finding]],
+    facts: dict[str, str | None],
+) -> None:
+    """Keep what the build into ``out`` just made (``built``: build_site's page, renderer
+    and inputs; ``found``: the findings and those that left a record out) for the next
+    rebuild, built from commit ``head``."""
+    from incidents_cli.store.yamlio import write_atomic
+
+    folder = _folder(root)
+    if folder is None:
+        return
+    try:
+        state, texts = _state(out, built, found, facts)
+        state["commit"] = head
+        folder.mkdir(parents=True, exist_ok=True)
+        forget(root)
+        for part, text in texts.items():  # the parts first: the state names their digests
+            write_atomic(_path(folder, part), text, sync=False)
+        write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
+    except (OSError, ValueError, TypeError, KeyError):
+        forget(root)
+
+
+def _state(
+    out: Path,
+    built: list[Any],
+    found: tuple[list[Finding], list[Finding]],
+    facts: dict[str, str | None],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The state, and its text parts by name."""
+    from incidents_cli.site.build import _fixed_key
+    from incidents_cli.site.contexts import feed_incidents, months_of
+
+    page, renderer, inputs, kept = built
+    keys: dict[str, str] = inputs.keys
+    months = kept.get("months") or months_of(page)
+    chosen = kept.get("chosen") or feed_incidents(page)
+    totals = _totals(page)
+    shown = {i.id for i in _shown(page)}
+    feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
+    later = [i.started for i in inputs.incidents if i.started > page.now]
+    files = _files_of(str(out), "")
+    if files is None:
+        raise ValueError("not a regular file")
+    texts = _texts(months, keys, facts)
+    state = {
+        "format": STATE_FORMAT,
+        "commit": "",
+        "now": page.now.isoformat(),
+        "later": min(later).isoformat() if later else "",
+        "out": str(out),
+        "manifest": hashlib.sha256((out / MARKER).read_bytes()).hexdigest(),
+        "fixed": _fixed_key(page),
+        "templates": _fingerprints(renderer),
+        "findings": [list(f) for f in found[0]],
+        "left_out": [list(f) for f in found[1]],
+        "unreadable": list(inputs.unreadable),
+        "facts": _digest(texts["facts"]),
+        "months": [[month, _digest(texts[f"m-{month}"])] for month in months],
+        "index": "\n" + "".join(f"{i.id}\t{m}\n" for m, members in months.items() for i in members),
+        "open": [month for month, members in months.items() if any(i.active for i in members)],
+        "shown": [_line(i, keys[i.id]) for i in page.incidents if i.id in shown],
+        "feeding": [_line(i, keys[i.id]) for i in page.incidents if i.id in feeding],
+        "feeds": [
+            [view, totals.get(view, 0), [i.id for i in chosen.get(view, [])]]
+            for view in ("", *(c.id for c in page.components))
+        ],
+        "windows": [_window(w) for w in inputs.maintenances],
+        "files": [len(files), _digest("\n".join(sorted(files)))],
+        "count": len(page.incidents),
+    }
+    return state, texts
+
+
+def _totals(page: Page) -> dict[str, int]:
+    """How many incidents each feed chooses from, by component ("" for the site's)."""
+    totals: dict[str, int] = {"": len(page.incidents)}
+    for incident in page.incidents:
+        for component in incident.touched:
+            totals[component] = totals.get(component, 0) + 1
+    return totals
+
+
+def _texts(
+    months: dict[str, list[PublicIncident]], keys: dict[str, str], facts: dict[str, str | None]
+) -> dict[str, str]:
+    """The state's text parts: each record's facts, each month's incidents."""
+    texts = {"facts": "\n" + "".join(f"{rel}\t{d or '-'}\n" for rel, d in facts.items())}
+    for month, members in months.items():
+        texts[f"m-{month}"] = "\n" + "".join(_short(i, keys[i.id]) + "\n" for i in members)
+    return texts
+
+
+def _fingerprints(renderer: Renderer) -> list[str]:
+    return [
+        renderer.fingerprint(*MONTH_TEMPLATES),
+        renderer.fingerprint(*INCIDENT_TEMPLATES),
+        *(renderer.fingerprint(name) for name in FEEDS),
+    ]
+
+
+def _files_of(folder: str, prefix: str) -> set[str] | None:
+    """Every file under ``folder``; None if one is not a regular file (a symlink, say)."""
+    found: set[str] = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                below = _files_of(entry.path, f"{rel}/")
+                if below is None:
+                    return None
+                found |= below
+            elif entry.is_file(follow_symlinks=False):
+                found.add(rel)
+            else:
+                return None
+    return found
+
+
+# ---- the rebuild ---------------------------------------------------------------------------
+
+
+@dataclass
+class Rebuilt:
+    """What a rebuild from the state gives: as a full build's result and findings."""
+
+    result: BuildResult
+    left_out: list[Finding]
+    findings: list[Finding]
+
+
+class _Stale(Exception):
+    """Something the state cannot vouch for: the full build runs instead."""
+
+
+_DAMAGED = (_Stale, OSError, TypeError, ValueError, KeyError, IndexError, AttributeError)
+"""What a state that is not of our shape raises somewhere: a miss, never a crash."""
+
+
+def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Rebuilt | None:
+    """The site in ``out`` brought up to date from the state the last build kept, or None
+    (nothing written) where the full build must run."""
+    from incidents_cli.store.cache import enabled
+
+    folder = _folder(root)
+    if folder is None or not enabled():
+        return None
+    work: _Rebuild | None = None
+    try:
+        work = _Rebuild(root, out.resolve(), folder, base_url, as_of)
+        page = work.prepare()
+    except BaseException as failed:
+        if work is not None and work.counts is not None:
+            work.counts()  # git's answer waited for, unused
+        if isinstance(failed, _DAMAGED):
+            return None
+        raise
+    work.write()
+    return work.finish(page)
+
+
+def _load(folder: Path) -> dict[str, Any]:
+    from incidents_cli.store.cache_files import read_cache_text
+
+    try:
+        state = json.loads(read_cache_text(_path(folder)))
+    except (OSError, ValueError, RecursionError):
+        raise _Stale from None
+    shapes = {
+        "format": int,
+        "commit": str,
+        "now": str,
+        "later": str,
+        "out": str,
+        "manifest": str,
+        "fixed": str,
+        "templates": list,
+        "findings": list,
+        "left_out": list,
+        "unreadable": list,
+        "facts": str,
+        "months": list,
+        "index": str,
+        "open": list,
+        "shown": list,
+        "feeding": list,
+        "feeds": list,
+        "windows": list,
+        "files": list,
+        "count": int,
+    }
+    if type(state) is not dict or any(type(state.get(k)) is not t for k, t in shapes.items()):
+        raise _Stale
+    if state["format"] != STATE_FORMAT or len(state["templates"]) != 2 + len(FEEDS):
+        raise _Stale
+    # what becomes an argument to git or part of a file name is of its shape, or a miss
+    if not re.fullmatch("[0-9a-f]{40}(?:[0-9a-f]{24})?", state["commit"]):
+        raise _Stale
+    if not all(type(m) is list and len(m) == 2 and _MONTH.fullmatch(m[0]) for m in state["months"]):
+        raise _Stale
+    if not all(_finding(item) for item in (*state["findings"], *state["left_out"])):
+        raise _Stale  # (read after the site is written: checked before anything is)
+    if not all(type(rel) is str for rel in state["unreadable"]):
+        raise _Stale
+    files = state["files"]
+    if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
+        raise _Stale
+    return state
+
+
+def _full_view(packed: str) -> PublicIncident:
+    """A view from its JSON text, decoded at once."""
+    from incidents_cli.site.public import PublicIncident, incident_fields_from_data
+
+    return PublicIncident(**incident_fields_from_data(json.loads(packed)))
+
+
+def newest_of(head: list[Any]) -> tuple[datetime, int]:
+    """When a head's newest update was posted, and its number (what a feed orders by)."""
+    return datetime.fromisoformat(head[3][0]), head[3][1]
+
+
+def _finding(item: Any) -> bool:
+    """Whether ``item`` is a finding as [path, line, column, field, message, level]."""
+    types = (str, int, int, str, str, str)
+    return type(item) is list and len(item) == 6 and all(map(isinstance, item, types))
+
+
+_MONTH = re.compile("[0-9]{4}-[0-9]{2}")
+
+
+def _split(line: str) -> tuple[str, str, str, list[Any]]:
+    """A line of the state: id, content key, the view's month in the cache, its head."""
+    ident, key, month, head = line.split("\t", 3)
+    decoded = json.loads(head)
+    if type(decoded) is not list or len(decoded) != 5:
+        raise _Stale
+    return ident, key, month, decoded
+
+
+class _Rebuild:
+    """One rebuild from the state; each step raises _Stale where it cannot vouch."""
+
+    def __init__(
+        self, root: Path, out: Path, folder: Path, base_url: str | None, as_of: datetime | None
+    ) -> None:
+        self.root, self.out, self.folder = root, out, folder
+        self.base_url, self.as_of = base_url, as_of
+        self.state = _load(folder)
+        self.written: dict[str, str | bytes] = {}
+        self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
+        self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
+        self.old: dict[str, tuple[int, list[Any]]] = {}  # their month's place, old head
+        self.views: dict[str, PublicIncident] = {}
+        self.keys: dict[str, str] = {}
+        self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
+        self.texts: dict[str, str] = {}  # the state's text parts read so far
+        self.short: dict[str, str] = {}  # the changed incidents' new month lines
+        self.changed_texts: dict[str, str] = {}  # and those to write again
+        self.head = ""
+        self.counts: Callable[[], dict[str, int]] | None = None
+
+    def prepare(self) -> Page:
+        """Everything up to writing: what changed, the page, the files that change."""
+        from incidents_cli.core.timeutil import parse_time
+        from incidents_cli.store.git import ask_changes, ask_commit_counts
+
+        state = self.state
+        if state["out"] != str(self.out):
+            raise _Stale
+        self.manifest = _manifest(self.out, state["manifest"])
+        answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
+        self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
+        try:
+            self._check_out()  # while git answers
+        finally:
+            changes = answer()  # (its processes are waited for either way)
+        if changes is None or len(changes.files) > FEW:
+            raise _Stale
+        self.head = changes.head
+        now = self.as_of or parse_time(changes.time)
+        if now < datetime.fromisoformat(state["now"]):
+            raise _Stale
+        if state["later"] and now >= datetime.fromisoformat(state["later"]):
+            raise _Stale  # an incident that started after the last build's "now" shows now
+        self._changed(changes.files)
+        page, renderer = self._page(now)
+        self._render(page, renderer)
+        return page
+
+    # -- what changed --
+
+    def _flagged(self) -> set[str]:
+        """The files with a finding, left out or unreadable at the last build."""
+        state = self.state
+        flags = {str(item[0]) for item in state["findings"]}
+        flags |= {str(item[0]) for item in state["left_out"]}
+        return flags | {str(rel) for rel in state["unreadable"]}
+
+    def _changed(self, files: dict[str, tuple[str, str, str]]) -> None:
+        """The incidents whose record or postmortem changed, each checked as `validate`
+        checks it and its view made."""
+        flagged = self._flagged()
+        ids: set[str] = set()
+        for rel, (letter, mode, _) in files.items():
+            folder, _, name = rel.rpartition("/")
+            if letter != "M" or mode not in ("100644", "100755"):
+                raise _Stale  # added, removed, a symlink: the full build decides
+            if folder not in (INCIDENTS_DIR, POSTMORTEMS_DIR) or rel in flagged:
+                raise _Stale  # settings, templates, maintenance, runbooks, on-call; findings
+            ids.add(name.rsplit(".", 1)[0])
+        for ident in sorted(ids):
+            self._made(ident, files, flagged)
+
+    def _text(self, part: str) -> str:
+        """A text part of the state, if its digest is the one the state names."""
+        from incidents_cli.store.cache_files import read_cache_text
+
+        if part not in self.texts:
+            named = dict(self.state["months"]) if part.startswith("m-") else {}
+            expected = named.get(part[2:]) if part.startswith("m-") else self.state["facts"]
+            text = read_cache_text(_path(self.folder, part))
+            if _digest(text) != expected:
+                raise _Stale
+            self.texts[part] = text
+        return self.texts[part]
+
+    def _old(self, ident: str) -> tuple[int, str]:
+        """Where the incident is in the state's months: the month's place, its line."""
+        index = self.state["index"]
+        at = index.find(f"\n{ident}\t")
+        if at < 0:
+            raise _Stale  # not on the site before (private, invalid, new): the full build
+        month = index[at + len(ident) + 2 : index.index("\n", at + 1)]
+        if not _MONTH.fullmatch(month):
+            raise _Stale
+        text = self._text(f"m-{month}")
+        at = text.find(f"\n{ident}\t")
+        if at < 0:
+            raise _Stale
+        names = [name for name, _ in self.state["months"]]
+        return names.index(month), text[at + 1 : text.index("\n", at + 1)]
+
+    def _old_head(self, ident: str, key: str, month: str) -> list[Any]:
+        """The head of an incident's view as the last build had it."""
+        from incidents_cli.site.inputs import kept_view, view_head
+
+        for line in (*self.state["shown"], *self.state["feeding"]):
+            if line.startswith(f"{ident}\t"):
+                return _split(line)[3]
+        packed = kept_view(self.folder, month, key)
+        if packed is None:
+            raise _Stale
+        return view_head(_full_view(packed))
+
+    def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
+        """An incident checked and its view made from the files HEAD holds."""
+        from incidents_cli.site.inputs import view_entry
+
+        place, line = self._old(ident)
+        old_id, old_key, old_month, _ = line.split("\t")
+        old = self._old_head(ident, old_key, old_month)
+        name, _, pm_blob = old_key.split(":")
+        if name not in (f"{ident}.yaml", f"{ident}.yml"):
+            raise _Stale
+        rel = f"{INCIDENTS_DIR}/{name}"
+        pm_rel = f"{POSTMORTEMS_DIR}/{name.rsplit('.', 1)[0]}.md" if pm_blob != "-" else None
+        if old_id != ident or rel in flagged or (pm_rel is not None and pm_rel in flagged):
+            raise _Stale
+        if any(f.startswith(f"{POSTMORTEMS_DIR}/") and f != pm_rel for f in files if ident in f):
+            raise _Stale  # a postmortem of its that the site did not use
+        data, blob = self._checked(rel, "incident", files)
+        pm_data, pm_id = self._checked(pm_rel, "postmortem", files) if pm_rel else (None, "-")
+        head, packed, unreadable = view_entry(rel, data, pm_rel, pm_data)
+        if head is None or unreadable or head[0] != ident or head[1] != old[1]:
+            raise _Stale  # not public now, or it moved: the full build
+        if (head[2] is None) != (old[2] is None):
+            raise _Stale  # resolved or reopened: its page enters or leaves the manifest
+        key = f"{name}:{blob}:{pm_id}"
+        self.made[key] = (head[1][:7], packed)
+        self.lines[ident] = (
+            f"{ident}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
+        )
+        self.short[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{int(head[2] is None)}"
+        self.old[ident] = (place, old)
+
+    def _checked(
+        self, rel: str, kind: str, files: dict[str, tuple[str, str, str]]
+    ) -> tuple[Any, str]:
+        """A record read from the work tree and checked on its own: its data and blob id;
+        _Stale if it has any finding or its facts for the rules across records changed."""
+        from incidents_cli.store.checks import check_record, facts_key
+        from incidents_cli.store.git import blob_id
+        from incidents_cli.store.layout import read_record
+
+        try:
+            raw = (self.root / rel).read_bytes()
+        except OSError:
+            raise _Stale from None
+        blob = blob_id(raw)
+        if rel in files and files[rel][2] != blob:
+            raise _Stale  # the work tree holds other bytes than HEAD's (a filter)
+        record = read_record(self.root, rel, kind, raw)
+        checked = check_record(record)
+        if checked.findings or checked.facts is None:
+            raise _Stale
+        facts = self._text("facts")
+        at = facts.find(f"\n{rel}\t")
+        if at < 0 or facts[at + len(rel) + 2 : facts.index("\n", at + 1)] != facts_key(
+            checked.facts
+        ):
+            raise _Stale
+        return record.data, blob
+
+    # -- the page --
+
+    def _page(self, now: datetime) -> tuple[Page, Renderer]:
+        from incidents_cli.site.build import _fixed_key
+        from incidents_cli.site.model import build_page
+        from incidents_cli.site.render import Renderer
+        from incidents_cli.store.layout import load_settings
+
+        settings = load_settings(self.root, self.root / ".git")
+        if self.base_url is not None:
+            settings = settings._replace(base_url=self.base_url)
+        windows = [_unwindow(item) for item in self.state["windows"]]
+        self.shown = {}
+        for line in self.state["shown"]:
+            ident = line.split("\t", 1)[0]
+            self.shown[ident] = self.lines.get(ident, line)
+        # (a changed incident a feed may take next; older than those shown, it changes
+        # nothing else of the page)
+        self.shown.update(self.lines)
+        self.feeding = {line.split("\t", 1)[0]: line for line in self.state["feeding"]}
+        page = build_page(
+            settings, [self._view(line) for line in self.shown.values()], windows, now
+        )
+        if _fixed_key(page) != self.state["fixed"]:
+            raise _Stale
+        renderer = Renderer(self.root, settings.language)
+        if _fingerprints(renderer) != self.state["templates"]:
+            raise _Stale
+        return page, renderer
+
+    def _view(self, line: str) -> PublicIncident:
+        """The view a line names: from the view cache (decoded when first used), or made now."""
+        from incidents_cli.site.inputs import kept_view, view_from
+
+        ident, key, month, head = _split(line)
+        if ident in self.views:
+            return self.views[ident]
+        packed = self.made[key][1] if key in self.made else kept_view(self.folder, month, key)
+        if packed is None:
+            raise _Stale  # the view cache lost it: the full build makes it again
+        view = view_from(head, packed)
+        self.views[ident] = view
+        self.keys[ident] = key
+        return view
+
+    # -- the pages that change --
+
+    def _check_out(self) -> None:
+        """Every file of the site in --out is the regular file the last build left there,
+        unchanged since (its inode's change time is not after the manifest's)."""
+        built = os.lstat(self.out / MARKER).st_ctime_ns
+        count, digest = self.state["files"]
+        found: set[str] = set()
+        if not _unchanged(str(self.out), "", built, found) or len(found) != count:
+            raise _Stale
+        if _digest("\n".join(sorted(found))) != digest:
+            raise _Stale
+
+    def _render(self, page: Page, renderer: Renderer) -> None:
+        from incidents_cli.site.api import api_documents
+        from incidents_cli.site.build import _json
+        from incidents_cli.site.calendar import maintenance_calendar
+        from incidents_cli.site.contexts import (
+            badge_contexts,
+            favicon_context,
+            index_context,
+            tag_authority,
+        )
+
+        out = self.written
+        out["index.html"] = renderer.render("site/index.html", index_context(page))
+        self._months(page, renderer)
+        for incident in page.active:
+            self._incident(page, renderer, incident)
+        for line in self.lines.values():
+            if not self._view(line).active:
+                self._incident(page, renderer, self._view(line))
+        self._feeds(page, renderer)
+        out["maintenance.ics"] = maintenance_calendar(
+            page, tag_authority(page.settings), self._sequences()
+        )
+        for path, document in api_documents(page).items():
+            out[f"api/v2/{path}"] = _json(document)
+        for rel, badge in badge_contexts(page):
+            out[rel] = renderer.render("site/badge.svg", badge)
+        out["favicon.svg"] = renderer.render("site/favicon.svg", favicon_context(page))
+
+    def _sequences(self) -> dict[str, int]:
+        from incidents_cli.site.build import sequences_of
+
+        assert self.counts is not None
+        return sequences_of(self.counts())
+
+    def _incident(self, page: Page, renderer: Renderer, incident: PublicIncident) -> None:
+        """An incident's page: an open one always (it shows how long it has lasted), a
+        resolved one where its key changed."""
+        from incidents_cli.site.contexts import incident_page_context
+        from incidents_cli.site.pages import incident_key
+
+        rel = f"incidents/{incident.id}.html"
+        if not incident.active:
+            fixed, templates = self.state["fixed"], self.state["templates"][1]
+            if not self._rekey(rel, incident_key(fixed, templates, self.keys[incident.id])):
+                return
+        context = incident_page_context(incident, page)
+        self.written[rel] = renderer.render_bytes("site/incident.html", context)
+
+    def _rekey(self, rel: str, key: str) -> bool:
+        """Put ``key`` in the manifest for ``rel``; whether it differs from the one there."""
+        marker = f'\n{json.dumps(rel)}: "'
+        at = self.manifest.find(marker)
+        if at < 0:
+            raise _Stale
+        start = at + len(marker)
+        end = self.manifest.index('"', start)
+        if self.manifest[start:end] == key:
+            return False
+        self.rekeyed[start] = (end, key)
+        return True
+
+    def _new_manifest(self) -> str:
+        """The manifest with the keys ``_rekey`` changed."""
+        parts, done = [], 0
+        for start, (end, key) in sorted(self.rekeyed.items()):
+            parts += [self.manifest[done:start], key]
+            done = end
+        parts.append(self.manifest[done:])
+        return "".join(parts)
+
+    def _months(self, page: Page, renderer: Renderer) -> None:
+        """The pages of the months that show a changed incident or one still open."""
+        from incidents_cli.site.contexts import month_context, month_file
+        from incidents_cli.site.pages import month_key
+
+        names = [month for month, _ in self.state["months"]]
+        places = {place for place, _ in self.old.values()}
+        places |= {names.index(month) for month in self.state["open"]}
+        for place in sorted(places):
+            month = names[place]
+            text = self._text(f"m-{month}")
+            lines = [
+                self.short.get(line.split("\t", 1)[0], line) for line in text[1:-1].split("\n")
+            ]
+            if any(line.split("\t", 1)[0] in self.short for line in lines):
+                self.changed_texts[f"m-{month}"] = "\n" + "".join(line + "\n" for line in lines)
+            heads = [line.split("\t") for line in lines]
+            active = any(head[3] == "1" for head in heads)
+            newer = names[place - 1] if place > 0 else ""
+            older = names[place + 1] if place + 1 < len(names) else ""
+            content = [head[1] for head in heads]
+            fixed, templates = self.state["fixed"], self.state["templates"][0]
+            when = page.now if active else None
+            key = month_key(fixed, templates, month, newer, older, when, content)
+            rel = month_file(month)
+            if not self._rekey(rel, key):
+                continue
+            incidents = [self._month_view(head) for head in heads]
+            context = month_context(page, month, incidents, newer, older)
+            self.written[rel] = renderer.render_bytes("site/history_month.html", context)
+
+    def _month_view(self, fields: list[str]) -> PublicIncident:
+        """An incident of a month's page, in full."""
+        from incidents_cli.site.inputs import kept_view
+
+        ident, key, month, _ = fields
+        if ident in self.lines or ident in self.views:
+            return self._view(self._line(ident))
+        packed = kept_view(self.folder, month, key)
+        if packed is None:
+            raise _Stale  # the view cache lost it: the full build makes it again
+        return _full_view(packed)
+
+    def _feeds(self, page: Page, renderer: Renderer) -> None:
+        """Each feed whose incidents or maintenance windows changed."""
+        from incidents_cli.site.build import _feed_key
+        from incidents_cli.site.contexts import feed_context, feed_file
+        from incidents_cli.site.pages import Previous, Reuse, page_key
+
+        reuse = Reuse(self.keys, Previous(None), self.state["fixed"])
+        views = {c.id: c for c in page.components}
+        for item in self.state["feeds"]:
+            component, total, ids = item
+            view = views.get(component) if component else None
+            if component and view is None:
+                raise _Stale
+            item[2], item[1] = self._candidates(component, total, ids)
+            key = _feed_key(page, reuse, view, item[2])
+            if key is None:
+                raise _Stale
+            feed: dict[str, Any] | None = None
+            fingerprints = self.state["templates"][2:]
+            for kind, template, fingerprint in zip(
+                ("atom", "rss"), FEEDS, fingerprints, strict=True
+            ):
+                rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
+                if not self._rekey(rel, page_key(key, fingerprint)):
+                    continue
+                if feed is None:
+                    candidates = [self._view(self._line(i)) for i in item[2]]
+                    feed = feed_context(page, view, candidates)
+                self.written[rel] = renderer.render(template, feed)
+
+    def _line(self, ident: str) -> str:
+        """The state's line of an incident the page or a feed shows (as changed)."""
+        return self.lines.get(ident) or self.shown.get(ident) or self.feeding[ident]
+
+    def _candidates(self, component: str, total: int, ids: list[str]) -> tuple[list[str], int]:
+        """A feed's incidents (contexts.feed_incidents) after the changes, and how many
+        incidents it can choose from: exact where a changed incident only moves up among
+        them, joins them, or leaves a feed that held every one it could choose. (Chosen
+        by their heads: a view is decoded only for a feed that is rendered.)"""
+        from incidents_cli.site.contexts import FEED_ENTRIES
+
+        def newest(ident: str) -> tuple[datetime, str, int]:
+            ident, key, _, head = _split(self._line(ident))
+            self.keys[ident] = key  # what the feed's key is made of
+            return datetime.fromisoformat(head[3][0]), ident, head[3][1]
+
+        every = total <= len(ids)  # the feed holds every incident it can choose from
+        chosen = [ident for ident in ids if ident not in self.lines]
+        for ident, line in self.lines.items():
+            head = _split(line)[3]
+            old = self.old[ident][1]
+            takes = component == "" or component in head[4]
+            took = component == "" or component in old[4]
+            total += int(takes) - int(took)
+            moved_down = newest_of(old) > newest_of(head)
+            if ident in ids and not every and (not takes or moved_down):
+                raise _Stale  # it left or moved down: the one below it is not known
+            if ident not in ids and took and every:
+                raise _Stale  # (a feed holding every one holds it)
+            if takes:
+                chosen.append(ident)
+        chosen.sort(key=newest, reverse=True)
+        return chosen[:FEED_ENTRIES], total
+
+    # -- writing --
+
+    def write(self) -> None:
+        """The rendered files into --out, each written beside its place and renamed into it
+        (a reader sees each file old or new), the manifest last; a file whose bytes are
+        those in --out already (a badge, say) is left alone. Rendering is done before
+        anything is written; a file left half way by a failure here makes the next build a
+        full one (it is not in the state's list)."""
+        from incidents_cli.site.files import write_text
+
+        made: set[str] = set()
+        out = str(self.out)
+        self.manifest = self._new_manifest()
+        for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            if rel != MARKER and _same(f"{out}/{rel}", data):
+                continue
+            folder, _, name = rel.rpartition("/")
+            temporary = f"{folder}/.{name}.building" if folder else f".{name}.building"
+            write_text(out, temporary, data, made)
+            os.replace(f"{out}/{temporary}", f"{out}/{rel}")  # noqa: PTH105
+
+    def finish(self, page: Page) -> Rebuilt:
+        """The state for the next rebuild, and the result."""
+        from incidents_cli.site.build import BuildResult
+        from incidents_cli.site.inputs import keep_views
+        from incidents_cli.store.yamlio import write_atomic
+
+        state = self.state
+        if self.made:
+            keep_views(self.folder, self.made)
+        state["commit"] = self.head
+        state["now"] = page.now.isoformat()
+        state["manifest"] = hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
+        state["shown"] = list(self.shown.values())
+        fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
+        state["feeding"] = [self._line(ident) for ident in sorted(fed)]
+        digests = dict(state["months"])
+        try:
+            for part, text in self.changed_texts.items():  # first: the state names them
+                write_atomic(_path(self.folder, part), text, sync=False)
+                digests[part[2:]] = _digest(text)
+            state["months"] = [[month, digests[month]] for month, _ in state["months"]]
+            write_atomic(_path(self.folder), json.dumps(state, separators=(",", ":")), sync=False)
+        except OSError:
+            forget(self.root)
+        findings = [Finding(*item) for item in state["findings"]]
+        left_out = [Finding(*item) for item in state["left_out"]]
+        files = state["files"][0]
+        result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
+        return Rebuilt(result, left_out, findings)
+
+
+def _same(path: str, data: bytes) -> bool:
+    """Whether the file at ``path`` (checked to be a regular file) holds ``data``."""
+    try:
+        if os.lstat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as handle:  # noqa: PTH123
+            return handle.read() == data
+    except OSError:
+        return False
+
+
+def _manifest(out: Path, digest: str) -> str:
+    """The manifest in --out, if it is the one the state describes."""
+    from incidents_cli.store.cache_files import read_cache_bytes
+
+    data = read_cache_bytes(out / MARKER)  # a regular file: never followed, bounded
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise _Stale
+    return data.decode("utf-8")
+
+
+def _unchanged(folder: str, prefix: str, built: int, found: set[str]) -> bool:
+    """Add every file under ``folder`` to ``found``; False if one is not a regular file or
+    changed after ``built`` (an inode change time)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if not _unchanged(entry.path, f"{rel}/", built, found):
+                    return False
+            elif entry.is_file(follow_symlinks=False):
+                if entry.stat(follow_symlinks=False).st_ctime_ns > built:
+                    return False
+                found.add(rel)
+            else:
+                return False
+    return True
