@@ -866,24 +866,37 @@ class _Rebuild:
     # -- writing --
 
     def write(self) -> None:
-        """The rendered files into --out, each written beside its place and renamed into it
-        (a reader sees each file old or new), the manifest last; a file whose bytes are
-        those in --out already (a badge, say) is left alone. Rendering is done before
-        anything is written; a file left half way by a failure here makes the next build a
-        full one (it is not in the state's list)."""
+        """The rendered files into --out. Each is written first into a staging folder of
+        this build's own beside --out, so a failure or Ctrl-C while writing leaves the old
+        site whole and two builds at once never share a file; only then is each renamed
+        into place (a reader sees each file old or new), the manifest last. A file whose
+        bytes are those in --out already (a badge, say) is left alone."""
+        import shutil
+        import tempfile
+
         from incidents_cli.site.files import write_text
 
-        made: set[str] = set()
         out = str(self.out)
         self.manifest = self._new_manifest()
-        for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            if rel != MARKER and _same(f"{out}/{rel}", data):
-                continue
-            folder, _, name = rel.rpartition("/")
-            temporary = f"{folder}/.{name}.building" if folder else f".{name}.building"
-            write_text(out, temporary, data, made)
-            os.replace(f"{out}/{temporary}", f"{out}/{rel}")  # noqa: PTH105
+        staging = tempfile.mkdtemp(prefix=f".{self.out.name}.building-", dir=self.out.parent)
+        try:
+            staged: set[str] = set()
+            moves: list[str] = []
+            for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
+                data = content.encode("utf-8") if isinstance(content, str) else content
+                if rel != MARKER and _same(f"{out}/{rel}", data):
+                    continue
+                write_text(staging, rel, data, staged)
+                moves.append(rel)
+            folders: set[str] = set()
+            for rel in moves:
+                folder = f"{out}/{rel}".rpartition("/")[0]
+                if folder not in folders:
+                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                    folders.add(folder)
+                os.replace(f"{staging}/{rel}", f"{out}/{rel}")  # noqa: PTH105
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""

@@ -8,12 +8,13 @@ with errors stop the build. So the publish workflow needs no validate step of it
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.errors import RefusedError, SetupError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import SETTINGS_FILE
 from incidents_cli.site.build import BuildResult, build_site
@@ -37,12 +38,26 @@ def build_status_site(
     from incidents_cli.site.state import rebuild
     from incidents_cli.store.cache import one_snapshot
 
-    # After a few committed changes: from what the last build kept, no work per incident.
-    rebuilt = rebuild(root, out, base_url, as_of)
-    if rebuilt is not None:
-        return Published(rebuilt.result, rebuilt.left_out, rebuilt.findings)
-    with one_snapshot(root):  # git is asked once which files are unchanged
-        return _build(root, out, base_url, as_of)
+    try:
+        # After a few committed changes: from what the last build kept, no work per incident.
+        rebuilt = rebuild(root, out, base_url, as_of)
+        if rebuilt is not None:
+            return Published(rebuilt.result, rebuilt.left_out, rebuilt.findings)
+        with one_snapshot(root):  # git is asked once which files are unchanged
+            return _build(root, out, base_url, as_of)
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            raise
+        where = exc.filename or out
+        raise SetupError(
+            f"{where}: {exc.strerror}: free some space or fix the folder's permissions, "
+            "then build again"
+        ) from None
+
+
+# A full disk, a quota, a file size limit, a read-only or forbidden folder: the machine's
+# state, not a bug in the build.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
