@@ -15,10 +15,11 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always ch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from incidents_cli.core.errors import InputFileError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile, classify
 from incidents_cli.core.rules import Facts, cross_findings, facts_of, own_findings
@@ -37,6 +38,7 @@ from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.yamlio import read_bytes
 
 CHECKS_FORMAT = 1
 
@@ -474,15 +476,20 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
     for root, rel, kind, way, blob, folder, pm_rel, pm_blob in items:
-        record, result = _checked(Path(root), rel, kind, bool(folder))
+        derive = way == "derive"
+        record, result, content = _checked(Path(root), rel, kind, bool(folder), blob, derive)
         outs: list[_Out] = [(result, _kept(record, result, way), None)]
         checked = [(record, result, blob)]
-        if way == "derive":
-            pm = _checked(Path(root), pm_rel, "postmortem", bool(folder)) if pm_rel else None
-            made = _derived(Path(root), (record, result, blob), pm, pm_blob)
+        if derive:
+            pm = (
+                _checked(Path(root), pm_rel, "postmortem", bool(folder), pm_blob, True)
+                if pm_rel
+                else None
+            )
+            made = _derived((record, result, content), pm)
             if pm is not None:
-                outs.append((pm[1], None if made is not None else _kept(*pm, "keep"), None))
-                checked.append((*pm, pm_blob))
+                outs.append((pm[1], None if made is not None else _kept(*pm[:2], "keep"), None))
+                checked.append((*pm[:2], pm_blob))
             if made is not None:
                 outs[0] = (result, None, made)
             else:  # nothing derived: the record, as for "keep"
@@ -497,16 +504,25 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
     return out
 
 
-def _checked(root: Path, rel: str, kind: str, packed: bool) -> tuple[RecordFile, Checked]:
+def _checked(
+    root: Path, rel: str, kind: str, packed: bool, blob: str | None = None, hashed: bool = False
+) -> tuple[RecordFile, Checked, str | None]:
     """A file read and checked (``packed``: for the record cache, which keeps the places of
-    some kinds; else read with them only for a finding)."""
+    some kinds; else read with them only for a finding), and the blob id of its content:
+    ``blob`` (git's), or with ``hashed`` that of the bytes read (None if they cannot be
+    read), so that no file is read twice."""
     placed = _FEW or (packed and kind in WITH_PLACES)
-    record = read_record(root, rel, kind, places=placed)
+    raw = None
+    if hashed and blob is None:  # git does not vouch for it: the blob id of the bytes read
+        with suppress(InputFileError):  # else read_record says what is wrong
+            raw = read_bytes(root / rel, rel)
+        blob = blob_id(raw) if raw is not None else None
+    record = read_record(root, rel, kind, raw, places=placed)
     result = check_record(record)
     if result.findings and not placed:  # read again, for their places
-        record = read_record(root, rel, kind)
+        record = read_record(root, rel, kind, raw)
         result = check_record(record)
-    return record, result
+    return record, result, blob
 
 
 def _kept(record: RecordFile, result: Checked, way: str) -> _Kept | None:
@@ -516,32 +532,20 @@ def _kept(record: RecordFile, result: Checked, way: str) -> _Kept | None:
 
 
 def _derived(
-    root: Path,
     incident: tuple[RecordFile, Checked, str | None],
-    postmortem: tuple[RecordFile, Checked] | None,
-    pm_blob: str | None,
+    postmortem: tuple[RecordFile, Checked, str | None] | None,
 ) -> Any:
-    """What ``_DERIVE`` makes of an incident and its postmortem (None if either does not
-    follow its schema, or a file cannot be read again to hash it)."""
-    record, result, blob = incident
+    """What ``_DERIVE`` makes of an incident and its postmortem, each with the blob id of
+    its content (None if either does not follow its schema, or its content is unknown)."""
+    record, result, content = incident
     if _DERIVE is None or result.facts is None:
         return None
-    content = blob or _blob_id(root / record.rel)
     if postmortem is None:
         return _DERIVE(record.rel, content, record.data, None, "-", None) if content else None
-    pm_record, pm_result = postmortem
-    pm_content = pm_blob or _blob_id(root / pm_record.rel)
+    pm_record, pm_result, pm_content = postmortem
     if pm_result.facts is None or not content or not pm_content:
         return None
     return _DERIVE(record.rel, content, record.data, pm_record.rel, pm_content, pm_record.data)
-
-
-def _blob_id(path: Path) -> str | None:
-    """The blob id git would give the file's content (None if it cannot be read)."""
-    try:
-        return blob_id(path.read_bytes())
-    except OSError:
-        return None
 
 
 def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:
