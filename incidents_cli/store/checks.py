@@ -14,7 +14,7 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,7 +37,7 @@ from incidents_cli.store.cache import (
 from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
-from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.parallel import CHUNKS_PER_WORKER, MIN_ITEMS, bulk, iter_chunks
 from incidents_cli.store.yamlio import read_bytes
 
 CHECKS_FORMAT = 1
@@ -106,7 +106,7 @@ def check_all(
     root: Path,
     keep: Sequence[str] = (),
     derive: Derive | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: MutableMapping[str, Any] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
     """Every record of the repository checked on its own, in file order, from the cache
     where git vouches for the content; and the records of the kinds in ``keep`` that were
@@ -126,7 +126,7 @@ def site_findings(
     root: Path,
     keep: Sequence[str] = (),
     derive: Derive | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: MutableMapping[str, Any] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     """``all_findings`` of ``check_all``, and its records: for `site build`, which runs
     after every commit. The last check's results are kept in one file (``_State``): a
@@ -155,7 +155,7 @@ SMALL_CHANGE = 200
 
 
 def _site_findings(
-    root: Path, keep: frozenset[str], derived: dict[str, Any] | None
+    root: Path, keep: frozenset[str], derived: MutableMapping[str, Any] | None
 ) -> tuple[list[Finding], list[RecordFile]]:
     snap = snapshot(root)
     paths = record_paths(root)
@@ -221,7 +221,7 @@ def _check_everything(
     root: Path,
     snap: Snapshot | None,
     keep: frozenset[str],
-    derived: dict[str, Any] | None,
+    derived: MutableMapping[str, Any] | None,
     paths: Sequence[tuple[str, str]],
 ) -> tuple[list[Finding], list[RecordFile]]:
     """Every record checked (from the cache), the rules across records run on all their
@@ -324,7 +324,7 @@ _DERIVE: Derive | None = None
 def _check_all(
     root: Path,
     keep: frozenset[str],
-    derived: dict[str, Any] | None,
+    derived: MutableMapping[str, Any] | None,
     every: Sequence[tuple[str, str]] | None = None,
     only: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
@@ -354,6 +354,7 @@ def _check_all(
         misses[rel] = (len(results), key, kind, blob)
         results.append(None)
     groups, items = _items(root, misses, keep, _partners(every) if derived is not None else {})
+    per_worker: int | None = None  # chunks that shrink towards the end
     if snap is not None and only is None and not keep and len(misses) * 10 >= len(results) > 0:
         # A cold `validate`: the workers keep what they parse in the record cache too, for
         # the commands that read records next (see store/cache.py write_pack). Not for a
@@ -362,11 +363,12 @@ def _check_all(
         # views from their own caches.
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder), *item[6:]) for item in items]
+        per_worker = CHUNKS_PER_WORKER
     global _FEW
     _FEW = len(items) < MIN_ITEMS
     _prepare({kind for _, _, kind, _ in misses.values()})
     records: list[RecordFile] = []
-    done = iter_chunks(_check_items, items)
+    done = iter_chunks(_check_items, items, per_worker)
     for (index, key), (result, data, made) in zip(
         (miss for group in groups for miss in group),
         (out for outs in done for out in outs),
@@ -376,7 +378,7 @@ def _check_all(
             shared = tuple([names.setdefault(name, name) for name in result.facts.names])
             result = result._replace(facts=result.facts._replace(names=shared))
         results[index] = result
-        entry = _entry(result)
+        entry = _entry(result) if key is not None else None  # (no key: not kept)
         if key is not None and entry is not None:
             kept[key] = entry
         if data is not None:
