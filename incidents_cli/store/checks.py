@@ -99,7 +99,8 @@ Derive = Callable[[str, str, Any, str | None, str, Any], Any]
 """What a command makes of an incident, where it is parsed: called in a worker with its path,
 blob id (from git, or hashed from the file) and data (it follows its schema), and those of its
 postmortem (postmortems/<ID>.md, parsed by the same worker; None, "-", None for an incident
-that has none); the result must be plain data (it is sent back)."""
+that has none); the result must be plain data (it is sent back). A derive with a ``finish``
+method is given the list of what it made of a chunk, at its end, and its list is sent."""
 
 
 def check_all(
@@ -503,6 +504,12 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
                 packs.setdefault(done.kind, {})[done_blob] = entry
     for kind, entries in packs.items():
         write_pack(Path(folder), kind, entries)
+    finish = getattr(_DERIVE, "finish", None)  # what is made of a chunk's derived at once
+    if finish is not None:
+        places = [(i, j) for i, outs in enumerate(out) for j, o in enumerate(outs) if o[2]]
+        done = finish([out[i][j][2] for i, j in places])
+        for (i, j), made in zip(places, done, strict=True):
+            out[i][j] = (out[i][j][0], out[i][j][1], made)
     return out
 
 
