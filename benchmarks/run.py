@@ -144,7 +144,9 @@ def set_aside(path: Path) -> None:
 
 
 def empty_trash(work: Path) -> None:
-    """Delete what ``set_aside`` moved out of the way (outside any timed run)."""
+    """Delete what ``set_aside`` moved out of the way (outside any timed run). A run started
+    within minutes of another's end pays for these deletions in turn: leave a few minutes
+    between runs that are compared."""
     for trash in [work / TRASH, *work.glob(f"*/{TRASH}")]:
         shutil.rmtree(trash, ignore_errors=True)
 
