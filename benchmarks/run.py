@@ -122,6 +122,35 @@ def median_of(repeat: int, run: Callable[[int], tuple[float, float]]) -> tuple[f
     return statistics.median(times), max(peaks)
 
 
+TRASH = ".trash"
+
+
+def set_aside(path: Path) -> None:
+    """Move a folder that a timed run must not find out of its way, into the work folder's
+    trash (emptied by ``empty_trash`` when nothing is being timed), instead of deleting it.
+
+    Deleting thousands of files just before a timed run that creates thousands of files
+    charges that run for the deletion: ext4 without a journal (this project's machines)
+    never reuses an inode freed in the last minute or more, and scans past every such inode
+    of the block group for each file it creates (`recently_deleted` in the kernel's
+    ialloc.c), which made a cold site build at 10,000 incidents spend 2-3 s of system time
+    creating its files. A CI runner builds in a fresh clone, where nothing was just deleted.
+    """
+    if not path.exists():
+        return
+    trash = path.parent / TRASH
+    trash.mkdir(exist_ok=True)
+    path.rename(Path(tempfile.mkdtemp(prefix=f"{path.name}-", dir=trash)) / path.name)
+
+
+def empty_trash(work: Path) -> None:
+    """Delete what ``set_aside`` moved out of the way (outside any timed run). A run started
+    within minutes of another's end pays for these deletions in turn: leave a few minutes
+    between runs that are compared."""
+    for trash in [work / TRASH, *work.glob(f"*/{TRASH}")]:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
 def incidents_exe() -> str:
     exe = shutil.which("incidents", path=str(Path(sys.executable).parent)) or shutil.which(
         "incidents"
@@ -289,7 +318,7 @@ def bench_reading(
     build = ("site", "build", "--out", str(out))
 
     def cold_build(_: int) -> tuple[float, float, float]:
-        shutil.rmtree(out, ignore_errors=True)  # CI builds into an empty folder
+        set_aside(out)  # CI builds into an empty folder (see set_aside: not deleted now)
         return measure_cpu(repo, exe, *build, cold=True)
 
     cold_full = sample(repeat, cold_build)
@@ -376,7 +405,7 @@ def bench_ci(repo: Path, n: int, repeat: int, floor: Sample) -> list[Result]:
     exe = incidents_exe()
     work = repo.parent / f"ci-{n}"
     kept = repo.parent / f"ci-{n}-record-cache"
-    shutil.rmtree(kept, ignore_errors=True)
+    set_aside(kept)
     script = (
         f"git clone -q --depth 1 file://{repo} clone && cd clone && "
         "if [ -d ../record-cache ]; then cp -r ../record-cache .git/incidents-cache; fi && "
@@ -384,7 +413,7 @@ def bench_ci(repo: Path, n: int, repeat: int, floor: Sample) -> list[Result]:
     )
 
     def run(index: int, restored: bool) -> tuple[float, float, float]:
-        shutil.rmtree(work, ignore_errors=True)
+        set_aside(work)  # a fresh runner: nothing was deleted just before (see set_aside)
         (work / "home").mkdir(parents=True)
         if restored:
             shutil.copytree(kept, work / "record-cache")
@@ -400,7 +429,7 @@ def bench_ci(repo: Path, n: int, repeat: int, floor: Sample) -> list[Result]:
     runs = [(run(index, False), run(index, True)) for index in range(repeat)]
     cold = sample(repeat, lambda index: runs[index][0])
     restored = sample(repeat, lambda index: runs[index][1])
-    shutil.rmtree(work, ignore_errors=True)
+    set_aside(work)
     return [
         cold.result(
             "CI: shallow clone + site build (validates)",
@@ -445,7 +474,7 @@ def bench_hugo(repo: Path, n: int, repeat: int, floor: Sample) -> list[Result]:
     out = repo.parent / f"hugo-{n}-public"
 
     def build(_: int) -> tuple[float, float, float]:
-        shutil.rmtree(out, ignore_errors=True)
+        set_aside(out)  # as for our own build
         return measure_cpu(site, hugo, "--quiet", "--destination", str(out))
 
     version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()
@@ -514,9 +543,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    empty_trash(args.work)  # an interrupted run's
     results: list[Result] = []
-    for n in args.incidents or [2_000, 10_000]:
-        results += run_size(args, n)
+    try:
+        for n in args.incidents or [2_000, 10_000]:
+            results += run_size(args, n)
+    finally:
+        empty_trash(args.work)
     if args.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     else:

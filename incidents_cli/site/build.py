@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.errors import IncidentsError, RefusedError
 from incidents_cli.core.records import RecordFile
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.api import api_documents
 from incidents_cli.site.calendar import maintenance_calendar
@@ -35,12 +37,21 @@ from incidents_cli.site.contexts import (
     months_of,
     tag_authority,
 )
-from incidents_cli.site.files import REUSED, Reused, SiteFile, refuse_outside, write_text
+from incidents_cli.site.files import (
+    REUSED,
+    Reused,
+    SiteFile,
+    refuse_outside,
+    staging_folder,
+    write_text,
+)
 from incidents_cli.site.i18n import catalogue_key
 from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import ComponentView, Page, build_page
 from incidents_cli.site.pages import (
+    INCIDENT_TEMPLATE,
     MARKER,
+    EarlyPages,
     Previous,
     Reuse,
     incident_plan,
@@ -98,6 +109,7 @@ def render_site(
     previous: Previous | None = None,
     sequences: dict[str, int] | None = None,
     kept: dict[str, Any] | None = None,
+    early: EarlyPages | None = None,
 ) -> Iterator[SiteFile]:
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
@@ -108,7 +120,7 @@ def render_site(
     resolved incidents, and the history pages of months whose incidents did not change.
     ``sequences`` gives each maintenance record's SEQUENCE for the calendar (calendar.py).
     The manifest of keys comes last. ``kept``: given, the months and the feeds'
-    incidents are put in it (for state.py).
+    incidents are put in it (for state.py). The pages ``early`` wrote already are left out.
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
@@ -117,7 +129,9 @@ def render_site(
     kept = {} if kept is None else kept
     kept["months"] = months
     yield "history.html", renderer.render("site/history.html", history_context(page, months))
-    plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse)
+    plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse, early)
+    if early is not None:
+        early.remove_unused()  # before any other page of an incident is written
     yield from render_pages(page, renderer, months, plan)
     yield from _feeds(page, renderer, reuse, kept)
     yield (
@@ -172,17 +186,19 @@ def _feed_key(
     return page_key(reuse.fixed, "feed", view.id if view else "", now, *keys, "\x01", *windows)
 
 
-def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
+def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = None) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
-    the file system has none). If anything fails, the old site is left as it was."""
+    the file system has none). If anything fails, the old site is left as it was.
+    ``early``: the new folder, made for an empty --out, with pages written into it already
+    (those ``files`` leaves out)."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise RefusedError(
             f"--out {out} exists and is not a site built by incidents; "
             "choose another folder, or empty it first"
         )
-    if (out / MARKER).is_file():  # a site built before: only the pages that changed
+    if early is None and (out / MARKER).is_file():  # a site built before: what changed
         from incidents_cli.site.update import update_site
 
         updated = update_site(out, files)
@@ -190,16 +206,9 @@ def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
             return updated
     import tempfile
 
-    # Names of our own (a folder beside --out that happens to be called .out.old is not).
+    staging = early.staging if early is not None else staging_folder(out)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    except OSError as exc:  # no such folder, not a folder, no right to write there
-        raise RefusedError(f"--out {out}: cannot write beside it: {exc.strerror}") from None
-    umask = os.umask(0o022)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
-    try:
-        count = _write_files(str(staging), str(out), files)
+        count = _write_files(str(staging), str(out), files, early)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -214,9 +223,11 @@ def write_tree(out: Path, files: Iterable[SiteFile]) -> int:
     return count
 
 
-def _write_files(base: str, before: str, files: Iterable[SiteFile]) -> int:
+def _write_files(
+    base: str, before: str, files: Iterable[SiteFile], early: EarlyPages | None = None
+) -> int:
     """Write each file under the folder ``base`` (a reused one as a link to its copy under
-    ``before``); the number of files."""
+    ``before``); the number of files, those ``early`` wrote included."""
     made: set[str] = set()
     written: set[str] = set()
     for rel, content in files:
@@ -236,6 +247,8 @@ def _write_files(base: str, before: str, files: Iterable[SiteFile]) -> int:
                 shutil.copyfile(f"{before}/{rel}", target)
         else:
             write_text(base, rel, content, made)
+    if early is not None:
+        written |= early.used
     return len(written)
 
 
@@ -247,20 +260,20 @@ def build_site(
     base_url: str | None = None,
     exclude: Iterable[str] = (),
     records: Sequence[RecordFile] | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: Mapping[str, Any] | None = None,
     built: list[Any] | None = None,
+    early: EarlyPages | None = None,
 ) -> BuildResult:
     """Build the site into ``out``; ``exclude``: records that must not be published.
     ``built``: given, the page, the renderer and the inputs are put in it (for the state
-    a rebuild starts from, state.py)."""
+    a rebuild starts from, state.py). ``early``: the pages written already as their
+    records were checked (with the settings and templates they were rendered with)."""
 
     from incidents_cli.core.timeutil import now_utc, parse_time
     from incidents_cli.store.cache import enabled
     from incidents_cli.store.git import Repo
 
-    settings = load_settings(root)
-    if base_url is not None:
-        settings = settings._replace(base_url=base_url)
+    settings = early.page.settings if early is not None else site_settings(root, base_url)
     repo = Repo.at(root) if _in_git(root) else None
     if as_of is None:
         head_time = repo.head_time() if repo is not None else None
@@ -269,13 +282,42 @@ def build_site(
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
-    renderer = Renderer(root, settings.language)
+    renderer = early.renderer if early is not None else Renderer(root, settings.language)
     kept: dict[str, Any] = {}
-    files = render_site(page, renderer, inputs.keys, previous, sequences, kept)
-    count = write_tree(out, files)
+    files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
+    count = write_tree(out, files, early)
     if built is not None:
         built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
+
+
+@contextmanager
+def early_pages(root: Path, out: Path, base_url: str | None) -> Iterator[EarlyPages | None]:
+    """The pages of incidents made as their records are checked (pages.py ``EarlyPages``),
+    for a build into an empty --out (or none yet); None where there is a site in --out
+    already (only what changed is written then), or where the settings, the templates or
+    --out have a problem (the build says which, as ever)."""
+    out = out.resolve()
+    early = None
+    try:
+        if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+            settings = site_settings(root, base_url)
+            renderer = Renderer(root, settings.language)
+            renderer.load(INCIDENT_TEMPLATE)  # once, before the workers are forked
+            early = EarlyPages(staging_folder(out), settings, renderer)
+    except (IncidentsError, OSError):
+        early = None
+    if early is None:
+        yield None
+        return
+    with early.rendering():
+        yield early
+
+
+def site_settings(root: Path, base_url: str | None) -> Settings:
+    """The settings the site is built with (``base_url``: --base-url, if given)."""
+    settings = load_settings(root)
+    return settings if base_url is None else settings._replace(base_url=base_url)
 
 
 def maintenance_sequences(repo: Repo) -> dict[str, int]:

@@ -9,6 +9,7 @@ strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from incidents_cli.core.errors import RefusedError
 
@@ -51,3 +52,18 @@ def write_text(base: str, rel: str, text: str | bytes, made: set[str]) -> str:
 
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # not inherited
+
+
+def staging_folder(out: Path) -> Path:
+    """A new folder beside ``out`` (resolved) to build a site in, before it takes the place
+    of ``out``; named as no one else names a folder (one called .out.old is not ours)."""
+    import tempfile
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    except OSError as exc:  # no such folder, not a folder, no right to write there
+        raise RefusedError(f"--out {out}: cannot write beside it: {exc.strerror}") from None
+    umask = os.umask(0o022)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
+    return staging

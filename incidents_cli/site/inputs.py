@@ -5,7 +5,7 @@ the records that changed since the last build (cached by blob id), and the maint
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -222,7 +222,7 @@ def public_inputs(
     timezone: str = "UTC",
     exclude: frozenset[str] = frozenset(),
     records: Sequence[RecordFile] | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: Mapping[str, Any] | None = None,
 ) -> PublicInputs:
     """The public view of every incident, computed only for records that changed;
     ``exclude``: records that do not validate, never published (a postmortem there is
@@ -395,7 +395,7 @@ def _from_records(
     records: Sequence[RecordFile],
     misses: list[tuple[int, tuple[str, str, str | None, dict[str, str]]]],
     found: list[tuple[str, Any] | None],
-    derived: dict[str, Any],
+    derived: Mapping[str, Any],
 ) -> list[tuple[int, tuple[str, str, str | None, dict[str, str]]]]:
     """Fill ``found`` with the views of the incidents this command has read already (site
     build validates first), made on every core: each file is parsed once. The misses that
@@ -485,7 +485,17 @@ def parsed_view(
     (that follows its schema) of its record and its postmortem (None, "-", None: it has
     none): made where `site build`'s check parsed them (store/checks.py check_all's
     ``derive``)."""
-    return _key(rel, blob, pm_blob), _view_entry(rel, data, pm_rel, pm_data)
+    key, entry, _ = parsed_view_made(rel, blob, data, pm_rel, pm_blob, pm_data)
+    return key, entry
+
+
+def parsed_view_made(
+    rel: str, blob: str, data: Any, pm_rel: str | None, pm_blob: str, pm_data: Any
+) -> tuple[str, list[Any], PublicIncident | None]:
+    """``parsed_view``, and the view itself (None if the incident is not public), for a
+    page made of it where it is made (site/pages.py ``EarlyPages``)."""
+    view, entry = _made_view_entry(rel, data, pm_rel, pm_data)
+    return _key(rel, blob, pm_blob), entry, view
 
 
 def _made_of(key: str, rel: str, pm_rel: str | None, known: dict[str, str]) -> bool:
@@ -526,6 +536,13 @@ def _view_entries(
 def _view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[Any]:
     """The cache entry of one incident's public view: [head, view as JSON, unreadable files]
     (``data``, ``pm_data``: None for a record that cannot be used)."""
+    return _made_view_entry(rel, data, pm_rel, pm_data)[1]
+
+
+def _made_view_entry(
+    rel: str, data: Any, pm_rel: str | None, pm_data: Any
+) -> tuple[PublicIncident | None, list[Any]]:
+    """The public view of one incident, and its cache entry (``_view_entry``)."""
     view, unreadable = None, []
     if pm_rel is not None and not isinstance(pm_data, dict):
         unreadable.append(pm_rel)
@@ -533,7 +550,7 @@ def _view_entry(rel: str, data: Any, pm_rel: str | None, pm_data: Any) -> list[A
         unreadable.insert(0, rel)
     else:
         view = public_incident(data, pm_data if isinstance(pm_data, dict) else None)
-    return [
+    return view, [
         _head(view) if view else None,
         json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
         unreadable,

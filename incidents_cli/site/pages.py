@@ -12,18 +12,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+import shutil
+from collections import Counter
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from incidents_cli.core.errors import IncidentsError
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.contexts import (
     incident_page_context,
     month_context,
     month_file,
+    words_of,
 )
-from incidents_cli.site.files import REUSED, Reused
+from incidents_cli.site.files import REUSED, Reused, write_text
+from incidents_cli.site.inputs import parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
@@ -149,19 +157,28 @@ def _neighbours(names: Sequence[str], number: int) -> tuple[str, str]:
     return newer, older
 
 
-def incident_plan(page: Page, renderer: Renderer, reuse: Reuse) -> Plan:
+def incident_plan(
+    page: Page, renderer: Renderer, reuse: Reuse, early: EarlyPages | None = None
+) -> Plan:
     """One page per incident; a resolved incident's page is reused if its key is the one
-    the page built before has. Each resolved incident's key goes into the manifest."""
+    the page built before has, and left out if ``early`` wrote it already from the same
+    content. Each resolved incident's key goes into the manifest."""
     templates = renderer.fingerprint(*INCIDENT_TEMPLATES)
     plan: Plan = []
+    ids = Counter(incident.id for incident in page.incidents) if early is not None else None
     for index, incident in enumerate(page.incidents):
         rel = _incident_file(page, index)
-        plan.append((rel, (INCIDENT, index)))
+        content = reuse.keys.get(incident.id)
+        work: Work | None = (INCIDENT, index)
         # an active incident's page shows how long it has lasted: always rendered
-        if not incident.active and incident.id in reuse.keys:
-            reuse.manifest[rel] = incident_key(reuse.fixed, templates, reuse.keys[incident.id])
+        if not incident.active and content is not None:
+            reuse.manifest[rel] = incident_key(reuse.fixed, templates, content)
             if reuse.previous.has(rel, reuse.manifest[rel]):
-                plan[-1] = (rel, None)
+                work = None
+        if early is not None and ids is not None and early.has(rel, content, ids[incident.id]):
+            early.used.add(rel)  # written already (and there is no site before to reuse)
+        else:
+            plan.append((rel, work))
     return plan
 
 
@@ -196,14 +213,16 @@ def render_pages(
             yield rel, REUSED
     if not todo:
         return
-    # once, before forking (else each worker compiles its own)
-    renderer.load("site/history_month.html", "site/incident.html", parser=len(todo) >= MIN_ITEMS)
     names = list(months)
+    # a month's page shows a line of each of its incidents: four lines, about one page
+    weight = sum(len(months[names[n]]) // 4 + 1 if kind == MONTH else 1 for kind, n in todo)
+    # once, before forking (else each worker compiles its own)
+    renderer.load("site/history_month.html", "site/incident.html", parser=weight >= MIN_ITEMS)
     _JOB = _Job(page, renderer, months, names)
     try:
         with bulk():  # rendering makes no cycles: the collector would only walk the views
             paths = (_path(page, names, work) for work in todo)
-            yield from zip(paths, iter_chunks(_render, todo), strict=True)
+            yield from zip(paths, iter_chunks(_render, todo, weight=weight), strict=True)
     finally:
         _JOB = None
 
@@ -247,3 +266,136 @@ def _render(work: Sequence[Work]) -> list[bytes]:
             context = incident_page_context(job.page.incidents[index], job.page)
             out.append(job.renderer.render_bytes("site/incident.html", context))
     return out
+
+
+INCIDENT_TEMPLATE = "site/incident.html"
+
+
+class EarlyPages:
+    """The pages of incidents rendered where their records are checked, and written into
+    the folder the site is being built in, as the checks come back (a build into an empty
+    --out): most of a cold build's pages, made on every core while the records are read
+    rather than after, and written while the workers go on.
+
+    An incident's page shows nothing but its public view, the settings and the templates
+    (which is also what lets a rebuild reuse it: see ``incident_plan``), so it can be made
+    before the rest of the site. Whether its record is published is known only once every
+    record is checked: the site uses a page written here only for an incident whose id no
+    other has and whose content key is the one the page was made of (``has``); the other
+    pages written here are removed once that is known (``remove_unused``), before any
+    other page of an incident is written. Two records whose ids differ at most in case
+    (one file name on some systems) leave no page here."""
+
+    def __init__(self, staging: Path, settings: Settings, renderer: Renderer) -> None:
+        self.staging = staging
+        # the settings are all of the site's page that an incident's page shows
+        self.page = Page(settings, datetime(1970, 1, 1, tzinfo=UTC), [], [], [], "none", "")
+        self.renderer = renderer
+        self.written: dict[str, str] = {}  # each page written: the content key it shows
+        self.used: set[str] = set()  # the pages the site has
+        self.views = _Views(self)
+        self._folders: set[str] = set()
+        self._names: dict[str, str | None] = {}  # page by its name in lower case
+
+    def keep(self, key: str, rel: str, data: bytes) -> None:
+        """Write the page of an incident that a worker rendered (``key``: its content); for
+        a second record with the same id (in any case), remove the first one's instead."""
+        name = rel.casefold()
+        if name in self._names:
+            first = self._names[name]
+            if first is not None:
+                os.unlink(f"{self.staging}/{first}")  # noqa: PTH108
+                del self.written[first]
+                self._names[name] = None
+            return
+        write_text(str(self.staging), rel, data, self._folders)
+        self.written[rel] = key
+        self._names[name] = rel
+
+    def remove_unused(self) -> None:
+        """Remove the pages written here that the site does not have (the incidents that
+        are not published, or whose id another has)."""
+        for rel in self.written.keys() - self.used:
+            os.unlink(f"{self.staging}/{rel}")  # noqa: PTH108
+            del self.written[rel]
+
+    def has(self, rel: str, key: str | None, incidents: int) -> bool:
+        """Whether the page ``rel`` was written of the content ``key``, for an id that
+        ``incidents`` published incidents have."""
+        return incidents == 1 and key is not None and self.written.get(rel) == key
+
+    @contextmanager
+    def rendering(self) -> Iterator[EarlyPages]:
+        """This object for the workers forked while it lasts (``early_view``); the folder
+        removed at the end, unless it has taken the place of --out."""
+        global _EARLY
+        _EARLY = self
+        try:
+            yield self
+        finally:
+            _EARLY = None
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+_EARLY: EarlyPages | None = None
+
+
+class _EarlyView:
+    """``inputs.parsed_view`` of an incident, and its page (path and UTF-8) rendered from the
+    view: what the worker that checks the record does (store/checks.py ``derive``). The
+    pages of a chunk are rendered together once its records are checked (``finish``):
+    parsing and checking one record, then rendering one page, in turns, ran slower than
+    each for a chunk at a time. No page where a template fails: it fails again, with its
+    message, where it is rendered as ever."""
+
+    def __call__(
+        self, rel: str, blob: str, data: Any, pm_rel: str | None, pm_blob: str, pm_data: Any
+    ) -> tuple[str, list[Any], Any]:
+        return parsed_view_made(rel, blob, data, pm_rel, pm_blob, pm_data)
+
+    @staticmethod
+    def finish(made: list[tuple[str, list[Any], Any]]) -> list[tuple[str, list[Any], Any]]:
+        return [(key, entry, _early_page(view)) for key, entry, view in made]
+
+
+def _early_page(view: PublicIncident | None) -> tuple[str, bytes] | None:
+    early = _EARLY
+    if early is None or view is None:
+        return None
+    words_of(early.page).forget()  # lines are kept by id(): this view goes after its page
+    try:
+        context = incident_page_context(view, early.page)
+        page = early.renderer.render_bytes(INCIDENT_TEMPLATE, context)
+    except IncidentsError:
+        return None
+    return f"incidents/{view.id}.html", page
+
+
+early_view = _EarlyView()
+
+
+class _Views(MutableMapping[str, Any]):
+    """The views check_all derives, by record path, as inputs.public_inputs reads them; the
+    page a worker rendered with one is written as it comes (``EarlyPages.keep``), not held."""
+
+    def __init__(self, early: EarlyPages) -> None:
+        self._early = early
+        self._views: dict[str, Any] = {}
+
+    def __setitem__(self, rel: str, made: Any) -> None:
+        key, entry, page = made
+        self._views[rel] = (key, entry)
+        if page is not None:
+            self._early.keep(key, *page)
+
+    def __getitem__(self, rel: str) -> Any:
+        return self._views[rel]
+
+    def __delitem__(self, rel: str) -> None:
+        del self._views[rel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)

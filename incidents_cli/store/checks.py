@@ -14,11 +14,12 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from incidents_cli.core.errors import InputFileError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile, classify
 from incidents_cli.core.rules import Facts, cross_findings, facts_of, own_findings
@@ -36,7 +37,8 @@ from incidents_cli.store.cache import (
 from incidents_cli.store.cache_files import read_cache_text
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.layout import read_record, record_paths
-from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.parallel import CHUNKS_PER_WORKER, MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.yamlio import read_bytes
 
 CHECKS_FORMAT = 1
 
@@ -97,14 +99,15 @@ Derive = Callable[[str, str, Any, str | None, str, Any], Any]
 """What a command makes of an incident, where it is parsed: called in a worker with its path,
 blob id (from git, or hashed from the file) and data (it follows its schema), and those of its
 postmortem (postmortems/<ID>.md, parsed by the same worker; None, "-", None for an incident
-that has none); the result must be plain data (it is sent back)."""
+that has none); the result must be plain data (it is sent back). A derive with a ``finish``
+method is given the list of what it made of a chunk, at its end, and its list is sent."""
 
 
 def check_all(
     root: Path,
     keep: Sequence[str] = (),
     derive: Derive | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: MutableMapping[str, Any] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
     """Every record of the repository checked on its own, in file order, from the cache
     where git vouches for the content; and the records of the kinds in ``keep`` that were
@@ -124,7 +127,7 @@ def site_findings(
     root: Path,
     keep: Sequence[str] = (),
     derive: Derive | None = None,
-    derived: dict[str, Any] | None = None,
+    derived: MutableMapping[str, Any] | None = None,
     facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     """``all_findings`` of ``check_all``, and its records: for `site build`, which runs
@@ -157,7 +160,7 @@ SMALL_CHANGE = 200
 def _site_findings(
     root: Path,
     keep: frozenset[str],
-    derived: dict[str, Any] | None,
+    derived: MutableMapping[str, Any] | None,
     facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
     snap = snapshot(root)
@@ -226,7 +229,7 @@ def _check_everything(
     root: Path,
     snap: Snapshot | None,
     keep: frozenset[str],
-    derived: dict[str, Any] | None,
+    derived: MutableMapping[str, Any] | None,
     paths: Sequence[tuple[str, str]],
     facts: dict[str, str | None] | None = None,
 ) -> tuple[list[Finding], list[RecordFile]]:
@@ -332,7 +335,7 @@ _DERIVE: Derive | None = None
 def _check_all(
     root: Path,
     keep: frozenset[str],
-    derived: dict[str, Any] | None,
+    derived: MutableMapping[str, Any] | None,
     every: Sequence[tuple[str, str]] | None = None,
     only: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[list[Checked], list[RecordFile]]:
@@ -362,6 +365,7 @@ def _check_all(
         misses[rel] = (len(results), key, kind, blob)
         results.append(None)
     groups, items = _items(root, misses, keep, _partners(every) if derived is not None else {})
+    per_worker: int | None = None  # chunks that shrink towards the end
     if snap is not None and only is None and not keep and len(misses) * 10 >= len(results) > 0:
         # A cold `validate`: the workers keep what they parse in the record cache too, for
         # the commands that read records next (see store/cache.py write_pack). Not for a
@@ -370,11 +374,12 @@ def _check_all(
         # views from their own caches.
         prune_packs(snap.folder)
         items = [(*item[:5], str(snap.folder), *item[6:]) for item in items]
+        per_worker = CHUNKS_PER_WORKER
     global _FEW
     _FEW = len(items) < MIN_ITEMS
     _prepare({kind for _, _, kind, _ in misses.values()})
     records: list[RecordFile] = []
-    done = iter_chunks(_check_items, items)
+    done = iter_chunks(_check_items, items, per_worker)
     for (index, key), (result, data, made) in zip(
         (miss for group in groups for miss in group),
         (out for outs in done for out in outs),
@@ -384,7 +389,7 @@ def _check_all(
             shared = tuple([names.setdefault(name, name) for name in result.facts.names])
             result = result._replace(facts=result.facts._replace(names=shared))
         results[index] = result
-        entry = _entry(result)
+        entry = _entry(result) if key is not None else None  # (no key: not kept)
         if key is not None and entry is not None:
             kept[key] = entry
         if data is not None:
@@ -484,15 +489,20 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
     for root, rel, kind, way, blob, folder, pm_rel, pm_blob in items:
-        record, result = _checked(Path(root), rel, kind, bool(folder))
+        derive = way == "derive"
+        record, result, content = _checked(Path(root), rel, kind, bool(folder), blob, derive)
         outs: list[_Out] = [(result, _kept(record, result, way), None)]
         checked = [(record, result, blob)]
-        if way == "derive":
-            pm = _checked(Path(root), pm_rel, "postmortem", bool(folder)) if pm_rel else None
-            made = _derived(Path(root), (record, result, blob), pm, pm_blob)
+        if derive:
+            pm = (
+                _checked(Path(root), pm_rel, "postmortem", bool(folder), pm_blob, True)
+                if pm_rel
+                else None
+            )
+            made = _derived((record, result, content), pm)
             if pm is not None:
-                outs.append((pm[1], None if made is not None else _kept(*pm, "keep"), None))
-                checked.append((*pm, pm_blob))
+                outs.append((pm[1], None if made is not None else _kept(*pm[:2], "keep"), None))
+                checked.append((*pm[:2], pm_blob))
             if made is not None:
                 outs[0] = (result, None, made)
             else:  # nothing derived: the record, as for "keep"
@@ -504,19 +514,34 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
                 packs.setdefault(done.kind, {})[done_blob] = entry
     for kind, entries in packs.items():
         write_pack(Path(folder), kind, entries)
+    finish = getattr(_DERIVE, "finish", None)  # what is made of a chunk's derived at once
+    if finish is not None:
+        places = [(i, j) for i, outs in enumerate(out) for j, o in enumerate(outs) if o[2]]
+        done = finish([out[i][j][2] for i, j in places])
+        for (i, j), made in zip(places, done, strict=True):
+            out[i][j] = (out[i][j][0], out[i][j][1], made)
     return out
 
 
-def _checked(root: Path, rel: str, kind: str, packed: bool) -> tuple[RecordFile, Checked]:
+def _checked(
+    root: Path, rel: str, kind: str, packed: bool, blob: str | None = None, hashed: bool = False
+) -> tuple[RecordFile, Checked, str | None]:
     """A file read and checked (``packed``: for the record cache, which keeps the places of
-    some kinds; else read with them only for a finding)."""
+    some kinds; else read with them only for a finding), and the blob id of its content:
+    ``blob`` (git's), or with ``hashed`` that of the bytes read (None if they cannot be
+    read), so that no file is read twice."""
     placed = _FEW or (packed and kind in WITH_PLACES)
-    record = read_record(root, rel, kind, places=placed)
+    raw = None
+    if hashed and blob is None:  # git does not vouch for it: the blob id of the bytes read
+        with suppress(InputFileError):  # else read_record says what is wrong
+            raw = read_bytes(root / rel, rel)
+        blob = blob_id(raw) if raw is not None else None
+    record = read_record(root, rel, kind, raw, places=placed)
     result = check_record(record)
     if result.findings and not placed:  # read again, for their places
-        record = read_record(root, rel, kind)
+        record = read_record(root, rel, kind, raw)
         result = check_record(record)
-    return record, result
+    return record, result, blob
 
 
 def _kept(record: RecordFile, result: Checked, way: str) -> _Kept | None:
@@ -526,32 +551,20 @@ def _kept(record: RecordFile, result: Checked, way: str) -> _Kept | None:
 
 
 def _derived(
-    root: Path,
     incident: tuple[RecordFile, Checked, str | None],
-    postmortem: tuple[RecordFile, Checked] | None,
-    pm_blob: str | None,
+    postmortem: tuple[RecordFile, Checked, str | None] | None,
 ) -> Any:
-    """What ``_DERIVE`` makes of an incident and its postmortem (None if either does not
-    follow its schema, or a file cannot be read again to hash it)."""
-    record, result, blob = incident
+    """What ``_DERIVE`` makes of an incident and its postmortem, each with the blob id of
+    its content (None if either does not follow its schema, or its content is unknown)."""
+    record, result, content = incident
     if _DERIVE is None or result.facts is None:
         return None
-    content = blob or _blob_id(root / record.rel)
     if postmortem is None:
         return _DERIVE(record.rel, content, record.data, None, "-", None) if content else None
-    pm_record, pm_result = postmortem
-    pm_content = pm_blob or _blob_id(root / pm_record.rel)
+    pm_record, pm_result, pm_content = postmortem
     if pm_result.facts is None or not content or not pm_content:
         return None
     return _DERIVE(record.rel, content, record.data, pm_record.rel, pm_content, pm_record.data)
-
-
-def _blob_id(path: Path) -> str | None:
-    """The blob id git would give the file's content (None if it cannot be read)."""
-    try:
-        return blob_id(path.read_bytes())
-    except OSError:
-        return None
 
 
 def _record(root: Path, result: Checked, kept: _Kept) -> RecordFile:

@@ -81,23 +81,36 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item
 
 
 def iter_chunks(
-    work: Callable[[Sequence[Item]], list[Out]], items: Sequence[Item]
+    work: Callable[[Sequence[Item]], list[Out]],
+    items: Sequence[Item],
+    per_worker: int | None = None,
+    weight: int | None = None,
 ) -> Iterator[Out]:
     """Like ``map_chunks``, but each result as soon as it and every one before it are done,
     so a caller that writes them out holds only the chunks that are ahead of it (those this
-    process did from the end while it waited for a worker's)."""
+    process did while it waited for a worker's). The chunks shrink towards the end
+    (``shrinking``), so that the processes finish together; ``per_worker``: that many
+    chunks of one size for each process instead (a work that writes a file for each chunk
+    wants few). ``weight``: how much work the items are, counted in records (by default
+    one each), for whether workers pay."""
     count = workers()
+    heavy = (len(items) if weight is None else weight) >= MIN_ITEMS
     # (multiprocessing is imported only where workers may start: a rebuild reads few files)
-    if count <= 1 or len(items) < MIN_ITEMS or (context := _fork_context()) is None:
+    if count <= 1 or not heavy or (context := _fork_context()) is None:
         for start in range(0, len(items), MAX_CHUNK):  # in chunks here too
             yield from work(items[start : start + MAX_CHUNK])
         return
-    size = max(1, min(MAX_CHUNK, -(-len(items) // (count * CHUNKS_PER_WORKER))))
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    if per_worker is None:
+        sizes = shrinking(len(items), count)
+    else:
+        size = max(1, min(MAX_CHUNK, -(-len(items) // (count * per_worker))))
+        sizes = [size] * -(-len(items) // size)
+    starts = [sum(sizes[:index]) for index in range(len(sizes))]
+    chunks = [items[start : start + size] for start, size in zip(starts, sizes, strict=True)]
     with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]
         done_here: dict[int, list[Out]] = {}
-        last = len(chunks)  # chunks from here on are done (or being done) elsewhere
+        ahead = 0  # the chunks before this one are done, or taken by a worker
         for index, future in enumerate(futures):
             if index in done_here:
                 yield from done_here.pop(index)
@@ -105,13 +118,34 @@ def iter_chunks(
             if future.cancel():  # no worker has started it: done here
                 yield from work(chunks[index])
                 continue
-            # While a worker does this chunk, this process does the last one no worker has
-            # started yet (a worker takes chunks in order, so they are at the end): waiting
-            # for the workers in order would leave this core idle.
-            while not future.done() and last - 1 > index and futures[last - 1].cancel():
-                last -= 1
-                done_here[last] = work(chunks[last])
+            # While a worker does this chunk, this process does the next one no worker has
+            # taken (workers take them in order, and hold at most two each): waiting for
+            # the workers would leave this core idle.
+            ahead = max(ahead, index + 1)
+            while not future.done() and ahead < len(chunks):
+                if futures[ahead].cancel():
+                    done_here[ahead] = work(chunks[ahead])
+                ahead += 1
             yield from future.result()
+
+
+SHRINK = 4
+"""A chunk is the work left divided by this many times the processes (see ``shrinking``)."""
+
+
+def shrinking(total: int, count: int) -> list[int]:
+    """The sizes of the chunks of ``total`` items for ``count`` processes: each the work
+    left divided by ``SHRINK`` times the processes (at most MAX_CHUNK), down to a
+    hundredth of a process's share at the end, where a process that finishes first waits
+    for the others' last chunks."""
+    smallest = max(1, -(-total // (count * 100)))
+    sizes: list[int] = []
+    left = total
+    while left > 0:
+        size = min(left, MAX_CHUNK, max(smallest, -(-left // (count * SHRINK))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 @contextmanager

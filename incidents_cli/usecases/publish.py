@@ -9,15 +9,19 @@ with errors stop the build. So the publish workflow needs no validate step of it
 from __future__ import annotations
 
 import errno
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError, SetupError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import SETTINGS_FILE
 from incidents_cli.site.build import BuildResult, build_site
+
+if TYPE_CHECKING:
+    from incidents_cli.site.pages import EarlyPages
 
 
 @dataclass
@@ -61,19 +65,31 @@ _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, 
 
 
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
+    from incidents_cli.site.build import early_pages
+
+    with early_pages(root, out, base_url) as early:
+        return _check_and_build(root, out, base_url, as_of, early)
+
+
+def _check_and_build(
+    root: Path, out: Path, base_url: str | None, as_of: datetime | None, early: EarlyPages | None
+) -> Published:
     from incidents_cli.core.records import classify
     from incidents_cli.site.inputs import parsed_view
+    from incidents_cli.site.pages import early_view
     from incidents_cli.site.state import after_build, before_build
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
     head = before_build(root, out)  # the commit this build is made from
     # Read once: checked, and the incidents and postmortems parsed for that are what the
-    # site's views are made from (unchanged files come from the caches instead).
-    derived: dict[str, Any] = {}  # the views of incidents, by path
+    # site's views are made from (unchanged files come from the caches instead); into an
+    # empty --out, each incident's page is made there too (site/pages.py EarlyPages).
+    derived: MutableMapping[str, Any] = early.views if early is not None else {}
+    derive = early_view if early is not None else parsed_view
     facts: dict[str, str | None] = {}
     found, records = site_findings(
-        root, keep=("incident", "postmortem"), derive=parsed_view, derived=derived, facts=facts
+        root, keep=("incident", "postmortem"), derive=derive, derived=derived, facts=facts
     )
     first: dict[str, Finding] = {}
     findings = validate_repository(root, scope="site", found=found)
@@ -101,6 +117,7 @@ def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) 
         records=records,
         derived=derived,
         built=built,
+        early=early,
     )
     published = Published(result, list(first.values()), findings)
     after_build(root, result.out, head, built, (findings, published.left_out), facts)
