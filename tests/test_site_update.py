@@ -81,6 +81,27 @@ def _same_as_cold(repo: Path, out: Path, cold: Path, monkeypatch: pytest.MonkeyP
     built, fresh = all_files(out), all_files(cold)
     assert built.keys() == fresh.keys()
     assert [rel for rel in built if built[rel] != fresh[rel]] == []
+    assert _folders(out) == _folders(cold)  # no folder left empty that a cold build lacks
+
+
+def _folders(site: Path) -> set[str]:
+    return {str(p.relative_to(site)) for p in site.rglob("*") if p.is_dir()}
+
+
+def test_a_rebuild_after_every_incident_is_gone_leaves_no_empty_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo, cold = tmp_path / "demo", tmp_path / "cold"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert (out / "incidents").is_dir()
+    for folder in ("incidents", "postmortems"):
+        for record in (demo / folder).iterdir():
+            record.unlink()
+    commit_all(demo, "every incident gone")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert not (out / "incidents").exists()
 
 
 def _edit(path: Path, old: str, new: str) -> None:

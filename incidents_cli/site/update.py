@@ -11,6 +11,7 @@ has are removed, and the manifest of page keys is moved last.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -41,11 +42,26 @@ def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
                     os.makedirs(folder, exist_ok=True)  # noqa: PTH103
                     folders.add(folder)
                 os.replace(f"{staging}/{rel}", f"{into}/{rel}")  # noqa: PTH105
-        for rel in present - final.keys():
+        gone = present - final.keys()
+        for rel in gone:
             os.unlink(f"{into}/{rel}")  # noqa: PTH108
+        _remove_emptied(into, gone)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(final)
+
+
+def _remove_emptied(base: str, gone: Iterable[str]) -> None:
+    """The folders under ``base`` that held ``gone`` and hold nothing now (all of an
+    incidents/ folder's pages removed, say): a cold build does not make them."""
+    folders: set[str] = set()
+    for rel in gone:
+        while "/" in rel:
+            rel = rel.rpartition("/")[0]
+            folders.add(rel)
+    for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # deepest first
+        with contextlib.suppress(OSError):  # not empty: kept
+            os.rmdir(f"{base}/{folder}")  # noqa: PTH106
 
 
 def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
