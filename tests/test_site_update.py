@@ -84,6 +84,16 @@ def _same_as_cold(repo: Path, out: Path, cold: Path, monkeypatch: pytest.MonkeyP
     assert _folders(out) == _folders(cold)  # no folder left empty that a cold build lacks
 
 
+def _demo_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """The demo repository, its site (built, then rebuilt with nothing changed: a cold
+    build's bytes), and the folder for cold builds to compare with."""
+    demo, cold = tmp_path / "demo", tmp_path / "cold"
+    assert run_cli("demo", str(demo)).code == 0
+    out = demo / "_site"
+    _same_as_cold(demo, out, cold, monkeypatch)
+    return demo, out, cold
+
+
 def _folders(site: Path) -> set[str]:
     return {str(p.relative_to(site)) for p in site.rglob("*") if p.is_dir()}
 
@@ -91,10 +101,7 @@ def _folders(site: Path) -> set[str]:
 def test_a_rebuild_after_every_incident_is_gone_leaves_no_empty_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    demo, cold = tmp_path / "demo", tmp_path / "cold"
-    assert run_cli("demo", str(demo)).code == 0
-    out = demo / "_site"
-    _same_as_cold(demo, out, cold, monkeypatch)
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
     assert (out / "incidents").is_dir()
     for folder in ("incidents", "postmortems"):
         for record in (demo / folder).iterdir():
@@ -113,10 +120,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_a_rebuild_gives_a_cold_builds_bytes_after_every_kind_of_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    demo, cold = tmp_path / "demo", tmp_path / "cold"
-    assert run_cli("demo", str(demo)).code == 0
-    out = demo / "_site"
-    _same_as_cold(demo, out, cold, monkeypatch)  # nothing changed
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
     steps: list[tuple[str, Callable[[], object]]] = [
         (
             "added",
@@ -207,10 +211,7 @@ def test_a_failed_rebuild_leaves_the_old_site_whole(
 def test_a_rebuild_with_views_lost_from_the_cache_gives_a_cold_builds_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    demo, cold = tmp_path / "demo", tmp_path / "cold"
-    assert run_cli("demo", str(demo)).code == 0
-    out = demo / "_site"
-    _same_as_cold(demo, out, cold, monkeypatch)
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
     months = sorted((demo / ".git" / "incidents-cache").glob("public-*-????-??.json"))
     assert months
     months[0].write_text("{not json")
