@@ -75,6 +75,29 @@ def test_non_utf8_and_oversized_files(tmp_path: Path) -> None:
         yamlio.read_text(big, "big.yaml")
 
 
+def test_a_file_that_grows_past_the_limit_while_it_is_read_is_refused(tmp_path: Path) -> None:
+    # A pipe measures 0 bytes and then gives more: read_bytes reads on to the end, as for a
+    # file that grew since it was measured, and must still hold the limit.
+    import contextlib
+    import os
+    import threading
+
+    pipe = tmp_path / "growing.yaml"
+    os.mkfifo(pipe)
+
+    def grow() -> None:
+        with contextlib.suppress(BrokenPipeError), pipe.open("wb") as writer:  # reader stops
+            writer.write(b"a: " + b"x" * yamlio.MAX_FILE_BYTES * 2 + b"\n")
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        with pytest.raises(InputFileError, match="byte limit"):
+            yamlio.read_bytes(pipe, "growing.yaml")
+    finally:
+        writer.join(timeout=10)
+
+
 def test_front_matter_lines_count_from_the_file_start() -> None:
     doc, body, body_line = yamlio.parse_front_matter(
         "---\ntitle: x\nowner: y\n---\n# Body\n", "r.md"

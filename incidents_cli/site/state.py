@@ -872,13 +872,12 @@ class _Rebuild:
         into place (a reader sees each file old or new), the manifest last. A file whose
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
-        import tempfile
 
-        from incidents_cli.site.files import write_text
+        from incidents_cli.site.files import staging_folder, write_text
 
         out = str(self.out)
         self.manifest = self._new_manifest()
-        staging = tempfile.mkdtemp(prefix=f".{self.out.name}.building-", dir=self.out.parent)
+        staging = str(staging_folder(self.out))
         try:
             staged: set[str] = set()
             moves: list[str] = []

@@ -14,11 +14,16 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from incidents_cli.site.files import Reused, SiteFile, refuse_outside, write_text
+from incidents_cli.site.files import (
+    Reused,
+    SiteFile,
+    refuse_outside,
+    staging_folder,
+    write_text,
+)
 
 
 def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
@@ -30,7 +35,7 @@ def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
     if present is None:
         return None
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    staging = staging_folder(out)
     try:
         final = _stage(str(staging), files)
         into = str(out)

@@ -15,6 +15,7 @@ import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import accumulate
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def iter_chunks(
     else:
         size = max(1, min(MAX_CHUNK, -(-len(items) // (count * per_worker))))
         sizes = [size] * -(-len(items) // size)
-    starts = [sum(sizes[:index]) for index in range(len(sizes))]
+    starts = [0, *accumulate(sizes)][:-1]
     chunks = [items[start : start + size] for start, size in zip(starts, sizes, strict=True)]
     with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]

@@ -72,19 +72,21 @@ def read_bytes(path: Path, display: str) -> bytes:
         raise InputFileError(display, 1, 1, f"cannot read file: {exc.strerror}") from None
     try:
         size = os.fstat(descriptor).st_size
-        if size > MAX_FILE_BYTES:
+        if size <= MAX_FILE_BYTES:
+            data = os.read(descriptor, size + 1)
+            if len(data) != size:  # it changed since, or it is not a regular file: to the end
+                chunks = [data]
+                while chunks[-1] and len(data) <= MAX_FILE_BYTES:
+                    chunks.append(os.read(descriptor, MAX_FILE_BYTES + 1 - len(data)))
+                    data = b"".join(chunks)
+            size = len(data)
+        if size > MAX_FILE_BYTES:  # as measured, or grown past the limit while read
             raise InputFileError(
                 display,
                 1,
                 1,
                 f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit for records",
             )
-        data = os.read(descriptor, size + 1)
-        if len(data) != size:  # it changed since, or it is not a regular file: to the end
-            chunks = [data]
-            while chunks[-1] and len(data) <= MAX_FILE_BYTES:
-                chunks.append(os.read(descriptor, MAX_FILE_BYTES + 1 - len(data)))
-                data = b"".join(chunks)
     except OSError as exc:
         raise InputFileError(display, 1, 1, f"cannot read file: {exc.strerror}") from None
     finally:
