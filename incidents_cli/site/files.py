@@ -67,3 +67,22 @@ def staging_folder(out: Path) -> Path:
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is for a web server
     return staging
+
+
+def files_of(folder: str, prefix: str = "") -> set[str] | None:
+    """Every file under ``folder`` (relative paths, after ``prefix``); None if one is not a
+    regular file or a folder (a symlink, say): nothing is ever written through one."""
+    found: set[str] = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                below = files_of(entry.path, f"{rel}/")
+                if below is None:
+                    return None
+                found |= below
+            elif entry.is_file(follow_symlinks=False):
+                found.add(rel)
+            else:
+                return None
+    return found

@@ -43,6 +43,7 @@ from incidents_cli.core.records import (
     RUNBOOKS_DIR,
     SETTINGS_FILE,
 )
+from incidents_cli.site.files import files_of
 from incidents_cli.site.pages import INCIDENT_TEMPLATES, MARKER, MONTH_TEMPLATES
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ def _path(folder: Path, part: str = "") -> Path:
     return folder / (f"{name}-{part}.txt" if part else f"{name}.json")
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
 
 
 def _folder(root: Path) -> Path | None:
@@ -200,7 +202,7 @@ def after_build(
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
-    if head is not None and facts and len(built) == 4:
+    if head is not None and facts and built:
         changes = ask_changes(root, None, SITE_INPUTS)()
         if changes is not None and changes.head == head:
             remember(root, out, built, head, found, facts)
@@ -244,17 +246,15 @@ def _state(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The state, and its text parts by name."""
     from incidents_cli.site.build import _fixed_key
-    from incidents_cli.site.contexts import feed_incidents, months_of
 
     page, renderer, inputs, kept = built
     keys: dict[str, str] = inputs.keys
-    months = kept.get("months") or months_of(page)
-    chosen = kept.get("chosen") or feed_incidents(page)
+    months, chosen = kept["months"], kept["chosen"]  # as render_site made them
     totals = _totals(page)
     shown = {i.id for i in _shown(page)}
     feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
     later = [i.started for i in inputs.incidents if i.started > page.now]
-    files = _files_of(str(out), "")
+    files = files_of(str(out))
     if files is None:
         raise ValueError("not a regular file")
     texts = _texts(months, keys, facts)
@@ -264,7 +264,7 @@ def _state(
         "now": page.now.isoformat(),
         "later": min(later).isoformat() if later else "",
         "out": str(out),
-        "manifest": hashlib.sha256((out / MARKER).read_bytes()).hexdigest(),
+        "manifest": _digest((out / MARKER).read_bytes()),
         "fixed": _fixed_key(page),
         "templates": _fingerprints(renderer),
         "findings": [list(f) for f in found[0]],
@@ -312,24 +312,6 @@ def _fingerprints(renderer: Renderer) -> list[str]:
         renderer.fingerprint(*INCIDENT_TEMPLATES),
         *(renderer.fingerprint(name) for name in FEEDS),
     ]
-
-
-def _files_of(folder: str, prefix: str) -> set[str] | None:
-    """Every file under ``folder``; None if one is not a regular file (a symlink, say)."""
-    found: set[str] = set()
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                below = _files_of(entry.path, f"{rel}/")
-                if below is None:
-                    return None
-                found |= below
-            elif entry.is_file(follow_symlinks=False):
-                found.add(rel)
-            else:
-                return None
-    return found
 
 
 # ---- the rebuild ---------------------------------------------------------------------------
@@ -604,14 +586,16 @@ class _Rebuild:
     ) -> tuple[Any, str]:
         """A record read from the work tree and checked on its own: its data and blob id;
         _Stale if it has any finding or its facts for the rules across records changed."""
+        from incidents_cli.core.errors import InputFileError
         from incidents_cli.store.checks import check_record, facts_key
         from incidents_cli.store.git import blob_id
         from incidents_cli.store.layout import read_record
+        from incidents_cli.store.yamlio import read_bytes
 
-        try:
-            raw = (self.root / rel).read_bytes()
-        except OSError:
-            raise _Stale from None
+        try:  # as every record is read: no link followed, no file over the size limit
+            raw = read_bytes(self.root / rel, rel)
+        except InputFileError:
+            raise _Stale from None  # the full build reports it
         blob = blob_id(raw)
         if rel in files and files[rel][2] != blob:
             raise _Stale  # the work tree holds other bytes than HEAD's (a filter)
@@ -908,7 +892,7 @@ class _Rebuild:
             keep_views(self.folder, self.made)
         state["commit"] = self.head
         state["now"] = page.now.isoformat()
-        state["manifest"] = hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
+        state["manifest"] = _digest(self.manifest)
         state["shown"] = list(self.shown.values())
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
         state["feeding"] = [self._line(ident) for ident in sorted(fed)]
@@ -944,7 +928,7 @@ def _manifest(out: Path, digest: str) -> str:
     from incidents_cli.store.cache_files import read_cache_bytes
 
     data = read_cache_bytes(out / MARKER)  # a regular file: never followed, bounded
-    if hashlib.sha256(data).hexdigest() != digest:
+    if _digest(data) != digest:
         raise _Stale
     return data.decode("utf-8")
 

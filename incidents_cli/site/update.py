@@ -20,6 +20,7 @@ from pathlib import Path
 from incidents_cli.site.files import (
     Reused,
     SiteFile,
+    files_of,
     refuse_outside,
     staging_folder,
     write_text,
@@ -29,9 +30,9 @@ from incidents_cli.site.files import (
 def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
     """Bring the site in ``out`` to ``files`` ((relative path, text or a marker), in order;
     for a path given twice, the last wins); the number of files. None, with ``files``
-    untouched, where ``out`` holds a symlink: nothing is ever written through one (the
-    caller builds a new folder instead)."""
-    present = _files_of(str(out), "")
+    untouched, where ``out`` holds a symlink or anything else but files and folders:
+    nothing is ever written through one (the caller builds a new folder instead)."""
+    present = files_of(str(out))
     if present is None:
         return None
 
@@ -86,21 +87,3 @@ def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
         final.pop(rel, None)  # moved last if it comes last (the manifest)
         final[rel] = True
     return final
-
-
-def _files_of(folder: str, prefix: str) -> set[str] | None:
-    """Every file under ``folder`` (relative paths), or None if it holds a symlink."""
-    found: set[str] = set()
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_symlink():
-                return None
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir():
-                below = _files_of(entry.path, f"{rel}/")
-                if below is None:
-                    return None
-                found |= below
-            else:
-                found.add(rel)
-    return found

@@ -217,21 +217,16 @@ class Changes(NamedTuple):
     files: dict[str, tuple[str, str, str]]
 
 
-def changes_since(root: Path, commit: str, paths: Sequence[str]) -> Changes | None:
+def ask_changes(
+    root: Path, commit: str | None, paths: Sequence[str]
+) -> Callable[[], Changes | None]:
     """The files under ``paths`` that HEAD changed since ``commit``, where git can vouch
     that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
     ancestor of HEAD (a reset, a rebase), a file there is uncommitted, staged, untracked or
     ignored, or marked skip-worktree or assume-unchanged. ``root``: the top of the work
-    tree."""
-    return ask_changes(root, commit, paths)()
-
-
-def ask_changes(
-    root: Path, commit: str | None, paths: Sequence[str]
-) -> Callable[[], Changes | None]:
-    """``changes_since``, asked now (HEAD first, then the other questions at once) and
-    answered by the function returned: the caller does its own work while git does this.
-    ``commit`` None: only whether git vouches for the work tree at HEAD (no files)."""
+    tree. Asked now (HEAD first, then the other questions at once) and answered by the
+    function returned: the caller does its own work while git does this. ``commit`` None:
+    only whether git vouches for the work tree at HEAD (no files)."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
