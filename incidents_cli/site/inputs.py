@@ -19,7 +19,7 @@ from incidents_cli.site.public import (
     maintenance_windows,
     public_incident,
 )
-from incidents_cli.store.cache_files import read_cache_text
+from incidents_cli.store.cache_files import read_cache_mapping
 from incidents_cli.store.git import blob_id
 from incidents_cli.store.parallel import bulk, map_chunks
 
@@ -101,11 +101,7 @@ def _month_path(folder: Path, month: str) -> Path:
 def _month_views(folder: Path, month: str) -> dict[str, Any]:
     views = _MONTHS.get((folder, month))
     if views is None:
-        try:
-            loaded = json.loads(read_cache_text(_month_path(folder, month)))
-        except (OSError, ValueError, RecursionError):
-            loaded = {}
-        views = loaded if isinstance(loaded, dict) else {}
+        views = read_cache_mapping(_month_path(folder, month))
         _MONTHS[(folder, month)] = views
     return views
 
@@ -291,15 +287,7 @@ def _heads_path(folder: Path) -> Path:
 def _load_heads(folder: Path) -> dict[str, Any]:
     """The head entry of every view the last build kept, by key (data only, as the other
     caches: a damaged or foreign file is an empty cache)."""
-    from incidents_cli.store.parallel import bulk
-
-    try:
-        text = read_cache_text(_heads_path(folder))
-        with bulk():
-            loaded = json.loads(text)
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+    return read_cache_mapping(_heads_path(folder))
 
 
 def _save_views(folder: Path, heads: dict[str, list[Any]], fresh: dict[str, str]) -> None:

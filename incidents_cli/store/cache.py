@@ -21,7 +21,7 @@ from typing import Any
 from incidents_cli.core.document import Document
 from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
-from incidents_cli.store.cache_files import read_cache_text
+from incidents_cli.store.cache_files import read_cache_mapping
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.layout import usable as usable  # it lived here; ack needs no cache
@@ -157,7 +157,7 @@ def load_shards(snap: Snapshot, name: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     held: list[set[str]] = []
     for shard in range(SHARDS):
-        mapping = _load_mapping(_shard_path(snap, name, shard))
+        mapping = read_cache_mapping(_shard_path(snap, name, shard))
         values.update(mapping)
         held.append(set(mapping))
     _LOADED[(snap.folder, name)] = (id(values), held)
@@ -221,10 +221,10 @@ MAX_PACKS = 64
 def _load_kind(folder: Path, kind: str) -> dict[str, Any]:
     """The cached records of one kind: its file, and the packs `validate` wrote beside it
     (see ``write_pack``), which a read that saves the kind's file merges into it."""
-    entries = _load_mapping(_cache_file(folder, kind))
+    entries = read_cache_mapping(_cache_file(folder, kind))
     base = _cache_file(folder, kind)
     for pack in sorted(folder.glob(f"{base.stem}-p*.json")):
-        entries.update(_load_mapping(pack))
+        entries.update(read_cache_mapping(pack))
     return entries
 
 
@@ -395,17 +395,6 @@ def _entry(record: RecordFile) -> dict[str, Any]:
     return entry
 
 
-def _load_mapping(path: Path) -> dict[str, Any]:
-    """A cache file's entries; a missing, damaged or foreign file is an empty cache."""
-    try:
-        text = read_cache_text(path)
-        with bulk():
-            loaded = json.loads(text)
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
 _ENTRY_TYPES = {"body": str, "body_line": int, "offset": int, "places": list, "valid": bool}
 
 
@@ -476,7 +465,7 @@ def incident_summaries(
     state = snap or snapshot(root)
     folder, blobs = (state.folder, state.blobs) if state is not None else (None, {})
     path = folder / f"summaries-f{CACHE_FORMAT}-v{tool_key()}.json" if folder else None
-    cache = _load_mapping(path) if path is not None else {}
+    cache = read_cache_mapping(path) if path is not None else {}
     kept: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     unreadable: list[str] = []

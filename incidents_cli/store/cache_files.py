@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 MAX_CACHE_FILE = 1 << 30
 """No cache file the tool writes comes near this (100,000 incidents: tens of MB)."""
@@ -39,3 +40,19 @@ def read_cache_bytes(path: Path) -> bytes:
 def read_cache_text(path: Path) -> str:
     """``read_cache_bytes`` as UTF-8 text (a ValueError if it is not)."""
     return read_cache_bytes(path).decode("utf-8")
+
+
+def read_cache_mapping(path: Path) -> dict[str, Any]:
+    """The JSON object a cache file holds; a missing, damaged or foreign file (not an
+    object) is an empty cache."""
+    import json
+
+    from incidents_cli.store.parallel import bulk
+
+    try:
+        text = read_cache_text(path)
+        with bulk():  # thousands of small objects: no collection while they are made
+            loaded = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
