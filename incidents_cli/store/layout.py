@@ -120,13 +120,12 @@ def _settings_bytes(root: Path) -> bytes | None:
 
 
 def _settings_key(raw: bytes) -> str:
-    """The bytes' blob id, with this tool's version and its settings schema: a new version
-    may check more."""
+    """The bytes' blob id, with ``tool_key`` (the tool's code and schemas: another build
+    may check more)."""
     from incidents_cli.store.git import blob_id
-    from incidents_cli.store.resources import data_dir, tool_key
+    from incidents_cli.store.resources import tool_key
 
-    schema = (data_dir("schemas") / "settings.schema.json").read_bytes()
-    return f"{tool_key()} {blob_id(schema)} {blob_id(raw)}"
+    return f"{tool_key()} {blob_id(raw)}"
 
 
 def _kept_settings(kept: Path, key: str) -> dict[str, Any] | None:

@@ -44,16 +44,13 @@ def _fast(kind: str) -> Any:
     import sys
     import time
     import types
-    import zlib
 
-    text = (data_dir("schemas") / f"{kind}.schema.json").read_bytes()
     cache_tag = sys.implementation.cache_tag
-    # the rewrites and options are part of the code too
-    rewrites = (_LOCAL_EXCEPTIONS + _NO_DECIMAL + _NAMES + _OPTIONS).encode("utf-8")
-    # and the tool's own code: a validator compiled by another build is never run by this one
+    # code_digest covers the schemas and this module (its rewrites and options): a
+    # validator compiled by another build is never run by this one
     from incidents_cli.store.resources import code_digest
 
-    key = f"{code_digest()}-{zlib.crc32(text + rewrites):08x}{len(text):x}.{cache_tag}"
+    key = f"{code_digest()}.{cache_tag}"
     folder = user_cache_dir() / "validators"
     cached = folder / f"{kind}_{key}.bin"
     try:
