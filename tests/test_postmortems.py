@@ -77,7 +77,9 @@ FILLED = {
     "3. Why? TODO(postmortem)": "3. Why? No index.",
     "### Went well\n\nTODO(postmortem)": "### Went well\n\nFast rollback.",
     "### Could be better\n\nTODO(postmortem)": "### Could be better\n\nNo pool alert.",
-    "TODO(postmortem): list the action items, or say why there are none.": "Two action items above.",
+    "TODO(postmortem): list the action items above (a published postmortem needs at least one).": (
+        "Two action items above."
+    ),
 }
 
 ITEMS = """\
