@@ -681,6 +681,21 @@ def test_fixed_texts_are_compiled_into_the_built_in_templates_only(repo: Path) -
         assert text in compiled.render(_base_context(repo))
 
 
+def test_one_commit_cloned_to_another_folder_builds_the_same_bytes(
+    repo: Path, tmp_path: Path
+) -> None:
+    # .incidents-site, the manifest of page keys, is in the published folder too: its keys
+    # hashed the template folders' absolute paths, so each clone published other bytes.
+    write(repo, "incidents/INC-0001.yaml", _resolved(1, "2026-01-10", "Outage"))
+    write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
+    commit_all(repo)
+    elsewhere = tmp_path / "elsewhere" / "clone"
+    git.Repo.clone_from(repo, elsewhere)
+    as_of = ("--as-of", "2026-02-01T00:00:00Z")
+    here, there = build(repo, tmp_path / "a", *as_of), build(elsewhere, tmp_path / "b", *as_of)
+    assert all_files(here) == all_files(there)
+
+
 def test_repository_templates_override_the_built_in_ones(repo: Path, tmp_path: Path) -> None:
     write(repo, "templates/site/style.css", "body { background: hotpink; }\n")
     commit_all(repo)

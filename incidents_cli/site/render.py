@@ -507,8 +507,11 @@ class Renderer:
 
         if self._everything is None:
             digest = hashlib.sha256()
-            for folder in self._folders:
-                digest.update(f"{folder}\x00".encode())
+            # by its role, not its path: the same commit gives the same keys (and manifest)
+            # wherever the repository is cloned and the tool installed
+            roles = ("repository", "built-in")[-len(self._folders) :]
+            for role, folder in zip(roles, self._folders, strict=True):
+                digest.update(f"{role}\x00".encode())
                 for rel, content, link in _files_under(folder):
                     digest.update(rel.encode("utf-8", "surrogateescape") + b"\x00")
                     digest.update(b"->" if link else b"")
