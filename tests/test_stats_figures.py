@@ -1,11 +1,13 @@
-"""`incidents stats` reads only each record's figures, and `escalations` only the detected
-incidents, on every core, kept by blob id: their output is what reading the whole records
-gave, byte for byte, cold and warm, in one process and in several."""
+"""`incidents stats` and `runbook stale` read only each record's figures, and `escalations`
+and `comms` only the detected or open incidents, on every core, kept by blob id: their output
+is what reading the whole records gave, byte for byte, cold and warm, in one process and in
+several."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +16,14 @@ import git
 import pytest
 
 from incidents_cli.core import stats as metrics
+from incidents_cli.core.cadence import UNRESOLVED_PHASES, quiet_incidents
 from incidents_cli.core.escalation import escalations
+from incidents_cli.core.runbooks import stale
 from incidents_cli.store import parallel
 from incidents_cli.store.cache import read_incident_data, read_usable
-from incidents_cli.store.layout import load_schedule, load_settings
+from incidents_cli.store.layout import load_runbooks, load_schedule, load_settings
+from incidents_cli.usecases.followup import stale_runbooks
+from incidents_cli.usecases.notify import quiet
 from incidents_cli.usecases.oncall import pending_escalations
 
 from .conftest import run_cli
@@ -77,6 +83,27 @@ def _varied(repo: Path) -> None:
         "id: INC-9992\ntitle: Waiting\nphase: detected\nsource: monitor\nseverity: high\n"
         "detected_at: 2026-11-30T00:00:00Z\n"
     )
+    _runbook_used(repo)
+
+
+def _runbook_used(repo: Path) -> None:
+    """A runbook with a long review interval, used in an incident whose postmortem was
+    published after the runbook's last review (committed), and in an uncommitted edit."""
+    (repo / "runbooks" / "queue.md").write_text(
+        "---\ntitle: Queue\ncomponents: [queue]\ntags: [q]\nowner: alice\n"
+        "last_reviewed: 2024-01-01\nreview_every: 3650\n---\n# Queue\n"
+    )
+    published = [
+        p.stem
+        for p in sorted((repo / "postmortems").glob("INC-*.md"))
+        if re.search(r"published_at: '202[4-6]-", p.read_text())
+    ]
+    assert len(published) >= 2, published
+    for stem in published[:2]:
+        record = repo / "incidents" / f"{stem}.yaml"
+        record.write_text(record.read_text() + "runbooks:\n- queue\n")
+    git.Repo(repo).git.add("runbooks/queue.md", f"incidents/{published[0]}.yaml")
+    git.Repo(repo).index.commit("a runbook used")
 
 
 def _outputs(repo: Path) -> list[tuple[int, str, str]]:
@@ -88,6 +115,9 @@ def _outputs(repo: Path) -> list[tuple[int, str, str]]:
     for form in ("text", "json"):
         # `escalations` reads only the detected incidents (the same way: store/figures.py)
         result = run_cli("escalations", "--as-of", UNTIL, "--format", form, cwd=repo)
+        out.append((result.code, result.out, result.err))
+    for command in (["comms", "--format", "json"], ["runbook", "stale"]):
+        result = run_cli(*command, "--as-of", UNTIL, cwd=repo)
         out.append((result.code, result.out, result.err))
     return out
 
@@ -130,8 +160,8 @@ def test_stats_are_the_same_cold_warm_single_and_multi_process(
     assert report["action_item_completion"]["wont_do"] >= 1
     assert report["overdue"]["action_items"] >= 1
     assert report["by_source"].keys() <= {"monitor", "customer", "support", "internal"}
-    assert "INC-9992" in single[-1][1]  # an escalation, read from a record
-    assert single[:-2] == reference
+    assert "INC-9992" in single[-3][1]  # an escalation, read from a record
+    assert single[:-4] == reference
     assert multi == single
     assert first == single
     assert warm == single
@@ -147,3 +177,18 @@ def test_stats_are_the_same_cold_warm_single_and_multi_process(
     ]
     before = escalations(whole, settings, schedule, as_of)
     assert before and pending_escalations(repo, as_of) == before
+
+    # comms and runbook stale as they were read before: from every whole usable record
+    opened = [
+        (r.rel, r.doc.locate(["updates"] if r.data.get("updates") else ["detected_at"])[0], r.data)
+        for r in read_usable(repo, kinds=("incident",))[0]
+        if r.doc is not None
+        and isinstance(r.data, dict)
+        and r.data.get("phase") in UNRESOLVED_PHASES
+    ]
+    was_quiet = quiet_incidents(opened, settings.update_every, settings.ack_within, as_of)
+    assert was_quiet and quiet(repo, as_of) == was_quiet
+    incidents, postmortems, _ = read_incident_data(repo)
+    was_stale = stale(load_runbooks(repo), incidents, postmortems, as_of)
+    assert [s.runbook.slug for s in was_stale] == ["database", "queue"]
+    assert stale_runbooks(repo, as_of) == was_stale

@@ -14,6 +14,7 @@ A file git does not vouch for (uncommitted, untracked, outside git) is always re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from incidents_cli.store.cache import LazyDocument, load_shards, save_shards, sn
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, iter_chunks
 
-FIGURES_FORMAT = 1
+FIGURES_FORMAT = 2
 
 INCIDENT_FIELDS = (
     "id",
@@ -33,12 +34,17 @@ INCIDENT_FIELDS = (
     "detected_at",
     "acknowledged_at",
     "resolved_at",
+    "runbooks",
 )
-"""The fields of an incident `core.stats` reads (and ``postmortems.due_date``)."""
+"""The fields of an incident `core.stats` reads (and ``postmortems.due_date``), and
+`runbooks`, which `runbook stale` reads with the id."""
 
-FRONT_FIELDS = ("status", "due")
-"""The fields of a postmortem's front matter it reads, besides `incident` and the action
-items (of which it reads only ``ITEM_FIELDS``, and only of the items that are mappings)."""
+FRONT_FIELDS = ("status", "due", "published_at")
+"""The fields of a postmortem's front matter they read, besides `incident` and the action
+items (of which they read only ``ITEM_FIELDS``, and only of the items that are mappings)."""
+
+LISTED = ("components", "runbooks")
+"""The incident fields that are lists of strings; every other figure is a string."""
 
 ITEM_FIELDS = ("status", "due")
 
@@ -46,7 +52,7 @@ ITEM_FIELDS = ("status", "due")
 def stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The figures of every usable incident, in file order, and of every usable postmortem
     by incident id (the last one of an id wins, as in ``cache.read_incident_data``): what
-    ``core.stats.compute`` reads, and nothing else."""
+    ``core.stats.compute`` and ``core.runbooks.stale`` read, and nothing else."""
     with bulk():
         return _stats_input(root)
 
@@ -123,27 +129,28 @@ def _fits(kind: str, entry: Any) -> bool:
     if entry is None:
         return True
     if kind == "incident":
-        return _strings(entry, INCIDENT_FIELDS, "components")
+        return _strings(entry, INCIDENT_FIELDS, LISTED)
     if type(entry) is not list or len(entry) != 2:
         return False
     incident, front = entry
     if not (incident is None or type(incident) is str):
         return False
-    if not _strings(front, FRONT_FIELDS, "action_items"):
+    if not _strings(front, FRONT_FIELDS, ("action_items",)):
         return False
     items = front.get("action_items", [])
     return type(items) is list and all(_strings(item, ITEM_FIELDS) for item in items)
 
 
-def _strings(entry: Any, fields: tuple[str, ...], listed: str = "") -> bool:
-    """A mapping of some of ``fields`` to strings (and of ``listed`` to a list)."""
+def _strings(entry: Any, fields: tuple[str, ...], listed: tuple[str, ...] = ()) -> bool:
+    """A mapping of some of ``fields`` to strings (and of ``listed`` to lists: of strings,
+    but for the action items, whose entries the caller checks)."""
     if type(entry) is not dict:
         return False
     for key, value in entry.items():
-        if key == listed and key:
+        if key in listed:
             if type(value) is not list:
                 return False
-            if key == "components" and any(type(v) is not str for v in value):
+            if key in LISTED and any(type(v) is not str for v in value):
                 return False
         elif key not in fields or type(value) is not str:
             return False
@@ -200,18 +207,26 @@ def detected_incidents(root: Path) -> list[RecordFile]:
     """The usable incidents whose phase is `detected` (the only ones that can need an
     escalation), in file order, with their data (places read again if one is asked for):
     read in the workers, which send back nothing of the others; kept by blob id."""
+    return incidents_in(root, ("detected",))
+
+
+def incidents_in(root: Path, phases: tuple[str, ...]) -> list[RecordFile]:
+    """The usable incidents in one of ``phases`` (`detected` for escalations, the open ones
+    for `comms`), as ``detected_incidents`` reads them: these are few, the others many."""
     with bulk():
-        return _detected_incidents(root)
+        return _incidents_in(root, tuple(sorted(phases)))
 
 
-def _detected_incidents(root: Path) -> list[RecordFile]:
+def _incidents_in(root: Path, phases: tuple[str, ...]) -> list[RecordFile]:
+    # one cache per set of phases ("detected" keeps its old name)
+    which = "detected" if phases == ("detected",) else "phases-" + "-".join(phases)
     results = _kept_by_blob(
         root,
-        f"detected-{_cache_name().split('-', 1)[1]}",
+        f"{which}-{_cache_name().split('-', 1)[1]}",
         ("incident",),
         lambda kind, blob: blob,
-        lambda kind, entry: _detected_fits(entry),
-        _detected_of,
+        lambda kind, entry: _in_phases_fits(entry, phases),
+        functools.partial(_in_phases_of, phases),
     )
     out = []
     for rel, _, data in results:
@@ -222,22 +237,23 @@ def _detected_incidents(root: Path) -> list[RecordFile]:
     return out
 
 
-def _detected_of(items: Sequence[tuple[str, str, str]]) -> list[Any]:
-    """What a worker does: each incident read, and its data if it is usable and detected."""
+def _in_phases_of(phases: tuple[str, ...], items: Sequence[tuple[str, str, str]]) -> list[Any]:
+    """What a worker does: each incident read, and its data if it is usable and in one of
+    ``phases``."""
     out: list[Any] = []
     for root, rel, kind in items:
         record = read_record(Path(root), rel, kind, places=False)
         data = record.data if usable(record) else None
-        detected = isinstance(data, dict) and data.get("phase") == "detected"
-        out.append(data if detected else None)
+        wanted = isinstance(data, dict) and data.get("phase") in phases
+        out.append(data if wanted else None)
     return out
 
 
-def _detected_fits(entry: Any) -> bool:
-    """A cached entry: nothing, or a detected incident that follows its schema (checked
-    again here, so a damaged or foreign entry is a miss; there are few of them)."""
+def _in_phases_fits(entry: Any, phases: tuple[str, ...]) -> bool:
+    """A cached entry: nothing, or an incident in one of ``phases`` that follows its schema
+    (checked again here, so a damaged or foreign entry is a miss; there are few of them)."""
     if entry is None:
         return True
     from incidents_cli.store.schemas import is_valid
 
-    return type(entry) is dict and entry.get("phase") == "detected" and is_valid("incident", entry)
+    return type(entry) is dict and entry.get("phase") in phases and is_valid("incident", entry)

@@ -74,9 +74,9 @@ def runbook_by_slug(root: Path, slug: str) -> Runbook:
 
 
 def stale_runbooks(root: Path, as_of: datetime) -> list[Stale]:
-    from incidents_cli.store.cache import read_incident_data
+    from incidents_cli.store.figures import stats_input
 
-    incidents, postmortems, _ = read_incident_data(root)
+    incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
     return stale(load_runbooks(root), incidents, postmortems, as_of)
 
 

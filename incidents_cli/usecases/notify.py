@@ -823,17 +823,16 @@ def _notify(
 
 def quiet(root: Path, as_of: datetime) -> list[Quiet]:
     """Open incidents whose public updates went quiet (from the work tree, like validate)."""
-    from incidents_cli.store.cache import read_all, usable
+    from incidents_cli.store.figures import incidents_in
     from incidents_cli.store.layout import load_settings
 
     settings = load_settings(root)
     records = []
-    for record in read_all(root, kinds=("incident",)):
-        if not usable(record) or record.doc is None or not isinstance(record.data, dict):
-            continue  # a record that does not validate is validate's to report
+    # only the open ones, read in the workers and kept by blob id; a record that does not
+    # validate is left out: it is validate's to report
+    for record in incidents_in(root, tuple(UNRESOLVED_PHASES)):
+        assert record.doc is not None and isinstance(record.data, dict)
         data = record.data
-        if data.get("phase") not in UNRESOLVED_PHASES:
-            continue
         line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
         records.append((record.rel, line, data))
     return quiet_incidents(records, settings.update_every, settings.ack_within, as_of)
