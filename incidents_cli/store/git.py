@@ -309,26 +309,28 @@ class Repo:
 
     @classmethod
     def at(cls, folder: Path) -> Repo:
+        return cls.ask_at(folder)()
+
+    @classmethod
+    def ask_at(cls, folder: Path) -> Callable[[], Repo]:
+        """``at``, asked now and answered by the function returned (which must be called):
+        the caller can do its own work while git looks."""
         cls.refuse_line_breaks(folder)
-        result = run_git(
-            folder,
-            "rev-parse",
-            "--show-toplevel",
-            "--absolute-git-dir",
-            "--verify",
-            "-q",
-            "HEAD",
-            check=False,
-        )
-        lines = result.stdout.splitlines()
-        if len(lines) < 2 or not Path(lines[0]).is_absolute():
-            raise SetupError(
-                f"{folder}: not a git repository; run `incidents init {folder}` "
-                "or `git init` there first"
-            )
-        repo = cls(Path(lines[0]), Path(lines[1]))
-        repo._head = lines[2] if len(lines) > 2 else None
-        return repo
+        args = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--verify", "-q", "HEAD")
+        job = start_git(folder, *args)
+
+        def answer() -> Repo:
+            lines = finish_git(job, args, check=False).stdout.splitlines()
+            if len(lines) < 2 or not Path(lines[0]).is_absolute():
+                raise SetupError(
+                    f"{folder}: not a git repository; run `incidents init {folder}` "
+                    "or `git init` there first"
+                )
+            repo = cls(Path(lines[0]), Path(lines[1]))
+            repo._head = lines[2] if len(lines) > 2 else None
+            return repo
+
+        return answer
 
     @property
     def git_dir(self) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from incidents_cli.core import lifecycle
 from incidents_cli.core.document import mapping
@@ -20,8 +20,10 @@ from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import now_utc, parse_time_option
 from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
-from incidents_cli.store.layout import find_root, load_settings
-from incidents_cli.store.transaction import Outcome, Workspace, carry_out
+from incidents_cli.store.root import find_root
+
+if TYPE_CHECKING:  # imported by _run, while git answers
+    from incidents_cli.store.transaction import Outcome, Workspace
 
 
 class Invocation(NamedTuple):
@@ -67,7 +69,13 @@ def _run(
     """Carry out one transition made by ``make`` (who and when from ``invocation``);
     ``incident_id``: the incident whose record alone it changes, if that is known now."""
     root = find_root(invocation.directory)
-    repo = Repo.at(root)
+    answer = Repo.ask_at(root)
+    # The transaction's modules (PyYAML, the schemas' checks, ...) are imported while git
+    # finds the work tree: the first thing every transition asks it.
+    from incidents_cli.store.layout import load_settings
+    from incidents_cli.store.transaction import carry_out
+
+    repo = answer()
     settings = None if invocation.by else load_settings(root, repo.git_dir)  # once, for both
     actor_name = actor(root, repo, invocation.by, settings)
     now = now_utc()
