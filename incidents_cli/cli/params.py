@@ -125,8 +125,6 @@ class IncidentIdParam(_IdType):
         return "ID"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from incidents_cli.core.errors import RefusedError
-        from incidents_cli.core.ids import IdInputError, resolve_id, unknown_id_message
         from incidents_cli.usecases import lookup
 
         text = str(value).strip()
@@ -135,6 +133,9 @@ class IncidentIdParam(_IdType):
             return text  # outside a repository: the command says so itself
         if lookup.incident_exists(root, text):  # the common case costs one stat
             return text
+        from incidents_cli.core.errors import RefusedError
+        from incidents_cli.core.ids import IdInputError, resolve_id, unknown_id_message
+
         try:
             known = lookup.incident_ids(root)
             found = resolve_id(text, _settings(root).id_prefix, known)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 # C0 controls and DEL and C1 controls; tab and newline are allowed in multi-line text only.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# What XML 1.0 cannot hold at all (C1 controls are allowed there, but discouraged).
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def control_character(text: str, *, one_line: bool = False) -> str | None:
@@ -57,7 +56,15 @@ def escape_json_for_terminal(text: str) -> str:
 
 def xml_safe(text: str) -> str:
     """``text`` without the characters XML 1.0 cannot hold."""
-    return _NOT_XML.sub("", text)
+    return _not_xml().sub("", text)
+
+
+@cache
+def _not_xml() -> re.Pattern[str]:
+    """What XML 1.0 cannot hold at all (C1 controls are allowed there, but discouraged).
+    Compiled on first use: only the site needs it, and its ranges beyond Latin-1 make it
+    the slowest of these patterns to compile."""
+    return re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def shorten(text: str, limit: int = 60) -> str:

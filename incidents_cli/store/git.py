@@ -6,6 +6,7 @@ costs more than a whole transition is allowed to take, so this module runs ``git
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -292,6 +293,8 @@ class Repo:
         self._git_dir = git_dir
         self._head: str | None = None
         self._ident: dict[str, str] | None = None
+        # start_path_states asked ahead (ask_path_states): the paths, and the answer to come
+        self._asked: tuple[list[str], Callable[[], PathStates]] | None = None
 
     @staticmethod
     def refuse_line_breaks(folder: Path) -> None:
@@ -306,26 +309,28 @@ class Repo:
 
     @classmethod
     def at(cls, folder: Path) -> Repo:
+        return cls.ask_at(folder)()
+
+    @classmethod
+    def ask_at(cls, folder: Path) -> Callable[[], Repo]:
+        """``at``, asked now and answered by the function returned (which must be called):
+        the caller can do its own work while git looks."""
         cls.refuse_line_breaks(folder)
-        result = run_git(
-            folder,
-            "rev-parse",
-            "--show-toplevel",
-            "--absolute-git-dir",
-            "--verify",
-            "-q",
-            "HEAD",
-            check=False,
-        )
-        lines = result.stdout.splitlines()
-        if len(lines) < 2 or not Path(lines[0]).is_absolute():
-            raise SetupError(
-                f"{folder}: not a git repository; run `incidents init {folder}` "
-                "or `git init` there first"
-            )
-        repo = cls(Path(lines[0]), Path(lines[1]))
-        repo._head = lines[2] if len(lines) > 2 else None
-        return repo
+        args = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--verify", "-q", "HEAD")
+        job = start_git(folder, *args)
+
+        def answer() -> Repo:
+            lines = finish_git(job, args, check=False).stdout.splitlines()
+            if len(lines) < 2 or not Path(lines[0]).is_absolute():
+                raise SetupError(
+                    f"{folder}: not a git repository; run `incidents init {folder}` "
+                    "or `git init` there first"
+                )
+            repo = cls(Path(lines[0]), Path(lines[1]))
+            repo._head = lines[2] if len(lines) > 2 else None
+            return repo
+
+        return answer
 
     @property
     def git_dir(self) -> Path:
@@ -465,9 +470,32 @@ class Repo:
         odd = {p for p in paths if (p in tracked) != (self.top / p).exists()}
         return changed | odd
 
+    def ask_path_states(self, paths: Sequence[str]) -> None:
+        """Start reading ``path_states`` of ``paths`` now, for the next ``start_path_states``
+        of the same paths, which then has no git to start: a transaction asks before it
+        reads the settings and the record, so git answers while it does. Nothing may change
+        the index or these files in between (the transaction's lock is held, and the step
+        that runs meanwhile only reads); ``forget_asked`` ends an answer never taken."""
+        self.forget_asked()
+        self._asked = (list(paths), self._start_path_states(paths))
+
+    def forget_asked(self) -> None:
+        """Wait for (and drop) an answer ``ask_path_states`` started and nothing took."""
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            with contextlib.suppress(IncidentsError):  # not taken: nobody's answer
+                asked[1]()
+
     def start_path_states(self, paths: Sequence[str]) -> Callable[[], PathStates]:
         """Start reading ``path_states``; the function returned waits for the answer.
         Meanwhile this process can prepare the files (git runs on the other core)."""
+        if self._asked is not None and self._asked[0] == list(paths):
+            asked, self._asked = self._asked[1], None
+            return asked
+        self.forget_asked()
+        return self._start_path_states(paths)
+
+    def _start_path_states(self, paths: Sequence[str]) -> Callable[[], PathStates]:
         status = [*_STATUS, *paths]
         # Not a chance for status to rewrite the whole index with the stat data it
         # refreshed (1 MB at 10,000 records, a third of git's work in a transition): the

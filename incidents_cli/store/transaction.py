@@ -11,7 +11,7 @@ found there, so two responders never have to solve a merge conflict.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -166,10 +166,13 @@ def carry_out(
     new_branch: str | None = None,
     on_wait: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    paths: Sequence[str] = (),
 ) -> Outcome:
     """Apply ``step``, commit its files, and push if asked (replaying on rejection), with
     this work tree's lock held throughout (``on_wait`` is told if it has to wait for it).
-    ``settings``: the repository's, if the caller has read them already."""
+    ``settings``: the repository's, if the caller has read them already. ``paths``: the
+    files the step is expected to change (an incident's record), which git is asked
+    about at once, to answer while the settings and the record are read."""
     import shlex
     import sys
 
@@ -184,8 +187,13 @@ def carry_out(
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)
         _recover(repo, left)
-        settings = settings or load_settings(root, repo.git_dir)
-        return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
+        if paths:  # the question _planned_writes asks, asked ahead
+            repo.ask_path_states([(root / rel).relative_to(repo.top).as_posix() for rel in paths])
+        try:
+            settings = settings or load_settings(root, repo.git_dir)
+            return _carry_out(root, settings, step, actor, push, repo, new_branch, lock)
+        finally:
+            repo.forget_asked()  # not taken (refused, or other files): no git left running
 
 
 def _refuse_unusable_state(repo: Repo) -> None:

@@ -9,19 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from incidents_cli.core import lifecycle
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
-from incidents_cli.core.records import postmortem_rel
+from incidents_cli.core.records import incident_rel, postmortem_rel
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import now_utc, parse_time_option
 from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
-from incidents_cli.store.layout import find_root, load_settings
-from incidents_cli.store.transaction import Outcome, Workspace, carry_out
+from incidents_cli.store.root import find_root
+
+if TYPE_CHECKING:  # imported by _run, while git answers
+    from incidents_cli.store.transaction import Outcome, Workspace
 
 
 class Invocation(NamedTuple):
@@ -59,11 +61,21 @@ def actor(root: Path, repo: Repo, by: str | None, settings: Settings | None = No
 
 
 def _run(
-    invocation: Invocation, make: Callable[[Workspace, Event], Change], branch: str | None = None
+    invocation: Invocation,
+    make: Callable[[Workspace, Event], Change],
+    branch: str | None = None,
+    incident_id: str | None = None,
 ) -> Outcome:
-    """Carry out one transition made by ``make`` (who and when from ``invocation``)."""
+    """Carry out one transition made by ``make`` (who and when from ``invocation``);
+    ``incident_id``: the incident whose record alone it changes, if that is known now."""
     root = find_root(invocation.directory)
-    repo = Repo.at(root)
+    answer = Repo.ask_at(root)
+    # The transaction's modules (PyYAML, the schemas' checks, ...) are imported while git
+    # finds the work tree: the first thing every transition asks it.
+    from incidents_cli.store.layout import load_settings
+    from incidents_cli.store.transaction import carry_out
+
+    repo = answer()
     settings = None if invocation.by else load_settings(root, repo.git_dir)  # once, for both
     actor_name = actor(root, repo, invocation.by, settings)
     now = now_utc()
@@ -82,6 +94,7 @@ def _run(
         new_branch=branch,
         on_wait=invocation.on_wait,
         settings=settings,
+        paths=[incident_rel(incident_id)] if incident_id is not None else (),
     )
 
 
@@ -124,13 +137,17 @@ def declare(
 
 def ack(invocation: Invocation, incident_id: str, severity: str | None) -> Outcome:
     return _run(
-        invocation, lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity)
+        invocation,
+        lambda ws, ev: lifecycle.acknowledge(ws.incident(incident_id), ev, severity),
+        incident_id=incident_id,
     )
 
 
 def severity(invocation: Invocation, incident_id: str, level: str) -> Outcome:
     return _run(
-        invocation, lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level)
+        invocation,
+        lambda ws, ev: lifecycle.change_severity(ws.incident(incident_id), ev, level),
+        incident_id=incident_id,
     )
 
 
@@ -151,11 +168,16 @@ def assign(
             communications=communications,
             responders=responders,
         ),
+        incident_id=incident_id,
     )
 
 
 def investigate(invocation: Invocation, incident_id: str) -> Outcome:
-    return _run(invocation, lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev))
+    return _run(
+        invocation,
+        lambda ws, ev: lifecycle.investigate(ws.incident(incident_id), ev),
+        incident_id=incident_id,
+    )
 
 
 def note(
@@ -178,6 +200,7 @@ def note(
             runbook=runbook,
             known_runbooks=ws.runbook_slugs(),
         ),
+        incident_id=incident_id,
     )
 
 
@@ -215,6 +238,7 @@ def update(
             components=statuses,
             eta=eta_time,
         ),
+        incident_id=incident_id,
     )
 
 
@@ -246,6 +270,7 @@ def resolve(
             components=statuses,
             public_update=public_update,
         ),
+        incident_id=incident_id,
     )
 
 
@@ -269,6 +294,7 @@ def reopen(
             components=statuses,
             public_update=public_update,
         ),
+        incident_id=incident_id,
     )
 
 
@@ -295,18 +321,23 @@ def scope(
             title=title,
             public=public,
         ),
+        incident_id=incident_id,
     )
 
 
 def amend(invocation: Invocation, incident_id: str, ref: str, message: str) -> Outcome:
     return _run(
-        invocation, lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message)
+        invocation,
+        lambda ws, ev: lifecycle.amend(ws.incident(incident_id), ev, ref, message),
+        incident_id=incident_id,
     )
 
 
 def retract(invocation: Invocation, incident_id: str, ref: str, reason: str) -> Outcome:
     return _run(
-        invocation, lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason)
+        invocation,
+        lambda ws, ev: lifecycle.retract(ws.incident(incident_id), ev, ref, reason),
+        incident_id=incident_id,
     )
 
 
