@@ -11,11 +11,11 @@ import copy
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from incidents_cli.core import refs
-from incidents_cli.core.document import PlainData
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_duration, format_time, parse_time
@@ -78,39 +78,26 @@ class Event(NamedTuple):
     now: datetime
 
 
-class Change(PlainData):
+@dataclass
+class Change:
     """A new record and how to describe it in a commit."""
 
-    def __init__(
-        self,
-        record: IncidentData,
-        action: str,
-        subject: str,
-        notices: list[str] | None = None,
-        files: dict[str, str] | None = None,
-        write_record: bool = True,
-        trailers: tuple[tuple[str, str], ...] = (),
-        removes: list[str] | None = None,
-        body: str = "",
-        staged: tuple[str, ...] = (),
-    ) -> None:
-        self.record = record
-        self.action = action
-        self.subject = subject
-        self.notices: list[str] = [] if notices is None else notices
-        self.files: dict[str, str] = {} if files is None else files
-        """Other files to write in the same commit, by repository-relative path."""
-        self.write_record = write_record
-        self.trailers = trailers
-        """The commit's trailers when it is about no single incident and phase (a sync of
-        many postmortems), instead of Incident-Id and Phase."""
-        self.removes: list[str] = [] if removes is None else removes
-        """Files to delete in the same commit, by repository-relative path."""
-        self.body = body
-        """Text between the subject and the trailers (a review note, say)."""
-        self.staged = staged
-        """Paths of ``files`` that a person staged and this change commits as they are
-        staged."""
+    record: IncidentData
+    action: str
+    subject: str
+    notices: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Other files to write in the same commit, by repository-relative path."""
+    write_record: bool = True
+    trailers: tuple[tuple[str, str], ...] = ()
+    """The commit's trailers when it is about no single incident and phase (a sync of many
+    postmortems), instead of Incident-Id and Phase."""
+    removes: list[str] = field(default_factory=list)
+    """Files to delete in the same commit, by repository-relative path."""
+    body: str = ""
+    """Text between the subject and the trailers (a review note, say)."""
+    staged: tuple[str, ...] = ()
+    """Paths of ``files`` that a person staged and this change commits as they are staged."""
 
     @property
     def incident_id(self) -> str:

@@ -5,9 +5,10 @@ Pure: names and paths only. Reading the files is store/layout.py's job.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from incidents_cli.core.document import Document, PlainData
+from incidents_cli.core.document import Document
 from incidents_cli.core.errors import InputFileError, RefusedError
 
 SETTINGS_FILE = "incidents.yaml"
@@ -74,27 +75,18 @@ def postmortem_rel(incident_id: str) -> str:
     return f"{POSTMORTEMS_DIR}/{checked_incident_id(incident_id)}.md"
 
 
-class RecordFile(PlainData):
+@dataclass
+class RecordFile:
     """One record file: its parsed document, or the error that stopped the parse."""
 
-    def __init__(
-        self,
-        kind: str,
-        rel: str,
-        doc: Document | None,
-        error: InputFileError | None = None,
-        body: str = "",
-        body_line: int = 0,
-        known_valid: bool = False,
-    ) -> None:
-        self.kind = kind
-        self.rel = rel
-        self.doc = doc
-        self.error = error
-        self.body = body
-        self.body_line = body_line
-        self.known_valid = known_valid
-        """True when the cache remembers that this exact content passed its schema."""
+    kind: str
+    rel: str
+    doc: Document | None
+    error: InputFileError | None = None
+    body: str = ""
+    body_line: int = 0
+    known_valid: bool = False
+    """True when the cache remembers that this exact content passed its schema."""
 
     @property
     def data(self) -> Any:
