@@ -38,6 +38,7 @@ from incidents_cli.site.contexts import (
     tag_authority,
 )
 from incidents_cli.site.files import (
+    MARKER,
     REUSED,
     Reused,
     SiteFile,
@@ -50,7 +51,6 @@ from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import ComponentView, Page, build_page
 from incidents_cli.site.pages import (
     INCIDENT_TEMPLATE,
-    MARKER,
     EarlyPages,
     Previous,
     Reuse,

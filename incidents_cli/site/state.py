@@ -24,6 +24,7 @@ of its shape is a full build, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,8 +44,7 @@ from incidents_cli.core.records import (
     RUNBOOKS_DIR,
     SETTINGS_FILE,
 )
-from incidents_cli.site.files import files_of
-from incidents_cli.site.pages import INCIDENT_TEMPLATES, MARKER, MONTH_TEMPLATES
+from incidents_cli.site.files import MARKER, files_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -307,6 +307,8 @@ def _texts(
 
 
 def _fingerprints(renderer: Renderer) -> list[str]:
+    from incidents_cli.site.pages import INCIDENT_TEMPLATES, MONTH_TEMPLATES
+
     return [
         renderer.fingerprint(*MONTH_TEMPLATES),
         renderer.fingerprint(*INCIDENT_TEMPLATES),
@@ -349,6 +351,8 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     except BaseException as failed:
         if work is not None and work.counts is not None:
             work.counts()  # git's answer waited for, unused
+        if work is not None and work.checking is not None:
+            work.checking.passed()  # (its process is waited for either way)
         if isinstance(failed, _DAMAGED):
             return None
         raise
@@ -443,7 +447,9 @@ class _Rebuild:
     ) -> None:
         self.root, self.out, self.folder = root, out, folder
         self.base_url, self.as_of = base_url, as_of
+        self.checking: _OutCheck | None = None
         self.state = _load(folder)
+        self.checking = _OutCheck(out, self.state["files"])  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -468,10 +474,7 @@ class _Rebuild:
         self.manifest = _manifest(self.out, state["manifest"])
         answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
         self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
-        try:
-            self._check_out()  # while git answers
-        finally:
-            changes = answer()  # (its processes are waited for either way)
+        changes = answer()
         if changes is None or len(changes.files) > FEW:
             raise _Stale
         self.head = changes.head
@@ -483,6 +486,9 @@ class _Rebuild:
         self._changed(changes.files)
         page, renderer = self._page(now)
         self._render(page, renderer)
+        assert self.checking is not None
+        if not self.checking.passed():
+            raise _Stale  # a page in --out is not the one the last build wrote
         return page
 
     # -- what changed --
@@ -657,17 +663,6 @@ class _Rebuild:
         return view
 
     # -- the pages that change --
-
-    def _check_out(self) -> None:
-        """Every file of the site in --out is the regular file the last build left there,
-        unchanged since (its inode's change time is not after the manifest's)."""
-        built = os.lstat(self.out / MARKER).st_ctime_ns
-        count, digest = self.state["files"]
-        found: set[str] = set()
-        if not _unchanged(str(self.out), "", built, found) or len(found) != count:
-            raise _Stale
-        if _digest("\n".join(sorted(found))) != digest:
-            raise _Stale
 
     def _render(self, page: Page, renderer: Renderer) -> None:
         from incidents_cli.site.api import api_documents
@@ -931,6 +926,65 @@ def _manifest(out: Path, digest: str) -> str:
     if _digest(data) != digest:
         raise _Stale
     return data.decode("utf-8")
+
+
+class _OutCheck:
+    """Whether every file of the site in --out is the regular file the last build left
+    there, unchanged since (its inode's change time is not after the manifest's), and no
+    other file is there: the files the state names (their number, and a digest of their
+    sorted paths). A stat for each file: in a process forked for it where there is a
+    second core, while this one does the rest of the rebuild (in a thread, each stat
+    would wait for the interpreter's lock); else here, when ``passed`` is first asked."""
+
+    def __init__(self, out: Path, files: list[Any]) -> None:
+        from incidents_cli.store.parallel import workers
+
+        self.out = out
+        self.count: int = files[0]
+        self.digest: str = files[1]
+        self.pid, self.pipe = 0, -1
+        self.answer: bool | None = None
+        if not hasattr(os, "fork") or workers() <= 1:
+            return
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return  # done here instead
+        if pid == 0:  # the forked process: its answer, then gone without any clean-up
+            try:
+                os.close(read)
+                os.write(write, b"1" if self._check() else b"0")
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.pid, self.pipe = pid, read
+
+    def _check(self) -> bool:
+        found: set[str] = set()
+        try:
+            built = os.lstat(f"{self.out}/{MARKER}").st_ctime_ns
+            if not _unchanged(str(self.out), "", built, found) or len(found) != self.count:
+                return False
+        except OSError:
+            return False
+        return _digest("\n".join(sorted(found))) == self.digest
+
+    def passed(self) -> bool:
+        """The answer (the forked process is waited for, once)."""
+        if self.answer is None and not self.pid:
+            self.answer = self._check()
+        elif self.answer is None:
+            pid, self.pid, self.answer = self.pid, 0, False
+            try:
+                with os.fdopen(self.pipe, "rb") as said:
+                    self.answer = said.read() == b"1"
+            finally:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        return self.answer
 
 
 def _unchanged(folder: str, prefix: str, built: int, found: set[str]) -> bool:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from incidents_cli.core.errors import RefusedError, SetupError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import SETTINGS_FILE
-from incidents_cli.site.build import BuildResult, build_site
 
 if TYPE_CHECKING:
+    from incidents_cli.site.build import BuildResult
     from incidents_cli.site.pages import EarlyPages
 
 
@@ -75,6 +75,7 @@ def _check_and_build(
     root: Path, out: Path, base_url: str | None, as_of: datetime | None, early: EarlyPages | None
 ) -> Published:
     from incidents_cli.core.records import classify
+    from incidents_cli.site.build import build_site
     from incidents_cli.site.inputs import parsed_view
     from incidents_cli.site.pages import early_view
     from incidents_cli.site.state import after_build, before_build
