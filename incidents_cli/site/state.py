@@ -49,6 +49,7 @@ from incidents_cli.site.files import MARKER, files_of
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from incidents_cli.core.settings import Settings
     from incidents_cli.site.build import BuildResult
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
@@ -177,7 +178,7 @@ def before_build(root: Path, out: Path) -> str | None:
     """HEAD, where a full build about to run into ``out`` is to leave a state for the next
     rebuild: caches on, and a site in ``out`` already (a first build into an empty folder,
     as CI's, keeps none: the next build is a full one again, and keeps it)."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
     from incidents_cli.store.git import run_git
 
     if _folder(root) is None or not enabled() or not (out / MARKER).is_file():
@@ -197,7 +198,7 @@ def after_build(
     """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
     committed while it ran) and git vouches that the work tree holds its records and
     templates; else leave none."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
     from incidents_cli.store.git import ask_changes
 
     if not enabled():
@@ -339,7 +340,7 @@ _DAMAGED = (_Stale, OSError, TypeError, ValueError, KeyError, IndexError, Attrib
 def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Rebuilt | None:
     """The site in ``out`` brought up to date from the state the last build kept, or None
     (nothing written) where the full build must run."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
 
     folder = _folder(root)
     if folder is None or not enabled():
@@ -458,6 +459,7 @@ class _Rebuild:
         self.keys: dict[str, str] = {}
         self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
         self.texts: dict[str, str] = {}  # the state's text parts read so far
+        self.split_lines: dict[str, tuple[str, str, str, list[Any]]] = {}  # lines split so far
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
@@ -474,7 +476,10 @@ class _Rebuild:
         self.manifest = _manifest(self.out, state["manifest"])
         answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
         self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
-        changes = answer()
+        try:
+            settings, renderer = self._tools()  # while git answers
+        finally:
+            changes = answer()  # (its processes are waited for either way)
         if changes is None or len(changes.files) > FEW:
             raise _Stale
         self.head = changes.head
@@ -484,7 +489,7 @@ class _Rebuild:
         if state["later"] and now >= datetime.fromisoformat(state["later"]):
             raise _Stale  # an incident that started after the last build's "now" shows now
         self._changed(changes.files)
-        page, renderer = self._page(now)
+        page = self._page(now, settings)
         self._render(page, renderer)
         assert self.checking is not None
         if not self.checking.passed():
@@ -514,6 +519,14 @@ class _Rebuild:
             ids.add(name.rsplit(".", 1)[0])
         for ident in sorted(ids):
             self._made(ident, files, flagged)
+
+    def _split(self, line: str) -> tuple[str, str, str, list[Any]]:
+        """``_split``, once for each line (a feed's incidents are sorted by their heads;
+        the heads are only read)."""
+        split = self.split_lines.get(line)
+        if split is None:
+            split = self.split_lines[line] = _split(line)
+        return split
 
     def _text(self, part: str) -> str:
         """A text part of the state, if its digest is the one the state names."""
@@ -550,7 +563,7 @@ class _Rebuild:
 
         for line in (*self.state["shown"], *self.state["feeding"]):
             if line.startswith(f"{ident}\t"):
-                return _split(line)[3]
+                return self._split(line)[3]
         packed = kept_view(self.folder, month, key)
         if packed is None:
             raise _Stale
@@ -619,15 +632,25 @@ class _Rebuild:
 
     # -- the page --
 
-    def _page(self, now: datetime) -> tuple[Page, Renderer]:
-        from incidents_cli.site.build import _fixed_key
-        from incidents_cli.site.model import build_page
+    def _tools(self) -> tuple[Settings, Renderer]:
+        """The settings and the templates (the same templates as the last build's), and
+        the code that renders the pages: imported while git answers."""
+        import incidents_cli.site.build  # noqa: F401  (it imports every module of the site)
         from incidents_cli.site.render import Renderer
         from incidents_cli.store.layout import load_settings
 
         settings = load_settings(self.root, self.root / ".git")
         if self.base_url is not None:
             settings = settings._replace(base_url=self.base_url)
+        renderer = Renderer(self.root, settings.language)
+        if _fingerprints(renderer) != self.state["templates"]:
+            raise _Stale
+        return settings, renderer
+
+    def _page(self, now: datetime, settings: Settings) -> Page:
+        from incidents_cli.site.build import _fixed_key
+        from incidents_cli.site.model import build_page
+
         windows = [_unwindow(item) for item in self.state["windows"]]
         self.shown = {}
         for line in self.state["shown"]:
@@ -642,16 +665,13 @@ class _Rebuild:
         )
         if _fixed_key(page) != self.state["fixed"]:
             raise _Stale
-        renderer = Renderer(self.root, settings.language)
-        if _fingerprints(renderer) != self.state["templates"]:
-            raise _Stale
-        return page, renderer
+        return page
 
     def _view(self, line: str) -> PublicIncident:
         """The view a line names: from the view cache (decoded when first used), or made now."""
         from incidents_cli.site.inputs import kept_view, view_from
 
-        ident, key, month, head = _split(line)
+        ident, key, month, head = self._split(line)
         if ident in self.views:
             return self.views[ident]
         packed = self.made[key][1] if key in self.made else kept_view(self.folder, month, key)
@@ -713,10 +733,12 @@ class _Rebuild:
         context = incident_page_context(incident, page)
         self.written[rel] = renderer.render_bytes("site/incident.html", context)
 
-    def _rekey(self, rel: str, key: str) -> bool:
-        """Put ``key`` in the manifest for ``rel``; whether it differs from the one there."""
+    def _rekey(self, rel: str, key: str, *, from_end: bool = False) -> bool:
+        """Put ``key`` in the manifest for ``rel``; whether it differs from the one there.
+        ``from_end``: looked for from the end of the manifest, where the feeds are (render_site
+        lists them after every page; each path is there once, so only the time differs)."""
         marker = f'\n{json.dumps(rel)}: "'
-        at = self.manifest.find(marker)
+        at = self.manifest.rfind(marker) if from_end else self.manifest.find(marker)
         if at < 0:
             raise _Stale
         start = at + len(marker)
@@ -801,7 +823,7 @@ class _Rebuild:
                 ("atom", "rss"), FEEDS, fingerprints, strict=True
             ):
                 rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
-                if not self._rekey(rel, page_key(key, fingerprint)):
+                if not self._rekey(rel, page_key(key, fingerprint), from_end=True):
                     continue
                 if feed is None:
                     candidates = [self._view(self._line(i)) for i in item[2]]
@@ -820,14 +842,14 @@ class _Rebuild:
         from incidents_cli.site.contexts import FEED_ENTRIES
 
         def newest(ident: str) -> tuple[datetime, str, int]:
-            ident, key, _, head = _split(self._line(ident))
+            ident, key, _, head = self._split(self._line(ident))
             self.keys[ident] = key  # what the feed's key is made of
             return datetime.fromisoformat(head[3][0]), ident, head[3][1]
 
         every = total <= len(ids)  # the feed holds every incident it can choose from
         chosen = [ident for ident in ids if ident not in self.lines]
         for ident, line in self.lines.items():
-            head = _split(line)[3]
+            head = self._split(line)[3]
             old = self.old[ident][1]
             takes = component == "" or component in head[4]
             took = component == "" or component in old[4]
