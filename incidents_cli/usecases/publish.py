@@ -40,13 +40,14 @@ def build_status_site(
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
     from incidents_cli.site.state import rebuild
-    from incidents_cli.store.cache import one_snapshot
 
     try:
         # After a few committed changes: from what the last build kept, no work per incident.
         rebuilt = rebuild(root, out, base_url, as_of)
         if rebuilt is not None:
             return Published(rebuilt.result, rebuilt.left_out, rebuilt.findings)
+        from incidents_cli.store.cache import one_snapshot
+
         with one_snapshot(root):  # git is asked once which files are unchanged
             return _build(root, out, base_url, as_of)
     except OSError as exc:
