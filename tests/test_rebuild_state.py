@@ -4,6 +4,7 @@ after each change it handles, and the full build wherever it cannot vouch for th
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -221,3 +222,61 @@ def test_feeds_that_cannot_hold_every_incident_are_rebuilt_exactly(
         build(repo, cold, *as_of)
         monkeypatch.delenv("INCIDENTS_NO_CACHE")
         assert all_files(out) == all_files(cold)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_page_edited_removed_or_added_by_hand_is_found_by_the_check_forked_or_not(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # INCIDENTS_WORKERS=1: the check of --out runs in the command's process; else in a
+    # process forked for it while the rebuild goes on (site/state.py _OutCheck)
+    monkeypatch.setenv("INCIDENTS_WORKERS", workers)
+    out, cold = demo / "_site", tmp_path / "cold"
+    old_page = "incidents/INC-0001.html"  # resolved: a rebuild from the state keeps it
+    changes = {
+        "edited": lambda: (out / old_page).write_bytes(b"<p>edited by hand</p>"),
+        "removed": lambda: (out / old_page).unlink(),
+        "added": lambda: (out / "incidents" / "stray.html").write_bytes(b"stray"),
+    }
+    for number, (name, change) in enumerate(changes.items()):
+        before = _inode(out)
+        _update(demo, f"Update {number}")
+        change()
+        _same_as_cold(demo, out, cold, monkeypatch)
+        assert _inode(out) != before, name  # the full build: history.html written anew
+        _update(demo, f"Update {number} again")
+        before = _inode(out)
+        _same_as_cold(demo, out, cold, monkeypatch)
+        assert _inode(out) == before, name  # and the next one from the state again
+
+
+def test_an_incident_moved_out_of_or_into_the_90_days_redraws_the_bars_as_a_cold_build(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_site import _resolved, write
+
+    as_of = ("--as-of", "2026-02-01T00:00:00Z")  # the bars begin on 2025-11-04
+    long_one = _resolved(1, "2025-10-01", "Long outage")
+    write(repo, "incidents/INC-0001.yaml", long_one.replace("2025-10-01T11:00", "2025-11-20T11:00"))
+    write(repo, "incidents/INC-0002.yaml", _resolved(2, "2026-01-10", "Short outage"))
+    commit_all(repo)
+    out, cold = tmp_path / "site", tmp_path / "cold"
+    for _ in range(2):  # the second build keeps a state
+        assert run_cli("site", "build", "--out", str(out), *as_of, cwd=repo).code == 0
+    bars = "Long outage"  # in the label of each day of its bars, nowhere else on the page
+    for resolved, shown in (("2025-10-02", False), ("2025-11-20", True)):
+        before = _inode(out)
+        write(
+            repo,
+            "incidents/INC-0001.yaml",
+            long_one.replace("2025-10-01T11:00", f"{resolved}T11:00"),
+        )
+        commit_all(repo, f"resolved on {resolved}")
+        assert run_cli("site", "build", "--out", str(out), *as_of, cwd=repo).code == 0
+        assert _inode(out) == before  # from the state
+        shutil.rmtree(cold, ignore_errors=True)
+        monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+        assert run_cli("site", "build", "--out", str(cold), *as_of, cwd=repo).code == 0
+        monkeypatch.delenv("INCIDENTS_NO_CACHE")
+        assert all_files(out) == all_files(cold)
+        assert (bars in (out / "index.html").read_text(encoding="utf-8")) == shown

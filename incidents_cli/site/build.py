@@ -38,6 +38,7 @@ from incidents_cli.site.contexts import (
     tag_authority,
 )
 from incidents_cli.site.files import (
+    MARKER,
     REUSED,
     Reused,
     SiteFile,
@@ -50,7 +51,6 @@ from incidents_cli.site.inputs import public_inputs
 from incidents_cli.site.model import ComponentView, Page, build_page
 from incidents_cli.site.pages import (
     INCIDENT_TEMPLATE,
-    MARKER,
     EarlyPages,
     Previous,
     Reuse,
@@ -77,11 +77,35 @@ class BuildResult:
     unreadable: list[str]
 
 
-def _json(data: Any) -> str:
+def _json(data: Any) -> bytes:
+    """An API document as UTF-8: JSON indented by two spaces, as ``json.dumps(data,
+    indent=2, ensure_ascii=False)`` writes it."""
     # <, > and & as \u escapes: the same data, and safe even if someone inlines the JSON
-    # into an HTML page.
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+    # into an HTML page. (In UTF-8 these bytes are never part of another character.)
+    text = _dumps_fast(data)
+    return (
+        text.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026") + b"\n"
+    )
+
+
+def _dumps_fast(data: Any) -> bytes:
+    """``_dumps``'s bytes, made by orjson where it is installed (Python's own encoder is
+    pure Python as soon as it indents; tests/test_site_api_json.py holds the two to the
+    same bytes). What orjson refuses (an integer over 64 bits, a lone surrogate) goes to
+    ``_dumps``, which writes it or raises as before. Floats it writes otherwise (2e-7 for
+    2e-07): the API has none (times are text, counts integers; tested)."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return _dumps(data)
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+    except TypeError:  # orjson.JSONEncodeError
+        return _dumps(data)
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def _fixed_key(page: Page) -> str:

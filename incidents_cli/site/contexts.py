@@ -101,6 +101,7 @@ class Words:
         # rendered one after the other (the dicts are only read)
         self.lines: dict[int, dict[str, Any]] = {}
         self._components: dict[tuple[str, str], dict[str, str]] = {}
+        self._days: dict[date, str] = {}
 
     def component(self, component: str, status: str) -> dict[str, str]:
         """A component's name and status, as an update lists them (made once each)."""
@@ -141,13 +142,17 @@ class Words:
         }
 
     def day(self, day: date) -> str:
-        """A day as people write it: "10 March 2026" (the catalogue orders it)."""
-        return self(
-            N_("%(day)d %(month)s %(year)d"),
-            day=day.day,
-            month=self(MONTH_NAMES[day.month - 1]),
-            year=day.year,
-        )
+        """A day as people write it: "10 March 2026" (the catalogue orders it); made once
+        each (the bars of every component name the same 90 days)."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = self(
+                N_("%(day)d %(month)s %(year)d"),
+                day=day.day,
+                month=self(MONTH_NAMES[day.month - 1]),
+                year=day.year,
+            )
+        return found
 
     def month(self, month: str) -> str:
         year, number = month.split("-")
@@ -328,7 +333,23 @@ def _day_label(day: Day, words: Words) -> str:
     )
 
 
-def _component_context(view: ComponentView, words: Words) -> dict[str, Any]:
+def _day_context(day: Day, words: Words, made: dict[Day, dict[str, Any]]) -> dict[str, Any]:
+    """A bar's day (made once for the days alike: most days of most components have no
+    incident, and model.py gives those one Day for every component)."""
+    found = made.get(day)
+    if found is None:
+        found = made[day] = {
+            "status": day.status,
+            "label": _day_label(day, words),
+            "maintenance": day.maintenance,
+            "href": _day_link(day, words),
+        }
+    return found
+
+
+def _component_context(
+    view: ComponentView, words: Words, made: dict[Day, dict[str, Any]]
+) -> dict[str, Any]:
     uptime = f"{view.uptime:.2f}"
     return {
         "id": view.id,
@@ -341,15 +362,7 @@ def _component_context(view: ComponentView, words: Words) -> dict[str, Any]:
         )
         + " · "
         + words("%(uptime)s%% uptime", uptime=uptime),
-        "days": [
-            {
-                "status": d.status,
-                "label": _day_label(d, words),
-                "maintenance": d.maintenance,
-                "href": _day_link(d, words),
-            }
-            for d in view.days
-        ],
+        "days": [_day_context(day, words, made) for day in view.days],
     }
 
 
@@ -381,12 +394,13 @@ def index_context(page: Page) -> dict[str, Any]:
     words = Words(page)
     groups: list[dict[str, Any]] = []
     by_name: dict[str, dict[str, Any]] = {}
+    made: dict[Day, dict[str, Any]] = {}
     for view in page.components:
         key = view.group or ""
         if key not in by_name:
             by_name[key] = {"name": view.group or "", "components": []}
             groups.append(by_name[key])
-        by_name[key]["components"].append(_component_context(view, words))
+        by_name[key]["components"].append(_component_context(view, words, made))
     headline, subline = _banner(page, words)
     common = common_context(page, "", page.settings.title, f"{headline}. {subline}", "index.html")
     feeds = [

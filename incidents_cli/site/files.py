@@ -13,6 +13,9 @@ from pathlib import Path
 
 from incidents_cli.core.errors import RefusedError
 
+MARKER = ".incidents-site"
+"""The manifest of a site built by this tool: the key each reusable page was rendered for."""
+
 
 class Reused:
     """A file taken unchanged from the site already in --out (linked, not rewritten)."""

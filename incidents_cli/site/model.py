@@ -125,56 +125,93 @@ def history_days(
     Uptime counts a major outage as fully down and a partial outage as 30% down, as
     Statuspage does; degraded performance and maintenance count as up.
     """
-    first = _day_start(now, zone) - timedelta(days=HISTORY_DAYS - 1)
-    per_day, down = _incident_days(component, incidents, first, now, zone)
-    maintenance_days = _maintenance_days(component, maintenances, first, now, zone)
-    days = []
-    for index in range(HISTORY_DAYS):
-        date = (first + timedelta(days=index)).strftime("%Y-%m-%d")
-        found = per_day.get(index, [])
-        ordered = sorted({(i.started, i.id, i.title) for _, i in found})
-        days.append(
-            Day(
-                date=date,
-                status=_worst(s for s, _ in found),
-                incidents=tuple((i, t) for _, i, t in ordered),
-                maintenance=index in maintenance_days,
-                first_start=ordered[0][0] if ordered else None,
-            )
-        )
-    total = (now - first).total_seconds()
-    lost = _weighted_union(down)
-    uptime = 100.0 * (1 - lost / total) if total > 0 else 100.0
-    return tuple(days), uptime
+    return _Bars(incidents, now, zone).days(component, maintenances)
 
 
-def _incident_days(
-    component: str,
-    incidents: Sequence[PublicIncident],
-    first: datetime,
-    now: datetime,
-    zone: tzinfo,
-) -> tuple[dict[int, list[tuple[str, PublicIncident]]], list[tuple[datetime, datetime, float]]]:
-    """The component's incidents by day index (with its status in each), and the intervals
-    it was down, weighted."""
-    per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
-    down: list[tuple[datetime, datetime, float]] = []
-    for incident in incidents:
-        if component not in incident.touched:
-            continue
+class _Bars:
+    """What the 90 days of every component share, worked out once for the page rather
+    than once for each component: the first day, each day's date, the days each incident
+    spans (by the components it touches), and the days without an incident."""
+
+    def __init__(self, incidents: Sequence[PublicIncident], now: datetime, zone: tzinfo) -> None:
+        self.now, self.zone = now, zone
+        self.first = first = bars_begin(now, zone)
+        self.dates = [(first + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(HISTORY_DAYS)]
+        self.quiet: dict[tuple[int, bool], Day] = {}
+        self.touching: dict[str, list[tuple[PublicIncident, list[int]]]] = {}
+        for incident in incidents:
+            if (incident.resolved or now) < first:
+                continue
+            indexes = self._indexes(incident)
+            for component in incident.touched:
+                self.touching.setdefault(component, []).append((incident, indexes))
+
+    def _indexes(self, incident: PublicIncident) -> list[int]:
+        """The indexes of the days the incident spans, up to now."""
+        first, now, zone = self.first, self.now, self.zone
         end = incident.resolved or now
-        if end < first:
-            continue
-        status = incident.component_status(component, latest=False)
-        weight = {"major_outage": 1.0, "partial_outage": 0.3}.get(status, 0.0)
-        if weight:
-            down.append((max(incident.started, first), min(end, now), weight))
+        indexes = []
         day = max(incident.started, first)
         while day <= end and day <= now:
-            index = (_day_start(day, zone) - first).days
-            per_day.setdefault(index, []).append((status, incident))
-            day = _day_start(day, zone) + timedelta(days=1)
-    return per_day, down
+            start = _day_start(day, zone)
+            indexes.append((start - first).days)
+            day = start + timedelta(days=1)
+        return indexes
+
+    def days(
+        self, component: str, maintenances: Sequence[Maintenance]
+    ) -> tuple[tuple[Day, ...], float]:
+        """``history_days`` of one component."""
+        first, now = self.first, self.now
+        per_day, down = self._incident_days(component)
+        maintenance_days = _maintenance_days(component, maintenances, first, now, self.zone)
+        days = []
+        for index in range(HISTORY_DAYS):
+            found = per_day.get(index)
+            if not found:
+                days.append(self._quiet(index, index in maintenance_days))
+                continue
+            ordered = sorted({(i.started, i.id, i.title) for _, i in found})
+            days.append(
+                Day(
+                    date=self.dates[index],
+                    status=_worst(s for s, _ in found),
+                    incidents=tuple((i, t) for _, i, t in ordered),
+                    maintenance=index in maintenance_days,
+                    first_start=ordered[0][0],
+                )
+            )
+        total = (now - first).total_seconds()
+        lost = _weighted_union(down)
+        uptime = 100.0 * (1 - lost / total) if total > 0 else 100.0
+        return tuple(days), uptime
+
+    def _quiet(self, index: int, maintenance: bool) -> Day:
+        """A day without incidents (one object for every component that has it)."""
+        day = self.quiet.get((index, maintenance))
+        if day is None:
+            day = Day(
+                date=self.dates[index], status=_worst(()), incidents=(), maintenance=maintenance
+            )
+            self.quiet[(index, maintenance)] = day
+        return day
+
+    def _incident_days(
+        self, component: str
+    ) -> tuple[dict[int, list[tuple[str, PublicIncident]]], list[tuple[datetime, datetime, float]]]:
+        """The component's incidents by day index (with its status in each), and the
+        intervals it was down, weighted."""
+        per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
+        down: list[tuple[datetime, datetime, float]] = []
+        for incident, indexes in self.touching.get(component, ()):
+            status = incident.component_status(component, latest=False)
+            weight = {"major_outage": 1.0, "partial_outage": 0.3}.get(status, 0.0)
+            if weight:
+                end = incident.resolved or self.now
+                down.append((max(incident.started, self.first), min(end, self.now), weight))
+            for index in indexes:
+                per_day.setdefault(index, []).append((status, incident))
+        return per_day, down
 
 
 def _maintenance_days(
@@ -196,11 +233,21 @@ def _maintenance_days(
 
 
 def _weighted_union(intervals: Sequence[tuple[datetime, datetime, float]]) -> float:
-    """Seconds lost, counting each moment once at the heaviest weight that covers it."""
+    """Seconds lost, counting each moment once at the heaviest weight that covers it: the
+    intervals' ends cut time into spans, summed in order, each at the heaviest weight of
+    the intervals under way in it (counted as the spans are passed)."""
     points = sorted({t for a, b, _ in intervals for t in (a, b)})
+    changes: dict[datetime, list[tuple[float, int]]] = {}
+    for a, b, w in intervals:
+        if a < b:  # (one that ends before it starts covers nothing)
+            changes.setdefault(a, []).append((w, 1))
+            changes.setdefault(b, []).append((w, -1))
+    under_way: dict[float, int] = {}
     lost = 0.0
     for left, right in pairwise(points):
-        weight = max((w for a, b, w in intervals if a <= left and right <= b), default=0.0)
+        for w, step in changes.get(left, ()):
+            under_way[w] = under_way.get(w, 0) + step
+        weight = max((w for w, count in under_way.items() if count), default=0.0)
         lost += weight * (right - left).total_seconds()
     return lost
 
@@ -258,8 +305,9 @@ def _component_views(
 ) -> list[ComponentView]:
     """Each component as the page shows it, with its 90 days, in the settings' order."""
     views = []
+    bars = _Bars(recent, now, zone)
     for position, component in enumerate(settings.components, start=1):
-        days, uptime = history_days(component.id, recent, windows, now, zone)
+        days, uptime = bars.days(component.id, windows)
         views.append(
             ComponentView(
                 id=component.id,

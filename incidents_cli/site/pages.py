@@ -30,15 +30,12 @@ from incidents_cli.site.contexts import (
     month_file,
     words_of,
 )
-from incidents_cli.site.files import REUSED, Reused, write_text
+from incidents_cli.site.files import MARKER, REUSED, Reused, write_text
 from incidents_cli.site.inputs import parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
-
-MARKER = ".incidents-site"
-"""The manifest of a site built by this tool: the key each reusable page was rendered for."""
 
 MONTH_TEMPLATES = ("site/history_month.html", "site/base.html", "site/_macros.html")
 INCIDENT_TEMPLATES = ("site/incident.html", "site/base.html", "site/_macros.html")

@@ -24,6 +24,7 @@ of its shape is a full build, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,12 +44,12 @@ from incidents_cli.core.records import (
     RUNBOOKS_DIR,
     SETTINGS_FILE,
 )
-from incidents_cli.site.files import files_of
-from incidents_cli.site.pages import INCIDENT_TEMPLATES, MARKER, MONTH_TEMPLATES
+from incidents_cli.site.files import MARKER, files_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from incidents_cli.core.settings import Settings
     from incidents_cli.site.build import BuildResult
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
@@ -177,7 +178,7 @@ def before_build(root: Path, out: Path) -> str | None:
     """HEAD, where a full build about to run into ``out`` is to leave a state for the next
     rebuild: caches on, and a site in ``out`` already (a first build into an empty folder,
     as CI's, keeps none: the next build is a full one again, and keeps it)."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
     from incidents_cli.store.git import run_git
 
     if _folder(root) is None or not enabled() or not (out / MARKER).is_file():
@@ -197,7 +198,7 @@ def after_build(
     """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
     committed while it ran) and git vouches that the work tree holds its records and
     templates; else leave none."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
     from incidents_cli.store.git import ask_changes
 
     if not enabled():
@@ -307,6 +308,8 @@ def _texts(
 
 
 def _fingerprints(renderer: Renderer) -> list[str]:
+    from incidents_cli.site.pages import INCIDENT_TEMPLATES, MONTH_TEMPLATES
+
     return [
         renderer.fingerprint(*MONTH_TEMPLATES),
         renderer.fingerprint(*INCIDENT_TEMPLATES),
@@ -337,7 +340,7 @@ _DAMAGED = (_Stale, OSError, TypeError, ValueError, KeyError, IndexError, Attrib
 def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Rebuilt | None:
     """The site in ``out`` brought up to date from the state the last build kept, or None
     (nothing written) where the full build must run."""
-    from incidents_cli.store.cache import enabled
+    from incidents_cli.store.cache_files import enabled
 
     folder = _folder(root)
     if folder is None or not enabled():
@@ -349,6 +352,8 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     except BaseException as failed:
         if work is not None and work.counts is not None:
             work.counts()  # git's answer waited for, unused
+        if work is not None and work.checking is not None:
+            work.checking.passed()  # (its process is waited for either way)
         if isinstance(failed, _DAMAGED):
             return None
         raise
@@ -443,7 +448,9 @@ class _Rebuild:
     ) -> None:
         self.root, self.out, self.folder = root, out, folder
         self.base_url, self.as_of = base_url, as_of
+        self.checking: _OutCheck | None = None
         self.state = _load(folder)
+        self.checking = _OutCheck(out, self.state["files"])  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -452,6 +459,7 @@ class _Rebuild:
         self.keys: dict[str, str] = {}
         self.rekeyed: dict[int, tuple[int, str]] = {}  # in the manifest: start, end, key
         self.texts: dict[str, str] = {}  # the state's text parts read so far
+        self.split_lines: dict[str, tuple[str, str, str, list[Any]]] = {}  # lines split so far
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
@@ -469,7 +477,7 @@ class _Rebuild:
         answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
         self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
         try:
-            self._check_out()  # while git answers
+            settings, renderer = self._tools()  # while git answers
         finally:
             changes = answer()  # (its processes are waited for either way)
         if changes is None or len(changes.files) > FEW:
@@ -481,8 +489,11 @@ class _Rebuild:
         if state["later"] and now >= datetime.fromisoformat(state["later"]):
             raise _Stale  # an incident that started after the last build's "now" shows now
         self._changed(changes.files)
-        page, renderer = self._page(now)
+        page = self._page(now, settings)
         self._render(page, renderer)
+        assert self.checking is not None
+        if not self.checking.passed():
+            raise _Stale  # a page in --out is not the one the last build wrote
         return page
 
     # -- what changed --
@@ -508,6 +519,14 @@ class _Rebuild:
             ids.add(name.rsplit(".", 1)[0])
         for ident in sorted(ids):
             self._made(ident, files, flagged)
+
+    def _split(self, line: str) -> tuple[str, str, str, list[Any]]:
+        """``_split``, once for each line (a feed's incidents are sorted by their heads;
+        the heads are only read)."""
+        split = self.split_lines.get(line)
+        if split is None:
+            split = self.split_lines[line] = _split(line)
+        return split
 
     def _text(self, part: str) -> str:
         """A text part of the state, if its digest is the one the state names."""
@@ -544,7 +563,7 @@ class _Rebuild:
 
         for line in (*self.state["shown"], *self.state["feeding"]):
             if line.startswith(f"{ident}\t"):
-                return _split(line)[3]
+                return self._split(line)[3]
         packed = kept_view(self.folder, month, key)
         if packed is None:
             raise _Stale
@@ -613,15 +632,25 @@ class _Rebuild:
 
     # -- the page --
 
-    def _page(self, now: datetime) -> tuple[Page, Renderer]:
-        from incidents_cli.site.build import _fixed_key
-        from incidents_cli.site.model import build_page
+    def _tools(self) -> tuple[Settings, Renderer]:
+        """The settings and the templates (the same templates as the last build's), and
+        the code that renders the pages: imported while git answers."""
+        import incidents_cli.site.build  # noqa: F401  (it imports every module of the site)
         from incidents_cli.site.render import Renderer
         from incidents_cli.store.layout import load_settings
 
         settings = load_settings(self.root, self.root / ".git")
         if self.base_url is not None:
             settings = settings._replace(base_url=self.base_url)
+        renderer = Renderer(self.root, settings.language)
+        if _fingerprints(renderer) != self.state["templates"]:
+            raise _Stale
+        return settings, renderer
+
+    def _page(self, now: datetime, settings: Settings) -> Page:
+        from incidents_cli.site.build import _fixed_key
+        from incidents_cli.site.model import build_page
+
         windows = [_unwindow(item) for item in self.state["windows"]]
         self.shown = {}
         for line in self.state["shown"]:
@@ -636,16 +665,13 @@ class _Rebuild:
         )
         if _fixed_key(page) != self.state["fixed"]:
             raise _Stale
-        renderer = Renderer(self.root, settings.language)
-        if _fingerprints(renderer) != self.state["templates"]:
-            raise _Stale
-        return page, renderer
+        return page
 
     def _view(self, line: str) -> PublicIncident:
         """The view a line names: from the view cache (decoded when first used), or made now."""
         from incidents_cli.site.inputs import kept_view, view_from
 
-        ident, key, month, head = _split(line)
+        ident, key, month, head = self._split(line)
         if ident in self.views:
             return self.views[ident]
         packed = self.made[key][1] if key in self.made else kept_view(self.folder, month, key)
@@ -657,17 +683,6 @@ class _Rebuild:
         return view
 
     # -- the pages that change --
-
-    def _check_out(self) -> None:
-        """Every file of the site in --out is the regular file the last build left there,
-        unchanged since (its inode's change time is not after the manifest's)."""
-        built = os.lstat(self.out / MARKER).st_ctime_ns
-        count, digest = self.state["files"]
-        found: set[str] = set()
-        if not _unchanged(str(self.out), "", built, found) or len(found) != count:
-            raise _Stale
-        if _digest("\n".join(sorted(found))) != digest:
-            raise _Stale
 
     def _render(self, page: Page, renderer: Renderer) -> None:
         from incidents_cli.site.api import api_documents
@@ -718,10 +733,12 @@ class _Rebuild:
         context = incident_page_context(incident, page)
         self.written[rel] = renderer.render_bytes("site/incident.html", context)
 
-    def _rekey(self, rel: str, key: str) -> bool:
-        """Put ``key`` in the manifest for ``rel``; whether it differs from the one there."""
+    def _rekey(self, rel: str, key: str, *, from_end: bool = False) -> bool:
+        """Put ``key`` in the manifest for ``rel``; whether it differs from the one there.
+        ``from_end``: looked for from the end of the manifest, where the feeds are (render_site
+        lists them after every page; each path is there once, so only the time differs)."""
         marker = f'\n{json.dumps(rel)}: "'
-        at = self.manifest.find(marker)
+        at = self.manifest.rfind(marker) if from_end else self.manifest.find(marker)
         if at < 0:
             raise _Stale
         start = at + len(marker)
@@ -806,7 +823,7 @@ class _Rebuild:
                 ("atom", "rss"), FEEDS, fingerprints, strict=True
             ):
                 rel = f"history.{kind}" if view is None else feed_file(view.id, kind)
-                if not self._rekey(rel, page_key(key, fingerprint)):
+                if not self._rekey(rel, page_key(key, fingerprint), from_end=True):
                     continue
                 if feed is None:
                     candidates = [self._view(self._line(i)) for i in item[2]]
@@ -825,14 +842,14 @@ class _Rebuild:
         from incidents_cli.site.contexts import FEED_ENTRIES
 
         def newest(ident: str) -> tuple[datetime, str, int]:
-            ident, key, _, head = _split(self._line(ident))
+            ident, key, _, head = self._split(self._line(ident))
             self.keys[ident] = key  # what the feed's key is made of
             return datetime.fromisoformat(head[3][0]), ident, head[3][1]
 
         every = total <= len(ids)  # the feed holds every incident it can choose from
         chosen = [ident for ident in ids if ident not in self.lines]
         for ident, line in self.lines.items():
-            head = _split(line)[3]
+            head = self._split(line)[3]
             old = self.old[ident][1]
             takes = component == "" or component in head[4]
             took = component == "" or component in old[4]
@@ -931,6 +948,65 @@ def _manifest(out: Path, digest: str) -> str:
     if _digest(data) != digest:
         raise _Stale
     return data.decode("utf-8")
+
+
+class _OutCheck:
+    """Whether every file of the site in --out is the regular file the last build left
+    there, unchanged since (its inode's change time is not after the manifest's), and no
+    other file is there: the files the state names (their number, and a digest of their
+    sorted paths). A stat for each file: in a process forked for it where there is a
+    second core, while this one does the rest of the rebuild (in a thread, each stat
+    would wait for the interpreter's lock); else here, when ``passed`` is first asked."""
+
+    def __init__(self, out: Path, files: list[Any]) -> None:
+        from incidents_cli.store.parallel import workers
+
+        self.out = out
+        self.count: int = files[0]
+        self.digest: str = files[1]
+        self.pid, self.pipe = 0, -1
+        self.answer: bool | None = None
+        if not hasattr(os, "fork") or workers() <= 1:
+            return
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return  # done here instead
+        if pid == 0:  # the forked process: its answer, then gone without any clean-up
+            try:
+                os.close(read)
+                os.write(write, b"1" if self._check() else b"0")
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.pid, self.pipe = pid, read
+
+    def _check(self) -> bool:
+        found: set[str] = set()
+        try:
+            built = os.lstat(f"{self.out}/{MARKER}").st_ctime_ns
+            if not _unchanged(str(self.out), "", built, found) or len(found) != self.count:
+                return False
+        except OSError:
+            return False
+        return _digest("\n".join(sorted(found))) == self.digest
+
+    def passed(self) -> bool:
+        """The answer (the forked process is waited for, once)."""
+        if self.answer is None and not self.pid:
+            self.answer = self._check()
+        elif self.answer is None:
+            pid, self.pid, self.answer = self.pid, 0, False
+            try:
+                with os.fdopen(self.pipe, "rb") as said:
+                    self.answer = said.read() == b"1"
+            finally:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        return self.answer
 
 
 def _unchanged(folder: str, prefix: str, built: int, found: set[str]) -> bool:

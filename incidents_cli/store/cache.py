@@ -21,6 +21,7 @@ from typing import Any
 from incidents_cli.core.document import Document
 from incidents_cli.core.records import RecordFile
 from incidents_cli.store import yamlio
+from incidents_cli.store.cache_files import enabled as enabled  # (a rebuild needs no more)
 from incidents_cli.store.cache_files import read_cache_mapping
 from incidents_cli.store.git import run_git
 from incidents_cli.store.layout import read_record, record_paths
@@ -269,11 +270,6 @@ def cache_entry(record: RecordFile, valid: bool) -> dict[str, Any]:
     schema)."""
     record.known_valid = valid
     return _entry(record)
-
-
-def enabled() -> bool:
-    """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
-    return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
 
 
 def read_all(

@@ -18,6 +18,11 @@ MAX_CACHE_FILE = 1 << 30
 """No cache file the tool writes comes near this (100,000 incidents: tens of MB)."""
 
 
+def enabled() -> bool:
+    """INCIDENTS_NO_CACHE=1 turns the cache off (every file is parsed afresh)."""
+    return os.environ.get("INCIDENTS_NO_CACHE", "") in ("", "0")
+
+
 def read_cache_bytes(path: Path) -> bytes:
     """The bytes of the cache file ``path``; OSError if it is missing or not a regular file
     of at most MAX_CACHE_FILE bytes (never followed if it is a symlink)."""

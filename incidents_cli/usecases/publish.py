@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from incidents_cli.core.errors import RefusedError, SetupError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import SETTINGS_FILE
-from incidents_cli.site.build import BuildResult, build_site
 
 if TYPE_CHECKING:
+    from incidents_cli.site.build import BuildResult
     from incidents_cli.site.pages import EarlyPages
 
 
@@ -40,13 +40,14 @@ def build_status_site(
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
     from incidents_cli.site.state import rebuild
-    from incidents_cli.store.cache import one_snapshot
 
     try:
         # After a few committed changes: from what the last build kept, no work per incident.
         rebuilt = rebuild(root, out, base_url, as_of)
         if rebuilt is not None:
             return Published(rebuilt.result, rebuilt.left_out, rebuilt.findings)
+        from incidents_cli.store.cache import one_snapshot
+
         with one_snapshot(root):  # git is asked once which files are unchanged
             return _build(root, out, base_url, as_of)
     except OSError as exc:
@@ -75,6 +76,7 @@ def _check_and_build(
     root: Path, out: Path, base_url: str | None, as_of: datetime | None, early: EarlyPages | None
 ) -> Published:
     from incidents_cli.core.records import classify
+    from incidents_cli.site.build import build_site
     from incidents_cli.site.inputs import parsed_view
     from incidents_cli.site.pages import early_view
     from incidents_cli.site.state import after_build, before_build
