@@ -92,11 +92,34 @@ _STAGED = ("diff", "--cached", "--quiet")
 
 
 class Commit(NamedTuple):
-    """A commit just made: HEAD as read after it, and the blob id each path has there
-    (None: HEAD has no such file)."""
+    """A commit just made, as git reads it after the commit: HEAD, the blob id each of the
+    paths committed has there (None: HEAD has no such file; a path the commit did not
+    change is left out), HEAD's parent (None for a first commit), and every other path
+    the commit changed (a person's work that git took along)."""
 
     head: str
     blobs: dict[str, str | None]
+    parent: str | None = None
+    others: tuple[str, ...] = ()
+
+
+# HEAD and what it changed, with each new blob id: one call answers what a commit holds.
+# Porcelain `log` (not `diff-tree`, which reads the whole index first); each option that
+# a person's config could change is given.
+_COMMITTED = (
+    "log",
+    "-1",
+    "--format=%H %P",
+    "--raw",
+    "-z",
+    "--no-abbrev",
+    "--no-renames",
+    "--root",
+    "--no-color",
+    "--no-show-signature",
+    "HEAD",
+    "--",
+)
 
 
 class IndexEntry(NamedTuple):
@@ -126,6 +149,12 @@ def _refuse_index_lock(output: str) -> None:
     if "index.lock" in output and "File exists" in output:
         found = re.search(r"Unable to create '([^']*index\.lock)'", output)
         raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
+
+
+def _some(paths: Sequence[str]) -> str:
+    """A few paths, for a message: ``a, b and 3 more``."""
+    shown = ", ".join(paths[:2])
+    return f"{shown} and {len(paths) - 2} more" if len(paths) > 2 else shown
 
 
 _NO_GIT = "git is not installed or not on PATH; install git and try again"
@@ -273,14 +302,20 @@ def _changes(
     return Changes(head, time, files)
 
 
-def blob_id(data: bytes) -> str:
-    """The id git gives a file with these bytes (SHA-1 repositories)."""
+def blob_id(data: bytes, like: str | None = None) -> str:
+    """The id git gives a file with these bytes: SHA-1, or SHA-256 when ``like`` (an
+    object id git gave, such as HEAD's) is one (git's object format, as git answered)."""
+    header = b"blob %d\0" % len(data)
+    if like is not None and len(like) == 64:
+        from hashlib import sha256
+
+        return sha256(header + data).hexdigest()
     try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
         from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - a Python built without it
         from hashlib import sha1
 
-    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest: str = sha1(header + data, usedforsecurity=False).hexdigest()
     return digest
 
 
@@ -605,19 +640,34 @@ class Repo:
             if new:
                 self._add_new("--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.
+            # A person's `git add` between that check and this commit would be taken along:
+            # seen in what the commit holds, and taken out (``_take_out_others``).
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        made = self._commit(paths, args, message, new if args[1] == "--only" else None)
+        return self._take_out_others(made, paths, message) if made.others else made
+
+    def _commit(
+        self,
+        paths: Sequence[str],
+        args: Sequence[str],
+        message: str,
+        intended: list[str] | None,
+    ) -> Commit:
+        """Run ``args`` (a `git commit` of ``paths``); on failure, put the index entries of
+        ``paths`` back (``intended``: the new paths only added with --intent-to-add, for
+        a commit with --only) and refuse. Returns what HEAD holds after the commit."""
         head_before = self.head()
         result = run_git(self.top, *args, check=False, input_text=message)
         if result.returncode != 0 and self.head(fresh=True) != head_before:
             # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
             # wrote the index: the commit stands; our paths' index entries are set to it
             self.git("reset", "--quiet", "--", *paths)
-            return self.head_blobs(paths)
+            return self.committed(paths)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
-            if args[1] == "--only":
-                if new:
-                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
+            if intended is not None:
+                if intended:
+                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *intended)
             elif self.head() is None:
                 self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
             else:
@@ -640,7 +690,46 @@ class Repo:
                 "are as they were",
                 output,
             )
-        return self.head_blobs(paths)
+        return self.committed(paths)
+
+    def _take_out_others(self, made: Commit, paths: Sequence[str], message: str) -> Commit:
+        """``made`` holds more than ``paths``: a person staged something between the check
+        that nothing was staged and the commit (or a hook staged it during the commit).
+        Their work must stay theirs: HEAD goes back to its parent (only if it is still
+        ``made``), which leaves the index as the commit left it (their file staged as
+        before), and ``paths`` alone are committed again with `git commit --only` and the
+        same message, so the hooks and signing apply to the commit that stays as they did
+        to the first. If a hook puts the others back, the commit stands and that is said."""
+        others = _some(made.others)
+        if made.parent is None or " " in made.parent:
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                "not write; see `git show --stat HEAD`"
+            )
+        moved = self.git(
+            "update-ref",
+            "-m",
+            "incidents: a commit that took along what a person staged, made again without it",
+            "HEAD",
+            made.parent,
+            made.head,
+            check=False,
+        )
+        self._head = None
+        if moved.returncode != 0:
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                "not write, and HEAD moved on since; see `git log --stat`"
+            )
+        args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
+        again = self._commit(paths, args, message, None)
+        if again.others:
+            raise GitError(
+                f"a hook of this repository stages {_some(again.others)} in every commit; "
+                f"this change is committed with it as {again.head[:12]} "
+                "(see `git show --stat HEAD`)"
+            )
+        return again
 
     def _hidden_from_git(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` whose index entry tells git not to look at the work tree
@@ -665,31 +754,61 @@ class Repo:
             )
         _checked(result, ("add", *args), True)
 
-    def head_blobs(self, paths: Sequence[str]) -> Commit:
-        """HEAD, read now, and the blob id of each of ``paths`` there: one git call."""
-        asked = ["HEAD", *(f"HEAD:{p}" for p in paths)]
-        if any("\n" in p for p in paths):  # not one line each: ask git path by path
-            answers = [self.git("rev-parse", "--verify", "-q", a, check=False) for a in asked]
-            found = [a.stdout.strip() or None for a in answers]
-        else:
-            out = run_git(
-                self.top,
-                "cat-file",
-                "--batch-check=%(objecttype) %(objectname)",
-                input_text="".join(f"{a}\n" for a in asked),
-            ).stdout
-            # "commit <id>", "blob <id>"; else "<what was asked> missing" (or a tree)
-            kinds = ["commit", *("blob" for _ in paths)]
-            found = [
-                line.split(" ", 1)[1] if line.startswith(f"{kind} ") else None
-                for kind, line in zip(kinds, out.split("\n"), strict=False)
-            ]
-            found += [None] * (len(asked) - len(found))
-        head = found[0]
-        if head is None:
+    def committed(self, paths: Sequence[str]) -> Commit:
+        """HEAD, read now, with what it changed against its parent: the blob id of each of
+        ``paths`` there, and every other path it changed. One git call."""
+        out = self.git(*_COMMITTED).stdout
+        header, _, diff = out.partition("\0")
+        head, _, parent = header.strip().partition(" ")
+        if not head:
             raise GitError("git commit succeeded, but HEAD names no commit; see `git log`")
+        ours = set(paths)
+        blobs: dict[str, str | None] = {}
+        others: list[str] = []
+        fields = diff.lstrip("\n").split("\0")
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            if path in ours:  # ":old-mode new-mode old-id new-id status"
+                new = meta.split(" ")[3] if meta.count(" ") >= 4 else ""
+                blobs[path] = None if not new.strip("0") else new
+            elif path:
+                others.append(path)
         self._head = head
-        return Commit(head, dict(zip(paths, found[1:], strict=True)))
+        return Commit(head, blobs, parent or None, tuple(others))
+
+    def undo_commit(self, made: Commit, paths: Sequence[str]) -> None:
+        """Take back the commit ``made``: HEAD goes back to its parent only if HEAD is still
+        ``made``, and the index entries of ``paths`` are put back as the parent has them
+        (the caller puts the files back)."""
+        where = [made.parent, made.head] if made.parent else ["-d", made.head]
+        moved = self.git("update-ref", "-m", "incidents: undo", "HEAD", *where, check=False)
+        self._head = None
+        if moved.returncode != 0:
+            raise GitError(
+                f"commit {made.head[:12]} could not be taken back: HEAD moved on since "
+                "(see `git log`)"
+            )
+        if made.parent:
+            self.git("reset", "--quiet", "--", *paths)
+        else:
+            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+
+    def rewrites(self, path: str) -> str:
+        """What makes git store other bytes for ``path`` than the file holds, as a person
+        would name it: the clean filter of its attributes, else its end-of-line conversion,
+        else (neither is set) a hook."""
+        said = self.git("check-attr", "-z", "filter", "text", "eol", "--", path, check=False)
+        fields = said.stdout.split("\0")
+        values = dict(zip(fields[1::3], fields[2::3], strict=False))
+        unset = ("unspecified", "unset", "")
+        if values.get("filter", "") not in unset:
+            return f"the clean filter `{values['filter']}` (filter={values['filter']})"
+        autocrlf = self.git("config", "core.autocrlf", check=False).stdout.strip()
+        if any(values.get(a, "") not in unset for a in ("text", "eol")) or autocrlf in (
+            "true",
+            "input",
+        ):
+            return "the end-of-line conversion (text/eol attributes or core.autocrlf)"
+        return "a pre-commit hook"
 
     def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
         """Commit ``files`` on top of HEAD to a new branch, without touching this work tree,

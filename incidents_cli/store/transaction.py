@@ -23,6 +23,7 @@ from incidents_cli.core.records import (
     INCIDENTS_DIR,
     MAINTENANCE_DIR,
     RecordFile,
+    classify,
     incident_rel,
     maintenance_rel,
 )
@@ -504,6 +505,7 @@ def _commit(
             made = repo.commit_exactly(
                 [w.git_path for w in planned], message, states.tracked, states.staged
             )
+            _refuse_filtered(repo, root, made, planned, change)
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
@@ -533,12 +535,53 @@ def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
     by blob id (HEAD's, and the file's as written); where they differ (a hook rewrote a
     file, or a filter such as end-of-line conversion stores other bytes), git decides."""
     for write in planned:
-        expected = blob_id(write.text.encode("utf-8")) if write.text is not None else None
+        expected = _blob(write.text, made)
         path = root / write.rel
         try:
-            now = blob_id(path.read_bytes()) if path.is_file() else None
+            now = blob_id(path.read_bytes(), made.head) if path.is_file() else None
         except OSError:
             now = "unreadable"
-        if made.blobs.get(write.git_path) != expected or now != expected:
+        if made.blobs.get(write.git_path, "") != expected or now != expected:
             return repo.holds(made.head, [w.git_path for w in planned])
     return True
+
+
+def _blob(text: str | None, made: Commit) -> str | None:
+    """The blob id of ``text`` as written, in the object format of the repository that
+    made ``made`` (None: the file is removed)."""
+    return blob_id(text.encode("utf-8"), made.head) if text is not None else None
+
+
+def _refuse_filtered(
+    repo: Repo, root: Path, made: Commit, planned: list[_Write], change: Change
+) -> None:
+    """A record git committed with other bytes than were written and checked (a clean
+    filter or an end-of-line conversion of the repository's, or a hook that staged its
+    own edit) must still validate: else the commit is undone and the change refused."""
+    differs = {
+        w.git_path: made.blobs[w.git_path]
+        for w in planned
+        if w.text is not None and made.blobs.get(w.git_path, "") not in ("", _blob(w.text, made))
+    }
+    if not differs:
+        return
+    from incidents_cli.store.checks import check_record
+    from incidents_cli.store.layout import read_record
+
+    committed = repo.read_blobs([sha for sha in differs.values() if sha is not None])
+    for write in planned:
+        sha = differs.get(write.git_path)
+        kind = classify(write.rel) if sha is not None else None
+        if sha is None or kind is None or write.text is None:
+            continue
+        found = check_record(read_record(root, write.rel, kind, committed[sha])).findings
+        written = check_record(read_record(root, write.rel, kind, write.text.encode("utf-8")))
+        known = {(f.field, f.message) for f in written.findings}
+        new = [f for f in found if f.level == "error" and (f.field, f.message) not in known]
+        if new:
+            repo.undo_commit(made, [w.git_path for w in planned if w.rel not in change.staged])
+            raise RefusedError(
+                f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
+                f"commits, and the committed record would not be valid ({new[0].text()}); "
+                "nothing was changed"
+            )
