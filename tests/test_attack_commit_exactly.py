@@ -1,0 +1,91 @@
+"""Attacks on how a transition's commit is made to hold exactly its files (commit
+``commit_exactly``'s repair of a commit that took along a person's work). Each test here
+failed on the branch it attacked: the promise is that a person's work, staged, unstaged or
+committed, is never committed by us, dropped or lost, and that what is said is true."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .conftest import run_cli
+
+RECORD = "incidents/INC-0001.yaml"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def hook(repo: Path, name: str, body: str) -> None:
+    path = repo / ".git" / "hooks" / name
+    path.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
+    path.chmod(0o755)
+
+
+def is_ancestor(repo: Path, commit: str, of: str = "HEAD") -> bool:
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", commit, of], cwd=repo)
+    return done.returncode == 0
+
+
+def test_someone_elses_commit_made_right_after_ours_stays_on_the_branch(repo: Path) -> None:
+    """Another process (here the post-commit hook, run once, as a stand-in for a person's
+    `git commit` in another terminal) commits a file of theirs right after the transition's
+    commit, before the transition reads HEAD back. The transition takes that commit for its
+    own, sees a file it did not write, and moves HEAD back to that commit's parent: the
+    person's commit is dropped from the branch (reflog only), their change left staged, and
+    the command says "git commit failed ...; files, index and branch are as they were" with
+    exit 2 while its own commit stands."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    other = repo / "other.txt"
+    other.write_text("a\n", encoding="utf-8")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-q", "-m", "other")
+    other.write_text("a\nb\n", encoding="utf-8")
+    (repo / ".git" / "once").touch()
+    hook(
+        repo,
+        "post-commit",
+        "[ -f .git/once ] || exit 0\nrm .git/once\n"
+        "git -c core.hooksPath=/dev/null commit -q -m theirs -- other.txt\n",
+    )
+    before = git(repo, "rev-parse", "HEAD")
+    done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
+    theirs = [
+        line.split()[0]
+        for line in git(repo, "log", "-g", "--format=%H %gs", "HEAD").splitlines()
+        if line.endswith("commit: theirs")
+    ]
+    assert theirs, "the person's commit was made"
+    assert is_ancestor(repo, theirs[0]), (done.code, done.err, git(repo, "status", "--short"))
+    assert git(repo, "diff", "--cached", "--name-only") == ""
+    assert done.code == 0 or git(repo, "rev-parse", "HEAD") == before, done.err
+
+
+def test_a_persons_git_add_in_the_first_commit_of_a_repository_is_not_committed(
+    tmp_path: Path,
+) -> None:
+    """A repository with no commit yet (incidents works in one: `declare` makes its first
+    commit). A person's `git add README.md` lands between the check that nothing is staged
+    and `git commit --include` (the post-index-change hook of declare's own `git add`, as in
+    test_transitions_commit_holds). With no parent to go back to, the repair gives up: the
+    person's README.md is committed in the transition's commit (exit 2, "also committed
+    README.md"), and their staged file is no longer theirs to commit."""
+    repo = tmp_path / "repo"
+    assert run_cli("init", str(repo)).code == 0
+    subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
+    git(repo, "init", "-q")
+    (repo / ".git" / "race-once").touch()
+    hook(
+        repo,
+        "post-index-change",
+        "[ -f .git/race-once ] || exit 0\nrm .git/race-once\ngit add README.md\n",
+    )
+    done = run_cli("declare", "Checkout down", "--by", "ana", cwd=repo)
+    assert not (repo / ".git" / "race-once").exists()  # the person's add did run
+    committed = git(repo, "log", "--all", "--format=", "--name-only").splitlines()
+    assert "README.md" not in committed, (done.code, done.err)
+    assert "README.md" in git(repo, "ls-files", "--", "README.md")
+    assert done.code == 0, done.err
