@@ -89,3 +89,33 @@ def test_a_persons_git_add_in_the_first_commit_of_a_repository_is_not_committed(
     assert "README.md" not in committed, (done.code, done.err)
     assert "README.md" in git(repo, "ls-files", "--", "README.md")
     assert done.code == 0, done.err
+
+
+def test_a_rejected_push_and_its_replay_keep_a_persons_staged_change_staged(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The person staged "n/m" in notes.txt, then edited the file on (m taken out, x put
+    in), so the staged version exists only in the index. A --push that is rejected and
+    replayed (`git reset --keep` to the commit's parent, then a fast-forward) resets the
+    index: notes.txt is no longer staged, and the staged version is gone (the command
+    reports success)."""
+    notes = repo / "notes.txt"
+    notes.write_text("n\n", encoding="utf-8")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-q", "-m", "notes")
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    git(tmp_path, "clone", "-q", str(remote), str(ours))
+    git(tmp_path, "clone", "-q", str(remote), str(theirs))
+    assert run_cli("declare", "Other", "--by", "bob", "--push", cwd=theirs).code == 0
+    (ours / "notes.txt").write_text("n\nm\n", encoding="utf-8")
+    git(ours, "add", "notes.txt")
+    staged = git(ours, "rev-parse", ":notes.txt")
+    (ours / "notes.txt").write_text("n\nx\n", encoding="utf-8")
+    done = run_cli("note", "1", "hello", "--by", "ana", "--push", cwd=ours)
+    assert done.code == 0, done.err
+    assert "push rejected: replayed" in done.err
+    assert git(ours, "rev-parse", ":notes.txt") == staged, git(ours, "status", "--short")
+    assert (ours / "notes.txt").read_text(encoding="utf-8") == "n\nx\n"
