@@ -119,3 +119,26 @@ def test_a_rejected_push_and_its_replay_keep_a_persons_staged_change_staged(
     assert "push rejected: replayed" in done.err
     assert git(ours, "rev-parse", ":notes.txt") == staged, git(ours, "status", "--short")
     assert (ours / "notes.txt").read_text(encoding="utf-8") == "n\nx\n"
+
+
+def test_a_clean_filter_that_commits_another_valid_record_is_not_reported_as_the_change(
+    repo: Path,
+) -> None:
+    """The record is read back and checked only for validity. A clean filter (a hook that
+    stages its own edit does the same) that turns `severity: high` into `severity: low`
+    gives a valid record: the command says "acknowledged as high" and exits 0, while HEAD,
+    and so every site and feed built from git, says low; the work tree still says high and
+    git status is clean, so the person never sees it."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    attributes = repo / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text("incidents/*.yaml filter=swap\n", encoding="utf-8")
+    git(repo, "config", "filter.swap.clean", "sed -e 's/^severity: high$/severity: low/'")
+    git(repo, "config", "filter.swap.smudge", "cat")
+    done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
+    committed = git(repo, "show", f"HEAD:{RECORD}")
+    if done.code == 0:
+        assert "severity: high" in committed.splitlines(), (done.out, committed)
+    else:
+        assert "severity: low" not in committed.splitlines()
+        assert len(done.err.strip().splitlines()) == 1, done.err
