@@ -142,3 +142,48 @@ def test_a_clean_filter_that_commits_another_valid_record_is_not_reported_as_the
     else:
         assert "severity: low" not in committed.splitlines()
         assert len(done.err.strip().splitlines()) == 1, done.err
+
+
+def test_ctrl_c_that_cuts_the_repairs_update_ref_short_leaves_the_index_as_it_was(
+    repo: Path,
+) -> None:
+    """Ctrl-C reaches git too. When it lands on `git update-ref` (HEAD back to the parent)
+    after the ref has moved, update-ref exits non-zero and the repair says "HEAD moved on
+    since; see `git log --stat`" although HEAD is back where it was; the record's file is
+    put back, but its index entry keeps the transition's bytes (`MM`): a staged change
+    nobody made. Seen 3 times in 100 rounds of a real Ctrl-C at random times (a pre-commit
+    hook sleeping to widen the window); made deterministic here with a
+    reference-transaction hook that interrupts the update-ref once its ref is moved."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    notes = repo / "notes.txt"
+    notes.write_text("n\n", encoding="utf-8")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-q", "-m", "notes")
+    notes.write_text("n\nm\n", encoding="utf-8")
+    (repo / ".git" / "race-once").touch()
+    hook(
+        repo,
+        "pre-commit",
+        "[ -f .git/race-once ] || exit 0\nrm .git/race-once\ngit add notes.txt\ntouch .git/arm\n",
+    )
+    hook(
+        repo,
+        "reference-transaction",
+        '[ "$1" = committed ] || exit 0\ncat >/dev/null\n'
+        "if [ -f .git/arm2 ]; then rm .git/arm2; kill -INT $PPID; exit 0; fi\n"
+        "if [ -f .git/arm ]; then rm .git/arm; touch .git/arm2; fi\n",
+    )
+    before = git(repo, "rev-parse", "HEAD")
+    record_index = git(repo, "ls-files", "-s", RECORD)
+    record_bytes = (repo / RECORD).read_bytes()
+    done = run_cli("note", "1", "looking", "--by", "ana", cwd=repo)
+    assert not (repo / ".git" / "arm2").exists()  # the update-ref was interrupted
+    head = git(repo, "rev-parse", "HEAD")
+    if head == before:
+        assert (repo / RECORD).read_bytes() == record_bytes
+        assert git(repo, "ls-files", "-s", RECORD) == record_index, git(repo, "status", "--short")
+        assert "moved on since" not in done.err, done.err
+    else:
+        assert git(repo, "rev-parse", "HEAD~1") == before
+        assert git(repo, "show", "--format=", "--name-only", "HEAD") == RECORD
+    assert git(repo, "diff", "--cached", "--name-only") == "notes.txt"
