@@ -187,3 +187,25 @@ def test_ctrl_c_that_cuts_the_repairs_update_ref_short_leaves_the_index_as_it_wa
         assert git(repo, "rev-parse", "HEAD~1") == before
         assert git(repo, "show", "--format=", "--name-only", "HEAD") == RECORD
     assert git(repo, "diff", "--cached", "--name-only") == "notes.txt"
+
+
+def test_a_hook_that_takes_the_record_out_of_the_commit_is_not_reported_as_success(
+    repo: Path,
+) -> None:
+    """A pre-commit hook that unstages the record (`git rm --cached`): the commit deletes
+    the incident from HEAD (so from every site built from git), the file is left
+    untracked, and the command says "INC-0001 note added" with exit 0. The read-back skips
+    a path whose committed blob is none, and `git diff HEAD -- path` does not see an
+    untracked file, so the check that HEAD holds the change passes."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    hook(repo, "pre-commit", f"git rm --cached -q {RECORD}\n")
+    before = git(repo, "rev-parse", "HEAD")
+    done = run_cli("note", "1", "looking", "--by", "ana", cwd=repo)
+    held = subprocess.run(
+        ["git", "cat-file", "-e", f"HEAD:{RECORD}"], cwd=repo, capture_output=True
+    ).returncode
+    if done.code == 0:
+        assert held == 0, (done.out, git(repo, "status", "--short"))
+    else:
+        assert len(done.err.strip().splitlines()) == 1, done.err
+        assert git(repo, "rev-parse", "HEAD") == before or held == 0
