@@ -209,3 +209,22 @@ def test_a_hook_that_takes_the_record_out_of_the_commit_is_not_reported_as_succe
     else:
         assert len(done.err.strip().splitlines()) == 1, done.err
         assert git(repo, "rev-parse", "HEAD") == before or held == 0
+
+
+def test_a_clean_filter_that_makes_the_record_name_an_unknown_component_is_refused(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The committed record is checked on its own (schema and its own rules), not with the
+    rules across records that `incidents validate` runs. A clean filter that turns the
+    component `api` into `ghost` is committed and reported as success; a clone of the
+    repository then fails `incidents validate` (unknown component 'ghost')."""
+    attributes = repo / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text("incidents/*.yaml filter=ghost\n", encoding="utf-8")
+    git(repo, "config", "filter.ghost.clean", "sed -e 's/^  - api$/  - ghost/'")
+    git(repo, "config", "filter.ghost.smudge", "cat")
+    done = run_cli("declare", "Checkout down", "--component", "api", "--by", "ana", cwd=repo)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    checked = run_cli("validate", cwd=clone)
+    assert checked.code == 0, (done.code, done.out, checked.out, checked.err)
