@@ -101,6 +101,9 @@ class Commit(NamedTuple):
     blobs: dict[str, str | None]
     parent: str | None = None
     others: tuple[str, ...] = ()
+    # HEAD, when it is not this commit: someone's commit made on top of it since (the
+    # branch is then never moved by us)
+    tip: str | None = None
 
 
 # HEAD and what it changed, with each new blob id: one call answers what a commit holds.
@@ -567,9 +570,10 @@ class Repo:
         result = self.git("rev-parse", "--verify", "-q", f"HEAD:{path}", check=False)
         return result.stdout.strip() or None
 
-    def holds(self, commit: str, paths: Sequence[str]) -> bool:
-        """Whether HEAD is ``commit`` and the work tree's ``paths`` are as it has them."""
-        if self.head(fresh=True) != commit:
+    def holds(self, commit: str, paths: Sequence[str], tip: str | None = None) -> bool:
+        """Whether HEAD is ``commit`` (or ``tip``, a commit made on top of it) and the work
+        tree's ``paths`` are as ``commit`` has them."""
+        if self.head(fresh=True) != (tip or commit):
             return False
         if self._hidden_from_git(paths):  # git diff would not look at those files
             return False
@@ -624,8 +628,11 @@ class Repo:
         commit paths that had no staged changes); the caller restores the files themselves.
         ``tracked``: which of ``paths`` are in the index, and ``staged``: whether anything
         is staged, if the caller asked already (under this work tree's lock).
-        Returns HEAD as read after the commit, with the blob of each path there.
+        Returns our commit as read after it, with the blob of each path there (ours is
+        told by its parent: HEAD as the caller's git answer read it, else read now).
         """
+        if staged is None:  # HEAD as remembered may be older than commits made since
+            self.head(fresh=True)
         if self.has_staged_changes() if staged is None else staged:
             # Someone's staged work is in the index: commit our paths alone (slower: git
             # builds a temporary index from HEAD).
@@ -662,7 +669,7 @@ class Repo:
             # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
             # wrote the index: the commit stands; our paths' index entries are set to it
             self.git("reset", "--quiet", "--", *paths)
-            return self.committed(paths)
+            return self._ours(paths, head_before)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
             if intended is not None:
@@ -690,7 +697,28 @@ class Repo:
                 "are as they were",
                 output,
             )
-        return self.committed(paths)
+        return self._ours(paths, head_before)
+
+    def _ours(self, paths: Sequence[str], before: str | None) -> Commit:
+        """The commit just made on top of ``before``, as ``committed`` reads it. It is HEAD
+        unless someone's commit landed on top of it before HEAD was read (a person's `git
+        commit` in another terminal, a post-commit hook's): then ours is found down HEAD's
+        first parents, the one whose parent is ``before``, and HEAD is kept as its ``tip``."""
+        made = self.committed(paths)
+        if made.parent == before:
+            return made
+        spec = ["--not", before] if before else []
+        listed = self.git("rev-list", "--first-parent", "--parents", made.head, *spec)
+        chain = [line.split() for line in listed.stdout.splitlines() if line.strip()]
+        if not chain or chain[-1][1:] != ([before] if before else []):
+            raise GitError(
+                f"git commit succeeded, but HEAD ({made.head[:12]}) is not on top of the "
+                f"commit it made, nor of {before[:12] if before else 'nothing'}: HEAD moved "
+                "meanwhile; see `git reflog`"
+            )
+        ours = self.committed(paths, chain[-1][0])
+        self._head = made.head
+        return ours._replace(tip=made.head)
 
     def _take_out_others(self, made: Commit, paths: Sequence[str], message: str) -> Commit:
         """``made`` holds more than ``paths``: a person staged something between the check
@@ -701,25 +729,24 @@ class Repo:
         same message, so the hooks and signing apply to the commit that stays as they did
         to the first. If a hook puts the others back, the commit stands and that is said."""
         others = _some(made.others)
+        if made.tip is not None:
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                f"not write, and commit {made.tip[:12]} was made on top of it since, so both "
+                "were left as they are; see `git log --stat`"
+            )
         if made.parent is None or " " in made.parent:
             raise GitError(
                 f"git commit {made.head[:12]} also committed {others}, which this command did "
                 "not write; see `git show --stat HEAD`"
             )
-        moved = self.git(
-            "update-ref",
-            "-m",
-            "incidents: a commit that took along what a person staged, made again without it",
-            "HEAD",
-            made.parent,
-            made.head,
-            check=False,
-        )
-        self._head = None
-        if moved.returncode != 0:
+        if not self._back_to_parent(
+            made, "incidents: a commit that took along what a person staged, made again without it"
+        ):
             raise GitError(
                 f"git commit {made.head[:12]} also committed {others}, which this command did "
-                "not write, and HEAD moved on since; see `git log --stat`"
+                f"not write, and HEAD moved on since (to {(self.head() or 'nothing')[:12]}); "
+                "see `git log --stat`"
             )
         args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
         again = self._commit(paths, args, message, None)
@@ -754,10 +781,10 @@ class Repo:
             )
         _checked(result, ("add", *args), True)
 
-    def committed(self, paths: Sequence[str]) -> Commit:
-        """HEAD, read now, with what it changed against its parent: the blob id of each of
-        ``paths`` there, and every other path it changed. One git call."""
-        out = self.git(*_COMMITTED).stdout
+    def committed(self, paths: Sequence[str], commit: str = "HEAD") -> Commit:
+        """``commit`` (HEAD, read now), with what it changed against its parent: the blob id
+        of each of ``paths`` there, and every other path it changed. One git call."""
+        out = self.git(*_COMMITTED[:-2], commit, "--").stdout
         header, _, diff = out.partition("\0")
         head, _, parent = header.strip().partition(" ")
         if not head:
@@ -775,22 +802,33 @@ class Repo:
         self._head = head
         return Commit(head, blobs, parent or None, tuple(others))
 
-    def undo_commit(self, made: Commit, paths: Sequence[str]) -> None:
+    def _back_to_parent(self, made: Commit, reason: str) -> bool:
+        """HEAD from ``made`` back to its parent (a first commit: the branch back to no
+        commit), only if HEAD is still ``made`` (update-ref's compare-and-swap). True if
+        HEAD is now the parent: also when git was cut short (Ctrl-C reaches it too) after
+        it moved the ref, or on a second try when before; False when HEAD is another commit."""
+        where = [made.parent, made.head] if made.parent else ["-d", made.head]
+        for _ in range(2):
+            moved = self.git("update-ref", "-m", reason, "HEAD", *where, check=False)
+            now = self.head(fresh=True)
+            if moved.returncode == 0 or now == made.parent:
+                return now == made.parent
+            if now != made.head:
+                return False
+        return False
+
+    def undo_commit(self, made: Commit, paths: Sequence[str]) -> bool:
         """Take back the commit ``made``: HEAD goes back to its parent only if HEAD is still
         ``made``, and the index entries of ``paths`` are put back as the parent has them
-        (the caller puts the files back)."""
-        where = [made.parent, made.head] if made.parent else ["-d", made.head]
-        moved = self.git("update-ref", "-m", "incidents: undo", "HEAD", *where, check=False)
-        self._head = None
-        if moved.returncode != 0:
-            raise GitError(
-                f"commit {made.head[:12]} could not be taken back: HEAD moved on since "
-                "(see `git log`)"
-            )
+        (the caller puts the files back). False, and nothing moved, when HEAD is another
+        commit (``made.tip``: someone's commit on top of it)."""
+        if made.tip is not None or not self._back_to_parent(made, "incidents: undo"):
+            return False
         if made.parent:
             self.git("reset", "--quiet", "--", *paths)
         else:
             self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+        return True
 
     def rewrites(self, path: str) -> str:
         """What makes git store other bytes for ``path`` than the file holds, as a person

@@ -351,6 +351,11 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
     fetched = repo.fetch(*remote)
     if fetched is None:
         raise GitError(f"push rejected, and {remote[0]} has no branch {remote[1]}")
+    if repo.head(fresh=True) != commit:  # someone's commit on top of ours: not dropped
+        raise RefusedError(
+            f"push rejected: {remote[0]}/{remote[1]} has moved, and a commit was made on top "
+            f"of yours ({commit[:12]}) since; run `git pull --rebase` and `git push`"
+        )
     if not repo.reset_keep(f"{commit}~1"):
         raise GitError("push rejected, and the commit could not be replayed (git reset failed)")
     if not repo.fast_forward(fetched):
@@ -552,7 +557,7 @@ def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
         except OSError:
             now = "unreadable"
         if made.blobs.get(write.git_path, "") != expected or now != expected:
-            return repo.holds(made.head, [w.git_path for w in planned])
+            return repo.holds(made.head, [w.git_path for w in planned], made.tip)
     return True
 
 
@@ -589,9 +594,22 @@ def _refuse_filtered(
         known = {(f.field, f.message) for f in written.findings}
         new = [f for f in found if f.level == "error" and (f.field, f.message) not in known]
         if new:
-            repo.undo_commit(made, [w.git_path for w in planned if w.rel not in change.staged])
-            raise RefusedError(
+            _undo(
+                repo,
+                made,
+                [w.git_path for w in planned if w.rel not in change.staged],
                 f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
-                f"commits, and the committed record would not be valid ({new[0].text()}); "
-                "nothing was changed"
+                f"commits, and the committed record would not be valid ({new[0].text()})",
             )
+
+
+def _undo(repo: Repo, made: Commit, paths: list[str], refusal: str) -> None:
+    """Take back ``made`` and refuse with ``refusal``; where someone's commit was made on
+    top of it since, the branch is not moved, and that is said."""
+    if repo.undo_commit(made, paths):
+        raise RefusedError(f"{refusal}; nothing was changed")
+    raise GitError(
+        f"{refusal}; it is committed as {made.head[:12]}, and HEAD moved on since (to "
+        f"{(made.tip or repo.head() or 'nothing')[:12]}), so it was left as it is: fix it by "
+        "hand (see `git log --stat`)"
+    )
