@@ -724,10 +724,11 @@ class Repo:
         """``made`` holds more than ``paths``: a person staged something between the check
         that nothing was staged and the commit (or a hook staged it during the commit).
         Their work must stay theirs: HEAD goes back to its parent (only if it is still
-        ``made``), which leaves the index as the commit left it (their file staged as
-        before), and ``paths`` alone are committed again with `git commit --only` and the
-        same message, so the hooks and signing apply to the commit that stays as they did
-        to the first. If a hook puts the others back, the commit stands and that is said."""
+        ``made``; a first commit: the branch back to no commit), which leaves the index as
+        the commit left it (their file staged as before), and ``paths`` alone are committed
+        again with `git commit --only` and the same message, so the hooks and signing apply
+        to the commit that stays as they did to the first. If a hook puts the others back,
+        the commit stands and that is said."""
         others = _some(made.others)
         if made.tip is not None:
             raise GitError(
@@ -735,7 +736,7 @@ class Repo:
                 f"not write, and commit {made.tip[:12]} was made on top of it since, so both "
                 "were left as they are; see `git log --stat`"
             )
-        if made.parent is None or " " in made.parent:
+        if made.parent is not None and " " in made.parent:
             raise GitError(
                 f"git commit {made.head[:12]} also committed {others}, which this command did "
                 "not write; see `git show --stat HEAD`"
