@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import GitError, IncidentsError, InternalError, RefusedError
@@ -520,7 +520,7 @@ def _commit(
             made = repo.commit_exactly(
                 [w.git_path for w in planned], message, states.tracked, states.staged
             )
-            _refuse_filtered(repo, root, made, planned, change)
+            _refuse_not_as_written(repo, root, made, planned, change)
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
@@ -567,43 +567,98 @@ def _blob(text: str | None, made: Commit) -> str | None:
     return blob_id(text.encode("utf-8"), made.head) if text is not None else None
 
 
-def _refuse_filtered(
+def _refuse_not_as_written(
     repo: Repo, root: Path, made: Commit, planned: list[_Write], change: Change
 ) -> None:
-    """A record git committed with other bytes than were written and checked (a clean
-    filter or an end-of-line conversion of the repository's, or a hook that staged its
-    own edit) must still validate: else the commit is undone and the change refused."""
-    differs = {
-        w.git_path: made.blobs[w.git_path]
-        for w in planned
-        if w.text is not None and made.blobs.get(w.git_path, "") not in ("", _blob(w.text, made))
-    }
-    if not differs:
-        return
-    from incidents_cli.store.checks import check_record
-    from incidents_cli.store.layout import read_record
-
-    committed = repo.read_blobs([sha for sha in differs.values() if sha is not None])
+    """Our commit must hold each file as it was written and checked. A file it deleted or
+    left out (a hook's `git rm --cached`), or kept where it was to be removed, is refused;
+    one committed with other bytes (a clean filter or an end-of-line conversion of the
+    repository's, or a hook that staged its own edit) must parse to the same data, and a
+    record must still validate. Else the commit is undone and the change refused, in one
+    line naming the path and what changed it."""
+    ours = [w.git_path for w in planned if w.rel not in change.staged]
+    differs: dict[str, str] = {}
     for write in planned:
-        sha = differs.get(write.git_path)
-        kind = classify(write.rel) if sha is not None else None
-        if sha is None or kind is None or write.text is None:
+        got = made.blobs.get(write.git_path, "")  # "": the commit did not change the path
+        if got == _blob(write.text, made) or (got == "" and write.text == write.old_text):
             continue
-        found = check_record(read_record(root, write.rel, kind, committed[sha])).findings
-        written = check_record(read_record(root, write.rel, kind, write.text.encode("utf-8")))
-        known = {(f.field, f.message) for f in written.findings}
-        new = [f for f in found if f.level == "error" and (f.field, f.message) not in known]
-        if new:
+        if got is None or got == "" or write.text is None:
+            what = (
+                "kept it, which this change removes"
+                if write.text is None
+                else f"{'deleted it' if got is None else 'left it out'} instead of holding "
+                "this change"
+            )
             _undo(
                 repo,
                 made,
-                [w.git_path for w in planned if w.rel not in change.staged],
-                f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
-                f"commits, and the committed record would not be valid ({new[0].text()})",
+                ours,
+                f"{write.rel}: refused: git's commit {what} (a pre-commit hook, or a git "
+                "command run at the same moment, changed the index)",
             )
+        differs[write.git_path] = got
+    if not differs:
+        return
+    committed = repo.read_blobs(list(differs.values()))
+    for write in planned:
+        sha = differs.get(write.git_path)
+        if sha is not None and write.text is not None:
+            wrong = _not_the_same(root, write.rel, committed[sha], write.text)
+            if wrong:
+                _undo(
+                    repo,
+                    made,
+                    ours,
+                    f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
+                    f"commits, and the committed record {wrong}",
+                )
 
 
-def _undo(repo: Repo, made: Commit, paths: list[str], refusal: str) -> None:
+def _not_the_same(root: Path, rel: str, committed: bytes, text: str) -> str | None:
+    """How a file committed as ``committed`` differs from ``text`` as written and checked:
+    it would not validate, or its data (or text, line ends aside) is another; None when
+    they hold the same (an end-of-line conversion, say)."""
+    kind = classify(rel)
+    if kind is None:
+        same = committed.decode("utf-8", "replace").replace("\r\n", "\n")
+        return None if same == text.replace("\r\n", "\n") else "is not the text written"
+    from incidents_cli.store.checks import check_record
+    from incidents_cli.store.layout import read_record
+
+    got = read_record(root, rel, kind, committed)
+    want = read_record(root, rel, kind, text.encode("utf-8"))
+    known = {(f.field, f.message) for f in check_record(want).findings}
+    new = [
+        f
+        for f in check_record(got).findings
+        if f.level == "error" and (f.field, f.message) not in known
+    ]
+    if new:
+        return f"would not be valid ({new[0].text()})"
+    if got.doc is None or want.doc is None:
+        return None if got.doc is want.doc else "would not parse"
+    if got.body.replace("\r\n", "\n") != want.body.replace("\r\n", "\n"):
+        return "has another text than this change wrote"
+    theirs, mine = got.doc.data, want.doc.data
+    if theirs == mine:
+        return None
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        for key in dict.fromkeys([*mine, *theirs]):
+            if theirs.get(key) != mine.get(key):
+                return (
+                    f"says {key}: {_short(theirs.get(key))} where this change says "
+                    f"{_short(mine.get(key))}"
+                )
+    return "holds other data than this change wrote"
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line message, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def _undo(repo: Repo, made: Commit, paths: list[str], refusal: str) -> NoReturn:
     """Take back ``made`` and refuse with ``refusal``; where someone's commit was made on
     top of it since, the branch is not moved, and that is said."""
     if repo.undo_commit(made, paths):
