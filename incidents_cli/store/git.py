@@ -395,8 +395,10 @@ class Repo:
         run_git(folder, "init", "-q")
         return Repo.at(folder)
 
-    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return run_git(self.top, *args, check=check)
+    def git(
+        self, *args: str, check: bool = True, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return run_git(self.top, *args, check=check, input_text=input_text)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -939,6 +941,31 @@ class Repo:
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+    def staged_entries(self) -> dict[str, str]:
+        """What a person has staged (the index against HEAD), as lines of `git update-index
+        --index-info` that put each entry back (a staged removal: mode 0), by path."""
+        listed = self.git("diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames")
+        fields = listed.stdout.split("\0")
+        entries: dict[str, str] = {}
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.split(" ")  # ":old-mode new-mode old-id new-id status"
+            if len(parts) == 5 and path:
+                entries[path] = f"{parts[1]} {parts[3]}\t{path}"
+        return entries
+
+    def put_back_staged(self, entries: dict[str, str]) -> None:
+        """Put back index entries read by ``staged_entries`` (git kept their blobs)."""
+        if entries:
+            text = "".join(f"{line}\0" for line in entries.values())
+            self.git("update-index", "-z", "--index-info", input_text=text)
+
+    def changed_between(self, older: str, newer: str, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` that differ between two commits."""
+        if not paths:
+            return []
+        listed = self.git("diff", "--name-only", "-z", "--no-renames", older, newer, "--", *paths)
+        return [path for path in listed.stdout.split("\0") if path]
 
     def reset_keep(self, commit: str) -> bool:
         """Move the branch to ``commit``, updating only files that differ; keeps local edits."""

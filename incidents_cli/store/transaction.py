@@ -347,7 +347,10 @@ def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None
 
 
 def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
-    """Drop our unpushed commit and fast-forward to the fetched remote state."""
+    """Drop our unpushed commit and fast-forward to the fetched remote state. What a person
+    has staged (other files) is kept staged as they staged it: `git reset --keep` resets
+    the index, so their entries are read before and put back after; where the remote
+    changed one of those files, nothing is moved and that is said."""
     fetched = repo.fetch(*remote)
     if fetched is None:
         raise GitError(f"push rejected, and {remote[0]} has no branch {remote[1]}")
@@ -356,16 +359,26 @@ def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
             f"push rejected: {remote[0]}/{remote[1]} has moved, and a commit was made on top "
             f"of yours ({commit[:12]}) since; run `git pull --rebase` and `git push`"
         )
+    staged = repo.staged_entries()
+    clash = repo.changed_between(f"{commit}~1", fetched, list(staged))
+    if clash:
+        raise RefusedError(
+            f"push rejected: {remote[0]}/{remote[1]} has moved and changed {clash[0]}, which "
+            f"you have staged; your change is committed locally as {commit[:12]}: commit or "
+            "unstage your staged changes, then run `git pull --rebase` and `git push`"
+        )
     if not repo.reset_keep(f"{commit}~1"):
         raise GitError("push rejected, and the commit could not be replayed (git reset failed)")
     if not repo.fast_forward(fetched):
         repo.reset_keep(commit)
+        repo.put_back_staged(staged)
         raise RefusedError(
             f"push rejected: {remote[0]}/{remote[1]} has moved and your branch cannot "
             "fast-forward to it (you have other unpushed commits, or uncommitted edits to "
             f"the same files); your change is committed locally as {commit[:12]}: "
             "run `git pull --rebase` and `git push`"
         )
+    repo.put_back_staged(staged)
 
 
 def _restage(repo: Repo, root: Path, change: Change) -> None:
