@@ -156,3 +156,42 @@ def test_a_replay_that_would_change_a_file_the_person_staged_is_refused_and_move
         head_index if line.endswith(RECORD) else line for line in index.splitlines()
     )
     assert git(ours, "status", "--porcelain") == "MM notes.txt"
+
+
+def test_ctrl_c_on_the_whole_command_during_the_repair_ends_one_commit_ahead_and_says_so(
+    repo: Path,
+) -> None:
+    """Ctrl-C reaches both the command and git: here the repair's update-ref (HEAD back to
+    its parent, after the ref moved) and this process, from a reference-transaction hook.
+    The command holds it until the repair is done: one commit ahead holding the record
+    alone, the person's file staged as before, and exit 130 saying what is committed."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    notes = repo / "notes.txt"
+    notes.write_text("n\n", encoding="utf-8")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-q", "-m", "notes")
+    notes.write_text("n\nm\n", encoding="utf-8")
+    staged = git(repo, "hash-object", "notes.txt")
+    (repo / ".git" / "race-once").touch()
+    hook(
+        repo,
+        "pre-commit",
+        "[ -f .git/race-once ] || exit 0\nrm .git/race-once\ngit add notes.txt\ntouch .git/arm\n",
+    )
+    hook(
+        repo,
+        "reference-transaction",
+        '[ "$1" = committed ] || exit 0\ncat >/dev/null\n'
+        "if [ -f .git/arm2 ]; then rm .git/arm2\n"
+        "  kill -INT $(cut -d' ' -f4 /proc/$PPID/stat) $PPID; exit 0; fi\n"
+        "if [ -f .git/arm ]; then rm .git/arm; touch .git/arm2; fi\n",
+    )
+    before = git(repo, "rev-parse", "HEAD")
+    done = run_cli("note", "1", "looking", "--by", "ana", cwd=repo)
+    assert not (repo / ".git" / "arm2").exists()  # the signals were sent
+    assert done.code == 130, done.err
+    assert "interrupted after the commit" in done.err
+    assert git(repo, "rev-parse", "HEAD~1") == before
+    assert git(repo, "show", "--format=", "--name-only", "HEAD") == RECORD
+    assert git(repo, "rev-parse", ":notes.txt") == staged
+    assert git(repo, "status", "--porcelain") == "M  notes.txt"

@@ -653,7 +653,17 @@ class Repo:
             # seen in what the commit holds, and taken out (``_take_out_others``).
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
         made = self._commit(paths, args, message, new if args[1] == "--only" else None)
-        return self._take_out_others(made, paths, message) if made.others else made
+        if not made.others:
+            return made
+        from incidents_cli.store.lock import signals_are_held, signals_held
+
+        nested = signals_are_held()  # a transaction's commit holds them, and says it
+        # cut in half, the repair would leave the branch or the index in neither state
+        with signals_held() as held:
+            made = self._take_out_others(made, paths, message)
+        if held.signal is not None and not nested:
+            raise KeyboardInterrupt
+        return made
 
     def _commit(
         self,
