@@ -42,6 +42,33 @@ def _theirs_on_top(repo: Path) -> None:
     )
 
 
+def test_someone_elses_commit_made_just_before_ours_is_not_taken_for_ours(repo: Path) -> None:
+    """A person's commit lands after the transition looked at HEAD and before it commits
+    (here from the post-index-change hook of declare's own `git add`, once): our commit's
+    parent is theirs, not the HEAD seen before. Ours is told by its subject: success, and
+    both commits stay."""
+    other = repo / "other.txt"
+    other.write_text("a\n", encoding="utf-8")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-q", "-m", "other")
+    other.write_text("a\nb\n", encoding="utf-8")
+    (repo / ".git" / "once").touch()
+    hook(
+        repo,
+        "post-index-change",
+        "[ -f .git/once ] || exit 0\nrm .git/once\n"
+        "git -c core.hooksPath=/dev/null commit -q -m theirs -- other.txt\n",
+    )
+    before = git(repo, "rev-parse", "HEAD")
+    done = run_cli("declare", "Checkout down", "--by", "ana", cwd=repo)
+    assert done.code == 0, done.err
+    assert not (repo / ".git" / "once").exists()  # their commit was made
+    assert git(repo, "log", "-1", "--format=%s", "HEAD~1") == "theirs"
+    assert git(repo, "rev-parse", "HEAD~2") == before
+    assert git(repo, "show", "--format=", "--name-only", "HEAD") == RECORD
+    assert git(repo, "status", "--porcelain") == ""
+
+
 def test_a_commit_that_took_a_persons_file_is_left_as_it_is_when_another_is_on_top(
     repo: Path,
 ) -> None:

@@ -681,7 +681,7 @@ class Repo:
             # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
             # wrote the index: the commit stands; our paths' index entries are set to it
             self.git("reset", "--quiet", "--", *paths)
-            return self._ours(paths, head_before)
+            return self._ours(paths, head_before, message)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
             if intended is not None:
@@ -709,26 +709,38 @@ class Repo:
                 "are as they were",
                 output,
             )
-        return self._ours(paths, head_before)
+        return self._ours(paths, head_before, message)
 
-    def _ours(self, paths: Sequence[str], before: str | None) -> Commit:
-        """The commit just made on top of ``before``, as ``committed`` reads it. It is HEAD
-        unless someone's commit landed on top of it before HEAD was read (a person's `git
-        commit` in another terminal, a post-commit hook's): then ours is found down HEAD's
-        first parents, the one whose parent is ``before``, and HEAD is kept as its ``tip``."""
+    def _ours(self, paths: Sequence[str], before: str | None, message: str) -> Commit:
+        """The commit just made on top of ``before`` (HEAD before the commit), as
+        ``committed`` reads it: HEAD when its parent is ``before``. Else someone's commit
+        landed just before ours, or on top of it before HEAD was read (a person's `git
+        commit` in another terminal, a post-commit hook's): ours is the one down HEAD's
+        first parents since ``before`` with our subject (else the one whose parent is
+        ``before``), and HEAD, when it is another, is kept as its ``tip``."""
         made = self.committed(paths)
         if made.parent == before:
             return made
         spec = ["--not", before] if before else []
-        listed = self.git("rev-list", "--first-parent", "--parents", made.head, *spec)
-        chain = [line.split() for line in listed.stdout.splitlines() if line.strip()]
-        if not chain or chain[-1][1:] != ([before] if before else []):
+        listed = self.git("rev-list", "--first-parent", "--format=%P%x09%s", made.head, *spec)
+        lines = listed.stdout.splitlines()
+        chain = [  # (commit, its parents, its subject), newest first
+            (head.removeprefix("commit "), *about.partition("\t")[::2])
+            for head, about in zip(lines[0::2], lines[1::2], strict=False)
+        ]
+        subject = message.partition("\n")[0].strip()
+        named = [commit for commit, _, said in chain if said == subject]
+        below = [commit for commit, parents, _ in chain[-1:] if parents == (before or "")]
+        found = named if len(named) == 1 else below
+        if not found:
             raise GitError(
                 f"git commit succeeded, but HEAD ({made.head[:12]}) is not on top of the "
                 f"commit it made, nor of {before[:12] if before else 'nothing'}: HEAD moved "
                 "meanwhile; see `git reflog`"
             )
-        ours = self.committed(paths, chain[-1][0])
+        if found[0] == made.head:
+            return made
+        ours = self.committed(paths, found[0])
         self._head = made.head
         return ours._replace(tip=made.head)
 
