@@ -5,7 +5,7 @@ Pure: takes parsed records and "now", returns items with their places for annota
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, partial
@@ -93,8 +93,11 @@ def collect(
     as_of: datetime,
     stale: Sequence[Stale] = (),
     keep: Callable[[Item], bool] | None = None,
+    invalid: Mapping[str, Finding] | None = None,
 ) -> list[Item]:
-    """Every follow-up item (or those ``keep`` accepts), by due date, file and line."""
+    """Every follow-up item (or those ``keep`` accepts), by due date, file and line.
+    ``invalid``: the first problem of each postmortem that does not validate (so it is
+    not among ``records``), by incident id."""
     postmortems = {
         str(r.data.get("incident")): r
         for r in records
@@ -102,7 +105,7 @@ def collect(
     }
     items = [
         *(item for record in postmortems.values() for item in _action_items(record, as_of)),
-        *_postmortem_items(records, postmortems, settings, as_of),
+        *_postmortem_items(records, postmortems, settings, as_of, invalid or {}),
         *(_review_item(entry, as_of) for entry in stale),
     ]
     if keep is not None:  # before sorting, which needs the lines
@@ -135,8 +138,10 @@ def _postmortem_items(
     postmortems: dict[str, RecordFile],
     settings: Settings,
     as_of: datetime,
+    invalid: Mapping[str, Finding],
 ) -> Iterator[Item]:
-    """A postmortem that is due (its severity needs one) and is missing or unpublished."""
+    """A postmortem that is due (its severity needs one) and is missing, does not validate,
+    or is unpublished."""
     for record in records:
         if record.kind != "incident" or record.doc is None or not isinstance(record.data, dict):
             continue
@@ -146,18 +151,7 @@ def _postmortem_items(
         incident_id = str(data.get("id"))
         document = postmortems.get(incident_id)
         if document is None:
-            yield Item(
-                kind="postmortem",
-                path=record.rel,
-                place=_line_of(record.doc, ["resolved_at"]),
-                incident=incident_id,
-                ref="postmortem",
-                title=f"postmortem missing ({postmortem_rel(incident_id)})",
-                owner=str((data.get("roles") or {}).get("commander", "")),
-                due=due_date(data, settings),
-                status="missing",
-                as_of=as_of,
-            )
+            yield _missing_item(record, settings, as_of, invalid.get(incident_id))
         elif document.data.get("status") != "published":
             assert document.doc is not None
             yield Item(
@@ -172,6 +166,35 @@ def _postmortem_items(
                 status=str(document.data.get("status")),
                 as_of=as_of,
             )
+
+
+def _missing_item(
+    record: RecordFile, settings: Settings, as_of: datetime, problem: Finding | None
+) -> Item:
+    """The postmortem an incident needs and has not (``problem``: it has one, which does
+    not validate; the item points at that problem)."""
+    assert record.doc is not None
+    data = record.data
+    incident_id = str(data.get("id"))
+    place: Callable[[], int]
+    if problem is not None:
+        path, place = problem.path, partial(int, problem.line)
+        title, status = f"postmortem invalid: {problem.text()}", "invalid"
+    else:
+        path, place = record.rel, _line_of(record.doc, ["resolved_at"])
+        title, status = f"postmortem missing ({postmortem_rel(incident_id)})", "missing"
+    return Item(
+        kind="postmortem",
+        path=path,
+        place=place,
+        incident=incident_id,
+        ref="postmortem",
+        title=title,
+        owner=str((data.get("roles") or {}).get("commander", "")),
+        due=due_date(data, settings),
+        status=status,
+        as_of=as_of,
+    )
 
 
 def _review_item(entry: Stale, as_of: datetime) -> Item:

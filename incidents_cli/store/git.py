@@ -93,11 +93,37 @@ _STAGED = ("diff", "--cached", "--quiet")
 
 
 class Commit(NamedTuple):
-    """A commit just made: HEAD as read after it, and the blob id each path has there
-    (None: HEAD has no such file)."""
+    """A commit just made, as git reads it after the commit: HEAD, the blob id each of the
+    paths committed has there (None: HEAD has no such file; a path the commit did not
+    change is left out), HEAD's parent (None for a first commit), and every other path
+    the commit changed (a person's work that git took along)."""
 
     head: str
     blobs: dict[str, str | None]
+    parent: str | None = None
+    others: tuple[str, ...] = ()
+    # HEAD, when it is not this commit: someone's commit made on top of it since (the
+    # branch is then never moved by us)
+    tip: str | None = None
+
+
+# HEAD and what it changed, with each new blob id: one call answers what a commit holds.
+# Porcelain `log` (not `diff-tree`, which reads the whole index first); each option that
+# a person's config could change is given.
+_COMMITTED = (
+    "log",
+    "-1",
+    "--format=%H %P",
+    "--raw",
+    "-z",
+    "--no-abbrev",
+    "--no-renames",
+    "--root",
+    "--no-color",
+    "--no-show-signature",
+    "HEAD",
+    "--",
+)
 
 
 class IndexEntry(NamedTuple):
@@ -127,6 +153,12 @@ def _refuse_index_lock(output: str) -> None:
     if "index.lock" in output and "File exists" in output:
         found = re.search(r"Unable to create '([^']*index\.lock)'", output)
         raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
+
+
+def _some(paths: Sequence[str]) -> str:
+    """A few paths, for a message: ``a, b and 3 more``."""
+    shown = ", ".join(paths[:2])
+    return f"{shown} and {len(paths) - 2} more" if len(paths) > 2 else shown
 
 
 _NO_GIT = "git is not installed or not on PATH; install git and try again"
@@ -274,14 +306,20 @@ def _changes(
     return Changes(head, time, files)
 
 
-def blob_id(data: bytes) -> str:
-    """The id git gives a file with these bytes (SHA-1 repositories)."""
+def blob_id(data: bytes, like: str | None = None) -> str:
+    """The id git gives a file with these bytes: SHA-1, or SHA-256 when ``like`` (an
+    object id git gave, such as HEAD's) is one (git's object format, as git answered)."""
+    header = b"blob %d\0" % len(data)
+    if like is not None and len(like) == 64:
+        from hashlib import sha256
+
+        return sha256(header + data).hexdigest()
     try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
         from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - a Python built without it
         from hashlib import sha1
 
-    digest: str = sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest: str = sha1(header + data, usedforsecurity=False).hexdigest()
     return digest
 
 
@@ -362,8 +400,10 @@ class Repo:
         run_git(folder, "init", "-q")
         return Repo.at(folder)
 
-    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return run_git(self.top, *args, check=check)
+    def git(
+        self, *args: str, check: bool = True, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return run_git(self.top, *args, check=check, input_text=input_text)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -560,9 +600,10 @@ class Repo:
         result = self.git("rev-parse", "--verify", "-q", f"HEAD:{path}", check=False)
         return result.stdout.strip() or None
 
-    def holds(self, commit: str, paths: Sequence[str]) -> bool:
-        """Whether HEAD is ``commit`` and the work tree's ``paths`` are as it has them."""
-        if self.head(fresh=True) != commit:
+    def holds(self, commit: str, paths: Sequence[str], tip: str | None = None) -> bool:
+        """Whether HEAD is ``commit`` (or ``tip``, a commit made on top of it) and the work
+        tree's ``paths`` are as ``commit`` has them."""
+        if self.head(fresh=True) != (tip or commit):
             return False
         if self._hidden_from_git(paths):  # git diff would not look at those files
             return False
@@ -617,8 +658,11 @@ class Repo:
         commit paths that had no staged changes); the caller restores the files themselves.
         ``tracked``: which of ``paths`` are in the index, and ``staged``: whether anything
         is staged, if the caller asked already (under this work tree's lock).
-        Returns HEAD as read after the commit, with the blob of each path there.
+        Returns our commit as read after it, with the blob of each path there (ours is
+        told by its parent: HEAD as the caller's git answer read it, else read now).
         """
+        if staged is None:  # HEAD as remembered may be older than commits made since
+            self.head(fresh=True)
         if self.has_staged_changes() if staged is None else staged:
             # Someone's staged work is in the index: commit our paths alone (slower: git
             # builds a temporary index from HEAD).
@@ -633,19 +677,44 @@ class Repo:
             if new:
                 self._add_new("--", *new)
             # Nothing else is staged: --include adds our paths and commits in one process.
+            # A person's `git add` between that check and this commit would be taken along:
+            # seen in what the commit holds, and taken out (``_take_out_others``).
             args = ["commit", "--quiet", "--file=-", "--include", "--", *paths]
+        made = self._commit(paths, args, message, new if args[1] == "--only" else None)
+        if not made.others:
+            return made
+        from incidents_cli.store.lock import signals_are_held, signals_held
+
+        nested = signals_are_held()  # a transaction's commit holds them, and says it
+        # cut in half, the repair would leave the branch or the index in neither state
+        with signals_held() as held:
+            made = self._take_out_others(made, paths, message)
+        if held.signal is not None and not nested:
+            raise KeyboardInterrupt
+        return made
+
+    def _commit(
+        self,
+        paths: Sequence[str],
+        args: Sequence[str],
+        message: str,
+        intended: list[str] | None,
+    ) -> Commit:
+        """Run ``args`` (a `git commit` of ``paths``); on failure, put the index entries of
+        ``paths`` back (``intended``: the new paths only added with --intent-to-add, for
+        a commit with --only) and refuse. Returns what HEAD holds after the commit."""
         head_before = self.head()
         result = run_git(self.top, *args, check=False, input_text=message)
         if result.returncode != 0 and self.head(fresh=True) != head_before:
             # git was cut short (Ctrl-C reaches it too) after it made the commit, before it
             # wrote the index: the commit stands; our paths' index entries are set to it
             self.git("reset", "--quiet", "--", *paths)
-            return self.head_blobs(paths)
+            return self._ours(paths, head_before, message)
         if result.returncode != 0:
             _refuse_index_lock(result.stderr)  # git changed nothing: it had no index lock
-            if args[1] == "--only":
-                if new:
-                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new)
+            if intended is not None:
+                if intended:
+                    self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *intended)
             elif self.head() is None:
                 self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
             else:
@@ -668,7 +737,79 @@ class Repo:
                 "are as they were",
                 output,
             )
-        return self.head_blobs(paths)
+        return self._ours(paths, head_before, message)
+
+    def _ours(self, paths: Sequence[str], before: str | None, message: str) -> Commit:
+        """The commit just made on top of ``before`` (HEAD before the commit), as
+        ``committed`` reads it: HEAD when its parent is ``before``. Else someone's commit
+        landed just before ours, or on top of it before HEAD was read (a person's `git
+        commit` in another terminal, a post-commit hook's): ours is the one down HEAD's
+        first parents since ``before`` with our subject (else the one whose parent is
+        ``before``), and HEAD, when it is another, is kept as its ``tip``."""
+        made = self.committed(paths)
+        if made.parent == before:
+            return made
+        spec = ["--not", before] if before else []
+        listed = self.git("rev-list", "--first-parent", "--format=%P%x09%s", made.head, *spec)
+        lines = listed.stdout.splitlines()
+        chain = [  # (commit, its parents, its subject), newest first
+            (head.removeprefix("commit "), *about.partition("\t")[::2])
+            for head, about in zip(lines[0::2], lines[1::2], strict=False)
+        ]
+        subject = message.partition("\n")[0].strip()
+        named = [commit for commit, _, said in chain if said == subject]
+        below = [commit for commit, parents, _ in chain[-1:] if parents == (before or "")]
+        found = named if len(named) == 1 else below
+        if not found:
+            raise GitError(
+                f"git commit succeeded, but HEAD ({made.head[:12]}) is not on top of the "
+                f"commit it made, nor of {before[:12] if before else 'nothing'}: HEAD moved "
+                "meanwhile; see `git reflog`"
+            )
+        if found[0] == made.head:
+            return made
+        ours = self.committed(paths, found[0])
+        self._head = made.head
+        return ours._replace(tip=made.head)
+
+    def _take_out_others(self, made: Commit, paths: Sequence[str], message: str) -> Commit:
+        """``made`` holds more than ``paths``: a person staged something between the check
+        that nothing was staged and the commit (or a hook staged it during the commit).
+        Their work must stay theirs: HEAD goes back to its parent (only if it is still
+        ``made``; a first commit: the branch back to no commit), which leaves the index as
+        the commit left it (their file staged as before), and ``paths`` alone are committed
+        again with `git commit --only` and the same message, so the hooks and signing apply
+        to the commit that stays as they did to the first. If a hook puts the others back,
+        the commit stands and that is said."""
+        others = _some(made.others)
+        if made.tip is not None:
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                f"not write, and commit {made.tip[:12]} was made on top of it since, so both "
+                "were left as they are; see `git log --stat`"
+            )
+        if made.parent is not None and " " in made.parent:
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                "not write; see `git show --stat HEAD`"
+            )
+        if not self._back_to_parent(
+            made, "incidents: a commit that took along what a person staged, made again without it"
+        ):
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which this command did "
+                f"not write, and HEAD moved on since (to {(self.head() or 'nothing')[:12]}); "
+                "see `git log --stat`"
+            )
+        args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
+        again = self._commit(paths, args, message, None)
+        if again.others:
+            raise GitError(
+                f"a hook of this repository stages {_some(again.others)} in every commit; "
+                f"this change is committed with it as {again.head[:12]} "
+                "(see `git show --stat HEAD`)"
+            )
+        return again
 
     def _hidden_from_git(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` whose index entry tells git not to look at the work tree
@@ -693,31 +834,72 @@ class Repo:
             )
         _checked(result, ("add", *args), True)
 
-    def head_blobs(self, paths: Sequence[str]) -> Commit:
-        """HEAD, read now, and the blob id of each of ``paths`` there: one git call."""
-        asked = ["HEAD", *(f"HEAD:{p}" for p in paths)]
-        if any("\n" in p for p in paths):  # not one line each: ask git path by path
-            answers = [self.git("rev-parse", "--verify", "-q", a, check=False) for a in asked]
-            found = [a.stdout.strip() or None for a in answers]
-        else:
-            out = run_git(
-                self.top,
-                "cat-file",
-                "--batch-check=%(objecttype) %(objectname)",
-                input_text="".join(f"{a}\n" for a in asked),
-            ).stdout
-            # "commit <id>", "blob <id>"; else "<what was asked> missing" (or a tree)
-            kinds = ["commit", *("blob" for _ in paths)]
-            found = [
-                line.split(" ", 1)[1] if line.startswith(f"{kind} ") else None
-                for kind, line in zip(kinds, out.split("\n"), strict=False)
-            ]
-            found += [None] * (len(asked) - len(found))
-        head = found[0]
-        if head is None:
+    def committed(self, paths: Sequence[str], commit: str = "HEAD") -> Commit:
+        """``commit`` (HEAD, read now), with what it changed against its parent: the blob id
+        of each of ``paths`` there, and every other path it changed. One git call."""
+        out = self.git(*_COMMITTED[:-2], commit, "--").stdout
+        header, _, diff = out.partition("\0")
+        head, _, parent = header.strip().partition(" ")
+        if not head:
             raise GitError("git commit succeeded, but HEAD names no commit; see `git log`")
+        ours = set(paths)
+        blobs: dict[str, str | None] = {}
+        others: list[str] = []
+        fields = diff.lstrip("\n").split("\0")
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            if path in ours:  # ":old-mode new-mode old-id new-id status"
+                new = meta.split(" ")[3] if meta.count(" ") >= 4 else ""
+                blobs[path] = None if not new.strip("0") else new
+            elif path:
+                others.append(path)
         self._head = head
-        return Commit(head, dict(zip(paths, found[1:], strict=True)))
+        return Commit(head, blobs, parent or None, tuple(others))
+
+    def _back_to_parent(self, made: Commit, reason: str) -> bool:
+        """HEAD from ``made`` back to its parent (a first commit: the branch back to no
+        commit), only if HEAD is still ``made`` (update-ref's compare-and-swap). True if
+        HEAD is now the parent: also when git was cut short (Ctrl-C reaches it too) after
+        it moved the ref, or on a second try when before; False when HEAD is another commit."""
+        where = [made.parent, made.head] if made.parent else ["-d", made.head]
+        for _ in range(2):
+            moved = self.git("update-ref", "-m", reason, "HEAD", *where, check=False)
+            now = self.head(fresh=True)
+            if moved.returncode == 0 or now == made.parent:
+                return now == made.parent
+            if now != made.head:
+                return False
+        return False
+
+    def undo_commit(self, made: Commit, paths: Sequence[str]) -> bool:
+        """Take back the commit ``made``: HEAD goes back to its parent only if HEAD is still
+        ``made``, and the index entries of ``paths`` are put back as the parent has them
+        (the caller puts the files back). False, and nothing moved, when HEAD is another
+        commit (``made.tip``: someone's commit on top of it)."""
+        if made.tip is not None or not self._back_to_parent(made, "incidents: undo"):
+            return False
+        if made.parent:
+            self.git("reset", "--quiet", "--", *paths)
+        else:
+            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+        return True
+
+    def rewrites(self, path: str) -> str:
+        """What makes git store other bytes for ``path`` than the file holds, as a person
+        would name it: the clean filter of its attributes, else its end-of-line conversion,
+        else (neither is set) a hook."""
+        said = self.git("check-attr", "-z", "filter", "text", "eol", "--", path, check=False)
+        fields = said.stdout.split("\0")
+        values = dict(zip(fields[1::3], fields[2::3], strict=False))
+        unset = ("unspecified", "unset", "")
+        if values.get("filter", "") not in unset:
+            return f"the clean filter `{values['filter']}` (filter={values['filter']})"
+        autocrlf = self.git("config", "core.autocrlf", check=False).stdout.strip()
+        if any(values.get(a, "") not in unset for a in ("text", "eol")) or autocrlf in (
+            "true",
+            "input",
+        ):
+            return "the end-of-line conversion (text/eol attributes or core.autocrlf)"
+        return "a pre-commit hook"
 
     def commit_to_new_branch(self, branch: str, files: dict[str, str], message: str) -> str:
         """Commit ``files`` on top of HEAD to a new branch, without touching this work tree,
@@ -809,6 +991,31 @@ class Repo:
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+    def staged_entries(self) -> dict[str, str]:
+        """What a person has staged (the index against HEAD), as lines of `git update-index
+        --index-info` that put each entry back (a staged removal: mode 0), by path."""
+        listed = self.git("diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames")
+        fields = listed.stdout.split("\0")
+        entries: dict[str, str] = {}
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.split(" ")  # ":old-mode new-mode old-id new-id status"
+            if len(parts) == 5 and path:
+                entries[path] = f"{parts[1]} {parts[3]}\t{path}"
+        return entries
+
+    def put_back_staged(self, entries: dict[str, str]) -> None:
+        """Put back index entries read by ``staged_entries`` (git kept their blobs)."""
+        if entries:
+            text = "".join(f"{line}\0" for line in entries.values())
+            self.git("update-index", "-z", "--index-info", input_text=text)
+
+    def changed_between(self, older: str, newer: str, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` that differ between two commits."""
+        if not paths:
+            return []
+        listed = self.git("diff", "--name-only", "-z", "--no-renames", older, newer, "--", *paths)
+        return [path for path in listed.stdout.split("\0") if path]
 
     def reset_keep(self, commit: str) -> bool:
         """Move the branch to ``commit``, updating only files that differ; keeps local edits."""

@@ -193,12 +193,23 @@ class Deferred:
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_holding: Deferred | None = None  # the outermost block's, while signals are held
+
+
+def signals_are_held() -> bool:
+    return _holding is not None
 
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[Deferred]:
     """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends (a commit and its bookkeeping
-    must not be cut in half); the caller decides what the held signal means afterwards."""
+    must not be cut in half); the caller decides what the held signal means afterwards.
+    Inside a block that holds them already (a commit's repair inside a transaction's
+    commit), the outer block's Deferred: the outer caller hears of what was held."""
+    global _holding
+    if _holding is not None:
+        yield _holding
+        return
     deferred = Deferred()
     if threading.current_thread() is not threading.main_thread():
         yield deferred
@@ -208,8 +219,10 @@ def signals_held() -> Iterator[Deferred]:
         deferred.signal = deferred.signal or signum
 
     previous = {sig: signal.signal(sig, hold) for sig in _HELD}
+    _holding = deferred
     try:
         yield deferred
     finally:
+        _holding = None
         for sig, handler in previous.items():
             signal.signal(sig, handler)

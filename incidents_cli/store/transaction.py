@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import GitError, IncidentsError, InternalError, RefusedError
@@ -23,6 +23,7 @@ from incidents_cli.core.records import (
     INCIDENTS_DIR,
     MAINTENANCE_DIR,
     RecordFile,
+    classify,
     incident_rel,
     maintenance_rel,
 )
@@ -104,6 +105,16 @@ class Workspace:
             return None, False
         staged = git_path in repo.uncommitted([git_path], tracked)
         return yamlio.read_text(path, rel), staged
+
+    def refuse_invalid(self, rel: str, kind: str) -> None:
+        """Refuse a record that does not parse or follow its schema, with its first problem
+        as `validate` says it: a change is never made on top of it."""
+        record = read_record(self.root, rel, kind)
+        if record.error is not None:
+            raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
+        problems = _problems(record)
+        if problems:
+            raise RefusedError(f"{problems[0].text()} (fix it by hand, then try again)")
 
     def _valid(self, rel: str, kind: str, record_id: str) -> dict[str, Any]:
         record = read_record(self.root, rel, kind)
@@ -344,20 +355,38 @@ def _keep_open_ids(root: Path, before: list[str] | None, change: Change) -> None
 
 
 def _rewind_to_remote(repo: Repo, commit: str, remote: tuple[str, str]) -> None:
-    """Drop our unpushed commit and fast-forward to the fetched remote state."""
+    """Drop our unpushed commit and fast-forward to the fetched remote state. What a person
+    has staged (other files) is kept staged as they staged it: `git reset --keep` resets
+    the index, so their entries are read before and put back after; where the remote
+    changed one of those files, nothing is moved and that is said."""
     fetched = repo.fetch(*remote)
     if fetched is None:
         raise GitError(f"push rejected, and {remote[0]} has no branch {remote[1]}")
+    if repo.head(fresh=True) != commit:  # someone's commit on top of ours: not dropped
+        raise RefusedError(
+            f"push rejected: {remote[0]}/{remote[1]} has moved, and a commit was made on top "
+            f"of yours ({commit[:12]}) since; run `git pull --rebase` and `git push`"
+        )
+    staged = repo.staged_entries()
+    clash = repo.changed_between(f"{commit}~1", fetched, list(staged))
+    if clash:
+        raise RefusedError(
+            f"push rejected: {remote[0]}/{remote[1]} has moved and changed {clash[0]}, which "
+            f"you have staged; your change is committed locally as {commit[:12]}: commit or "
+            "unstage your staged changes, then run `git pull --rebase` and `git push`"
+        )
     if not repo.reset_keep(f"{commit}~1"):
         raise GitError("push rejected, and the commit could not be replayed (git reset failed)")
     if not repo.fast_forward(fetched):
         repo.reset_keep(commit)
+        repo.put_back_staged(staged)
         raise RefusedError(
             f"push rejected: {remote[0]}/{remote[1]} has moved and your branch cannot "
             "fast-forward to it (you have other unpushed commits, or uncommitted edits to "
             f"the same files); your change is committed locally as {commit[:12]}: "
             "run `git pull --rebase` and `git push`"
         )
+    repo.put_back_staged(staged)
 
 
 def _restage(repo: Repo, root: Path, change: Change) -> None:
@@ -512,6 +541,7 @@ def _commit(
             made = repo.commit_exactly(
                 [w.git_path for w in planned], message, states.tracked, states.staged
             )
+            _refuse_not_as_written(repo, root, made, planned, change)
         except BaseException:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 for write in reversed(written):
@@ -541,12 +571,121 @@ def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
     by blob id (HEAD's, and the file's as written); where they differ (a hook rewrote a
     file, or a filter such as end-of-line conversion stores other bytes), git decides."""
     for write in planned:
-        expected = blob_id(write.text.encode("utf-8")) if write.text is not None else None
+        expected = _blob(write.text, made)
         path = root / write.rel
         try:
-            now = blob_id(path.read_bytes()) if path.is_file() else None
+            now = blob_id(path.read_bytes(), made.head) if path.is_file() else None
         except OSError:
             now = "unreadable"
-        if made.blobs.get(write.git_path) != expected or now != expected:
-            return repo.holds(made.head, [w.git_path for w in planned])
+        if made.blobs.get(write.git_path, "") != expected or now != expected:
+            return repo.holds(made.head, [w.git_path for w in planned], made.tip)
     return True
+
+
+def _blob(text: str | None, made: Commit) -> str | None:
+    """The blob id of ``text`` as written, in the object format of the repository that
+    made ``made`` (None: the file is removed)."""
+    return blob_id(text.encode("utf-8"), made.head) if text is not None else None
+
+
+def _refuse_not_as_written(
+    repo: Repo, root: Path, made: Commit, planned: list[_Write], change: Change
+) -> None:
+    """Our commit must hold each file as it was written and checked. A file it deleted or
+    left out (a hook's `git rm --cached`), or kept where it was to be removed, is refused;
+    one committed with other bytes (a clean filter or an end-of-line conversion of the
+    repository's, or a hook that staged its own edit) must parse to the same data, and a
+    record must still validate. Else the commit is undone and the change refused, in one
+    line naming the path and what changed it."""
+    ours = [w.git_path for w in planned if w.rel not in change.staged]
+    differs: dict[str, str] = {}
+    for write in planned:
+        got = made.blobs.get(write.git_path, "")  # "": the commit did not change the path
+        if got == _blob(write.text, made) or (got == "" and write.text == write.old_text):
+            continue
+        if got is None or got == "" or write.text is None:
+            what = (
+                "kept it, which this change removes"
+                if write.text is None
+                else f"{'deleted it' if got is None else 'left it out'} instead of holding "
+                "this change"
+            )
+            _undo(
+                repo,
+                made,
+                ours,
+                f"{write.rel}: refused: git's commit {what} (a pre-commit hook, or a git "
+                "command run at the same moment, changed the index)",
+            )
+        differs[write.git_path] = got
+    if not differs:
+        return
+    committed = repo.read_blobs(list(differs.values()))
+    for write in planned:
+        sha = differs.get(write.git_path)
+        if sha is not None and write.text is not None:
+            wrong = _not_the_same(root, write.rel, committed[sha], write.text)
+            if wrong:
+                _undo(
+                    repo,
+                    made,
+                    ours,
+                    f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
+                    f"commits, and the committed record {wrong}",
+                )
+
+
+def _not_the_same(root: Path, rel: str, committed: bytes, text: str) -> str | None:
+    """How a file committed as ``committed`` differs from ``text`` as written and checked:
+    it would not validate, or its data (or text, line ends aside) is another; None when
+    they hold the same (an end-of-line conversion, say)."""
+    kind = classify(rel)
+    if kind is None:
+        same = committed.decode("utf-8", "replace").replace("\r\n", "\n")
+        return None if same == text.replace("\r\n", "\n") else "is not the text written"
+    from incidents_cli.store.checks import check_record
+    from incidents_cli.store.layout import read_record
+
+    got = read_record(root, rel, kind, committed)
+    want = read_record(root, rel, kind, text.encode("utf-8"))
+    known = {(f.field, f.message) for f in check_record(want).findings}
+    new = [
+        f
+        for f in check_record(got).findings
+        if f.level == "error" and (f.field, f.message) not in known
+    ]
+    if new:
+        return f"would not be valid ({new[0].text()})"
+    if got.doc is None or want.doc is None:
+        return None if got.doc is want.doc else "would not parse"
+    if got.body.replace("\r\n", "\n") != want.body.replace("\r\n", "\n"):
+        return "has another text than this change wrote"
+    theirs, mine = got.doc.data, want.doc.data
+    if theirs == mine:
+        return None
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        for key in dict.fromkeys([*mine, *theirs]):
+            if theirs.get(key) != mine.get(key):
+                return (
+                    f"says {key}: {_short(theirs.get(key))} where this change says "
+                    f"{_short(mine.get(key))}"
+                )
+    return "holds other data than this change wrote"
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line message, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def _undo(repo: Repo, made: Commit, paths: list[str], refusal: str) -> NoReturn:
+    """Take back ``made`` and refuse with ``refusal``; where someone's commit was made on
+    top of it since, the branch is not moved, and that is said."""
+    if repo.undo_commit(made, paths):
+        raise RefusedError(f"{refusal}; nothing was changed")
+    raise GitError(
+        f"{refusal}; it is committed as {made.head[:12]}, and HEAD moved on since (to "
+        f"{(made.tip or repo.head() or 'nothing')[:12]}), so it was left as it is: fix it by "
+        "hand (see `git log --stat`)"
+    )

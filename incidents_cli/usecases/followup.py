@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.findings import Finding
 from incidents_cli.core.runbooks import Runbook, Stale, matching, select, stale
 from incidents_cli.core.settings import refuse_unknown
 from incidents_cli.store.layout import load_runbooks, load_settings
@@ -36,7 +37,7 @@ def follow_up_items(
     refuse_unknown("--owner", [owner] if owner else [], settings.people, "person")
     snap = snapshot(root)
     # Incidents as summaries: what follow-up needs of them, without every timeline.
-    postmortem_records, _ = read_usable(root, kinds=("postmortem",), snap=snap)
+    postmortem_records, left_out = read_usable(root, kinds=("postmortem",), snap=snap)
     records = postmortem_records + summary_records(root, snap)
     incidents = [r.data for r in records if r.kind == "incident" and isinstance(r.data, dict)]
     postmortems = {
@@ -54,7 +55,27 @@ def follow_up_items(
             and (not wanted or item.path in wanted)
         )
 
-    return followup.collect(records, settings, as_of, due_reviews, keep)
+    invalid = _invalid_postmortems(root, left_out)
+    return followup.collect(records, settings, as_of, due_reviews, keep, invalid)
+
+
+def _invalid_postmortems(root: Path, rels: Sequence[str]) -> dict[str, Finding]:
+    """The first problem of each postmortem that does not parse or follow its schema, by
+    the incident it is for (its ``incident``, else its file name), as `validate` says it."""
+    from incidents_cli.store.checks import check_record
+    from incidents_cli.store.layout import read_record
+
+    found: dict[str, Finding] = {}
+    for rel in sorted(rels):
+        record = read_record(root, rel, "postmortem")
+        data = record.data if isinstance(record.data, dict) else {}
+        incident = data.get("incident")
+        problems = check_record(record).findings
+        if problems:
+            found.setdefault(
+                str(incident) if isinstance(incident, str) else record.stem, problems[0]
+            )
+    return found
 
 
 def runbooks_matching(root: Path, component: str | None, tag: str | None) -> list[Runbook]:
