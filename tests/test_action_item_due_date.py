@@ -70,3 +70,11 @@ def test_a_due_that_is_neither_a_time_nor_a_date_is_still_refused(repo: Path) ->
     assert any(line.startswith(POSTMORTEM) and "due" in line for line in said.out.splitlines()), (
         said.out
     )
+
+
+def test_marking_another_item_done_keeps_the_date_as_written(repo: Path) -> None:
+    _dated(repo, "UTC")
+    done = run_cli("actions", "done", "INC-0001", "A2", "--at", "2026-03-09T00:00:00Z", cwd=repo)
+    assert done.code == 0, done.err
+    assert "    due: 2026-03-10\n" in (repo / POSTMORTEM).read_text()
+    assert run_cli("validate", cwd=repo).code == 0
