@@ -222,6 +222,21 @@ def test_a_changed_due_date_updates_the_issue_body(published: Path, fake: FakeGi
     assert head(published) == before
 
 
+def test_a_due_date_without_a_time_is_the_end_of_that_day_in_the_issue_body(
+    published: Path, fake: FakeGitHub
+) -> None:
+    """`due: 2026-03-24` (a date, as people write one): the end of that day in the
+    settings' time zone (UTC here), as `actions` reads it."""
+    first_sync(published, fake)
+    path = published / PM
+    path.write_text(path.read_text().replace("2026-03-10T00:00:00Z", "2026-03-24"))
+    g = git.Repo(published)
+    g.index.add([PM])
+    g.index.commit("A1 by a date")
+    assert sync_cli(published)[0] == 0
+    assert "- Due: 2026-03-24T23:59:59Z" in fake.issues[1]["body"]
+
+
 def test_a_lost_issue_link_is_recovered_from_the_marker(published: Path, fake: FakeGitHub) -> None:
     first_sync(published, fake)
     g = git.Repo(published)

@@ -176,3 +176,53 @@ def test_a_clean_filter_that_converts_line_ends_and_still_validates_keeps_workin
     ).stdout
     assert committed.count(b"\r\n") == committed.count(b"\n") > 0
     assert run_cli("validate", cwd=repo).code == 0
+
+
+def test_a_hook_that_refuses_the_commit_made_again_leaves_everything_as_it_was(
+    repo: Path,
+) -> None:
+    """Taking the person's file out needs a second `git commit`; when the repository's hook
+    refuses that one, nothing of the change remains: HEAD, the record and its index entry
+    as before, and the person's file staged as they staged it."""
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    staged_blob = _persons_edit(repo)
+    (repo / ".git" / "race-once").touch()
+    hook(
+        repo,
+        "pre-commit",
+        "[ -f .git/race-once ] || { echo 'policy: no second try' >&2; exit 1; }\n"
+        "rm .git/race-once\ngit add notes.txt\n",
+    )
+    head = git(repo, "rev-parse", "HEAD")
+    record = (repo / RECORD).read_bytes()
+    entry = git(repo, "ls-files", "-s", "--", RECORD)
+    done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
+    assert done.code == 2, done.out
+    assert "policy: no second try" in done.err
+    assert done.err.strip().endswith("files, index and branch are as they were")
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert (repo / RECORD).read_bytes() == record
+    assert git(repo, "ls-files", "-s", "--", RECORD) == entry
+    assert git(repo, "rev-parse", ":notes.txt") == staged_blob
+    assert git(repo, "status", "--porcelain") == "M  notes.txt"
+
+
+def test_a_sha256_repository_commits_and_checks_by_its_own_blob_ids(tmp_path: Path) -> None:
+    """The blob ids compared after the commit are the repository's (SHA-256 here): the
+    transitions succeed, and a breaking filter is still caught."""
+    repo = tmp_path / "sha256"
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(repo)], check=True)
+    assert run_cli("init", str(repo)).code == 0
+    assert len(git(repo, "rev-parse", "HEAD")) == 64
+    assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
+    assert run_cli("note", "1", "looking", "--by", "ana", cwd=repo).code == 0
+    assert changed_by_head(repo) == [RECORD]
+    assert git(repo, "status", "--porcelain") == ""
+    attributes = repo / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text("incidents/*.yaml filter=breaker\n", encoding="utf-8")
+    git(repo, "config", "filter.breaker.clean", "sed -e 's/^severity: high$/severity: [high/'")
+    before = state(repo)
+    done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
+    assert done.code == 2 and "the clean filter `breaker`" in done.err, done.err
+    assert state(repo) == before

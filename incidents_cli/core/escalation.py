@@ -168,10 +168,7 @@ def _escalation(
         detected = parse_time(str(record.get("detected_at")))
     except TimeFormatError:
         return None
-    severity = record.get("severity")
-    assumed = severity not in settings.ack_within
-    level = "critical" if assumed else str(severity)
-    window = settings.ack_within[level]
+    level, window, assumed = settings.response_window(record.get("severity"))
     waiting = as_of - detected
     if waiting <= window:
         return None

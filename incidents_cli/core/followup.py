@@ -17,8 +17,7 @@ from incidents_cli.core.postmortems import due_date, postmortem_due
 from incidents_cli.core.records import RecordFile, postmortem_rel
 from incidents_cli.core.runbooks import Stale
 from incidents_cli.core.settings import Settings
-from incidents_cli.core.timeutil import format_duration, format_time
-from incidents_cli.core.timeutil import maybe_time as _time
+from incidents_cli.core.timeutil import due_time, format_duration, format_time
 from incidents_cli.core.vocabulary import SETTLED_ACTION_ITEM_STATUSES
 
 SETTLED = (*SETTLED_ACTION_ITEM_STATUSES, "published")
@@ -104,7 +103,11 @@ def collect(
         if r.kind == "postmortem" and r.doc is not None and isinstance(r.data, dict)
     }
     items = [
-        *(item for record in postmortems.values() for item in _action_items(record, as_of)),
+        *(
+            item
+            for record in postmortems.values()
+            for item in _action_items(record, as_of, settings.timezone)
+        ),
         *_postmortem_items(records, postmortems, settings, as_of, invalid or {}),
         *(_review_item(entry, as_of) for entry in stale),
     ]
@@ -113,8 +116,9 @@ def collect(
     return sorted(items, key=lambda i: (i.due or as_of, i.path, i.line))
 
 
-def _action_items(record: RecordFile, as_of: datetime) -> Iterator[Item]:
-    """The action items of one postmortem."""
+def _action_items(record: RecordFile, as_of: datetime, zone: str) -> Iterator[Item]:
+    """The action items of one postmortem (a plain date as due: the end of that day in
+    ``zone``, the settings' time zone)."""
     assert record.doc is not None
     for index, raw in enumerate(record.data.get("action_items") or []):
         if not isinstance(raw, dict):
@@ -127,7 +131,7 @@ def _action_items(record: RecordFile, as_of: datetime) -> Iterator[Item]:
             ref=str(raw.get("id")),
             title=str(raw.get("title", "")),
             owner=str(raw.get("owner", "")),
-            due=_time(raw.get("due")),
+            due=due_time(raw.get("due"), zone),
             status=str(raw.get("status", "open")),
             as_of=as_of,
         )

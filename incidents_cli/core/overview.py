@@ -74,20 +74,15 @@ def view(record: dict[str, Any], settings: Settings, as_of: datetime) -> View:
     acknowledged = _time(record, "acknowledged_at")
     resolved = _time(record, "resolved_at")
     closed = _time(record, "closed_at")
-    severity = record.get("severity")
-    window = settings.ack_within.get(str(severity)) if severity else None
+    level, window, assumed = settings.response_window(record.get("severity"))
+    over = f"over the {format_duration(window)} window"
+    if assumed:  # as `escalations` judges it
+        over += f" ({level}'s: severity unset)"
     breach = None
-    if window is not None:
-        if acknowledged is not None and acknowledged - detected > window:
-            breach = (
-                f"acknowledged {format_duration(acknowledged - detected)} after detection, "
-                f"over the {format_duration(window)} window"
-            )
-        elif acknowledged is None and as_of - detected > window:
-            breach = (
-                f"unacknowledged for {format_duration(as_of - detected)}, "
-                f"over the {format_duration(window)} window"
-            )
+    if acknowledged is not None and acknowledged - detected > window:
+        breach = f"acknowledged {format_duration(acknowledged - detected)} after detection, {over}"
+    elif acknowledged is None and as_of - detected > window:
+        breach = f"unacknowledged for {format_duration(as_of - detected)}, {over}"
     end = resolved or closed or as_of
     state = record_alert_state(record)
     monitors = None

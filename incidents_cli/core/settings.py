@@ -110,6 +110,15 @@ class Settings(NamedTuple):
     def component_ids(self) -> set[str]:
         return {c.id for c in self.components}
 
+    def response_window(self, severity: object) -> tuple[str, timedelta, bool]:
+        """The acknowledgment window of an incident of ``severity``: the level whose window
+        applies, the window, and whether that level is assumed. An incident with no
+        severity yet (or one these settings do not know) is held to the strictest window,
+        critical's: `escalations`, `list` and `show` all judge by this one rule."""
+        if isinstance(severity, str) and severity in self.ack_within:
+            return severity, self.ack_within[severity], False
+        return "critical", self.ack_within["critical"], True
+
     def handle_for_email(self, email: str | None) -> str | None:
         """The handle of the person with this (git) email address, if one is listed."""
         return self.emails.get(email.strip().lower()) if email else None

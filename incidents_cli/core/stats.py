@@ -15,7 +15,7 @@ from typing import Any
 from incidents_cli.core.followup import late_by
 from incidents_cli.core.postmortems import postmortem_due
 from incidents_cli.core.settings import Settings
-from incidents_cli.core.timeutil import format_duration, format_time
+from incidents_cli.core.timeutil import due_time, format_duration, format_time
 from incidents_cli.core.timeutil import maybe_time as _time
 from incidents_cli.core.vocabulary import SEVERITIES
 
@@ -49,7 +49,9 @@ def compute(
         by_component.update(record.get("components") or [])
     fronts = [postmortems.get(str(record.get("id"))) for _, record in chosen]
     postmortem, overdue_postmortems = _postmortem_completion(chosen, postmortems, settings, until)
-    items, overdue_items = _action_item_completion([f for f in fronts if f], until)
+    items, overdue_items = _action_item_completion(
+        [f for f in fronts if f], until, settings.timezone
+    )
     return {
         "period": {
             "since": format_time(since) if since else None,
@@ -143,7 +145,7 @@ def _postmortem_completion(
 
 
 def _action_item_completion(
-    fronts: Sequence[dict[str, Any]], until: datetime
+    fronts: Sequence[dict[str, Any]], until: datetime, zone: str
 ) -> tuple[dict[str, Any], int]:
     """Action items done of those not dropped (wont_do), and how many are overdue."""
     every_item = [
@@ -157,7 +159,7 @@ def _action_item_completion(
     overdue = sum(
         1
         for i in every_item
-        if late_by(_time(i.get("due")), str(i.get("status", "open")), until) is not None
+        if late_by(due_time(i.get("due"), zone), str(i.get("status", "open")), until) is not None
     )
     return {
         "measures": "done / action items (wont_do excluded) of these incidents' postmortems",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from incidents_cli.core.errors import RefusedError
 
@@ -62,6 +63,27 @@ def maybe_time(value: object) -> datetime | None:
         return parse_time(value)
     except TimeFormatError:
         return None
+
+
+def due_time(value: object, zone: str = "UTC") -> datetime | None:
+    """When something with this ``due`` is due: an RFC 3339 time as it says, or a plain
+    date (2026-12-01) at the end of that day (23:59:59) in ``zone``, the settings' time
+    zone; None for anything else (see ``maybe_time``)."""
+    if isinstance(value, str) and len(value) == 10 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        from datetime import date, time
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            day = date.fromisoformat(value)
+            where: Any = ZoneInfo(zone)
+        except ValueError:
+            return None
+        except ZoneInfoNotFoundError:  # a settings finding of its own; meanwhile UTC
+            where = UTC
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            return None
+        return datetime.combine(day, time(23, 59, 59), tzinfo=where)
+    return maybe_time(value)
 
 
 def parse_time_option(text: str, option: str) -> datetime:

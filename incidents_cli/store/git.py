@@ -12,7 +12,7 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from incidents_cli.core.errors import (
     EXIT_USAGE,
@@ -21,6 +21,8 @@ from incidents_cli.core.errors import (
     RefusedError,
     SetupError,
 )
+
+T = TypeVar("T")
 
 
 class CommitRefused(IncidentsError):
@@ -148,11 +150,30 @@ INDEX_LOCKED = (
 )
 
 
+class IndexLocked(RefusedError):
+    """git could not take its index lock (another git command holds it); nothing changed."""
+
+
 def _refuse_index_lock(output: str) -> None:
     """git could not take its index lock: say so (it is not a bug, and nothing changed)."""
     if "index.lock" in output and "File exists" in output:
         found = re.search(r"Unable to create '([^']*index\.lock)'", output)
-        raise RefusedError(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
+        raise IndexLocked(INDEX_LOCKED.format(path=found.group(1) if found else ".git/index.lock"))
+
+
+def _waiting_for_index(action: Callable[[], T], wait: float = 3.0) -> T:
+    """``action`` (git commands that take the index lock), tried again while another git
+    command (a person's, which holds it for a moment) has the lock, for ``wait`` seconds."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return action()
+        except IndexLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _some(paths: Sequence[str]) -> str:
@@ -802,7 +823,17 @@ class Repo:
                 "see `git log --stat`"
             )
         args = ["commit", "--only", "--quiet", "--file=-", "--", *paths]
-        again = self._commit(paths, args, message, None)
+        try:  # the person's git command that raced this one may still hold the index
+            again = _waiting_for_index(lambda: self._commit(paths, args, message, None))
+        except IndexLocked:
+            # (a first commit: the ref must still not exist, git's all-zero id)
+            parent = made.parent or "0" * len(made.head)
+            self.git("update-ref", "-m", "incidents: put back", "HEAD", made.head, parent)
+            raise GitError(
+                f"git commit {made.head[:12]} also committed {others}, which someone staged "
+                "while this command committed, and git's index stayed locked while taking "
+                "it out; see `git show --stat HEAD`"
+            ) from None
         if again.others:
             raise GitError(
                 f"a hook of this repository stages {_some(again.others)} in every commit; "
@@ -837,10 +868,10 @@ class Repo:
     def committed(self, paths: Sequence[str], commit: str = "HEAD") -> Commit:
         """``commit`` (HEAD, read now), with what it changed against its parent: the blob id
         of each of ``paths`` there, and every other path it changed. One git call."""
-        out = self.git(*_COMMITTED[:-2], commit, "--").stdout
-        header, _, diff = out.partition("\0")
+        asked = self.git(*_COMMITTED[:-2], commit, "--", check=False)
+        header, _, diff = asked.stdout.partition("\0")
         head, _, parent = header.strip().partition(" ")
-        if not head:
+        if asked.returncode != 0 or not head:
             raise GitError("git commit succeeded, but HEAD names no commit; see `git log`")
         ours = set(paths)
         blobs: dict[str, str | None] = {}
@@ -878,9 +909,11 @@ class Repo:
         if made.tip is not None or not self._back_to_parent(made, "incidents: undo"):
             return False
         if made.parent:
-            self.git("reset", "--quiet", "--", *paths)
+            _waiting_for_index(lambda: self.git("reset", "--quiet", "--", *paths))
         else:
-            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+            _waiting_for_index(
+                lambda: self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *paths)
+            )
         return True
 
     def rewrites(self, path: str) -> str:

@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -528,6 +528,8 @@ def _identical(old: Any, new: Any) -> bool:
 
 
 def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, date) and not isinstance(old, datetime) and isinstance(new, str):
+        return old.isoformat() == new  # a date as written (an action item's due)
     if isinstance(old, datetime) and isinstance(new, str):
         from incidents_cli.core.timeutil import TimeFormatError, parse_time
 

@@ -22,7 +22,7 @@ from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import InternalError, RefusedError
 from incidents_cli.core.lifecycle import Change
 from incidents_cli.core.records import incident_rel
-from incidents_cli.core.timeutil import maybe_time
+from incidents_cli.core.timeutil import due_time, maybe_time
 from incidents_cli.integrations.github import GitHub, Repository
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import Repo
@@ -180,7 +180,9 @@ class _Session:
     def run(self, workspace: Workspace, *, execute: bool) -> dict[str, str]:
         """One sync: read, ask, plan, act on GitHub (when ``execute``), and the new text of
         each postmortem that changes."""
-        items, notices = read_items(workspace.root, self.postmortem_url)
+        items, notices = read_items(
+            workspace.root, self.postmortem_url, workspace.settings.timezone
+        )
         for notice in notices:
             self._notice(notice)
         issues = self.github.issues(tracker.LABEL)
@@ -268,7 +270,9 @@ def _incident_of(items: Sequence[tracker.ActionItem], path: str) -> str:
     return next((i.incident for i in items if i.path == path), path)
 
 
-def read_items(root: Path, postmortem_url: str) -> tuple[list[tracker.ActionItem], list[str]]:
+def read_items(
+    root: Path, postmortem_url: str, zone: str = "UTC"
+) -> tuple[list[tracker.ActionItem], list[str]]:
     """The action items of every published postmortem, and what was skipped and why."""
     items: list[tracker.ActionItem] = []
     notices: list[str] = []
@@ -301,7 +305,7 @@ def read_items(root: Path, postmortem_url: str) -> tuple[list[tracker.ActionItem
                     path=rel,
                     title=str(raw.get("title") or ""),
                     owner=str(raw.get("owner") or ""),
-                    due=maybe_time(raw.get("due")),
+                    due=due_time(raw.get("due"), zone),
                     status=str(raw.get("status") or "open"),
                     issue=str(raw["issue"]) if raw.get("issue") else None,
                     link=str(raw["link"]) if raw.get("link") else None,
