@@ -35,7 +35,7 @@ from incidents_cli.site.inputs import parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.parallel import bulk, iter_chunks
 
 MARKER = ".incidents-site"
 """The manifest of a site built by this tool: the key each reusable page was rendered for."""
@@ -217,7 +217,7 @@ def render_pages(
     # a month's page shows a line of each of its incidents: four lines, about one page
     weight = sum(len(months[names[n]]) // 4 + 1 if kind == MONTH else 1 for kind, n in todo)
     # once, before forking (else each worker compiles its own)
-    renderer.load("site/history_month.html", "site/incident.html", parser=weight >= MIN_ITEMS)
+    renderer.load("site/history_month.html", "site/incident.html")
     _JOB = _Job(page, renderer, months, names)
     try:
         with bulk():  # rendering makes no cycles: the collector would only walk the views
