@@ -124,29 +124,40 @@ def render_site(
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
-    yield "index.html", renderer.render("site/index.html", index_context(page))
     months = months_of(page)
     kept = {} if kept is None else kept
     kept["months"] = months
-    yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse, early)
     if early is not None:
         early.remove_unused()  # before any other page of an incident is written
-    yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer, reuse, kept)
+    # the other files are made here while the workers start on the pages of months and
+    # incidents (render_pages), and the feeds' keys go into the manifest after theirs
+    others = _others(page, renderer, reuse, sequences or {}, kept)
+    yield from render_pages(page, renderer, months, plan, meanwhile=others)
     yield (
-        "maintenance.ics",
-        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
+        MARKER,
+        json.dumps({"built_by": "incidents site build", "pages": reuse.manifest}, indent=0) + "\n",
     )
+
+
+def _others(
+    page: Page,
+    renderer: Renderer,
+    reuse: Reuse,
+    sequences: dict[str, int],
+    kept: dict[str, Any],
+) -> Iterator[SiteFile]:
+    """The files of the site besides the style and the pages of months and incidents."""
+    months = kept["months"]
+    yield "index.html", renderer.render("site/index.html", index_context(page))
+    yield "history.html", renderer.render("site/history.html", history_context(page, months))
+    yield from _feeds(page, renderer, reuse, kept)
+    yield "maintenance.ics", maintenance_calendar(page, tag_authority(page.settings), sequences)
     for path, document in api_documents(page).items():
         yield f"api/v2/{path}", _json(document)
     for rel, badge in badge_contexts(page):
         yield rel, renderer.render("site/badge.svg", badge)
     yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
-    yield (
-        MARKER,
-        json.dumps({"built_by": "incidents site build", "pages": reuse.manifest}, indent=0) + "\n",
-    )
 
 
 def _feeds(
