@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from incidents_cli.core.errors import RefusedError
@@ -33,6 +34,7 @@ def _in_range(value: datetime, text: str) -> datetime:
     return value
 
 
+@lru_cache(maxsize=1024)  # a record's times are parsed by its checks, rules and public view
 def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 time; a time without an offset is an error that says so."""
     if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[:4].isdigit():

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from incidents_cli.core.errors import IncidentsError, RefusedError
 from incidents_cli.core.records import RecordFile
@@ -61,9 +61,6 @@ from incidents_cli.site.pages import (
 )
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.layout import load_settings
-
-if TYPE_CHECKING:
-    from incidents_cli.store.git import Repo
 
 __all__ = ["MARKER", "REUSED", "BuildResult", "Reused", "build_site", "write_tree"]
 
@@ -148,29 +145,40 @@ def render_site(
     """
     reuse = Reuse(keys or {}, previous or Previous(None), _fixed_key(page))
     yield "style.css", renderer.source("site/style.css")
-    yield "index.html", renderer.render("site/index.html", index_context(page))
     months = months_of(page)
     kept = {} if kept is None else kept
     kept["months"] = months
-    yield "history.html", renderer.render("site/history.html", history_context(page, months))
     plan = month_plan(page, renderer, months, reuse) + incident_plan(page, renderer, reuse, early)
     if early is not None:
         early.remove_unused()  # before any other page of an incident is written
-    yield from render_pages(page, renderer, months, plan)
-    yield from _feeds(page, renderer, reuse, kept)
+    # the other files are made here while the workers start on the pages of months and
+    # incidents (render_pages), and the feeds' keys go into the manifest after theirs
+    others = _others(page, renderer, reuse, sequences or {}, kept)
+    yield from render_pages(page, renderer, months, plan, meanwhile=others)
     yield (
-        "maintenance.ics",
-        maintenance_calendar(page, tag_authority(page.settings), sequences or {}),
+        MARKER,
+        json.dumps({"built_by": "incidents site build", "pages": reuse.manifest}, indent=0) + "\n",
     )
+
+
+def _others(
+    page: Page,
+    renderer: Renderer,
+    reuse: Reuse,
+    sequences: dict[str, int],
+    kept: dict[str, Any],
+) -> Iterator[SiteFile]:
+    """The files of the site besides the style and the pages of months and incidents."""
+    months = kept["months"]
+    yield "index.html", renderer.render("site/index.html", index_context(page))
+    yield "history.html", renderer.render("site/history.html", history_context(page, months))
+    yield from _feeds(page, renderer, reuse, kept)
+    yield "maintenance.ics", maintenance_calendar(page, tag_authority(page.settings), sequences)
     for path, document in api_documents(page).items():
         yield f"api/v2/{path}", _json(document)
     for rel, badge in badge_contexts(page):
         yield rel, renderer.render("site/badge.svg", badge)
     yield "favicon.svg", renderer.render("site/favicon.svg", favicon_context(page))
-    yield (
-        MARKER,
-        json.dumps({"built_by": "incidents site build", "pages": reuse.manifest}, indent=0) + "\n",
-    )
 
 
 def _feeds(
@@ -287,22 +295,22 @@ def build_site(
     derived: Mapping[str, Any] | None = None,
     built: list[Any] | None = None,
     early: EarlyPages | None = None,
+    asked: AskedGit | None = None,
 ) -> BuildResult:
     """Build the site into ``out``; ``exclude``: records that must not be published.
     ``built``: given, the page, the renderer and the inputs are put in it (for the state
     a rebuild starts from, state.py). ``early``: the pages written already as their
-    records were checked (with the settings and templates they were rendered with)."""
+    records were checked (with the settings and templates they were rendered with).
+    ``asked``: what ``ask_git`` asked of git before (else it is asked now)."""
 
     from incidents_cli.core.timeutil import now_utc, parse_time
     from incidents_cli.store.cache import enabled
-    from incidents_cli.store.git import Repo
 
     settings = early.page.settings if early is not None else site_settings(root, base_url)
-    repo = Repo.at(root) if _in_git(root) else None
+    head_time, counts = (asked or ask_git(root))()
     if as_of is None:
-        head_time = repo.head_time() if repo is not None else None
         as_of = parse_time(head_time) if head_time else now_utc()
-    sequences = maintenance_sequences(repo) if repo is not None else {}
+    sequences = sequences_of(counts)
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
     previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
@@ -344,16 +352,31 @@ def site_settings(root: Path, base_url: str | None) -> Settings:
     return settings if base_url is None else settings._replace(base_url=base_url)
 
 
-def maintenance_sequences(repo: Repo) -> dict[str, int]:
-    """Each maintenance record's SEQUENCE for the calendar: the commits that changed its
-    file, less one (a record's first version is 0)."""
-    from incidents_cli.core.records import MAINTENANCE_DIR
+AskedGit = Callable[[], tuple[str | None, dict[str, int]]]
+"""What a build asks of git, answered: the commit time of HEAD (None outside git, or
+before the first commit), and how many commits changed each maintenance record."""
 
-    return sequences_of(repo.commit_counts(MAINTENANCE_DIR))
+
+def ask_git(root: Path) -> AskedGit:
+    """What a build asks of git, asked now and answered by the function returned (the same
+    answer each time it is called): a cold build asks before it checks the records, and
+    git answers meanwhile."""
+    import functools
+
+    from incidents_cli.core.records import MAINTENANCE_DIR
+    from incidents_cli.store.git import Repo, ask_commit_counts
+
+    repo = Repo.at(root) if _in_git(root) else None
+    if repo is None:
+        return lambda: (None, {})
+    head_time = repo.ask_head_time()
+    counts = ask_commit_counts(repo.top, MAINTENANCE_DIR)
+    return functools.cache(lambda: (head_time(), counts()))
 
 
 def sequences_of(counts: dict[str, int]) -> dict[str, int]:
-    """``maintenance_sequences`` from the number of commits that changed each file."""
+    """Each maintenance record's SEQUENCE for the calendar, from the number of commits that
+    changed its file: that less one (a record's first version is 0)."""
     return {
         Path(path).stem: count - 1
         for path, count in counts.items()

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,12 +30,12 @@ from incidents_cli.site.contexts import (
     month_file,
     words_of,
 )
-from incidents_cli.site.files import MARKER, REUSED, Reused, write_text
+from incidents_cli.site.files import MARKER, REUSED, SiteFile, write_text
 from incidents_cli.site.inputs import parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
-from incidents_cli.store.parallel import MIN_ITEMS, bulk, iter_chunks
+from incidents_cli.store.parallel import bulk, iter_chunks
 
 MONTH_TEMPLATES = ("site/history_month.html", "site/base.html", "site/_macros.html")
 INCIDENT_TEMPLATES = ("site/incident.html", "site/base.html", "site/_macros.html")
@@ -194,13 +194,18 @@ _JOB: _Job | None = None
 
 
 def render_pages(
-    page: Page, renderer: Renderer, months: dict[str, list[PublicIncident]], plan: Plan
-) -> Iterator[tuple[str, bytes | Reused]]:
+    page: Page,
+    renderer: Renderer,
+    months: dict[str, list[PublicIncident]],
+    plan: Plan,
+    meanwhile: Iterable[SiteFile] = (),
+) -> Iterator[SiteFile]:
     """Each page of ``plan``: REUSED, or its text (UTF-8), rendered on every core and streamed back
     in order while this process writes them (a page written by each worker instead, into
     one folder at once, was measured slower: the file system serializes the creations).
     A path the plan gives twice is done once, where it comes last (for any file of the
-    site, the last one given wins)."""
+    site, the last one given wins). ``meanwhile``: the other files of the site, which this
+    process makes while the workers start on the pages (given before them)."""
     global _JOB
     last = {rel: position for position, (rel, _) in enumerate(plan)}
     kept = [(rel, work) for position, (rel, work) in enumerate(plan) if last[rel] == position]
@@ -209,17 +214,17 @@ def render_pages(
         if work is None:
             yield rel, REUSED
     if not todo:
+        yield from meanwhile
         return
     names = list(months)
     # a month's page shows a line of each of its incidents: four lines, about one page
     weight = sum(len(months[names[n]]) // 4 + 1 if kind == MONTH else 1 for kind, n in todo)
     # once, before forking (else each worker compiles its own)
-    renderer.load("site/history_month.html", "site/incident.html", parser=weight >= MIN_ITEMS)
+    renderer.load("site/history_month.html", "site/incident.html")
     _JOB = _Job(page, renderer, months, names)
     try:
         with bulk():  # rendering makes no cycles: the collector would only walk the views
-            paths = (_path(page, names, work) for work in todo)
-            yield from zip(paths, iter_chunks(_render, todo, weight=weight), strict=True)
+            yield from iter_chunks(_render, todo, weight=weight, meanwhile=meanwhile)
     finally:
         _JOB = None
 
@@ -248,20 +253,21 @@ def _by_month(page: Page, months: dict[str, list[PublicIncident]], todo: list[Wo
     return sorted(todo, key=month_of)
 
 
-def _render(work: Sequence[Work]) -> list[bytes]:
+def _render(work: Sequence[Work]) -> list[SiteFile]:
     """Render these pages: what a worker does."""
     assert _JOB is not None
     job = _JOB
-    out: list[bytes] = []
+    out: list[SiteFile] = []
     for kind, index in work:
         if kind == MONTH:
             month = job.names[index]
             newer, older = _neighbours(job.names, index)
             context = month_context(job.page, month, job.months[month], newer, older)
-            out.append(job.renderer.render_bytes("site/history_month.html", context))
+            page = job.renderer.render_bytes("site/history_month.html", context)
         else:
             context = incident_page_context(job.page.incidents[index], job.page)
-            out.append(job.renderer.render_bytes("site/incident.html", context))
+            page = job.renderer.render_bytes("site/incident.html", context)
+        out.append((_path(job.page, job.names, (kind, index)), page))
     return out
 
 

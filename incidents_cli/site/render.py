@@ -35,9 +35,10 @@ def _markdown() -> Any:
     return md
 
 
-# One line of words and plain punctuation, starting with a letter: CommonMark makes it a
-# paragraph of the escaped text, so the parser can be skipped (most status updates).
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'()?!%/-]*")
+# One line of words and plain punctuation, starting with a letter or with digits that do
+# not number a list item (``2.``, ``2)``): CommonMark makes it a paragraph of the escaped
+# text, so the parser can be skipped (most status updates, "5xx errors in the API" too).
+_PLAIN = re.compile(r"(?:[A-Za-z]|[0-9]+(?![0-9.)]))[A-Za-z0-9 ,.;:'()?!%/-]*")
 
 
 @lru_cache(maxsize=4096)
@@ -451,14 +452,13 @@ class Renderer:
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
         return rendered
 
-    def load(self, *names: str, parser: bool = True) -> None:
-        """Compile these templates now, and make the Markdown parser unless ``parser`` is
-        false (forked workers then find them made; importing markdown-it is most of a
-        rebuild that renders a few pages, which may need no parser at all)."""
+    def load(self, *names: str) -> None:
+        """Compile these templates now (forked workers then find them compiled). The
+        Markdown parser is not made here but where a text first needs it: most status
+        updates are one plain line (``markdown``), and importing markdown-it and making
+        the parser cost a cold build more than a worker's making its own where one does."""
         from jinja2 import TemplateError
 
-        if parser:
-            _markdown()
         for name in names:
             try:
                 self.env.get_template(name)

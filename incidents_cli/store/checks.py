@@ -488,14 +488,16 @@ def _check_items(items: Sequence[_Item]) -> list[list[_Out]]:
     out: list[list[_Out]] = []
     packs: dict[str, dict[str, Any]] = {}
     folder = ""
-    for root, rel, kind, way, blob, folder, pm_rel, pm_blob in items:
+    roots: dict[str, Path] = {}  # one Path for the root every item names
+    for root_name, rel, kind, way, blob, folder, pm_rel, pm_blob in items:
+        root = roots.get(root_name) or roots.setdefault(root_name, Path(root_name))
         derive = way == "derive"
-        record, result, content = _checked(Path(root), rel, kind, bool(folder), blob, derive)
+        record, result, content = _checked(root, rel, kind, bool(folder), blob, derive)
         outs: list[_Out] = [(result, _kept(record, result, way), None)]
         checked = [(record, result, blob)]
         if derive:
             pm = (
-                _checked(Path(root), pm_rel, "postmortem", bool(folder), pm_blob, True)
+                _checked(root, pm_rel, "postmortem", bool(folder), pm_blob, True)
                 if pm_rel
                 else None
             )
@@ -534,7 +536,7 @@ def _checked(
     raw = None
     if hashed and blob is None:  # git does not vouch for it: the blob id of the bytes read
         with suppress(InputFileError):  # else read_record says what is wrong
-            raw = read_bytes(root / rel, rel)
+            raw = read_bytes(f"{root}/{rel}", rel)
         blob = blob_id(raw) if raw is not None else None
     record = read_record(root, rel, kind, raw, places=placed)
     result = check_record(record)

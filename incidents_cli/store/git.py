@@ -472,6 +472,12 @@ class Repo:
         result = self.git("log", "-1", "--format=%cI", check=False)
         return result.stdout.strip() or None
 
+    def ask_head_time(self) -> Callable[[], str | None]:
+        """``head_time``, asked now and answered by the function returned."""
+        args = ("log", "-1", "--format=%cI")
+        job = start_git(self.top, *args)
+        return lambda: finish_git(job, args, check=False).stdout.strip() or None
+
     def files_containing(self, folder: Path, texts: Sequence[str]) -> list[Path]:
         """The files under ``folder``, tracked or not, as they are in the work tree, that
         contain every one of ``texts``: one `git grep` instead of reading every file."""

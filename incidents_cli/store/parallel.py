@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from typing import TYPE_CHECKING, TypeVar
@@ -86,6 +86,7 @@ def iter_chunks(
     items: Sequence[Item],
     per_worker: int | None = None,
     weight: int | None = None,
+    meanwhile: Iterable[Out] = (),
 ) -> Iterator[Out]:
     """Like ``map_chunks``, but each result as soon as it and every one before it are done,
     so a caller that writes them out holds only the chunks that are ahead of it (those this
@@ -93,11 +94,13 @@ def iter_chunks(
     (``shrinking``), so that the processes finish together; ``per_worker``: that many
     chunks of one size for each process instead (a work that writes a file for each chunk
     wants few). ``weight``: how much work the items are, counted in records (by default
-    one each), for whether workers pay."""
+    one each), for whether workers pay. ``meanwhile``: results of other work, that this
+    process makes (and yields first) once the workers have started on the chunks."""
     count = workers()
     heavy = (len(items) if weight is None else weight) >= MIN_ITEMS
     # (multiprocessing is imported only where workers may start: a rebuild reads few files)
     if count <= 1 or not heavy or (context := _fork_context()) is None:
+        yield from meanwhile
         for start in range(0, len(items), MAX_CHUNK):  # in chunks here too
             yield from work(items[start : start + MAX_CHUNK])
         return
@@ -110,6 +113,7 @@ def iter_chunks(
     chunks = [items[start : start + size] for start, size in zip(starts, sizes, strict=True)]
     with _pool(count - 1, context) as pool:
         futures = [pool.submit(work, chunk) for chunk in chunks]
+        yield from meanwhile
         done_here: dict[int, list[Out]] = {}
         ahead = 0  # the chunks before this one are done, or taken by a worker
         for index, future in enumerate(futures):

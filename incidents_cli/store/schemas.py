@@ -244,13 +244,13 @@ def _clean(data: Any, *, keys: bool) -> bool:
         return False
     if keys and control_character("".join(names), one_line=True):
         return False
-    shape = re.compile(TIME_SHAPE)
-    for value in values:
-        if shape.match(value):
-            try:
-                parse_time(value)
-            except TimeFormatError:
-                return False
+    # No string holds a NUL now: joined by NULs, each string shaped like a time is a match.
+    times = re.compile(f"\0({TIME_SHAPE.removeprefix('^')}[^\0]*)")
+    for value in times.findall("\0" + "\0".join(values)):
+        try:
+            parse_time(value)
+        except TimeFormatError:
+            return False
     return True
 
 

@@ -47,7 +47,7 @@ _CONVERTERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
 SYMLINK_MESSAGE = "is a symlink; records must be regular files in the repository"
 
 
-def read_text(path: Path, display: str) -> str:
+def read_text(path: Path | str, display: str) -> str:
     """Read a record file as UTF-8, refusing symlinks, huge and non-UTF-8 files with a clear
     error."""
     return decode(read_bytes(path, display), display)
@@ -57,17 +57,18 @@ _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _READ_FLAGS = os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_BINARY", 0)
 
 
-def read_bytes(path: Path, display: str) -> bytes:
+def read_bytes(path: Path | str, display: str) -> bytes:
     """A record file's bytes, refusing symlinks and huge files with a clear error. One open
     that refuses a link (where the system has O_NOFOLLOW) and one read: a bulk read opens
-    thousands of files, and a check before each would cost more than the reads."""
+    thousands of files, and a check before each would cost more than the reads (``path``
+    may be a plain string: so may a bulk read's thousands of paths)."""
     # a link could point anywhere, and change behind git's back
-    if not _NO_FOLLOW and path.is_symlink():  # pragma: no cover - no O_NOFOLLOW (Windows)
+    if not _NO_FOLLOW and Path(path).is_symlink():  # pragma: no cover - no O_NOFOLLOW (Windows)
         raise InputFileError(display, 1, 1, SYMLINK_MESSAGE)
     try:
         descriptor = os.open(path, _READ_FLAGS)
     except OSError as exc:
-        if exc.errno == errno.ELOOP and path.is_symlink():
+        if exc.errno == errno.ELOOP and Path(path).is_symlink():
             raise InputFileError(display, 1, 1, SYMLINK_MESSAGE) from None
         raise InputFileError(display, 1, 1, f"cannot read file: {exc.strerror}") from None
     try:

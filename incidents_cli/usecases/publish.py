@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incidents_cli.core.errors import RefusedError, SetupError
+from incidents_cli.core.errors import IncidentsError, RefusedError, SetupError
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import SETTINGS_FILE
 
 if TYPE_CHECKING:
-    from incidents_cli.site.build import BuildResult
+    from incidents_cli.site.build import AskedGit, BuildResult
     from incidents_cli.site.pages import EarlyPages
 
 
@@ -68,12 +68,22 @@ _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, 
 def _build(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Published:
     from incidents_cli.site.build import early_pages
 
-    with early_pages(root, out, base_url) as early:
-        return _check_and_build(root, out, base_url, as_of, early)
+    asked = _ask_git(root)  # answered while the records are checked
+    try:
+        with early_pages(root, out, base_url) as early:
+            return _check_and_build(root, out, base_url, as_of, early, asked)
+    finally:
+        if asked is not None:
+            asked()  # answered once: no git is left running when the build stops early
 
 
 def _check_and_build(
-    root: Path, out: Path, base_url: str | None, as_of: datetime | None, early: EarlyPages | None
+    root: Path,
+    out: Path,
+    base_url: str | None,
+    as_of: datetime | None,
+    early: EarlyPages | None,
+    asked: AskedGit | None,
 ) -> Published:
     from incidents_cli.core.records import classify
     from incidents_cli.site.build import build_site
@@ -120,10 +130,22 @@ def _check_and_build(
         derived=derived,
         built=built,
         early=early,
+        asked=asked,
     )
     published = Published(result, list(first.values()), findings)
     after_build(root, result.out, head, built, (findings, published.left_out), facts)
     return published
+
+
+def _ask_git(root: Path) -> AskedGit | None:
+    """``site.build.ask_git``; None where git cannot be asked (the build says why, as ever,
+    once the records are checked)."""
+    from incidents_cli.site.build import ask_git
+
+    try:
+        return ask_git(root)
+    except IncidentsError:
+        return None
 
 
 class SiteRefused(RefusedError):
