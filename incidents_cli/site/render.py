@@ -47,7 +47,8 @@ def markdown(text: str) -> Any:
     from markupsafe import Markup
 
     stripped = text.strip(" ")
-    if _PLAIN.fullmatch(stripped):
+    # four spaces or more before the text make it a code block, not a paragraph
+    if _PLAIN.fullmatch(stripped) and not text.startswith("    "):
         # The pattern admits no <, >, & or ": nothing in it needs escaping.
         return Markup(f"<p>{stripped}</p>\n")
     return Markup(_markdown().render(text))  # html is off: see _markdown
