@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from incidents_cli.core.timeutil import due_time
 
 from .conftest import run_cli
 from .test_postmortems import _publish_and_commit, resolved_incident
@@ -78,3 +81,11 @@ def test_marking_another_item_done_keeps_the_date_as_written(repo: Path) -> None
     assert done.code == 0, done.err
     assert "    due: 2026-03-10\n" in (repo / POSTMORTEM).read_text()
     assert run_cli("validate", cwd=repo).code == 0
+
+
+@pytest.mark.parametrize("zone", ["", "/abs", "../x", "No/Such_Zone"])
+def test_a_plain_date_under_a_time_zone_python_cannot_read_is_due_at_the_end_of_the_utc_day(
+    zone: str,
+) -> None:
+    # the settings' finding names the zone; meanwhile an overdue item is still overdue
+    assert due_time("2026-03-10", zone) == datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC)

@@ -77,11 +77,12 @@ def due_time(value: object, zone: str = "UTC") -> datetime | None:
 
         try:
             day = date.fromisoformat(value)
-            where: Any = ZoneInfo(zone)
         except ValueError:
             return None
-        except ZoneInfoNotFoundError:  # a settings finding of its own; meanwhile UTC
-            where = UTC
+        try:
+            where: Any = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):  # a settings finding of its own
+            where = UTC  # meanwhile UTC ("", "/abs" and "../x" are ValueErrors)
         if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
             return None
         return datetime.combine(day, time(23, 59, 59), tzinfo=where)
