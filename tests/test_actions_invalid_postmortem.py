@@ -3,19 +3,13 @@ and `actions done` refuses to change it (main said "postmortem missing" and comm
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from .conftest import run_cli
+from .git_helpers import git
 from .test_postmortems import _publish_and_commit, resolved_incident
 
 POSTMORTEM = "postmortems/INC-0001.md"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def _broken_postmortem(repo: Path) -> str:

@@ -9,20 +9,9 @@ import subprocess
 from pathlib import Path
 
 from .conftest import run_cli
+from .git_helpers import git, hook, their_commit_once
 
 RECORD = "incidents/INC-0001.yaml"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def hook(repo: Path, name: str, body: str) -> None:
-    path = repo / ".git" / "hooks" / name
-    path.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
-    path.chmod(0o755)
 
 
 def is_ancestor(repo: Path, commit: str, of: str = "HEAD") -> bool:
@@ -39,18 +28,7 @@ def test_someone_elses_commit_made_right_after_ours_stays_on_the_branch(repo: Pa
     the command says "git commit failed ...; files, index and branch are as they were" with
     exit 2 while its own commit stands."""
     assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
-    other = repo / "other.txt"
-    other.write_text("a\n", encoding="utf-8")
-    git(repo, "add", "other.txt")
-    git(repo, "commit", "-q", "-m", "other")
-    other.write_text("a\nb\n", encoding="utf-8")
-    (repo / ".git" / "once").touch()
-    hook(
-        repo,
-        "post-commit",
-        "[ -f .git/once ] || exit 0\nrm .git/once\n"
-        "git -c core.hooksPath=/dev/null commit -q -m theirs -- other.txt\n",
-    )
+    their_commit_once(repo, "post-commit")
     before = git(repo, "rev-parse", "HEAD")
     done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
     theirs = [

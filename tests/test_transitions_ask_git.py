@@ -9,20 +9,14 @@ import base64
 import hashlib
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT, run_cli
+from .git_helpers import git
 
 RECORD = "incidents/INC-0001.yaml"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def _declared(repo: Path) -> Path:

@@ -9,20 +9,9 @@ import subprocess
 from pathlib import Path
 
 from .conftest import run_cli
+from .git_helpers import git, hook
 
 RECORD = "incidents/INC-0001.yaml"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def hook(repo: Path, name: str, body: str) -> None:
-    path = repo / ".git" / "hooks" / name
-    path.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
-    path.chmod(0o755)
 
 
 def changed_by_head(repo: Path) -> list[str]:

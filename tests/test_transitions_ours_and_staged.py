@@ -5,41 +5,12 @@ person staged, staged as they staged it, or refuses and moves nothing."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from .conftest import run_cli
+from .git_helpers import git, hook, their_commit_once
 
 RECORD = "incidents/INC-0001.yaml"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def hook(repo: Path, name: str, body: str) -> None:
-    path = repo / ".git" / "hooks" / name
-    path.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
-    path.chmod(0o755)
-
-
-def _theirs_on_top(repo: Path) -> None:
-    """A person's commit of other.txt made right after ours, once (the post-commit hook
-    stands in for their `git commit` in another terminal)."""
-    other = repo / "other.txt"
-    other.write_text("a\n", encoding="utf-8")
-    git(repo, "add", "other.txt")
-    git(repo, "commit", "-q", "-m", "other")
-    other.write_text("a\nb\n", encoding="utf-8")
-    (repo / ".git" / "once").touch()
-    hook(
-        repo,
-        "post-commit",
-        "[ -f .git/once ] || exit 0\nrm .git/once\n"
-        "git -c core.hooksPath=/dev/null commit -q -m theirs -- other.txt\n",
-    )
 
 
 def test_someone_elses_commit_made_just_before_ours_is_not_taken_for_ours(repo: Path) -> None:
@@ -47,18 +18,7 @@ def test_someone_elses_commit_made_just_before_ours_is_not_taken_for_ours(repo: 
     (here from the post-index-change hook of declare's own `git add`, once): our commit's
     parent is theirs, not the HEAD seen before. Ours is told by its subject: success, and
     both commits stay."""
-    other = repo / "other.txt"
-    other.write_text("a\n", encoding="utf-8")
-    git(repo, "add", "other.txt")
-    git(repo, "commit", "-q", "-m", "other")
-    other.write_text("a\nb\n", encoding="utf-8")
-    (repo / ".git" / "once").touch()
-    hook(
-        repo,
-        "post-index-change",
-        "[ -f .git/once ] || exit 0\nrm .git/once\n"
-        "git -c core.hooksPath=/dev/null commit -q -m theirs -- other.txt\n",
-    )
+    their_commit_once(repo, "post-index-change")
     before = git(repo, "rev-parse", "HEAD")
     done = run_cli("declare", "Checkout down", "--by", "ana", cwd=repo)
     assert done.code == 0, done.err
@@ -81,7 +41,7 @@ def test_a_commit_that_took_a_persons_file_is_left_as_it_is_when_another_is_on_t
     git(repo, "add", "notes.txt")
     git(repo, "commit", "-q", "-m", "notes")
     notes.write_text("n\nm\n", encoding="utf-8")
-    _theirs_on_top(repo)
+    their_commit_once(repo, "post-commit")  # a person's commit right after ours
     hook(repo, "pre-commit", "[ -f .git/once ] || exit 0\ngit add notes.txt\n")
     before = git(repo, "rev-parse", "HEAD")
     done = run_cli("ack", "1", "--severity", "high", "--by", "ana", cwd=repo)
@@ -101,7 +61,7 @@ def test_a_filtered_record_is_not_undone_past_a_commit_made_on_top_of_it(repo: P
     the commit cannot be taken back without dropping theirs, so it stays, and one line says
     what is wrong with it and that it was not undone."""
     assert run_cli("declare", "Checkout down", "--by", "ana", cwd=repo).code == 0
-    _theirs_on_top(repo)
+    their_commit_once(repo, "post-commit")  # a person's commit right after ours
     attributes = repo / ".git" / "info" / "attributes"
     attributes.parent.mkdir(exist_ok=True)
     attributes.write_text("incidents/*.yaml filter=swap\n", encoding="utf-8")

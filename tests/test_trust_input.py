@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import run_cli
+from .git_helpers import git
 
 EXAMPLES = Path(__file__).parent / "examples"
 INCIDENTS = str(Path(sys.executable).parent / "incidents")
@@ -37,12 +38,6 @@ FILES = {
     "maintenance/MNT-0001.yaml": "maintenance/valid/window.yaml",
     "oncall.yaml": "oncall/valid/two-rotations.yaml",
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def one_line(text: str) -> str:

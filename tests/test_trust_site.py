@@ -3,21 +3,15 @@ the status site from hostile records, settings and templates."""
 
 from __future__ import annotations
 
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from .conftest import run_cli
+from .git_helpers import git
 
 MARK = "LEAK-MARKER-13"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def commit_all(repo: Path) -> None:
