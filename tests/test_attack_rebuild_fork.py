@@ -185,6 +185,9 @@ def test_a_deep_folder_in_out_is_a_full_build_not_a_bug(repo: Path, tmp_path: Pa
             os.chdir("d")
     finally:
         os.chdir(here)
-    done = _build(repo, out)
+    try:
+        done = _build(repo, out)
+    finally:
+        subprocess.run(["rm", "-rf", str(out)], check=True)  # (pytest's clean-up recurses)
     assert done.returncode in (0, 2), done.stderr
     assert "this is a bug" not in done.stderr
