@@ -927,7 +927,7 @@ class _Rebuild:
         state["now"] = page.now.isoformat()
         assert self.checking is not None
         state["vouched"] = self.checking.started  # what changed after the check began
-        state["own"] = {**self.own, MARKER: state["manifest"]}  # checked by their bytes
+        state["own"] = {**self.own, MARKER: _digest(self.manifest)}  # checked by their bytes
         state["manifest"] = _digest(self.manifest)
         state["shown"] = list(self.shown.values())
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
@@ -980,15 +980,23 @@ def _die_of(signum: int) -> None:
     raise KeyboardInterrupt  # (where the signal is not fatal after all)
 
 
-def _fs_now() -> int:
-    """The time a file changed now would get (the kernel's coarse clock, which file times
-    are taken from; never later than a change made after it is read), less one: a change
-    made from now on is after it."""
-    import time
+def _fs_now(out: Path) -> int:
+    """The change time a file changed now beside ``out`` gets, less one (a change made
+    from now on is after it): a file's, made and removed for it. (The file system's own
+    clock: it may differ from the process's, by a second where the files are on the host
+    of a sandbox.) 0 where none can be made: then no file is vouched for by time."""
+    import tempfile
 
-    coarse = getattr(time, "CLOCK_REALTIME_COARSE", None)
-    now = time.clock_gettime_ns(coarse) if coarse is not None else time.time_ns() - 10**9
-    return now - 1
+    try:
+        made, probe = tempfile.mkstemp(prefix=f".{out.name}.clock-", dir=out.parent)
+    except OSError:
+        return 0
+    try:
+        return os.fstat(made).st_ctime_ns - 1
+    finally:
+        os.close(made)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)  # noqa: PTH108
 
 
 def vouched_time(root: Path, out: Path) -> int | None:
@@ -1018,7 +1026,7 @@ class _OutCheck:
         from incidents_cli.store.parallel import workers
 
         self.out = out
-        self.started = _fs_now()
+        self.started = _fs_now(out)
         files = state["files"]
         self.count: int = files[0]
         self.digest: str = files[1]
