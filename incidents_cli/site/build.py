@@ -220,7 +220,12 @@ def _feed_key(
     return page_key(reuse.fixed, "feed", view.id if view else "", now, *keys, "\x01", *windows)
 
 
-def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = None) -> int:
+def write_tree(
+    out: Path,
+    files: Iterable[SiteFile],
+    early: EarlyPages | None = None,
+    own: dict[str, str] | None = None,
+) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
     the file system has none). If anything fails, the old site is left as it was.
@@ -235,9 +240,11 @@ def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = 
     if early is None and (out / MARKER).is_file():  # a site built before: what changed
         from incidents_cli.site.update import update_site
 
-        updated = update_site(out, files)
+        updated = update_site(out, files, own)
         if updated is not None:
             return updated
+    if own is not None:
+        own[""] = ""  # a new folder: every file is new, none vouched for by its bytes
     import tempfile
 
     staging = early.staging if early is not None else staging_folder(out)
@@ -349,23 +356,25 @@ def build_site(
     sequences = sequences_of(counts)
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
-    previous = _previous(root, out) if enabled() else Previous(None)  # else: render all
+    kept: dict[str, Any] = {"own": {}}
+    previous = _previous(root, out, kept) if enabled() else Previous(None)  # else: render all
     renderer = early.renderer if early is not None else Renderer(root, settings.language)
-    kept: dict[str, Any] = {}
     files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
-    count = write_tree(out, files, early)
+    count = write_tree(out, files, early, kept["own"])
     if built is not None:
         built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
 
 
-def _previous(root: Path, out: Path) -> Previous:
-    """The site in ``out``, its pages trusted up to the time the last build vouched for."""
-    from incidents_cli.site.state import vouched_time
+def _previous(root: Path, out: Path, kept: dict[str, Any]) -> Previous:
+    """The site in ``out``, its pages trusted up to the time the last build vouched for;
+    the time this build begins to look at them kept (state.py ``_vouched``)."""
+    from incidents_cli.site.state import _fs_now, vouched_time
 
     resolved = out.resolve()
     if not (resolved / MARKER).is_file():
         return Previous(out)
+    kept["started"] = _fs_now(resolved)
     return Previous(out, vouched_time(root, resolved))
 
 

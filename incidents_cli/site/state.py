@@ -284,10 +284,25 @@ def _state(
         "windows": [_window(w) for w in inputs.maintenances],
         "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
-        "vouched": os.lstat(out / MARKER).st_ctime_ns,
-        "own": {},
+        **_vouched(out, kept),
     }
     return state, texts
+
+
+OWN_MOST = 200
+"""A full build that wrote more files than this vouches for its files as of its manifest's
+change time (the digests of all would make the state and the next check heavy)."""
+
+
+def _vouched(out: Path, kept: dict[str, Any]) -> dict[str, Any]:
+    """What a full build vouches for: where it updated the site in place (update.py) and
+    wrote few files, the files changed after the time it began, by their bytes (a file
+    edited while it ran is checked again by the next build); else everything up to its
+    manifest's change time."""
+    own, started = kept.get("own"), kept.get("started")
+    if own is None or started is None or "" in own or MARKER not in own:
+        return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
+    return {"vouched": started, "own": dict(own)}
 
 
 def _totals(page: Page) -> dict[str, int]:

@@ -30,11 +30,14 @@ from incidents_cli.site.files import (
 )
 
 
-def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
+def update_site(
+    out: Path, files: Iterable[SiteFile], own: dict[str, str] | None = None
+) -> int | None:
     """Bring the site in ``out`` to ``files`` ((relative path, text or a marker), in order;
     for a path given twice, the last wins); the number of files. None, with ``files``
     untouched, where ``out`` holds a symlink or anything else but files and folders:
-    nothing is ever written through one (the caller builds a new folder instead)."""
+    nothing is ever written through one (the caller builds a new folder instead).
+    ``own``: given, the digest of each file written is put in it (the first few)."""
     present = files_of(str(out))
     if present is None:
         return None
@@ -43,7 +46,7 @@ def update_site(out: Path, files: Iterable[SiteFile]) -> int | None:
 
     staging = staging_folder(out)
     try:
-        final = _stage(str(staging), files)
+        final = _stage(str(staging), files, {} if own is None else own)
         into = str(out)
         # Signals wait until every file is in place (a site half old, half new is never
         # left); each is moved through descriptors of its folders, never a symlink.
@@ -84,9 +87,14 @@ def _remove_emptied(base: Folders, gone: Iterable[str]) -> None:
             os.rmdir(name, dir_fd=base.fd(above))
 
 
-def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
+def _stage(base: str, files: Iterable[SiteFile], own: dict[str, str]) -> dict[str, bool]:
     """Write the new files under ``base``; every path of the site, in order, and whether it
-    was written (else it is reused from the site in place)."""
+    was written (else it is reused from the site in place). Into ``own``, the digests of
+    the files written, or "" where there are more than state.OWN_MOST of them."""
+    import hashlib
+
+    from incidents_cli.site.state import OWN_MOST
+
     made: set[str] = set()
     final: dict[str, bool] = {}
     for rel, content in files:
@@ -96,8 +104,16 @@ def _stage(base: str, files: Iterable[SiteFile]) -> dict[str, bool]:
                 os.unlink(f"{base}/{rel}")  # noqa: PTH108
             final.pop(rel, None)
             final[rel] = False
+            own.pop(rel, None)
             continue
         write_text(base, rel, content, made)
+        if "" in own:
+            continue  # too many: none are kept
+        if len(own) >= OWN_MOST:
+            own[""] = ""
+            continue
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        own[rel] = hashlib.sha256(data).hexdigest()
         final.pop(rel, None)  # moved last if it comes last (the manifest)
         final[rel] = True
     return final
