@@ -245,7 +245,6 @@ def write_tree(
             return updated
     if own is not None:
         own[""] = ""  # a new folder: every file is new, none vouched for by its bytes
-    import tempfile
 
     staging = early.staging if early is not None else staging_folder(out)
     try:
@@ -256,6 +255,14 @@ def write_tree(
     if not out.exists():
         staging.rename(out)
         return count
+    _swap(out, staging)
+    return count
+
+
+def _swap(out: Path, staging: Path) -> None:
+    """The new site in ``staging`` put in place of the one in ``out`` (removed)."""
+    import tempfile
+
     from incidents_cli.store.lock import signals_held
 
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -272,7 +279,6 @@ def write_tree(
         from incidents_cli.site.state import _die_of
 
         _die_of(held.signal)
-    return count
 
 
 def _write_files(

@@ -383,6 +383,34 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     return work.finish(page)
 
 
+_SHAPES: dict[str, type] = {
+    "format": int,
+    "commit": str,
+    "now": str,
+    "later": str,
+    "out": str,
+    "manifest": str,
+    "fixed": str,
+    "templates": list,
+    "findings": list,
+    "left_out": list,
+    "unreadable": list,
+    "facts": str,
+    "months": list,
+    "index": str,
+    "open": list,
+    "shown": list,
+    "feeding": list,
+    "feeds": list,
+    "windows": list,
+    "files": list,
+    "count": int,
+    "vouched": int,
+    "own": dict,
+}
+"""The state's fields and their types."""
+
+
 def _load(folder: Path) -> dict[str, Any]:
     from incidents_cli.store.cache_files import read_cache_text
 
@@ -390,32 +418,7 @@ def _load(folder: Path) -> dict[str, Any]:
         state = json.loads(read_cache_text(_path(folder)))
     except (OSError, ValueError, RecursionError):
         raise _Stale from None
-    shapes = {
-        "format": int,
-        "commit": str,
-        "now": str,
-        "later": str,
-        "out": str,
-        "manifest": str,
-        "fixed": str,
-        "templates": list,
-        "findings": list,
-        "left_out": list,
-        "unreadable": list,
-        "facts": str,
-        "months": list,
-        "index": str,
-        "open": list,
-        "shown": list,
-        "feeding": list,
-        "feeds": list,
-        "windows": list,
-        "files": list,
-        "count": int,
-        "vouched": int,
-        "own": dict,
-    }
-    if type(state) is not dict or any(type(state.get(k)) is not t for k, t in shapes.items()):
+    if type(state) is not dict or any(type(state.get(k)) is not t for k, t in _SHAPES.items()):
         raise _Stale
     if state["format"] != STATE_FORMAT or len(state["templates"]) != 2 + len(FEEDS):
         raise _Stale
