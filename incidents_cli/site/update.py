@@ -91,8 +91,6 @@ def _stage(base: str, files: Iterable[SiteFile], own: dict[str, str]) -> dict[st
     """Write the new files under ``base``; every path of the site, in order, and whether it
     was written (else it is reused from the site in place). Into ``own``, the digests of
     the files written, or "" where there are more than state.OWN_MOST of them."""
-    import hashlib
-
     from incidents_cli.site.state import OWN_MOST
 
     made: set[str] = set()
@@ -107,13 +105,21 @@ def _stage(base: str, files: Iterable[SiteFile], own: dict[str, str]) -> dict[st
             own.pop(rel, None)
             continue
         write_text(base, rel, content, made)
-        if "" in own:
-            continue  # too many: none are kept
-        if len(own) >= OWN_MOST:
-            own[""] = ""
-            continue
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        own[rel] = hashlib.sha256(data).hexdigest()
         final.pop(rel, None)  # moved last if it comes last (the manifest)
         final[rel] = True
+        _own(own, rel, content, OWN_MOST)
     return final
+
+
+def _own(own: dict[str, str], rel: str, content: str | bytes, most: int) -> None:
+    """The digest of ``content`` kept for ``rel``, unless ``own`` holds ``most`` already
+    (then "" is put in it: too many to keep)."""
+    import hashlib
+
+    if "" in own:
+        return
+    if len(own) >= most:
+        own[""] = ""
+        return
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    own[rel] = hashlib.sha256(data).hexdigest()
