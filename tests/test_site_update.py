@@ -279,3 +279,25 @@ def test_a_fix_to_the_code_takes_effect_at_once_though_the_version_stayed_the_sa
 
     name = json.loads(shown)["title"]
     assert name.upper() in page and name not in page
+
+
+def test_a_full_build_in_place_that_writes_more_files_than_it_keeps_digests_of_keeps_them_all(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build into a site already in --out keeps the digests of the first files it
+    writes (state.OWN_MOST); every file past them is moved into place all the same."""
+    monkeypatch.setattr("incidents_cli.site.state.OWN_MOST", 3)
+    for number, month in enumerate(("2025-08-07", "2025-09-09", "2025-10-07"), start=1):
+        write(
+            repo, f"incidents/INC-{number:04d}.yaml", _resolved(number, month, f"Outage {number}")
+        )
+    commit_all(repo)
+    out = build(repo, tmp_path / "site", *AS_OF)
+    build(repo, out, *AS_OF)  # in place: a state kept
+    write(repo, "incidents/INC-0004.yaml", _resolved(4, "2025-11-12", "Outage 4"))
+    commit_all(repo, "a new one: a full build, in place")
+    build(repo, out, *AS_OF)
+    build(repo, out, "--as-of", "2026-02-02T00:00:00Z")  # and a rebuild from its state
+    monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
+    cold = build(repo, tmp_path / "cold", "--as-of", "2026-02-02T00:00:00Z")
+    assert all_files(out) == all_files(cold)

@@ -40,8 +40,10 @@ from incidents_cli.site.contexts import (
 from incidents_cli.site.files import (
     MARKER,
     REUSED,
+    Folders,
     Reused,
     SiteFile,
+    Unsafe,
     refuse_outside,
     staging_folder,
     write_text,
@@ -218,7 +220,12 @@ def _feed_key(
     return page_key(reuse.fixed, "feed", view.id if view else "", now, *keys, "\x01", *windows)
 
 
-def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = None) -> int:
+def write_tree(
+    out: Path,
+    files: Iterable[SiteFile],
+    early: EarlyPages | None = None,
+    own: dict[str, str] | None = None,
+) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
     the file system has none). If anything fails, the old site is left as it was.
@@ -233,10 +240,11 @@ def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = 
     if early is None and (out / MARKER).is_file():  # a site built before: what changed
         from incidents_cli.site.update import update_site
 
-        updated = update_site(out, files)
+        updated = update_site(out, files, own)
         if updated is not None:
             return updated
-    import tempfile
+    if own is not None:
+        own[""] = ""  # a new folder: every file is new, none vouched for by its bytes
 
     staging = early.staging if early is not None else staging_folder(out)
     try:
@@ -247,41 +255,82 @@ def write_tree(out: Path, files: Iterable[SiteFile], early: EarlyPages | None = 
     if not out.exists():
         staging.rename(out)
         return count
+    _swap(out, staging)
+    return count
+
+
+def _swap(out: Path, staging: Path) -> None:
+    """The new site in ``staging`` put in place of the one in ``out`` (removed)."""
+    import tempfile
+
+    from incidents_cli.store.lock import signals_held
+
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()  # the name is ours now; the old site moves there
-    out.rename(old)
-    staging.rename(out)
+    with signals_held() as held:  # never stopped with no site in --out
+        try:
+            out.rename(old)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        staging.rename(out)
     shutil.rmtree(old)
-    return count
+    if held.signal is not None:
+        from incidents_cli.site.state import _die_of
+
+        _die_of(held.signal)
 
 
 def _write_files(
     base: str, before: str, files: Iterable[SiteFile], early: EarlyPages | None = None
 ) -> int:
     """Write each file under the folder ``base`` (a reused one as a link to its copy under
-    ``before``); the number of files, those ``early`` wrote included."""
+    ``before``, whose folders are opened without following a symlink); the number of
+    files, those ``early`` wrote included."""
     made: set[str] = set()
     written: set[str] = set()
-    for rel, content in files:
-        refuse_outside(rel)
-        target = f"{base}/{rel}"
-        if rel in written:  # two records with one id: the last wins, and is never
-            os.unlink(target)  # noqa: PTH108  written through a link into the old site
-        written.add(rel)
-        if isinstance(content, Reused):
-            folder = target.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-                made.add(folder)
-            try:
-                os.link(f"{before}/{rel}", target)
-            except OSError:
-                shutil.copyfile(f"{before}/{rel}", target)
-        else:
-            write_text(base, rel, content, made)
+    old: list[Folders] = []
+    try:
+        for rel, content in files:
+            refuse_outside(rel)
+            target = f"{base}/{rel}"
+            if rel in written:  # two records with one id: the last wins, and is never
+                os.unlink(target)  # noqa: PTH108  written through a link into the old site
+            written.add(rel)
+            if isinstance(content, Reused):
+                folder = target.rpartition("/")[0]
+                if folder not in made:
+                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                    made.add(folder)
+                if not old:
+                    old.append(Folders(before))
+                _link(old[0], rel, target)
+            else:
+                write_text(base, rel, content, made)
+    finally:
+        for folders in old:
+            folders.close()
     if early is not None:
         written |= early.used
     return len(written)
+
+
+def _link(old: Folders, rel: str, target: str) -> None:
+    """``target`` made a hard link to (else a copy of) ``rel`` of the old site."""
+    folder, _, name = rel.rpartition("/")
+    try:
+        source = old.fd(folder)
+    except Unsafe:
+        raise RefusedError(
+            f"--out {old.base}: a folder in it became a symlink while the site was built; "
+            "nothing is read through one: remove it, then build again"
+        ) from None
+    try:
+        os.link(name, target, src_dir_fd=source, follow_symlinks=False)
+    except OSError:
+        opened = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=source)
+        with os.fdopen(opened, "rb") as copied, open(target, "wb") as copy:  # noqa: PTH123
+            shutil.copyfileobj(copied, copy)
 
 
 def build_site(
@@ -313,14 +362,26 @@ def build_site(
     sequences = sequences_of(counts)
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
-    previous = Previous(out if enabled() else None)  # INCIDENTS_NO_CACHE: render everything
+    kept: dict[str, Any] = {"own": {}}
+    previous = _previous(root, out, kept) if enabled() else Previous(None)  # else: render all
     renderer = early.renderer if early is not None else Renderer(root, settings.language)
-    kept: dict[str, Any] = {}
     files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
-    count = write_tree(out, files, early)
+    count = write_tree(out, files, early, kept["own"])
     if built is not None:
         built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
+
+
+def _previous(root: Path, out: Path, kept: dict[str, Any]) -> Previous:
+    """The site in ``out``, its pages trusted up to the time the last build vouched for;
+    the time this build begins to look at them kept (state.py ``_vouched``)."""
+    from incidents_cli.site.state import _fs_now, vouched_time
+
+    resolved = out.resolve()
+    if not (resolved / MARKER).is_file():
+        return Previous(out)
+    kept["started"] = _fs_now(resolved)
+    return Previous(out, vouched_time(root, resolved))
 
 
 @contextmanager

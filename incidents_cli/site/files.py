@@ -8,6 +8,8 @@ strings ("/" works on every OS): 10,000 Path objects cost more than the writes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -57,13 +59,21 @@ def write_text(base: str, rel: str, text: str | bytes, made: set[str]) -> str:
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # not inherited
 
 
+STAGING = "building"
+"""The staging folders of builds into --out are named ``.NAME.building-PID-*`` beside it."""
+
+
 def staging_folder(out: Path) -> Path:
     """A new folder beside ``out`` (resolved) to build a site in, before it takes the place
-    of ``out``; named as no one else names a folder (one called .out.old is not ours)."""
+    of ``out``; named as no one else names a folder (one called .out.old is not ours), with
+    this process's id, so that a later build can remove it if this one is killed."""
     import tempfile
 
+    remove_stale_staging(out)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.{STAGING}-{os.getpid()}-", dir=out.parent)
+        )
     except OSError as exc:  # no such folder, not a folder, no right to write there
         raise RefusedError(f"--out {out}: cannot write beside it: {exc.strerror}") from None
     umask = os.umask(0o022)
@@ -72,20 +82,123 @@ def staging_folder(out: Path) -> Path:
     return staging
 
 
-def files_of(folder: str, prefix: str = "") -> set[str] | None:
-    """Every file under ``folder`` (relative paths, after ``prefix``); None if one is not a
-    regular file or a folder (a symlink, say): nothing is ever written through one."""
+def remove_stale_staging(out: Path) -> None:
+    """Remove the staging folders beside ``out`` of builds into it whose process is gone
+    (killed while they wrote: SIGKILL, a power cut). Only ours: a real folder (not a
+    symlink) named ``.NAME.building-PID-*``, and only where no process has that id."""
+    import shutil
+
+    prefix = f".{out.name}.{STAGING}-"
+    try:
+        names = [n for n in os.listdir(out.parent) if n.startswith(prefix)]  # noqa: PTH208
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].partition("-")[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = out.parent / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's: alive
+    return True
+
+
+DEEPEST = 200
+"""Folders in --out nested deeper than this are not a site's (its own go two deep)."""
+
+
+def files_of(folder: str) -> set[str] | None:
+    """Every file under ``folder`` (relative paths); None if one is not a regular file or a
+    folder (a symlink, say): nothing is ever written through one. Walked without recursion;
+    a folder nested over DEEPEST deep is refused."""
     found: set[str] = set()
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                below = files_of(entry.path, f"{rel}/")
-                if below is None:
+    todo = [""]
+    while todo:
+        prefix = todo.pop()
+        if prefix.count("/") > DEEPEST:
+            raise RefusedError(
+                f"--out {folder}: it holds folders nested over {DEEPEST} deep, not a site "
+                "built by incidents; remove them, then build again"
+            )
+        with os.scandir(f"{folder}/{prefix}" if prefix else folder) as entries:
+            for entry in entries:
+                rel = f"{prefix}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(f"{rel}/")
+                elif entry.is_file(follow_symlinks=False):
+                    found.add(rel)
+                else:
                     return None
-                found |= below
-            elif entry.is_file(follow_symlinks=False):
-                found.add(rel)
-            else:
-                return None
     return found
+
+
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+class Unsafe(OSError):
+    """A folder of --out is a symlink (or not a folder) where a file is to be moved."""
+
+
+class Folders:
+    """The folders of a site, each opened relative to its parent's descriptor without ever
+    following a symlink (O_NOFOLLOW on every part of the path, not only the last), so a
+    folder swapped for a symlink while a build runs is never written through."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.fds: dict[str, int] = {}
+        self.fds[""] = self._open(base, None)
+
+    def _open(self, name: str, parent: int | None) -> int:
+        try:
+            return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise Unsafe(exc.errno, f"{self.base}: a folder in it is not a folder") from None
+            raise
+
+    def fd(self, folder: str, *, make: bool = False) -> int:
+        """The descriptor of ``folder`` (relative; made if ``make`` and missing)."""
+        known = self.fds.get(folder)
+        if known is not None:
+            return known
+        parent, _, name = folder.rpartition("/")
+        above = self.fd(parent, make=make)
+        try:
+            opened = self._open(name, above)
+        except FileNotFoundError:
+            if not make:
+                raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, 0o777, dir_fd=above)
+            opened = self._open(name, above)
+        self.fds[folder] = opened
+        return opened
+
+    def move_from(self, staging: Folders, rel: str) -> None:
+        """Rename ``rel`` from ``staging`` into place here, never through a symlink."""
+        folder, _, name = rel.rpartition("/")
+        source = staging.fd(folder)
+        os.replace(name, name, src_dir_fd=source, dst_dir_fd=self.fd(folder, make=True))
+
+    def close(self) -> None:
+        for opened in self.fds.values():
+            os.close(opened)
+        self.fds.clear()
+
+    def __enter__(self) -> Folders:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -30,7 +30,7 @@ from incidents_cli.site.contexts import (
     month_file,
     words_of,
 )
-from incidents_cli.site.files import MARKER, REUSED, SiteFile, write_text
+from incidents_cli.site.files import MARKER, REUSED, Folders, SiteFile, write_text
 from incidents_cli.site.inputs import parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
@@ -56,7 +56,7 @@ class Previous:
     is rendered again, and so is anything that is not a regular file (a symlink is never
     kept), so a rebuild gives a cold build's bytes."""
 
-    def __init__(self, out: Path | None) -> None:
+    def __init__(self, out: Path | None, vouched: int | None = None) -> None:
         self.out = out
         self.keys: dict[str, str] = {}
         self._files: dict[str, set[str]] = {}  # by folder: one listing, not a stat a page
@@ -65,6 +65,8 @@ class Previous:
             return
         try:
             self._built = (out / MARKER).stat().st_ctime_ns
+            if vouched is not None:  # the time the last build's check of --out began
+                self._built = min(self._built, vouched)
             manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))
             self.keys = dict(manifest["pages"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
@@ -76,7 +78,7 @@ class Previous:
         folder, _, name = rel.rpartition("/")
         if folder not in self._files:
             try:
-                with os.scandir(self.out / folder) as entries:
+                with Folders(str(self.out)) as walk, os.scandir(walk.fd(folder)) as entries:
                     self._files[folder] = {
                         e.name
                         for e in entries

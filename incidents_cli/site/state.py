@@ -284,8 +284,25 @@ def _state(
         "windows": [_window(w) for w in inputs.maintenances],
         "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
+        **_vouched(out, kept),
     }
     return state, texts
+
+
+OWN_MOST = 200
+"""A full build that wrote more files than this vouches for its files as of its manifest's
+change time (the digests of all would make the state and the next check heavy)."""
+
+
+def _vouched(out: Path, kept: dict[str, Any]) -> dict[str, Any]:
+    """What a full build vouches for: where it updated the site in place (update.py) and
+    wrote few files, the files changed after the time it began, by their bytes (a file
+    edited while it ran is checked again by the next build); else everything up to its
+    manifest's change time."""
+    own, started = kept.get("own"), kept.get("started")
+    if own is None or started is None or "" in own or MARKER not in own:
+        return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
+    return {"vouched": started, "own": dict(own)}
 
 
 def _totals(page: Page) -> dict[str, int]:
@@ -357,8 +374,41 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
         if isinstance(failed, _DAMAGED):
             return None
         raise
-    work.write()
+    from incidents_cli.site.files import Unsafe
+
+    try:
+        work.write()
+    except Unsafe:
+        return None  # a folder of --out became a symlink: the full build makes a new folder
     return work.finish(page)
+
+
+_SHAPES: dict[str, type] = {
+    "format": int,
+    "commit": str,
+    "now": str,
+    "later": str,
+    "out": str,
+    "manifest": str,
+    "fixed": str,
+    "templates": list,
+    "findings": list,
+    "left_out": list,
+    "unreadable": list,
+    "facts": str,
+    "months": list,
+    "index": str,
+    "open": list,
+    "shown": list,
+    "feeding": list,
+    "feeds": list,
+    "windows": list,
+    "files": list,
+    "count": int,
+    "vouched": int,
+    "own": dict,
+}
+"""The state's fields and their types."""
 
 
 def _load(folder: Path) -> dict[str, Any]:
@@ -368,30 +418,7 @@ def _load(folder: Path) -> dict[str, Any]:
         state = json.loads(read_cache_text(_path(folder)))
     except (OSError, ValueError, RecursionError):
         raise _Stale from None
-    shapes = {
-        "format": int,
-        "commit": str,
-        "now": str,
-        "later": str,
-        "out": str,
-        "manifest": str,
-        "fixed": str,
-        "templates": list,
-        "findings": list,
-        "left_out": list,
-        "unreadable": list,
-        "facts": str,
-        "months": list,
-        "index": str,
-        "open": list,
-        "shown": list,
-        "feeding": list,
-        "feeds": list,
-        "windows": list,
-        "files": list,
-        "count": int,
-    }
-    if type(state) is not dict or any(type(state.get(k)) is not t for k, t in shapes.items()):
+    if type(state) is not dict or any(type(state.get(k)) is not t for k, t in _SHAPES.items()):
         raise _Stale
     if state["format"] != STATE_FORMAT or len(state["templates"]) != 2 + len(FEEDS):
         raise _Stale
@@ -403,6 +430,8 @@ def _load(folder: Path) -> dict[str, Any]:
     if not all(_finding(item) for item in (*state["findings"], *state["left_out"])):
         raise _Stale  # (read after the site is written: checked before anything is)
     if not all(type(rel) is str for rel in state["unreadable"]):
+        raise _Stale
+    if not all(type(d) is str for d in state["own"].values()):
         raise _Stale
     files = state["files"]
     if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
@@ -450,7 +479,7 @@ class _Rebuild:
         self.base_url, self.as_of = base_url, as_of
         self.checking: _OutCheck | None = None
         self.state = _load(folder)
-        self.checking = _OutCheck(out, self.state["files"])  # while the rest is done
+        self.checking = _OutCheck(out, self.state)  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -464,6 +493,7 @@ class _Rebuild:
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
         self.counts: Callable[[], dict[str, int]] | None = None
+        self.own: dict[str, str] = {}  # the files written, by digest
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -874,29 +904,33 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import staging_folder, write_text
+        from incidents_cli.site.files import Folders, staging_folder, write_text
+        from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
         self.manifest = self._new_manifest()
-        staging = str(staging_folder(self.out))
-        try:
-            staged: set[str] = set()
-            moves: list[str] = []
-            for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
-                data = content.encode("utf-8") if isinstance(content, str) else content
-                if rel != MARKER and _same(f"{out}/{rel}", data):
-                    continue
-                write_text(staging, rel, data, staged)
-                moves.append(rel)
-            folders: set[str] = set()
-            for rel in moves:
-                folder = f"{out}/{rel}".rpartition("/")[0]
-                if folder not in folders:
-                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103
-                    folders.add(folder)
-                os.replace(f"{staging}/{rel}", f"{out}/{rel}")  # noqa: PTH105
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        # Signals wait until every file is in place and the staging folder is gone: a
+        # site half old, half new (or a folder left beside --out) is never left behind.
+        with signals_held() as held:
+            staging = str(staging_folder(self.out))
+            try:
+                staged: set[str] = set()
+                moves: list[str] = []
+                for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
+                    data = content.encode("utf-8") if isinstance(content, str) else content
+                    if rel != MARKER and _same(f"{out}/{rel}", data):
+                        continue
+                    write_text(staging, rel, data, staged)
+                    moves.append(rel)
+                    if rel != MARKER:
+                        self.own[rel] = _digest(data)
+                with Folders(out) as into, Folders(staging) as source:
+                    for rel in moves:
+                        into.move_from(source, rel)  # never through a symlink
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        if held.signal is not None:
+            _die_of(held.signal)
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""
@@ -909,6 +943,9 @@ class _Rebuild:
             keep_views(self.folder, self.made)
         state["commit"] = self.head
         state["now"] = page.now.isoformat()
+        assert self.checking is not None
+        state["vouched"] = self.checking.started  # what changed after the check began
+        state["own"] = {**self.own, MARKER: _digest(self.manifest)}  # checked by their bytes
         state["manifest"] = _digest(self.manifest)
         state["shown"] = list(self.shown.values())
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
@@ -950,20 +987,69 @@ def _manifest(out: Path, digest: str) -> str:
     return data.decode("utf-8")
 
 
+def _die_of(signum: int) -> None:
+    """End as ``signum`` (held while the site was written) ends a process by default."""
+    import signal
+
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    raise KeyboardInterrupt  # (where the signal is not fatal after all)
+
+
+def _fs_now(out: Path) -> int:
+    """The change time a file changed now beside ``out`` gets, less one (a change made
+    from now on is after it): a file's, made and removed for it. (The file system's own
+    clock: it may differ from the process's, by a second where the files are on the host
+    of a sandbox.) 0 where none can be made: then no file is vouched for by time."""
+    import tempfile
+
+    try:
+        made, probe = tempfile.mkstemp(prefix=f".{out.name}.clock-", dir=out.parent)
+    except OSError:
+        return 0
+    try:
+        return os.fstat(made).st_ctime_ns - 1
+    finally:
+        os.close(made)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)  # noqa: PTH108
+
+
+def vouched_time(root: Path, out: Path) -> int | None:
+    """The time the state of the last build into ``out`` vouches for its files (a file
+    changed after it is not trusted), or None without one."""
+    folder = _folder(root)
+    if folder is None:
+        return None
+    try:
+        state = _load(folder)
+    except _Stale:
+        return None
+    return state["vouched"] if state["out"] == str(out) else None
+
+
 class _OutCheck:
     """Whether every file of the site in --out is the regular file the last build left
-    there, unchanged since (its inode's change time is not after the manifest's), and no
-    other file is there: the files the state names (their number, and a digest of their
-    sorted paths). A stat for each file: in a process forked for it where there is a
-    second core, while this one does the rest of the rebuild (in a thread, each stat
-    would wait for the interpreter's lock); else here, when ``passed`` is first asked."""
+    there, unchanged since (its inode's change time is not after the time the last build's
+    check began, or for a file it wrote, its bytes are those it wrote), and no other file
+    is there: the files the state names (their number, and a digest of their sorted
+    paths). A stat for each file: in a process forked for it where there is a second
+    core, while this one does the rest of the rebuild (in a thread, each stat would wait
+    for the interpreter's lock); else here, when ``passed`` is first asked. ``started``:
+    the time this check vouches for (taken before it begins)."""
 
-    def __init__(self, out: Path, files: list[Any]) -> None:
+    def __init__(self, out: Path, state: dict[str, Any]) -> None:
         from incidents_cli.store.parallel import workers
 
         self.out = out
+        self.started = _fs_now(out)
+        files = state["files"]
         self.count: int = files[0]
         self.digest: str = files[1]
+        self.vouched: int = state["vouched"]
+        self.own: dict[str, str] = state["own"]
         self.pid, self.pipe = 0, -1
         self.answer: bool | None = None
         if not hasattr(os, "fork") or workers() <= 1:
@@ -986,17 +1072,29 @@ class _OutCheck:
 
     def _check(self) -> bool:
         found: set[str] = set()
+        newer: list[str] = []
         try:
-            built = os.lstat(f"{self.out}/{MARKER}").st_ctime_ns
-            if not _unchanged(str(self.out), "", built, found) or len(found) != self.count:
+            if not _unchanged(str(self.out), self.vouched, found, newer):
                 return False
-        except OSError:
+            if len(found) != self.count or any(not self._same(rel) for rel in newer):
+                return False
+            return _digest("\n".join(sorted(found))) == self.digest
+        except (OSError, ValueError):  # (a name not in UTF-8: a UnicodeError)
             return False
-        return _digest("\n".join(sorted(found))) == self.digest
+
+    def _same(self, rel: str) -> bool:
+        """Whether ``rel``, changed after the last check began, is as the build wrote it."""
+        expected = self.own.get(rel)
+        if expected is None:
+            return False
+        opened = os.open(f"{self.out}/{rel}", os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(opened, "rb") as handle:
+            return _digest(handle.read()) == expected
 
     def passed(self) -> bool:
         """The answer (the forked process is waited for, once)."""
         if self.answer is None and not self.pid:
+            self.answer = False  # (asked again after a failure: no)
             self.answer = self._check()
         elif self.answer is None:
             pid, self.pid, self.answer = self.pid, 0, False
@@ -1009,19 +1107,26 @@ class _OutCheck:
         return self.answer
 
 
-def _unchanged(folder: str, prefix: str, built: int, found: set[str]) -> bool:
-    """Add every file under ``folder`` to ``found``; False if one is not a regular file or
-    changed after ``built`` (an inode change time)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if not _unchanged(entry.path, f"{rel}/", built, found):
+def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
+    """Add every file under ``out`` to ``found``, and those changed after ``built`` (an
+    inode change time) to ``newer``; False if one is not a regular file, or a folder is
+    nested deeper than a site's. Walked without recursion."""
+    from incidents_cli.site.files import DEEPEST
+
+    todo = [""]
+    while todo:
+        prefix = todo.pop()
+        if prefix.count("/") > DEEPEST:
+            return False
+        with os.scandir(f"{out}/{prefix}" if prefix else out) as entries:
+            for entry in entries:
+                rel = f"{prefix}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(f"{rel}/")
+                elif entry.is_file(follow_symlinks=False):
+                    if entry.stat(follow_symlinks=False).st_ctime_ns > built:
+                        newer.append(rel)
+                    found.add(rel)
+                else:
                     return False
-            elif entry.is_file(follow_symlinks=False):
-                if entry.stat(follow_symlinks=False).st_ctime_ns > built:
-                    return False
-                found.add(rel)
-            else:
-                return False
     return True
