@@ -244,6 +244,75 @@ def test_checkout_keeps_credentials_only_where_a_job_pushes_and_permissions_are_
                     assert step["with"]["persist-credentials"] is False, f"{path.name} {name}"
 
 
+def test_a_job_that_builds_the_site_checks_out_the_whole_history(repo: Path) -> None:
+    """maintenance.ics numbers a window's changes (SEQUENCE) by the commits that changed its
+    record: in actions/checkout's default shallow clone every window would stay at 0, and
+    calendars would keep their first copy of a moved window."""
+    builders = 0
+    for path in sorted((repo / ".github" / "workflows").glob("incidents-*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            runs = " ".join(str(step.get("run", "")) for step in job["steps"])
+            if "incidents site build" not in runs:
+                continue
+            builders += 1
+            checkouts = [
+                step
+                for step in job["steps"]
+                if str(step.get("uses", "")).startswith("actions/checkout@")
+            ]
+            assert checkouts and all(c["with"].get("fetch-depth") == 0 for c in checkouts), (
+                f"{path.name} {name}"
+            )
+    assert builders >= 1
+
+
+def test_a_shallow_clone_cannot_number_a_windows_changes_which_is_why(tmp_path: Path) -> None:
+    """What the test above guards against, for real: the same commit built from a full
+    clone and from a shallow one gives a moved window SEQUENCE 1 and 0."""
+    repo = tmp_path / "repo"
+    assert run_cli("init", str(repo)).code == 0
+    start = "2030-01-10T02:00:00Z"
+    made = run_cli(
+        "maintenance",
+        "new",
+        "Database upgrade",
+        "--start",
+        start,
+        "--end",
+        "2030-01-10T03:00:00Z",
+        "--component",
+        "api",
+        "--by",
+        "ana",
+        cwd=repo,
+    )
+    assert made.code == 0, made.err
+    moved = run_cli(
+        "maintenance",
+        "update",
+        "MNT-0001",
+        "--start",
+        "2030-01-11T02:00:00Z",
+        "--end",
+        "2030-01-11T03:00:00Z",
+        "--by",
+        "ana",
+        cwd=repo,
+    )
+    assert moved.code == 0, moved.err
+    sequences = []
+    for depth in ([], ["--depth", "1"]):
+        clone = tmp_path / f"clone{len(depth)}"
+        subprocess.run(["git", "clone", "-q", *depth, f"file://{repo}", str(clone)], check=True)
+        built = run_cli(
+            "site", "build", "--out", "site", "--as-of", "2030-01-01T00:00:00Z", cwd=clone
+        )
+        assert built.code == 0, built.err
+        ics = (clone / "site" / "maintenance.ics").read_text(encoding="utf-8")
+        sequences.append(re.findall(r"^SEQUENCE:(\d+)", ics, re.M))
+    assert sequences == [["1"], ["0"]]
+
+
 def test_init_writes_a_dependabot_config_for_the_actions(repo: Path) -> None:
     config = yaml.safe_load((repo / ".github" / "dependabot.yml").read_text())
     assert config["version"] == 2
