@@ -400,9 +400,9 @@ def bench_reading(
 def bench_ci(repo: Path, n: int, repeat: int, floor: Sample) -> list[Result]:
     """What CI pays: a fresh clone of the whole history (the publish workflow checks out
     with fetch-depth 0: maintenance.ics counts each window's commits) and `site build`
-    (which validates first, as the publish workflow's one step runs it) into an empty folder, with an empty user cache (no
-    compiled validators or templates) and no record cache; then the same with the record
-    cache restored (as actions/cache does)."""
+    (which validates first, as the publish workflow's one step runs it) into an empty
+    folder, with an empty user cache (no compiled validators or templates) and no record
+    cache; then the same with the record cache restored (as actions/cache does)."""
     exe = incidents_exe()
     work = repo.parent / f"ci-{n}"
     kept = repo.parent / f"ci-{n}-record-cache"
