@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from incidents_cli.core.errors import RefusedError
@@ -118,29 +119,47 @@ DEEPEST = 200
 """Folders in --out nested deeper than this are not a site's (its own go two deep)."""
 
 
-def files_of(folder: str) -> set[str] | None:
-    """Every file under ``folder`` (relative paths); None if one is not a regular file or a
-    folder (a symlink, say): nothing is ever written through one. Walked without recursion;
-    a folder nested over DEEPEST deep is refused."""
-    found: set[str] = set()
+class NotASite(Exception):
+    """A file under --out that is not a regular file or a folder (a symlink, say), or a
+    folder nested over DEEPEST deep (``deep``): not what a site built by incidents holds."""
+
+    def __init__(self, deep: bool) -> None:
+        super().__init__("too deep" if deep else "not a regular file")
+        self.deep = deep
+
+
+def walk(folder: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every regular file under ``folder``, as (its relative path, its entry); NotASite for
+    anything else. Walked without recursion, so no depth can crash it."""
     todo = [""]
     while todo:
         prefix = todo.pop()
         if prefix.count("/") > DEEPEST:
-            raise RefusedError(
-                f"--out {folder}: it holds folders nested over {DEEPEST} deep, not a site "
-                "built by incidents; remove them, then build again"
-            )
+            raise NotASite(deep=True)
         with os.scandir(f"{folder}/{prefix}" if prefix else folder) as entries:
             for entry in entries:
                 rel = f"{prefix}{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
                     todo.append(f"{rel}/")
                 elif entry.is_file(follow_symlinks=False):
-                    found.add(rel)
+                    yield rel, entry
                 else:
-                    return None
-    return found
+                    raise NotASite(deep=False)
+
+
+def files_of(folder: str) -> set[str] | None:
+    """Every file under ``folder`` (relative paths); None if one is not a regular file or a
+    folder (a symlink, say): nothing is ever written through one. A folder nested over
+    DEEPEST deep is refused."""
+    try:
+        return {rel for rel, _ in walk(folder)}
+    except NotASite as found:
+        if not found.deep:
+            return None
+        raise RefusedError(
+            f"--out {folder}: it holds folders nested over {DEEPEST} deep, not a site "
+            "built by incidents; remove them, then build again"
+        ) from None
 
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)

@@ -1110,23 +1110,14 @@ class _OutCheck:
 def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
     """Add every file under ``out`` to ``found``, and those changed after ``built`` (an
     inode change time) to ``newer``; False if one is not a regular file, or a folder is
-    nested deeper than a site's. Walked without recursion."""
-    from incidents_cli.site.files import DEEPEST
+    nested deeper than a site's (files.walk)."""
+    from incidents_cli.site.files import NotASite, walk
 
-    todo = [""]
-    while todo:
-        prefix = todo.pop()
-        if prefix.count("/") > DEEPEST:
-            return False
-        with os.scandir(f"{out}/{prefix}" if prefix else out) as entries:
-            for entry in entries:
-                rel = f"{prefix}{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append(f"{rel}/")
-                elif entry.is_file(follow_symlinks=False):
-                    if entry.stat(follow_symlinks=False).st_ctime_ns > built:
-                        newer.append(rel)
-                    found.add(rel)
-                else:
-                    return False
+    try:
+        for rel, entry in walk(out):
+            if entry.stat(follow_symlinks=False).st_ctime_ns > built:
+                newer.append(rel)
+            found.add(rel)
+    except NotASite:
+        return False
     return True
