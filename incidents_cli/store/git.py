@@ -109,9 +109,9 @@ class Commit(NamedTuple):
     tip: str | None = None
 
 
-# HEAD and what it changed, with each new blob id: one call answers what a commit holds.
-# Porcelain `log` (not `diff-tree`, which reads the whole index first); each option that
-# a person's config could change is given.
+# A commit and what it changed, with each new blob id: one call answers what it holds
+# (followed by the commit and "--"). Porcelain `log` (not `diff-tree`, which reads the
+# whole index first); each option that a person's config could change is given.
 _COMMITTED = (
     "log",
     "-1",
@@ -123,8 +123,6 @@ _COMMITTED = (
     "--root",
     "--no-color",
     "--no-show-signature",
-    "HEAD",
-    "--",
 )
 
 
@@ -874,7 +872,7 @@ class Repo:
     def committed(self, paths: Sequence[str], commit: str = "HEAD") -> Commit:
         """``commit`` (HEAD, read now), with what it changed against its parent: the blob id
         of each of ``paths`` there, and every other path it changed. One git call."""
-        asked = self.git(*_COMMITTED[:-2], commit, "--", check=False)
+        asked = self.git(*_COMMITTED, commit, "--", check=False)
         header, _, diff = asked.stdout.partition("\0")
         head, _, parent = header.strip().partition(" ")
         if asked.returncode != 0 or not head:
