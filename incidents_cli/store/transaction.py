@@ -106,24 +106,20 @@ class Workspace:
         staged = git_path in repo.uncommitted([git_path], tracked)
         return yamlio.read_text(path, rel), staged
 
-    def refuse_invalid(self, rel: str, kind: str) -> None:
-        """Refuse a record that does not parse or follow its schema, with its first problem
-        as `validate` says it: a change is never made on top of it."""
+    def refuse_invalid(self, rel: str, kind: str) -> RecordFile:
+        """The record, read; refused if it does not parse or follow its schema, with its
+        first problem as `validate` says it: a change is never made on top of it."""
         record = read_record(self.root, rel, kind)
         if record.error is not None:
             raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
         problems = _problems(record)
         if problems:
             raise RefusedError(f"{problems[0].text()} (fix it by hand, then try again)")
+        return record
 
     def _valid(self, rel: str, kind: str, record_id: str) -> dict[str, Any]:
-        record = read_record(self.root, rel, kind)
-        if record.error is not None:
-            raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
+        record = self.refuse_invalid(rel, kind)
         assert record.doc is not None
-        problems = [f.text() for f in _problems(record)]
-        if problems:
-            raise RefusedError(f"{problems[0]} (fix it by hand, then try again)")
         data: dict[str, Any] = record.doc.data
         if data.get("id") != record_id:  # a hand copy: writing it would hit the wrong file
             raise RefusedError(
