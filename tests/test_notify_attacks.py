@@ -93,6 +93,9 @@ def test_a_run_stopped_mid_channel_pushes_what_it_sent_before_it_ends(
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
+        # Ctrl-C as at a terminal: a test run started in the background (`cmd &` in a
+        # script) ignores SIGINT, and the CLI would inherit that and never be interrupted
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert arrived.wait(timeout=60), "the third message never arrived"
