@@ -211,6 +211,12 @@ class Folders:
         source = staging.fd(folder)
         os.replace(name, name, src_dir_fd=source, dst_dir_fd=self.fd(folder, make=True))
 
+    def changed(self, rel: str) -> tuple[int, int]:
+        """The inode and change time of ``rel`` here (never a symlink followed)."""
+        folder, _, name = rel.rpartition("/")
+        found = os.stat(name, dir_fd=self.fd(folder), follow_symlinks=False)
+        return found.st_ino, found.st_ctime_ns
+
     def close(self) -> None:
         for opened in self.fds.values():
             os.close(opened)
