@@ -1032,8 +1032,10 @@ def _fs_now(out: Path) -> int:
     of a sandbox.) 0 where none can be made: then no file is vouched for by time."""
     import tempfile
 
-    try:
-        made, probe = tempfile.mkstemp(prefix=f".{out.name}.clock-", dir=out.parent)
+    from incidents_cli.site.files import CLOCK
+
+    try:  # named with this process's id: if it is killed here, the next build removes it
+        made, probe = tempfile.mkstemp(prefix=f".{out.name}.{CLOCK}-{os.getpid()}-", dir=out.parent)
     except OSError:
         return 0
     try:
