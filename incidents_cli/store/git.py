@@ -805,7 +805,15 @@ class Repo:
         the commit left it (their file staged as before), and ``paths`` alone are committed
         again with `git commit --only` and the same message, so the hooks and signing apply
         to the commit that stays as they did to the first. If a hook puts the others back,
-        the commit stands and that is said."""
+        the commit stands and that is said.
+
+        So every hook runs twice here, post-commit included (it saw the first commit, which
+        no branch holds now). Not avoidable without weakening something: the sweep happens
+        inside `git commit` (a `git add` in that instant, or a pre-commit hook's), so no
+        check before it can see it; committing with --only every time, which cannot take
+        anything along, makes git build a temporary index from HEAD (a `git commit` at
+        10,000 records took 0.12-0.17 s instead of 0.06-0.10 s); and a commit made without
+        the porcelain would skip the hooks and signing altogether."""
         others = _some(made.others)
         if made.tip is not None:
             raise GitError(
