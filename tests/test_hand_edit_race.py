@@ -1,9 +1,9 @@
 """Nothing lost: a person saves a record by hand (in an editor) while a transition reads
 and rewrites the same file. Their save lands at each moment the transition opens the file
 (the installed console script, stopped there with SIGSTOP while the save is made, then let
-go on): whatever the moment, the saved edit is never lost. It is in the file afterwards,
-and the command either refused (files, index and branch as before, the edit left
-uncommitted) or made its one commit."""
+go on): whatever the moment, the saved edit is never lost, nor committed as part of the
+transition. It is in the file afterwards, and the command either refused (files, index
+and branch as before, the edit left uncommitted) or made its one commit."""
 
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ def _check(repo: Path, title: str, code: int, err: str) -> bool:
         assert len(err.strip().splitlines()) == 1, err
     else:
         assert code == 0, err
+    assert title not in git(repo, "show", f"HEAD:{RECORD}")  # never committed as ours
     return True
 
 

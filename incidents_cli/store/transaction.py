@@ -558,6 +558,7 @@ def _commit(
                 [w.git_path for w in planned], message, states.tracked, states.staged
             )
             _refuse_not_as_written(repo, root, made, planned, change)
+            _refuse_read_after_edit(repo, made, planned, change, seen)
         except BaseException as failure:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
                 _put_back(root, written, failure)
@@ -679,6 +680,45 @@ def _refuse_not_as_written(
                     f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
                     f"commits, and the committed record {wrong}",
                 )
+
+
+def _refuse_read_after_edit(
+    repo: Repo,
+    made: Commit,
+    planned: list[_Write],
+    change: Change,
+    seen: dict[str, bytes | None],
+) -> None:
+    """Each file the step read (and the commit changed) must have been read as the parent
+    commit holds it. git's check that it had no uncommitted changes ran while the settings
+    and the record were read (carry_out asks it ahead): an edit saved by hand between git's
+    look and the step's read would be committed as part of this change, under this name.
+    Compared by blob id; where they differ, git says what it would store for the bytes
+    read (a clean filter or an end-of-line conversion). Else the commit is undone, and
+    the file put back as it was saved (``_put_back``)."""
+    ours = [w.git_path for w in planned if w.rel not in change.staged]
+    for write in planned:
+        if write.rel in change.staged or write.rel not in seen or made.was is None:
+            continue
+        if write.git_path not in made.was:
+            continue  # the commit did not change it
+        read, was = seen[write.rel], made.was[write.git_path]
+        if read is None and was is None:
+            continue  # a new file, as the step found it: none
+        if (
+            read is not None
+            and was is not None
+            and (blob_id(read, made.head) == was or repo.stored_blob(write.git_path, read) == was)
+        ):
+            continue
+        _undo(
+            repo,
+            made,
+            ours,
+            f"{write.rel} was changed (saved by hand?) just as this command read it; it is "
+            "left as saved: commit or undo that edit (see `git diff -- "
+            f"{write.rel}`), then try again",
+        )
 
 
 def _not_the_same(root: Path, rel: str, committed: bytes, text: str) -> str | None:
