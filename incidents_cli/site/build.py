@@ -225,6 +225,7 @@ def write_tree(
     files: Iterable[SiteFile],
     early: EarlyPages | None = None,
     own: dict[str, str] | None = None,
+    moved: dict[str, tuple[int, int]] | None = None,
 ) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
@@ -240,7 +241,7 @@ def write_tree(
     if early is None and (out / MARKER).is_file():  # a site built before: what changed
         from incidents_cli.site.update import update_site
 
-        updated = update_site(out, files, own)
+        updated = update_site(out, files, own, moved)
         if updated is not None:
             return updated
     if own is not None:
@@ -362,11 +363,11 @@ def build_site(
     sequences = sequences_of(counts)
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
-    kept: dict[str, Any] = {"own": {}}
+    kept: dict[str, Any] = {"own": {}, "moved": {}}
     previous = _previous(root, out, kept) if enabled() else Previous(None)  # else: render all
     renderer = early.renderer if early is not None else Renderer(root, settings.language)
     files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
-    count = write_tree(out, files, early, kept["own"])
+    count = write_tree(out, files, early, kept["own"], kept["moved"])
     if built is not None:
         built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)

@@ -235,8 +235,10 @@ def remember(
         for part, text in texts.items():  # the parts first: the state names their digests
             write_atomic(_path(folder, part), text, sync=False)
         write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
-    except (OSError, ValueError, TypeError, KeyError):
+    except Exception as failed:
         forget(root)
+        if not _missed(failed):
+            raise
 
 
 def _state(
@@ -256,8 +258,8 @@ def _state(
     feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
     later = [i.started for i in inputs.incidents if i.started > page.now]
     files = files_of(str(out))
-    if files is None:
-        raise ValueError("not a regular file")
+    if files is None:  # not a regular file there: no state
+        raise _Stale
     texts = _texts(months, keys, facts)
     state = {
         "format": STATE_FORMAT,
@@ -290,19 +292,46 @@ def _state(
 
 
 OWN_MOST = 200
-"""A full build that wrote more files than this vouches for its files as of its manifest's
-change time (the digests of all would make the state and the next check heavy)."""
+"""A full build that wrote more files than this vouches for them by when they were moved
+into place, not by their digests (those of all would make the state and the next check
+heavy)."""
 
 
 def _vouched(out: Path, kept: dict[str, Any]) -> dict[str, Any]:
     """What a full build vouches for: where it updated the site in place (update.py) and
     wrote few files, the files changed after the time it began, by their bytes (a file
-    edited while it ran is checked again by the next build); else everything up to its
-    manifest's change time."""
-    own, started = kept.get("own"), kept.get("started")
-    if own is None or started is None or "" in own or MARKER not in own:
-        return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
-    return {"vouched": started, "own": dict(own)}
+    edited while it ran is checked again by the next build); where it wrote many in place,
+    everything up to now if no file changed after it began but by its own moves (else
+    nothing); else (a new folder) everything up to its manifest's change time."""
+    own, started, moved = kept.get("own"), kept.get("started"), kept.get("moved")
+    if own is not None and started is not None and "" not in own and MARKER in own:
+        return {"vouched": started, "own": dict(own)}
+    if own is not None and started is not None and moved:
+        return {"vouched": _moved_only(out, started, moved), "own": {}}
+    return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
+
+
+def _moved_only(out: Path, started: int, moved: dict[str, tuple[int, int]]) -> int:
+    """The time a build that moved many files into --out vouches for: now (the file
+    system's), if every file changed after ``started`` (when the build began to look at
+    --out) is one it moved, with the inode and change time it had right after that move
+    (``moved``): nobody's edit came after the build began. Else 0: nothing is vouched for
+    by time, and the next build is a full one. A stat of each file: a walk of --out. (An
+    edit made in the instant between a file's move and the stat after it is taken for the
+    move: microseconds per file, where a build used to trust all its run's edits.)"""
+    now = _fs_now(out)
+    found: set[str] = set()
+    newer: list[str] = []
+    try:
+        if not _unchanged(str(out), started, found, newer):
+            return 0
+        for rel in newer:
+            changed = (out / rel).lstat()
+            if moved.get(rel) != (changed.st_ino, changed.st_ctime_ns):
+                return 0
+    except (OSError, ValueError):
+        return 0
+    return now
 
 
 def _totals(page: Page) -> dict[str, int]:
@@ -351,7 +380,21 @@ class _Stale(Exception):
 
 
 _DAMAGED = (_Stale, OSError, TypeError, ValueError, KeyError, IndexError, AttributeError)
-"""What a state that is not of our shape raises somewhere: a miss, never a crash."""
+"""What a state that is not of our shape raises somewhere: a miss, never a crash. Only
+_Stale (what the checks of the state say: it is missing, damaged, another build's, or
+--out or git says other than it) and OSError are sure to be that; the others would be a
+bug of the rebuild's as well, so under tests (``bugs_raise``) they fail loudly instead of
+turning into lost speed."""
+
+
+def _missed(failed: BaseException) -> bool:
+    """Whether ``failed``, raised while a rebuild or the keeping of a state ran, is a
+    miss (the full build runs, or no state is kept), not a bug to raise."""
+    from incidents_cli.core.errors import bugs_raise
+
+    if isinstance(failed, (_Stale, OSError)):  # OSError: the file system's say, not ours
+        return True
+    return isinstance(failed, _DAMAGED) and not bugs_raise()
 
 
 def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Rebuilt | None:
@@ -371,7 +414,7 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
             work.counts()  # git's answer waited for, unused
         if work is not None and work.checking is not None:
             work.checking.passed()  # (its process is waited for either way)
-        if isinstance(failed, _DAMAGED):
+        if _missed(failed):
             return None
         raise
     from incidents_cli.site.files import Unsafe
@@ -1005,8 +1048,10 @@ def _fs_now(out: Path) -> int:
     of a sandbox.) 0 where none can be made: then no file is vouched for by time."""
     import tempfile
 
-    try:
-        made, probe = tempfile.mkstemp(prefix=f".{out.name}.clock-", dir=out.parent)
+    from incidents_cli.site.files import CLOCK
+
+    try:  # named with this process's id: if it is killed here, the next build removes it
+        made, probe = tempfile.mkstemp(prefix=f".{out.name}.{CLOCK}-{os.getpid()}-", dir=out.parent)
     except OSError:
         return 0
     try:
