@@ -142,3 +142,29 @@ def test_the_machines_own_localtime_is_not_accepted_as_the_teams_time_zone(repo:
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert "incidents.yaml:" in done.stdout + done.stderr
     assert "timezone" in done.stdout + done.stderr
+
+
+# ---- schema patterns: Python's `$` matches before a final newline ----------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: component id 'web\\n' passes the settings schema ('$' before a final "
+    "newline): validate says nothing, --out gets feeds/web\\n.atom and badges/web\\n.svg",
+)
+def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
+    repo: Path, tmp_path: Path
+) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\n  - id: web\n" in text
+    settings.write_text(text.replace("\n  - id: web\n", '\n  - id: "web\\n"\n'), "utf-8")
+    commit_all(repo, "a component id with a newline")
+    checked = _incidents(repo, "validate")
+    out = tmp_path / "site"
+    built = _incidents(repo, "site", "build", "--out", str(out))
+    names = [str(p.relative_to(out)) for p in out.rglob("*")] if out.exists() else []
+    assert [name for name in names if "\n" in name] == []  # no file name with a newline
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
+    assert (checked.stdout + checked.stderr).startswith("incidents.yaml:")
+    assert built.returncode == 2 and built.stderr.startswith("incidents.yaml:"), built.stderr
