@@ -168,3 +168,23 @@ def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
     assert checked.returncode == 2, (checked.stdout, checked.stderr)
     assert (checked.stdout + checked.stderr).startswith("incidents.yaml:")
     assert built.returncode == 2 and built.stderr.startswith("incidents.yaml:"), built.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: id_prefix 'INC\\n' passes validate ('$' before a final newline); declare "
+    "then fails with a line that does not name incidents.yaml",
+)
+def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\nid_prefix: INC\n" in text
+    settings.write_text(text.replace("\nid_prefix: INC\n", '\nid_prefix: "INC\\n"\n'), "utf-8")
+    commit_all(repo, "an id prefix with a newline")
+    checked = _incidents(repo, "validate")
+    declared = _incidents(
+        repo, "declare", "Checkout down", "--severity", "low", "--component", "api"
+    )
+    assert declared.returncode == 2
+    assert declared.stderr.startswith("incidents.yaml:"), declared.stderr
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
