@@ -1,0 +1,190 @@
+"""atk6's attacks on main (sixth session): each test proves a defect and is marked
+xfail(strict=True) until it is fixed. Real repositories, the installed console script
+(run as a person runs it: no INCIDENTS_RAISE_BUGS), no mocks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_site import commit_all, write
+
+SCRIPT = Path(sys.executable).with_name("incidents")
+ENV = {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}  # as run
+
+
+def _incidents(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, **env},
+        check=False,
+        timeout=120,
+    )
+
+
+# ---- a repository's templates: a mistake in one is bad input, never "a bug" (exit 3) ------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a repository template raising a non-jinja error (1/0, recursion, "
+    "sandbox range limit, %-format) ends in exit 3 'this is a bug', not exit 2",
+)
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ 1/0 }}",  # ZeroDivisionError
+        "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",  # RecursionError
+        "{{ range(10**9)|list|length }}",  # the sandbox's own OverflowError (MAX_RANGE)
+        '{{ "%s %s" % (1,) }}',  # TypeError: not enough arguments for format string
+        '{{ "x" * 2**62 }}',  # MemoryError / OverflowError, allocates nothing
+    ],
+    ids=["zero-division", "recursion", "range-limit", "percent-format", "huge-repeat"],
+)
+def test_a_repository_template_that_fails_is_one_line_exit_2_not_a_bug(
+    repo: Path, tmp_path: Path, body: str
+) -> None:
+    write(repo, "templates/site/index.html", body + "\n")
+    commit_all(repo, "a template with a mistake")
+    done = _incidents(repo, "site", "build", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("templates/site/index.html:1:"), done.stderr
+    assert "bug" not in done.stderr
+
+
+# ---- the rebuild from the state: git must vouch for every file it reads --------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: incidents/ as a submodule with ignore=all in .gitmodules: an incident made "
+    "private inside it stays published by the rebuild (git status hides the change)",
+)
+def test_a_record_made_private_in_a_submodule_git_status_ignores_is_not_kept_public(
+    repo: Path, tmp_path: Path
+) -> None:
+    from .git_helpers import git
+    from .test_site import _resolved
+
+    records = tmp_path / "records"  # a teammate's repository of records, added as incidents/
+    records.mkdir()
+    git(records, "init", "-q")
+    write(records, "INC-0001.yaml", _resolved(1, "2026-01-10", "Database outage"))
+    git(records, "add", "-A")
+    git(records, "commit", "-qm", "records")
+    git(repo, "rm", "-q", "incidents/.gitkeep")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(records),
+        "incidents",
+    )
+    (repo / ".gitmodules").write_text(
+        f'[submodule "incidents"]\n\tpath = incidents\n\turl = {records}\n\tignore = all\n',
+        encoding="utf-8",
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "records as a submodule")
+    out = tmp_path / "site"
+    as_of = ("--as-of", "2026-02-01T00:00:00Z")
+    for _ in range(2):  # the second build keeps the state the next one starts from
+        assert _incidents(repo, "site", "build", "--out", str(out), *as_of).returncode == 0
+    assert (out / "incidents" / "INC-0001.html").is_file()
+    inside = repo / "incidents"
+    write(inside, "INC-0001.yaml", (inside / "INC-0001.yaml").read_text() + "public: false\n")
+    git(inside, "commit", "-qam", "not public after all")
+    assert git(repo, "status", "--porcelain") == ""  # git vouches for the work tree
+    rebuilt = _incidents(repo, "site", "build", "--out", str(out), *as_of)
+    cold = tmp_path / "cold"
+    fresh = _incidents(repo, "site", "build", "--out", str(cold), *as_of, INCIDENTS_NO_CACHE="1")
+    assert (rebuilt.returncode, fresh.returncode) == (0, 0), rebuilt.stderr + fresh.stderr
+    assert not (cold / "incidents" / "INC-0001.html").exists()  # the cold build: private
+    assert b"Database outage" not in (out / "api/v2/incidents.json").read_bytes()
+    assert _tree(out) == _tree(cold)
+
+
+# ---- settings: a time zone that is the build machine's own ---------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: timezone 'localtime' (Debian's link to /etc/localtime, not an IANA name) "
+    "passes validate: the site's times then follow the machine that builds it",
+)
+def test_the_machines_own_localtime_is_not_accepted_as_the_teams_time_zone(repo: Path) -> None:
+    import zoneinfo
+
+    if "localtime" not in zoneinfo.available_timezones():
+        pytest.skip("this machine's zoneinfo has no 'localtime' link")
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\ntimezone: UTC\n" in text
+    settings.write_text(text.replace("\ntimezone: UTC\n", "\ntimezone: localtime\n"), "utf-8")
+    commit_all(repo, "the machine's zone")
+    done = _incidents(repo, "validate")
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "incidents.yaml:" in done.stdout + done.stderr
+    assert "timezone" in done.stdout + done.stderr
+
+
+# ---- schema patterns: Python's `$` matches before a final newline ----------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: component id 'web\\n' passes the settings schema ('$' before a final "
+    "newline): validate says nothing, --out gets feeds/web\\n.atom and badges/web\\n.svg",
+)
+def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
+    repo: Path, tmp_path: Path
+) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\n  - id: web\n" in text
+    settings.write_text(text.replace("\n  - id: web\n", '\n  - id: "web\\n"\n'), "utf-8")
+    commit_all(repo, "a component id with a newline")
+    checked = _incidents(repo, "validate")
+    out = tmp_path / "site"
+    built = _incidents(repo, "site", "build", "--out", str(out))
+    names = [str(p.relative_to(out)) for p in out.rglob("*")] if out.exists() else []
+    assert [name for name in names if "\n" in name] == []  # no file name with a newline
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
+    assert (checked.stdout + checked.stderr).startswith("incidents.yaml:")
+    assert built.returncode == 2 and built.stderr.startswith("incidents.yaml:"), built.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: id_prefix 'INC\\n' passes validate ('$' before a final newline); declare "
+    "then fails with a line that does not name incidents.yaml",
+)
+def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\nid_prefix: INC\n" in text
+    settings.write_text(text.replace("\nid_prefix: INC\n", '\nid_prefix: "INC\\n"\n'), "utf-8")
+    commit_all(repo, "an id prefix with a newline")
+    checked = _incidents(repo, "validate")
+    declared = _incidents(
+        repo, "declare", "Checkout down", "--severity", "low", "--component", "api"
+    )
+    assert declared.returncode == 2
+    assert declared.stderr.startswith("incidents.yaml:"), declared.stderr
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
