@@ -147,11 +147,6 @@ def test_the_machines_own_localtime_is_not_accepted_as_the_teams_time_zone(repo:
 # ---- schema patterns: Python's `$` matches before a final newline ----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: component id 'web\\n' passes the settings schema ('$' before a final "
-    "newline): validate says nothing, --out gets feeds/web\\n.atom and badges/web\\n.svg",
-)
 def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -165,16 +160,11 @@ def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
     built = _incidents(repo, "site", "build", "--out", str(out))
     names = [str(p.relative_to(out)) for p in out.rglob("*")] if out.exists() else []
     assert [name for name in names if "\n" in name] == []  # no file name with a newline
-    assert checked.returncode == 2, (checked.stdout, checked.stderr)
-    assert (checked.stdout + checked.stderr).startswith("incidents.yaml:")
+    assert checked.returncode == 1, (checked.stdout, checked.stderr)  # a finding
+    assert checked.stdout.startswith("incidents.yaml:30:5: components[1].id: "), checked.stdout
     assert built.returncode == 2 and built.stderr.startswith("incidents.yaml:"), built.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: id_prefix 'INC\\n' passes validate ('$' before a final newline); declare "
-    "then fails with a line that does not name incidents.yaml",
-)
 def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path) -> None:
     settings = repo / "incidents.yaml"
     text = settings.read_text(encoding="utf-8")
@@ -187,4 +177,5 @@ def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path)
     )
     assert declared.returncode == 2
     assert declared.stderr.startswith("incidents.yaml:"), declared.stderr
-    assert checked.returncode == 2, (checked.stdout, checked.stderr)
+    assert checked.returncode == 1, (checked.stdout, checked.stderr)  # a finding
+    assert checked.stdout.startswith("incidents.yaml:19:1: id_prefix: "), checked.stdout
