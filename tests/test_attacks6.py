@@ -31,11 +31,6 @@ def _incidents(repo: Path, *args: str, **env: str) -> subprocess.CompletedProces
 # ---- a repository's templates: a mistake in one is bad input, never "a bug" (exit 3) ------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: a repository template raising a non-jinja error (1/0, recursion, "
-    "sandbox range limit, %-format) ends in exit 3 'this is a bug', not exit 2",
-)
 @pytest.mark.parametrize(
     "body",
     [
