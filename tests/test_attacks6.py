@@ -17,9 +17,12 @@ SCRIPT = Path(sys.executable).with_name("incidents")
 ENV = {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}  # as run
 
 
-def _incidents(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _incidents(
+    repo: Path, *args: str, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), "-C", str(repo), *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         env={**ENV, **env},
@@ -188,3 +191,27 @@ def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path)
     assert declared.returncode == 2
     assert declared.stderr.startswith("incidents.yaml:"), declared.stderr
     assert checked.returncode == 2, (checked.stdout, checked.stderr)
+
+
+# ---- --out through a symlink a teammate committed ------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a committed symlink at --out (_site, the default) or at its parent, "
+    "pointing out of the repository, is followed: the site is written outside it",
+)
+@pytest.mark.parametrize("link, out", [("_site", None), ("public", "public/site")])
+def test_a_committed_symlink_never_takes_the_site_out_of_the_repository(
+    repo: Path, tmp_path: Path, link: str, out: str | None
+) -> None:
+    from .git_helpers import git
+
+    elsewhere = tmp_path / "elsewhere"  # an empty folder outside the repository
+    elsewhere.mkdir()
+    (repo / link).symlink_to(elsewhere)
+    git(repo, "add", link)
+    git(repo, "commit", "-qm", "where the site goes")
+    done = _incidents(repo, "site", "build", *(("--out", out) if out else ()), cwd=repo)
+    assert sorted(elsewhere.rglob("*")) == []  # nothing written outside the repository
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
