@@ -1,6 +1,7 @@
 """atk6's attacks on main (sixth session): each test proves a defect and is marked
 xfail(strict=True) until it is fixed. Real repositories, the installed console script
-(run as a person runs it: no INCIDENTS_RAISE_BUGS), no mocks."""
+(run as a person runs it: no INCIDENTS_RAISE_BUGS; the test's own home and git identity), no
+mocks."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pytest
 from .test_site import commit_all, write
 
 SCRIPT = Path(sys.executable).with_name("incidents")
-ENV = {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}  # as run
 
 
 def _incidents(
@@ -25,7 +25,7 @@ def _incidents(
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**ENV, **env},
+        env={**{k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}, **env},
         check=False,
         timeout=120,
     )
@@ -215,3 +215,27 @@ def test_a_committed_symlink_never_takes_the_site_out_of_the_repository(
     done = _incidents(repo, "site", "build", *(("--out", out) if out else ()), cwd=repo)
     assert sorted(elsewhere.rglob("*")) == []  # nothing written outside the repository
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+# ---- oncall.yaml: huge durations ------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: oncall.yaml rotation shift 2000000w (or 999999999w) passes validate; "
+    "`incidents oncall` then ends in exit 3 (OverflowError), not one line exit 2",
+)
+@pytest.mark.parametrize("shift", ["2000000w", "999999999w"])
+def test_a_huge_rotation_shift_is_bad_input_not_a_bug(repo: Path, shift: str) -> None:
+    write(
+        repo,
+        "oncall.yaml",
+        f"rotations:\n  - id: primary\n    members: [alice, bob]\n    shift: {shift}\n"
+        '    start: "2026-01-01T00:00:00Z"\n',
+    )
+    commit_all(repo, "a very long shift")
+    asked = _incidents(repo, "oncall", "--at", "2026-11-28T00:00:00Z")
+    checked = _incidents(repo, "validate", "oncall.yaml")
+    assert asked.returncode == 2, (asked.returncode, asked.stderr)
+    assert asked.stderr.startswith("oncall.yaml:") and asked.stderr.count("\n") == 1
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
