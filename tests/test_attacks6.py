@@ -239,3 +239,31 @@ def test_a_huge_rotation_shift_is_bad_input_not_a_bug(repo: Path, shift: str) ->
     assert asked.returncode == 2, (asked.returncode, asked.stderr)
     assert asked.stderr.startswith("oncall.yaml:") and asked.stderr.count("\n") == 1
     assert checked.returncode == 2, (checked.stdout, checked.stderr)
+
+
+# ---- incidents.yaml: huge durations ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a settings duration of 999999999w (ack_within, update_every, due_within) "
+    "ends every command, validate and site build included, in exit 3 (OverflowError)",
+)
+@pytest.mark.parametrize(
+    "written", ["    ack_within: 15m\n", "    update_every: 1h\n", "  due_within: 48h\n"]
+)
+@pytest.mark.parametrize("command", [("validate",), ("site", "build")])
+def test_a_huge_duration_in_the_settings_is_one_line_exit_2_not_a_bug(
+    repo: Path, tmp_path: Path, written: str, command: tuple[str, ...]
+) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert written in text
+    huge = written.split(":")[0] + ": 999999999w\n"
+    settings.write_text(text.replace(written, huge, 1), encoding="utf-8")
+    commit_all(repo, "a very long time")
+    out = ("--out", str(tmp_path / "site")) if command[0] == "site" else ()
+    done = _incidents(repo, *command, *out)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    said = (done.stdout + done.stderr).splitlines()
+    assert said and said[0].startswith("incidents.yaml:"), said
