@@ -267,3 +267,27 @@ def test_a_huge_duration_in_the_settings_is_one_line_exit_2_not_a_bug(
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     said = (done.stdout + done.stderr).splitlines()
     assert said and said[0].startswith("incidents.yaml:"), said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a maintenance recurrence FREQ=WEEKLY;INTERVAL=99999999999999;COUNT=5 ends "
+    "validate and site build in exit 3 (OverflowError)",
+)
+@pytest.mark.parametrize("command", [("validate",), ("site", "build")])
+def test_a_huge_recurrence_interval_is_bad_input_not_a_bug(
+    repo: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    write(
+        repo,
+        "maintenance/MNT-0001.yaml",
+        'id: MNT-0001\ntitle: Upgrade\nstart: "2026-12-01T10:00:00Z"\n'
+        'end: "2026-12-01T11:00:00Z"\ncomponents: [api]\n'
+        "recurrence: FREQ=WEEKLY;INTERVAL=99999999999999;COUNT=5\n",
+    )
+    commit_all(repo, "a window every few eons")
+    out = ("--out", str(tmp_path / "site")) if command[0] == "site" else ()
+    done = _incidents(repo, *command, *out)
+    assert done.returncode in (1, 2), (done.returncode, done.stdout, done.stderr)
+    said = (done.stdout + done.stderr).splitlines()
+    assert said and said[0].startswith("maintenance/MNT-0001.yaml:"), said
