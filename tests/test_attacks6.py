@@ -317,3 +317,20 @@ def test_an_internal_note_changes_no_byte_of_the_published_site(tmp_path: Path) 
     after = published(tmp_path / "after")
     assert before.keys() == after.keys()
     assert [rel for rel in before if before[rel] != after[rel]] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a runbook's review_every of 3000000 (days) passes validate; "
+    "`runbook stale` then ends in exit 3 (OverflowError: date value out of range)",
+)
+@pytest.mark.parametrize("days", ["3000000", "99999999999"])
+def test_a_huge_review_interval_of_a_runbook_is_bad_input_not_a_bug(repo: Path, days: str) -> None:
+    runbook = repo / "runbooks" / "bad-deploy-rollback.md"
+    text = runbook.read_text(encoding="utf-8")
+    assert "\nreview_every: 90\n" in text
+    runbook.write_text(text.replace("\nreview_every: 90\n", f"\nreview_every: {days}\n"), "utf-8")
+    commit_all(repo, "reviewed once an age")
+    stale = _incidents(repo, "runbook", "stale")
+    assert stale.returncode in (1, 2), (stale.returncode, stale.stderr)
+    assert "bug" not in stale.stderr
