@@ -1,6 +1,7 @@
 """atk6's attacks on main (sixth session): each test proves a defect and is marked
 xfail(strict=True) until it is fixed. Real repositories, the installed console script
-(run as a person runs it: no INCIDENTS_RAISE_BUGS), no mocks."""
+(run as a person runs it: no INCIDENTS_RAISE_BUGS; the test's own home and git identity), no
+mocks."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ import pytest
 from .test_site import commit_all, write
 
 SCRIPT = Path(sys.executable).with_name("incidents")
-ENV = {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}  # as run
 
 
-def _incidents(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _incidents(
+    repo: Path, *args: str, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), "-C", str(repo), *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
-        env={**ENV, **env},
+        env={**{k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}, **env},
         check=False,
         timeout=120,
     )
@@ -169,3 +172,146 @@ def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path)
     assert declared.stderr.startswith("incidents.yaml:"), declared.stderr
     assert checked.returncode == 1, (checked.stdout, checked.stderr)  # a finding
     assert checked.stdout.startswith("incidents.yaml:19:1: id_prefix: "), checked.stdout
+
+
+# ---- --out through a symlink a teammate committed ------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a committed symlink at --out (_site, the default) or at its parent, "
+    "pointing out of the repository, is followed: the site is written outside it",
+)
+@pytest.mark.parametrize("link, out", [("_site", None), ("public", "public/site")])
+def test_a_committed_symlink_never_takes_the_site_out_of_the_repository(
+    repo: Path, tmp_path: Path, link: str, out: str | None
+) -> None:
+    from .git_helpers import git
+
+    elsewhere = tmp_path / "elsewhere"  # an empty folder outside the repository
+    elsewhere.mkdir()
+    (repo / link).symlink_to(elsewhere)
+    git(repo, "add", link)
+    git(repo, "commit", "-qm", "where the site goes")
+    done = _incidents(repo, "site", "build", *(("--out", out) if out else ()), cwd=repo)
+    assert sorted(elsewhere.rglob("*")) == []  # nothing written outside the repository
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+# ---- oncall.yaml: huge durations ------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: oncall.yaml rotation shift 2000000w (or 999999999w) passes validate; "
+    "`incidents oncall` then ends in exit 3 (OverflowError), not one line exit 2",
+)
+@pytest.mark.parametrize("shift", ["2000000w", "999999999w"])
+def test_a_huge_rotation_shift_is_bad_input_not_a_bug(repo: Path, shift: str) -> None:
+    write(
+        repo,
+        "oncall.yaml",
+        f"rotations:\n  - id: primary\n    members: [alice, bob]\n    shift: {shift}\n"
+        '    start: "2026-01-01T00:00:00Z"\n',
+    )
+    commit_all(repo, "a very long shift")
+    asked = _incidents(repo, "oncall", "--at", "2026-11-28T00:00:00Z")
+    checked = _incidents(repo, "validate", "oncall.yaml")
+    assert asked.returncode == 2, (asked.returncode, asked.stderr)
+    assert asked.stderr.startswith("oncall.yaml:") and asked.stderr.count("\n") == 1
+    assert checked.returncode == 2, (checked.stdout, checked.stderr)
+
+
+# ---- incidents.yaml: huge durations ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a settings duration of 999999999w (ack_within, update_every, due_within) "
+    "ends every command, validate and site build included, in exit 3 (OverflowError)",
+)
+@pytest.mark.parametrize(
+    "written", ["    ack_within: 15m\n", "    update_every: 1h\n", "  due_within: 48h\n"]
+)
+@pytest.mark.parametrize("command", [("validate",), ("site", "build")])
+def test_a_huge_duration_in_the_settings_is_one_line_exit_2_not_a_bug(
+    repo: Path, tmp_path: Path, written: str, command: tuple[str, ...]
+) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert written in text
+    huge = written.split(":")[0] + ": 999999999w\n"
+    settings.write_text(text.replace(written, huge, 1), encoding="utf-8")
+    commit_all(repo, "a very long time")
+    out = ("--out", str(tmp_path / "site")) if command[0] == "site" else ()
+    done = _incidents(repo, *command, *out)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    said = (done.stdout + done.stderr).splitlines()
+    assert said and said[0].startswith("incidents.yaml:"), said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a maintenance recurrence FREQ=WEEKLY;INTERVAL=99999999999999;COUNT=5 ends "
+    "validate and site build in exit 3 (OverflowError)",
+)
+@pytest.mark.parametrize("command", [("validate",), ("site", "build")])
+def test_a_huge_recurrence_interval_is_bad_input_not_a_bug(
+    repo: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    write(
+        repo,
+        "maintenance/MNT-0001.yaml",
+        'id: MNT-0001\ntitle: Upgrade\nstart: "2026-12-01T10:00:00Z"\n'
+        'end: "2026-12-01T11:00:00Z"\ncomponents: [api]\n'
+        "recurrence: FREQ=WEEKLY;INTERVAL=99999999999999;COUNT=5\n",
+    )
+    commit_all(repo, "a window every few eons")
+    out = ("--out", str(tmp_path / "site")) if command[0] == "site" else ()
+    done = _incidents(repo, *command, *out)
+    assert done.returncode in (1, 2), (done.returncode, done.stdout, done.stderr)
+    said = (done.stdout + done.stderr).splitlines()
+    assert said and said[0].startswith("maintenance/MNT-0001.yaml:"), said
+
+
+# ---- the published manifest: a digest of internal data --------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: an internal note changes the published --out/.incidents-site (its keys "
+    "come from the record's blob id): the public site tells when internal data changed",
+)
+def test_an_internal_note_changes_no_byte_of_the_published_site(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    assert _incidents(tmp_path, "demo", str(demo)).returncode == 0
+    as_of = ("--as-of", "2026-12-01T00:00:00Z")
+
+    def published(out: Path) -> dict[str, bytes]:
+        done = _incidents(demo, "site", "build", "--out", str(out), *as_of, INCIDENTS_NO_CACHE="1")
+        assert done.returncode == 0, done.stderr
+        return _tree(out)
+
+    before = published(tmp_path / "before")
+    noted = _incidents(demo, "note", "INC-0003", "Internal: the vendor's account is suspended")
+    assert noted.returncode == 0, noted.stderr
+    after = published(tmp_path / "after")
+    assert before.keys() == after.keys()
+    assert [rel for rel in before if before[rel] != after[rel]] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk6: a runbook's review_every of 3000000 (days) passes validate; "
+    "`runbook stale` then ends in exit 3 (OverflowError: date value out of range)",
+)
+@pytest.mark.parametrize("days", ["3000000", "99999999999"])
+def test_a_huge_review_interval_of_a_runbook_is_bad_input_not_a_bug(repo: Path, days: str) -> None:
+    runbook = repo / "runbooks" / "bad-deploy-rollback.md"
+    text = runbook.read_text(encoding="utf-8")
+    assert "\nreview_every: 90\n" in text
+    runbook.write_text(text.replace("\nreview_every: 90\n", f"\nreview_every: {days}\n"), "utf-8")
+    commit_all(repo, "reviewed once an age")
+    stale = _incidents(repo, "runbook", "stale")
+    assert stale.returncode in (1, 2), (stale.returncode, stale.stderr)
+    assert "bug" not in stale.stderr
