@@ -177,11 +177,6 @@ def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path)
 # ---- --out through a symlink a teammate committed ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: a committed symlink at --out (_site, the default) or at its parent, "
-    "pointing out of the repository, is followed: the site is written outside it",
-)
 @pytest.mark.parametrize("link, out", [("_site", None), ("public", "public/site")])
 def test_a_committed_symlink_never_takes_the_site_out_of_the_repository(
     repo: Path, tmp_path: Path, link: str, out: str | None
