@@ -66,11 +66,6 @@ def _tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: incidents/ as a submodule with ignore=all in .gitmodules: an incident made "
-    "private inside it stays published by the rebuild (git status hides the change)",
-)
 def test_a_record_made_private_in_a_submodule_git_status_ignores_is_not_kept_public(
     repo: Path, tmp_path: Path
 ) -> None:
