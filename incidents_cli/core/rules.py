@@ -614,9 +614,16 @@ _REFERENCES: dict[str, Callable[[dict[str, Any]], Iterator[Reference]]] = {
 """Where each kind of record names people, components, runbooks and incidents."""
 
 
+_MACHINE_ZONES = frozenset({"localtime", "posixrules"})
+"""Files in the system's zone folder that are not IANA names: each machine's own zone, so a
+site built on a runner would follow the runner's clock rules."""
+
+
 def _valid_zone(name: str) -> bool:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    if name in _MACHINE_ZONES:
+        return False
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -448,10 +448,39 @@ class Renderer:
         except TypeError as exc:
             # jinja's words for a macro called with arguments it does not take: a mistake
             # in a template (a repository's), not a bug of ours
-            if not str(exc).startswith("macro "):
+            if not str(exc).startswith("macro ") and not self._raised_by_repository(exc):
                 raise
             raise IncidentsError(f"{self._place(name, exc)}: template error: {exc}") from None
+        except IncidentsError:
+            raise
+        except Exception as exc:  # 1/0, a recursion, an overflow: in a repository's template
+            if not self._raised_by_repository(exc):
+                raise
+            problem = str(exc) or type(exc).__name__
+            raise IncidentsError(f"{self._place(name, exc)}: template error: {problem}") from None
         return rendered
+
+    def _raised_by_repository(self, exc: BaseException) -> bool:
+        """Whether the code that raised ``exc`` is a repository's own template: the innermost
+        frame outside jinja2, markupsafe and this module's sandbox (the sandbox's limits raise
+        from there) is in the repository's templates folder. From our code, it stays a bug."""
+        import traceback
+
+        if self.repository is None:
+            return False
+        import jinja2
+        import markupsafe
+
+        libraries = (
+            *(str(Path(m.__file__ or "").parent) + os.sep for m in (jinja2, markupsafe)),
+            __file__,  # the sandbox's own calls (Sandbox.call) pass the error through
+        )
+        own = str(self.repository / TEMPLATES_DIR) + os.sep
+        frames = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(exc.__traceback__)]
+        for filename in reversed(frames):
+            if not filename.startswith(libraries):
+                return filename.startswith(own)
+        return False
 
     def load(self, *names: str) -> None:
         """Compile these templates now (forked workers then find them compiled). The

@@ -277,10 +277,10 @@ def ask_changes(
     """The files under ``paths`` that HEAD changed since ``commit``, where git can vouch
     that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
     ancestor of HEAD (a reset, a rebase), a file there is uncommitted, staged, untracked or
-    ignored, or marked skip-worktree or assume-unchanged. ``root``: the top of the work
-    tree. Asked now (HEAD first, then the other questions at once) and answered by the
-    function returned: the caller does its own work while git does this. ``commit`` None:
-    only whether git vouches for the work tree at HEAD (no files)."""
+    ignored, or marked skip-worktree or assume-unchanged, or a submodule is there. ``root``:
+    the top of the work tree. Asked now (HEAD first, then the other questions at once) and
+    answered by the function returned: the caller does its own work while git does this.
+    ``commit`` None: only whether git vouches for the work tree at HEAD (no files)."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
@@ -296,7 +296,7 @@ def ask_changes(
             "--ignored=matching",
             *spec,
         ),
-        ("ls-files", "-v", "-z", *spec),
+        ("ls-files", "-s", "-v", "-z", *spec),
     ]
     if commit is not None:
         questions.append(("merge-base", "--is-ancestor", commit, head))
@@ -317,6 +317,8 @@ def _changes(
     tags = listed.stdout  # "H " is a file git compares with the work tree
     if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
         return None
+    if " 160000 " in tags:  # a submodule: its files are another repository's, which this
+        return None  # one's status may be told to ignore (submodule.<name>.ignore)
     files: dict[str, tuple[str, str, str]] = {}
     fields = diff.split("\0")
     for meta, rel in zip(fields[0::2], fields[1::2], strict=False):

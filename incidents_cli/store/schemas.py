@@ -170,9 +170,30 @@ def _fast_valid(kind: str, data: Any) -> bool:
 
 @cache
 def _validator(kind: str) -> Any:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schema(kind))
+    # A schema's `$` ends the text, as in the ECMA-262 regular expressions JSON Schema names
+    # and in the compiled validator; Python's own `$` also matches before a final newline.
+    checker = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+    return checker(schema(kind))
+
+
+_UNESCAPED_DOLLAR = r"(?<!\\)\$"
+
+
+@cache
+def _ecma_pattern(pattern: str) -> Any:
+    """``pattern`` with every unescaped `$` made `\\Z`: the rewrite fastjsonschema makes."""
+    import re
+
+    return re.compile(re.sub(_UNESCAPED_DOLLAR, r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _ecma_pattern(pattern).search(instance):
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def schema_findings(record: RecordFile) -> list[Finding]:
@@ -183,7 +204,13 @@ def schema_findings(record: RecordFile) -> list[Finding]:
     if _fast_valid(record.kind, record.doc.data):
         return list(_value_findings(record.doc))
     errors = _validator(record.kind).iter_errors(record.doc.data)
-    return list(_findings(record.doc, errors)) + list(_value_findings(record.doc))
+    findings = list(_findings(record.doc, errors)) + list(_value_findings(record.doc))
+    if not findings:  # the two validators disagree: the record is not published (fail closed)
+        findings.append(_at(record.doc, [], [], _UNPLACED))
+    return findings
+
+
+_UNPLACED = "does not follow its schema (a check refused it without naming the field)"
 
 
 def _value_findings(doc: Document) -> Iterator[Finding]:

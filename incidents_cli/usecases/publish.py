@@ -39,6 +39,7 @@ def build_status_site(
     """Build the site into ``out`` (replaced as a whole) from the records that validate."""
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise RefusedError(f"--base-url {base_url!r}: the site's URL starts with https://")
+    _refuse_links_out_of(root, out)
     from incidents_cli.site.state import rebuild
 
     try:
@@ -58,6 +59,27 @@ def build_status_site(
             f"{where}: {exc.strerror}: free some space or fix the folder's permissions, "
             "then build again"
         ) from None
+
+
+def _refuse_links_out_of(root: Path, out: Path) -> None:
+    """An --out inside the repository (the default `_site`, say) must not be led out of it
+    by a symbolic link someone committed there: the site is written where --out says, and
+    a folder outside the repository only when --out names it."""
+    import os
+
+    home = os.path.realpath(root)
+    lexical = Path(os.path.abspath(out))  # noqa: PTH100 - resolve() follows the links
+    if not any(os.path.realpath(folder) == home for folder in (lexical, *lexical.parents)):
+        return  # --out is outside the repository: where the person said
+    existing = lexical
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    real = os.path.realpath(existing)
+    if real != home and not real.startswith(home.rstrip(os.sep) + os.sep):
+        raise RefusedError(
+            f"--out {out}: a symbolic link in the repository leads it to {real}, outside the "
+            f"repository; give --out {real} to build there"
+        )
 
 
 # A full disk, a quota, a file size limit, a read-only or forbidden folder: the machine's
