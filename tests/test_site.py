@@ -24,9 +24,9 @@ MARK = "SECRET-MARKER-7f3a"
 
 
 def commit_all(repo: Path, message: str = "records") -> None:
-    g = git.Repo(repo)
-    g.git.add("-A")
-    g.index.commit(message)
+    with git.Repo(repo) as g:  # closed: its cat-file processes must not outlive the test
+        g.git.add("-A")
+        g.index.commit(message)
 
 
 def write(repo: Path, rel: str, text: str) -> None:
