@@ -1,15 +1,19 @@
-"""What a cold build does before its work starts: git asked without waiting for it, and the
-blob id of each file read hashed with whichever SHA-1 is loaded."""
+"""What a cold build does before its work starts (git asked without waiting for it), the
+blob id of each file read (hashed with whichever SHA-1 is loaded), and each view's JSON."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from incidents_cli.site.inputs import view_json
 from incidents_cli.store.git import blob_id
 
 from .conftest import run_cli
@@ -50,3 +54,17 @@ def test_a_site_outside_git_builds_with_no_commit_time_and_no_commit_counts(
     )
     # and without --as-of, "now" is the clock's (there is no HEAD to take it from)
     assert run_cli("site", "build", "--out", str(tmp_path / "now"), cwd=plain).code == 0
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_a_view_s_json_reads_back_as_the_same_data(value: object) -> None:
+    """orjson writes it where it can (Python's json where it refuses: integers over 64 bits,
+    lone surrogates); ``json.loads`` reads either back as the data, as the cache reads it."""
+    data = {"id": "INC-0001", "value": value}
+    assert json.loads(view_json(data)) == data
