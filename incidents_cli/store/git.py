@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -246,6 +247,14 @@ def _checked(
     return result
 
 
+def ask_head_time(folder: Path) -> Callable[[], str | None]:
+    """The commit time of HEAD of the repository ``folder`` is in (None before the first
+    commit, or outside git), asked now and answered by the function returned."""
+    args = ("log", "-1", "--format=%cI")
+    job = start_git(folder, *args)
+    return lambda: finish_git(job, args, check=False).stdout.strip() or None
+
+
 def ask_commit_counts(root: Path, folder: str) -> Callable[[], dict[str, int]]:
     """``Repo.commit_counts``, asked now and answered by the function returned."""
     args = ("log", "--format=", "--name-only", "-z", "--", folder)
@@ -337,12 +346,16 @@ def blob_id(data: bytes, like: str | None = None) -> str:
         from hashlib import sha256
 
         return sha256(header + data).hexdigest()
+    loaded = sys.modules.get("hashlib")
+    if loaded is not None:  # OpenSSL's SHA-1, five times faster than CPython's own
+        digest: str = loaded.sha1(header + data, usedforsecurity=False).hexdigest()
+        return digest
     try:  # CPython's own SHA-1: hashlib would load OpenSSL first, for one small file
         from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - a Python built without it
         from hashlib import sha1
 
-    digest: str = sha1(header + data, usedforsecurity=False).hexdigest()
+    digest = sha1(header + data, usedforsecurity=False).hexdigest()
     return digest
 
 
@@ -476,9 +489,7 @@ class Repo:
 
     def ask_head_time(self) -> Callable[[], str | None]:
         """``head_time``, asked now and answered by the function returned."""
-        args = ("log", "-1", "--format=%cI")
-        job = start_git(self.top, *args)
-        return lambda: finish_git(job, args, check=False).stdout.strip() or None
+        return ask_head_time(self.top)
 
     def files_containing(self, folder: Path, texts: Sequence[str]) -> list[Path]:
         """The files under ``folder``, tracked or not, as they are in the work tree, that

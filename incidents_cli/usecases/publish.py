@@ -115,6 +115,8 @@ def _check_and_build(
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
+    if asked is not None:
+        asked.advance()  # git has found the repository meanwhile: the rest asked now
     head = before_build(root, out)  # the commit this build is made from
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead); into an
