@@ -31,6 +31,15 @@ def _incidents(
     )
 
 
+def _edit(repo: Path, rel: str, old: str, new: str, message: str) -> None:
+    """``old`` in the file (which must hold it) made ``new``, and committed."""
+    path = repo / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    commit_all(repo, message)
+
+
 # ---- a repository's templates: a mistake in one is bad input, never "a bug" (exit 3) ------
 
 
@@ -121,11 +130,9 @@ def test_the_machines_own_localtime_is_not_accepted_as_the_teams_time_zone(repo:
 
     if "localtime" not in zoneinfo.available_timezones():
         pytest.skip("this machine's zoneinfo has no 'localtime' link")
-    settings = repo / "incidents.yaml"
-    text = settings.read_text(encoding="utf-8")
-    assert "\ntimezone: UTC\n" in text
-    settings.write_text(text.replace("\ntimezone: UTC\n", "\ntimezone: localtime\n"), "utf-8")
-    commit_all(repo, "the machine's zone")
+    _edit(
+        repo, "incidents.yaml", "\ntimezone: UTC\n", "\ntimezone: localtime\n", "the machine's zone"
+    )
     done = _incidents(repo, "validate")
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)  # a finding
     assert "incidents.yaml:" in done.stdout + done.stderr
@@ -138,11 +145,13 @@ def test_the_machines_own_localtime_is_not_accepted_as_the_teams_time_zone(repo:
 def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
     repo: Path, tmp_path: Path
 ) -> None:
-    settings = repo / "incidents.yaml"
-    text = settings.read_text(encoding="utf-8")
-    assert "\n  - id: web\n" in text
-    settings.write_text(text.replace("\n  - id: web\n", '\n  - id: "web\\n"\n'), "utf-8")
-    commit_all(repo, "a component id with a newline")
+    _edit(
+        repo,
+        "incidents.yaml",
+        "\n  - id: web\n",
+        '\n  - id: "web\\n"\n',
+        "a component id with a newline",
+    )
     checked = _incidents(repo, "validate")
     out = tmp_path / "site"
     built = _incidents(repo, "site", "build", "--out", str(out))
@@ -154,11 +163,13 @@ def test_a_component_id_with_a_trailing_newline_is_refused_not_made_a_file_name(
 
 
 def test_an_id_prefix_with_a_trailing_newline_is_refused_by_validate(repo: Path) -> None:
-    settings = repo / "incidents.yaml"
-    text = settings.read_text(encoding="utf-8")
-    assert "\nid_prefix: INC\n" in text
-    settings.write_text(text.replace("\nid_prefix: INC\n", '\nid_prefix: "INC\\n"\n'), "utf-8")
-    commit_all(repo, "an id prefix with a newline")
+    _edit(
+        repo,
+        "incidents.yaml",
+        "\nid_prefix: INC\n",
+        '\nid_prefix: "INC\\n"\n',
+        "an id prefix with a newline",
+    )
     checked = _incidents(repo, "validate")
     declared = _incidents(
         repo, "declare", "Checkout down", "--severity", "low", "--component", "api"
