@@ -54,8 +54,9 @@ if TYPE_CHECKING:
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
+    from incidents_cli.store.git import Counted
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -194,19 +195,25 @@ def after_build(
     built: list[Any],
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
     committed while it ran) and git vouches that the work tree holds its records and
-    templates; else leave none."""
+    templates; else leave none. ``counts``: the commit counts of maintenance records at
+    ``head`` (the calendar's SEQUENCE), kept where the clone is not shallow, so that the
+    next rebuild asks git only about the commits since."""
     from incidents_cli.store.cache_files import enabled
-    from incidents_cli.store.git import ask_changes
+    from incidents_cli.store.git import ask_changes, ask_shallow
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
     if head is not None and facts and built:
+        shallow = ask_shallow(root)
         changes = ask_changes(root, None, SITE_INPUTS)()
+        if shallow() is not False:
+            counts = None
         if changes is not None and changes.head == head:
-            remember(root, out, built, head, found, facts)
+            remember(root, out, built, head, found, facts, counts)
             return
     forget(root)
 
@@ -218,10 +225,11 @@ def remember(
     head: str,
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep what the build into ``out`` just made (``built``: build_site's page, renderer
     and inputs; ``found``: the findings and those that left a record out) for the next
-    rebuild, built from commit ``head``."""
+    rebuild, built from commit ``head``; ``counts``: see after_build."""
     from incidents_cli.store.yamlio import write_atomic
 
     folder = _folder(root)
@@ -230,6 +238,7 @@ def remember(
     try:
         state, texts = _state(out, built, found, facts)
         state["commit"] = head
+        state["counts"], state["counted"] = counts or {}, counts is not None
         folder.mkdir(parents=True, exist_ok=True)
         forget(root)
         for part, text in texts.items():  # the parts first: the state names their digests
@@ -286,6 +295,8 @@ def _state(
         "windows": [_window(w) for w in inputs.maintenances],
         "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
+        "counts": {},
+        "counted": False,
         **_vouched(out, kept),
     }
     return state, texts
@@ -450,6 +461,8 @@ _SHAPES: dict[str, type] = {
     "count": int,
     "vouched": int,
     "own": dict,
+    "counts": dict,
+    "counted": bool,
 }
 """The state's fields and their types."""
 
@@ -475,6 +488,8 @@ def _load(folder: Path) -> dict[str, Any]:
     if not all(type(rel) is str for rel in state["unreadable"]):
         raise _Stale
     if not all(type(d) is str for d in state["own"].values()):
+        raise _Stale
+    if not all(type(n) is int for n in state["counts"].values()):
         raise _Stale
     files = state["files"]
     if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
@@ -535,7 +550,8 @@ class _Rebuild:
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
-        self.counts: Callable[[], dict[str, int]] | None = None
+        self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
+        self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
 
     def prepare(self) -> Page:
@@ -547,15 +563,16 @@ class _Rebuild:
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
-        answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
-        self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
+        answer = ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
             changes = answer()  # (its processes are waited for either way)
-        if changes is None or len(changes.files) > FEW:
+        if changes is None or len(changes.files) > FEW or changes.counted is None:
             raise _Stale
-        self.head = changes.head
+        self.head, self.counted = changes.head, changes.counted
+        if not self._adds_up():  # the calendar's counts of the whole history, meanwhile
+            self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR, self.head)
         now = self.as_of or parse_time(changes.time)
         if now < datetime.fromisoformat(state["now"]):
             raise _Stale
@@ -786,11 +803,31 @@ class _Rebuild:
             out[rel] = renderer.render("site/badge.svg", badge)
         out["favicon.svg"] = renderer.render("site/favicon.svg", favicon_context(page))
 
+    def _adds_up(self) -> bool:
+        """Whether the commit counts at HEAD are the state's plus those of the commits
+        since: counted in a full clone then and now, no merge in between (history
+        simplification could then hide commits the state's counts include)."""
+        counted = self.counted
+        return (
+            bool(self.state["counted"])
+            and counted is not None
+            and not (counted.shallow or counted.merges)
+        )
+
     def _sequences(self) -> dict[str, int]:
+        """The calendar's SEQUENCE numbers, and the counts they come from kept for the
+        next rebuild (where they can be added to)."""
         from incidents_cli.site.build import sequences_of
 
-        assert self.counts is not None
-        return sequences_of(self.counts())
+        assert self.counted is not None
+        if self.counts is None:
+            counts = dict(self.state["counts"])
+            for path, count in self.counted.since.items():
+                counts[path] = counts.get(path, 0) + count
+        else:
+            counts = self.counts()
+        self.state["counts"], self.state["counted"] = counts, not self.counted.shallow
+        return sequences_of(counts)
 
     def _incident(self, page: Page, renderer: Renderer, incident: PublicIncident) -> None:
         """An incident's page: an open one always (it shows how long it has lasted), a
