@@ -537,7 +537,6 @@ class _Rebuild:
         self.base_url, self.as_of = base_url, as_of
         self.checking: _OutCheck | None = None
         self.state = _load(folder)
-        self.checking = _OutCheck(out, self.state)  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -564,6 +563,8 @@ class _Rebuild:
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
         answer = ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
+        # forked once git runs: each git started after it would wait for a core to start
+        self.checking = _OutCheck(self.out, state)  # while the rest is done
         try:
             settings, renderer = self._tools()  # while git answers
         finally:

@@ -350,24 +350,30 @@ def ask_changes(
         ("ls-files", "-s", "-v", "-z", *spec),
     ]
     if commit is not None:
-        questions.append(("merge-base", "--is-ancestor", commit, head))
+        # the commits since ``commit``, with their parents: whether it is an ancestor of
+        # HEAD (HEAD itself, or a parent of one of them), and whether one is a merge
+        questions.append(("rev-list", "--parents", f"{commit}..{head}"))
         questions.append(
             ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec)
         )
         if counts_of is not None:
             questions.append(("rev-parse", "--is-shallow-repository"))
-            questions.append(("rev-list", "--min-parents=2", "--count", f"{commit}..{head}"))
             questions.append(_counts_args(counts_of, head, commit))
     running = [(args, start_git(root, *args)) for args in questions]
-    return lambda: _changes(head, time, [finish_git(job, a, check=False) for a, job in running])
+    return lambda: _changes(
+        head, time, commit, [finish_git(job, a, check=False) for a, job in running]
+    )
 
 
 def _changes(
-    head: str, time: str, answers: list[subprocess.CompletedProcess[str]]
+    head: str, time: str, commit: str | None, answers: list[subprocess.CompletedProcess[str]]
 ) -> Changes | None:
     if any(answer.returncode != 0 for answer in answers):
         return None
     status, listed = answers[:2]
+    since = [line.split(" ") for line in answers[2].stdout.splitlines()] if commit else []
+    if commit is not None and head != commit and not any(commit in c[1:] for c in since):
+        return None  # not an ancestor of HEAD (a reset, a rebase)
     diff = answers[3].stdout if len(answers) >= 4 else ""
     tags = listed.stdout  # "H " is a file git compares with the work tree
     if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
@@ -382,11 +388,12 @@ def _changes(
             return None
         files[rel] = (parts[4], parts[1], parts[3])
     counted = None
-    if len(answers) == 7:
-        shallow, merges, since = (answer.stdout for answer in answers[4:])
-        if shallow.strip() not in ("true", "false") or not merges.strip().isdigit():
+    if len(answers) == 6:
+        shallow = answers[4].stdout.strip()
+        if shallow not in ("true", "false"):
             return None
-        counted = Counted(shallow.strip() != "false", merges.strip() != "0", _counted(since))
+        merges = any(len(c) > 2 for c in since)
+        counted = Counted(shallow != "false", merges, _counted(answers[5].stdout))
     return Changes(head, time, files, counted)
 
 
