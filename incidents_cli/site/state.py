@@ -499,9 +499,10 @@ def _load(folder: Path) -> dict[str, Any]:
 
 def _full_view(packed: str) -> PublicIncident:
     """A view from its JSON text, decoded at once."""
+    from incidents_cli.site.inputs import view_data
     from incidents_cli.site.public import PublicIncident, incident_fields_from_data
 
-    return PublicIncident(**incident_fields_from_data(json.loads(packed)))
+    return PublicIncident(**incident_fields_from_data(view_data(packed)))
 
 
 def newest_of(head: list[Any]) -> tuple[datetime, int]:
