@@ -33,7 +33,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import (
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
     from incidents_cli.store.git import Counted
+
+T = TypeVar("T")
 
 STATE_FORMAT = 4
 SITE_INPUTS = (
@@ -563,9 +565,12 @@ class _Rebuild:
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
-        answer = ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
-        # forked once git runs: each git started after it would wait for a core to start
         self.checking = _OutCheck(self.out, state)  # while the rest is done
+        # git is asked from a thread: each git started waits for a core to exec it (and
+        # the first answer is waited for), which this thread does not wait for meanwhile
+        answer = _meanwhile(
+            lambda: ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
+        )
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
@@ -1046,6 +1051,34 @@ class _Rebuild:
         files = state["files"][0]
         result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
         return Rebuilt(result, left_out, findings)
+
+
+def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
+    """``ask()()``, with ``ask()`` (which starts processes and waits for some of them)
+    run in a thread from now; the function returned waits for it, then answers (raising
+    what it raised). Started after the check's fork: a process is never forked while this
+    thread runs."""
+    import threading
+
+    asked: list[Callable[[], T]] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asked.append(ask())
+        except BaseException as exc:  # (raised where it is answered)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="incidents-ask-git", daemon=True)
+    thread.start()
+
+    def answer() -> T:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return asked[0]()
+
+    return answer
 
 
 def _same(path: str, data: bytes) -> bool:
