@@ -991,7 +991,7 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, staging_folder, write_text
+        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
@@ -1001,19 +1001,21 @@ class _Rebuild:
         with signals_held() as held:
             staging = str(staging_folder(self.out))
             try:
-                staged: set[str] = set()
-                moves: list[str] = []
+                staged = {staging}  # staged flat, by number: no folder to make and remove
+                moves: list[tuple[str, str]] = []
                 for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
                     data = content.encode("utf-8") if isinstance(content, str) else content
+                    refuse_outside(rel)
                     if rel != MARKER and _same(f"{out}/{rel}", data):
                         continue
-                    write_text(staging, rel, data, staged)
-                    moves.append(rel)
+                    name = str(len(moves))
+                    write_text(staging, name, data, staged)
+                    moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
                 with Folders(out) as into, Folders(staging) as source:
-                    for rel in moves:
-                        into.move_from(source, rel)  # never through a symlink
+                    for name, rel in moves:
+                        into.move_from(source, rel, name)  # never through a symlink
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
