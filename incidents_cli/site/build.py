@@ -432,8 +432,9 @@ class AskedGit:
         self._outside = False
         self._answer: tuple[str | None, dict[str, int]] | None = None
 
-    def advance(self) -> None:
-        """The counts asked, once git has said where the repository is."""
+    def advance(self, head: str | None = None) -> None:
+        """The counts asked, once git has said where the repository is: of ``head`` (a
+        commit: a state kept with the counts names it, state.py), else of HEAD."""
         if self._counts is not None:
             return
         from incidents_cli.core.records import MAINTENANCE_DIR
@@ -445,7 +446,7 @@ class AskedGit:
             self._outside = True
             self._counts = dict
             return
-        self._counts = ask_commit_counts(top, MAINTENANCE_DIR)
+        self._counts = ask_commit_counts(top, MAINTENANCE_DIR, head)
 
     def __call__(self) -> tuple[str | None, dict[str, int]]:
         if self._answer is None:

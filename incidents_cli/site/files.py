@@ -214,11 +214,17 @@ class Folders:
         self.fds[folder] = opened
         return opened
 
-    def move_from(self, staging: Folders, rel: str) -> None:
-        """Rename ``rel`` from ``staging`` into place here, never through a symlink."""
+    def move_from(self, staging: Folders, rel: str, staged: str | None = None) -> None:
+        """Rename ``rel`` from ``staging`` into place here, never through a symlink;
+        ``staged``: its name at the top of ``staging`` (else it is at ``rel`` there)."""
         folder, _, name = rel.rpartition("/")
-        source = staging.fd(folder)
-        os.replace(name, name, src_dir_fd=source, dst_dir_fd=self.fd(folder, make=True))
+        source = staging.fd(folder) if staged is None else staging.fd("")
+        os.replace(
+            name if staged is None else staged,
+            name,
+            src_dir_fd=source,
+            dst_dir_fd=self.fd(folder, make=True),
+        )
 
     def changed(self, rel: str) -> tuple[int, int]:
         """The inode and change time of ``rel`` here (never a symlink followed)."""

@@ -33,7 +33,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import (
@@ -54,8 +54,11 @@ if TYPE_CHECKING:
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
+    from incidents_cli.store.git import Counted
 
-STATE_FORMAT = 3
+T = TypeVar("T")
+
+STATE_FORMAT = 4
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -194,19 +197,25 @@ def after_build(
     built: list[Any],
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
     committed while it ran) and git vouches that the work tree holds its records and
-    templates; else leave none."""
+    templates; else leave none. ``counts``: the commit counts of maintenance records at
+    ``head`` (the calendar's SEQUENCE), kept where the clone is not shallow, so that the
+    next rebuild asks git only about the commits since."""
     from incidents_cli.store.cache_files import enabled
-    from incidents_cli.store.git import ask_changes
+    from incidents_cli.store.git import ask_changes, ask_shallow
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
     if head is not None and facts and built:
+        shallow = ask_shallow(root)
         changes = ask_changes(root, None, SITE_INPUTS)()
+        if shallow() is not False:
+            counts = None
         if changes is not None and changes.head == head:
-            remember(root, out, built, head, found, facts)
+            remember(root, out, built, head, found, facts, counts)
             return
     forget(root)
 
@@ -218,10 +227,11 @@ def remember(
     head: str,
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep what the build into ``out`` just made (``built``: build_site's page, renderer
     and inputs; ``found``: the findings and those that left a record out) for the next
-    rebuild, built from commit ``head``."""
+    rebuild, built from commit ``head``; ``counts``: see after_build."""
     from incidents_cli.store.yamlio import write_atomic
 
     folder = _folder(root)
@@ -230,6 +240,7 @@ def remember(
     try:
         state, texts = _state(out, built, found, facts)
         state["commit"] = head
+        state["counts"], state["counted"] = counts or {}, counts is not None
         folder.mkdir(parents=True, exist_ok=True)
         forget(root)
         for part, text in texts.items():  # the parts first: the state names their digests
@@ -286,6 +297,8 @@ def _state(
         "windows": [_window(w) for w in inputs.maintenances],
         "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
+        "counts": {},
+        "counted": False,
         **_vouched(out, kept),
     }
     return state, texts
@@ -450,6 +463,8 @@ _SHAPES: dict[str, type] = {
     "count": int,
     "vouched": int,
     "own": dict,
+    "counts": dict,
+    "counted": bool,
 }
 """The state's fields and their types."""
 
@@ -476,6 +491,8 @@ def _load(folder: Path) -> dict[str, Any]:
         raise _Stale
     if not all(type(d) is str for d in state["own"].values()):
         raise _Stale
+    if not all(type(n) is int for n in state["counts"].values()):
+        raise _Stale
     files = state["files"]
     if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
         raise _Stale
@@ -484,9 +501,10 @@ def _load(folder: Path) -> dict[str, Any]:
 
 def _full_view(packed: str) -> PublicIncident:
     """A view from its JSON text, decoded at once."""
+    from incidents_cli.site.inputs import view_data
     from incidents_cli.site.public import PublicIncident, incident_fields_from_data
 
-    return PublicIncident(**incident_fields_from_data(json.loads(packed)))
+    return PublicIncident(**incident_fields_from_data(view_data(packed)))
 
 
 def newest_of(head: list[Any]) -> tuple[datetime, int]:
@@ -522,7 +540,6 @@ class _Rebuild:
         self.base_url, self.as_of = base_url, as_of
         self.checking: _OutCheck | None = None
         self.state = _load(folder)
-        self.checking = _OutCheck(out, self.state)  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -535,7 +552,8 @@ class _Rebuild:
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
-        self.counts: Callable[[], dict[str, int]] | None = None
+        self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
+        self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
 
     def prepare(self) -> Page:
@@ -547,15 +565,21 @@ class _Rebuild:
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
-        answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
-        self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
+        self.checking = _OutCheck(self.out, state)  # while the rest is done
+        # git is asked from a thread: each git started waits for a core to exec it (and
+        # the first answer is waited for), which this thread does not wait for meanwhile
+        answer = _meanwhile(
+            lambda: ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
+        )
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
             changes = answer()  # (its processes are waited for either way)
-        if changes is None or len(changes.files) > FEW:
+        if changes is None or len(changes.files) > FEW or changes.counted is None:
             raise _Stale
-        self.head = changes.head
+        self.head, self.counted = changes.head, changes.counted
+        if not self._adds_up():  # the calendar's counts of the whole history, meanwhile
+            self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR, self.head)
         now = self.as_of or parse_time(changes.time)
         if now < datetime.fromisoformat(state["now"]):
             raise _Stale
@@ -786,11 +810,31 @@ class _Rebuild:
             out[rel] = renderer.render("site/badge.svg", badge)
         out["favicon.svg"] = renderer.render("site/favicon.svg", favicon_context(page))
 
+    def _adds_up(self) -> bool:
+        """Whether the commit counts at HEAD are the state's plus those of the commits
+        since: counted in a full clone then and now, no merge in between (history
+        simplification could then hide commits the state's counts include)."""
+        counted = self.counted
+        return (
+            bool(self.state["counted"])
+            and counted is not None
+            and not (counted.shallow or counted.merges)
+        )
+
     def _sequences(self) -> dict[str, int]:
+        """The calendar's SEQUENCE numbers, and the counts they come from kept for the
+        next rebuild (where they can be added to)."""
         from incidents_cli.site.build import sequences_of
 
-        assert self.counts is not None
-        return sequences_of(self.counts())
+        assert self.counted is not None
+        if self.counts is None:
+            counts = dict(self.state["counts"])
+            for path, count in self.counted.since.items():
+                counts[path] = counts.get(path, 0) + count
+        else:
+            counts = self.counts()
+        self.state["counts"], self.state["counted"] = counts, not self.counted.shallow
+        return sequences_of(counts)
 
     def _incident(self, page: Page, renderer: Renderer, incident: PublicIncident) -> None:
         """An incident's page: an open one always (it shows how long it has lasted), a
@@ -947,7 +991,7 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, staging_folder, write_text
+        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
@@ -957,19 +1001,21 @@ class _Rebuild:
         with signals_held() as held:
             staging = str(staging_folder(self.out))
             try:
-                staged: set[str] = set()
-                moves: list[str] = []
+                staged = {staging}  # staged flat, by number: no folder to make and remove
+                moves: list[tuple[str, str]] = []
                 for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
                     data = content.encode("utf-8") if isinstance(content, str) else content
+                    refuse_outside(rel)
                     if rel != MARKER and _same(f"{out}/{rel}", data):
                         continue
-                    write_text(staging, rel, data, staged)
-                    moves.append(rel)
+                    name = str(len(moves))
+                    write_text(staging, name, data, staged)
+                    moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
                 with Folders(out) as into, Folders(staging) as source:
-                    for rel in moves:
-                        into.move_from(source, rel)  # never through a symlink
+                    for name, rel in moves:
+                        into.move_from(source, rel, name)  # never through a symlink
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -1007,6 +1053,34 @@ class _Rebuild:
         files = state["files"][0]
         result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
         return Rebuilt(result, left_out, findings)
+
+
+def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
+    """``ask()()``, with ``ask()`` (which starts processes and waits for some of them)
+    run in a thread from now; the function returned waits for it, then answers (raising
+    what it raised). Started after the check's fork: a process is never forked while this
+    thread runs."""
+    import threading
+
+    asked: list[Callable[[], T]] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asked.append(ask())
+        except BaseException as exc:  # (raised where it is answered)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="incidents-ask-git", daemon=True)
+    thread.start()
+
+    def answer() -> T:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return asked[0]()
+
+    return answer
 
 
 def _same(path: str, data: bytes) -> bool:

@@ -255,33 +255,72 @@ def ask_head_time(folder: Path) -> Callable[[], str | None]:
     return lambda: finish_git(job, args, check=False).stdout.strip() or None
 
 
-def ask_commit_counts(root: Path, folder: str) -> Callable[[], dict[str, int]]:
-    """``Repo.commit_counts``, asked now and answered by the function returned."""
-    args = ("log", "--format=", "--name-only", "-z", "--", folder)
+def ask_commit_counts(
+    root: Path, folder: str, commit: str | None = None, since: str | None = None
+) -> Callable[[], dict[str, int]]:
+    """``Repo.commit_counts``, asked now and answered by the function returned: of the
+    history of ``commit`` (HEAD if None), or only of the commits after ``since`` (an
+    ancestor of it: ``since..commit``)."""
+    args = _counts_args(folder, commit, since)
+    job = start_git(root, *args)
+    return lambda: _counted(finish_git(job, args, check=False).stdout)
+
+
+def _counts_args(folder: str, commit: str | None, since: str | None) -> tuple[str, ...]:
+    """One `git log` listing the files each commit changed under ``folder`` (the same
+    command, and so the same history simplification and renames, with or without a range)."""
+    revisions = (f"{since}..{commit or 'HEAD'}",) if since else (commit,) if commit else ()
+    return ("log", "--format=", "--name-only", "-z", *revisions, "--", folder)
+
+
+def _counted(listed: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in listed.replace("\n", "\0").split("\0"):
+        if path:
+            counts[path] = counts.get(path, 0) + 1
+    return counts
+
+
+def ask_shallow(root: Path) -> Callable[[], bool | None]:
+    """Whether the clone is shallow (None where git cannot say), asked now and answered by
+    the function returned."""
+    args = ("rev-parse", "--is-shallow-repository")
     job = start_git(root, *args)
 
-    def answer() -> dict[str, int]:
-        result = finish_git(job, args, check=False)
-        counts: dict[str, int] = {}
-        for path in result.stdout.replace("\n", "\0").split("\0"):
-            if path:
-                counts[path] = counts.get(path, 0) + 1
-        return counts
+    def answer() -> bool | None:
+        said = finish_git(job, args, check=False)
+        told = said.stdout.strip()
+        return None if said.returncode != 0 or told not in ("true", "false") else told == "true"
 
     return answer
 
 
+class Counted(NamedTuple):
+    """What git says of the commits since the state's commit, for the counts of
+    ``ask_commit_counts``: whether the clone is shallow (its history is cut: counts are of
+    what it holds), whether one of those commits is a merge (history simplification may
+    then hide commits the counts at the state's commit included), and the counts of those
+    commits alone. The counts at HEAD are those at the state's commit plus these only in a
+    full clone, without a merge in between."""
+
+    shallow: bool
+    merges: bool
+    since: dict[str, int]
+
+
 class Changes(NamedTuple):
     """What git vouches changed since a commit: HEAD, its commit time, and each file that
-    differs from the commit's as (status letter, mode, blob id of HEAD's version)."""
+    differs from the commit's as (status letter, mode, blob id of HEAD's version); and,
+    where asked, what ``Counted`` says of the commits since."""
 
     head: str
     time: str
     files: dict[str, tuple[str, str, str]]
+    counted: Counted | None = None
 
 
 def ask_changes(
-    root: Path, commit: str | None, paths: Sequence[str]
+    root: Path, commit: str | None, paths: Sequence[str], counts_of: str | None = None
 ) -> Callable[[], Changes | None]:
     """The files under ``paths`` that HEAD changed since ``commit``, where git can vouch
     that the work tree holds HEAD's bytes there; None where it cannot: ``commit`` is not an
@@ -289,7 +328,8 @@ def ask_changes(
     ignored, or marked skip-worktree or assume-unchanged, or a submodule is there. ``root``:
     the top of the work tree. Asked now (HEAD first, then the other questions at once) and
     answered by the function returned: the caller does its own work while git does this.
-    ``commit`` None: only whether git vouches for the work tree at HEAD (no files)."""
+    ``commit`` None: only whether git vouches for the work tree at HEAD (no files).
+    ``counts_of``: a folder whose commit counts since ``commit`` are asked too (``Counted``)."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
@@ -298,6 +338,8 @@ def ask_changes(
     questions: list[tuple[str, ...]] = [
         (
             "--no-optional-locks",
+            "-c",
+            "core.preloadIndex=false",
             "status",
             "--porcelain=v1",
             "-z",
@@ -308,21 +350,31 @@ def ask_changes(
         ("ls-files", "-s", "-v", "-z", *spec),
     ]
     if commit is not None:
-        questions.append(("merge-base", "--is-ancestor", commit, head))
+        # the commits since ``commit``, with their parents: whether it is an ancestor of
+        # HEAD (HEAD itself, or a parent of one of them), and whether one is a merge
+        questions.append(("rev-list", "--parents", f"{commit}..{head}"))
         questions.append(
             ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", commit, head, *spec)
         )
+        if counts_of is not None:
+            questions.append(("rev-parse", "--is-shallow-repository"))
+            questions.append(_counts_args(counts_of, head, commit))
     running = [(args, start_git(root, *args)) for args in questions]
-    return lambda: _changes(head, time, [finish_git(job, a, check=False) for a, job in running])
+    return lambda: _changes(
+        head, time, commit, [finish_git(job, a, check=False) for a, job in running]
+    )
 
 
 def _changes(
-    head: str, time: str, answers: list[subprocess.CompletedProcess[str]]
+    head: str, time: str, commit: str | None, answers: list[subprocess.CompletedProcess[str]]
 ) -> Changes | None:
     if any(answer.returncode != 0 for answer in answers):
         return None
     status, listed = answers[:2]
-    diff = answers[3].stdout if len(answers) == 4 else ""
+    since = [line.split(" ") for line in answers[2].stdout.splitlines()] if commit else []
+    if commit is not None and head != commit and not any(commit in c[1:] for c in since):
+        return None  # not an ancestor of HEAD (a reset, a rebase)
+    diff = answers[3].stdout if len(answers) >= 4 else ""
     tags = listed.stdout  # "H " is a file git compares with the work tree
     if status.stdout or (tags and ("\0" + tags).count("\0H ") != tags.count("\0")):
         return None
@@ -335,7 +387,14 @@ def _changes(
         if len(parts) != 5 or not rel:
             return None
         files[rel] = (parts[4], parts[1], parts[3])
-    return Changes(head, time, files)
+    counted = None
+    if len(answers) == 6:
+        shallow = answers[4].stdout.strip()
+        if shallow not in ("true", "false"):
+            return None
+        merges = any(len(c) > 2 for c in since)
+        counted = Counted(shallow != "false", merges, _counted(answers[5].stdout))
+    return Changes(head, time, files, counted)
 
 
 def blob_id(data: bytes, like: str | None = None) -> str:
