@@ -18,7 +18,10 @@ from .test_site import all_files, commit_all
 from .test_site_update import _edit
 
 SCRIPT = Path(sys.executable).with_name("incidents")
-ENV = {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}  # as run
+def _env() -> dict[str, str]:
+    """The environment as a person runs the CLI, read when a test runs: after conftest gave
+    it an empty home and a fixed identity (read at import, it would be the real ones)."""
+    return {k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}
 
 
 def _args(repo: Path, out: Path) -> list[str]:
@@ -27,7 +30,7 @@ def _args(repo: Path, out: Path) -> list[str]:
 
 def _build(repo: Path, out: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        _args(repo, out), capture_output=True, text=True, env={**ENV, **env}, check=False
+        _args(repo, out), capture_output=True, text=True, env={**_env(), **env}, check=False
     )
 
 
@@ -60,7 +63,7 @@ def _when_the_check_is_done(repo: Path, out: Path, act: Callable[[], None]) -> b
     forked process has ended, not yet waited for: a zombie), before the rebuild writes,
     do ``act``. Whether it was done (the rebuild may end first)."""
     running = subprocess.Popen(
-        _args(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        _args(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
     )
     acted = False
     while running.poll() is None and not acted:
@@ -155,7 +158,7 @@ def test_a_rebuild_stopped_by_sigterm_while_it_writes_leaves_the_old_site_and_no
         commit_all(repo, f"term {attempt}")
         before = all_files(out)
         running = subprocess.Popen(
-            _args(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
+            _args(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()
         )
         stopped = False
         while running.poll() is None and not stopped:

@@ -22,6 +22,12 @@ from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_ru
         ("FREQ=WEEKLY;BYDAY=MO;COUNT=2", "'BYDAY=MO' is not supported"),
         ("FREQ=WEEKLY;COUNT=0", "COUNT must be a whole number of at least 1"),
         ("FREQ=WEEKLY;COUNT=501", "COUNT is at most 500"),
+        ("FREQ=WEEKLY;COUNT=" + "9" * 5000, "COUNT is at most 500"),
+        ("FREQ=WEEKLY;INTERVAL=522;COUNT=5", "INTERVAL is at most 521 with FREQ=WEEKLY"),
+        ("FREQ=WEEKLY;INTERVAL=99999999999999;COUNT=5", "INTERVAL is at most 521"),
+        ("FREQ=MONTHLY;INTERVAL=121;COUNT=5", "INTERVAL is at most 120 with FREQ=MONTHLY"),
+        ("FREQ=MONTHLY;INTERVAL=" + "9" * 5000 + ";COUNT=5", "INTERVAL is at most 120"),
+        ("FREQ=WEEKLY;INTERVAL=000;COUNT=5", "INTERVAL must be a whole number of at least 1"),
         ("FREQ=WEEKLY;UNTIL=2026", "UNTIL must look like 20260401"),
         ("FREQ=WEEKLY;UNTIL=20260231", "UNTIL: day is out of range for month"),
         ("FREQ=WEEKLY;FREQ=MONTHLY;COUNT=1", "FREQ is given twice"),
@@ -30,6 +36,14 @@ from incidents_cli.core.recurrence import RecurrenceError, occurrences, parse_ru
 def test_rules_outside_the_subset_are_refused_with_a_reason(text: str, message: str) -> None:
     with pytest.raises(RecurrenceError, match=message):
         parse_rule(text)
+
+
+def test_the_longest_steps_keep_every_occurrence_a_time() -> None:
+    """Ten years apart, 500 times, from the last year a stored time may have."""
+    start = datetime(2999, 12, 31, 23, 0, tzinfo=UTC)
+    for text in ("FREQ=WEEKLY;INTERVAL=521;COUNT=500", "FREQ=MONTHLY;INTERVAL=120;COUNT=500"):
+        found = occurrences(start, parse_rule(text), "America/New_York")
+        assert len(found) == 500 and found[-1].year < 9999
 
 
 def test_a_weekly_window_keeps_its_wall_clock_time_across_daylight_saving() -> None:

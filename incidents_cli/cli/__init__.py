@@ -18,7 +18,7 @@ import click
 
 from incidents_cli import __version__
 from incidents_cli.cli.shared import State
-from incidents_cli.core.errors import EXIT_UNEXPECTED, IncidentsError
+from incidents_cli.core.errors import EXIT_UNEXPECTED, RAISE_BUGS_ENV, IncidentsError
 
 if TYPE_CHECKING:  # pathlib costs --help 10 ms; commands import it when they run
     from pathlib import Path
@@ -114,9 +114,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "site": ("publishing", "site", "The public status site."),
     "demo": ("publishing", "demo", "Walk a sample incident through every phase; build its site."),
 }
-
-# Set (by the test suite) to let an unexpected error propagate instead of becoming exit 3.
-RAISE_BUGS_ENV = "INCIDENTS_RAISE_BUGS"
 
 # The headings of `incidents --help`, one per module of this package.
 SECTIONS = {

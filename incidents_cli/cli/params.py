@@ -141,7 +141,7 @@ class IncidentIdParam(_IdType):
             found = resolve_id(text, _settings(root).id_prefix, known)
         except IdInputError as exc:
             self.fail(str(exc), param, ctx)
-        if self.must_exist and found not in known:
+        if self.must_exist and found not in known and not lookup.set_aside(root, found):
             where = f"{lookup.incident_rel(found)} does not exist"
             raise RefusedError(unknown_id_message(found, lookup.open_incident_ids(root), where))
         return found

@@ -7,6 +7,17 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_UNEXPECTED = 3
 
+# Set (by the test suite) to let an unexpected error propagate instead of becoming exit 3.
+RAISE_BUGS_ENV = "INCIDENTS_RAISE_BUGS"
+
+
+def bugs_raise() -> bool:
+    """Whether an unexpected error must fail loudly (``INCIDENTS_RAISE_BUGS``, set under
+    tests): also where a fallback (a cache miss, a full build) would hide it from users."""
+    import os
+
+    return bool(os.environ.get(RAISE_BUGS_ENV))
+
 
 class IncidentsError(Exception):
     """An expected failure: one line for a person, and the exit code to leave with."""

@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo
 
 MAX_OCCURRENCES = 500
 """A series longer than this is refused: a status page lists windows, not a calendar's years."""
+MAX_INTERVAL = {"WEEKLY": 521, "MONTHLY": 120}
+"""Occurrences at most ten years apart (core/timeutil.py's LONGEST_DAYS), so that the whole
+series stays within the dates a time can hold."""
 
 _PART = re.compile(r"^(FREQ|INTERVAL|COUNT|UNTIL)=([A-Z0-9]+)$")
 _UNTIL = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$")
@@ -64,10 +67,18 @@ def parse_rule(text: str) -> Rule:
         raise RecurrenceError("FREQ must be WEEKLY or MONTHLY")
     if ("COUNT" in fields) == ("UNTIL" in fields):
         raise RecurrenceError("give exactly one of COUNT or UNTIL, so the series ends")
-    interval = _positive(fields.get("INTERVAL", "1"), "INTERVAL")
-    count = _positive(fields["COUNT"], "COUNT") if "COUNT" in fields else None
-    if count is not None and count > MAX_OCCURRENCES:
-        raise RecurrenceError(f"COUNT is at most {MAX_OCCURRENCES}")
+    most = MAX_INTERVAL[frequency]
+    interval = _positive(
+        fields.get("INTERVAL", "1"),
+        "INTERVAL",
+        most,
+        f"INTERVAL is at most {most} with FREQ={frequency} (ten years between occurrences)",
+    )
+    count = None
+    if "COUNT" in fields:
+        count = _positive(
+            fields["COUNT"], "COUNT", MAX_OCCURRENCES, f"COUNT is at most {MAX_OCCURRENCES}"
+        )
     until = None
     if "UNTIL" in fields:
         match = _UNTIL.match(fields["UNTIL"])
@@ -85,10 +96,15 @@ def parse_rule(text: str) -> Rule:
     return Rule(frequency, interval, count, until)
 
 
-def _positive(text: str, name: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+def _positive(text: str, name: str, most: int, too_many: str) -> int:
+    """A whole number from 1 to ``most``, or RecurrenceError (``too_many`` says why it is
+    too large). Its length is compared first: int() refuses thousands of digits."""
+    digits = text.lstrip("0")
+    if not text.isdigit() or not digits:
         raise RecurrenceError(f"{name} must be a whole number of at least 1")
-    return int(text)
+    if len(digits) > len(str(most)) or int(digits) > most:
+        raise RecurrenceError(too_many)
+    return int(digits)
 
 
 def occurrences(start: datetime, rule: Rule, timezone: str) -> list[datetime]:

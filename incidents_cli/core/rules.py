@@ -13,7 +13,7 @@ from incidents_cli.core.document import dotted, mapping
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import RecordFile
 from incidents_cli.core.settings import settings_from_data
-from incidents_cli.core.timeutil import format_time
+from incidents_cli.core.timeutil import DurationRangeError, format_time, parse_duration
 from incidents_cli.core.timeutil import maybe_time as _time
 
 PHASE_TIMES = ("detected_at", "acknowledged_at", "resolved_at", "closed_at")
@@ -324,6 +324,7 @@ def _check_settings(record: RecordFile) -> Iterator[Finding]:
                     f"unknown component {component!r} (known: {_known(ids)})",
                 )
     yield from _check_channels(record, data)
+    yield from duration_findings(record)
 
 
 def _check_channels(record: RecordFile, data: dict[str, Any]) -> Iterator[Finding]:
@@ -538,6 +539,39 @@ def _check_oncall(record: RecordFile) -> Iterator[Finding]:
             yield _finding(record, ["rotations", index, "timezone"], f"unknown time zone {zone!r}")
     yield from _check_escalation(record, data, rotations)
     yield from _check_overrides(record, data, rotations)
+    yield from duration_findings(record)
+
+
+def duration_findings(record: RecordFile) -> Iterator[Finding]:
+    """Durations of the settings and oncall.yaml in the right form (the schema's part) that
+    are longer than ten years (``LONGEST_DAYS``). `validate` reports them, and every command
+    that reads these files refuses them (store/layout.py): no reader then adds a duration
+    to a time that cannot hold the sum."""
+    for where, value in _durations(record.kind, mapping(record.data)):
+        if isinstance(value, str):
+            try:
+                parse_duration(value)
+            except DurationRangeError as exc:
+                yield _finding(record, where, str(exc))
+            except ValueError:
+                pass  # not a duration at all: the schema says so
+
+
+def _durations(kind: str, data: dict[str, Any]) -> Iterator[tuple[list[str | int], Any]]:
+    """Each duration of the settings (response windows, update cadences, the postmortem's
+    due_within) or of oncall.yaml (shifts), with its place."""
+    if kind == "settings":
+        for level, entry in mapping(data.get("severities")).items():
+            for key in ("ack_within", "update_every"):
+                if key in mapping(entry):
+                    yield ["severities", level, key], entry[key]
+        policy = mapping(data.get("postmortem"))
+        if "due_within" in policy:
+            yield ["postmortem", "due_within"], policy["due_within"]
+    elif kind == "oncall":
+        for index, rotation in enumerate(data.get("rotations") or []):
+            if "shift" in mapping(rotation):
+                yield ["rotations", index, "shift"], rotation["shift"]
 
 
 def _oncall_references(data: dict[str, Any]) -> Iterator[Reference]:

@@ -129,13 +129,34 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+LONGEST_DAYS = 3650
+"""The longest a duration of the settings or a record may be (a response window, a shift, a
+review interval, a recurrence's step): ten years. Longer is a typing mistake, and soon more
+than a date can hold (a time plus 999999999w overflows)."""
+
+
+class DurationRangeError(ValueError):
+    """A duration in the right form that is longer than ``LONGEST_DAYS``."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """``5m``, ``1h30m``, ``2d``, ``1w``: the duration format of the settings."""
+    """``5m``, ``1h30m``, ``2d``, ``1w``: the duration format of the settings; at most
+    ``LONGEST_DAYS`` (DurationRangeError), so adding it to a time never overflows."""
     match = re.match(_DURATION, text.strip())
     if not text.strip() or not match:
         raise ValueError(f"{text!r} is not a duration like 15m, 1h30m or 2d")
-    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    # in whole numbers first (timedelta itself overflows), of at most 12 digits each (int()
+    # refuses thousands, and more than 12 is longer than ten years in any unit)
+    parts = [(g or "0").lstrip("0") or "0" for g in match.groups()]
+    if max(len(part) for part in parts) > 12:
+        total = LONGEST_DAYS * 86400 + 1
+    else:
+        weeks, days, hours, minutes, seconds = (int(part) for part in parts)
+        total = (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total > LONGEST_DAYS * 86400:
+        shown = text.strip() if len(text.strip()) <= 24 else f"{text.strip()[:20]}..."
+        raise DurationRangeError(f"{shown!r} is longer than ten years (at most {LONGEST_DAYS}d)")
+    return timedelta(seconds=total)
 
 
 def duration_or(value: object, fallback: timedelta) -> timedelta:

@@ -225,6 +225,7 @@ def write_tree(
     files: Iterable[SiteFile],
     early: EarlyPages | None = None,
     own: dict[str, str] | None = None,
+    moved: dict[str, tuple[int, int]] | None = None,
 ) -> int:
     """Write the site to a new folder as its files come, then swap it in place of the old
     one; the number of files. Reused files are hard links to the old copies (a copy where
@@ -240,7 +241,7 @@ def write_tree(
     if early is None and (out / MARKER).is_file():  # a site built before: what changed
         from incidents_cli.site.update import update_site
 
-        updated = update_site(out, files, own)
+        updated = update_site(out, files, own, moved)
         if updated is not None:
             return updated
     if own is not None:
@@ -362,11 +363,11 @@ def build_site(
     sequences = sequences_of(counts)
     inputs = public_inputs(root, settings.timezone, frozenset(exclude), records, derived)
     page = build_page(settings, inputs.incidents, inputs.maintenances, as_of)
-    kept: dict[str, Any] = {"own": {}}
+    kept: dict[str, Any] = {"own": {}, "moved": {}}
     previous = _previous(root, out, kept) if enabled() else Previous(None)  # else: render all
     renderer = early.renderer if early is not None else Renderer(root, settings.language)
     files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
-    count = write_tree(out, files, early, kept["own"])
+    count = write_tree(out, files, early, kept["own"], kept["moved"])
     if built is not None:
         built.extend((page, renderer, inputs, kept))
     return BuildResult(out.resolve(), count, len(page.incidents), page.indicator, inputs.unreadable)
@@ -413,26 +414,52 @@ def site_settings(root: Path, base_url: str | None) -> Settings:
     return settings if base_url is None else settings._replace(base_url=base_url)
 
 
-AskedGit = Callable[[], tuple[str | None, dict[str, int]]]
-"""What a build asks of git, answered: the commit time of HEAD (None outside git, or
-before the first commit), and how many commits changed each maintenance record."""
+class AskedGit:
+    """What a build asks of git, asked when this is made and answered when it is called
+    (the same answer each time): the commit time of HEAD (None outside git, or before the
+    first commit), and how many commits changed each maintenance record. Where the
+    repository's top is and HEAD's time are asked at once; the counts, which need the top,
+    once ``advance`` (or the call) has its answer. A cold build asks before it loads its
+    templates and checks the records, and git answers meanwhile: no wait for git before
+    the work starts."""
+
+    def __init__(self, root: Path) -> None:
+        from incidents_cli.store.git import Repo, ask_head_time
+
+        self._where = Repo.ask_at(root)
+        self._time = ask_head_time(root)
+        self._counts: Callable[[], dict[str, int]] | None = None
+        self._outside = False
+        self._answer: tuple[str | None, dict[str, int]] | None = None
+
+    def advance(self, head: str | None = None) -> None:
+        """The counts asked, once git has said where the repository is: of ``head`` (a
+        commit: a state kept with the counts names it, state.py), else of HEAD."""
+        if self._counts is not None:
+            return
+        from incidents_cli.core.records import MAINTENANCE_DIR
+        from incidents_cli.store.git import ask_commit_counts
+
+        try:
+            top = self._where().top
+        except IncidentsError:  # not in a git work tree
+            self._outside = True
+            self._counts = dict
+            return
+        self._counts = ask_commit_counts(top, MAINTENANCE_DIR, head)
+
+    def __call__(self) -> tuple[str | None, dict[str, int]]:
+        if self._answer is None:
+            self.advance()
+            assert self._counts is not None
+            head_time, counts = self._time(), self._counts()
+            self._answer = (None, {}) if self._outside else (head_time, counts)
+        return self._answer
 
 
 def ask_git(root: Path) -> AskedGit:
-    """What a build asks of git, asked now and answered by the function returned (the same
-    answer each time it is called): a cold build asks before it checks the records, and
-    git answers meanwhile."""
-    import functools
-
-    from incidents_cli.core.records import MAINTENANCE_DIR
-    from incidents_cli.store.git import Repo, ask_commit_counts
-
-    repo = Repo.at(root) if _in_git(root) else None
-    if repo is None:
-        return lambda: (None, {})
-    head_time = repo.ask_head_time()
-    counts = ask_commit_counts(repo.top, MAINTENANCE_DIR)
-    return functools.cache(lambda: (head_time(), counts()))
+    """What a build asks of git (``AskedGit``), asked now."""
+    return AskedGit(root)
 
 
 def sequences_of(counts: dict[str, int]) -> dict[str, int]:
@@ -443,9 +470,3 @@ def sequences_of(counts: dict[str, int]) -> dict[str, int]:
         for path, count in counts.items()
         if path.endswith((".yaml", ".yml"))
     }
-
-
-def _in_git(root: Path) -> bool:
-    from incidents_cli.store.git import Repo
-
-    return Repo.is_repo(root)

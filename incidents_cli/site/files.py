@@ -61,6 +61,9 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # n
 
 
 STAGING = "building"
+CLOCK = "clock"
+"""``.NAME.clock-PID-*`` beside --out: a file made only to read the file system's clock
+(state.py ``_fs_now``), removed at once; one left by a killed build is removed by the next."""
 """The staging folders of builds into --out are named ``.NAME.building-PID-*`` beside it."""
 
 
@@ -85,22 +88,28 @@ def staging_folder(out: Path) -> Path:
 
 def remove_stale_staging(out: Path) -> None:
     """Remove the staging folders beside ``out`` of builds into it whose process is gone
-    (killed while they wrote: SIGKILL, a power cut). Only ours: a real folder (not a
-    symlink) named ``.NAME.building-PID-*``, and only where no process has that id."""
+    (killed while they wrote: SIGKILL, a power cut), and their clock probes (``CLOCK``).
+    Only ours: a real folder (not a symlink) named ``.NAME.building-PID-*``, a regular
+    file named ``.NAME.clock-PID-*``, and only where no process has that id."""
     import shutil
 
-    prefix = f".{out.name}.{STAGING}-"
+    staging, probe = f".{out.name}.{STAGING}-", f".{out.name}.{CLOCK}-"
     try:
-        names = [n for n in os.listdir(out.parent) if n.startswith(prefix)]  # noqa: PTH208
+        names = [n for n in os.listdir(out.parent) if n.startswith((staging, probe))]  # noqa: PTH208
     except OSError:
         return
     for name in names:
-        pid = name[len(prefix) :].partition("-")[0]
+        folder = name.startswith(staging)
+        pid = name[len(staging if folder else probe) :].partition("-")[0]
         if not pid.isdigit() or _alive(int(pid)):
             continue
         path = out.parent / name
-        if path.is_dir() and not path.is_symlink():
+        if path.is_symlink():
+            continue
+        if folder and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+        elif not folder and path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -205,11 +214,23 @@ class Folders:
         self.fds[folder] = opened
         return opened
 
-    def move_from(self, staging: Folders, rel: str) -> None:
-        """Rename ``rel`` from ``staging`` into place here, never through a symlink."""
+    def move_from(self, staging: Folders, rel: str, staged: str | None = None) -> None:
+        """Rename ``rel`` from ``staging`` into place here, never through a symlink;
+        ``staged``: its name at the top of ``staging`` (else it is at ``rel`` there)."""
         folder, _, name = rel.rpartition("/")
-        source = staging.fd(folder)
-        os.replace(name, name, src_dir_fd=source, dst_dir_fd=self.fd(folder, make=True))
+        source = staging.fd(folder) if staged is None else staging.fd("")
+        os.replace(
+            name if staged is None else staged,
+            name,
+            src_dir_fd=source,
+            dst_dir_fd=self.fd(folder, make=True),
+        )
+
+    def changed(self, rel: str) -> tuple[int, int]:
+        """The inode and change time of ``rel`` here (never a symlink followed)."""
+        folder, _, name = rel.rpartition("/")
+        found = os.stat(name, dir_fd=self.fd(folder), follow_symlinks=False)
+        return found.st_ino, found.st_ctime_ns
 
     def close(self) -> None:
         for opened in self.fds.values():

@@ -33,7 +33,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.records import (
@@ -54,8 +54,11 @@ if TYPE_CHECKING:
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
+    from incidents_cli.store.git import Counted
 
-STATE_FORMAT = 3
+T = TypeVar("T")
+
+STATE_FORMAT = 4
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -194,19 +197,25 @@ def after_build(
     built: list[Any],
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep the state of the build just made, if HEAD is still ``head`` (nothing was
     committed while it ran) and git vouches that the work tree holds its records and
-    templates; else leave none."""
+    templates; else leave none. ``counts``: the commit counts of maintenance records at
+    ``head`` (the calendar's SEQUENCE), kept where the clone is not shallow, so that the
+    next rebuild asks git only about the commits since."""
     from incidents_cli.store.cache_files import enabled
-    from incidents_cli.store.git import ask_changes
+    from incidents_cli.store.git import ask_changes, ask_shallow
 
     if not enabled():
         return  # INCIDENTS_NO_CACHE: no cache is read or written
     if head is not None and facts and built:
+        shallow = ask_shallow(root)
         changes = ask_changes(root, None, SITE_INPUTS)()
+        if shallow() is not False:
+            counts = None
         if changes is not None and changes.head == head:
-            remember(root, out, built, head, found, facts)
+            remember(root, out, built, head, found, facts, counts)
             return
     forget(root)
 
@@ -218,10 +227,11 @@ def remember(
     head: str,
     found: tuple[list[Finding], list[Finding]],
     facts: dict[str, str | None],
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Keep what the build into ``out`` just made (``built``: build_site's page, renderer
     and inputs; ``found``: the findings and those that left a record out) for the next
-    rebuild, built from commit ``head``."""
+    rebuild, built from commit ``head``; ``counts``: see after_build."""
     from incidents_cli.store.yamlio import write_atomic
 
     folder = _folder(root)
@@ -230,13 +240,16 @@ def remember(
     try:
         state, texts = _state(out, built, found, facts)
         state["commit"] = head
+        state["counts"], state["counted"] = counts or {}, counts is not None
         folder.mkdir(parents=True, exist_ok=True)
         forget(root)
         for part, text in texts.items():  # the parts first: the state names their digests
             write_atomic(_path(folder, part), text, sync=False)
         write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
-    except (OSError, ValueError, TypeError, KeyError):
+    except Exception as failed:
         forget(root)
+        if not _missed(failed):
+            raise
 
 
 def _state(
@@ -256,8 +269,8 @@ def _state(
     feeding = {i.id for candidates in chosen.values() for i in candidates} - shown
     later = [i.started for i in inputs.incidents if i.started > page.now]
     files = files_of(str(out))
-    if files is None:
-        raise ValueError("not a regular file")
+    if files is None:  # not a regular file there: no state
+        raise _Stale
     texts = _texts(months, keys, facts)
     state = {
         "format": STATE_FORMAT,
@@ -284,25 +297,54 @@ def _state(
         "windows": [_window(w) for w in inputs.maintenances],
         "files": [len(files), _digest("\n".join(sorted(files)))],
         "count": len(page.incidents),
+        "counts": {},
+        "counted": False,
         **_vouched(out, kept),
     }
     return state, texts
 
 
 OWN_MOST = 200
-"""A full build that wrote more files than this vouches for its files as of its manifest's
-change time (the digests of all would make the state and the next check heavy)."""
+"""A full build that wrote more files than this vouches for them by when they were moved
+into place, not by their digests (those of all would make the state and the next check
+heavy)."""
 
 
 def _vouched(out: Path, kept: dict[str, Any]) -> dict[str, Any]:
     """What a full build vouches for: where it updated the site in place (update.py) and
     wrote few files, the files changed after the time it began, by their bytes (a file
-    edited while it ran is checked again by the next build); else everything up to its
-    manifest's change time."""
-    own, started = kept.get("own"), kept.get("started")
-    if own is None or started is None or "" in own or MARKER not in own:
-        return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
-    return {"vouched": started, "own": dict(own)}
+    edited while it ran is checked again by the next build); where it wrote many in place,
+    everything up to now if no file changed after it began but by its own moves (else
+    nothing); else (a new folder) everything up to its manifest's change time."""
+    own, started, moved = kept.get("own"), kept.get("started"), kept.get("moved")
+    if own is not None and started is not None and "" not in own and MARKER in own:
+        return {"vouched": started, "own": dict(own)}
+    if own is not None and started is not None and moved:
+        return {"vouched": _moved_only(out, started, moved), "own": {}}
+    return {"vouched": os.lstat(out / MARKER).st_ctime_ns, "own": {}}
+
+
+def _moved_only(out: Path, started: int, moved: dict[str, tuple[int, int]]) -> int:
+    """The time a build that moved many files into --out vouches for: now (the file
+    system's), if every file changed after ``started`` (when the build began to look at
+    --out) is one it moved, with the inode and change time it had right after that move
+    (``moved``): nobody's edit came after the build began. Else 0: nothing is vouched for
+    by time, and the next build is a full one. A stat of each file: a walk of --out. (An
+    edit made in the instant between a file's move and the stat after it is taken for the
+    move: microseconds per file, where a build used to trust all its run's edits.)"""
+    now = _fs_now(out)
+    found: set[str] = set()
+    newer: list[str] = []
+    try:
+        if not _unchanged(str(out), started, found, newer):
+            return 0
+        for rel in newer:
+            changed = (out / rel).lstat()
+            if moved.get(rel) != (changed.st_ino, changed.st_ctime_ns):
+                return 0
+    except (OSError, ValueError):
+        return 0
+    return now
 
 
 def _totals(page: Page) -> dict[str, int]:
@@ -351,7 +393,21 @@ class _Stale(Exception):
 
 
 _DAMAGED = (_Stale, OSError, TypeError, ValueError, KeyError, IndexError, AttributeError)
-"""What a state that is not of our shape raises somewhere: a miss, never a crash."""
+"""What a state that is not of our shape raises somewhere: a miss, never a crash. Only
+_Stale (what the checks of the state say: it is missing, damaged, another build's, or
+--out or git says other than it) and OSError are sure to be that; the others would be a
+bug of the rebuild's as well, so under tests (``bugs_raise``) they fail loudly instead of
+turning into lost speed."""
+
+
+def _missed(failed: BaseException) -> bool:
+    """Whether ``failed``, raised while a rebuild or the keeping of a state ran, is a
+    miss (the full build runs, or no state is kept), not a bug to raise."""
+    from incidents_cli.core.errors import bugs_raise
+
+    if isinstance(failed, (_Stale, OSError)):  # OSError: the file system's say, not ours
+        return True
+    return isinstance(failed, _DAMAGED) and not bugs_raise()
 
 
 def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None) -> Rebuilt | None:
@@ -371,7 +427,7 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
             work.counts()  # git's answer waited for, unused
         if work is not None and work.checking is not None:
             work.checking.passed()  # (its process is waited for either way)
-        if isinstance(failed, _DAMAGED):
+        if _missed(failed):
             return None
         raise
     from incidents_cli.site.files import Unsafe
@@ -407,6 +463,8 @@ _SHAPES: dict[str, type] = {
     "count": int,
     "vouched": int,
     "own": dict,
+    "counts": dict,
+    "counted": bool,
 }
 """The state's fields and their types."""
 
@@ -433,6 +491,8 @@ def _load(folder: Path) -> dict[str, Any]:
         raise _Stale
     if not all(type(d) is str for d in state["own"].values()):
         raise _Stale
+    if not all(type(n) is int for n in state["counts"].values()):
+        raise _Stale
     files = state["files"]
     if len(files) != 2 or type(files[0]) is not int or type(files[1]) is not str:
         raise _Stale
@@ -441,9 +501,10 @@ def _load(folder: Path) -> dict[str, Any]:
 
 def _full_view(packed: str) -> PublicIncident:
     """A view from its JSON text, decoded at once."""
+    from incidents_cli.site.inputs import view_data
     from incidents_cli.site.public import PublicIncident, incident_fields_from_data
 
-    return PublicIncident(**incident_fields_from_data(json.loads(packed)))
+    return PublicIncident(**incident_fields_from_data(view_data(packed)))
 
 
 def newest_of(head: list[Any]) -> tuple[datetime, int]:
@@ -479,7 +540,6 @@ class _Rebuild:
         self.base_url, self.as_of = base_url, as_of
         self.checking: _OutCheck | None = None
         self.state = _load(folder)
-        self.checking = _OutCheck(out, self.state)  # while the rest is done
         self.written: dict[str, str | bytes] = {}
         self.made: dict[str, tuple[str, str]] = {}  # views made now: key -> (month, JSON)
         self.lines: dict[str, str] = {}  # the changed incidents' new lines, by id
@@ -492,7 +552,8 @@ class _Rebuild:
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
-        self.counts: Callable[[], dict[str, int]] | None = None
+        self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
+        self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
 
     def prepare(self) -> Page:
@@ -504,15 +565,21 @@ class _Rebuild:
         if state["out"] != str(self.out):
             raise _Stale
         self.manifest = _manifest(self.out, state["manifest"])
-        answer = ask_changes(self.root, state["commit"], SITE_INPUTS)
-        self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR)  # for the calendar
+        self.checking = _OutCheck(self.out, state)  # while the rest is done
+        # git is asked from a thread: each git started waits for a core to exec it (and
+        # the first answer is waited for), which this thread does not wait for meanwhile
+        answer = _meanwhile(
+            lambda: ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
+        )
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
             changes = answer()  # (its processes are waited for either way)
-        if changes is None or len(changes.files) > FEW:
+        if changes is None or len(changes.files) > FEW or changes.counted is None:
             raise _Stale
-        self.head = changes.head
+        self.head, self.counted = changes.head, changes.counted
+        if not self._adds_up():  # the calendar's counts of the whole history, meanwhile
+            self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR, self.head)
         now = self.as_of or parse_time(changes.time)
         if now < datetime.fromisoformat(state["now"]):
             raise _Stale
@@ -743,11 +810,31 @@ class _Rebuild:
             out[rel] = renderer.render("site/badge.svg", badge)
         out["favicon.svg"] = renderer.render("site/favicon.svg", favicon_context(page))
 
+    def _adds_up(self) -> bool:
+        """Whether the commit counts at HEAD are the state's plus those of the commits
+        since: counted in a full clone then and now, no merge in between (history
+        simplification could then hide commits the state's counts include)."""
+        counted = self.counted
+        return (
+            bool(self.state["counted"])
+            and counted is not None
+            and not (counted.shallow or counted.merges)
+        )
+
     def _sequences(self) -> dict[str, int]:
+        """The calendar's SEQUENCE numbers, and the counts they come from kept for the
+        next rebuild (where they can be added to)."""
         from incidents_cli.site.build import sequences_of
 
-        assert self.counts is not None
-        return sequences_of(self.counts())
+        assert self.counted is not None
+        if self.counts is None:
+            counts = dict(self.state["counts"])
+            for path, count in self.counted.since.items():
+                counts[path] = counts.get(path, 0) + count
+        else:
+            counts = self.counts()
+        self.state["counts"], self.state["counted"] = counts, not self.counted.shallow
+        return sequences_of(counts)
 
     def _incident(self, page: Page, renderer: Renderer, incident: PublicIncident) -> None:
         """An incident's page: an open one always (it shows how long it has lasted), a
@@ -904,7 +991,7 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, staging_folder, write_text
+        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
@@ -914,19 +1001,21 @@ class _Rebuild:
         with signals_held() as held:
             staging = str(staging_folder(self.out))
             try:
-                staged: set[str] = set()
-                moves: list[str] = []
+                staged = {staging}  # staged flat, by number: no folder to make and remove
+                moves: list[tuple[str, str]] = []
                 for rel, content in [*self.written.items(), (MARKER, self.manifest)]:
                     data = content.encode("utf-8") if isinstance(content, str) else content
+                    refuse_outside(rel)
                     if rel != MARKER and _same(f"{out}/{rel}", data):
                         continue
-                    write_text(staging, rel, data, staged)
-                    moves.append(rel)
+                    name = str(len(moves))
+                    write_text(staging, name, data, staged)
+                    moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
                 with Folders(out) as into, Folders(staging) as source:
-                    for rel in moves:
-                        into.move_from(source, rel)  # never through a symlink
+                    for name, rel in moves:
+                        into.move_from(source, rel, name)  # never through a symlink
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -964,6 +1053,34 @@ class _Rebuild:
         files = state["files"][0]
         result = BuildResult(self.out, files, state["count"], page.indicator, state["unreadable"])
         return Rebuilt(result, left_out, findings)
+
+
+def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
+    """``ask()()``, with ``ask()`` (which starts processes and waits for some of them)
+    run in a thread from now; the function returned waits for it, then answers (raising
+    what it raised). Started after the check's fork: a process is never forked while this
+    thread runs."""
+    import threading
+
+    asked: list[Callable[[], T]] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asked.append(ask())
+        except BaseException as exc:  # (raised where it is answered)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="incidents-ask-git", daemon=True)
+    thread.start()
+
+    def answer() -> T:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return asked[0]()
+
+    return answer
 
 
 def _same(path: str, data: bytes) -> bool:
@@ -1005,8 +1122,10 @@ def _fs_now(out: Path) -> int:
     of a sandbox.) 0 where none can be made: then no file is vouched for by time."""
     import tempfile
 
-    try:
-        made, probe = tempfile.mkstemp(prefix=f".{out.name}.clock-", dir=out.parent)
+    from incidents_cli.site.files import CLOCK
+
+    try:  # named with this process's id: if it is killed here, the next build removes it
+        made, probe = tempfile.mkstemp(prefix=f".{out.name}.{CLOCK}-{os.getpid()}-", dir=out.parent)
     except OSError:
         return 0
     try:

@@ -31,13 +31,18 @@ from incidents_cli.site.files import (
 
 
 def update_site(
-    out: Path, files: Iterable[SiteFile], own: dict[str, str] | None = None
+    out: Path,
+    files: Iterable[SiteFile],
+    own: dict[str, str] | None = None,
+    moved: dict[str, tuple[int, int]] | None = None,
 ) -> int | None:
     """Bring the site in ``out`` to ``files`` ((relative path, text or a marker), in order;
     for a path given twice, the last wins); the number of files. None, with ``files``
     untouched, where ``out`` holds a symlink or anything else but files and folders:
     nothing is ever written through one (the caller builds a new folder instead).
-    ``own``: given, the digest of each file written is put in it (the first few)."""
+    ``own``: given, the digest of each file written is put in it (the first few); where
+    there are too many, ``moved`` gets each one's inode and change time as it was moved
+    into place (state.py ``_vouched``)."""
     present = files_of(str(out))
     if present is None:
         return None
@@ -51,9 +56,13 @@ def update_site(
         # Signals wait until every file is in place (a site half old, half new is never
         # left); each is moved through descriptors of its folders, never a symlink.
         with signals_held() as held, Folders(into) as place, Folders(str(staging)) as source:
+            track = moved is not None and own is not None and "" in own
             for rel, written in final.items():
                 if written:
                     place.move_from(source, rel)
+                    if track:
+                        assert moved is not None
+                        moved[rel] = place.changed(rel)
             gone = present - final.keys()
             for rel in gone:
                 folder, _, name = rel.rpartition("/")

@@ -404,13 +404,16 @@ def _check_all(
 def _prepare(kinds: set[str]) -> None:
     """What every process that checks records needs, made once here before the workers are
     forked (else each makes its own): the validators of these kinds (compiled, with an
-    empty user cache: a CI runner's) and the fast YAML reader."""
+    empty user cache: a CI runner's), the fast YAML reader, and OpenSSL's SHA-1 for the
+    blob ids of thousands of files (store/git.py ``blob_id``)."""
     from incidents_cli.store.schemas import prepare_validators
     from incidents_cli.store.yamlio import fast_path_available
 
     if kinds:
         prepare_validators(sorted(kinds))
     if kinds and not _FEW:
+        import hashlib  # noqa: F401  (blob_id uses it once it is loaded)
+
         fast_path_available()
 
 

@@ -160,15 +160,19 @@ def _keep_settings(kept: Path, key: str, data: Any) -> None:
 
 
 def _refuse_unusable(record: RecordFile) -> None:
-    """A settings or on-call file that does not parse or follow its schema stops the
-    command with its first problem (code that reads it expects the right shape)."""
+    """A settings or on-call file that does not parse or follow its schema, or gives a
+    duration longer than any time can hold, stops the command with its first problem (code
+    that reads it expects the right shape)."""
     from incidents_cli.core.findings import Finding
+    from incidents_cli.core.rules import duration_findings
     from incidents_cli.store.schemas import schema_findings
 
     if record.error is not None:
         raise SetupError(f"{record.error.message} (fix it, then run `incidents validate`)")
     assert record.doc is not None
     problems = [Finding.from_error(p) for p in record.doc.problems] + schema_findings(record)
+    if not problems:  # the right shape: then no duration too long for a time to hold
+        problems = list(duration_findings(record))
     if problems:
         raise SetupError(f"{problems[0].text()} (fix it, then run `incidents validate`)")
 
@@ -184,13 +188,18 @@ def load_schedule(root: Path, settings: Settings) -> Any:
     return schedule_from_data(record.data, settings.timezone)
 
 
-def load_runbooks(root: Path) -> list[Runbook]:
-    """Every runbook of the repository that parses."""
+def load_runbooks(root: Path, *, refuse: bool = False) -> list[Runbook]:
+    """Every runbook of the repository that parses and follows its schema. ``refuse``: one
+    that does not stops the command with its first problem (`runbook stale`, which would
+    otherwise say that a runbook it cannot judge is reviewed)."""
     from incidents_cli.core.runbooks import runbooks_from_records
 
     names = yamlio.file_names(root / RUNBOOKS_DIR, (".md",))
-    records = (read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names)
-    return runbooks_from_records(r for r in records if usable(r))
+    records = [read_record(root, f"{RUNBOOKS_DIR}/{n}", "runbook") for n in names]
+    kept = [record for record in records if usable(record)]
+    if refuse and len(kept) < len(records):
+        _refuse_unusable(next(record for record in records if not usable(record)))
+    return runbooks_from_records(kept)
 
 
 def load_maintenance(root: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 from incidents_cli.core.document import mapping
-from incidents_cli.core.errors import GitError, IncidentsError, InternalError, RefusedError
+from incidents_cli.core.errors import (
+    GitError,
+    IncidentsError,
+    InputFileError,
+    InternalError,
+    RefusedError,
+)
 from incidents_cli.core.findings import Finding
 from incidents_cli.core.lifecycle import Change, TransitionRefused
 from incidents_cli.core.records import (
@@ -56,6 +62,16 @@ class Workspace:
         self.settings = settings
         self.attempt = attempt
         self.repo = repo
+        # each file the step read, as it first read it (None: there was none): a file is
+        # written over only if it still holds that (a hand edit saved meanwhile is kept)
+        self.seen: dict[str, bytes | None] = {}
+
+    def _read(self, rel: str) -> bytes | None:
+        """``rel``'s bytes (None: no such file), remembered in ``seen``."""
+        path = self.root / rel
+        raw = yamlio.read_bytes(path, rel) if os.path.lexists(path) else None
+        self.seen.setdefault(rel, raw)
+        return raw
 
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
@@ -78,8 +94,8 @@ class Workspace:
     def rewritten(self, rel: str, kind: str, data: dict[str, Any]) -> str:
         """The text of ``rel`` holding ``data``: the file rewritten (its comments and key
         order kept), or a new file. A change that would not validate is a bug, never written."""
-        path = self.root / rel
-        old = yamlio.read_text(path, rel) if path.is_file() else None
+        raw = self._read(rel)
+        old = yamlio.decode(raw, rel) if raw is not None else None
         text = yamlio.rewrite(old, data) if old else yamlio.dump(data)
         problems = _problems(RecordFile(kind, rel, yamlio.parse(text, rel)))
         if problems:
@@ -104,12 +120,17 @@ class Workspace:
         if not path.exists():
             return None, False
         staged = git_path in repo.uncommitted([git_path], tracked)
-        return yamlio.read_text(path, rel), staged
+        raw = self._read(rel)
+        return (yamlio.decode(raw, rel) if raw is not None else None), staged
 
     def refuse_invalid(self, rel: str, kind: str) -> RecordFile:
         """The record, read; refused if it does not parse or follow its schema, with its
         first problem as `validate` says it: a change is never made on top of it."""
-        record = read_record(self.root, rel, kind)
+        try:
+            raw = self._read(rel)
+        except InputFileError:
+            raw = None  # read_record says why
+        record = read_record(self.root, rel, kind, raw)
         if record.error is not None:
             raise RefusedError(f"{record.error.message} (fix it by hand, then try again)")
         problems = _problems(record)
@@ -135,11 +156,12 @@ class Workspace:
         return [p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
 
     def front_matter(self, rel: str) -> dict[str, Any] | None:
-        path = self.root / rel
-        if not path.is_file():
+        if not (self.root / rel).is_file():
+            self.seen.setdefault(rel, None)
             return None
-        text = yamlio.read_text(path, rel)
-        doc, _, _ = yamlio.parse_front_matter(text, rel)
+        raw = self._read(rel)
+        assert raw is not None
+        doc, _, _ = yamlio.parse_front_matter(yamlio.decode(raw, rel), rel)
         return mapping(doc.data)
 
     def runbook_slugs(self) -> list[str]:
@@ -246,6 +268,7 @@ def _carry_out(
     completion = open_ids.read(root)  # the open ids, if current: kept current below
     for attempt in range(MAX_PUSH_TRIES):
         workspace.attempt = attempt
+        workspace.seen = {}  # a replay reads the records anew
         try:
             change = step(workspace)
         except TransitionRefused as refusal:
@@ -261,7 +284,7 @@ def _carry_out(
             commit = repo.head(fresh=True) or ""
             notices.append(f"the same change is committed already as {commit[:12]}; pushing it")
         else:
-            commit = _commit(repo, root, change, actor, new_branch, lock)
+            commit = _commit(repo, root, change, actor, new_branch, lock, workspace.seen)
         if not push or remote is None or branch is None:
             _keep_open_ids(root, completion, change)
             return Outcome(change, commit, False, 0, change.notices + notices)
@@ -325,6 +348,8 @@ def _recover(repo: Repo, left: dict[str, Any]) -> None:
         path = repo.top / git_path
         for tmp in path.parent.glob(f".{path.name}.{left.get('pid')}.*.tmp"):
             tmp.unlink(missing_ok=True)  # an atomic write cut short
+        for aside in path.parent.glob(f".{path.name}.{left.get('pid')}.*{yamlio.ASIDE_SUFFIX}"):
+            yamlio.put_back_aside(aside, path)  # a compare-and-swap cut short
         try:
             current = blob_id(path.read_bytes()) if path.is_file() else None
         except OSError:
@@ -502,7 +527,10 @@ def _commit(
     actor: str,
     branch: str | None,
     lock: RepositoryLock,
+    seen: dict[str, bytes | None],
 ) -> str:
+    """Write the change's files and commit them. ``seen``: each file as the step read it;
+    a file is written over only if it still holds that (else someone saved it meanwhile)."""
     planned, states = _planned_writes(repo, root, change)
     before = states.head
     message = commit_message(change, actor)
@@ -524,28 +552,16 @@ def _commit(
     with signals_held() as held:
         try:
             for write in planned:
-                try:
-                    if write.text is None:
-                        (root / write.rel).unlink()
-                    else:  # committed next: no fsync (see yamlio.write_atomic)
-                        yamlio.write_atomic(root / write.rel, write.text, sync=False)
-                except OSError as exc:
-                    raise RefusedError(
-                        f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
-                    ) from None
+                _write(root, write, seen.get(write.rel, write.old_bytes))
                 written.append(write)
             made = repo.commit_exactly(
                 [w.git_path for w in planned], message, states.tracked, states.staged
             )
             _refuse_not_as_written(repo, root, made, planned, change)
-        except BaseException:
+            _refuse_read_after_edit(repo, made, planned, change, seen)
+        except BaseException as failure:
             if repo.head(fresh=True) == before:  # no commit: put every file back exactly
-                for write in reversed(written):
-                    path = root / write.rel
-                    if write.old_bytes is None:
-                        path.unlink(missing_ok=True)
-                    else:
-                        yamlio.write_atomic(path, write.old_bytes)
+                _put_back(root, written, failure)
             raise
         lock.clear_journal()
     commit = made.head
@@ -560,6 +576,41 @@ def _commit(
             exit_code=130,
         )
     return commit
+
+
+def _write(root: Path, write: _Write, expected: bytes | None) -> None:
+    """Write (or remove) one file of the change, only if it still holds ``expected`` (the
+    bytes the step read, None: no file): a compare-and-swap, so that an edit a person saved
+    between the read and this write is never overwritten, but refused (yamlio's
+    replace_if_unchanged). Committed next: no fsync (see yamlio.write_atomic)."""
+    try:
+        if yamlio.replace_if_unchanged(root / write.rel, expected, write.text, sync=False):
+            return
+    except OSError as exc:
+        raise RefusedError(
+            f"cannot write {write.rel}: {(exc.strerror or str(exc)).lower()}"
+        ) from None
+    raise RefusedError(
+        f"{write.rel} was changed while this command ran (saved by hand?); it is left as "
+        "saved and nothing was committed: commit or undo that edit (see `git diff -- "
+        f"{write.rel}`), then try again"
+    )
+
+
+def _put_back(root: Path, written: list[_Write], failure: BaseException) -> None:
+    """No commit was made: each file written is put back as it was, if it still holds what
+    was written. One changed since (a hook's edit, or a person's save while git committed)
+    is left as it is, and ``failure`` (the refusal about to be said) says so."""
+    for write in reversed(written):
+        ours = write.text.encode("utf-8") if write.text is not None else None
+        if yamlio.replace_if_unchanged(root / write.rel, ours, write.old_bytes):
+            continue
+        if isinstance(failure, IncidentsError):
+            failure.message = (
+                f"{failure.message}; but {write.rel} was changed while git committed (by a "
+                f"hook, or saved by hand) and is left as changed (see `git diff -- {write.rel}`)"
+            )
+            failure.args = (failure.message,)
 
 
 def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
@@ -629,6 +680,45 @@ def _refuse_not_as_written(
                     f"{write.rel}: refused: {repo.rewrites(write.git_path)} changes what git "
                     f"commits, and the committed record {wrong}",
                 )
+
+
+def _refuse_read_after_edit(
+    repo: Repo,
+    made: Commit,
+    planned: list[_Write],
+    change: Change,
+    seen: dict[str, bytes | None],
+) -> None:
+    """Each file the step read (and the commit changed) must have been read as the parent
+    commit holds it. git's check that it had no uncommitted changes ran while the settings
+    and the record were read (carry_out asks it ahead): an edit saved by hand between git's
+    look and the step's read would be committed as part of this change, under this name.
+    Compared by blob id; where they differ, git says what it would store for the bytes
+    read (a clean filter or an end-of-line conversion). Else the commit is undone, and
+    the file put back as it was saved (``_put_back``)."""
+    ours = [w.git_path for w in planned if w.rel not in change.staged]
+    for write in planned:
+        if write.rel in change.staged or write.rel not in seen or made.was is None:
+            continue
+        if write.git_path not in made.was:
+            continue  # the commit did not change it
+        read, was = seen[write.rel], made.was[write.git_path]
+        if read is None and was is None:
+            continue  # a new file, as the step found it: none
+        if (
+            read is not None
+            and was is not None
+            and (blob_id(read, made.head) == was or repo.stored_blob(write.git_path, read) == was)
+        ):
+            continue
+        _undo(
+            repo,
+            made,
+            ours,
+            f"{write.rel} was changed (saved by hand?) just as this command read it; it is "
+            "left as saved: commit or undo that edit (see `git diff -- "
+            f"{write.rel}`), then try again",
+        )
 
 
 def _not_the_same(root: Path, rel: str, committed: bytes, text: str) -> str | None:

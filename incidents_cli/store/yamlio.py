@@ -595,6 +595,17 @@ def write_atomic(path: Path, text: str | bytes, *, sync: bool = True) -> None:
     (git's own default is not to fsync, see core.fsync), and the flush costs a transition
     5 to 60 ms on a busy disk.
     """
+    tmp = _written_beside(path, text, sync)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _written_beside(path: Path, text: str | bytes, sync: bool) -> Path:
+    """A new file beside ``path`` holding ``text`` (with ``path``'s mode, if it exists),
+    named so that the next transaction finds it if this process dies (store/transaction.py)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -606,10 +617,99 @@ def write_atomic(path: Path, text: str | bytes, *, sync: bool = True) -> None:
                 os.fsync(handle.fileno())
         if path.exists():
             tmp.chmod(path.stat().st_mode & 0o7777)
-        tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp
+
+
+ASIDE_SUFFIX = ".aside"
+"""A file moved aside by ``replace_if_unchanged``: ``.NAME.PID.NS.aside`` beside it."""
+
+
+def replace_if_unchanged(
+    path: Path, expected: bytes | None, new: str | bytes | None, *, sync: bool = True
+) -> bool:
+    """Give ``path`` the content ``new`` (None: remove it), only if it still holds
+    ``expected`` (None: only if there is no such file); False, and the file left as it is,
+    when it does not: an edit a person saved meanwhile (by hand, in an editor) is never
+    overwritten, and neither is a file they saved at that path while this ran.
+
+    A compare-and-swap made of steps that never replace a file: the file is moved aside
+    (rename), compared with ``expected``, and ``new`` is linked into its place (a link
+    fails if a file exists there: one saved meanwhile is kept, and this refuses); a file
+    that changed is linked back the same way (if a newer save took its place meanwhile,
+    that one is kept: it is the person's latest). An editor that writes in place truncates
+    the file when it opens it, so its save is seen too, unless it opened the file before
+    and writes into it only after the comparison (a program that appends to a file it
+    keeps open). A process killed with the file aside leaves ``.NAME.PID.NS.aside``:
+    ``put_back_aside`` puts it back. The caller holds signals (Ctrl-C) meanwhile."""
+    tmp = _written_beside(path, new, sync) if new is not None else None
+    try:
+        if expected is None:
+            return _link_new(tmp, path) if tmp is not None else not os.path.lexists(path)
+        aside = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}{ASIDE_SUFFIX}"
+        try:
+            path.rename(aside)
+        except FileNotFoundError:  # removed meanwhile: that is the person's doing too
+            return False
+        if _holds(aside, expected):
+            try:
+                placed = tmp is None or _link_new(tmp, path)
+            except BaseException:
+                put_back_aside(aside, path)
+                raise
+            aside.unlink()  # it held ``expected``, which the caller has
+            return placed
+        put_back_aside(aside, path)
+        return False
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def put_back_aside(aside: Path, path: Path) -> None:
+    """A file moved aside, back at ``path``; if a file was saved there since, that newer
+    save is kept (it is the person's latest) and the one aside is dropped."""
+    _link_new(aside, path)
+    aside.unlink(missing_ok=True)
+
+
+def _holds(path: Path, expected: bytes) -> bool:
+    """Whether the file at ``path`` (never a link followed) holds exactly ``expected``."""
+    try:
+        descriptor = os.open(path, _READ_FLAGS)
+    except OSError:
+        return False  # a symlink, or unreadable: not what was read
+    try:
+        chunks = []
+        left = len(expected) + 1  # one byte more tells a longer file
+        while left > 0 and (chunk := os.read(descriptor, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) == expected
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
+
+
+# where a file system has no hard links, a rename is the closest (it replaces a file
+# saved in the instant between the check and the rename)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
+
+
+def _link_new(source: Path, target: Path) -> bool:
+    """``source``'s file also at ``target``, only if nothing is there: False if something is."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS or os.path.lexists(target):
+            raise
+        source.rename(target)
+    return True
 
 
 def file_names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:

@@ -98,7 +98,7 @@ def stale_runbooks(root: Path, as_of: datetime) -> list[Stale]:
     from incidents_cli.store.figures import stats_input
 
     incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
-    return stale(load_runbooks(root), incidents, postmortems, as_of)
+    return stale(load_runbooks(root, refuse=True), incidents, postmortems, as_of)
 
 
 def runbooks_for(root: Path, incident: dict[str, Any]) -> list[Runbook]:

@@ -40,6 +40,16 @@ def incident_exists(root: Path, incident_id: str) -> bool:
     return "/" not in incident_id and (root / INCIDENTS_DIR / f"{incident_id}.yaml").is_file()
 
 
+def set_aside(root: Path, incident_id: str) -> bool:
+    """Whether a transition killed while it wrote the record left it moved aside (see
+    store/yamlio.py, replace_if_unchanged): the next transition, under the lock, puts it
+    back, so its id is not unknown."""
+    from incidents_cli.store.yamlio import ASIDE_SUFFIX
+
+    name = f"{incident_id}.yaml"
+    return "/" not in incident_id and any((root / INCIDENTS_DIR).glob(f".{name}.*{ASIDE_SUFFIX}"))
+
+
 def incident_ids(root: Path) -> set[str]:
     """Every incident's id, from the file names."""
     return {n.rsplit(".", 1)[0] for n in _names(root / INCIDENTS_DIR, (".yaml", ".yml"))}

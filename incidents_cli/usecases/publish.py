@@ -115,7 +115,9 @@ def _check_and_build(
     from incidents_cli.store.checks import site_findings
     from incidents_cli.usecases.validate import SITE_KINDS, validate_repository
 
-    head = before_build(root, out)  # the commit this build is made from
+    head = before_build(root, out)  # the commit this build is made from, if it keeps a state
+    if asked is not None:  # git has found the repository meanwhile: the rest asked now, of
+        asked.advance(head)  # ``head`` where the counts are kept with it (state.py)
     # Read once: checked, and the incidents and postmortems parsed for that are what the
     # site's views are made from (unchanged files come from the caches instead); into an
     # empty --out, each incident's page is made there too (site/pages.py EarlyPages).
@@ -155,7 +157,8 @@ def _check_and_build(
         asked=asked,
     )
     published = Published(result, list(first.values()), findings)
-    after_build(root, result.out, head, built, (findings, published.left_out), facts)
+    counts = asked()[1] if asked is not None and head is not None else None  # of ``head``
+    after_build(root, result.out, head, built, (findings, published.left_out), facts, counts)
     return published
 
 

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.timeutil import (
+    DurationRangeError,
     TimeFormatError,
+    duration_or,
     format_duration,
     format_time,
     maybe_time,
@@ -96,6 +98,16 @@ def test_durations_as_in_the_settings(text: str, delta: timedelta) -> None:
 def test_other_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+def test_a_duration_is_at_most_ten_years_and_longer_ones_never_overflow() -> None:
+    assert parse_duration("3650d") == timedelta(days=3650)
+    assert parse_duration("521w3d") == timedelta(days=3650)
+    for text in ("3650d1s", "2000000w", "999999999w", "9" * 5000 + "s"):
+        with pytest.raises(DurationRangeError, match="longer than ten years"):
+            parse_duration(text)
+    # a reader of settings nobody validated falls back to the default, never overflows
+    assert duration_or("999999999w", timedelta(minutes=15)) == timedelta(minutes=15)
 
 
 @pytest.mark.parametrize(
