@@ -58,3 +58,31 @@ def test_an_out_with_dot_dot_after_a_committed_symlink_stays_in_the_repository(
     done = _incidents(repo, "site", "build", "--out", "docs/../site2")
     assert not (tmp_path / "outside" / "site2").exists(), done.stdout
     assert done.returncode == 2 or (repo / "site2" / "index.html").is_file(), done.stderr
+
+
+# ---- a repository's templates: its mistake is one line and exit 2, never "a bug" --------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk7: a repository template calling a built-in macro with a wrong value is exit 3",
+)
+def test_a_repository_template_that_calls_a_built_in_macro_wrongly_is_not_a_bug(
+    repo: Path, tmp_path: Path
+) -> None:
+    """`_raised_by_repository` looks at the innermost frame outside jinja2/markupsafe/render:
+    where a repository's template passes a wrong value (a number for the list of updates)
+    to a macro of the built-in `site/_macros.html`, that frame is the built-in template, so
+    the repository's mistake is said as a bug of ours (exit 3, "this is a bug")."""
+    from .test_site import commit_all, write
+
+    write(
+        repo,
+        "templates/site/index.html",
+        '{% from "site/_macros.html" import updates %}{{ updates(5) }}\n',
+    )
+    commit_all(repo, "a template that calls a built-in macro with a number")
+    done = _incidents(repo, "site", "build", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.startswith("templates/site/index.html:1:"), done.stderr
+    assert "bug" not in done.stderr
