@@ -65,6 +65,25 @@ def test_an_out_with_dot_dot_after_a_committed_symlink_stays_in_the_repository(
     assert done.returncode == 2 or (repo / "site2" / "index.html").is_file(), done.stderr
 
 
+@pytest.mark.xfail(
+    strict=True, reason="atk7: --out inside .git is built there; git then fails (gc, fsck)"
+)
+def test_an_out_inside_the_git_folder_is_refused(repo: Path) -> None:
+    """`_refuse_links_out_of` takes any folder under the repository's top for inside it,
+    .git included: `--out .git/refs/heads/site` writes the site among git's refs (every
+    page a broken ref: `git branch` warns of each, `git gc` fails with "bad object"). A
+    folder of git's is never a place for a site: refused, one line, exit 2."""
+    done = _incidents(
+        repo, "site", "build", "--out", str(repo / ".git" / "refs" / "heads" / "site")
+    )
+    gc = subprocess.run(
+        ["git", "-C", str(repo), "gc", "-q"], capture_output=True, text=True, env=_env()
+    )
+    assert gc.returncode == 0, gc.stderr[-300:]
+    assert done.returncode == 2, (done.returncode, done.stdout)
+    assert not (repo / ".git" / "refs" / "heads" / "site").exists()
+
+
 # ---- a repository's templates: its mistake is one line and exit 2, never "a bug" --------
 
 
