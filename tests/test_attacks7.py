@@ -347,3 +347,32 @@ def test_an_edit_saved_just_after_the_commit_is_not_said_as_a_failed_change(
         if committed and "looking" in git(repo, "show", "HEAD:incidents/INC-0001.yaml"):
             assert "does not hold this change" not in err, (nth, code, err)
         assert (repo / "incidents" / "INC-0001.yaml").read_text(encoding="utf-8") == edited
+
+
+# ---- a runbook's review: a date near the end of the calendar -------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk7: last_reviewed 9999-12-30 passes validate; `runbook stale` ends in "
+    "OverflowError, exit 3",
+)
+def test_a_runbook_reviewed_at_the_end_of_the_calendar_is_bad_input_not_a_bug(
+    repo: Path,
+) -> None:
+    """review_every is now at most 3650 days, but last_reviewed is any YYYY-MM-DD that is a
+    date: 9999-12-30 validates, and `runbook stale` adds the interval to it (date + 3650
+    days: OverflowError, "this is a bug", exit 3). Either validate reports it (exit 1) and
+    stale refuses it in one line (exit 2), or stale judges it."""
+    from .test_site import commit_all
+
+    path = repo / "runbooks" / "bad-deploy-rollback.md"
+    text = path.read_text(encoding="utf-8")
+    assert "last_reviewed: 2026-11-01\n" in text and "review_every: 90\n" in text
+    path.write_text(
+        text.replace("last_reviewed: 2026-11-01", "last_reviewed: 9999-12-30"), encoding="utf-8"
+    )
+    commit_all(repo, "a review date at the end of the calendar")
+    stale = _incidents(repo, "runbook", "stale")
+    assert stale.returncode in (0, 1, 2), (stale.returncode, stale.stderr)
+    assert "bug" not in stale.stderr, stale.stderr
