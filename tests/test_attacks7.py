@@ -44,10 +44,6 @@ def _incidents(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.Co
 # ---- site build: an --out inside the repository is never led out of it by a link ---------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: --out LINK/../x passes the lexical check but the OS follows LINK out",
-)
 def test_an_out_with_dot_dot_after_a_committed_symlink_stays_in_the_repository(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -65,9 +61,6 @@ def test_an_out_with_dot_dot_after_a_committed_symlink_stays_in_the_repository(
     assert done.returncode == 2 or (repo / "site2" / "index.html").is_file(), done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="atk7: --out inside .git is built there; git then fails (gc, fsck)"
-)
 def test_an_out_inside_the_git_folder_is_refused(repo: Path) -> None:
     """`_refuse_links_out_of` takes any folder under the repository's top for inside it,
     .git included: `--out .git/refs/heads/site` writes the site among git's refs (every
@@ -144,9 +137,6 @@ def test_a_time_given_as_a_duration_of_thousands_of_digits_is_bad_input(
     assert git(repo, "rev-parse", "HEAD") == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="atk7: a committed symlink loop at --out ends in RuntimeError, exit 3"
-)
 @pytest.mark.parametrize("out", ["pub", "pub/site"])
 def test_an_out_that_is_a_committed_symlink_loop_is_refused_in_one_line(
     repo: Path, out: str
