@@ -80,10 +80,6 @@ def test_an_out_inside_the_git_folder_is_refused(repo: Path) -> None:
 # ---- a repository's templates: its mistake is one line and exit 2, never "a bug" --------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: a repository template calling a built-in macro with a wrong value is exit 3",
-)
 def test_a_repository_template_that_calls_a_built_in_macro_wrongly_is_not_a_bug(
     repo: Path, tmp_path: Path
 ) -> None:
