@@ -462,8 +462,9 @@ class Renderer:
 
     def _raised_by_repository(self, exc: BaseException) -> bool:
         """Whether the code that raised ``exc`` is a repository's own template: the innermost
-        frame outside jinja2, markupsafe and this module's sandbox (the sandbox's limits raise
-        from there) is in the repository's templates folder. From our code, it stays a bug."""
+        frame outside jinja2, markupsafe, this module's sandbox (the sandbox's limits raise
+        from there) and the built-in templates (their macros, called by the repository's) is
+        in the repository's templates folder. From our code, it stays a bug."""
         import traceback
 
         if self.repository is None:
@@ -474,6 +475,7 @@ class Renderer:
         libraries = (
             *(str(Path(m.__file__ or "").parent) + os.sep for m in (jinja2, markupsafe)),
             __file__,  # the sandbox's own calls (Sandbox.call) pass the error through
+            self.env.built_in,  # a built-in macro the repository's template called wrongly
         )
         own = str(self.repository / TEMPLATES_DIR) + os.sep
         frames = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(exc.__traceback__)]

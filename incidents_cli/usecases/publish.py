@@ -63,23 +63,28 @@ def build_status_site(
 
 def _refuse_links_out_of(root: Path, out: Path) -> None:
     """An --out inside the repository (the default `_site`, say) must not be led out of it
-    by a symbolic link someone committed there: the site is written where --out says, and
-    a folder outside the repository only when --out names it."""
+    by a symbolic link someone committed there (`_site` itself, a parent, or one that a
+    later `..` climbs out of): the site is written where --out says, and a folder outside
+    the repository only when --out names it. Never into git's own folder, nor through a
+    loop of links."""
     import os
 
     home = os.path.realpath(root)
+    try:
+        real = Path(out).resolve()  # as the kernel will follow it when the build writes
+    except (RuntimeError, OSError):  # a loop of links
+        raise RefusedError(f"--out {out}: a loop of symbolic links; give a real folder") from None
+    inside = real == Path(home) or Path(home) in real.parents
+    if inside and ".git" in real.relative_to(home).parts:
+        raise RefusedError(f"--out {out}: is inside git's own folder; give a folder of its own")
     lexical = Path(os.path.abspath(out))  # noqa: PTH100 - resolve() follows the links
-    if not any(os.path.realpath(folder) == home for folder in (lexical, *lexical.parents)):
-        return  # --out is outside the repository: where the person said
-    existing = lexical
-    while not os.path.lexists(existing) and existing != existing.parent:
-        existing = existing.parent
-    real = os.path.realpath(existing)
-    if real != home and not real.startswith(home.rstrip(os.sep) + os.sep):
-        raise RefusedError(
-            f"--out {out}: a symbolic link in the repository leads it to {real}, outside the "
-            f"repository; give --out {real} to build there"
-        )
+    meant_inside = any(os.path.realpath(f) == home for f in (lexical, *lexical.parents))
+    if inside or not meant_inside:
+        return  # inside, or outside the repository where the person said
+    raise RefusedError(
+        f"--out {out}: a symbolic link in the repository leads it to {real}, outside the "
+        f"repository; give --out {real} to build there"
+    )
 
 
 # A full disk, a quota, a file size limit, a read-only or forbidden folder: the machine's
