@@ -304,11 +304,6 @@ def test_a_huge_recurrence_interval_is_bad_input_not_a_bug(
 # ---- the published manifest: a digest of internal data --------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk6: an internal note changes the published --out/.incidents-site (its keys "
-    "come from the record's blob id): the public site tells when internal data changed",
-)
 def test_an_internal_note_changes_no_byte_of_the_published_site(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     assert _incidents(tmp_path, "demo", str(demo)).returncode == 0

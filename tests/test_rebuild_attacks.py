@@ -176,7 +176,7 @@ def test_a_damaged_month_of_the_view_cache_is_a_miss_not_a_crash(
     commit_all(repo)
     out = build(repo, tmp_path / "site", *AS_OF)
     folder = repo / ".git" / "incidents-cache"
-    (month,) = folder.glob("public-f5-*-2026-01.json")
+    (month,) = folder.glob("public-f6-*-2026-01.json")
     views = json.loads(month.read_text(encoding="utf-8"))
     month.write_text(json.dumps({key: "{damaged" for key in views}), encoding="utf-8")
     from incidents_cli.site import inputs
@@ -204,7 +204,7 @@ def test_a_cache_file_that_is_a_symlink_to_a_device_is_a_miss_not_a_hang(
     commit_all(repo)
     out = build(repo, tmp_path / "site", *AS_OF)
     folder = repo / ".git" / "incidents-cache"
-    linked = [*folder.glob("last-checks-*.json"), *folder.glob("public-f5-*-heads.json")]
+    linked = [*folder.glob("last-checks-*.json"), *folder.glob("public-f6-*-heads.json")]
     assert len(linked) == 2
     for path in linked:
         path.unlink()

@@ -301,3 +301,29 @@ def test_a_full_build_in_place_that_writes_more_files_than_it_keeps_digests_of_k
     monkeypatch.setenv("INCIDENTS_NO_CACHE", "1")
     cold = build(repo, tmp_path / "cold", "--as-of", "2026-02-02T00:00:00Z")
     assert all_files(out) == all_files(cold)
+
+
+def test_an_internal_change_rewrites_no_file_and_a_public_one_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are keyed by the public views, not by the records' blob ids: an internal note
+    leaves every byte of --out as it was (the manifest too: it would tell when internal
+    data changed) and renders nothing again; a public change after it is rendered."""
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    before = all_files(out)
+    inodes = {rel: (out / rel).stat().st_ino for rel in before if rel != ".incidents-site"}
+    noted = run_cli("note", "INC-0003", "Internal: the vendor's account is suspended", cwd=demo)
+    assert noted.code == 0, noted.err
+    _same_as_cold(demo, out, cold, monkeypatch)  # an open incident
+    assert all_files(out) == before
+    # a closed one (with a postmortem): an internal finding edited
+    _edit(demo / "incidents/INC-0001.yaml", "pool at 100% on all", "pool at 99% on all")
+    commit_all(demo, "an internal change")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert all_files(out) == before
+    assert {rel: (out / rel).stat().st_ino for rel in inodes} == inodes
+    _edit(demo / "incidents/INC-0001.yaml", "title: Checkout", "title: Payments")
+    commit_all(demo, "a public change")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert b"Payments and API" in (out / "incidents/INC-0001.html").read_bytes()
+    assert all_files(out)[".incidents-site"] != before[".incidents-site"]

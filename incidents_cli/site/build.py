@@ -137,7 +137,8 @@ def render_site(
     """Every file of the site as (relative path, text), one at a time so that no more than
     one page is held in memory: a pure function of the page.
 
-    ``keys`` gives the content key of each incident (its files' blob ids); a page whose key
+    ``keys`` gives the content key of each incident (of its public view: inputs.py
+    ``content_key``); a page whose key
     (that, the templates, the settings it shows and the tool's version) equals the one the
     page in ``previous`` was rendered for is reused instead of rendered again: the pages of
     resolved incidents, and the history pages of months whose incidents did not change.
@@ -366,7 +367,7 @@ def build_site(
     kept: dict[str, Any] = {"own": {}, "moved": {}}
     previous = _previous(root, out, kept) if enabled() else Previous(None)  # else: render all
     renderer = early.renderer if early is not None else Renderer(root, settings.language)
-    files = render_site(page, renderer, inputs.keys, previous, sequences, kept, early)
+    files = render_site(page, renderer, inputs.content, previous, sequences, kept, early)
     count = write_tree(out, files, early, kept["own"], kept["moved"])
     if built is not None:
         built.extend((page, renderer, inputs, kept))

@@ -4,9 +4,10 @@ the records that changed since the last build (cached by blob id), and the maint
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,14 +31,25 @@ if TYPE_CHECKING:
 
 @dataclass
 class PublicInputs:
-    """What the site is built from: the public view of every incident with the key of its
-    content (file name and the blob ids of its record and postmortem) by incident id, the
+    """What the site is built from: the public view of every incident with the key it is
+    cached by (file name and the blob ids of its record and postmortem) and the key of its
+    content (``content_key``: what its pages' keys are made of) by incident id, the
     maintenance windows, and the files that could not be read."""
 
     incidents: list[PublicIncident]
     keys: dict[str, str]
     maintenances: list[Maintenance]
     unreadable: list[str]
+    content: dict[str, str] = field(default_factory=dict)
+
+
+def content_key(packed: str) -> str:
+    """The key of a view's content: a digest of its JSON text, which is all a page shows of
+    the incident (every view the site renders is decoded from that text). Made of the
+    public view only, so a change that leaves it as it was (an internal note) changes no
+    key: the manifest in --out tells nobody when an incident's internal data changed (blob
+    ids would), and nothing is rendered again for it."""
+    return hashlib.sha256(packed.encode("utf-8")).hexdigest()
 
 
 def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes | None]:
@@ -55,10 +67,10 @@ def _content_id(root: Path, rel: str, blobs: dict[str, str]) -> tuple[str, bytes
 
 
 # The views are kept in two parts: one file of every view's head ([id, started, resolved,
-# latest, touched] or None), unreadable files and month, by key; and the views as JSON text
-# in one file per month the incident started. A rebuild reads the heads and the few months
-# whose views it shows in full (the last 90 days, what it renders), not every view.
-PUBLIC_CACHE = "public-f5"
+# latest, touched] or None), unreadable files, month and content key, by key; and the views
+# as JSON text in one file per month the incident started. A rebuild reads the heads and the
+# few months whose views it shows in full (the last 90 days, what it renders), not every view.
+PUBLIC_CACHE = "public-f6"
 
 
 class _Cached(PublicIncident):
@@ -186,9 +198,11 @@ def _cached(head: list[Any], packed: str | _Stored) -> PublicIncident:
 def _entry(entry: Any, stored: _Stored) -> tuple[list[Any], PublicIncident | None] | None:
     """A head entry of our shape and its view, or None (a miss): its head must decode;
     the rest of the view is read and decoded when first used (see ``_stored_view``)."""
-    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str)):
+    if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)):
         return None
-    head, unreadable, month = entry
+    head, unreadable, month, content = entry
+    if not isinstance(content, str):
+        return None
     if not isinstance(unreadable, list) or not all(isinstance(u, str) for u in unreadable):
         return None
     if head is None:
@@ -303,13 +317,15 @@ def _gather(
         else:  # made now: (key, [head, view as JSON, unreadable])
             head, packed, unreadable = entry
             view = _cached(head, packed) if head is not None else None
-            heads[key] = [head, unreadable, head[1][:7] if head is not None else ""]
+            content = content_key(packed) if head is not None else ""
+            heads[key] = [head, unreadable, head[1][:7] if head is not None else "", content]
             if head is not None:
                 texts[key] = packed
         inputs.unreadable.extend(heads[key][1])
         if view is not None:
             inputs.incidents.append(view)
             inputs.keys[view.id] = key
+            inputs.content[view.id] = heads[key][3]
     return heads, texts
 
 

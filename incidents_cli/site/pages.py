@@ -31,7 +31,7 @@ from incidents_cli.site.contexts import (
     words_of,
 )
 from incidents_cli.site.files import MARKER, REUSED, Folders, SiteFile, write_text
-from incidents_cli.site.inputs import parsed_view_made
+from incidents_cli.site.inputs import content_key, parsed_view_made
 from incidents_cli.site.model import Page
 from incidents_cli.site.public import PublicIncident
 from incidents_cli.site.render import Renderer
@@ -97,7 +97,8 @@ def page_key(*parts: str) -> str:
 @dataclass
 class Reuse:
     """What decides whether a page built before can be reused: each incident's content key
-    (its files' blob ids), the site in --out, the key of what every page shows besides its
+    (of its public view, never of its files: see inputs.content_key), the site in --out,
+    the key of what every page shows besides its
     incidents, and the manifest the keys of this build go into."""
 
     keys: dict[str, str]
@@ -390,8 +391,8 @@ class _Views(MutableMapping[str, Any]):
     def __setitem__(self, rel: str, made: Any) -> None:
         key, entry, page = made
         self._views[rel] = (key, entry)
-        if page is not None:
-            self._early.keep(key, *page)
+        if page is not None:  # (by its content key, as incident_plan asks)
+            self._early.keep(content_key(entry[1]), *page)
 
     def __getitem__(self, rel: str) -> Any:
         return self._views[rel]

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from incidents_cli.core.settings import Settings
     from incidents_cli.site.build import BuildResult
+    from incidents_cli.site.inputs import PublicInputs
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
@@ -120,8 +121,8 @@ def _line(view: PublicIncident, key: str) -> str:
 
 
 def _short(view: PublicIncident, key: str) -> str:
-    """A month's line of an incident: id, content key, the view's month in the cache (its
-    start's, as the heads file has it) and whether it is open."""
+    """A month's line of an incident: id, keys, the view's month in the cache (its start's,
+    as the heads file has it) and whether it is open."""
     started = view.started
     return f"{view.id}\t{key}\t{started.year:04d}-{started.month:02d}\t{int(view.active)}"
 
@@ -252,6 +253,13 @@ def remember(
             raise
 
 
+def _keys(inputs: PublicInputs) -> dict[str, str]:
+    """Each incident's keys in the state's lines: the view cache's (its files' blob ids)
+    and, after the last colon, its content's (of its public view: what the keys of its
+    pages in the manifest are made of)."""
+    return {ident: f"{key}:{inputs.content[ident]}" for ident, key in inputs.keys.items()}
+
+
 def _state(
     out: Path,
     built: list[Any],
@@ -262,7 +270,7 @@ def _state(
     from incidents_cli.site.build import _fixed_key
 
     page, renderer, inputs, kept = built
-    keys: dict[str, str] = inputs.keys
+    keys = _keys(inputs)
     months, chosen = kept["months"], kept["chosen"]  # as render_site made them
     totals = _totals(page)
     shown = {i.id for i in _shown(page)}
@@ -522,12 +530,22 @@ _MONTH = re.compile("[0-9]{4}-[0-9]{2}")
 
 
 def _split(line: str) -> tuple[str, str, str, list[Any]]:
-    """A line of the state: id, content key, the view's month in the cache, its head."""
+    """A line of the state: id, keys, the view's month in the cache, its head."""
     ident, key, month, head = line.split("\t", 3)
     decoded = json.loads(head)
     if type(decoded) is not list or len(decoded) != 5:
         raise _Stale
     return ident, key, month, decoded
+
+
+def _cached_as(key: str) -> str:
+    """The key a line's view is cached by (its files' blob ids)."""
+    return key.rpartition(":")[0]
+
+
+def _content_of(key: str) -> str:
+    """The content key of a line's view (inputs.content_key)."""
+    return key.rpartition(":")[2]
 
 
 class _Rebuild:
@@ -661,19 +679,19 @@ class _Rebuild:
         for line in (*self.state["shown"], *self.state["feeding"]):
             if line.startswith(f"{ident}\t"):
                 return self._split(line)[3]
-        packed = kept_view(self.folder, month, key)
+        packed = kept_view(self.folder, month, _cached_as(key))
         if packed is None:
             raise _Stale
         return view_head(_full_view(packed))
 
     def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
         """An incident checked and its view made from the files HEAD holds."""
-        from incidents_cli.site.inputs import view_entry
+        from incidents_cli.site.inputs import content_key, view_entry
 
         place, line = self._old(ident)
         old_id, old_key, old_month, _ = line.split("\t")
         old = self._old_head(ident, old_key, old_month)
-        name, _, pm_blob = old_key.split(":")
+        name, _, pm_blob, _ = old_key.split(":")
         if name not in (f"{ident}.yaml", f"{ident}.yml"):
             raise _Stale
         rel = f"{INCIDENTS_DIR}/{name}"
@@ -689,8 +707,9 @@ class _Rebuild:
             raise _Stale  # not public now, or it moved: the full build
         if (head[2] is None) != (old[2] is None):
             raise _Stale  # resolved or reopened: its page enters or leaves the manifest
-        key = f"{name}:{blob}:{pm_id}"
-        self.made[key] = (head[1][:7], packed)
+        cached_as = f"{name}:{blob}:{pm_id}"
+        self.made[cached_as] = (head[1][:7], packed)
+        key = f"{cached_as}:{content_key(packed)}"
         self.lines[ident] = (
             f"{ident}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
         )
@@ -771,12 +790,14 @@ class _Rebuild:
         ident, key, month, head = self._split(line)
         if ident in self.views:
             return self.views[ident]
-        packed = self.made[key][1] if key in self.made else kept_view(self.folder, month, key)
+        cached_as = _cached_as(key)
+        made = self.made.get(cached_as)
+        packed = made[1] if made is not None else kept_view(self.folder, month, cached_as)
         if packed is None:
             raise _Stale  # the view cache lost it: the full build makes it again
         view = view_from(head, packed)
         self.views[ident] = view
-        self.keys[ident] = key
+        self.keys[ident] = _content_of(key)
         return view
 
     # -- the pages that change --
@@ -894,7 +915,7 @@ class _Rebuild:
             active = any(head[3] == "1" for head in heads)
             newer = names[place - 1] if place > 0 else ""
             older = names[place + 1] if place + 1 < len(names) else ""
-            content = [head[1] for head in heads]
+            content = [_content_of(head[1]) for head in heads]
             fixed, templates = self.state["fixed"], self.state["templates"][0]
             when = page.now if active else None
             key = month_key(fixed, templates, month, newer, older, when, content)
@@ -912,7 +933,7 @@ class _Rebuild:
         ident, key, month, _ = fields
         if ident in self.lines or ident in self.views:
             return self._view(self._line(ident))
-        packed = kept_view(self.folder, month, key)
+        packed = kept_view(self.folder, month, _cached_as(key))
         if packed is None:
             raise _Stale  # the view cache lost it: the full build makes it again
         return _full_view(packed)
@@ -960,7 +981,7 @@ class _Rebuild:
 
         def newest(ident: str) -> tuple[datetime, str, int]:
             ident, key, _, head = self._split(self._line(ident))
-            self.keys[ident] = key  # what the feed's key is made of
+            self.keys[ident] = _content_of(key)  # what the feed's key is made of
             return datetime.fromisoformat(head[3][0]), ident, head[3][1]
 
         every = total <= len(ids)  # the feed holds every incident it can choose from
