@@ -313,11 +313,6 @@ def test_a_half_typed_record_saved_while_a_transition_runs_is_a_refusal_not_a_bu
         assert (repo / "incidents" / "INC-0001.yaml").read_text(encoding="utf-8") == half
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: an edit saved just after the commit: exit 2 'HEAD does not hold this "
-    "change' though HEAD holds it",
-)
 def test_an_edit_saved_just_after_the_commit_is_not_said_as_a_failed_change(
     repo: Path, tmp_path: Path
 ) -> None:
