@@ -280,11 +280,6 @@ def _saved(text: str) -> Callable[[Path], None]:
     return save
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: a half-typed save while a transition reads the record ends in ruamel's "
-    "ScannerError, exit 3",
-)
 def test_a_half_typed_record_saved_while_a_transition_runs_is_a_refusal_not_a_bug(
     repo: Path, tmp_path: Path
 ) -> None:

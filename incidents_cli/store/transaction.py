@@ -513,7 +513,18 @@ def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None],
 
 
 def _new_record_text(rel: str, old_text: str | None, change: Change) -> str:
-    text = yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+    if not old_text:
+        text = yamlio.dump(change.record)
+    else:
+        try:
+            text = yamlio.rewrite(old_text, change.record, rel)
+        except InputFileError as exc:  # the step read it valid: a save made meanwhile
+            raise RefusedError(
+                f"{rel} was changed while this command ran (saved by hand?) and does not read "
+                f"as YAML now (line {exc.line}: {exc.detail}); it is left as saved and nothing "
+                f"was committed: finish or undo that edit (see `git diff -- {rel}`), then try "
+                "again"
+            ) from None
     problems = _problems(RecordFile("incident", rel, yamlio.parse(text, rel)))
     if problems:  # what was asked would make an invalid record: never written
         raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
