@@ -236,10 +236,6 @@ def _note_with_the_record_deleted_at(
     return (command.returncode, err) if seen >= nth else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: the record deleted while a transition reads it ends in FileNotFoundError, exit 3",
-)
 def test_a_record_deleted_while_a_transition_runs_is_a_refusal_not_a_bug(
     repo: Path, tmp_path: Path
 ) -> None:

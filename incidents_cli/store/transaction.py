@@ -469,8 +469,8 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{rel} has uncommitted changes; commit or stash them first "
                 f"(see `git diff -- {rel}`)"
             )
-        old_bytes = path.read_bytes() if path.exists() else None
-        old_text = path.read_text(encoding="utf-8") if old_bytes is not None else None
+        old_bytes = _read_now(path, rel)
+        old_text = _text_of(old_bytes, rel)
         if old_text is None and dirty:
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
         if rel in removed:
@@ -491,12 +491,38 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     return planned, states
 
 
+def _read_now(path: Path, rel: str) -> bytes | None:
+    """The file's bytes as they are now (None: there is none). One removed or made
+    unreadable between the look and the read (by hand, `git rm`, a checkout) is the
+    person's doing, said in one line: nothing was written yet."""
+    if not path.exists():
+        return None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RefusedError(
+            f"{rel} was removed while this command ran (by hand, `git rm` or a checkout?); "
+            f"nothing was changed: restore it (see `git status -- {rel}`), then try again"
+        ) from None
+    except OSError as exc:
+        raise RefusedError(
+            f"cannot read {rel}: {(exc.strerror or str(exc)).lower()}; nothing was changed"
+        ) from None
+
+
+def _text_of(raw: bytes | None, rel: str) -> str | None:
+    """``raw`` as text, its line ends read as Python's text files read them (``\\n``)."""
+    if raw is None:
+        return None
+    text = yamlio.decode(raw, rel)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None], str]:
     """The record's new text, made now; the function returned gives it (or raises what
     made it fail) once the file's old text, as read after git's checks, is the same."""
-    path = root / rel
     try:
-        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        old_text = _text_of(_read_now(root / rel, rel), rel)
         made = _new_record_text(rel, old_text, change)
     except Exception as exc:  # said in its turn, after git's answer
         failed = exc
