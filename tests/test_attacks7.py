@@ -115,10 +115,6 @@ def test_a_repository_template_that_calls_a_built_in_macro_wrongly_is_not_a_bug(
 # ---- durations: a number too long for int() is bad input, not a bug ------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: a --at/--since duration of 5000 digits ends in int()'s ValueError, exit 3",
-)
 @pytest.mark.parametrize(
     "args",
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -145,14 +146,23 @@ def parse_duration(text: str) -> timedelta:
     match = re.match(_DURATION, text.strip())
     if not text.strip() or not match:
         raise ValueError(f"{text!r} is not a duration like 15m, 1h30m or 2d")
-    # in whole numbers first (timedelta itself overflows), of at most 12 digits each (int()
-    # refuses thousands, and more than 12 is longer than ten years in any unit)
-    parts = [(g or "0").lstrip("0") or "0" for g in match.groups()]
-    if max(len(part) for part in parts) > 12:
-        total = LONGEST_DAYS * 86400 + 1
-    else:
-        weeks, days, hours, minutes, seconds = (int(part) for part in parts)
-        total = (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+    units = (604800, 86400, 3600, 60, 1)  # w, d, h, m, s: the groups of _DURATION
+    parts = [(g or "0", u) for g, u in zip(match.groups(), units, strict=True)]
+    return bounded_duration(text, parts)
+
+
+def bounded_duration(text: str, parts: Iterable[tuple[str, int]]) -> timedelta:
+    """The duration ``text`` names, as its parts (the digits of a number, and the seconds
+    in its unit); at most ``LONGEST_DAYS``, else DurationRangeError. Summed in whole numbers
+    first (timedelta itself overflows), of at most 12 digits each (int() refuses thousands,
+    and more than 12 is longer than ten years in any unit)."""
+    total = 0
+    for digits, unit in parts:
+        number = digits.lstrip("0") or "0"
+        if len(number) > 12:
+            total = LONGEST_DAYS * 86400 + 1
+            break
+        total += int(number) * unit
     if total > LONGEST_DAYS * 86400:
         shown = text.strip() if len(text.strip()) <= 24 else f"{text.strip()[:20]}..."
         raise DurationRangeError(f"{shown!r} is longer than ten years (at most {LONGEST_DAYS}d)")
