@@ -334,11 +334,6 @@ def test_an_edit_saved_just_after_the_commit_is_not_said_as_a_failed_change(
 # ---- a runbook's review: a date near the end of the calendar -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: last_reviewed 9999-12-30 passes validate; `runbook stale` ends in "
-    "OverflowError, exit 3",
-)
 def test_a_runbook_reviewed_at_the_end_of_the_calendar_is_bad_input_not_a_bug(
     repo: Path,
 ) -> None:

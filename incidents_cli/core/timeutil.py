@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,8 @@ EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
 # What a stored time looks like, to find the strings of a record that claim to be times.
 TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"
+# And a plain date (a review's, a postmortem's, a due day): the whole string.
+DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
 
 
 def _in_range(value: datetime, text: str) -> datetime:
@@ -57,6 +59,20 @@ def parse_time(text: str) -> datetime:
     return _in_range(value.astimezone(UTC), text)
 
 
+def parse_date(text: str) -> date:
+    """A calendar date, ``2026-12-01``, in the years a stored time may have (else
+    TimeFormatError), so that adding a duration to it never overflows."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise TimeFormatError(f"{text!r} is not a date like 2026-12-01")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise TimeFormatError(f"{text!r} is not a valid date: {exc}") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise TimeFormatError(f"{text!r} is out of range (years {EARLIEST_YEAR} to {LATEST_YEAR})")
+    return day
+
+
 def maybe_time(value: object) -> datetime | None:
     """The time in ``value`` if it is a valid RFC 3339 string, else None (for reading records
     that validation may not have passed)."""
@@ -73,19 +89,17 @@ def due_time(value: object, zone: str = "UTC") -> datetime | None:
     date (2026-12-01) at the end of that day (23:59:59) in ``zone``, the settings' time
     zone; None for anything else (see ``maybe_time``)."""
     if isinstance(value, str) and len(value) == 10 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        from datetime import date, time
+        from datetime import time
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            day = date.fromisoformat(value)
-        except ValueError:
+            day = parse_date(value)
+        except TimeFormatError:
             return None
         try:
             where: Any = ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):  # a settings finding of its own
             where = UTC  # meanwhile UTC ("", "/abs" and "../x" are ValueErrors)
-        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-            return None
         return datetime.combine(day, time(23, 59, 59), tzinfo=where)
     return maybe_time(value)
 
