@@ -104,10 +104,6 @@ def test_a_repository_template_that_calls_a_built_in_macro_wrongly_is_not_a_bug(
 # ---- durations: a number too long for int() is bad input, not a bug ------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: a --at/--since duration of 5000 digits ends in int()'s ValueError, exit 3",
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -222,10 +218,6 @@ def _note_with_the_record_deleted_at(
     return (command.returncode, err) if seen >= nth else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: the record deleted while a transition reads it ends in FileNotFoundError, exit 3",
-)
 def test_a_record_deleted_while_a_transition_runs_is_a_refusal_not_a_bug(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -266,11 +258,6 @@ def _saved(text: str) -> Callable[[Path], None]:
     return save
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: a half-typed save while a transition reads the record ends in ruamel's "
-    "ScannerError, exit 3",
-)
 def test_a_half_typed_record_saved_while_a_transition_runs_is_a_refusal_not_a_bug(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -299,11 +286,6 @@ def test_a_half_typed_record_saved_while_a_transition_runs_is_a_refusal_not_a_bu
         assert (repo / "incidents" / "INC-0001.yaml").read_text(encoding="utf-8") == half
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: an edit saved just after the commit: exit 2 'HEAD does not hold this "
-    "change' though HEAD holds it",
-)
 def test_an_edit_saved_just_after_the_commit_is_not_said_as_a_failed_change(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -338,11 +320,6 @@ def test_an_edit_saved_just_after_the_commit_is_not_said_as_a_failed_change(
 # ---- a runbook's review: a date near the end of the calendar -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk7: last_reviewed 9999-12-30 passes validate; `runbook stale` ends in "
-    "OverflowError, exit 3",
-)
 def test_a_runbook_reviewed_at_the_end_of_the_calendar_is_bad_input_not_a_bug(
     repo: Path,
 ) -> None:

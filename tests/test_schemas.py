@@ -95,6 +95,28 @@ def test_invalid_example(case: tuple[str, Path]) -> None:
         assert finding.line >= 1 and finding.message
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("9999-12-30", "'9999-12-30' is out of range (years 1970 to 2999)"),
+        ("1969-12-31", "'1969-12-31' is out of range (years 1970 to 2999)"),
+        ("2026-02-30", "'2026-02-30' is not a valid date: day is out of range for month"),
+    ],
+)
+def test_a_date_is_bounded_like_a_stored_time_and_said_at_its_place(day: str, message: str) -> None:
+    """A plain date (a review's) in the years a stored time may have: one near the end of
+    the calendar validated, and adding the review interval to it overflowed."""
+    from incidents_cli.store.schemas import is_valid
+
+    text = f"title: TLS\nowner: carol\nlast_reviewed: {day}\nreview_every: 90\n"
+    record = RecordFile("runbook", "r.md", yamlio.parse(text, "r.md"))
+    findings = schema_findings(record)
+    assert [(f.line, f.field, f.message) for f in findings] == [(3, "last_reviewed", message)]
+    assert not is_valid("runbook", record.doc.data if record.doc else None)
+    fine = RecordFile("runbook", "r.md", yamlio.parse(text.replace(day, "2999-12-31"), "r.md"))
+    assert schema_findings(fine) == []
+
+
 def _check_jsonschema() -> list[str]:
     exe = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
     if exe is None:

@@ -193,6 +193,20 @@ def test_durations_written_many_ways() -> None:
     assert parse_duration_text("3 parsecs") is None
 
 
+@pytest.mark.parametrize(
+    "text", ["9" * 5000 + "s", "3651d", "522w 1 day", "0" * 5000 + "3651 days"]
+)
+def test_a_duration_longer_than_ten_years_is_refused_as_the_settings_ones_are(text: str) -> None:
+    """The settings' bound (timeutil.LONGEST_DAYS), not a copy: int() refuses thousands of
+    digits, and a longer duration is a typing mistake."""
+    assert parse_duration_text("3650d") == timedelta(days=3650)
+    assert parse_duration_text("0" * 5000 + "1m") == timedelta(minutes=1)
+    with pytest.raises(TimeInputError, match=r"is longer than ten years \(at most 3650d\)"):
+        parse_duration_text(text)
+    with pytest.raises(TimeInputError, match="is longer than ten years"):
+        parse_time_input(f"-{text}", now=utc("2026-03-01T12:00:00Z"), zone="UTC")
+
+
 ZONES = st.sampled_from(["UTC", BERLIN, NEW_YORK, "Australia/Lord_Howe", "Asia/Kolkata"])
 NOWS = st.datetimes(
     min_value=datetime(2000, 1, 2),  # noqa: DTZ001

@@ -210,3 +210,19 @@ def test_pyyamls_pure_python_reader_still_refuses_what_is_not_printable() -> Non
     with pytest.raises(yaml.reader.ReaderError):
         yaml.load("title: bell\x07\n", Loader=yaml.SafeLoader)
     assert yaml.load("title: café\n", Loader=yaml.SafeLoader) == {"title": "café"}
+
+
+@pytest.mark.parametrize(
+    ("old", "place"),
+    [("id: INC-0001\ntitle: [half typed\n", "f.yaml:3:1:"), ("a: 1\na: 2\n", "f.yaml:2:1:")],
+    ids=["scanner", "duplicate-key"],
+)
+def test_rewrite_of_a_text_that_is_not_yaml_is_an_input_error_at_its_place(
+    old: str, place: str
+) -> None:
+    """ruamel's own errors (a half-typed save read back by a transition) are said as the
+    file's, never a traceback of ruamel's lines."""
+    with pytest.raises(InputFileError) as raised:
+        yamlio.rewrite(old, {"id": "INC-0001", "title": "x"}, "f.yaml")
+    assert raised.value.message.startswith(place), raised.value.message
+    assert "\n" not in raised.value.message

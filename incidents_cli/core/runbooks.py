@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RecordFile
-from incidents_cli.core.timeutil import TimeFormatError, parse_time
+from incidents_cli.core.timeutil import TimeFormatError, parse_date, parse_time
 
 
 # A NamedTuple, not a frozen dataclass: cheaper to create at import (see benchmarks/, --help).
@@ -36,8 +36,8 @@ def runbooks_from_records(records: Iterable[RecordFile]) -> list[Runbook]:
         reviewed = None
         if isinstance(data.get("last_reviewed"), str):
             try:
-                reviewed = datetime.combine(date.fromisoformat(data["last_reviewed"]), time(), UTC)
-            except ValueError:
+                reviewed = datetime.combine(parse_date(data["last_reviewed"]), time(), UTC)
+            except TimeFormatError:
                 reviewed = None
         every = data.get("review_every")
         assert record.doc is not None

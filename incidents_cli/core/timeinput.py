@@ -115,16 +115,20 @@ def accepted_forms(window: bool = False) -> str:
 
 
 def parse_duration_text(text: str) -> timedelta | None:
-    """``15m``, ``1h30m``, ``2 hours``, ``1d 12h``: a duration, or None if it is not one."""
+    """``15m``, ``1h30m``, ``2 hours``, ``1d 12h``: a duration, or None if it is not one;
+    one longer than the settings' durations may be (ten years) is a TimeInputError."""
+    from incidents_cli.core.timeutil import DurationRangeError, bounded_duration
+
     cleaned = text.strip().lower()
     if not cleaned or not _DURATION.match(cleaned):
         return None
-    seconds = 0
-    for number, unit in _PART.findall(cleaned):
-        if unit not in _UNITS:
-            return None
-        seconds += int(number) * _UNITS[unit]
-    return timedelta(seconds=seconds)
+    parts = _PART.findall(cleaned)
+    if any(unit not in _UNITS for _, unit in parts):
+        return None
+    try:
+        return bounded_duration(text, [(number, _UNITS[unit]) for number, unit in parts])
+    except DurationRangeError as exc:
+        raise TimeInputError(str(exc)) from None
 
 
 def zone_of(name: str | tzinfo) -> tzinfo:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +27,8 @@ EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
 # What a stored time looks like, to find the strings of a record that claim to be times.
 TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"
+# And a plain date (a review's, a postmortem's, a due day): the whole string.
+DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
 
 
 def _in_range(value: datetime, text: str) -> datetime:
@@ -56,6 +59,20 @@ def parse_time(text: str) -> datetime:
     return _in_range(value.astimezone(UTC), text)
 
 
+def parse_date(text: str) -> date:
+    """A calendar date, ``2026-12-01``, in the years a stored time may have (else
+    TimeFormatError), so that adding a duration to it never overflows."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise TimeFormatError(f"{text!r} is not a date like 2026-12-01")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise TimeFormatError(f"{text!r} is not a valid date: {exc}") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise TimeFormatError(f"{text!r} is out of range (years {EARLIEST_YEAR} to {LATEST_YEAR})")
+    return day
+
+
 def maybe_time(value: object) -> datetime | None:
     """The time in ``value`` if it is a valid RFC 3339 string, else None (for reading records
     that validation may not have passed)."""
@@ -72,19 +89,17 @@ def due_time(value: object, zone: str = "UTC") -> datetime | None:
     date (2026-12-01) at the end of that day (23:59:59) in ``zone``, the settings' time
     zone; None for anything else (see ``maybe_time``)."""
     if isinstance(value, str) and len(value) == 10 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        from datetime import date, time
+        from datetime import time
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            day = date.fromisoformat(value)
-        except ValueError:
+            day = parse_date(value)
+        except TimeFormatError:
             return None
         try:
             where: Any = ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):  # a settings finding of its own
             where = UTC  # meanwhile UTC ("", "/abs" and "../x" are ValueErrors)
-        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-            return None
         return datetime.combine(day, time(23, 59, 59), tzinfo=where)
     return maybe_time(value)
 
@@ -145,14 +160,23 @@ def parse_duration(text: str) -> timedelta:
     match = re.match(_DURATION, text.strip())
     if not text.strip() or not match:
         raise ValueError(f"{text!r} is not a duration like 15m, 1h30m or 2d")
-    # in whole numbers first (timedelta itself overflows), of at most 12 digits each (int()
-    # refuses thousands, and more than 12 is longer than ten years in any unit)
-    parts = [(g or "0").lstrip("0") or "0" for g in match.groups()]
-    if max(len(part) for part in parts) > 12:
-        total = LONGEST_DAYS * 86400 + 1
-    else:
-        weeks, days, hours, minutes, seconds = (int(part) for part in parts)
-        total = (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+    units = (604800, 86400, 3600, 60, 1)  # w, d, h, m, s: the groups of _DURATION
+    parts = [(g or "0", u) for g, u in zip(match.groups(), units, strict=True)]
+    return bounded_duration(text, parts)
+
+
+def bounded_duration(text: str, parts: Iterable[tuple[str, int]]) -> timedelta:
+    """The duration ``text`` names, as its parts (the digits of a number, and the seconds
+    in its unit); at most ``LONGEST_DAYS``, else DurationRangeError. Summed in whole numbers
+    first (timedelta itself overflows), of at most 12 digits each (int() refuses thousands,
+    and more than 12 is longer than ten years in any unit)."""
+    total = 0
+    for digits, unit in parts:
+        number = digits.lstrip("0") or "0"
+        if len(number) > 12:
+            total = LONGEST_DAYS * 86400 + 1
+            break
+        total += int(number) * unit
     if total > LONGEST_DAYS * 86400:
         shown = text.strip() if len(text.strip()) <= 24 else f"{text.strip()[:20]}..."
         raise DurationRangeError(f"{shown!r} is longer than ten years (at most {LONGEST_DAYS}d)")

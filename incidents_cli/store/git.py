@@ -699,11 +699,9 @@ class Repo:
         result = self.git("rev-parse", "--verify", "-q", f"HEAD:{path}", check=False)
         return result.stdout.strip() or None
 
-    def holds(self, commit: str, paths: Sequence[str], tip: str | None = None) -> bool:
-        """Whether HEAD is ``commit`` (or ``tip``, a commit made on top of it) and the work
-        tree's ``paths`` are as ``commit`` has them."""
-        if self.head(fresh=True) != (tip or commit):
-            return False
+    def work_tree_as(self, commit: str, paths: Sequence[str]) -> bool:
+        """Whether the work tree's ``paths`` are as ``commit`` has them (as git compares
+        them: its filters applied); no when one is marked so that git does not look."""
         if self._hidden_from_git(paths):  # git diff would not look at those files
             return False
         return self.git("diff", "--quiet", commit, "--", *paths, check=False).returncode == 0

@@ -220,7 +220,7 @@ def _value_findings(doc: Document) -> Iterator[Finding]:
 
     if _clean(doc.data, keys=True):  # the usual case, found without a place for each value
         return
-    from incidents_cli.core.timeutil import TIME_SHAPE
+    from incidents_cli.core.timeutil import DATE_SHAPE, TIME_SHAPE, parse_date
 
     for where, character in control_characters_in(doc.data):
         yield _at(
@@ -230,9 +230,10 @@ def _value_findings(doc: Document) -> Iterator[Finding]:
             f"control character {character} is not allowed (it breaks feeds and terminals)",
         )
     for where, value in _strings(doc.data, ()):
-        if re.match(TIME_SHAPE, value):
+        is_time, is_date = re.match(TIME_SHAPE, value), re.match(DATE_SHAPE, value)
+        if is_time or is_date:
             try:
-                parse_time(value)
+                parse_time(value) if is_time else parse_date(value)
             except TimeFormatError as exc:
                 yield _at(doc, list(where), list(where), str(exc))
 
@@ -256,13 +257,13 @@ def _values_ok(data: Any) -> bool:
 
 def _clean(data: Any, *, keys: bool) -> bool:
     """Whether no string of ``data`` (nor, with ``keys``, a key) holds a control character
-    and every value shaped like a time is a real one: every string gathered in one walk and
-    searched at once (a character class matches in the joined text exactly where it matches
-    in one of the strings)."""
+    and every value shaped like a time or a date is a real one in range: every string
+    gathered in one walk and searched at once (a character class matches in the joined
+    text exactly where it matches in one of the strings)."""
     import re
 
     from incidents_cli.core.text import control_character
-    from incidents_cli.core.timeutil import TIME_SHAPE
+    from incidents_cli.core.timeutil import DATE_SHAPE, TIME_SHAPE, parse_date
 
     values: list[str] = []
     names: list[str] = []
@@ -271,11 +272,13 @@ def _clean(data: Any, *, keys: bool) -> bool:
         return False
     if keys and control_character("".join(names), one_line=True):
         return False
-    # No string holds a NUL now: joined by NULs, each string shaped like a time is a match.
-    times = re.compile(f"\0({TIME_SHAPE.removeprefix('^')}[^\0]*)")
-    for value in times.findall("\0" + "\0".join(values)):
+    # No string holds a NUL now: joined by NULs, each string shaped like a time (at least
+    # 16 characters) or a date (exactly 10) is a match.
+    day = DATE_SHAPE.removeprefix("^").removesuffix("\\Z")
+    times = re.compile(f"\0({TIME_SHAPE.removeprefix('^')}[^\0]*|{day}(?=\0))")
+    for value in times.findall("\0" + "\0".join(values) + "\0"):
         try:
-            parse_time(value)
+            parse_date(value) if len(value) == 10 else parse_time(value)
         except TimeFormatError:
             return False
     return True

@@ -284,7 +284,7 @@ def _carry_out(
             commit = repo.head(fresh=True) or ""
             notices.append(f"the same change is committed already as {commit[:12]}; pushing it")
         else:
-            commit = _commit(repo, root, change, actor, new_branch, lock, workspace.seen)
+            commit = _commit(repo, root, change, actor, new_branch, lock, workspace.seen, notices)
         if not push or remote is None or branch is None:
             _keep_open_ids(root, completion, change)
             return Outcome(change, commit, False, 0, change.notices + notices)
@@ -469,8 +469,8 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
                 f"{rel} has uncommitted changes; commit or stash them first "
                 f"(see `git diff -- {rel}`)"
             )
-        old_bytes = path.read_bytes() if path.exists() else None
-        old_text = path.read_text(encoding="utf-8") if old_bytes is not None else None
+        old_bytes = _read_now(path, rel)
+        old_text = _text_of(old_bytes, rel)
         if old_text is None and dirty:
             raise RefusedError(f"{rel} is staged but missing from the work tree; restore it first")
         if rel in removed:
@@ -491,12 +491,38 @@ def _planned_writes(repo: Repo, root: Path, change: Change) -> tuple[list[_Write
     return planned, states
 
 
+def _read_now(path: Path, rel: str) -> bytes | None:
+    """The file's bytes as they are now (None: there is none). One removed or made
+    unreadable between the look and the read (by hand, `git rm`, a checkout) is the
+    person's doing, said in one line: nothing was written yet."""
+    if not path.exists():
+        return None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RefusedError(
+            f"{rel} was removed while this command ran (by hand, `git rm` or a checkout?); "
+            f"nothing was changed: restore it (see `git status -- {rel}`), then try again"
+        ) from None
+    except OSError as exc:
+        raise RefusedError(
+            f"cannot read {rel}: {(exc.strerror or str(exc)).lower()}; nothing was changed"
+        ) from None
+
+
+def _text_of(raw: bytes | None, rel: str) -> str | None:
+    """``raw`` as text, its line ends read as Python's text files read them (``\\n``)."""
+    if raw is None:
+        return None
+    text = yamlio.decode(raw, rel)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None], str]:
     """The record's new text, made now; the function returned gives it (or raises what
     made it fail) once the file's old text, as read after git's checks, is the same."""
-    path = root / rel
     try:
-        old_text = path.read_text(encoding="utf-8") if path.exists() else None
+        old_text = _text_of(_read_now(root / rel, rel), rel)
         made = _new_record_text(rel, old_text, change)
     except Exception as exc:  # said in its turn, after git's answer
         failed = exc
@@ -513,7 +539,18 @@ def _record_text(root: Path, rel: str, change: Change) -> Callable[[str | None],
 
 
 def _new_record_text(rel: str, old_text: str | None, change: Change) -> str:
-    text = yamlio.rewrite(old_text, change.record) if old_text else yamlio.dump(change.record)
+    if not old_text:
+        text = yamlio.dump(change.record)
+    else:
+        try:
+            text = yamlio.rewrite(old_text, change.record, rel)
+        except InputFileError as exc:  # the step read it valid: a save made meanwhile
+            raise RefusedError(
+                f"{rel} was changed while this command ran (saved by hand?) and does not read "
+                f"as YAML now (line {exc.line}: {exc.detail}); it is left as saved and nothing "
+                f"was committed: finish or undo that edit (see `git diff -- {rel}`), then try "
+                "again"
+            ) from None
     problems = _problems(RecordFile("incident", rel, yamlio.parse(text, rel)))
     if problems:  # what was asked would make an invalid record: never written
         raise RefusedError(f"refused, the record would not be valid: {problems[0].text()}")
@@ -528,9 +565,11 @@ def _commit(
     branch: str | None,
     lock: RepositoryLock,
     seen: dict[str, bytes | None],
+    notices: list[str],
 ) -> str:
     """Write the change's files and commit them. ``seen``: each file as the step read it;
-    a file is written over only if it still holds that (else someone saved it meanwhile)."""
+    a file is written over only if it still holds that (else someone saved it meanwhile).
+    A file changed in the work tree after the commit is said in ``notices``."""
     planned, states = _planned_writes(repo, root, change)
     before = states.head
     message = commit_message(change, actor)
@@ -565,11 +604,12 @@ def _commit(
             raise
         lock.clear_journal()
     commit = made.head
-    if commit == before or not _holds(repo, root, made, planned):
+    if commit == before or not _holds(repo, made, planned):
         raise GitError(
             f"git made commit {commit[:12]}, but HEAD does not hold this change; "
             "see `git status` and `git log`"
         )
+    notices.extend(_changed_since(repo, root, made, planned))
     if held.signal is not None:
         raise IncidentsError(
             f"interrupted after the commit: {change.subject} is committed as {commit[:12]}",
@@ -613,20 +653,38 @@ def _put_back(root: Path, written: list[_Write], failure: BaseException) -> None
             failure.args = (failure.message,)
 
 
-def _holds(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> bool:
-    """Whether HEAD (``made``) and the work tree hold exactly what was written. Compared
-    by blob id (HEAD's, and the file's as written); where they differ (a hook rewrote a
-    file, or a filter such as end-of-line conversion stores other bytes), git decides."""
+def _holds(repo: Repo, made: Commit, planned: list[_Write]) -> bool:
+    """Whether HEAD holds the change, judged by the commit as read back (``made``), never
+    by the work tree, where a person may save an edit the moment after the commit: each
+    file's blob there is the one written, or one `_refuse_not_as_written` found to hold the
+    same (a filter's bytes, a hook's staged edit), and HEAD is still that commit (or one
+    made on top of it since)."""
+    if all(made.blobs.get(w.git_path, "") == _blob(w.text, made) for w in planned):
+        return True
+    return repo.head(fresh=True) == (made.tip or made.head)
+
+
+def _changed_since(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> list[str]:
+    """What to say of each file whose work-tree copy is no longer as committed (a hook's
+    edit it did not stage, or a person's save just after the commit): it is theirs, left
+    as it is. Compared with the bytes written first; where they differ, git decides (the
+    file may hold what the commit holds: a filter's, or a hook's staged edit)."""
+    changed = []
     for write in planned:
-        expected = _blob(write.text, made)
         path = root / write.rel
         try:
-            now = blob_id(path.read_bytes(), made.head) if path.is_file() else None
+            now = path.read_bytes() if os.path.lexists(path) else None
         except OSError:
-            now = "unreadable"
-        if made.blobs.get(write.git_path, "") != expected or now != expected:
-            return repo.holds(made.head, [w.git_path for w in planned], made.tip)
-    return True
+            now = b""  # unreadable: not as written
+        if now != (write.text.encode("utf-8") if write.text is not None else None):
+            changed.append(write)
+    if not changed or repo.work_tree_as(made.head, [w.git_path for w in changed]):
+        return []
+    return [
+        f"{w.rel} was changed after the commit (saved by hand, or by a hook) and is left as "
+        f"changed; the commit holds this change (see `git diff -- {w.rel}`)"
+        for w in changed
+    ]
 
 
 def _blob(text: str | None, made: Commit) -> str | None:

@@ -448,11 +448,12 @@ def dump(data: Any) -> str:
     )
 
 
-def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
+def rewrite(old_text: str, new_data: dict[str, Any], display: str = "") -> str:
     """The old document changed to equal ``new_data``, keeping comments and key order.
 
     A file still in the layout the tool writes is simply written anew; one a person has
-    edited (comments, other quoting or order) goes through ruamel.yaml's round trip.
+    edited (comments, other quoting or order) goes through ruamel.yaml's round trip. An
+    old text that is not YAML is an InputFileError at its place in ``display``.
     """
     fast = _rewrite_changed_keys(old_text, new_data)
     if fast is not None:
@@ -462,8 +463,18 @@ def rewrite(old_text: str, new_data: dict[str, Any]) -> str:
             return dump(new_data)
     except InputFileError:
         pass
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     rt = _round_trip()
-    tree = rt.load(old_text)
+    try:
+        tree = rt.load(old_text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputFileError(display, line, column, f"YAML syntax error: {problem}") from None
+    except YAMLError as exc:
+        raise InputFileError(display, 1, 1, f"YAML error: {exc}") from None
     if not isinstance(tree, dict):
         return dump(new_data)
     _merge_mapping(tree, new_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from incidents_cli.core.timeutil import (
     format_duration,
     format_time,
     maybe_time,
+    parse_date,
     parse_duration,
     parse_time,
     parse_time_option,
@@ -135,3 +137,16 @@ def test_a_settings_window_that_is_zero_or_broken_falls_back_to_the_default() ->
     assert duration_or("0m", fallback) == fallback  # would divide by zero in escalations
     assert duration_or("soon", fallback) == fallback
     assert duration_or(None, fallback) == fallback
+
+
+def test_a_date_is_a_real_day_in_the_years_of_a_stored_time() -> None:
+    assert str(parse_date("2999-12-31")) == "2999-12-31"
+    assert str(parse_date("1970-01-01")) == "1970-01-01"
+    for text, said in [
+        ("9999-12-30", "out of range (years 1970 to 2999)"),
+        ("2026-02-30", "is not a valid date"),
+        ("20261201", "is not a date like 2026-12-01"),
+        ("2026-12-01\n", "is not a date like 2026-12-01"),
+    ]:
+        with pytest.raises(TimeFormatError, match=re.escape(said)):
+            parse_date(text)
