@@ -61,10 +61,10 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # n
 
 
 STAGING = "building"
+"""The staging folders of builds into --out are named ``.NAME.building-PID-*`` beside it."""
 CLOCK = "clock"
 """``.NAME.clock-PID-*`` beside --out: a file made only to read the file system's clock
 (state.py ``_fs_now``), removed at once; one left by a killed build is removed by the next."""
-"""The staging folders of builds into --out are named ``.NAME.building-PID-*`` beside it."""
 
 
 def staging_folder(out: Path) -> Path:
