@@ -120,3 +120,59 @@ def test_a_committed_marker_never_lets_the_build_replace_the_repository(repo: Pa
     assert (repo / "incidents.yaml").is_file(), built.stdout
     assert git(repo, "rev-parse", "HEAD", check=False) == before
     assert built.returncode == 2, built.stdout
+
+
+# ---- transitions: success judged by the commit read back, not by HEAD's tip -----------------
+
+
+def _post_commit_hook(repo: Path, body: str) -> None:
+    """A post-commit hook that runs ``body`` once (not for the commit it makes itself)."""
+    hook = repo / ".git" / "hooks" / "post-commit"
+    hook.write_text(f'#!/bin/sh\nif [ -z "$ATK8_IN" ]; then\n{body}\nfi\n', encoding="utf-8")
+    hook.chmod(0o755)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk8: a post-commit hook that reverts our commit: exit 0, HEAD lacks the change",
+)
+def test_a_hook_reverting_the_commit_is_not_said_as_success(repo: Path) -> None:
+    """`_holds` now accepts the commit read back when its blobs are ours, whatever commit is
+    on top of it; `_changed_since` sees the work tree differ and says 'the commit holds this
+    change' as a note. A post-commit hook that reverts the commit leaves HEAD without the
+    note, and the command says it was added (exit 0); before fix7a this was refused."""
+    declared = _incidents(repo, "declare", "db down", "--component", "api")
+    assert declared.returncode == 0, declared.stderr
+    _post_commit_hook(repo, "ATK8_IN=1 git revert --no-edit HEAD >/dev/null 2>&1")
+    noted = _incidents(repo, "note", "INC-0001", "a private note")
+    in_head = "a private note" in git(repo, "show", "HEAD:incidents/INC-0001.yaml")
+    assert noted.returncode != 0 or in_head, noted.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk8: a post-commit hook's commit on top rewrites a public update; it is pushed, exit 0",
+)
+def test_a_hook_commit_on_top_never_publishes_another_public_message(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A post-commit hook commits its own edit of the record on top of ours (the public
+    message replaced). The command says 'public update posted ... pushed' (exit 0) and the
+    remote holds the hook's message, not the one asked for: the changed record is published
+    while the command reports success."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "-u", "origin", "main")
+    declared = _incidents(repo, "declare", "db down", "--component", "api", "--push")
+    assert declared.returncode == 0, declared.stderr
+    _post_commit_hook(
+        repo,
+        "sed -i 's/message: all is calm/message: HACKED by a hook/' incidents/INC-0001.yaml\n"
+        'ATK8_IN=1 git commit -qam "hook edit" --no-verify',
+    )
+    posted = _incidents(
+        repo, "update", "INC-0001", "--status", "identified", "--message", "all is calm", "--push"
+    )
+    published = git(repo, "--git-dir", str(remote), "show", "main:incidents/INC-0001.yaml")
+    assert posted.returncode != 0 or "HACKED" not in published, posted.stdout + posted.stderr
