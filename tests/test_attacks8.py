@@ -87,10 +87,6 @@ def test_a_published_incident_whose_update_reads_like_an_old_date_stays_publishe
 # ---- site build --out: git's own folder, and the repository itself -------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: from a linked worktree, --out into the repository's git folder is built",
-)
 def test_a_linked_worktree_never_builds_into_its_git_folder(repo: Path, tmp_path: Path) -> None:
     """`_refuse_links_out_of` looks for a part named `.git` inside the work tree; a linked
     worktree's git folder is the main clone's `.git` (its `.git` is a file), so
@@ -104,10 +100,6 @@ def test_a_linked_worktree_never_builds_into_its_git_folder(repo: Path, tmp_path
     assert not (common / "site").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a committed .incidents-site makes --out . replace the whole repository",
-)
 def test_a_committed_marker_never_lets_the_build_replace_the_repository(repo: Path) -> None:
     """The only guard against replacing a folder as a whole is the marker `.incidents-site`
     in it; anyone can commit one. `site build --out .` (or --out incidents) then swaps the
