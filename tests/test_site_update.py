@@ -310,6 +310,16 @@ def test_an_internal_change_rewrites_no_file_and_a_public_one_gives_a_cold_build
     leaves every byte of --out as it was (the manifest too: it would tell when internal
     data changed) and renders nothing again; a public change after it is rendered."""
     demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    # The site's "now" is HEAD's commit time, which pages of open incidents show: the
+    # commits below are made at the time HEAD has, so only what they change can differ.
+    import incidents_cli.store.git as gitrepo
+
+    from .git_helpers import git
+
+    head_time = git(demo, "log", "-1", "--format=%ct +0000")  # as git and GitPython read it
+    for variable in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(variable, head_time)
+    monkeypatch.setattr(gitrepo, "_ENV", None)  # git's environment read again, with them
     before = all_files(out)
     inodes = {rel: (out / rel).stat().st_ino for rel in before if rel != ".incidents-site"}
     noted = run_cli("note", "INC-0003", "Internal: the vendor's account is suspended", cwd=demo)

@@ -74,9 +74,10 @@ def _refuse_links_out_of(root: Path, out: Path) -> None:
         real = Path(out).resolve()  # as the kernel will follow it when the build writes
     except (RuntimeError, OSError):  # a loop of links
         raise RefusedError(f"--out {out}: a loop of symbolic links; give a real folder") from None
-    inside = real == Path(home) or Path(home) in real.parents
-    if inside and ".git" in real.relative_to(home).parts:
+    if ".git" in real.parts:  # this repository's, or another's (a linked worktree's)
         raise RefusedError(f"--out {out}: is inside git's own folder; give a folder of its own")
+    _refuse_over_the_repository(Path(home), real, out)
+    inside = real == Path(home) or Path(home) in real.parents
     lexical = Path(os.path.abspath(out))  # noqa: PTH100 - resolve() follows the links
     meant_inside = any(os.path.realpath(f) == home for f in (lexical, *lexical.parents))
     if inside or not meant_inside:
@@ -85,6 +86,22 @@ def _refuse_links_out_of(root: Path, out: Path) -> None:
         f"--out {out}: a symbolic link in the repository leads it to {real}, outside the "
         f"repository; give --out {real} to build there"
     )
+
+
+def _refuse_over_the_repository(home: Path, real: Path, out: Path) -> None:
+    """The build replaces --out as a whole where it finds the marker of a site it built,
+    and anyone can commit such a marker: --out is never the repository, a folder holding
+    it, or one holding what the site is built from (incidents/, the settings, ...)."""
+    from incidents_cli.site.render import TEMPLATES_DIR
+    from incidents_cli.site.state import SITE_INPUTS
+
+    if real == home or real in home.parents:
+        raise RefusedError(f"--out {out}: would replace the repository; give a folder of its own")
+    for name in (*SITE_INPUTS, TEMPLATES_DIR, ".github"):
+        if real == home / name or real in (home / name).parents:
+            raise RefusedError(
+                f"--out {out}: holds the repository's {name}; give a folder of its own"
+            )
 
 
 # A full disk, a quota, a file size limit, a read-only or forbidden folder: the machine's
