@@ -132,10 +132,6 @@ def _post_commit_hook(repo: Path, body: str) -> None:
     hook.chmod(0o755)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a post-commit hook that reverts our commit: exit 0, HEAD lacks the change",
-)
 def test_a_hook_reverting_the_commit_is_not_said_as_success(repo: Path) -> None:
     """`_holds` now accepts the commit read back when its blobs are ours, whatever commit is
     on top of it; `_changed_since` sees the work tree differ and says 'the commit holds this
@@ -149,10 +145,6 @@ def test_a_hook_reverting_the_commit_is_not_said_as_success(repo: Path) -> None:
     assert noted.returncode != 0 or in_head, noted.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a post-commit hook's commit on top rewrites a public update; it is pushed, exit 0",
-)
 def test_a_hook_commit_on_top_never_publishes_another_public_message(
     repo: Path, tmp_path: Path
 ) -> None:
