@@ -36,9 +36,6 @@ def _incidents(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 # ---- dates bounded to 1970-2999: free text that merely looks like a date ------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="atk8: a title that is exactly a pre-1970 date is refused as a bad date"
-)
 def test_a_title_that_is_a_date_before_1970_is_free_text(repo: Path) -> None:
     """DATE_SHAPE is checked on every string of a record, free text included: an incident
     titled after the day it concerns ('1969-07-20', a retrospective, a replayed outage) is
@@ -47,10 +44,6 @@ def test_a_title_that_is_a_date_before_1970_is_free_text(repo: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a title starting 'YYYY-MM-DD HH:MM' is refused as a bad RFC 3339 time",
-)
 def test_a_title_that_starts_with_a_date_and_time_is_free_text(repo: Path) -> None:
     """TIME_SHAPE is a prefix match on every string: a title such as '2026-11-28 14:00
     checkout down' (how people often name an incident) is refused, 'title: ... is not an
@@ -59,10 +52,6 @@ def test_a_title_that_starts_with_a_date_and_time_is_free_text(repo: Path) -> No
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a public update message that is a pre-1970 date unpublishes the incident",
-)
 def test_a_published_incident_whose_update_reads_like_an_old_date_stays_published(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -124,10 +113,6 @@ def _post_commit_hook(repo: Path, body: str) -> None:
     hook.chmod(0o755)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a post-commit hook that reverts our commit: exit 0, HEAD lacks the change",
-)
 def test_a_hook_reverting_the_commit_is_not_said_as_success(repo: Path) -> None:
     """`_holds` now accepts the commit read back when its blobs are ours, whatever commit is
     on top of it; `_changed_since` sees the work tree differ and says 'the commit holds this
@@ -141,10 +126,6 @@ def test_a_hook_reverting_the_commit_is_not_said_as_success(repo: Path) -> None:
     assert noted.returncode != 0 or in_head, noted.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk8: a post-commit hook's commit on top rewrites a public update; it is pushed, exit 0",
-)
 def test_a_hook_commit_on_top_never_publishes_another_public_message(
     repo: Path, tmp_path: Path
 ) -> None:

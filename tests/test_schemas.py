@@ -196,3 +196,32 @@ def test_compiled_validators_are_cached_as_bytecode_and_survive_a_bad_cache(
     assert validation.is_valid("incident", valid.data)
     assert not validation.is_valid("incident", invalid)
     validation._fast.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "title", ["1969-07-20", "2026-11-28 14:00 checkout down", "9999-12-30T00:00:00Z"]
+)
+def test_times_and_dates_are_checked_where_the_schema_says_so_never_in_free_text(
+    title: str,
+) -> None:
+    """A title (free text) that reads like an old date or a time is free text; the same
+    value in a field the schema marks as a time (or a time or a date) is a finding there."""
+    from incidents_cli.store.schemas import is_valid
+
+    text = (EXAMPLES / "incident" / "valid" / "minimal.yaml").read_text(encoding="utf-8")
+    titled = text.replace("title: Checkout slow", f"title: '{title}'")
+    record = RecordFile("incident", "i.yaml", yamlio.parse(titled, "i.yaml"))
+    assert schema_findings(record) == []
+    assert is_valid("incident", record.doc.data if record.doc else None)
+    old = text.replace("2026-03-01T10:00:00+02:00", "1969-07-20T10:00:00Z")
+    record = RecordFile("incident", "i.yaml", yamlio.parse(old, "i.yaml"))
+    assert [(f.field, f.message) for f in schema_findings(record)] == [
+        ("detected_at", "'1969-07-20T10:00:00Z' is out of range (years 1970 to 2999)")
+    ]
+    due = (EXAMPLES / "postmortem" / "valid" / "published.yaml").read_text(encoding="utf-8")
+    late = due.replace("    due: 2026-03-20T00:00:00Z", "    due: 9999-12-30")
+    assert late != due
+    record = RecordFile("postmortem", "p.yaml", yamlio.parse(late, "p.yaml"))
+    assert [(f.field, f.message) for f in schema_findings(record)] == [
+        ("action_items[0].due", "'9999-12-30' is out of range (years 1970 to 2999)")
+    ]

@@ -699,6 +699,12 @@ class Repo:
         result = self.git("rev-parse", "--verify", "-q", f"HEAD:{path}", check=False)
         return result.stdout.strip() or None
 
+    def head_as(self, commit: str, paths: Sequence[str]) -> bool:
+        """Whether HEAD, read now, holds ``paths`` exactly as ``commit`` has them (the
+        same blob ids, or both without the file): trees compared, never the work tree."""
+        result = self.git("diff-tree", "--quiet", "-r", commit, "HEAD", "--", *paths, check=False)
+        return result.returncode == 0
+
     def work_tree_as(self, commit: str, paths: Sequence[str]) -> bool:
         """Whether the work tree's ``paths`` are as ``commit`` has them (as git compares
         them: its filters applied); no when one is marked so that git does not look."""

@@ -148,7 +148,7 @@ def _entry_point(namespace: dict[str, Any]) -> str:
 def is_valid(kind: str, data: Any) -> bool:
     """The quick answer: does ``data`` follow the schema of ``kind`` (and hold only real
     times and no control characters)?"""
-    return _fast_valid(kind, data) and _values_ok(data)
+    return _fast_valid(kind, data) and _values_ok(kind, data)
 
 
 def prepare_validators(kinds: Iterable[str]) -> None:
@@ -202,9 +202,9 @@ def schema_findings(record: RecordFile) -> list[Finding]:
     if record.doc is None or record.known_valid:
         return []
     if _fast_valid(record.kind, record.doc.data):
-        return list(_value_findings(record.doc))
+        return list(_value_findings(record.kind, record.doc))
     errors = _validator(record.kind).iter_errors(record.doc.data)
-    findings = list(_findings(record.doc, errors)) + list(_value_findings(record.doc))
+    findings = list(_findings(record.doc, errors)) + list(_value_findings(record.kind, record.doc))
     if not findings:  # the two validators disagree: the record is not published (fail closed)
         findings.append(_at(record.doc, [], [], _UNPLACED))
     return findings
@@ -213,15 +213,11 @@ def schema_findings(record: RecordFile) -> list[Finding]:
 _UNPLACED = "does not follow its schema (a check refused it without naming the field)"
 
 
-def _value_findings(doc: Document) -> Iterator[Finding]:
-    import re
-
+def _value_findings(kind: str, doc: Document) -> Iterator[Finding]:
     from incidents_cli.core.text import control_characters_in
 
-    if _clean(doc.data, keys=True):  # the usual case, found without a place for each value
+    if _clean(kind, doc.data, keys=True):  # the usual case, found without a place for each
         return
-    from incidents_cli.core.timeutil import DATE_SHAPE, TIME_SHAPE, parse_date
-
     for where, character in control_characters_in(doc.data):
         yield _at(
             doc,
@@ -229,37 +225,22 @@ def _value_findings(doc: Document) -> Iterator[Finding]:
             list(where),
             f"control character {character} is not allowed (it breaks feeds and terminals)",
         )
-    for where, value in _strings(doc.data, ()):
-        is_time, is_date = re.match(TIME_SHAPE, value), re.match(DATE_SHAPE, value)
-        if is_time or is_date:
-            try:
-                parse_time(value) if is_time else parse_date(value)
-            except TimeFormatError as exc:
-                yield _at(doc, list(where), list(where), str(exc))
+    for where, problem in _bad_dated(kind, doc.data):
+        yield _at(doc, list(where), list(where), problem)
 
 
-def _strings(
-    value: Any, where: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*where, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*where, index))
+def _values_ok(kind: str, data: Any) -> bool:
+    return _clean(kind, data, keys=False)
 
 
-def _values_ok(data: Any) -> bool:
-    return _clean(data, keys=False)
-
-
-def _clean(data: Any, *, keys: bool) -> bool:
+def _clean(kind: str, data: Any, *, keys: bool) -> bool:
     """Whether no string of ``data`` (nor, with ``keys``, a key) holds a control character
-    and every value shaped like a time or a date is a real one in range: every string
-    gathered in one walk and searched at once (a character class matches in the joined
-    text exactly where it matches in one of the strings)."""
+    and every value the schema of ``kind`` says is a time or a date is a real one in range:
+    every string gathered in one walk and searched at once (a character class matches in
+    the joined text exactly where it matches in one of the strings). Free text that merely
+    looks like a time or a date (a title '1969-07-20') is free text: only when one such
+    string is not a real time or date in range are the schema's time and date fields
+    walked, to see whether one of them is it."""
     import re
 
     from incidents_cli.core.text import control_character
@@ -280,8 +261,94 @@ def _clean(data: Any, *, keys: bool) -> bool:
         try:
             parse_date(value) if len(value) == 10 else parse_time(value)
         except TimeFormatError:
-            return False
+            return next(iter(_bad_dated(kind, data)), None) is None
     return True
+
+
+class _Dated:
+    """Where a schema's times and dates are: ``mark`` ("time", "date", or both, "either")
+    for the value here, ``fields`` for named properties, ``any`` for an array's items and
+    a map's other values."""
+
+    __slots__ = ("any", "fields", "mark")
+
+    def __init__(self) -> None:
+        self.mark = ""
+        self.fields: dict[str, _Dated] = {}
+        self.any: _Dated | None = None
+
+
+# A pattern that asks for a date (ending there) or a time (a T or a space next).
+_DATED_PATTERN = r"\^(?:\\d|\[0-9\])\{4\}-(?:\\d|\[0-9\])\{2\}-(?:\\d|\[0-9\])\{2\}(\$|\[Tt )"
+
+
+@cache
+def _dated(kind: str) -> _Dated:
+    """The places the schema of ``kind`` marks as a time (``format: date-time``, or a
+    time's pattern) or a date (``format: date``, or a date's pattern)."""
+    root = schema(kind)
+    top = _Dated()
+    _mark_dated(root, root, top, ())
+    return top
+
+
+def _mark_dated(node: Any, root: dict[str, Any], here: _Dated, refs: tuple[str, ...]) -> None:
+    import re
+
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in refs:
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        _mark_dated(target, root, here, (*refs, ref))
+    pattern = node.get("pattern")
+    shape = re.match(_DATED_PATTERN, pattern) if isinstance(pattern, str) else None
+    is_time = node.get("format") == "date-time" or (shape is not None and shape[1] != "$")
+    is_date = node.get("format") == "date" or (shape is not None and shape[1] == "$")
+    for mark, yes in (("time", is_time), ("date", is_date)):
+        if yes:
+            here.mark = mark if here.mark in ("", mark) else "either"
+    for name, sub in (node.get("properties") or {}).items():
+        _mark_dated(sub, root, here.fields.setdefault(name, _Dated()), refs)
+    others = [*(node.get("patternProperties") or {}).values(), node.get("additionalProperties")]
+    for sub in [*others, node.get("items")]:
+        if isinstance(sub, dict):
+            here.any = here.any or _Dated()
+            _mark_dated(sub, root, here.any, refs)
+    for word in ("anyOf", "oneOf", "allOf"):
+        for sub in node.get(word) or []:
+            _mark_dated(sub, root, here, refs)
+    for word in ("if", "then", "else", "not"):
+        _mark_dated(node.get(word), root, here, refs)
+
+
+def _bad_dated(kind: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each value at a place the schema says is a time or a date, shaped like one (else its
+    pattern says what is wrong), that is not a real one in range: its place and why."""
+    import re
+
+    from incidents_cli.core.timeutil import DATE_SHAPE, TIME_SHAPE, parse_date
+
+    stack: list[tuple[Any, _Dated, tuple[str | int, ...]]] = [(data, _dated(kind), ())]
+    while stack:
+        value, here, where = stack.pop()
+        if isinstance(value, str) and here.mark:
+            as_date = here.mark != "time" and re.match(DATE_SHAPE, value)
+            as_time = here.mark != "date" and re.match(TIME_SHAPE, value)
+            try:
+                parse_date(value) if as_date else parse_time(value) if as_time else None
+            except TimeFormatError as exc:
+                yield where, str(exc)
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                sub = (here.fields.get(key) if isinstance(key, str) else None) or here.any
+                if sub is not None:
+                    stack.append((item, sub, (*where, key)))
+        elif isinstance(value, list) and here.any is not None:
+            items = here.any
+            stack.extend((item, items, (*where, i)) for i, item in reversed(list(enumerate(value))))
 
 
 def _gather(value: Any, values: list[str], keys: list[str]) -> None:

@@ -654,14 +654,17 @@ def _put_back(root: Path, written: list[_Write], failure: BaseException) -> None
 
 
 def _holds(repo: Repo, made: Commit, planned: list[_Write]) -> bool:
-    """Whether HEAD holds the change, judged by the commit as read back (``made``), never
-    by the work tree, where a person may save an edit the moment after the commit: each
-    file's blob there is the one written, or one `_refuse_not_as_written` found to hold the
-    same (a filter's bytes, a hook's staged edit), and HEAD is still that commit (or one
-    made on top of it since)."""
-    if all(made.blobs.get(w.git_path, "") == _blob(w.text, made) for w in planned):
+    """Whether HEAD holds the change, judged by HEAD's tree, never by the work tree, where
+    a person may save an edit the moment after the commit. Our commit (``made``) holds
+    each file as written, or as `_refuse_not_as_written` found to hold the same data (a
+    filter's bytes, a hook's staged edit). When HEAD, read back after `git commit` and its
+    hooks, was that commit, it holds the change (no git call). When a commit was made on
+    top of it since (``made.tip``: a post-commit hook's revert, or its own edit of the
+    record, committed), git compares HEAD's tree with ours for these paths, read now: any
+    other blob there is not this change."""
+    if made.tip is None:
         return True
-    return repo.head(fresh=True) == (made.tip or made.head)
+    return repo.head_as(made.head, [w.git_path for w in planned])
 
 
 def _changed_since(repo: Repo, root: Path, made: Commit, planned: list[_Write]) -> list[str]:
