@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from .test_trust_git import git
 
 SCRIPT = Path(sys.executable).with_name("incidents")
