@@ -18,6 +18,8 @@ from .test_site import all_files, commit_all
 from .test_site_update import _edit
 
 SCRIPT = Path(sys.executable).with_name("incidents")
+
+
 def _env() -> dict[str, str]:
     """The environment as a person runs the CLI, read when a test runs: after conftest gave
     it an empty home and a fixed identity (read at import, it would be the real ones)."""

@@ -5,30 +5,14 @@ mocks."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .console_helpers import run_script
 from .test_site import commit_all, write
 
-SCRIPT = Path(sys.executable).with_name("incidents")
-
-
-def _incidents(
-    repo: Path, *args: str, cwd: Path | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), "-C", str(repo), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**{k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}, **env},
-        check=False,
-        timeout=120,
-    )
+_incidents = run_script
 
 
 def _edit(repo: Path, rel: str, old: str, new: str, message: str) -> None:

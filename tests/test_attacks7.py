@@ -5,40 +5,19 @@ runs), no mocks."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import select
 import shutil
 import signal
-import struct
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from .console_helpers import ANY_EVENT, SCRIPT, Inotify, person_env, run_script
 from .test_trust_git import git
 
-SCRIPT = Path(sys.executable).with_name("incidents")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    """The environment of a subprocess, read now (conftest gives each test its own home)."""
-    return {**{k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}, **extra}
-
-
-def _incidents(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), "-C", str(repo), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-        timeout=120,
-    )
+_env, _incidents = person_env, run_script
 
 
 # ---- site build: an --out inside the repository is never led out of it by a link ---------
@@ -146,41 +125,6 @@ def test_an_out_that_is_a_committed_symlink_loop_is_refused_in_one_line(
 
 # ---- a transition: the record deleted by its person while the command runs ----------------
 
-_ANY_EVENT = 0xFFF  # every inotify event of a folder's files (open, read, write, move...)
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
-
-
-class _Events:
-    """Each event of a folder's files, as the kernel's inotify tells it (any process)."""
-
-    def __init__(self, folder: Path) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
-        assert self.fd >= 0, os.strerror(ctypes.get_errno())
-        assert libc.inotify_add_watch(self.fd, os.fsencode(folder), _ANY_EVENT) >= 0
-
-    def wait(self, until: subprocess.Popen[str]) -> int:
-        """How many events arrived (0 if ``until`` ended first)."""
-        while until.poll() is None:
-            if not select.select([self.fd], [], [], 0.01)[0]:
-                continue
-            try:
-                data = os.read(self.fd, 4096)
-            except BlockingIOError:
-                continue
-            count, at = 0, 0
-            while at < len(data):
-                size = _EVENT.unpack_from(data, at)[3]
-                at += _EVENT.size + size
-                count += 1
-            return count
-        return 0
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
 
 def _note_with_the_record_deleted_at(
     repo: Path, nth: int, act: Callable[[Path], None] | None = None
@@ -189,7 +133,7 @@ def _note_with_the_record_deleted_at(
     `git rm`, a branch switch; or ``act`` done to it), then let go on; None if it ended
     before that event."""
     record = repo / "incidents" / "INC-0001.yaml"
-    events = _Events(record.parent)
+    events = Inotify(record.parent, ANY_EVENT)
     command = subprocess.Popen(
         [str(SCRIPT), "-C", str(repo), "note", "INC-0001", "looking", "--by", "bob"],
         stdout=subprocess.PIPE,

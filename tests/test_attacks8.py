@@ -5,30 +5,12 @@ runs), no mocks."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from .console_helpers import person_env, run_script
 from .test_trust_git import git
 
-SCRIPT = Path(sys.executable).with_name("incidents")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    """The environment of a subprocess, read now (conftest gives each test its own home)."""
-    return {**{k: v for k, v in os.environ.items() if k != "INCIDENTS_RAISE_BUGS"}, **extra}
-
-
-def _incidents(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-        timeout=120,
-    )
+_env, _incidents = person_env, run_script
 
 
 # ---- dates bounded to 1970-2999: free text that merely looks like a date ------------------

@@ -7,58 +7,19 @@ and branch as before, the edit left uncommitted) or made its one commit."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import select
 import signal
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from .console_helpers import IN_OPEN, Inotify
 from .test_transition_attacks import KILL_INCIDENTS_THEN_REFUSE, hook
 from .test_trust_git import INCIDENTS, git, head, ok, status
 
 RECORD = "incidents/INC-0001.yaml"
-_IN_OPEN = 0x20
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
-
-
-class _Opens:
-    """Each opening of one file, as the kernel's inotify tells it (any process)."""
-
-    def __init__(self, path: Path) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
-        assert self.fd >= 0, os.strerror(ctypes.get_errno())
-        watch = libc.inotify_add_watch(self.fd, os.fsencode(path), _IN_OPEN)
-        assert watch >= 0, os.strerror(ctypes.get_errno())
-
-    def wait(self, until: subprocess.Popen[str]) -> int:
-        """How many openings arrived (0 if ``until`` ended first)."""
-        while until.poll() is None:
-            if not select.select([self.fd], [], [], 0.01)[0]:
-                continue
-            try:
-                data = os.read(self.fd, 4096)
-            except BlockingIOError:
-                continue
-            count, at = 0, 0
-            while at < len(data):
-                _, mask, _, size = _EVENT.unpack_from(data, at)
-                at += _EVENT.size + size
-                count += bool(mask & _IN_OPEN)
-            if count:
-                return count
-        return 0
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
 
 
 def _save_by_hand(path: Path, text: str, title: str, how: str) -> None:
@@ -82,7 +43,7 @@ def _one_round(repo: Path, nth: int, title: str, how: str) -> bool:
     process's); False when the command ended before that (the edit is then not made)."""
     path = repo / RECORD
     buffer = path.read_text(encoding="utf-8")  # the editor's, opened before
-    opens = _Opens(path)
+    opens = Inotify(path, IN_OPEN)
     command = subprocess.Popen(
         [INCIDENTS, "-C", str(repo), "note", "INC-0001", f"round {nth}", "--by", "bob"],
         stdout=subprocess.PIPE,
