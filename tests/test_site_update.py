@@ -327,3 +327,33 @@ def test_an_internal_change_rewrites_no_file_and_a_public_one_gives_a_cold_build
     _same_as_cold(demo, out, cold, monkeypatch)
     assert b"Payments and API" in (out / "incidents/INC-0001.html").read_bytes()
     assert all_files(out)[".incidents-site"] != before[".incidents-site"]
+
+
+def test_a_change_to_what_the_bars_show_of_a_resolved_incident_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild reads the 90-day bars of the incidents it does not render from a record
+    kept in its state (no view decoded): a change to any field the bars show of a resolved
+    incident (its severity, the components and statuses its updates give, their times) is
+    rebuilt from the state, and gives a cold build's bytes."""
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    record = demo / "incidents/INC-0001.yaml"
+    steps = [  # (a component it touches added: the feeds change, the full build runs)
+        ("severity: critical", "severity: low", True),  # the impact, and its status
+        (
+            "      api: major_outage\n      database",
+            "      api: partial_outage\n      database",
+            True,
+        ),
+        ("      database: degraded_performance", "      database: major_outage", True),
+        ("at: '2026-11-23T02:15:00Z'\n    status", "at: '2026-11-23T02:30:00Z'\n    status", True),
+        ("      api: degraded_performance\n", "      web: major_outage\n", False),
+    ]
+    for old, new, from_state in steps:
+        _edit(record, old, new)
+        commit_all(demo, f"bars: {new.strip()}")
+        history = (out / "history.html").stat().st_ino
+        _same_as_cold(demo, out, cold, monkeypatch)
+        if from_state:
+            assert (out / "history.html").stat().st_ino == history, old  # not a full build
+    assert b"partial" in (out / "index.html").read_bytes()

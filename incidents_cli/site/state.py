@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -114,10 +114,16 @@ def forget(root: Path) -> None:
 
 
 def _line(view: PublicIncident, key: str) -> str:
-    from incidents_cli.site.inputs import view_head
+    """A line of an incident the page shows: id, keys, the view's month in the cache, its
+    head, and what the 90-day bars read of it (bar_record: no view is decoded for them)."""
+    from incidents_cli.site.inputs import bar_record, view_head
 
     head = view_head(view)
-    return f"{view.id}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
+    return f"{view.id}\t{key}\t{head[1][:7]}\t{_compact(head)}\t{_compact(bar_record(view))}"
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _short(view: PublicIncident, key: str) -> str:
@@ -530,12 +536,27 @@ _MONTH = re.compile("[0-9]{4}-[0-9]{2}")
 
 
 def _split(line: str) -> tuple[str, str, str, list[Any]]:
-    """A line of the state: id, keys, the view's month in the cache, its head."""
-    ident, key, month, head = line.split("\t", 3)
+    """A line of the state: id, keys, the view's month in the cache, its head (and its bar
+    record: _bars)."""
+    ident, key, month, head, _ = line.split("\t", 4)
     decoded = json.loads(head)
     if type(decoded) is not list or len(decoded) != 5:
         raise _Stale
     return ident, key, month, decoded
+
+
+def _bars(line: str) -> list[Any]:
+    """The bar record of a line of the state."""
+    text = line.rpartition("\t")[2]
+    try:
+        import orjson  # (faster where it is installed: a rebuild reads some 370 of these)
+
+        bars = orjson.loads(text)
+    except ImportError:
+        bars = json.loads(text)
+    if type(bars) is not list or len(bars) != 4 or type(bars[1]) is not dict:
+        raise _Stale
+    return bars
 
 
 def _cached_as(key: str) -> str:
@@ -686,7 +707,7 @@ class _Rebuild:
 
     def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
         """An incident checked and its view made from the files HEAD holds."""
-        from incidents_cli.site.inputs import content_key, view_entry
+        from incidents_cli.site.inputs import bar_record, content_key, view_entry
 
         place, line = self._old(ident)
         old_id, old_key, old_month, _ = line.split("\t")
@@ -710,9 +731,8 @@ class _Rebuild:
         cached_as = f"{name}:{blob}:{pm_id}"
         self.made[cached_as] = (head[1][:7], packed)
         key = f"{cached_as}:{content_key(packed)}"
-        self.lines[ident] = (
-            f"{ident}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
-        )
+        bars = _compact(bar_record(_full_view(packed)))
+        self.lines[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{_compact(head)}\t{bars}"
         self.short[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{int(head[2] is None)}"
         self.old[ident] = (place, old)
 
@@ -795,7 +815,7 @@ class _Rebuild:
         packed = made[1] if made is not None else kept_view(self.folder, month, cached_as)
         if packed is None:
             raise _Stale  # the view cache lost it: the full build makes it again
-        view = view_from(head, packed)
+        view = view_from(head, packed, _bars(line))
         self.views[ident] = view
         self.keys[ident] = _content_of(key)
         return view
