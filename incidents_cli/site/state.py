@@ -441,16 +441,20 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
             work.counts()  # git's answer waited for, unused
         if work is not None and work.checking is not None:
             work.checking.passed()  # (its process is waited for either way)
+            work.checking.reap()
         if _missed(failed):
             return None
         raise
     from incidents_cli.site.files import Unsafe
 
+    assert work.checking is not None
     try:
         work.write()
+        return work.finish(page)
     except Unsafe:
         return None  # a folder of --out became a symlink: the full build makes a new folder
-    return work.finish(page)
+    finally:
+        work.checking.reap()  # (after the state is kept: the trash is emptied meanwhile)
 
 
 _SHAPES: dict[str, type] = {
@@ -1032,15 +1036,23 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
+        from incidents_cli.site.files import (
+            Folders,
+            refuse_outside,
+            staging_folder,
+            trash_folder,
+            write_text,
+        )
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
         self.manifest = self._new_manifest()
         # Signals wait until every file is in place and the staging folder is gone: a
         # site half old, half new (or a folder left beside --out) is never left behind.
+        # The files replaced are kept (hard links) in the staging folder, renamed to a
+        # trash folder at the end: the next build's check process frees their blocks.
         with signals_held() as held:
-            staging = str(staging_folder(self.out))
+            staging = str(staging_folder(self.out, trash=False))
             try:
                 staged = {staging}  # staged flat, by number: no folder to make and remove
                 moves: list[tuple[str, str]] = []
@@ -1054,9 +1066,13 @@ class _Rebuild:
                     moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
+                kept = 0
                 with Folders(out) as into, Folders(staging) as source:
                     for name, rel in moves:
+                        kept += into.keep_old(rel, source, f"old-{name}")
                         into.move_from(source, rel, name)  # never through a symlink
+                if kept:
+                    os.rename(staging, trash_folder(self.out, staging))  # noqa: PTH104
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -1201,6 +1217,7 @@ class _OutCheck:
     the time this check vouches for (taken before it begins)."""
 
     def __init__(self, out: Path, state: dict[str, Any]) -> None:
+        from incidents_cli.site.files import empty_trash
         from incidents_cli.store.parallel import workers
 
         self.out = out
@@ -1222,9 +1239,11 @@ class _OutCheck:
             os.close(write)
             return  # done here instead
         if pid == 0:  # the forked process: its answer, then gone without any clean-up
-            try:
+            try:  # (and the trash of earlier rebuilds emptied, once it has answered)
                 os.close(read)
                 os.write(write, b"1" if self._check() else b"0")
+                os.close(write)
+                empty_trash(out)
             finally:
                 os._exit(0)
         os.close(write)
@@ -1252,19 +1271,32 @@ class _OutCheck:
             return _digest(handle.read()) == expected
 
     def passed(self) -> bool:
-        """The answer (the forked process is waited for, once)."""
+        """The answer (read from the forked process once; ``reap`` waits for it)."""
         if self.answer is None and not self.pid:
             self.answer = False  # (asked again after a failure: no)
             self.answer = self._check()
         elif self.answer is None:
-            pid, self.pid, self.answer = self.pid, 0, False
+            self.answer = False
             try:
                 with os.fdopen(self.pipe, "rb") as said:
                     self.answer = said.read() == b"1"
-            finally:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, 0)
+            except BaseException:
+                self.reap()
+                raise
         return self.answer
+
+    def reap(self) -> None:
+        """Wait for the forked process (which empties the trash of earlier rebuilds after
+        its answer, while this one writes), or where there is none, empty it here: at the
+        end, once the result is decided. Nothing outlives the command."""
+        from incidents_cli.site.files import empty_trash
+
+        pid, self.pid = self.pid, 0
+        if pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        elif self.answer is not None:
+            empty_trash(self.out)
 
 
 def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
