@@ -346,7 +346,7 @@ def test_a_change_to_what_the_bars_show_of_a_resolved_incident_gives_a_cold_buil
             True,
         ),
         ("      database: degraded_performance", "      database: major_outage", True),
-        ("at: '2026-11-23T02:15:00Z'\n    status", "at: '2026-11-23T02:30:00Z'\n    status", True),
+        ("15:00Z'\n    status: identified", "30:00Z'\n    status: identified", True),  # a time
         ("      api: degraded_performance\n", "      web: major_outage\n", False),
     ]
     for old, new, from_state in steps:

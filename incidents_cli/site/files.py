@@ -266,8 +266,10 @@ class Folders:
         try:
             above = self.fd(folder)
             os.link(base, name, src_dir_fd=above, dst_dir_fd=into.fd(""), follow_symlinks=False)
-        except FileNotFoundError:
-            return False  # a new file (or folder)
+        except Unsafe:
+            raise
+        except OSError:  # a new file (or folder); no hard links here: freed as before
+            return False
         return True
 
     def changed(self, rel: str) -> tuple[int, int]:
