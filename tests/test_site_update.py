@@ -368,7 +368,7 @@ def test_a_rebuild_leaves_the_files_it_replaced_beside_the_site_for_the_next_bui
 ) -> None:
     """A rebuild keeps the files it replaced (hard links) in a trash folder BESIDE --out,
     not in it, so that freeing their blocks is off its path; the next build removes it (a
-    rebuild in its check's process, a full build before it writes), and only its own."""
+    rebuild at its end, a full build before it writes), and only trash folders."""
     demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
     alien = out.parent / f".{out.name}.trash-linked"
     alien.symlink_to(demo / "incidents", target_is_directory=True)  # never followed

@@ -76,7 +76,7 @@ def staging_folder(out: Path, *, trash: bool = True) -> Path:
     of ``out``; named as no one else names a folder (one called .out.old is not ours), with
     this process's id, so that a later build can remove it if this one is killed.
     ``trash``: remove the trash of earlier builds here too (a rebuild leaves that to its
-    check's process, see ``empty_trash``)."""
+    end, after its result: see ``empty_trash``)."""
     import tempfile
 
     remove_stale_staging(out)
@@ -128,10 +128,11 @@ def trash_folder(out: Path, staging: str) -> str:
     return f"{out.parent}/.{out.name}.{TRASH}-{name[len(prefix) :]}"
 
 
-def empty_trash(out: Path) -> None:
-    """Remove every trash folder beside ``out`` (``TRASH``: each is renamed so only once
-    its build has decided, so none is still in use). Only a real folder of that name,
-    never through a symlink (shutil.rmtree follows none)."""
+def empty_trash(out: Path, keep: str = "") -> None:
+    """Remove every trash folder beside ``out`` but ``keep`` (a path: the one this build
+    just made, left to the next) (``TRASH``: each is renamed so only once its build has
+    decided, so none is still in use). Only a real folder of that name, never through a
+    symlink (shutil.rmtree follows none)."""
     import shutil
 
     prefix = f".{out.name}.{TRASH}-"
@@ -140,6 +141,8 @@ def empty_trash(out: Path) -> None:
     except OSError:
         return
     for name in names:
+        if keep and name == os.path.basename(keep):  # noqa: PTH119
+            continue
         path = out.parent / name
         if not path.is_symlink() and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -454,7 +454,7 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     except Unsafe:
         return None  # a folder of --out became a symlink: the full build makes a new folder
     finally:
-        work.checking.reap()  # (after the state is kept: the trash is emptied meanwhile)
+        work.checking.reap(work.trash)  # (after the state is kept: earlier builds' trash)
 
 
 _SHAPES: dict[str, type] = {
@@ -598,6 +598,7 @@ class _Rebuild:
         self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
+        self.trash = ""  # the trash folder this rebuild made (the next one empties it)
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -1050,7 +1051,7 @@ class _Rebuild:
         # Signals wait until every file is in place and the staging folder is gone: a
         # site half old, half new (or a folder left beside --out) is never left behind.
         # The files replaced are kept (hard links) in the staging folder, renamed to a
-        # trash folder at the end: the next build's check process frees their blocks.
+        # trash folder at the end: the next build frees their blocks, after its result.
         with signals_held() as held:
             staging = str(staging_folder(self.out, trash=False))
             try:
@@ -1072,7 +1073,8 @@ class _Rebuild:
                         kept += into.keep_old(rel, source, f"old-{name}")
                         into.move_from(source, rel, name)  # never through a symlink
                 if kept:
-                    os.rename(staging, trash_folder(self.out, staging))  # noqa: PTH104
+                    self.trash = trash_folder(self.out, staging)
+                    os.rename(staging, self.trash)  # noqa: PTH104
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -1217,7 +1219,6 @@ class _OutCheck:
     the time this check vouches for (taken before it begins)."""
 
     def __init__(self, out: Path, state: dict[str, Any]) -> None:
-        from incidents_cli.site.files import empty_trash
         from incidents_cli.store.parallel import workers
 
         self.out = out
@@ -1239,11 +1240,9 @@ class _OutCheck:
             os.close(write)
             return  # done here instead
         if pid == 0:  # the forked process: its answer, then gone without any clean-up
-            try:  # (and the trash of earlier rebuilds emptied, once it has answered)
+            try:
                 os.close(read)
                 os.write(write, b"1" if self._check() else b"0")
-                os.close(write)
-                empty_trash(out)
             finally:
                 os._exit(0)
         os.close(write)
@@ -1285,18 +1284,17 @@ class _OutCheck:
                 raise
         return self.answer
 
-    def reap(self) -> None:
-        """Wait for the forked process (which empties the trash of earlier rebuilds after
-        its answer, while this one writes), or where there is none, empty it here: at the
-        end, once the result is decided. Nothing outlives the command."""
+    def reap(self, keep: str = "") -> None:
+        """Wait for the forked process, then empty the trash of earlier rebuilds (not
+        ``keep``, this one's): at the end, once the result is decided and the state kept."""
         from incidents_cli.site.files import empty_trash
 
         pid, self.pid = self.pid, 0
         if pid:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-        elif self.answer is not None:
-            empty_trash(self.out)
+        if self.answer is not None:
+            empty_trash(self.out, keep)
 
 
 def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
