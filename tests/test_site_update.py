@@ -337,3 +337,64 @@ def test_an_internal_change_rewrites_no_file_and_a_public_one_gives_a_cold_build
     _same_as_cold(demo, out, cold, monkeypatch)
     assert b"Payments and API" in (out / "incidents/INC-0001.html").read_bytes()
     assert all_files(out)[".incidents-site"] != before[".incidents-site"]
+
+
+def test_a_change_to_what_the_bars_show_of_a_resolved_incident_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild reads the 90-day bars of the incidents it does not render from a record
+    kept in its state (no view decoded): a change to any field the bars show of a resolved
+    incident (its severity, the components and statuses its updates give, their times) is
+    rebuilt from the state, and gives a cold build's bytes."""
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    record = demo / "incidents/INC-0001.yaml"
+    steps = [  # (a component it touches added: the feeds change, the full build runs)
+        ("severity: critical", "severity: low", True),  # the impact, and its status
+        (
+            "      api: major_outage\n      database",
+            "      api: partial_outage\n      database",
+            True,
+        ),
+        ("      database: degraded_performance", "      database: major_outage", True),
+        ("15:00Z'\n    status: identified", "30:00Z'\n    status: identified", True),  # a time
+        ("      api: degraded_performance\n", "      web: major_outage\n", False),
+    ]
+    for old, new, from_state in steps:
+        _edit(record, old, new)
+        commit_all(demo, f"bars: {new.strip()}")
+        history = (out / "history.html").stat().st_ino
+        _same_as_cold(demo, out, cold, monkeypatch)
+        if from_state:
+            assert (out / "history.html").stat().st_ino == history, old  # not a full build
+    assert b"partial" in (out / "index.html").read_bytes()
+
+
+def _trash(out: Path) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.trash-*"))
+
+
+def test_a_rebuild_leaves_the_files_it_replaced_beside_the_site_for_the_next_build_to_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild keeps the files it replaced (hard links) in a trash folder BESIDE --out,
+    not in it, so that freeing their blocks is off its path; the next build removes it (a
+    rebuild at its end, a full build before it writes), and only trash folders."""
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    alien = out.parent / f".{out.name}.trash-linked"
+    alien.symlink_to(demo / "incidents", target_is_directory=True)  # never followed
+    old_index = (out / "index.html").read_bytes()
+    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
+    history = (out / "history.html").stat().st_ino
+    _same_as_cold(demo, out, cold, monkeypatch)  # nothing extra in --out
+    assert (out / "history.html").stat().st_ino == history  # rebuilt from the state
+    (first,) = [p for p in _trash(out) if not p.is_symlink()]
+    assert old_index in [f.read_bytes() for f in first.iterdir()]  # the replaced index
+    run_cli("update", "INC-0003", "--status", "monitoring", "--message", "Fixed", cwd=demo)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    (second,) = [p for p in _trash(out) if not p.is_symlink()]
+    assert second != first and not first.exists()  # the last one's removed
+    _edit(demo / "incidents.yaml", "name: Public API", "name: The API")
+    commit_all(demo, "settings: the full build runs")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _trash(out) == [alien]
+    assert (demo / "incidents/INC-0003.yaml").is_file()

@@ -93,7 +93,23 @@ class _Cached(PublicIncident):
         else:
             fields = incident_fields_from_data(view_data(packed))
         self.__dict__.update(fields)  # frozen: fill __dict__ directly
+        self.__dict__.pop("_bars", None)
         return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
+
+    # What the 90-day bars read of an incident, from its bar record where it has one
+    # (bar_record: kept in the rebuild's state), so that they decode no view.
+
+    def worst_status(self, component: str) -> str:
+        bars = self.__dict__.get("_bars")
+        if bars is None:
+            return super().worst_status(component)
+        return str(bars[1].get(component) or bars[2])
+
+    def status_changes(self) -> list[tuple[tuple[str, ...], datetime]]:
+        bars = self.__dict__.get("_bars")
+        if bars is None:
+            return super().status_changes()
+        return [(tuple(names), datetime.fromisoformat(at)) for names, at in bars[3]]
 
 
 _Stored = tuple[Path, str, str, str, str, str | None]
@@ -218,9 +234,27 @@ def view_head(view: PublicIncident) -> list[Any]:
     return _head(view)
 
 
-def view_from(head: list[Any], packed: str) -> PublicIncident:
-    """A view from its head and its JSON text (decoded when first used)."""
-    return _cached(head, packed)
+def view_from(head: list[Any], packed: str, bars: list[Any] | None = None) -> PublicIncident:
+    """A view from its head and its JSON text (decoded when first used), with its bar
+    record (bar_record) if given: the 90-day bars then decode nothing."""
+    incident = _cached(head, packed)
+    if bars is not None:
+        incident.__dict__.update(title=bars[0], _bars=bars)
+    return incident
+
+
+def bar_record(view: PublicIncident) -> list[Any]:
+    """What the 90-day bars read of a view besides its head: its title, the worst status
+    each update gave each component it names (where not the severity's), the severity's
+    status, and when it changed which components' status (``status_changes``)."""
+    worst = {c: view.worst_status(c) for c in sorted(view.touched)}
+    fallback = view.severity_status
+    return [
+        view.title,
+        {c: status for c, status in worst.items() if status != fallback},
+        fallback,
+        [[list(names), at.isoformat()] for names, at in view.status_changes()],
+    ]
 
 
 def kept_view(folder: Path, month: str, key: str) -> str | None:

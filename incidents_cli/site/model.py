@@ -204,7 +204,7 @@ class _Bars:
         per_day: dict[int, list[tuple[str, PublicIncident]]] = {}
         down: list[tuple[datetime, datetime, float]] = []
         for incident, indexes in self.touching.get(component, ()):
-            status = incident.component_status(component, latest=False)
+            status = incident.worst_status(component)
             weight = {"major_outage": 1.0, "partial_outage": 0.3}.get(status, 0.0)
             if weight:
                 end = incident.resolved or self.now
@@ -363,11 +363,8 @@ def _component_times(
                 changed[component] = max(changed.get(component, at), at)
 
     for incident in recent:
-        touch(incident.components, incident.started)
-        for update in incident.updates:
-            touch(update.components or incident.components, update.at)
-        if incident.resolved is not None:
-            touch(incident.components, incident.resolved)
+        for components, at in incident.status_changes():
+            touch(components, at)
     for window in windows:
         touch(window.components, window.start)
         touch(window.components, window.end)

@@ -113,6 +113,19 @@ class PublicIncident:
                 return update.at
         return None
 
+    def worst_status(self, component: str) -> str:
+        """The worst status an update gave ``component`` (what its 90-day bars show)."""
+        return self.component_status(component, latest=False)
+
+    def status_changes(self) -> list[tuple[tuple[str, ...], datetime]]:
+        """When the incident changed the status of which components: its start and end,
+        each update (those it names, else the incident's)."""
+        changes = [(self.components, self.started)]
+        changes += [(tuple(u.components) or self.components, u.at) for u in self.updates]
+        if self.resolved is not None:
+            changes.append((self.components, self.resolved))
+        return changes
+
     def component_status(self, component: str, *, latest: bool) -> str:
         """The status an update gave ``component``: the latest one, or the worst one."""
         seen = [u.components[component] for u in self.updates if component in u.components]

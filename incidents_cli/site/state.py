@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 SITE_INPUTS = (
     SETTINGS_FILE,
     ONCALL_FILE,
@@ -114,10 +114,16 @@ def forget(root: Path) -> None:
 
 
 def _line(view: PublicIncident, key: str) -> str:
-    from incidents_cli.site.inputs import view_head
+    """A line of an incident the page shows: id, keys, the view's month in the cache, its
+    head, and what the 90-day bars read of it (bar_record: no view is decoded for them)."""
+    from incidents_cli.site.inputs import bar_record, view_head
 
     head = view_head(view)
-    return f"{view.id}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
+    return f"{view.id}\t{key}\t{head[1][:7]}\t{_compact(head)}\t{_compact(bar_record(view))}"
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _short(view: PublicIncident, key: str) -> str:
@@ -435,16 +441,20 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
             work.counts()  # git's answer waited for, unused
         if work is not None and work.checking is not None:
             work.checking.passed()  # (its process is waited for either way)
+            work.checking.reap()
         if _missed(failed):
             return None
         raise
     from incidents_cli.site.files import Unsafe
 
+    assert work.checking is not None
     try:
         work.write()
+        return work.finish(page)
     except Unsafe:
         return None  # a folder of --out became a symlink: the full build makes a new folder
-    return work.finish(page)
+    finally:
+        work.checking.reap(work.trash)  # (after the state is kept: earlier builds' trash)
 
 
 _SHAPES: dict[str, type] = {
@@ -530,12 +540,27 @@ _MONTH = re.compile("[0-9]{4}-[0-9]{2}")
 
 
 def _split(line: str) -> tuple[str, str, str, list[Any]]:
-    """A line of the state: id, keys, the view's month in the cache, its head."""
-    ident, key, month, head = line.split("\t", 3)
+    """A line of the state: id, keys, the view's month in the cache, its head (and its bar
+    record: _bars)."""
+    ident, key, month, head, _ = line.split("\t", 4)
     decoded = json.loads(head)
     if type(decoded) is not list or len(decoded) != 5:
         raise _Stale
     return ident, key, month, decoded
+
+
+def _bars(line: str) -> list[Any]:
+    """The bar record of a line of the state."""
+    text = line.rpartition("\t")[2]
+    try:
+        import orjson  # (faster where it is installed: a rebuild reads some 370 of these)
+
+        bars = orjson.loads(text)
+    except ImportError:
+        bars = json.loads(text)
+    if type(bars) is not list or len(bars) != 4 or type(bars[1]) is not dict:
+        raise _Stale
+    return bars
 
 
 def _cached_as(key: str) -> str:
@@ -573,6 +598,7 @@ class _Rebuild:
         self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
+        self.trash = ""  # the trash folder this rebuild made (the next one empties it)
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -686,7 +712,7 @@ class _Rebuild:
 
     def _made(self, ident: str, files: dict[str, tuple[str, str, str]], flagged: set[str]) -> None:
         """An incident checked and its view made from the files HEAD holds."""
-        from incidents_cli.site.inputs import content_key, view_entry
+        from incidents_cli.site.inputs import bar_record, content_key, view_entry
 
         place, line = self._old(ident)
         old_id, old_key, old_month, _ = line.split("\t")
@@ -710,9 +736,8 @@ class _Rebuild:
         cached_as = f"{name}:{blob}:{pm_id}"
         self.made[cached_as] = (head[1][:7], packed)
         key = f"{cached_as}:{content_key(packed)}"
-        self.lines[ident] = (
-            f"{ident}\t{key}\t{head[1][:7]}\t{json.dumps(head, separators=(',', ':'))}"
-        )
+        bars = _compact(bar_record(_full_view(packed)))
+        self.lines[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{_compact(head)}\t{bars}"
         self.short[ident] = f"{ident}\t{key}\t{head[1][:7]}\t{int(head[2] is None)}"
         self.old[ident] = (place, old)
 
@@ -795,7 +820,7 @@ class _Rebuild:
         packed = made[1] if made is not None else kept_view(self.folder, month, cached_as)
         if packed is None:
             raise _Stale  # the view cache lost it: the full build makes it again
-        view = view_from(head, packed)
+        view = view_from(head, packed, _bars(line))
         self.views[ident] = view
         self.keys[ident] = _content_of(key)
         return view
@@ -1012,15 +1037,23 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
+        from incidents_cli.site.files import (
+            Folders,
+            refuse_outside,
+            staging_folder,
+            trash_folder,
+            write_text,
+        )
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
         self.manifest = self._new_manifest()
         # Signals wait until every file is in place and the staging folder is gone: a
         # site half old, half new (or a folder left beside --out) is never left behind.
+        # The files replaced are kept (hard links) in the staging folder, renamed to a
+        # trash folder at the end: the next build frees their blocks, after its result.
         with signals_held() as held:
-            staging = str(staging_folder(self.out))
+            staging = str(staging_folder(self.out, trash=False))
             try:
                 staged = {staging}  # staged flat, by number: no folder to make and remove
                 moves: list[tuple[str, str]] = []
@@ -1034,9 +1067,14 @@ class _Rebuild:
                     moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
+                kept = 0
                 with Folders(out) as into, Folders(staging) as source:
                     for name, rel in moves:
+                        kept += into.keep_old(rel, source, f"old-{name}")
                         into.move_from(source, rel, name)  # never through a symlink
+                if kept:
+                    self.trash = trash_folder(self.out, staging)
+                    os.rename(staging, self.trash)  # noqa: PTH104
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -1232,19 +1270,31 @@ class _OutCheck:
             return _digest(handle.read()) == expected
 
     def passed(self) -> bool:
-        """The answer (the forked process is waited for, once)."""
+        """The answer (read from the forked process once; ``reap`` waits for it)."""
         if self.answer is None and not self.pid:
             self.answer = False  # (asked again after a failure: no)
             self.answer = self._check()
         elif self.answer is None:
-            pid, self.pid, self.answer = self.pid, 0, False
+            self.answer = False
             try:
                 with os.fdopen(self.pipe, "rb") as said:
                     self.answer = said.read() == b"1"
-            finally:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, 0)
+            except BaseException:
+                self.reap()
+                raise
         return self.answer
+
+    def reap(self, keep: str = "") -> None:
+        """Wait for the forked process, then empty the trash of earlier rebuilds (not
+        ``keep``, this one's): at the end, once the result is decided and the state kept."""
+        from incidents_cli.site.files import empty_trash
+
+        pid, self.pid = self.pid, 0
+        if pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        if self.answer is not None:
+            empty_trash(self.out, keep)
 
 
 def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
