@@ -367,34 +367,3 @@ def test_a_change_to_what_the_bars_show_of_a_resolved_incident_gives_a_cold_buil
         if from_state:
             assert (out / "history.html").stat().st_ino == history, old  # not a full build
     assert b"partial" in (out / "index.html").read_bytes()
-
-
-def _trash(out: Path) -> list[Path]:
-    return sorted(out.parent.glob(f".{out.name}.trash-*"))
-
-
-def test_a_rebuild_leaves_the_files_it_replaced_beside_the_site_for_the_next_build_to_remove(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rebuild keeps the files it replaced (hard links) in a trash folder BESIDE --out,
-    not in it, so that freeing their blocks is off its path; the next build removes it (a
-    rebuild at its end, a full build before it writes), and only trash folders."""
-    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
-    alien = out.parent / f".{out.name}.trash-linked"
-    alien.symlink_to(demo / "incidents", target_is_directory=True)  # never followed
-    old_index = (out / "index.html").read_bytes()
-    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
-    history = (out / "history.html").stat().st_ino
-    _same_as_cold(demo, out, cold, monkeypatch)  # nothing extra in --out
-    assert (out / "history.html").stat().st_ino == history  # rebuilt from the state
-    (first,) = [p for p in _trash(out) if not p.is_symlink()]
-    assert old_index in [f.read_bytes() for f in first.iterdir()]  # the replaced index
-    run_cli("update", "INC-0003", "--status", "monitoring", "--message", "Fixed", cwd=demo)
-    _same_as_cold(demo, out, cold, monkeypatch)
-    (second,) = [p for p in _trash(out) if not p.is_symlink()]
-    assert second != first and not first.exists()  # the last one's removed
-    _edit(demo / "incidents.yaml", "name: Public API", "name: The API")
-    commit_all(demo, "settings: the full build runs")
-    _same_as_cold(demo, out, cold, monkeypatch)
-    assert _trash(out) == [alien]
-    assert (demo / "incidents/INC-0003.yaml").is_file()

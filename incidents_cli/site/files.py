@@ -62,26 +62,18 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # n
 
 STAGING = "building"
 """The staging folders of builds into --out are named ``.NAME.building-PID-*`` beside it."""
-TRASH = "trash"
-"""``.NAME.trash-PID-*`` beside --out: a rebuild's staging folder once its files are in
-place, holding the files they replaced (hard links), so that freeing their blocks (slow on
-a disk mounted with ``discard``) is left to the next build, off the critical path."""
 CLOCK = "clock"
 """``.NAME.clock-PID-*`` beside --out: a file made only to read the file system's clock
 (state.py ``_fs_now``), removed at once; one left by a killed build is removed by the next."""
 
 
-def staging_folder(out: Path, *, trash: bool = True) -> Path:
+def staging_folder(out: Path) -> Path:
     """A new folder beside ``out`` (resolved) to build a site in, before it takes the place
     of ``out``; named as no one else names a folder (one called .out.old is not ours), with
-    this process's id, so that a later build can remove it if this one is killed.
-    ``trash``: remove the trash of earlier builds here too (a rebuild leaves that to its
-    end, after its result: see ``empty_trash``)."""
+    this process's id, so that a later build can remove it if this one is killed."""
     import tempfile
 
     remove_stale_staging(out)
-    if trash:
-        empty_trash(out)
     try:
         staging = Path(
             tempfile.mkdtemp(prefix=f".{out.name}.{STAGING}-{os.getpid()}-", dir=out.parent)
@@ -118,34 +110,6 @@ def remove_stale_staging(out: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
         elif not folder and path.is_file():
             path.unlink(missing_ok=True)
-
-
-def trash_folder(out: Path, staging: str) -> str:
-    """The name a rebuild's staging folder ``staging`` takes once its files are in place."""
-    prefix = f".{out.name}.{STAGING}-"
-    name = os.path.basename(staging)  # noqa: PTH119  a name, not a path
-    assert name.startswith(prefix)
-    return f"{out.parent}/.{out.name}.{TRASH}-{name[len(prefix) :]}"
-
-
-def empty_trash(out: Path, keep: str = "") -> None:
-    """Remove every trash folder beside ``out`` but ``keep`` (a path: the one this build
-    just made, left to the next) (``TRASH``: each is renamed so only once its build has
-    decided, so none is still in use). Only a real folder of that name, never through a
-    symlink (shutil.rmtree follows none)."""
-    import shutil
-
-    prefix = f".{out.name}.{TRASH}-"
-    try:
-        names = [n for n in os.listdir(out.parent) if n.startswith(prefix)]  # noqa: PTH208
-    except OSError:
-        return
-    for name in names:
-        if keep and name == os.path.basename(keep):  # noqa: PTH119
-            continue
-        path = out.parent / name
-        if not path.is_symlink() and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -261,19 +225,6 @@ class Folders:
             src_dir_fd=source,
             dst_dir_fd=self.fd(folder, make=True),
         )
-
-    def keep_old(self, rel: str, into: Folders, name: str) -> bool:
-        """Hard-link the file at ``rel`` here as ``name`` at the top of ``into`` (never
-        following a symlink), so that replacing it frees no blocks; whether there was one."""
-        folder, _, base = rel.rpartition("/")
-        try:
-            above = self.fd(folder)
-            os.link(base, name, src_dir_fd=above, dst_dir_fd=into.fd(""), follow_symlinks=False)
-        except Unsafe:
-            raise
-        except OSError:  # a new file (or folder); no hard links here: freed as before
-            return False
-        return True
 
     def changed(self, rel: str) -> tuple[int, int]:
         """The inode and change time of ``rel`` here (never a symlink followed)."""

@@ -441,20 +441,16 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
             work.counts()  # git's answer waited for, unused
         if work is not None and work.checking is not None:
             work.checking.passed()  # (its process is waited for either way)
-            work.checking.reap()
         if _missed(failed):
             return None
         raise
     from incidents_cli.site.files import Unsafe
 
-    assert work.checking is not None
     try:
         work.write()
-        return work.finish(page)
     except Unsafe:
         return None  # a folder of --out became a symlink: the full build makes a new folder
-    finally:
-        work.checking.reap(work.trash)  # (after the state is kept: earlier builds' trash)
+    return work.finish(page)
 
 
 _SHAPES: dict[str, type] = {
@@ -598,7 +594,6 @@ class _Rebuild:
         self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
-        self.trash = ""  # the trash folder this rebuild made (the next one empties it)
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -1037,23 +1032,15 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import (
-            Folders,
-            refuse_outside,
-            staging_folder,
-            trash_folder,
-            write_text,
-        )
+        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
         self.manifest = self._new_manifest()
         # Signals wait until every file is in place and the staging folder is gone: a
         # site half old, half new (or a folder left beside --out) is never left behind.
-        # The files replaced are kept (hard links) in the staging folder, renamed to a
-        # trash folder at the end: the next build frees their blocks, after its result.
         with signals_held() as held:
-            staging = str(staging_folder(self.out, trash=False))
+            staging = str(staging_folder(self.out))
             try:
                 staged = {staging}  # staged flat, by number: no folder to make and remove
                 moves: list[tuple[str, str]] = []
@@ -1067,14 +1054,9 @@ class _Rebuild:
                     moves.append((name, rel))
                     if rel != MARKER:
                         self.own[rel] = _digest(data)
-                kept = 0
                 with Folders(out) as into, Folders(staging) as source:
                     for name, rel in moves:
-                        kept += into.keep_old(rel, source, f"old-{name}")
                         into.move_from(source, rel, name)  # never through a symlink
-                if kept:
-                    self.trash = trash_folder(self.out, staging)
-                    os.rename(staging, self.trash)  # noqa: PTH104
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
@@ -1270,31 +1252,19 @@ class _OutCheck:
             return _digest(handle.read()) == expected
 
     def passed(self) -> bool:
-        """The answer (read from the forked process once; ``reap`` waits for it)."""
+        """The answer (the forked process is waited for, once)."""
         if self.answer is None and not self.pid:
             self.answer = False  # (asked again after a failure: no)
             self.answer = self._check()
         elif self.answer is None:
-            self.answer = False
+            pid, self.pid, self.answer = self.pid, 0, False
             try:
                 with os.fdopen(self.pipe, "rb") as said:
                     self.answer = said.read() == b"1"
-            except BaseException:
-                self.reap()
-                raise
+            finally:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
         return self.answer
-
-    def reap(self, keep: str = "") -> None:
-        """Wait for the forked process, then empty the trash of earlier rebuilds (not
-        ``keep``, this one's): at the end, once the result is decided and the state kept."""
-        from incidents_cli.site.files import empty_trash
-
-        pid, self.pid = self.pid, 0
-        if pid:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        if self.answer is not None:
-            empty_trash(self.out, keep)
 
 
 def _unchanged(out: str, built: int, found: set[str], newer: list[str]) -> bool:
