@@ -365,4 +365,16 @@ _records = st.recursive(
 @settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_records, st.booleans())
 def test_one_scan_clean_answers_as_the_old_loop(data: Any, keys: bool) -> None:
-    assert schemas._clean(data, keys=keys) == old_clean(data, keys=keys)
+    """The one scan answers as the old loop over every string, but for a string merely
+    shaped like a time: since fix8a that is checked only where the schema says a field is
+    a time or a date, so what the old loop passed the scan passes, and where no string is
+    shaped like a time or a date the two answer the same."""
+    new = schemas._clean("incident", data, keys=keys)
+    old = old_clean(data, keys=keys)
+    assert new or not old
+    values: list[str] = []
+    names: list[str] = []
+    schemas._gather(data, values, names)
+    shaped = re.compile(f"{TIME_SHAPE}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}")
+    if not any(shaped.search(text) for text in values + names):
+        assert new == old
