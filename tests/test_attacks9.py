@@ -68,3 +68,30 @@ def test_a_hook_changing_only_the_records_mode_is_not_a_failure(repo: Path) -> N
     assert "a private note" in git(repo, "show", "HEAD:incidents/INC-0001.yaml")
     assert git(repo, "log", "-1", "--format=%s") == "mode only"
     assert noted.returncode == 0, noted.stderr
+
+
+# ---- transitions: paths given to git as pathspecs (globs), not literally -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk9: a runbook named [ab].md: its review stages a person's edit of runbooks/a.md",
+)
+def test_a_runbook_whose_name_is_a_glob_never_stages_another_file(repo: Path) -> None:
+    """Paths reach git as pathspecs without GIT_LITERAL_PATHSPECS (or `:(literal)`): a
+    runbook file someone committed as `runbooks/[ab].md` is also the glob of
+    `runbooks/a.md`. `runbook reviewed '[ab]'` commits only its own file, but leaves the
+    person's unstaged edit of runbooks/a.md staged (`M ` where it was ` M`): the index is
+    not as it was."""
+    source = (repo / "runbooks" / "expired-tls-certificate.md").read_text(encoding="utf-8")
+    (repo / "runbooks" / "[ab].md").write_text(source, encoding="utf-8")
+    (repo / "runbooks" / "a.md").write_text(source, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "two runbooks")
+    with (repo / "runbooks" / "a.md").open("a", encoding="utf-8") as handle:
+        handle.write("my edit, not staged\n")
+    assert git(repo, "status", "--porcelain") == "M runbooks/a.md"
+    reviewed = run_script(repo, "runbook", "reviewed", "[ab]", "--at", "2026-11-27")
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert git(repo, "show", "--name-only", "--format=", "HEAD") == "runbooks/[ab].md"
+    assert git(repo, "status", "--porcelain") == "M runbooks/a.md"
