@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import run_cli
 from .console_helpers import run_script
 from .test_trust_git import git
 
@@ -95,3 +96,40 @@ def test_a_runbook_whose_name_is_a_glob_never_stages_another_file(repo: Path) ->
     assert reviewed.returncode == 0, reviewed.stderr
     assert git(repo, "show", "--name-only", "--format=", "HEAD") == "runbooks/[ab].md"
     assert git(repo, "status", "--porcelain") == "M runbooks/a.md"
+
+
+# ---- a maintenance window's recurrence: checked once, then trusted from a cache ------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="atk9: an impossible UNTIL after a valid one is published (exit 0) from the caches",
+)
+def test_an_impossible_until_after_a_valid_one_is_never_published(
+    tmp_path: Path,
+) -> None:
+    """A window's recurrence committed with a valid UNTIL (in the past: no occurrence) and
+    built, then changed to an impossible UNTIL (hour 24): `validate` says 'recurrence:
+    UNTIL: hour must be in 0..23' (exit 1) and a build with INCIDENTS_NO_CACHE=1 leaves the
+    window out (exit 1), but a build with the caches, into the kept --out or an empty one,
+    publishes it (exit 0): the API's maintenances, the feeds, index.html and
+    maintenance.ics differ from the cold build's."""
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    window = demo / "maintenance" / "MNT-0002.yaml"
+    original = window.read_text(encoding="utf-8")
+    out = tmp_path / "site"
+    assert run_script(demo, "site", "build", "--out", str(out)).returncode == 0
+    window.write_text(original + "recurrence: 'FREQ=WEEKLY;UNTIL=19000101'\n", encoding="utf-8")
+    git(demo, "commit", "-qam", "a valid UNTIL")
+    assert run_script(demo, "site", "build", "--out", str(out)).returncode == 0
+    bad = "recurrence: 'FREQ=WEEKLY;UNTIL=20270101T246000Z'\n"
+    window.write_text(original + bad, encoding="utf-8")
+    git(demo, "commit", "-qam", "an impossible UNTIL")
+    assert run_script(demo, "validate").returncode == 1
+    cold = run_script(
+        demo, "site", "build", "--out", str(tmp_path / "cold"), INCIDENTS_NO_CACHE="1"
+    )
+    assert cold.returncode == 1, cold.stderr
+    built = run_script(demo, "site", "build", "--out", str(out))
+    assert built.returncode == 1, built.stdout
