@@ -15,10 +15,6 @@ from .test_trust_git import git
 # ---- site build --out: the repository seen from one of its linked worktrees ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk9: --out the main worktree from a linked worktree replaces the repository",
-)
 def test_a_linked_worktree_never_builds_over_its_main_worktree(repo: Path, tmp_path: Path) -> None:
     """`_refuse_over_the_repository` compares --out with the work tree the command runs in
     (``home``) only. From a linked worktree, the main worktree is the same repository (its
@@ -47,10 +43,6 @@ def _post_commit_hook(repo: Path, body: str) -> None:
     hook.chmod(0o755)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk9: a hook's commit changing only the record's mode makes a held note a failure",
-)
 def test_a_hook_changing_only_the_records_mode_is_not_a_failure(repo: Path) -> None:
     """`git diff-tree --quiet` compares modes as well as blobs: a post-commit hook that
     commits only `chmod +x` of the record on top leaves HEAD's record with our bytes (the

@@ -700,10 +700,18 @@ class Repo:
         return result.stdout.strip() or None
 
     def head_as(self, commit: str, paths: Sequence[str]) -> bool:
-        """Whether HEAD, read now, holds ``paths`` exactly as ``commit`` has them (the
-        same blob ids, or both without the file): trees compared, never the work tree."""
-        result = self.git("diff-tree", "--quiet", "-r", commit, "HEAD", "--", *paths, check=False)
-        return result.returncode == 0
+        """Whether HEAD, read now, holds ``paths`` as ``commit`` has them (the same blob
+        ids, or both without the file; a mode may differ): trees compared, never the work
+        tree."""
+        result = self.git("diff-tree", "-r", "-z", commit, "HEAD", "--", *paths, check=False)
+        if result.returncode != 0:
+            return False
+        fields = result.stdout.split("\0")  # ":old-mode new-mode old-blob new-blob status", path
+        for meta in fields[0::2]:
+            parts = meta.split(" ")
+            if len(parts) == 5 and parts[2] != parts[3]:
+                return False  # another blob (a mode alone, a hook's chmod, still holds it)
+        return True
 
     def work_tree_as(self, commit: str, paths: Sequence[str]) -> bool:
         """Whether the work tree's ``paths`` are as ``commit`` has them (as git compares

@@ -92,11 +92,16 @@ def _refuse_over_the_repository(home: Path, real: Path, out: Path) -> None:
     """The build replaces --out as a whole where it finds the marker of a site it built,
     and anyone can commit such a marker: --out is never the repository, a folder holding
     it, or one holding what the site is built from (incidents/, the settings, ...)."""
+    import os
+
     from incidents_cli.site.render import TEMPLATES_DIR
     from incidents_cli.site.state import SITE_INPUTS
 
     if real == home or real in home.parents:
         raise RefusedError(f"--out {out}: would replace the repository; give a folder of its own")
+    # another work tree of an incident repository (a linked worktree's main one, say)
+    if any(os.path.lexists(real / name) for name in (".git", SETTINGS_FILE)):
+        raise RefusedError(f"--out {out}: is a repository's work tree; give a folder of its own")
     for name in (*SITE_INPUTS, TEMPLATES_DIR, ".github"):
         if real == home / name or real in (home / name).parents:
             raise RefusedError(
