@@ -93,10 +93,6 @@ def test_a_runbook_whose_name_is_a_glob_never_stages_another_file(repo: Path) ->
 # ---- a maintenance window's recurrence: checked once, then trusted from a cache ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk9: an impossible UNTIL after a valid one is published (exit 0) from the caches",
-)
 def test_an_impossible_until_after_a_valid_one_is_never_published(
     tmp_path: Path,
 ) -> None:

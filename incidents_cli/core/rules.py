@@ -41,9 +41,9 @@ class Facts(NamedTuple):
 
     ``names``: what the record refers to, each once, as "space:value" (``p:`` a person,
     ``c:`` a component, ``r:`` a runbook, ``i:`` an incident, ``o:`` a runbook's owner;
-    ``t:`` a recurrence, which the settings' time zone decides). ``provides``: what others
-    refer to (an incident's id, a runbook's slug, oncall.yaml's rotations; the settings'
-    ``c:`` components, ``p:`` people and ``tz:`` time zone).
+    ``t:`` a recurrence, which the settings' time zone decides, with a digest of its rule).
+    ``provides``: what others refer to (an incident's id, a runbook's slug, oncall.yaml's
+    rotations; the settings' ``c:`` components, ``p:`` people and ``tz:`` time zone).
     """
 
     rel: str
@@ -71,9 +71,21 @@ def own_findings(record: RecordFile) -> list[Finding]:
 def facts_of(record: RecordFile) -> Facts:
     """What the rules across records need of this record (see ``Facts``)."""
     names = dict.fromkeys(name for name, _ in references(record))
-    if _recurrence_start(record) is not None:
-        names["t:"] = None
+    if _recurrence_start(record) is not None:  # with what its check reads: a change to the
+        names[f"t:{_recurrence_digest(record)}"] = None  # rule is a change of the facts
     return Facts(record.rel, record.kind, tuple(names), _provides(record, mapping(record.data)))
+
+
+def _recurrence_digest(record: RecordFile) -> str:
+    """A digest of what a recurrence's check reads of its record: the rule, the start and
+    the called-off occurrences (kept verdicts across records are keyed by the facts)."""
+    import hashlib
+    import json
+
+    data = mapping(record.data)
+    read = [data.get(key) for key in ("recurrence", "start", "cancelled_occurrences")]
+    text = json.dumps(read, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _recurrence_start(record: RecordFile) -> datetime | None:
