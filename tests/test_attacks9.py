@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 from .console_helpers import run_script
 from .test_trust_git import git
@@ -66,10 +64,6 @@ def test_a_hook_changing_only_the_records_mode_is_not_a_failure(repo: Path) -> N
 # ---- transitions: paths given to git as pathspecs (globs), not literally -------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atk9: a runbook named [ab].md: its review stages a person's edit of runbooks/a.md",
-)
 def test_a_runbook_whose_name_is_a_glob_never_stages_another_file(repo: Path) -> None:
     """Paths reach git as pathspecs without GIT_LITERAL_PATHSPECS (or `:(literal)`): a
     runbook file someone committed as `runbooks/[ab].md` is also the glob of

@@ -186,6 +186,32 @@ def _some(paths: Sequence[str]) -> str:
 _NO_GIT = "git is not installed or not on PATH; install git and try again"
 
 
+# Commands whose arguments after "--" are pathspecs: there a file's name is given as
+# ":(literal)NAME", so that `runbooks/[ab].md` names that file, not a pattern matching others.
+_PATHSPEC_COMMANDS = frozenset(
+    {"status", "ls-files", "diff", "diff-tree", "add", "checkout", "rm", "commit", "reset", "log"}
+)
+
+
+def _literal(args: Sequence[str]) -> list[str]:
+    """``args`` with each path after "--" marked literal, for the commands above."""
+    if "--" not in args:
+        return list(args)
+    cut = args.index("--")
+    options = iter(args[:cut])
+    command = None
+    for arg in options:
+        if arg == "-c":
+            next(options, None)  # its value
+        elif not arg.startswith("-"):
+            command = arg
+            break
+    if command not in _PATHSPEC_COMMANDS:
+        return list(args)
+    paths = [p if p.startswith(":(") else f":(literal){p}" for p in args[cut + 1 :]]
+    return [*args[: cut + 1], *paths]
+
+
 def run_git(
     cwd: Path, *args: str, check: bool = True, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -194,7 +220,7 @@ def run_git(
         _ENV = _clean_env()
     try:
         result = subprocess.run(
-            ["git", *args],
+            ["git", *_literal(args)],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -215,7 +241,7 @@ def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
         _ENV = _clean_env()
     try:
         return subprocess.Popen(
-            ["git", *args],
+            ["git", *_literal(args)],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
