@@ -15,6 +15,7 @@ import pytest
 
 from .conftest import run_cli
 from .test_rebuild_state import _git, _inode, _state, _update
+from .test_rebuild_state import demo as demo  # the fixture: the demo built, its state kept
 from .test_site import commit_all
 from .test_site_update import _edit, _same_as_cold
 
@@ -34,14 +35,6 @@ def _changed_and_undone(repo: Path) -> None:
     _edit(repo / WINDOW, "Writes may", "Writes might")
     commit_all(repo, "window reworded")
     _git(repo, "revert", "--no-edit", "HEAD")
-
-
-@pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    demo = tmp_path / "demo"
-    assert run_cli("demo", str(demo)).code == 0
-    _same_as_cold(demo, demo / "_site", tmp_path / "cold", monkeypatch)  # the state is kept
-    return demo
 
 
 def test_a_window_changed_after_a_build_gets_the_sequence_a_cold_build_gives(
