@@ -104,3 +104,27 @@ def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line_and_exit_1
         [sys.executable, "-c", script, "--version"], capture_output=True, text=True, check=False
     )
     assert (run.returncode, run.stdout, run.stderr) == (130, "", "incidents: interrupted\n")
+
+
+def test_output_its_reader_closed_is_exit_141_and_nothing_on_stderr() -> None:
+    """`incidents ... | head`: when the reader has gone, the command stops as git does
+    (141, 128 + SIGPIPE), not with click's 1, which here means findings."""
+    import os
+
+    from .console_helpers import SCRIPT, person_env
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes
+    try:
+        run = subprocess.run(
+            [str(SCRIPT), "completion", "bash"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=person_env(),
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (141, "")

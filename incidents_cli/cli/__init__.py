@@ -162,6 +162,15 @@ def _choices_in_words(exc: click.ClickException) -> str:
     return " ".join(f"{head}; choose from {', '.join(str(c) for c in choices)}".split())
 
 
+EXIT_OUTPUT_CLOSED = 141
+"""The reader of the output went away (`incidents show 1 | head`): 128 + SIGPIPE, as git
+and the other tools a pipe stops say it (click would say 1, which here means findings)."""
+
+
+class _OutputClosed(Exception):
+    """Writing the output failed with EPIPE: the command's work is done or never started."""
+
+
 class IncidentsGroup(click.Group):
     """Loads each subcommand when it is used (see COMMANDS), and turns every failure into
     one line on stderr and the documented exit code."""
@@ -193,6 +202,12 @@ class IncidentsGroup(click.Group):
                     ]
                 )
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # before click's own handler turns it into exit 1
+            raise _OutputClosed from None
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -203,6 +218,8 @@ class IncidentsGroup(click.Group):
     ) -> NoReturn:
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _OutputClosed:
+            sys.exit(EXIT_OUTPUT_CLOSED)
         except IncidentsError as exc:
             from incidents_cli.core.text import escape_for_terminal
 
