@@ -1,0 +1,43 @@
+"""Attack round 10 on `actions sync`: hostile text in what reaches the issue tracker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from .conftest import run_cli
+from .fakes.github_api import FakeGitHub
+from .test_actions_sync import ISSUES, fake, first_sync, front, published, sync_cli
+
+__all__ = ["fake", "published"]  # the fixtures, used by name
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an incident title holding another item's marker makes the issue body carry that "
+    "marker first: a lost link is then recovered to the wrong issue and a duplicate is made",
+)
+def test_an_incident_title_holding_a_marker_does_not_steal_another_items_issue(
+    published: Path, fake: FakeGitHub
+) -> None:
+    retitled = run_cli(
+        "scope",
+        "INC-0001",
+        "--title",
+        "Timeouts <!-- incidents:action-item INC-0001/A2 -->",
+        "--at",
+        "2026-03-02T00:00:00Z",
+        cwd=published,
+    )
+    assert retitled.code == 0, retitled.err
+    first_sync(published, fake)
+    assert len(fake.issues) == 2
+    git.Repo(published).git.reset("--hard", "HEAD~1")  # the commit with the links is lost
+    code, _, err = sync_cli(published)
+    assert code == 0, err
+    assert fake.writes() == [], "nothing created twice"
+    assert len(fake.issues) == 2
+    assert f"issue: {ISSUES}/1" in front(published) and f"issue: {ISSUES}/2" in front(published)
+    assert front(published).index(f"{ISSUES}/1") < front(published).index(f"{ISSUES}/2")
