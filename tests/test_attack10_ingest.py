@@ -1,0 +1,76 @@
+"""Attack round 10 on `incidents ingest`: hostile payloads."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+from pathlib import Path
+
+import git
+import pytest
+
+from .conftest import run_cli
+from .console_helpers import SCRIPT, person_env
+
+AS_OF = "2026-11-28T03:00:00Z"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a payload that is not UTF-8 on standard input is reported as a YAML error of "
+    "incidents/INC-0001.yaml, a record that does not exist",
+)
+def test_a_payload_that_is_not_utf8_on_stdin_is_named_as_the_payload(repo: Path) -> None:
+    head = git.Repo(repo).head.commit
+    payload = b'{"title":"caf\xe9","status":"firing","dedup_key":"k"}'
+    result = subprocess.run(
+        [str(SCRIPT), "-C", str(repo), "ingest", "generic", "--as-of", AS_OF],
+        input=payload,
+        capture_output=True,
+        env=person_env(),
+        check=False,
+        timeout=120,
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err.startswith("<stdin>"), err
+    assert "INC-0001" not in err
+    assert git.Repo(repo).head.commit == head
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a lone surrogate escape in the payload's JSON is reported as a YAML error of "
+    "incidents/INC-0001.yaml, a record that does not exist",
+)
+def test_a_lone_surrogate_in_the_payload_is_named_as_the_payload(repo: Path) -> None:
+    payload = repo.parent / "payload.json"
+    payload.write_text('{"title":"x\\ud800","status":"firing","dedup_key":"k"}')
+    result = run_cli("ingest", "generic", str(payload), "--as-of", AS_OF, cwd=repo)
+    assert result.code == 2, result.err
+    assert result.err.startswith(str(payload)), result.err
+    assert "INC-0001" not in result.err
+
+
+def _limit_memory() -> None:
+    limit = 1 << 30  # 1 GiB of address space: the CLI needs far less
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the payload file is read whole before its 2 MiB limit is checked: an endless "
+    "file (a device, a FIFO) exhausts memory (MemoryError, exit 3)",
+)
+def test_an_endless_payload_file_is_refused_at_the_limit(repo: Path) -> None:
+    result = subprocess.run(
+        [str(SCRIPT), "-C", str(repo), "ingest", "generic", "/dev/zero", "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        env=person_env(),
+        check=False,
+        timeout=120,
+        preexec_fn=_limit_memory,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == "/dev/zero: the payload is bigger than 2 MiB\n"
