@@ -34,3 +34,17 @@ def test_a_note_that_is_not_utf8_is_named_as_the_argument(repo: Path) -> None:
     assert "YAML syntax error" not in err and "INC-0001.yaml" not in err, err
     assert git.Repo(repo).head.commit == head
     assert run_cli("validate", cwd=repo).code == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bidi override controls (U+202E, U+2066) pass as text: a public title can be "
+    "made to read backwards on terminals, git log, the status page and mail subjects",
+)
+@pytest.mark.parametrize("control", ["\u202e", "\u2066"])
+def test_a_title_with_a_bidi_override_is_refused(repo: Path, control: str) -> None:
+    head = git.Repo(repo).head.commit
+    result = run_cli("declare", f"Pay{control}tnemyap down", "--severity", "low", cwd=repo)
+    assert result.code == 2, result.out
+    assert result.err.startswith("title: "), result.err
+    assert git.Repo(repo).head.commit == head
