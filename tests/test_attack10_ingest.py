@@ -10,7 +10,7 @@ import git
 import pytest
 
 from .conftest import run_cli
-from .console_helpers import SCRIPT, person_env
+from .console_helpers import SCRIPT, person_env, run_script
 
 AS_OF = "2026-11-28T03:00:00Z"
 
@@ -74,3 +74,36 @@ def test_an_endless_payload_file_is_refused_at_the_limit(repo: Path) -> None:
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr == "/dev/zero: the payload is bigger than 2 MiB\n"
+
+
+ALERTMANAGER_LONE_SURROGATE = (
+    '{"version":"4","groupKey":"{}:{alertname=\\"x\\ud800\\"}","status":"firing",'
+    '"receiver":"incidents","groupLabels":{},"commonLabels":{},"commonAnnotations":{},'
+    '"externalURL":"http://am","alerts":[{"status":"firing","labels":{"alertname":"x"},'
+    '"annotations":{},"startsAt":"2026-11-28T02:00:00Z","endsAt":"0001-01-01T00:00:00Z",'
+    '"generatorURL":"http://p","fingerprint":"f1"}]}'
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a lone surrogate in the alert group's key (generic dedup_key, Alertmanager "
+    "groupKey) reaches pending_path's encode(): UnicodeEncodeError, exit 3",
+)
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("generic", '{"title":"x","status":"firing","dedup_key":"k\\ud800"}'),
+        ("alertmanager", ALERTMANAGER_LONE_SURROGATE),
+    ],
+)
+def test_a_lone_surrogate_in_the_group_key_is_refused_not_a_bug(
+    repo: Path, fmt: str, text: str
+) -> None:
+    payload = repo.parent / "payload.json"
+    payload.write_text(text)
+    head = git.Repo(repo).head.commit
+    result = run_script(repo, "ingest", fmt, str(payload), "--as-of", AS_OF)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(str(payload)), result.stderr
+    assert git.Repo(repo).head.commit == head
