@@ -1,0 +1,92 @@
+"""Attack round 10: repositories in folders whose names are not UTF-8 (a Latin-1 era disk,
+a name made by another program). Working there, or refusing in one line as for a line
+break in the path, are both fine; exit 3 is not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+from .console_helpers import SCRIPT, person_env
+
+LATIN1 = os.fsdecode(b"caf\xe9")  # a surrogate-escaped name, as Python sees it
+
+
+def _script(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=person_env(),
+        check=False,
+        timeout=120,
+    )
+
+
+def _head(folder: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="git's answer about a folder whose name is not UTF-8 is decoded strictly: "
+    "UnicodeDecodeError, exit 3, in every command that commits (and notify, site build)",
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("note", "INC-0001", "hello"),
+        (
+            "maintenance",
+            "new",
+            "W",
+            "--start",
+            "2030-01-01T10:00",
+            "--end",
+            "2030-01-01T11:00",
+            "--component",
+            "api",
+        ),
+        ("site", "build"),
+        ("notify", "--dry-run"),
+    ],
+    ids=["note", "maintenance-new", "site-build", "notify"],
+)
+def test_a_repository_in_a_folder_not_named_in_utf8_is_no_bug(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    seed = tmp_path / "seed"
+    assert run_cli("init", str(seed)).code == 0
+    assert run_cli("declare", "Checkout down", "--severity", "high", cwd=seed).code == 0
+    folder = tmp_path / LATIN1
+    subprocess.run(["git", "clone", "-q", str(seed), os.fsencode(folder)], check=True)
+    head = _head(folder)
+    result = _script(folder, *args)
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode in (0, 2), result.stderr
+    if result.returncode == 2:
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert _head(folder) == head
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="init into a folder whose name is not UTF-8 is exit 3 and leaves a .git without "
+    "a commit behind",
+)
+def test_init_into_a_folder_not_named_in_utf8_works_or_makes_nothing(tmp_path: Path) -> None:
+    result = _script(tmp_path, "init", LATIN1)
+    folder = tmp_path / LATIN1
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode in (0, 2), result.stderr
+    if result.returncode == 2:
+        assert not (folder / ".git").exists()
+    else:
+        assert _head(folder)
