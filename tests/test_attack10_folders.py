@@ -90,3 +90,32 @@ def test_init_into_a_folder_not_named_in_utf8_works_or_makes_nothing(tmp_path: P
         assert not (folder / ".git").exists()
     else:
         assert _head(folder)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="init refusing because the person's .gitignore ignores incidents.yaml removes its "
+    "files from the work tree but leaves 15 of them added to the index: a later `git commit` "
+    "commits files that are not there",
+)
+def test_init_refused_by_an_ignore_rule_leaves_the_index_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "existing"
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    (folder / ".gitignore").write_text("*.yaml\n")
+    subprocess.run(["git", "add", ".gitignore"], cwd=folder, check=True)
+    subprocess.run(["git", "commit", "-qm", "base"], cwd=folder, check=True)
+    result = run_cli("init", str(folder))
+    assert result.code == 2, result.out
+    assert "incidents.yaml is ignored by git" in result.err
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout
+    assert listed == ".gitignore\n"
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status == ""
