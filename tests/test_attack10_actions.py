@@ -41,3 +41,22 @@ def test_an_incident_title_holding_a_marker_does_not_steal_another_items_issue(
     assert len(fake.issues) == 2
     assert f"issue: {ISSUES}/1" in front(published) and f"issue: {ISSUES}/2" in front(published)
     assert front(published).index(f"{ISSUES}/1") < front(published).index(f"{ISSUES}/2")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a closing comment holding a control character (anyone may comment on a public "
+    "issue) becomes the item's reason, the rewritten postmortem does not validate, and the "
+    "sync raises InternalError: exit 3, and no other item is synced",
+)
+@pytest.mark.parametrize("control", ["\x1b[2J", "\x00", "\x7f"])
+def test_a_closing_comment_with_a_control_character_is_no_bug(
+    published: Path, fake: FakeGitHub, control: str
+) -> None:
+    first_sync(published, fake)
+    fake.tick(600)
+    fake.close(1, "not_planned", comment=f"Superseded{control} by the new pooler.")
+    code, _, err = sync_cli(published)
+    assert code in (0, 1, 2), err
+    assert "refusing to write an invalid postmortem" not in err
+    assert run_cli("validate", cwd=published).code == 0
