@@ -1,0 +1,33 @@
+"""Attack round 10 on `incidents notify`: settings of the wrong type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+import yaml
+
+from .console_helpers import run_script
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="notify reads the committed settings without refusing a wrong type first: "
+    "`components: 5` or `people: 5` is TypeError, exit 3 (validate names the line)",
+)
+@pytest.mark.parametrize("field", ["components", "people"])
+def test_a_settings_field_of_the_wrong_type_stops_notify_in_one_line(
+    repo: Path, field: str
+) -> None:
+    path = repo / "incidents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data[field] = 5
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("a hand edit gone wrong")
+    result = run_script(repo, "notify", "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("incidents.yaml:"), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
