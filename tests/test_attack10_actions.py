@@ -14,11 +14,6 @@ from .test_actions_sync import ISSUES, fake, first_sync, front, published, sync_
 __all__ = ["fake", "published"]  # the fixtures, used by name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an incident title holding another item's marker makes the issue body carry that "
-    "marker first: a lost link is then recovered to the wrong issue and a duplicate is made",
-)
 def test_an_incident_title_holding_a_marker_does_not_steal_another_items_issue(
     published: Path, fake: FakeGitHub
 ) -> None:
@@ -43,12 +38,6 @@ def test_an_incident_title_holding_a_marker_does_not_steal_another_items_issue(
     assert front(published).index(f"{ISSUES}/1") < front(published).index(f"{ISSUES}/2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a closing comment holding a control character (anyone may comment on a public "
-    "issue) becomes the item's reason, the rewritten postmortem does not validate, and the "
-    "sync raises InternalError: exit 3, and no other item is synced",
-)
 @pytest.mark.parametrize("control", ["\x1b[2J", "\x00", "\x7f"])
 def test_a_closing_comment_with_a_control_character_is_no_bug(
     published: Path, fake: FakeGitHub, control: str

@@ -16,6 +16,7 @@ from typing import Any
 # C0 controls and DEL and C1 controls; tab and newline are allowed in multi-line text only.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNFIT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def control_character(text: str, *, one_line: bool = False) -> str | None:
@@ -41,6 +42,13 @@ def control_characters_in(
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from control_characters_in(item, (*where, index))
+
+
+def without_control_characters(text: str) -> str:
+    """``text`` with every control character but newline and tab left out, and any lone
+    surrogate (text that was never valid Unicode, which no file can hold): for text taken
+    from elsewhere (a comment on an issue) into a record."""
+    return _UNFIT.sub("", text)
 
 
 def escape_for_terminal(text: str) -> str:
