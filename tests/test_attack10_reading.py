@@ -44,40 +44,22 @@ def broken_critical(repo: Path) -> Path:
     return repo
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="escalations skips a record that does not validate without a word: an "
-    "unacknowledged critical incident is reported as 'No incident is waiting', exit 0",
-)
 def test_escalations_names_an_incident_it_could_not_read(broken_critical: Path) -> None:
     result = run_cli("escalations", "--as-of", AS_OF, cwd=broken_critical)
     assert "incidents/INC-0001.yaml" in result.err, (result.code, result.out)
     assert "No incident is waiting" not in result.out or result.code != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="comms skips a record that does not validate without a word (exit 0)",
-)
 def test_comms_names_an_incident_it_could_not_read(broken_critical: Path) -> None:
     result = run_cli("comms", "--as-of", AS_OF, cwd=broken_critical)
     assert "incidents/INC-0001.yaml" in result.err, (result.code, result.out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stats leaves out a record that does not validate without a word: its counts are "
-    "silently wrong",
-)
 def test_stats_names_an_incident_it_left_out(broken_critical: Path) -> None:
     result = run_cli("stats", cwd=broken_critical)
     assert "incidents/INC-0001.yaml" in result.err, (result.code, result.out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="maintenance list leaves out a window that does not validate without a word",
-)
 def test_maintenance_list_names_a_window_it_could_not_read(repo: Path) -> None:
     made = run_cli(
         "maintenance",
