@@ -15,11 +15,6 @@ from .console_helpers import SCRIPT, person_env, run_script
 AS_OF = "2026-11-28T03:00:00Z"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a payload that is not UTF-8 on standard input is reported as a YAML error of "
-    "incidents/INC-0001.yaml, a record that does not exist",
-)
 def test_a_payload_that_is_not_utf8_on_stdin_is_named_as_the_payload(repo: Path) -> None:
     head = git.Repo(repo).head.commit
     payload = b'{"title":"caf\xe9","status":"firing","dedup_key":"k"}'
@@ -38,11 +33,6 @@ def test_a_payload_that_is_not_utf8_on_stdin_is_named_as_the_payload(repo: Path)
     assert git.Repo(repo).head.commit == head
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate escape in the payload's JSON is reported as a YAML error of "
-    "incidents/INC-0001.yaml, a record that does not exist",
-)
 def test_a_lone_surrogate_in_the_payload_is_named_as_the_payload(repo: Path) -> None:
     payload = repo.parent / "payload.json"
     payload.write_text('{"title":"x\\ud800","status":"firing","dedup_key":"k"}')
@@ -57,11 +47,6 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the payload file is read whole before its 2 MiB limit is checked: an endless "
-    "file (a device, a FIFO) exhausts memory (MemoryError, exit 3)",
-)
 def test_an_endless_payload_file_is_refused_at_the_limit(repo: Path) -> None:
     result = subprocess.run(
         [str(SCRIPT), "-C", str(repo), "ingest", "generic", "/dev/zero", "--as-of", AS_OF],
@@ -85,11 +70,6 @@ ALERTMANAGER_LONE_SURROGATE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate in the alert group's key (generic dedup_key, Alertmanager "
-    "groupKey) reaches pending_path's encode(): UnicodeEncodeError, exit 3",
-)
 @pytest.mark.parametrize(
     ("fmt", "text"),
     [
