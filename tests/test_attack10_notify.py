@@ -31,3 +31,36 @@ def test_a_settings_field_of_the_wrong_type_stops_notify_in_one_line(
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("incidents.yaml:"), result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an SMTP port past 64 bits (validate says it is over 65535) reaches socket code: "
+    "OverflowError, exit 3",
+)
+def test_an_smtp_port_out_of_range_is_no_bug(repo: Path) -> None:
+    path = repo / "incidents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notify"] = [
+        {
+            "name": "ops-mail",
+            "type": "email",
+            "audience": "internal",
+            "to": ["ops@example.com"],
+            "from": "status@example.com",
+            "host": "127.0.0.1",
+            "port": 99999999999999999999,
+            "security": "none",
+        }
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("a mail channel")
+    declared = run_script(
+        repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
+    )
+    assert declared.returncode == 0, declared.stderr
+    result = run_script(repo, "notify", "--as-of", "2026-03-01T14:01:00Z")
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode in (1, 2), result.stderr
