@@ -39,6 +39,10 @@ def test_a_settings_field_of_the_wrong_type_stops_notify_in_one_line(
     "OverflowError, exit 3",
 )
 def test_an_smtp_port_out_of_range_is_no_bug(repo: Path) -> None:
+    declared = run_script(
+        repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
+    )
+    assert declared.returncode == 0, declared.stderr
     path = repo / "incidents.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["notify"] = [
@@ -57,10 +61,6 @@ def test_an_smtp_port_out_of_range_is_no_bug(repo: Path) -> None:
     g = git.Repo(repo)
     g.index.add(["incidents.yaml"])
     g.index.commit("a mail channel")
-    declared = run_script(
-        repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
-    )
-    assert declared.returncode == 0, declared.stderr
     result = run_script(repo, "notify", "--as-of", "2026-03-01T14:01:00Z")
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode in (1, 2), result.stderr
