@@ -104,3 +104,43 @@ def test_a_deeply_nested_channel_state_is_no_bug(repo: Path) -> None:
     result = run_script(repo, "notify", "--dry-run", SLACK_URL="http://127.0.0.1:9/hook")
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode in (0, 1, 2), result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a claim on the remote (refs/incidents/notify-claims/NAME) nested deeply is "
+    "RecursionError in Claims._read, which catches only ValueError: exit 3, where an "
+    "unreadable claim is meant to count as expired",
+)
+def test_a_deeply_nested_claim_on_the_remote_is_no_bug(repo: Path, tmp_path: Path) -> None:
+    path = repo / "incidents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notify"] = [
+        {"name": "ops", "type": "slack", "audience": "internal", "url_env": "SLACK_URL"}
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml"])
+    g.index.commit("a chat channel")
+    declared = run_script(
+        repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
+    )
+    assert declared.returncode == 0, declared.stderr
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(origin)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=repo, check=True)
+    subprocess.run(["git", "fetch", "-q", "origin"], cwd=repo, check=True)
+
+    def run(*args: str, stdin: str = "") -> str:
+        return subprocess.run(
+            ["git", *args], cwd=origin, input=stdin, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    blob = run("hash-object", "-w", "--stdin", stdin="[" * 100_000 + "]" * 100_000)
+    tree = run("mktree", stdin=f"100644 blob {blob}\tclaim.json\n")
+    run("update-ref", "refs/incidents/notify-claims/ops", run("commit-tree", tree, "-m", "c"))
+    result = run_script(
+        repo, "notify", "--as-of", "2026-03-01T14:01:00Z", SLACK_URL="http://127.0.0.1:9/hook"
+    )
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode in (0, 1, 2), result.stderr
