@@ -144,3 +144,27 @@ def test_a_deeply_nested_claim_on_the_remote_is_no_bug(repo: Path, tmp_path: Pat
     )
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode in (0, 1, 2), result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="notify reads the committed oncall.yaml as strict UTF-8: one Latin-1 byte (here in "
+    "a comment) is UnicodeDecodeError, exit 3; every other command names the file and byte",
+)
+def test_an_oncall_file_that_is_not_utf8_stops_notify_in_one_line(repo: Path) -> None:
+    path = repo / "incidents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notify"] = [
+        {"name": "ops", "type": "slack", "audience": "internal", "url_env": "SLACK_URL"}
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    oncall = repo / "oncall.yaml"
+    oncall.write_bytes(oncall.read_bytes() + b"# Ren\xe9e joins in May\n")
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml", "oncall.yaml"])
+    g.index.commit("a channel, and a note saved in Latin-1")
+    assert run_script(repo, "oncall").stderr.startswith("oncall.yaml:")
+    result = run_script(repo, "notify", "--dry-run", SLACK_URL="http://127.0.0.1:9/hook")
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("oncall.yaml:"), result.stderr
