@@ -148,23 +148,73 @@ def test_a_deeply_nested_claim_on_the_remote_is_no_bug(repo: Path, tmp_path: Pat
 
 @pytest.mark.xfail(
     strict=True,
-    reason="notify reads the committed oncall.yaml as strict UTF-8: one Latin-1 byte (here in "
-    "a comment) is UnicodeDecodeError, exit 3; every other command names the file and byte",
+    reason="notify reads committed files as strict UTF-8: one Latin-1 byte (here in a "
+    "comment) of oncall.yaml or incidents.yaml is UnicodeDecodeError, exit 3; the other "
+    "commands name the file and the byte",
 )
-def test_an_oncall_file_that_is_not_utf8_stops_notify_in_one_line(repo: Path) -> None:
+@pytest.mark.parametrize("rel", ["oncall.yaml", "incidents.yaml"])
+def test_a_file_that_is_not_utf8_stops_notify_in_one_line(repo: Path, rel: str) -> None:
     path = repo / "incidents.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["notify"] = [
         {"name": "ops", "type": "slack", "audience": "internal", "url_env": "SLACK_URL"}
     ]
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    oncall = repo / "oncall.yaml"
-    oncall.write_bytes(oncall.read_bytes() + b"# Ren\xe9e joins in May\n")
+    latin1 = repo / rel
+    latin1.write_bytes(latin1.read_bytes() + b"# Ren\xe9e joins in May\n")
     g = git.Repo(repo)
     g.index.add(["incidents.yaml", "oncall.yaml"])
     g.index.commit("a channel, and a note saved in Latin-1")
-    assert run_script(repo, "oncall").stderr.startswith("oncall.yaml:")
+    assert run_script(repo, "oncall").stderr.startswith(f"{rel}:")
     result = run_script(repo, "notify", "--dry-run", SLACK_URL="http://127.0.0.1:9/hook")
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("oncall.yaml:"), result.stderr
+    assert result.stderr.startswith(f"{rel}:"), result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a subscriber list with one Latin-1 byte passes validate, then notify decodes it "
+    "strictly: UnicodeDecodeError, exit 3, and no channel is told anything",
+)
+def test_a_subscriber_list_that_is_not_utf8_fails_only_its_channel(repo: Path) -> None:
+    declared = run_script(
+        repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
+    )
+    assert declared.returncode == 0, declared.stderr
+    updated = run_script(
+        repo,
+        "update",
+        "INC-0001",
+        "--status",
+        "investigating",
+        "--message",
+        "We are looking into it.",
+        "--at",
+        "2026-03-01T14:01:00Z",
+    )
+    assert updated.returncode == 0, updated.stderr
+    path = repo / "incidents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notify"] = [
+        {
+            "name": "subscribers",
+            "type": "email",
+            "audience": "public",
+            "subscribers": "subscribers.txt",
+            "from": "status@example.com",
+            "host": "127.0.0.1",
+            "port": 9,
+            "security": "none",
+        }
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (repo / "subscribers.txt").write_bytes(b"ann@example.com\nRen\xe9e <renee@example.com>\n")
+    g = git.Repo(repo)
+    g.index.add(["incidents.yaml", "subscribers.txt"])
+    g.index.commit("subscribers, exported from an old tool")
+    assert run_script(repo, "validate").returncode == 0
+    result = run_script(repo, "notify", "--as-of", "2026-03-01T14:02:00Z")
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode in (1, 2), result.stderr
+    assert "subscribers" in result.stderr, result.stderr
