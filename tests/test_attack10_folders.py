@@ -156,3 +156,50 @@ def test_init_inside_a_git_folder_is_refused(tmp_path: Path, inside: str) -> Non
     assert result.returncode == 2, result.stdout
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert sorted(p.name for p in (existing / ".git").iterdir()) == before
+
+
+LONG = "x" * 300  # one path component past NAME_MAX (255)
+
+
+def _rotation(repo: Path) -> None:
+    (repo / "oncall.yaml").write_text(
+        "rotations:\n  - id: primary\n    members: [alice, bob]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: 7d\n"
+    )
+    subprocess.run(["git", "commit", "-qam", "a rotation"], cwd=repo, check=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a path component past the file system's limit is OSError ENAMETOOLONG, left "
+    "uncaught: exit 3 (-C, validate PATH, site build --out, oncall export --out, demo)",
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-C", LONG, "list"),
+        ("validate", LONG),
+        ("site", "build", "--out", LONG),
+        ("oncall", "export", "--out", LONG),
+        ("demo", LONG),
+    ],
+    ids=["-C", "validate", "site-build", "oncall-export", "demo"],
+)
+def test_a_path_with_a_name_too_long_is_one_line(repo: Path, args: tuple[str, ...]) -> None:
+    _rotation(repo)
+    result = _script(repo, *args)
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oncall export --out naming an existing file that is not a folder (a device) is "
+    "FileExistsError, exit 3",
+)
+def test_oncall_export_out_to_a_device_is_one_line(repo: Path) -> None:
+    _rotation(repo)
+    result = _script(repo, "oncall", "export", "--out", "/dev/null")
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
