@@ -96,6 +96,7 @@ ALERTMANAGER_LONE_SURROGATE = (
         ("generic", '{"title":"x","status":"firing","dedup_key":"k\\ud800"}'),
         ("alertmanager", ALERTMANAGER_LONE_SURROGATE),
     ],
+    ids=["generic", "alertmanager"],
 )
 def test_a_lone_surrogate_in_the_group_key_is_refused_not_a_bug(
     repo: Path, fmt: str, text: str
