@@ -49,3 +49,33 @@ def test_a_closing_comment_with_a_control_character_is_no_bug(
     assert code in (0, 1, 2), err
     assert "refusing to write an invalid postmortem" not in err
     assert run_cli("validate", cwd=published).code == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a private incident's title (internal: kept off the status page) is written into "
+    "the body of every issue its action items get, even when GitHub says the tracker is a "
+    "public repository (the sync reads GET /repos/OWNER/NAME already)",
+)
+def test_a_private_incidents_title_stays_off_a_public_tracker(
+    published: Path, fake: FakeGitHub
+) -> None:
+    made_private = run_cli(
+        "scope",
+        "INC-0001",
+        "--private",
+        "--title",
+        "Breach at ACME corp",
+        "--at",
+        "2026-03-02T00:00:00Z",
+        cwd=published,
+    )
+    assert made_private.code == 0, made_private.err
+    shown = fake._repo_object
+    fake._repo_object = lambda: {**shown(), "private": False}  # type: ignore[method-assign]
+    code, _, err = sync_cli(published)
+    assert code in (0, 2), err
+    for request in fake.requests:
+        if request.method in ("POST", "PATCH") and isinstance(request.body, dict):
+            text = f"{request.body.get('title', '')} {request.body.get('body', '')}"
+            assert "Breach at ACME corp" not in text

@@ -119,3 +119,87 @@ def test_init_refused_by_an_ignore_rule_leaves_the_index_as_it_was(tmp_path: Pat
         check=True,
     ).stdout
     assert status == ""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="init into a path it cannot make is an OSError left uncaught: exit 3 "
+    "(NotADirectoryError, FileExistsError, ENAMETOOLONG)",
+)
+@pytest.mark.parametrize("case", ["under-a-file", "a-device", "a-name-too-long"])
+def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, case: str) -> None:
+    (tmp_path / "notes.txt").write_text("a person's file\n")
+    target = {
+        "under-a-file": "notes.txt/repo",
+        "a-device": "/dev/null",
+        "a-name-too-long": "x" * 300,
+    }[case]
+    result = _script(tmp_path, "init", target)
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "a person's file\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="init into a repository's .git folder (or a folder under it) makes a repository "
+    "there and writes the settings, runbooks and workflows among git's own files; site "
+    "build refuses any --out with a .git folder on its path",
+)
+@pytest.mark.parametrize("inside", [".git", ".git/incidents"])
+def test_init_inside_a_git_folder_is_refused(tmp_path: Path, inside: str) -> None:
+    existing = tmp_path / "existing"
+    assert run_cli("init", str(existing)).code == 0
+    before = sorted(p.name for p in (existing / ".git").iterdir())
+    result = _script(tmp_path, "init", str(existing / inside))
+    assert result.returncode == 2, result.stdout
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert sorted(p.name for p in (existing / ".git").iterdir()) == before
+
+
+LONG = "x" * 300  # one path component past NAME_MAX (255)
+
+
+def _rotation(repo: Path) -> None:
+    (repo / "oncall.yaml").write_text(
+        "rotations:\n  - id: primary\n    members: [alice, bob]\n"
+        "    start: 2026-01-05T09:00:00Z\n    shift: 7d\n"
+    )
+    subprocess.run(["git", "commit", "-qam", "a rotation"], cwd=repo, check=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a path component past the file system's limit is OSError ENAMETOOLONG, left "
+    "uncaught: exit 3 (-C, validate PATH, site build --out, oncall export --out, demo)",
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-C", LONG, "list"),
+        ("validate", LONG),
+        ("site", "build", "--out", LONG),
+        ("oncall", "export", "--out", LONG),
+        ("demo", LONG),
+    ],
+    ids=["-C", "validate", "site-build", "oncall-export", "demo"],
+)
+def test_a_path_with_a_name_too_long_is_one_line(repo: Path, args: tuple[str, ...]) -> None:
+    _rotation(repo)
+    result = _script(repo, *args)
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oncall export --out naming an existing file that is not a folder (a device) is "
+    "FileExistsError, exit 3",
+)
+def test_oncall_export_out_to_a_device_is_one_line(repo: Path) -> None:
+    _rotation(repo)
+    result = _script(repo, "oncall", "export", "--out", "/dev/null")
+    assert "unexpected error" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
