@@ -1,0 +1,104 @@
+"""Nothing lost, beyond transitions: the commands that write a file of the person's
+repository outside a transition (`ci update`, `runbook new`, `init`) never write over a
+file a person saved while they ran. As in test_hand_edit_race.py, the installed console
+script is stopped (SIGSTOP) at the nth event inotify reports on the file (or its folder),
+the person's save is made, and the command let go on; every n, until the command ends
+before its nth event. Whatever the moment, the save is in the file afterwards, and the
+command either refused in one line (exit 2) or did its work around it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .console_helpers import IN_OPEN, SCRIPT, Inotify, person_env
+from .test_trust_git import git, head, status
+
+IN_CREATE = 0x100
+
+Save = Callable[[], None]
+
+
+def _stopped_at(
+    args: Sequence[str], watched: Path, mask: int, nth: int, save: Save
+) -> tuple[bool, int, str]:
+    """Run the console script with ``args`` and call ``save`` while it is stopped at the
+    ``nth`` event of ``watched``: whether the save was made, the exit code and stderr."""
+    events = Inotify(watched, mask)
+    command = subprocess.Popen(
+        [str(SCRIPT), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=person_env(),
+    )
+    seen, saved = 0, False
+    try:
+        while seen < nth:
+            got = events.wait(until=command)
+            if not got:
+                break
+            seen += got
+        else:
+            os.kill(command.pid, signal.SIGSTOP)
+            try:
+                events.close()  # the save's own events are not counted
+                save()
+                saved = True
+            finally:
+                os.kill(command.pid, signal.SIGCONT)
+    finally:
+        events.close()
+        _, err = command.communicate(timeout=120)
+    return saved, command.returncode, err
+
+
+def _saved_by_hand(path: Path, text: str) -> Save:
+    """An editor's save: a new file renamed over the old one (vim, emacs)."""
+
+    def save() -> None:
+        swap = path.parent / f".{path.name}.swp"
+        swap.write_text(text, encoding="utf-8")
+        swap.replace(path)
+
+    return save
+
+
+def _refused_in_one_line(code: int, err: str) -> bool:
+    """Exit 2 with one line (True), or exit 0 (False)."""
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1, err
+        return True
+    assert code == 0, err
+    return False
+
+
+def test_a_requirements_file_saved_by_hand_while_ci_update_runs_is_never_overwritten(
+    repo: Path,
+) -> None:
+    requirements = repo / ".incidents" / "requirements.txt"
+    mine = requirements.read_text(encoding="utf-8") + "# pinned by hand, do not touch\n"
+    start, rounds, refused_late = head(repo), 0, 0
+    for nth in range(1, 20):
+        saved, code, err = _stopped_at(
+            ["-C", str(repo), "ci", "update", "--cli", "incidents==9.9"],
+            requirements,
+            IN_OPEN,
+            nth,
+            _saved_by_hand(requirements, mine),
+        )
+        if not saved:
+            break
+        rounds += 1
+        assert requirements.read_text(encoding="utf-8") == mine, f"round {nth}: lost ({err})"
+        if _refused_in_one_line(code, err):
+            assert head(repo) == start, "nothing committed"
+            refused_late += "was changed while `incidents ci update` ran" in err
+        else:  # saved after the commit: kept as the person's edit of what was committed
+            assert "by hand" not in git(repo, "show", "HEAD:.incidents/requirements.txt"), nth
+        assert status(repo) == "M .incidents/requirements.txt", f"round {nth}: {status(repo)}"
+        git(repo, "reset", "-q", "--hard", start)
+    assert rounds >= 2 and refused_late >= 1  # saved after git looked, found by the swap
