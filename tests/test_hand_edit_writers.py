@@ -102,3 +102,26 @@ def test_a_requirements_file_saved_by_hand_while_ci_update_runs_is_never_overwri
         assert status(repo) == "M .incidents/requirements.txt", f"round {nth}: {status(repo)}"
         git(repo, "reset", "-q", "--hard", start)
     assert rounds >= 2 and refused_late >= 1  # saved after git looked, found by the swap
+
+
+def test_a_runbook_saved_by_hand_while_runbook_new_writes_it_is_never_overwritten(
+    repo: Path,
+) -> None:
+    runbook = repo / "runbooks" / "queue-backlog.md"
+    mine = "---\ntitle: Queue backlog, mine\n---\nWritten by hand.\n"
+    rounds = 0
+    for nth in range(1, 40):
+        runbook.unlink(missing_ok=True)
+        saved, code, err = _stopped_at(
+            ["-C", str(repo), "runbook", "new", "Queue backlog", "--owner", "alice"],
+            runbook.parent,  # the new file, made beside it first, then put in place
+            IN_CREATE,
+            nth,
+            _saved_by_hand(runbook, mine),
+        )
+        if not saved:
+            break
+        rounds += 1
+        assert runbook.read_text(encoding="utf-8") == mine, f"round {nth}: lost ({err})"
+        _refused_in_one_line(code, err)
+    assert rounds >= 2
