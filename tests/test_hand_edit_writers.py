@@ -125,3 +125,32 @@ def test_a_runbook_saved_by_hand_while_runbook_new_writes_it_is_never_overwritte
         assert runbook.read_text(encoding="utf-8") == mine, f"round {nth}: lost ({err})"
         _refused_in_one_line(code, err)
     assert rounds >= 2
+
+
+def test_a_file_saved_by_hand_while_init_writes_the_same_file_is_never_overwritten(
+    tmp_path: Path,
+) -> None:
+    rounds = 0
+    for nth in range(1, 200):
+        folder = tmp_path / f"round-{nth}"
+        folder.mkdir()
+        git(folder, "init", "-q")
+        readme = folder / "README.md"
+        saved, code, err = _stopped_at(
+            ["init", str(folder)],
+            folder,
+            IN_CREATE,  # each file init writes is made beside it first, then put in place
+            nth,
+            _saved_by_hand(readme, "# Ours, written by hand\n"),
+        )
+        if not saved:
+            break
+        rounds += 1
+        assert readme.read_text(encoding="utf-8") == "# Ours, written by hand\n", err
+        if not _refused_in_one_line(code, err) and "README.md" not in git(
+            folder, "ls-files", "README.md"
+        ):
+            assert status(folder) == "?? README.md"  # skipped, as a file that was there
+        if nth > 12:
+            break  # README.md is among the first files init writes
+    assert rounds >= 4
