@@ -6,6 +6,7 @@ import importlib
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -118,6 +119,36 @@ def test_output_its_reader_closed_is_exit_141_and_nothing_on_stderr() -> None:
     try:
         run = subprocess.run(
             [str(SCRIPT), "completion", "bash"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=person_env(),
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (141, "")
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["ack", "--help"], ["list"]], ids=" ".join
+)
+def test_help_and_version_to_a_closed_pipe_end_as_every_command_does(
+    repo: Path, args: list[str]
+) -> None:
+    """`incidents --help | head -1`: the group's help and --version are printed while the
+    options are read, before the group's invoke (where a closed pipe is turned into 141):
+    they too end quietly with 141, not click's 1."""
+    import os
+
+    from .console_helpers import SCRIPT, person_env
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes
+    try:
+        run = subprocess.run(
+            [str(SCRIPT), "-C", str(repo), *args],
             stdout=write,
             stderr=subprocess.PIPE,
             text=True,
