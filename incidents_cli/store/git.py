@@ -1118,9 +1118,10 @@ class Repo:
         result = self.git("remote", "get-url", name, check=False)
         return (result.stdout.strip() or None) if result.returncode == 0 else None
 
-    def push(self, remote: str, branch: str, remote_branch: str) -> None:
+    def push(self, remote: str, source: str, remote_branch: str) -> None:
+        """Push ``source`` (a branch, or a commit) to the remote's ``remote_branch``."""
         result = self.git(
-            "push", "--porcelain", remote, f"{branch}:refs/heads/{remote_branch}", check=False
+            "push", "--porcelain", remote, f"{source}:refs/heads/{remote_branch}", check=False
         )
         if result.returncode == 0:
             return

@@ -289,7 +289,10 @@ def _carry_out(
             _keep_open_ids(root, completion, change)
             return Outcome(change, commit, False, 0, change.notices + notices)
         try:
-            repo.push(remote[0], branch, remote[1])
+            # our commit, not the branch: a commit a hook made on top of it is not ours to
+            # publish (it stays local, and that is said)
+            repo.push(remote[0], commit, remote[1])
+            notices.extend(_left_local(repo, commit, branch))
             if not attempt:  # a replay brought other incidents along: let completion reread
                 _keep_open_ids(root, completion, change)
             return Outcome(change, commit, True, attempt, change.notices + notices)
@@ -308,6 +311,21 @@ def _carry_out(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
         "nothing of yours is lost: run the command again"
     )
+
+
+def _left_local(repo: Repo, commit: str, branch: str) -> list[str]:
+    """What to say of commits made on top of ours since (a post-commit hook's): only our
+    commit was pushed, so they stay on the branch, unpushed, and go with its next push."""
+    head = repo.head(fresh=True)
+    if head is None or head == commit:
+        return []
+    count = repo.git("rev-list", "--count", f"{commit}..{head}", check=False).stdout.strip()
+    subject = repo.commit_message(head).partition("\n")[0]
+    return [
+        f"{count} commit(s) made on top of yours since (by a post-commit hook?) were not "
+        f"pushed: {head[:12]} {subject!r}; they stay on {branch} and go with its next push "
+        f"(see `git log --stat {commit[:12]}..{branch}`)"
+    ]
 
 
 def _unpushed_retry(repo: Repo, remote: tuple[str, str], message: str) -> bool:
