@@ -154,3 +154,40 @@ def test_a_file_saved_by_hand_while_init_writes_the_same_file_is_never_overwritt
         if nth > 12:
             break  # README.md is among the first files init writes
     assert rounds >= 4
+
+
+def test_a_runbook_saved_by_hand_while_runbook_reviewed_rewrites_it_is_never_overwritten(
+    repo: Path,
+) -> None:
+    """`runbook reviewed` reads the runbook in its step, then asks git whether it has
+    uncommitted changes, then writes it. Its step read the file itself, not through the
+    workspace, so the write compared the file with what it held after git looked: a save
+    made while git looked (git reading the old file, stopped here at git's own open of it;
+    the file's time is moved on first, so that git reads it) was written over and its edit
+    lost. Now the write compares with what the step read, and refuses."""
+    runbook = repo / "runbooks" / "expired-tls-certificate.md"
+    original = runbook.read_text(encoding="utf-8")
+    mine = original + "\nChecked by hand: the queue's dashboard moved.\n"
+    start, rounds = head(repo), 0
+    for nth in range(1, 20):
+        stamp = runbook.stat().st_mtime + nth
+        os.utime(runbook, (stamp, stamp))  # git must read the file to compare it
+        saved, code, err = _stopped_at(
+            ["-C", str(repo), "runbook", "reviewed", "expired-tls-certificate", "--by", "alice"],
+            runbook,
+            IN_OPEN,
+            nth,
+            _saved_by_hand(runbook, mine),
+        )
+        if not saved:
+            break
+        rounds += 1
+        assert runbook.read_text(encoding="utf-8") == mine, f"round {nth}: lost ({err})"
+        if _refused_in_one_line(code, err):
+            assert head(repo) == start, "nothing committed"
+        else:  # saved after the commit
+            assert "Checked by hand" not in git(
+                repo, "show", "HEAD:runbooks/expired-tls-certificate.md"
+            )
+        git(repo, "reset", "-q", "--hard", start)
+    assert rounds >= 3

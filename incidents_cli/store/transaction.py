@@ -73,6 +73,14 @@ class Workspace:
         self.seen.setdefault(rel, raw)
         return raw
 
+    def text(self, rel: str) -> str:
+        """The text of ``rel`` (which exists), remembered as read: a step that rewrites a
+        file reads it here, so that the write refuses if it changed since."""
+        raw = self._read(rel)
+        if raw is None:
+            raise RefusedError(f"{rel} was removed while this command ran; nothing was changed")
+        return yamlio.decode(raw, rel)
+
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
         if not (self.root / rel).is_file():

@@ -89,7 +89,7 @@ def reviewed(invocation: Invocation, slug: str, note: str | None) -> Outcome:
         path = ws.root / rel
         if not path.is_file():
             raise RefusedError(f"no runbook {rel} (see `incidents runbook list`)")
-        text = yamlio.read_text(path, rel)
+        text = ws.text(rel)  # remembered: a save made since is never written over
         front, body, _ = yamlio.split_front_matter(text, rel)
         doc = yamlio.parse(front, rel, line_offset=1)
         if doc.problems:

@@ -450,7 +450,7 @@ def publish_postmortem(invocation: Invocation, incident_id: str) -> Outcome:
         path = ws.root / rel
         if not path.is_file():
             raise RefusedError(f"no postmortem {rel}; run `incidents postmortem {incident_id}`")
-        text = yamlio.read_text(path, rel)
+        text = ws.text(rel)  # remembered: a save made since is never written over
         front, body, _ = yamlio.split_front_matter(text, rel)
         doc = yamlio.parse(front, rel, line_offset=1)
         if doc.problems:
