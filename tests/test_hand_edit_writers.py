@@ -191,3 +191,39 @@ def test_a_runbook_saved_by_hand_while_runbook_reviewed_rewrites_it_is_never_ove
             )
         git(repo, "reset", "-q", "--hard", start)
     assert rounds >= 3
+
+
+def test_a_postmortem_saved_by_hand_while_the_draft_is_written_is_never_overwritten(
+    repo: Path,
+) -> None:
+    """`incidents postmortem` writes a draft where there is no postmortem yet. Its step
+    looked for the file itself, not through the workspace, so the draft's write compared
+    with what the path held after git looked: a postmortem saved there then (here while the
+    command is stopped at its last open of the incident's record, after git's answer) was
+    written over. Now the step's look is remembered (no file), and the write refuses."""
+    from .test_postmortems import resolved_incident
+
+    incident = resolved_incident(repo)
+    record = repo / "incidents" / f"{incident}.yaml"
+    postmortem = repo / "postmortems" / f"{incident}.md"
+    mine = "---\ntitle: Written by hand first\n---\nOurs.\n"
+    start, rounds = head(repo), 0
+    for nth in range(1, 20):
+        saved, code, err = _stopped_at(
+            ["-C", str(repo), "postmortem", incident, "--by", "alice"],
+            record,
+            IN_OPEN,
+            nth,
+            _saved_by_hand(postmortem, mine),
+        )
+        if not saved:
+            break
+        rounds += 1
+        assert postmortem.read_text(encoding="utf-8") == mine, f"round {nth}: lost ({err})"
+        if _refused_in_one_line(code, err):
+            assert head(repo) == start, "nothing committed"
+        else:  # saved after the commit, or before the step looked (then kept as it is)
+            assert "Ours." not in git(repo, "show", f"HEAD:postmortems/{incident}.md", check=False)
+        git(repo, "reset", "-q", "--hard", start)
+        postmortem.unlink(missing_ok=True)
+    assert rounds >= 3

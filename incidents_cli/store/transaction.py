@@ -81,6 +81,14 @@ class Workspace:
             raise RefusedError(f"{rel} was removed while this command ran; nothing was changed")
         return yamlio.decode(raw, rel)
 
+    def exists(self, rel: str) -> bool:
+        """Whether ``rel`` exists; remembered when it does not, so that a file the step
+        then writes anew is never written over one saved there meanwhile."""
+        if os.path.lexists(self.root / rel):
+            return True
+        self.seen.setdefault(rel, None)
+        return False
+
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
         if not (self.root / rel).is_file():

@@ -351,7 +351,7 @@ def postmortem(invocation: Invocation, incident_id: str, *, branch: bool = False
 
     def make(ws: Workspace, event: Event) -> Change:
         change = lifecycle.start_postmortem(ws.incident(incident_id), event, rel)
-        if (ws.root / rel).exists():
+        if ws.exists(rel):
             change.notices.append(f"{rel} exists already; it was kept as it is")
         else:
             renderer = Renderer(ws.root)
