@@ -6,6 +6,7 @@ import importlib
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -106,6 +107,25 @@ def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line_and_exit_1
     assert (run.returncode, run.stdout, run.stderr) == (130, "", "incidents: interrupted\n")
 
 
+def test_before_its_ctrl_c_handler_the_console_script_imports_only_built_in_modules() -> None:
+    """Ctrl-C before incidents_cli.__main__'s handler prints Python's traceback, so the
+    imports before it (the package, then __main__ itself) must be as short as can be:
+    built-in modules only. (`typing`, imported there for one annotation, took 3 to 8 ms of
+    the console script's start, and Ctrl-C in them printed a traceback.)"""
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import incidents_cli.__main__\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    imported = set(run.stdout.split())
+    ours = {"incidents_cli", "incidents_cli.__main__"}
+    assert ours <= imported
+    others = {name for name in imported - ours if not name.startswith("__editable__")}
+    assert others <= {"__future__", *sys.builtin_module_names}, sorted(others)
+
+
 def test_output_its_reader_closed_is_exit_141_and_nothing_on_stderr() -> None:
     """`incidents ... | head`: when the reader has gone, the command stops as git does
     (141, 128 + SIGPIPE), not with click's 1, which here means findings."""
@@ -118,6 +138,36 @@ def test_output_its_reader_closed_is_exit_141_and_nothing_on_stderr() -> None:
     try:
         run = subprocess.run(
             [str(SCRIPT), "completion", "bash"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=person_env(),
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (141, "")
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["ack", "--help"], ["list"]], ids=" ".join
+)
+def test_help_and_version_to_a_closed_pipe_end_as_every_command_does(
+    repo: Path, args: list[str]
+) -> None:
+    """`incidents --help | head -1`: the group's help and --version are printed while the
+    options are read, before the group's invoke (where a closed pipe is turned into 141):
+    they too end quietly with 141, not click's 1."""
+    import os
+
+    from .console_helpers import SCRIPT, person_env
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes
+    try:
+        run = subprocess.run(
+            [str(SCRIPT), "-C", str(repo), *args],
             stdout=write,
             stderr=subprocess.PIPE,
             text=True,

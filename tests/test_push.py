@@ -134,3 +134,36 @@ def test_push_without_a_remote_is_a_clear_error(repo: Path) -> None:
     result = run_cli("declare", "x", "--push", cwd=repo)
     assert result.code == 2
     assert result.err == "--push: this repository has no remote; add one with `git remote add`\n"
+
+
+def test_a_hooks_commit_on_top_of_ours_is_not_pushed_with_it_and_that_is_said(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A post-commit hook commits other files (a log of its own) on top of the
+    transition's commit. --push publishes the transition's commit only: the hook's commit
+    is not ours to publish, so it stays on the branch, unpushed, and a note says so."""
+    remote, (a,) = clones(repo, tmp_path, count=1)
+    assert run_cli("declare", "API errors", "--severity", "low", "--push", cwd=a).code == 0
+    hook = a / ".git" / "hooks" / "post-commit"
+    hook.write_text(
+        '#!/bin/sh\nif [ -z "$IN_HOOK" ]; then\n'
+        "  date >> hook-log.txt && git add hook-log.txt\n"
+        '  IN_HOOK=1 git commit -q --no-verify -m "hook: log the commit"\n'
+        "fi\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    result = run_cli("note", "INC-0001", "looking at the API logs", "--push", cwd=a)
+    assert result.code == 0, result.err
+    local = git.Repo(a)
+    ours = local.head.commit.parents[0]
+    assert local.head.commit.message.startswith("hook: log the commit")
+    timeline = remote_record(remote, "INC-0001")["timeline"]
+    assert timeline[-1]["text"] == "looking at the API logs"
+    assert git.Repo(remote).commit("main").hexsha == ours.hexsha  # not the hook's commit
+    assert local.commit("origin/main").hexsha == ours.hexsha
+    said = [line for line in result.err.splitlines() if "were not pushed" in line]
+    assert len(said) == 1, result.err
+    assert said[0].startswith("note: 1 commit(s) made on top of yours since"), said
+    assert f"{local.head.commit.hexsha[:12]} 'hook: log the commit'" in said[0]
+    assert "they stay on main and go with its next push" in said[0]

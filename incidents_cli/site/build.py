@@ -439,7 +439,8 @@ class AskedGit:
         if self._counts is not None:
             return
         from incidents_cli.core.records import MAINTENANCE_DIR
-        from incidents_cli.store.git import ask_commit_counts
+        from incidents_cli.site.calendar import revision_counts
+        from incidents_cli.store.git import ask_revisions
 
         try:
             top = self._where().top
@@ -447,7 +448,8 @@ class AskedGit:
             self._outside = True
             self._counts = dict
             return
-        self._counts = ask_commit_counts(top, MAINTENANCE_DIR, head)
+        revisions = ask_revisions(top, MAINTENANCE_DIR, head)
+        self._counts = lambda: revision_counts(top, revisions())
 
     def __call__(self) -> tuple[str | None, dict[str, int]]:
         if self._answer is None:
@@ -465,7 +467,7 @@ def ask_git(root: Path) -> AskedGit:
 
 def sequences_of(counts: dict[str, int]) -> dict[str, int]:
     """Each maintenance record's SEQUENCE for the calendar, from the number of commits that
-    changed its file: that less one (a record's first version is 0)."""
+    changed its public view (calendar.py): that less one (a record's first version is 0)."""
     return {
         Path(path).stem: count - 1
         for path, count in counts.items()

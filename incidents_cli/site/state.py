@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from incidents_cli.site.model import Page
     from incidents_cli.site.public import Maintenance, PublicIncident
     from incidents_cli.site.render import Renderer
-    from incidents_cli.store.git import Counted
+    from incidents_cli.store.git import Counted, Revision
 
 T = TypeVar("T")
 
@@ -591,14 +591,14 @@ class _Rebuild:
         self.short: dict[str, str] = {}  # the changed incidents' new month lines
         self.changed_texts: dict[str, str] = {}  # and those to write again
         self.head = ""
-        self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
+        self.counts: Callable[[], list[Revision]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
         from incidents_cli.core.timeutil import parse_time
-        from incidents_cli.store.git import ask_changes, ask_commit_counts
+        from incidents_cli.store.git import ask_changes, ask_revisions
 
         state = self.state
         if state["out"] != str(self.out):
@@ -618,7 +618,7 @@ class _Rebuild:
             raise _Stale
         self.head, self.counted = changes.head, changes.counted
         if not self._adds_up():  # the calendar's counts of the whole history, meanwhile
-            self.counts = ask_commit_counts(self.root, MAINTENANCE_DIR, self.head)
+            self.counts = ask_revisions(self.root, MAINTENANCE_DIR, self.head)
         now = self.as_of or parse_time(changes.time)
         if now < datetime.fromisoformat(state["now"]):
             raise _Stale
@@ -866,14 +866,15 @@ class _Rebuild:
         """The calendar's SEQUENCE numbers, and the counts they come from kept for the
         next rebuild (where they can be added to)."""
         from incidents_cli.site.build import sequences_of
+        from incidents_cli.site.calendar import revision_counts
 
         assert self.counted is not None
         if self.counts is None:
             counts = dict(self.state["counts"])
-            for path, count in self.counted.since.items():
+            for path, count in revision_counts(self.root, self.counted.since).items():
                 counts[path] = counts.get(path, 0) + count
         else:
-            counts = self.counts()
+            counts = revision_counts(self.root, self.counts())
         self.state["counts"], self.state["counted"] = counts, not self.counted.shallow
         return sequences_of(counts)
 

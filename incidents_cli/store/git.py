@@ -281,30 +281,54 @@ def ask_head_time(folder: Path) -> Callable[[], str | None]:
     return lambda: finish_git(job, args, check=False).stdout.strip() or None
 
 
-def ask_commit_counts(
+class Revision(NamedTuple):
+    """One commit's change of one file (``git log --raw``): its path, the status letter
+    (A added, M modified, D deleted, T type changed), and the blob ids before and after
+    (all zeros: none)."""
+
+    path: str
+    status: str
+    old: str
+    new: str
+
+
+def ask_revisions(
     root: Path, folder: str, commit: str | None = None, since: str | None = None
-) -> Callable[[], dict[str, int]]:
-    """``Repo.commit_counts``, asked now and answered by the function returned: of the
-    history of ``commit`` (HEAD if None), or only of the commits after ``since`` (an
-    ancestor of it: ``since..commit``)."""
-    args = _counts_args(folder, commit, since)
+) -> Callable[[], list[Revision]]:
+    """Every change of a file under ``folder`` in the history of ``commit`` (HEAD if None),
+    or only in the commits after ``since`` (an ancestor of it: ``since..commit``), newest
+    first; asked now and answered by the function returned."""
+    args = _revisions_args(folder, commit, since)
     job = start_git(root, *args)
-    return lambda: _counted(finish_git(job, args, check=False).stdout)
+    return lambda: _revisions(finish_git(job, args, check=False).stdout)
 
 
-def _counts_args(folder: str, commit: str | None, since: str | None) -> tuple[str, ...]:
-    """One `git log` listing the files each commit changed under ``folder`` (the same
-    command, and so the same history simplification and renames, with or without a range)."""
+def _revisions_args(folder: str, commit: str | None, since: str | None) -> tuple[str, ...]:
+    """One `git log` listing the files each commit changed under ``folder``, with their blob
+    ids (the same command, and so the same history simplification, with or without a
+    range; no rename detection: a renamed file is a new one)."""
     revisions = (f"{since}..{commit or 'HEAD'}",) if since else (commit,) if commit else ()
-    return ("log", "--format=", "--name-only", "-z", *revisions, "--", folder)
+    return (
+        "log",
+        "--format=",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-z",
+        *revisions,
+        "--",
+        folder,
+    )
 
 
-def _counted(listed: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for path in listed.replace("\n", "\0").split("\0"):
-        if path:
-            counts[path] = counts.get(path, 0) + 1
-    return counts
+def _revisions(listed: str) -> list[Revision]:
+    found: list[Revision] = []
+    fields = listed.replace("\n", "\0").split("\0")
+    for at, meta in enumerate(fields):
+        parts = meta.split(" ")  # ":old-mode new-mode old-id new-id status", then the path
+        if meta.startswith(":") and len(parts) == 5 and at + 1 < len(fields):
+            found.append(Revision(fields[at + 1], parts[4][:1], parts[2], parts[3]))
+    return found
 
 
 def ask_shallow(root: Path) -> Callable[[], bool | None]:
@@ -322,16 +346,16 @@ def ask_shallow(root: Path) -> Callable[[], bool | None]:
 
 
 class Counted(NamedTuple):
-    """What git says of the commits since the state's commit, for the counts of
-    ``ask_commit_counts``: whether the clone is shallow (its history is cut: counts are of
+    """What git says of the commits since the state's commit, for the counts made of
+    ``ask_revisions``: whether the clone is shallow (its history is cut: counts are of
     what it holds), whether one of those commits is a merge (history simplification may
-    then hide commits the counts at the state's commit included), and the counts of those
-    commits alone. The counts at HEAD are those at the state's commit plus these only in a
-    full clone, without a merge in between."""
+    then hide commits the counts at the state's commit included), and the revisions of
+    those commits alone. The counts at HEAD are those at the state's commit plus these
+    only in a full clone, without a merge in between."""
 
     shallow: bool
     merges: bool
-    since: dict[str, int]
+    since: list[Revision]
 
 
 class Changes(NamedTuple):
@@ -355,7 +379,7 @@ def ask_changes(
     the top of the work tree. Asked now (HEAD first, then the other questions at once) and
     answered by the function returned: the caller does its own work while git does this.
     ``commit`` None: only whether git vouches for the work tree at HEAD (no files).
-    ``counts_of``: a folder whose commit counts since ``commit`` are asked too (``Counted``)."""
+    ``counts_of``: a folder whose revisions since ``commit`` are asked too (``Counted``)."""
     asked = run_git(root, "log", "-1", "--format=%H%n%cI", check=False)
     head, _, time = asked.stdout.strip().partition("\n")
     if asked.returncode != 0 or not head or not time:
@@ -384,7 +408,7 @@ def ask_changes(
         )
         if counts_of is not None:
             questions.append(("rev-parse", "--is-shallow-repository"))
-            questions.append(_counts_args(counts_of, head, commit))
+            questions.append(_revisions_args(counts_of, head, commit))
     running = [(args, start_git(root, *args)) for args in questions]
     return lambda: _changes(
         head, time, commit, [finish_git(job, a, check=False) for a, job in running]
@@ -419,7 +443,7 @@ def _changes(
         if shallow not in ("true", "false"):
             return None
         merges = any(len(c) > 2 for c in since)
-        counted = Counted(shallow != "false", merges, _counted(answers[5].stdout))
+        counted = Counted(shallow != "false", merges, _revisions(answers[5].stdout))
     return Changes(head, time, files, counted)
 
 
@@ -588,10 +612,6 @@ class Repo:
         if result.returncode != 0:
             raise GitError(f"git grep failed: {result.stderr.strip()}")
         return [folder / name for name in result.stdout.split("\0") if name]
-
-    def commit_counts(self, folder: str) -> dict[str, int]:
-        """How many commits changed each file under ``folder`` (one `git log` for all)."""
-        return ask_commit_counts(self.top, folder)()
 
     def changed_paths(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
@@ -1118,9 +1138,10 @@ class Repo:
         result = self.git("remote", "get-url", name, check=False)
         return (result.stdout.strip() or None) if result.returncode == 0 else None
 
-    def push(self, remote: str, branch: str, remote_branch: str) -> None:
+    def push(self, remote: str, source: str, remote_branch: str) -> None:
+        """Push ``source`` (a branch, or a commit) to the remote's ``remote_branch``."""
         result = self.git(
-            "push", "--porcelain", remote, f"{branch}:refs/heads/{remote_branch}", check=False
+            "push", "--porcelain", remote, f"{source}:refs/heads/{remote_branch}", check=False
         )
         if result.returncode == 0:
             return

@@ -73,6 +73,22 @@ class Workspace:
         self.seen.setdefault(rel, raw)
         return raw
 
+    def text(self, rel: str) -> str:
+        """The text of ``rel`` (which exists), remembered as read: a step that rewrites a
+        file reads it here, so that the write refuses if it changed since."""
+        raw = self._read(rel)
+        if raw is None:
+            raise RefusedError(f"{rel} was removed while this command ran; nothing was changed")
+        return yamlio.decode(raw, rel)
+
+    def exists(self, rel: str) -> bool:
+        """Whether ``rel`` exists; remembered when it does not, so that a file the step
+        then writes anew is never written over one saved there meanwhile."""
+        if os.path.lexists(self.root / rel):
+            return True
+        self.seen.setdefault(rel, None)
+        return False
+
     def incident(self, incident_id: str) -> dict[str, Any]:
         rel = incident_rel(incident_id)
         if not (self.root / rel).is_file():
@@ -289,7 +305,10 @@ def _carry_out(
             _keep_open_ids(root, completion, change)
             return Outcome(change, commit, False, 0, change.notices + notices)
         try:
-            repo.push(remote[0], branch, remote[1])
+            # our commit, not the branch: a commit a hook made on top of it is not ours to
+            # publish (it stays local, and that is said)
+            repo.push(remote[0], commit, remote[1])
+            notices.extend(_left_local(repo, commit, branch))
             if not attempt:  # a replay brought other incidents along: let completion reread
                 _keep_open_ids(root, completion, change)
             return Outcome(change, commit, True, attempt, change.notices + notices)
@@ -308,6 +327,21 @@ def _carry_out(
         f"push to {remote[0] if remote else '?'} still rejected after {MAX_PUSH_TRIES} tries; "
         "nothing of yours is lost: run the command again"
     )
+
+
+def _left_local(repo: Repo, commit: str, branch: str) -> list[str]:
+    """What to say of commits made on top of ours since (a post-commit hook's): only our
+    commit was pushed, so they stay on the branch, unpushed, and go with its next push."""
+    head = repo.head(fresh=True)
+    if head is None or head == commit:
+        return []
+    count = repo.git("rev-list", "--count", f"{commit}..{head}", check=False).stdout.strip()
+    subject = repo.commit_message(head).partition("\n")[0]
+    return [
+        f"{count} commit(s) made on top of yours since (by a post-commit hook?) were not "
+        f"pushed: {head[:12]} {subject!r}; they stay on {branch} and go with its next push "
+        f"(see `git log --stat {commit[:12]}..{branch}`)"
+    ]
 
 
 def _unpushed_retry(repo: Repo, remote: tuple[str, str], message: str) -> bool:

@@ -251,7 +251,7 @@ class _Session:
                     "why": "; ".join(whys[(path, item_id)]),
                 }
             )
-        return write_back(workspace.root, fields) if execute else {}
+        return write_back(workspace, fields) if execute else {}
 
     def _assignable(self, creates: Sequence[tracker.Create]) -> set[str]:
         logins = sorted({login for create in creates for login in create.assignees})
@@ -319,14 +319,18 @@ def read_items(
     return items, notices
 
 
-def write_back(root: Path, fields: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, str]:
-    """The new text of each postmortem whose items change (only those that really change)."""
+def write_back(
+    ws: Workspace, fields: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> dict[str, str]:
+    """The new text of each postmortem whose items change (only those that really change),
+    each read through the workspace: a save made since is never written over."""
+    root = ws.root
     by_path: dict[str, dict[str, Mapping[str, Any]]] = {}
     for (path, item_id), new in fields.items():
         by_path.setdefault(path, {})[item_id] = new
     files: dict[str, str] = {}
     for path, changes in sorted(by_path.items()):
-        text = yamlio.read_text(root / path, path)
+        text = ws.text(path)
         front, body, _ = yamlio.split_front_matter(text, path)
         doc = yamlio.parse(front, path, line_offset=1)
         data = mapping(doc.data)

@@ -18,16 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from incidents_cli import __version__
-from incidents_cli.core.errors import RefusedError
+from incidents_cli.core.errors import GitError, IncidentsError, RefusedError
 from incidents_cli.store.cli_wheel import (
     DISTRIBUTION,
     build_cli_wheel,
     dependency_pins,
     installed_distribution,
 )
-from incidents_cli.store.git import Repo
+from incidents_cli.store.git import Commit, Repo, blob_id
+from incidents_cli.store.lock import signals_held
 from incidents_cli.store.resources import data_dir, incident_workflows
-from incidents_cli.store.yamlio import write_atomic
+from incidents_cli.store.yamlio import replace_if_unchanged
 
 VENDOR_DIR = ".incidents"
 REQUIREMENTS_FILE = f"{VENDOR_DIR}/requirements.txt"
@@ -189,22 +190,31 @@ def update_ci(
     workflow passing the secrets the settings name now."""
     if cli is not None and vendor:
         raise RefusedError("choose one: --cli SPEC or --vendor")
-    requirements = root / REQUIREMENTS_FILE
+    # Each file's bytes are read once, before git is asked whether it has uncommitted
+    # changes: an edit saved before git looks is refused by git, one saved after is found
+    # by the compare-and-swap that writes it (never overwritten).
+    requirements = _bytes(root / REQUIREMENTS_FILE)
+    read: dict[str, bytes | None] = {REQUIREMENTS_FILE: requirements}
     if cli is not None:
         choice: str | None = cli_requirement(cli)
-    elif vendor or not requirements.is_file():
+    elif vendor or requirements is None:
         choice = None
     else:
-        choice = read_choice(requirements.read_text(encoding="utf-8"))
+        choice = read_choice(requirements.decode("utf-8"))
     wanted = ci_files(choice)
     if workflows:
         wanted.update(workflow_files(settings_secrets(root)))
     result = CiUpdateResult(root, choice)
     for rel, data in wanted.items():
-        path = root / rel
-        if not path.is_file() or path.read_bytes() != data:
+        if rel not in read:
+            read[rel] = _bytes(root / rel)
+        if read[rel] != data:
             result.written.append(rel)
-    result.removed = [rel for rel in _owned(root) if rel not in wanted]
+    for rel in _owned(root):
+        if rel not in wanted:
+            read.setdefault(rel, _bytes(root / rel))
+            if read[rel] is not None:
+                result.removed.append(rel)
     if not result.written and not result.removed:
         return result
 
@@ -219,24 +229,89 @@ def update_ci(
             f"{sorted(dirty)[0]} has uncommitted changes: commit or discard them, "
             "then run `incidents ci update` again"
         )
-    before = {
-        rel: (root / rel).read_bytes()
-        for rel in (*result.written, *result.removed)
-        if (root / rel).is_file()
-    }
     what = f"incidents {__version__}, kept in .incidents/" if choice is None else choice
     message = f"CI installs {what}\n\nMade by `incidents ci update` (incidents {__version__}).\n"
-    try:
-        for rel in result.written:
-            write_atomic(root / rel, wanted[rel], sync=False)
-        for rel in result.removed:
-            (root / rel).unlink()
-        result.commit = repo.commit_paths(touched, message, tracked)
-    except BaseException:
-        for rel in (*result.written, *result.removed):
-            if rel in before:
-                write_atomic(root / rel, before[rel], sync=False)
-            else:
-                (root / rel).unlink(missing_ok=True)
-        raise
+    changes: list[tuple[str, bytes | None]] = [(rel, wanted[rel]) for rel in result.written]
+    changes += [(rel, None) for rel in result.removed]
+    # Signals wait until the commit is made or the files are put back: cut in half, a
+    # file could be left aside (see yamlio.replace_if_unchanged).
+    with signals_held() as held:
+        done = _swap_all(root, changes, read)
+        try:
+            made = repo.commit_exactly(touched, message, tracked)
+            _refuse_not_as_written(repo, made, [(git_path[rel], new) for rel, new in changes])
+        except BaseException:
+            _put_back(root, done, read)
+            raise
+        result.commit = made.head
+    if held.signal is not None:
+        raise IncidentsError(
+            f"interrupted after the commit: {what} is committed as {result.commit[:12]}",
+            exit_code=130,
+        )
     return result
+
+
+def _bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None if there is no such file."""
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except FileNotFoundError:
+        return None
+
+
+def _swap_all(
+    root: Path, changes: list[tuple[str, bytes | None]], read: dict[str, bytes | None]
+) -> list[tuple[str, bytes | None]]:
+    """Give each file its new bytes (None: remove it), only if it still holds what was
+    read; the first that does not (a person saved it meanwhile) is left as saved, the ones
+    done are put back, and the update is refused. The changes made, in order."""
+    done: list[tuple[str, bytes | None]] = []
+    try:
+        for rel, new in changes:
+            if not replace_if_unchanged(root / rel, read[rel], new, sync=False):
+                raise RefusedError(
+                    f"{rel} was changed while `incidents ci update` ran (saved by hand?); it "
+                    f"is left as saved and nothing was committed: commit or undo that edit "
+                    f"(see `git diff -- {rel}`), then run `incidents ci update` again"
+                )
+            done.append((rel, new))
+    except BaseException:
+        _put_back(root, done, read)
+        raise
+    return done
+
+
+def _refuse_not_as_written(
+    repo: Repo, made: Commit, changes: list[tuple[str, bytes | None]]
+) -> None:
+    """The commit must hold each file as written (or as git stores those bytes: a clean
+    filter, an end-of-line conversion): one saved by hand between the write and git's read
+    of it would be committed under this name. Else the commit is undone and refused."""
+    for path, new in changes:
+        got = made.blobs.get(path, "")
+        if new is None:
+            if got is None:
+                continue
+        elif got and (got == blob_id(new, made.head) or got == repo.stored_blob(path, new)):
+            continue
+        if not repo.undo_commit(made, [p for p, _ in changes]):
+            raise GitError(
+                f"{path} was changed (saved by hand?) while `incidents ci update` committed "
+                f"it; it is committed as {made.head[:12]} and HEAD moved on since, so it was "
+                "left as it is: fix it by hand (see `git log --stat`)"
+            )
+        raise RefusedError(
+            f"{path} was changed (saved by hand?) while `incidents ci update` committed it; "
+            "it is left as saved and nothing was committed: commit or undo that edit (see "
+            f"`git diff -- {path}`), then run `incidents ci update` again"
+        )
+
+
+def _put_back(
+    root: Path, done: list[tuple[str, bytes | None]], read: dict[str, bytes | None]
+) -> None:
+    """Each file changed put back as it was read, if it still holds what was written (one
+    saved since is the person's: kept)."""
+    for rel, new in reversed(done):
+        replace_if_unchanged(root / rel, new, read[rel], sync=False)

@@ -11,7 +11,7 @@ from incidents_cli.core.errors import SetupError
 from incidents_cli.core.records import INCIDENTS_DIR, ONCALL_FILE, POSTMORTEMS_DIR, SETTINGS_FILE
 from incidents_cli.store.git import Repo, run_git
 from incidents_cli.store.resources import data_dir
-from incidents_cli.store.yamlio import write_atomic
+from incidents_cli.store.yamlio import replace_if_unchanged
 from incidents_cli.usecases.ci import (
     REQUIREMENTS_FILE,
     VENDOR_DIR,
@@ -176,10 +176,10 @@ def init_repository(folder: Path, standalone: bool = False, cli: str | None = No
     prefix = folder.relative_to(repo.top).as_posix() if folder != repo.top else ""
     for rel, text in files.items():
         target = folder / rel
-        if target.exists():
+        # only where there is no such file, even one saved a moment ago: never overwritten
+        if target.exists() or not replace_if_unchanged(target, None, text):
             result.skipped.append(rel)
             continue
-        write_atomic(target, text)
         result.created.append(rel)
     if result.created:
         paths = [f"{prefix}/{rel}" if prefix else rel for rel in result.created]
@@ -190,7 +190,9 @@ def init_repository(folder: Path, standalone: bool = False, cli: str | None = No
                 f"Made by `incidents init` (incidents {__version__}).\n",
             )
         except Exception:
-            for rel in result.created:
-                (folder / rel).unlink(missing_ok=True)
+            for rel in result.created:  # removed only if it still holds what init wrote
+                text = files[rel]
+                ours = text.encode("utf-8") if isinstance(text, str) else text
+                replace_if_unchanged(folder / rel, ours, None)
             raise
     return result

@@ -12,7 +12,7 @@ from incidents_cli.core.runbooks import slugify
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
-from incidents_cli.store.yamlio import dump, parse_front_matter, write_atomic
+from incidents_cli.store.yamlio import dump, parse_front_matter, replace_if_unchanged
 from incidents_cli.usecases.validate import findings_of
 
 if TYPE_CHECKING:
@@ -64,7 +64,12 @@ def new_runbook(
     problems = [f for f in found if f.path == rel]
     if problems:
         raise RefusedError(f"{problems[0].text()} (nothing was written)")
-    write_atomic(path, text)
+    # only if there is still no such file: one a person saved meanwhile is theirs, kept
+    if not replace_if_unchanged(path, None, text):
+        raise RefusedError(
+            f"{rel} was saved (by hand?) while this command ran; it is left as saved and "
+            "nothing was written"
+        )
     return path
 
 
@@ -84,7 +89,7 @@ def reviewed(invocation: Invocation, slug: str, note: str | None) -> Outcome:
         path = ws.root / rel
         if not path.is_file():
             raise RefusedError(f"no runbook {rel} (see `incidents runbook list`)")
-        text = yamlio.read_text(path, rel)
+        text = ws.text(rel)  # remembered: a save made since is never written over
         front, body, _ = yamlio.split_front_matter(text, rel)
         doc = yamlio.parse(front, rel, line_offset=1)
         if doc.problems:

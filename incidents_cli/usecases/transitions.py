@@ -351,7 +351,7 @@ def postmortem(invocation: Invocation, incident_id: str, *, branch: bool = False
 
     def make(ws: Workspace, event: Event) -> Change:
         change = lifecycle.start_postmortem(ws.incident(incident_id), event, rel)
-        if (ws.root / rel).exists():
+        if ws.exists(rel):
             change.notices.append(f"{rel} exists already; it was kept as it is")
         else:
             renderer = Renderer(ws.root)
@@ -450,7 +450,7 @@ def publish_postmortem(invocation: Invocation, incident_id: str) -> Outcome:
         path = ws.root / rel
         if not path.is_file():
             raise RefusedError(f"no postmortem {rel}; run `incidents postmortem {incident_id}`")
-        text = yamlio.read_text(path, rel)
+        text = ws.text(rel)  # remembered: a save made since is never written over
         front, body, _ = yamlio.split_front_matter(text, rel)
         doc = yamlio.parse(front, rel, line_offset=1)
         if doc.problems:
