@@ -51,12 +51,6 @@ def test_a_closing_comment_with_a_control_character_is_no_bug(
     assert run_cli("validate", cwd=published).code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a private incident's title (internal: kept off the status page) is written into "
-    "the body of every issue its action items get, even when GitHub says the tracker is a "
-    "public repository (the sync reads GET /repos/OWNER/NAME already)",
-)
 def test_a_private_incidents_title_stays_off_a_public_tracker(
     published: Path, fake: FakeGitHub
 ) -> None:
@@ -75,6 +69,7 @@ def test_a_private_incidents_title_stays_off_a_public_tracker(
     fake._repo_object = lambda: {**shown(), "private": False}  # type: ignore[method-assign]
     code, _, err = sync_cli(published)
     assert code in (0, 2), err
+    assert "INC-0001 is private and acme/service is a public repository" in err, err
     for request in fake.requests:
         if request.method in ("POST", "PATCH") and isinstance(request.body, dict):
             text = f"{request.body.get('title', '')} {request.body.get('body', '')}"
