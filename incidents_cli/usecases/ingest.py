@@ -93,11 +93,13 @@ def read_payload(text: str, source: str, fmt: str) -> alerts.AlertGroup:
         raise RefusedError(f"{where}: the payload is bigger than 2 MiB")
     try:
         data = json.loads(text)
+        found = _lone_surrogate(data, "$")
     except json.JSONDecodeError as exc:
         raise RefusedError(
             f"{where}:{exc.lineno}:{exc.colno}: (payload): not JSON: {exc.msg}"
         ) from None
-    found = _lone_surrogate(data, "$")
+    except RecursionError:  # no monitor nests its payload hundreds of levels deep
+        raise RefusedError(f"{where}: (payload): nested too deeply") from None
     if found is not None:  # JSON's \ud800 escape: no file or commit can hold it
         raise RefusedError(f"{where}: {found}: a lone surrogate is not text")
     try:
