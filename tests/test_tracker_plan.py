@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from incidents_cli.core.tracker import (
     REMOVE,
     SYNC_MARKER,
@@ -207,3 +210,32 @@ def test_markers_and_issue_numbers_are_read_back() -> None:
     assert marked_key("no marker") is None
     assert issue_number(f"{URL}/12") == 12
     assert issue_number("https://example.com/x") is None
+
+
+@given(
+    title=st.text(max_size=80),
+    incident_title=st.text(max_size=80),
+    value=st.text(max_size=80),
+    other=st.sampled_from(["INC-0001/A2", "INC-0002/A1"]),
+)
+def test_an_issue_body_names_its_own_item_whatever_the_texts_in_it_quote(
+    title: str, incident_title: str, value: str, other: str
+) -> None:
+    quoted = f" {marker(other)}\n{marker(other)}\n"
+    item = replace(
+        ITEM,
+        title=title + quoted,
+        incident_title=incident_title + quoted,
+        extra=(("priority", value + quoted),),
+    )
+    assert marked_key(issue_body(item)) == ITEM.key
+
+
+def test_a_closing_comment_is_made_fit_for_a_record() -> None:
+    closed = issue_for(ITEM, state="closed", state_reason="not_planned", closed_at=T0)
+    said = Comment(
+        author="someone",
+        body="Superseded\x1b[2J by\x00 the\r\nnew \ud800pooler.\x7f",
+        created_at=T0,
+    )
+    assert closing_comment(closed, [said]) == "Superseded[2J by the new pooler."

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
+from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state, warn_unreadable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -124,7 +124,7 @@ def comms(state: State, as_of: datetime | None, output_format: str) -> int:
     from incidents_cli.core.findings import Finding, report_github
     from incidents_cli.usecases.notify import quiet
 
-    found = quiet(state.root(), as_of_time(as_of))
+    found, unreadable = quiet(state.root(), as_of_time(as_of))
     if output_format == "json":
         click.echo(json.dumps([q.as_dict() for q in found], indent=2))
     elif output_format == "github":
@@ -139,4 +139,5 @@ def comms(state: State, as_of: datetime | None, output_format: str) -> int:
             click.echo(f"{q.path}:{q.line}: {q.describe()}")
         if not found:
             click.echo("No open incident is waiting for a public update.")
-    return 1 if found else 0
+    warn_unreadable(unreadable, "incident file(s)", "whether they are open and quiet is unknown")
+    return 1 if found or unreadable else 0

@@ -51,15 +51,14 @@ def ingest(
     if payload == "-":
         import sys
 
-        text = sys.stdin.read()
+        text = usecase.payload_text(sys.stdin.buffer, payload)
     else:
         try:
             # Relative to -C, as git and `validate` take paths.
-            text = (state.directory / payload).read_text(encoding="utf-8")
+            with (state.directory / payload).open("rb") as stream:
+                text = usecase.payload_text(stream, payload)
         except OSError as exc:
             raise RefusedError(f"{payload}: cannot read the payload: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise RefusedError(f"{payload}: the payload is not UTF-8 text") from None
     result = usecase.ingest(
         usecase.IngestOptions(
             state.directory, alert_format, text, payload, push=push, as_of=as_of, by=by

@@ -7,7 +7,14 @@ from datetime import datetime
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import State, as_of_time, invocation, pass_state, transition_options
+from incidents_cli.cli.shared import (
+    State,
+    as_of_time,
+    invocation,
+    pass_state,
+    transition_options,
+    warn_unreadable,
+)
 
 
 @click.group()
@@ -121,11 +128,12 @@ def maintenance_list(state: State, as_of: datetime | None, as_json: bool) -> int
     from incidents_cli.core.maintenance import rows_text
     from incidents_cli.usecases import maintenance as usecase
 
-    found = usecase.listing(state.directory, as_of_time(as_of))
+    found, unreadable = usecase.listing(state.directory, as_of_time(as_of))
     if as_json:
         click.echo(
             json.dumps([{**r._asdict(), "components": list(r.components)} for r in found], indent=2)
         )
     else:
         click.echo(rows_text(found), nl=False)
+    warn_unreadable(unreadable, "maintenance file(s)", "they are not listed")
     return 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state
+from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state, warn_unreadable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -141,14 +141,18 @@ def oncall_export(
 def escalations(state: State, as_of: datetime | None, output_format: str) -> int:
     """Unacknowledged incidents past their window, and who is next.
 
-    Exit 1 if there are any, so a scheduled job can flag them.
+    Exit 1 if there are any, so a scheduled job can flag them, or if an incident file could
+    not be read (it could be one).
     """
     from incidents_cli.core.escalation import FORMATS_BY_NAME
     from incidents_cli.usecases.oncall import pending_escalations
 
-    found = pending_escalations(state.root(), as_of_time(as_of))
+    found, unreadable = pending_escalations(state.root(), as_of_time(as_of))
     click.echo(FORMATS_BY_NAME[output_format](found), nl=False)
-    return 1 if found else 0
+    warn_unreadable(
+        unreadable, "incident file(s)", "whether they wait for an acknowledgment is unknown"
+    )
+    return 1 if found or unreadable else 0
 
 
 @click.command()
@@ -167,7 +171,7 @@ def stats(state: State, since: datetime | None, until: datetime | None, as_json:
     from incidents_cli.core import stats as metrics
     from incidents_cli.usecases.oncall import response_stats
 
-    report = response_stats(
+    report, unreadable = response_stats(
         state.root(),
         since,
         as_of_time(until),
@@ -176,4 +180,5 @@ def stats(state: State, since: datetime | None, until: datetime | None, as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(metrics.text(report), nl=False)
+    warn_unreadable(unreadable, "record(s)", "they are not counted")
     return 0

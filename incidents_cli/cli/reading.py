@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import PHASE_CHOICE, SEVERITY_CHOICE, State, as_of_time, pass_state
+from incidents_cli.cli.shared import (
+    PHASE_CHOICE,
+    SEVERITY_CHOICE,
+    State,
+    as_of_time,
+    pass_state,
+    warn_unreadable,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -65,13 +72,7 @@ def list_command(
     else:
         zone = "UTC" if utc else listing.settings.timezone
         click.echo(escape_for_terminal(overview.list_text(listing.views, zone)), nl=False)
-    if listing.unreadable:
-        shown = ", ".join(listing.unreadable[:3])
-        click.echo(
-            f"warning: {len(listing.unreadable)} incident file(s) could not be read "
-            f"({shown}); run `incidents validate`",
-            err=True,
-        )
+    warn_unreadable(listing.unreadable, "incident file(s)")
     return 0
 
 

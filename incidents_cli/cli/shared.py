@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -33,6 +33,24 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def warn_unreadable(files: Sequence[str], what: str, unknown: str = "") -> None:
+    """One warning line naming the records a reading command left out because they could
+    not be read (they do not parse or follow their schema), and what is unknown for it."""
+    if not files:
+        return
+    from incidents_cli.core.text import escape_for_terminal
+
+    shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+    click.echo(
+        escape_for_terminal(
+            f"warning: {len(files)} {what} could not be read ({shown})"
+            + (f": {unknown}" if unknown else "")
+            + "; run `incidents validate`"
+        ),
+        err=True,
+    )
 
 
 def transition_options(func: F) -> F:

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from incidents_cli.core.errors import RefusedError
-from incidents_cli.core.lifecycle import Change, Event, declare
+from incidents_cli.core.lifecycle import Change, Event, check_regions, declare
 
 # The lifecycle's own checks and time-ordered insertion: an alert entry is added like a note.
 from incidents_cli.core.lifecycle import _add_entry as add_entry
@@ -906,6 +906,7 @@ def update_change(record: Mapping[str, Any], decision: Decision, event: Event) -
     one ``alert`` timeline entry per change, in one commit."""
     assert decision.action == "update" and decision.state is not None
     new = begin(dict(record), event, "note")
+    check_regions(decision.regions, "the alert's region label")
     for key, added in (("regions", decision.regions), ("components", decision.components)):
         if added:
             new[key] = list(dict.fromkeys([*(new.get(key) or []), *added]))

@@ -265,6 +265,7 @@ def declare(
     if event.at > event.now + FUTURE_TOLERANCE:
         raise TransitionRefused(f"--at {format_time(event.at)} is in the future")
     _check_components(event.settings, components)
+    check_regions(regions, "--region")
     record: IncidentData = {"id": incident_id, "title": title.strip()}
     if summary:
         record["summary"] = summary
@@ -486,6 +487,7 @@ def resolve(
     """Resolve; an incident that said something in public says it is resolved there too."""
     new = _begin(record, event, "resolve")
     _check_public_options(message, components, public_update)
+    check_regions(verified_in, "--verified-in")
     _check_resolution(record, new, summary, verified_in, workaround, follow_up)
     resolution = _resolution(action, summary, verified_in, workaround, follow_up)
     new["resolution"] = resolution
@@ -669,6 +671,7 @@ def scope(
     iid = record["id"]
     said: list[str] = []
     _check_region_addable(new, iid, add_regions)
+    check_regions(add_regions, "--add-region")
     _check_components(event.settings, add_components)
     for key, label, added, removed in (
         ("components", "Component", add_components, remove_components),
@@ -687,6 +690,17 @@ def scope(
     for text in said:
         _timeline(new, event, "scope", text)
     return Change(new, "scope", _subject(new, "scope"))
+
+
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def check_regions(regions: Sequence[str], option: str) -> None:
+    """Refuse a region that is not one line of text (as the schema's pattern for regions):
+    lists and one-line output show one region per place."""
+    for region in regions:
+        if not region.strip() or _NOT_ONE_LINE.search(region):
+            raise TransitionRefused(f"{option} {region!r}: a region is one line of text")
 
 
 def _check_region_addable(new: IncidentData, iid: str, add_regions: Sequence[str]) -> None:

@@ -13,15 +13,32 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-# C0 controls and DEL and C1 controls; tab and newline are allowed in multi-line text only.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 controls and DEL and C1 controls (tab and newline are allowed in multi-line text only);
+# the bidi embeddings, overrides and isolates, which make text read in another order than it
+# is stored (a title shown backwards); and lone surrogates, which are not text at all (an
+# argument from a terminal that is not UTF-8) and which no file can hold.
+_BIDI_AND_SURROGATES = "\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI_AND_SURROGATES}]")
+_CONTROL_ONE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI_AND_SURROGATES}]")
+
+
+def _written(character: str) -> str:
+    """A character as people write it: ``\\x1b``, ``\\u202e``."""
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def unfit_character(found: str) -> str:
+    """What ``control_character`` found, named for a person."""
+    if 0xD800 <= int(found[2:], 16) <= 0xDFFF:
+        return f"{found} (text that is not UTF-8: from a terminal or file in another encoding?)"
+    return f"control character {found}"
 
 
 def control_character(text: str, *, one_line: bool = False) -> str | None:
     """The first control character of ``text`` as people write it (``\\x1b``), or None."""
     found = (_CONTROL_ONE_LINE if one_line else _CONTROL).search(text)
-    return f"\\x{ord(found.group()):02x}" if found else None
+    return _written(found.group()) if found else None
 
 
 def control_characters_in(
@@ -43,15 +60,25 @@ def control_characters_in(
             yield from control_characters_in(item, (*where, index))
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` with every control character but newline and tab left out, and any lone
+    surrogate (text that was never valid Unicode, which no file can hold): for text taken
+    from elsewhere (a comment on an issue) into a record."""
+    return _CONTROL.sub("", text)
+
+
 def escape_for_terminal(text: str) -> str:
     """``text`` with every control character but newline and tab written out (``\\x1b``),
     so printing it cannot move the cursor, retitle the window or hide what follows."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: _written(m.group()), text)
 
 
 def escape_json_for_terminal(text: str) -> str:
-    """JSON text whose C1 controls and DEL are written as escapes (json already escapes C0)."""
-    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    """JSON text whose C1 controls, DEL and bidi controls are written as escapes (json
+    already escapes C0)."""
+    return re.sub(
+        "[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def xml_safe(text: str) -> str:

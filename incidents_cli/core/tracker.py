@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from incidents_cli.core.text import without_control_characters
 from incidents_cli.core.timeutil import format_time
 
 LABEL = "incident-action"
@@ -35,7 +36,9 @@ SYNC_MARKER = "<!-- incidents:sync -->"
 REMOVE = None
 """In ``ItemChange.fields``: the field is removed from the item."""
 
-_MARKER = re.compile(r"<!--\s*incidents:action-item\s+([^\s]+)\s*-->")
+# A marker counts only on a line of its own: the body's last line that is one is the item's
+# (issue_body writes it last), so a title or an owner quoting a marker cannot claim an issue.
+_MARKER = re.compile(r"^[ \t]*<!--[ \t]*incidents:action-item[ \t]+(\S+)[ \t]*-->[ \t]*\r?$", re.M)
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)/?$")
 # A comment made this long before (or after) the close counts as the closing comment.
 CLOSING_COMMENT_WINDOW = timedelta(minutes=10)
@@ -60,6 +63,7 @@ class ActionItem:
     incident_title: str = ""
     postmortem_url: str = ""  # where a person reads the postmortem
     extra: tuple[tuple[str, str], ...] = ()  # priority, type, ... shown when set
+    private: bool = False  # its incident is kept off the status page
 
     @property
     def key(self) -> str:
@@ -139,8 +143,8 @@ def marker(key: str) -> str:
 
 
 def marked_key(body: str) -> str | None:
-    found = _MARKER.search(body or "")
-    return found.group(1) if found else None
+    found = _MARKER.findall(body or "")
+    return found[-1] if found else None
 
 
 def issue_number(url: str) -> int | None:
@@ -349,6 +353,7 @@ def closing_comment(issue: Issue, comments: Sequence[Comment]) -> str:
         if SYNC_MARKER in comment.body:
             continue
         if abs(comment.created_at - issue.closed_at) <= CLOSING_COMMENT_WINDOW:
-            text = " ".join(comment.body.split())
+            # Anyone may comment on a public issue: what it holds is made fit for a record.
+            text = " ".join(without_control_characters(comment.body).split())
             return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
     return ""

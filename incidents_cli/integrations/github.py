@@ -46,6 +46,8 @@ class Repository:
     full_name: str
     html_url: str
     default_branch: str
+    private: bool = False
+    """Only what GitHub says is private is (a missing or odd field: public, fail closed)."""
 
 
 def _time(value: Any) -> datetime | None:
@@ -154,7 +156,10 @@ class GitHub:
     def repository(self) -> Repository:
         data = _json(self._request("GET", self._base))
         return Repository(
-            str(data["full_name"]), str(data["html_url"]), str(data.get("default_branch") or "")
+            str(data["full_name"]),
+            str(data["html_url"]),
+            str(data.get("default_branch") or ""),
+            data.get("private") is True,
         )
 
     def issues(self, label: str, state: str = "all") -> list[Issue]:

@@ -137,11 +137,16 @@ class PublicIncident:
         return self.severity_status
 
 
+def may_be_public(record: dict[str, Any]) -> bool:
+    """Whether an incident may be shown in public at all: only a literal true (or none)."""
+    return record.get("public", True) is True
+
+
 def public_incident(
     record: dict[str, Any], postmortem: dict[str, Any] | None = None
 ) -> PublicIncident | None:
     """The public view of a record, or None if it is not to be published (yet)."""
-    if record.get("public", True) is not True:  # only a literal true (or none) is public
+    if not may_be_public(record):
         return None
     started = _time(record.get("detected_at"))
     if started is None or not is_incident_id(record.get("id")):  # ids become file names

@@ -3,8 +3,8 @@
 `stats` needs a few fields of each incident and of each postmortem's front matter, never a
 timeline or a body. Each record is read where it is parsed, in a worker (see
 store/parallel.py), and comes back as exactly those fields (its figures), or as nothing if
-it is not usable (it does not parse or follow its schema: `stats` leaves it out, as it
-always has). So the command holds small dicts, not records, and little crosses between
+it is not usable (it does not parse or follow its schema: `stats` leaves it out and
+names its file). So the command holds small dicts, not records, and little crosses between
 processes. The figures are kept by blob id in `.git/incidents-cache` (JSON only; shards, as
 in store/cache.py), under a name that changes with the CLI's version and with the schemas
 and parsers that decide usability; a damaged or foreign entry is a miss.
@@ -24,7 +24,7 @@ from incidents_cli.store.cache import LazyDocument, load_shards, save_shards, sn
 from incidents_cli.store.layout import read_record, record_paths
 from incidents_cli.store.parallel import bulk, iter_chunks
 
-FIGURES_FORMAT = 2
+FIGURES_FORMAT = 3
 
 INCIDENT_FIELDS = (
     "id",
@@ -49,15 +49,19 @@ LISTED = ("components", "runbooks")
 ITEM_FIELDS = ("status", "due")
 
 
-def stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+StatsInput = tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]
+
+
+def stats_input(root: Path) -> StatsInput:
     """The figures of every usable incident, in file order, and of every usable postmortem
     by incident id (the last one of an id wins, as in ``cache.read_incident_data``): what
-    ``core.stats.compute`` and ``core.runbooks.stale`` read, and nothing else."""
+    ``core.stats.compute`` and ``core.runbooks.stale`` read, and nothing else; and the
+    files left out because they are not usable."""
     with bulk():
         return _stats_input(root)
 
 
-def _stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def _stats_input(root: Path) -> StatsInput:
     names: dict[str, str] = {}  # each severity, source and component once
     results = _kept_by_blob(
         root,
@@ -69,8 +73,10 @@ def _stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, 
     )
     incidents: list[dict[str, Any]] = []
     postmortems: dict[str, dict[str, Any]] = {}
+    unreadable: list[str] = []
     for rel, kind, figures in results:
         if figures is None:
+            unreadable.append(rel)
             continue
         if kind == "incident":
             incidents.append(_shared(figures, names))
@@ -78,7 +84,7 @@ def _stats_input(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, 
             incident, front = figures
             stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             postmortems[stem if incident is None else incident] = front
-    return incidents, postmortems
+    return incidents, postmortems, unreadable
 
 
 def _shared(figures: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
@@ -203,21 +209,29 @@ def _cache_name() -> str:
     return f"figures-f{FIGURES_FORMAT}"
 
 
-def detected_incidents(root: Path) -> list[RecordFile]:
+UNUSABLE = False
+"""What the workers send back, and the caches keep, for an incident that is not usable (it
+does not parse or follow its schema): its phase cannot be trusted, so the caller names it
+(None is a usable incident in another phase)."""
+
+
+def detected_incidents(root: Path) -> tuple[list[RecordFile], list[str]]:
     """The usable incidents whose phase is `detected` (the only ones that can need an
     escalation), in file order, with their data (places read again if one is asked for):
-    read in the workers, which send back nothing of the others; kept by blob id."""
+    read in the workers, which send back nothing of the others; kept by blob id. And the
+    incident files that are not usable, whatever their phase."""
     return incidents_in(root, ("detected",))
 
 
-def incidents_in(root: Path, phases: tuple[str, ...]) -> list[RecordFile]:
+def incidents_in(root: Path, phases: tuple[str, ...]) -> tuple[list[RecordFile], list[str]]:
     """The usable incidents in one of ``phases`` (`detected` for escalations, the open ones
-    for `comms`), as ``detected_incidents`` reads them: these are few, the others many."""
+    for `comms`), as ``detected_incidents`` reads them: these are few, the others many. And
+    the incident files that are not usable."""
     with bulk():
         return _incidents_in(root, tuple(sorted(phases)))
 
 
-def _incidents_in(root: Path, phases: tuple[str, ...]) -> list[RecordFile]:
+def _incidents_in(root: Path, phases: tuple[str, ...]) -> tuple[list[RecordFile], list[str]]:
     # one cache per set of phases ("detected" keeps its old name)
     which = "detected" if phases == ("detected",) else "phases-" + "-".join(phases)
     results = _kept_by_blob(
@@ -229,30 +243,36 @@ def _incidents_in(root: Path, phases: tuple[str, ...]) -> list[RecordFile]:
         functools.partial(_in_phases_of, phases),
     )
     out = []
+    unreadable = []
     for rel, _, data in results:
-        if data is not None:
+        if data is UNUSABLE:
+            unreadable.append(rel)
+        elif data is not None:
             record = RecordFile("incident", rel, LazyDocument(root, rel, data, "incident"))
             record.known_valid = True
             out.append(record)
-    return out
+    return out, unreadable
 
 
 def _in_phases_of(phases: tuple[str, ...], items: Sequence[tuple[str, str, str]]) -> list[Any]:
     """What a worker does: each incident read, and its data if it is usable and in one of
-    ``phases``."""
+    ``phases`` (None if it is usable and in another, ``UNUSABLE`` if it is not usable)."""
     out: list[Any] = []
     for root, rel, kind in items:
         record = read_record(Path(root), rel, kind, places=False)
         data = record.data if usable(record) else None
-        wanted = isinstance(data, dict) and data.get("phase") in phases
-        out.append(data if wanted else None)
+        if not isinstance(data, dict):
+            out.append(UNUSABLE)
+            continue
+        out.append(data if data.get("phase") in phases else None)
     return out
 
 
 def _in_phases_fits(entry: Any, phases: tuple[str, ...]) -> bool:
-    """A cached entry: nothing, or an incident in one of ``phases`` that follows its schema
-    (checked again here, so a damaged or foreign entry is a miss; there are few of them)."""
-    if entry is None:
+    """A cached entry: nothing, ``UNUSABLE``, or an incident in one of ``phases`` that
+    follows its schema (checked again here, so a damaged or foreign entry is a miss; there are
+    few of them)."""
+    if entry is None or entry is UNUSABLE:
         return True
     from incidents_cli.store.schemas import is_valid
 

@@ -202,11 +202,15 @@ def load_runbooks(root: Path, *, refuse: bool = False) -> list[Runbook]:
     return runbooks_from_records(kept)
 
 
-def load_maintenance(root: Path) -> list[dict[str, Any]]:
-    """Every maintenance window of the repository that parses (`validate` names the rest)."""
+def load_maintenance(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every maintenance window of the repository that is usable, and the files of the rest
+    (`validate` says what is wrong with them)."""
     out = []
+    unreadable = []
     for rel, kind in record_paths(root, ["maintenance"]):
         record = read_record(root, rel, kind)
         if usable(record) and isinstance(record.data, dict):
             out.append(record.data)
-    return out
+        else:
+            unreadable.append(rel)
+    return out, unreadable

@@ -34,7 +34,7 @@ from incidents_cli.core.records import (
     maintenance_rel,
 )
 from incidents_cli.core.settings import Settings
-from incidents_cli.core.text import control_character, control_characters_in
+from incidents_cli.core.text import control_character, control_characters_in, unfit_character
 from incidents_cli.store import open_ids, yamlio
 from incidents_cli.store.git import (
     Commit,
@@ -110,6 +110,7 @@ class Workspace:
     def rewritten(self, rel: str, kind: str, data: dict[str, Any]) -> str:
         """The text of ``rel`` holding ``data``: the file rewritten (its comments and key
         order kept), or a new file. A change that would not validate is a bug, never written."""
+        _refuse_control_characters_in(data)
         raw = self._read(rel)
         old = yamlio.decode(raw, rel) if raw is not None else None
         text = yamlio.rewrite(old, data) if old else yamlio.dump(data)
@@ -356,16 +357,22 @@ def _unpushed_retry(repo: Repo, remote: tuple[str, str], message: str) -> bool:
 
 
 def _refuse_control_characters(change: Change) -> None:
-    for where, found in control_characters_in(change.record):
-        field = ".".join(str(part) for part in where)
-        raise RefusedError(f"{field}: control character {found} is not allowed in a record")
+    _refuse_control_characters_in(change.record)
     found_in_subject = control_character(change.subject, one_line=True)
     if found_in_subject:
-        raise RefusedError(f"control character {found_in_subject} is not allowed in a record")
+        raise RefusedError(f"{unfit_character(found_in_subject)} is not allowed in a record")
     for rel, text in change.files.items():
         in_file = control_character(text.replace("\r", ""))
         if in_file:
-            raise RefusedError(f"{rel}: control character {in_file} is not allowed in a record")
+            raise RefusedError(f"{rel}: {unfit_character(in_file)} is not allowed in a record")
+
+
+def _refuse_control_characters_in(data: Any) -> None:
+    """Refuse text a person gave that no record may hold, naming its field (before it is
+    written: a lone surrogate, say, would otherwise be blamed on the file it breaks)."""
+    for where, found in control_characters_in(data):
+        field = ".".join(str(part) for part in where)
+        raise RefusedError(f"{field}: {unfit_character(found)} is not allowed in a record")
 
 
 def _recover(repo: Repo, left: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from incidents_cli.core.lifecycle import Change
 from incidents_cli.core.records import incident_rel
 from incidents_cli.core.timeutil import due_time, maybe_time
 from incidents_cli.integrations.github import GitHub, Repository
+from incidents_cli.site.public import may_be_public
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import find_root, load_settings, read_record, record_paths
@@ -185,6 +186,7 @@ class _Session:
         )
         for notice in notices:
             self._notice(notice)
+        items = self._for_this_tracker(items)
         issues = self.github.issues(tracker.LABEL)
         known = {issue.url.rstrip("/") for issue in issues}
         ours = f"{self.repository.html_url}/issues/"
@@ -253,6 +255,18 @@ class _Session:
             )
         return write_back(workspace, fields) if execute else {}
 
+    def _for_this_tracker(self, items: list[tracker.ActionItem]) -> list[tracker.ActionItem]:
+        """The items this tracker may hear of: a private incident's are internal (kept off
+        the status page), so a tracker anyone can read never gets them, nor their titles."""
+        if self.repository.private:
+            return items
+        for incident in sorted({item.incident for item in items if item.private}):
+            self._notice(
+                f"{incident} is private and {self.github.repo} is a public repository: its "
+                "action items are not mirrored there"
+            )
+        return [item for item in items if not item.private]
+
     def _assignable(self, creates: Sequence[tracker.Create]) -> set[str]:
         logins = sorted({login for create in creates for login in create.assignees})
         allowed = {login for login in logins if self.github.can_assign(login)}
@@ -290,11 +304,11 @@ def read_items(
             continue
         incident = str(data.get("incident"))
         title = ""
+        private = True  # an incident that cannot be read is not known to be public
         if (root / incident_rel(incident)).is_file():
-            title = str(
-                mapping(read_record(root, incident_rel(incident), "incident").data).get("title")
-                or ""
-            )
+            found = mapping(read_record(root, incident_rel(incident), "incident").data)
+            title = str(found.get("title") or "")
+            private = not may_be_public(found)
         for raw in data.get("action_items") or []:
             if not isinstance(raw, dict) or not raw.get("id"):
                 continue
@@ -314,6 +328,7 @@ def read_items(
                     incident_title=title,
                     postmortem_url=postmortem_url + rel if postmortem_url else "",
                     extra=tuple((k, str(raw[k])) for k in SHOWN_EXTRA if raw.get(k)),
+                    private=private,
                 )
             )
     return items, notices

@@ -97,7 +97,7 @@ def runbook_by_slug(root: Path, slug: str) -> Runbook:
 def stale_runbooks(root: Path, as_of: datetime) -> list[Stale]:
     from incidents_cli.store.figures import stats_input
 
-    incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
+    incidents, postmortems, _ = stats_input(root)  # only the fields it reads, kept by blob id
     return stale(load_runbooks(root, refuse=True), incidents, postmortems, as_of)
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from incidents_cli.core import alerts, lifecycle
 from incidents_cli.core.errors import RefusedError
@@ -30,6 +30,7 @@ from incidents_cli.store.transaction import Workspace, carry_out
 
 ACTIONS_DONE = {"declare": "declared", "update": "updated", "pending": "pending"}
 PAYLOAD_LIMIT = 2 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class IngestOptions(NamedTuple):
@@ -69,21 +70,59 @@ class _Unchanged(Exception):
         self.incident_id = incident_id
 
 
+def payload_text(stream: BinaryIO, source: str) -> str:
+    """The payload's text, read from ``stream`` (a file or standard input) no further than
+    its limit, so an endless one (a device, a pipe that never ends) is refused, not held."""
+    where = "<stdin>" if source == "-" else source
+    try:
+        raw = stream.read(PAYLOAD_LIMIT + 1)
+    except OSError as exc:
+        raise RefusedError(f"{where}: cannot read the payload: {exc.strerror}") from None
+    if len(raw) > PAYLOAD_LIMIT:
+        raise RefusedError(f"{where}: the payload is bigger than 2 MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RefusedError(f"{where}: the payload is not UTF-8 text") from None
+
+
 def read_payload(text: str, source: str, fmt: str) -> alerts.AlertGroup:
     """The payload, checked against its format; a problem is one line naming its place."""
     where = "<stdin>" if source == "-" else source
-    if len(text) > PAYLOAD_LIMIT:
+    if len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:
         raise RefusedError(f"{where}: the payload is bigger than 2 MiB")
     try:
         data = json.loads(text)
+        found = _lone_surrogate(data, "$")
     except json.JSONDecodeError as exc:
         raise RefusedError(
             f"{where}:{exc.lineno}:{exc.colno}: (payload): not JSON: {exc.msg}"
         ) from None
+    except RecursionError:  # no monitor nests its payload hundreds of levels deep
+        raise RefusedError(f"{where}: (payload): nested too deeply") from None
+    if found is not None:  # JSON's \ud800 escape: no file or commit can hold it
+        raise RefusedError(f"{where}: {found}: a lone surrogate is not text")
     try:
         return alerts.parse_payload(fmt, data)
     except alerts.PayloadError as exc:
         raise RefusedError(f"{where}: {exc.path}: {exc.detail}") from None
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """The JSON path of the first string (or key) in ``value`` holding a lone surrogate."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key, path) or _lone_surrogate(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _latest_with_group(root: Path, repo: Repo, group_key: str) -> dict[str, Any] | None:

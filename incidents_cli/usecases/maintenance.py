@@ -91,6 +91,8 @@ def cancel(invocation: Invocation, window_id: str, reason: str) -> Outcome:
     )
 
 
-def listing(directory: Path, now: datetime) -> list[windows.Row]:
+def listing(directory: Path, now: datetime) -> tuple[list[windows.Row], list[str]]:
+    """Every usable window as a row, soonest first, and the files of those that are not."""
     root = find_root(directory)
-    return windows.rows(load_maintenance(root), now)
+    found, unreadable = load_maintenance(root)
+    return windows.rows(found, now), unreadable

@@ -821,18 +821,20 @@ def _notify(
 # --- comms ------------------------------------------------------------------------------------
 
 
-def quiet(root: Path, as_of: datetime) -> list[Quiet]:
-    """Open incidents whose public updates went quiet (from the work tree, like validate)."""
+def quiet(root: Path, as_of: datetime) -> tuple[list[Quiet], list[str]]:
+    """Open incidents whose public updates went quiet (from the work tree, like validate),
+    and the incident files that could not be read (any of them could be quiet)."""
     from incidents_cli.store.figures import incidents_in
     from incidents_cli.store.layout import load_settings
 
     settings = load_settings(root)
     records = []
     # only the open ones, read in the workers and kept by blob id; a record that does not
-    # validate is left out: it is validate's to report
-    for record in incidents_in(root, tuple(UNRESOLVED_PHASES)):
+    # validate is named, and validate says what is wrong with it
+    found, unreadable = incidents_in(root, tuple(UNRESOLVED_PHASES))
+    for record in found:
         assert record.doc is not None and isinstance(record.data, dict)
         data = record.data
         line = record.doc.locate(["updates"] if data.get("updates") else ["detected_at"])[0]
         records.append((record.rel, line, data))
-    return quiet_incidents(records, settings.update_every, settings.ack_within, as_of)
+    return quiet_incidents(records, settings.update_every, settings.ack_within, as_of), unreadable

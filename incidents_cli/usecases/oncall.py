@@ -111,23 +111,28 @@ def _why_empty(rotations: Sequence[str], person: str | None, weeks: int) -> str:
     return f"no shift{whose} in these {weeks} weeks: the export holds none"
 
 
-def pending_escalations(root: Path, as_of: datetime) -> list[Escalation]:
-    """Unacknowledged incidents past their window, and who is next for each."""
+def pending_escalations(root: Path, as_of: datetime) -> tuple[list[Escalation], list[str]]:
+    """Unacknowledged incidents past their window, and who is next for each; and the
+    incident files that could not be read (any of them could be waiting)."""
     settings = load_settings(root)
     schedule = load_schedule(root, settings)
     from incidents_cli.store.figures import detected_incidents
 
     records = []
-    for record in detected_incidents(root):  # only these can need an escalation
+    detected, unreadable = detected_incidents(root)  # only these can need an escalation
+    for record in detected:
         assert record.doc is not None
         records.append((record.rel, record.doc.locate(["detected_at"])[0], record.data))
-    return escalations(records, settings, schedule, as_of)
+    return escalations(records, settings, schedule, as_of), unreadable
 
 
-def response_stats(root: Path, since: datetime | None, until: datetime) -> dict[str, Any]:
-    """Counts, time to acknowledge and resolve, completion rates over a period."""
+def response_stats(
+    root: Path, since: datetime | None, until: datetime
+) -> tuple[dict[str, Any], list[str]]:
+    """Counts, time to acknowledge and resolve, completion rates over a period; and the
+    files left out of them because they could not be read."""
     from incidents_cli.store.figures import stats_input
 
     settings = load_settings(root)
-    incidents, postmortems = stats_input(root)  # only the fields it reads, kept by blob id
-    return metrics.compute(incidents, postmortems, settings, since, until)
+    incidents, postmortems, unreadable = stats_input(root)  # only the fields it reads
+    return metrics.compute(incidents, postmortems, settings, since, until), unreadable
