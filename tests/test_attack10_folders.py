@@ -92,12 +92,6 @@ def test_init_into_a_folder_not_named_in_utf8_works_or_makes_nothing(tmp_path: P
         assert _head(folder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="init refusing because the person's .gitignore ignores incidents.yaml removes its "
-    "files from the work tree but leaves 15 of them added to the index: a later `git commit` "
-    "commits files that are not there",
-)
 def test_init_refused_by_an_ignore_rule_leaves_the_index_as_it_was(tmp_path: Path) -> None:
     folder = tmp_path / "existing"
     subprocess.run(["git", "init", "-q", str(folder)], check=True)

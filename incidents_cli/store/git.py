@@ -994,9 +994,13 @@ class Repo:
 
     def _add_new(self, *args: str) -> None:
         """`git add` new files; one that git ignores, or outside a sparse checkout, is refused
-        (git will not add it), not a bug."""
+        (git will not add it), not a bug. Refused or failed, the index is left as it was:
+        git adds the others before it says no to one, and they are taken out again (each
+        of them was new to the index)."""
         result = self.git("add", *args, check=False)
         new = [a for a in args if not a.startswith("-")]
+        if result.returncode != 0:
+            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new, check=False)
         if result.returncode != 0 and "ignored by one of your .gitignore" in result.stderr:
             raise RefusedError(
                 f"{new[0]} is ignored by git, so it would never be committed; remove the rule "
