@@ -289,6 +289,12 @@ def main() -> NoReturn:
     nothing of the tool's needs it (no atexit handlers, threads or temporary files outlive a
     command). The output is flushed first.
     """
+    # A name the file system gave in bytes that are not UTF-8 (a folder on a Latin-1 era
+    # disk) is text with lone surrogates (os.fsdecode): printed as those bytes, as Python's
+    # stdout does in the C locale, not an error as in others (stderr escapes it already).
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        with contextlib.suppress(OSError, ValueError):  # a closed stdout: nothing to say
+            sys.stdout.reconfigure(errors="surrogateescape")
     try:
         cli.main(prog_name="incidents")
     except SystemExit as exc:  # IncidentsGroup.main always ends here

@@ -212,6 +212,12 @@ def _literal(args: Sequence[str]) -> list[str]:
     return [*args[: cut + 1], *paths]
 
 
+# git's output read as the file system's names are (os.fsdecode): a path git prints is
+# bytes, and a folder's name need not be UTF-8 (a Latin-1 era disk); a byte that is not
+# UTF-8 becomes a lone surrogate, which Path and subprocess turn back into the same byte.
+_ENCODING, _UNDECODABLE = "utf-8", "surrogateescape"
+
+
 def run_git(
     cwd: Path, *args: str, check: bool = True, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -223,10 +229,11 @@ def run_git(
             ["git", *_literal(args)],
             cwd=cwd,
             capture_output=True,
-            text=True,
             input=input_text,
             env=_ENV,
             check=False,
+            encoding=_ENCODING,
+            errors=_UNDECODABLE,
         )
     except FileNotFoundError:
         raise SetupError(_NO_GIT) from None
@@ -245,8 +252,9 @@ def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
             env=_ENV,
+            encoding=_ENCODING,
+            errors=_UNDECODABLE,
         )
     except FileNotFoundError:
         raise SetupError(_NO_GIT) from None
@@ -994,9 +1002,13 @@ class Repo:
 
     def _add_new(self, *args: str) -> None:
         """`git add` new files; one that git ignores, or outside a sparse checkout, is refused
-        (git will not add it), not a bug."""
+        (git will not add it), not a bug. Refused or failed, the index is left as it was:
+        git adds the others before it says no to one, and they are taken out again (each
+        of them was new to the index)."""
         result = self.git("add", *args, check=False)
         new = [a for a in args if not a.startswith("-")]
+        if result.returncode != 0:
+            self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *new, check=False)
         if result.returncode != 0 and "ignored by one of your .gitignore" in result.stderr:
             raise RefusedError(
                 f"{new[0]} is ignored by git, so it would never be committed; remove the rule "
@@ -1220,7 +1232,10 @@ class Repo:
     def file_at(self, commit: str, path: str) -> str | None:
         """The text of ``path`` at ``commit``, or None if it has no such file."""
         result = self.git("cat-file", "blob", f"{commit}:{path}", check=False)
-        return result.stdout if result.returncode == 0 else None
+        if result.returncode != 0:
+            return None
+        # a file's text must be UTF-8 (UnicodeDecodeError, as ever), not a lone surrogate
+        return result.stdout.encode(_ENCODING, _UNDECODABLE).decode(_ENCODING)
 
     def blobs_at(self, commit: str, folders: Sequence[str]) -> dict[str, str]:
         """The blob id of every file under ``folders`` at ``commit`` (one level deep), by path."""
@@ -1298,8 +1313,9 @@ class Repo:
             cwd=self.top,
             input=text,
             capture_output=True,
-            text=True,
             env=env,
+            encoding=_ENCODING,
+            errors=_UNDECODABLE,
             check=False,
         )
         if result.returncode != 0:
