@@ -48,7 +48,7 @@ from incidents_cli.core.records import (
     SETTINGS_FILE,
     classify,
 )
-from incidents_cli.core.settings import Settings, settings_from_data
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
@@ -189,14 +189,14 @@ _SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
 
 def _settings_at(repo: Repo, commit: str) -> Settings:
     """The settings as committed (notify tells what the commits say, not the work tree)."""
-    from incidents_cli.store import yamlio
+    from incidents_cli.store.layout import settings_from_bytes
 
-    text = repo.file_at(commit, SETTINGS_FILE)
-    if text is None:
+    raw = repo.file_bytes_at(commit, SETTINGS_FILE)
+    if raw is None:
         raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
-    data = yamlio.parse(text, SETTINGS_FILE).data
-    data = data if isinstance(data, dict) else {}
-    return settings_from_data(data)
+    # refused in one line as every other command refuses it (a field of the wrong type, a
+    # port no socket takes, a byte that is not UTF-8): code that reads it expects its shape
+    return settings_from_bytes(repo.top, raw)
 
 
 # --- secrets ----------------------------------------------------------------------------------
