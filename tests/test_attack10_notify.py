@@ -9,7 +9,14 @@ import git
 import pytest
 import yaml
 
+from tests.conftest import run_cli
+from tests.fakes.http_recorder import HttpRecorder
+from tests.fakes.smtp_server import SmtpServer
+from tests.test_notify_cli import AS_OF, _git, clone, incident, origin, servers
+
 from .console_helpers import run_script
+
+__all__ = ["origin", "servers"]  # the fixtures, used by name
 
 
 @pytest.mark.parametrize("field", ["components", "people"])
@@ -140,12 +147,6 @@ def test_a_deeply_nested_claim_on_the_remote_is_no_bug(repo: Path, tmp_path: Pat
     assert result.returncode in (0, 1, 2), result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notify reads committed files as strict UTF-8: one Latin-1 byte (here in a "
-    "comment) of oncall.yaml or incidents.yaml is UnicodeDecodeError, exit 3; the other "
-    "commands name the file and the byte",
-)
 @pytest.mark.parametrize("rel", ["oncall.yaml", "incidents.yaml"])
 def test_a_file_that_is_not_utf8_stops_notify_in_one_line(repo: Path, rel: str) -> None:
     path = repo / "incidents.yaml"
@@ -166,11 +167,6 @@ def test_a_file_that_is_not_utf8_stops_notify_in_one_line(repo: Path, rel: str) 
     assert result.stderr.startswith(f"{rel}:"), result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a subscriber list with one Latin-1 byte passes validate, then notify decodes it "
-    "strictly: UnicodeDecodeError, exit 3, and no channel is told anything",
-)
 def test_a_subscriber_list_that_is_not_utf8_fails_only_its_channel(repo: Path) -> None:
     declared = run_script(
         repo, "declare", "Checkout down", "--severity", "high", "--at", "2026-03-01T14:00:00Z"
@@ -212,3 +208,19 @@ def test_a_subscriber_list_that_is_not_utf8_fails_only_its_channel(repo: Path) -
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode in (1, 2), result.stderr
     assert "subscribers" in result.stderr, result.stderr
+
+
+def test_a_subscriber_list_that_is_not_utf8_leaves_the_other_channels_told(
+    origin: Path, tmp_path: Path, servers: tuple[HttpRecorder, SmtpServer]
+) -> None:
+    http, smtp = servers
+    repo = clone(origin, tmp_path / "a")
+    (repo / "subscribers.txt").write_bytes(b"ann@example.com\nRen\xe9e <renee@example.com>\n")
+    _git(repo, "commit", "-qam", "subscribers, exported from an old tool")
+    incident(repo)
+    result = run_cli("notify", "--as-of", AS_OF, cwd=repo)
+    assert result.code == 1, result.err
+    assert "subscribers: subscribers.txt:2: the subscriber list is not UTF-8" in result.err
+    assert "unexpected error" not in result.err
+    assert http.at("/slack")  # the other channels are told
+    assert not [m for m in smtp.received if "ann@example.com" in m.rcpt_tos]

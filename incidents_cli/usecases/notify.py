@@ -413,10 +413,11 @@ def _reminders(
         for ident, record in sorted(snapshot.incidents.items())
     ]
     schedule = None
-    oncall = repo.file_at(head, ONCALL_FILE)
-    if oncall is not None:
+    raw = repo.file_bytes_at(head, ONCALL_FILE)
+    if raw is not None:
         from incidents_cli.store import yamlio
 
+        oncall = yamlio.decode(raw, ONCALL_FILE)  # not text: refused in one line, as `oncall`
         try:
             schedule = schedule_from_data(yamlio.parse(oncall, ONCALL_FILE).data, settings.timezone)
         except IncidentsError:
@@ -483,11 +484,20 @@ class _Delivery:
         channel = run.channel
         subscribers: list[str] = []
         if channel.subscribers:
-            text = self.repo.file_at(self.head, channel.subscribers)
-            if text is None:
+            raw = self.repo.file_bytes_at(self.head, channel.subscribers)
+            if raw is None:
                 raise IncidentsError(
                     f"{channel.name}: the subscriber list {channel.subscribers} is not committed", 1
                 )
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:  # this channel fails; the others are told
+                line = raw.count(b"\n", 0, error.start) + 1
+                raise IncidentsError(
+                    f"{channel.name}: {channel.subscribers}:{line}: the subscriber list is not "
+                    f"UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8",
+                    1,
+                ) from None
             subscribers = mail.parse_subscribers(text)
         if self.dry_run:
             for notice in remaining:
