@@ -68,12 +68,6 @@ def test_an_smtp_port_out_of_range_is_no_bug(repo: Path, port: int) -> None:
     assert "notify[0].port" in result.stderr, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a channel's remembered state (refs/incidents/notified/NAME, which anyone who may "
-    "push can write) nested deeply is RecursionError in read_state, which catches only "
-    "ValueError: exit 3 on every notify run, where an unreadable state is meant to be ignored",
-)
 def test_a_deeply_nested_channel_state_is_no_bug(repo: Path) -> None:
     path = repo / "incidents.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -107,12 +101,6 @@ def test_a_deeply_nested_channel_state_is_no_bug(repo: Path) -> None:
     assert result.returncode in (0, 1, 2), result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a claim on the remote (refs/incidents/notify-claims/NAME) nested deeply is "
-    "RecursionError in Claims._read, which catches only ValueError: exit 3, where an "
-    "unreadable claim is meant to count as expired",
-)
 def test_a_deeply_nested_claim_on_the_remote_is_no_bug(repo: Path, tmp_path: Path) -> None:
     path = repo / "incidents.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
