@@ -141,12 +141,6 @@ def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, case: str)
     assert (tmp_path / "notes.txt").read_text() == "a person's file\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="init into a repository's .git folder (or a folder under it) makes a repository "
-    "there and writes the settings, runbooks and workflows among git's own files; site "
-    "build refuses any --out with a .git folder on its path",
-)
 @pytest.mark.parametrize("inside", [".git", ".git/incidents"])
 def test_init_inside_a_git_folder_is_refused(tmp_path: Path, inside: str) -> None:
     existing = tmp_path / "existing"
