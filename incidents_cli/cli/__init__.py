@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from incidents_cli import __version__
-from incidents_cli.cli.shared import State
+from incidents_cli.cli.shared import PlacePath, State
 from incidents_cli.core.errors import EXIT_UNEXPECTED, RAISE_BUGS_ENV, IncidentsError
 
 if TYPE_CHECKING:  # pathlib costs --help 10 ms; commands import it when they run
@@ -269,7 +269,7 @@ class IncidentsGroup(click.Group):
 @click.option(
     "-C",
     "directory",
-    type=click.Path(file_okay=False),
+    type=PlacePath(file_okay=False),
     default=".",
     help="Run as if started in this folder (like git -C).",
 )

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import FORMATS, State, as_of_time, pass_state, warn_unreadable
+from incidents_cli.cli.shared import (
+    FORMATS,
+    PlacePath,
+    State,
+    as_of_time,
+    pass_state,
+    warn_unreadable,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -90,7 +97,7 @@ def oncall(ctx: click.Context, at: datetime | None, as_json: bool) -> int:
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PlacePath(file_okay=False, path_type=Path),
     help="Write one stable file per rotation (oncall-ROTATION.ics) into this folder.",
 )
 @pass_state

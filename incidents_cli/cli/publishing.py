@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from incidents_cli.cli import params
-from incidents_cli.cli.shared import State, pass_state
+from incidents_cli.cli.shared import PlacePath, State, pass_state
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,7 +22,7 @@ def site() -> None:
 @site.command("build")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PlacePath(file_okay=False, path_type=Path),
     default="_site",
     show_default=True,
     help="Folder to write (replaced as a whole).",
@@ -97,7 +97,7 @@ def site_build(
     "folder",
     required=False,
     default="incidents-demo",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PlacePath(file_okay=False, path_type=Path),
 )
 @pass_state
 def demo(state: State, folder: Path) -> int:

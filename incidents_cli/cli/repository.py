@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidents_cli.cli.shared import FORMATS, State, pass_state
+from incidents_cli.cli.shared import FORMATS, PlacePath, State, pass_state
 
 CLI_SPEC_HELP = (
     "How CI installs the CLI: a pip requirement (incidents==0.2.0) or a git URL "
@@ -16,7 +16,7 @@ CLI_SPEC_HELP = (
 
 
 @click.command()
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=PlacePath(file_okay=False, path_type=Path))
 @click.option("--cli", "cli_spec", metavar="SPEC", help=CLI_SPEC_HELP)
 @pass_state
 def init(state: State, folder: Path | None, cli_spec: str | None) -> int:
@@ -53,7 +53,7 @@ def init(state: State, folder: Path | None, cli_spec: str | None) -> int:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=PlacePath(path_type=Path))
 @click.option(
     "--format",
     "output_format",

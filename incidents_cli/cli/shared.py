@@ -53,6 +53,64 @@ def warn_unreadable(files: Sequence[str], what: str, unknown: str = "") -> None:
     )
 
 
+class PlacePath(click.Path):
+    """A path a person gives (-C, a folder to make or write into, files to check), refused
+    in one line before any work where the kernel could not take it: a name longer than its
+    file system allows, a file where a folder is on the way, a loop of links, or, where a
+    folder is meant, something else there (/dev/null). A relative path is taken from the -C
+    folder, as the commands take it. Anything else (a folder still to be made, one not
+    allowed) is left to the command, as before."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import os
+
+        path = super().convert(value, param, ctx)
+        given = os.fsdecode(path)
+        state = ctx.find_object(State) if ctx is not None else None
+        where = given if state is None else os.path.join(state.directory, given)  # noqa: PTH118
+        problem = path_problem(where, folder=not self.file_okay)
+        if problem is not None:
+            self.fail(f"{given}: {problem}", param, ctx)
+        return path
+
+
+def path_problem(path: str, *, folder: bool) -> str | None:
+    """Why the kernel could never use ``path`` (``folder``: as a folder), or None."""
+    import errno
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 - every command passes here: no pathlib
+    except OSError as error:
+        code = error.errno
+        if code == errno.ENOENT and _name_too_long(path):
+            code = errno.ENAMETOOLONG  # a name still to be made
+        said = {
+            errno.ENAMETOOLONG: "a name in it is longer than the file system allows",
+            errno.ENOTDIR: "a part of it is a file, not a folder",
+            errno.ELOOP: "a loop of symbolic links",
+        }
+        return said.get(code or 0)
+    return "is not a folder" if folder and not stat.S_ISDIR(mode) else None
+
+
+def _name_too_long(path: str) -> bool:
+    """Whether a name of ``path`` below its nearest existing folder is longer than that
+    folder's file system allows (the kernel stops at the first missing one)."""
+    import os
+
+    head, names = os.path.abspath(path), []  # noqa: PTH100
+    while not os.path.isdir(head) and os.path.dirname(head) != head:  # noqa: PTH112, PTH120
+        head, name = os.path.split(head)
+        names.append(name)
+    try:
+        limit = os.pathconf(head, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return False
+    return any(len(os.fsencode(name)) > limit for name in names)
+
+
 def transition_options(func: F) -> F:
     """--by, --at, --json and --push: the options every transition takes."""
     from incidents_cli.cli import params  # not at the top: `incidents --help` needs none of it

@@ -160,12 +160,12 @@ class Claimer:
         sha = self.repo.resolve(seen) if fetched.returncode == 0 else None
         if sha is None:
             return None
-        text = self.repo.file_at(sha, CLAIM_FILE)
+        raw = self.repo.file_bytes_at(sha, CLAIM_FILE)
         self.repo.git("update-ref", "-d", seen, check=False)  # read: the ref is not needed
         data: Any = None
         try:
-            data = json.loads(text) if text is not None else None
-        except ValueError:
+            data = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past any claim
             data = None
         if not isinstance(data, dict):  # unreadable: treat as expired, so it cannot block
             return Claim("", 0, "", 0.0, sha)

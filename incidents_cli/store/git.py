@@ -1292,6 +1292,18 @@ class Repo:
             position = end + 1 + size + 1
         return out
 
+    def file_bytes_at(self, commit: str, path: str) -> bytes | None:
+        """The bytes of ``path`` at ``commit``, not decoded (the caller says what is wrong
+        with a file that is not UTF-8), or None if it has no such file."""
+        result = subprocess.run(
+            ["git", "cat-file", "blob", f"{commit}:{path}"],
+            cwd=self.top,
+            capture_output=True,
+            env=_ENV or _clean_env(),
+            check=False,
+        )
+        return result.stdout if result.returncode == 0 else None
+
     def write_side_ref(
         self, ref: str, files: dict[str, str], message: str, parent: str | None
     ) -> str:

@@ -103,6 +103,14 @@ def load_settings(root: Path, git_dir: Path | None = None) -> Settings:
     return settings_from_data(record.data)
 
 
+def settings_from_bytes(root: Path, raw: bytes) -> Settings:
+    """The settings of ``raw`` (the settings file as committed, say), a broken file refused
+    as ``load_settings`` refuses it: code that reads settings expects the right shape."""
+    record = read_record(root, SETTINGS_FILE, "settings", raw)
+    _refuse_unusable(record)
+    return settings_from_data(record.data)
+
+
 SETTINGS_KEPT = "incidents-cache/settings-checked.json"
 """Under the git directory: the last settings that passed every check, with their key."""
 

@@ -58,12 +58,12 @@ def read_state(repo: Repo, channel: str) -> ChannelState | None:
     commit = repo.resolve(ref)
     if commit is None:
         return None
-    text = repo.file_at(commit, STATE_FILE)
-    if text is None:
+    raw = repo.file_bytes_at(commit, STATE_FILE)
+    if raw is None:
         return None
     try:
-        data: Any = json.loads(text)
-    except ValueError:
+        data: Any = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past any state
         return None
     if not isinstance(data, dict):
         return None

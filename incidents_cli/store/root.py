@@ -24,3 +24,10 @@ def find_root(start: Path) -> Path:
         f"{start}: no {SETTINGS_FILE} here or in any parent folder; "
         "run `incidents init` to make an incident repository"
     )
+
+
+def inside_git_folder(real: Path) -> bool:
+    """Whether ``real`` (a path with its links followed) is a folder named .git or lies in
+    one: git's own folder, this repository's or another's (a linked worktree's), where no
+    command makes or writes files of its own (`site build --out`, `init`)."""
+    return ".git" in real.parts

@@ -142,11 +142,25 @@ def starter_files(
     return files
 
 
+def _refuse_git_folder(folder: Path) -> None:
+    """Never a repository, settings and workflows among git's own files: the rule `site build
+    --out` follows."""
+    from incidents_cli.store.root import inside_git_folder
+
+    try:
+        real = folder.resolve()  # as the kernel will follow it when init writes
+    except (RuntimeError, OSError):  # a loop of links: making the folder says so
+        return
+    if inside_git_folder(real):
+        raise SetupError(f"{folder}: is inside git's own folder; give a folder of its own")
+
+
 def init_repository(folder: Path, standalone: bool = False, cli: str | None = None) -> InitResult:
     """Make the incident repository in ``folder``: in the git repository it is part of, or
     (``standalone``, or when there is none) in a repository of its own. ``cli``: see
     ``starter_files``."""
     Repo.refuse_line_breaks(folder)
+    _refuse_git_folder(folder)
     found = _found(folder)
     # refuses a bad --cli before anything
     files = starter_files(cli, found.members, found.timezone, found.secrets)

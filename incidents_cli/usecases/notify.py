@@ -48,7 +48,7 @@ from incidents_cli.core.records import (
     SETTINGS_FILE,
     classify,
 )
-from incidents_cli.core.settings import Settings, settings_from_data
+from incidents_cli.core.settings import Settings
 from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
@@ -189,14 +189,14 @@ _SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
 
 def _settings_at(repo: Repo, commit: str) -> Settings:
     """The settings as committed (notify tells what the commits say, not the work tree)."""
-    from incidents_cli.store import yamlio
+    from incidents_cli.store.layout import settings_from_bytes
 
-    text = repo.file_at(commit, SETTINGS_FILE)
-    if text is None:
+    raw = repo.file_bytes_at(commit, SETTINGS_FILE)
+    if raw is None:
         raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
-    data = yamlio.parse(text, SETTINGS_FILE).data
-    data = data if isinstance(data, dict) else {}
-    return settings_from_data(data)
+    # refused in one line as every other command refuses it (a field of the wrong type, a
+    # port no socket takes, a byte that is not UTF-8): code that reads it expects its shape
+    return settings_from_bytes(repo.top, raw)
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -413,10 +413,11 @@ def _reminders(
         for ident, record in sorted(snapshot.incidents.items())
     ]
     schedule = None
-    oncall = repo.file_at(head, ONCALL_FILE)
-    if oncall is not None:
+    raw = repo.file_bytes_at(head, ONCALL_FILE)
+    if raw is not None:
         from incidents_cli.store import yamlio
 
+        oncall = yamlio.decode(raw, ONCALL_FILE)  # not text: refused in one line, as `oncall`
         try:
             schedule = schedule_from_data(yamlio.parse(oncall, ONCALL_FILE).data, settings.timezone)
         except IncidentsError:
@@ -483,11 +484,20 @@ class _Delivery:
         channel = run.channel
         subscribers: list[str] = []
         if channel.subscribers:
-            text = self.repo.file_at(self.head, channel.subscribers)
-            if text is None:
+            raw = self.repo.file_bytes_at(self.head, channel.subscribers)
+            if raw is None:
                 raise IncidentsError(
                     f"{channel.name}: the subscriber list {channel.subscribers} is not committed", 1
                 )
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:  # this channel fails; the others are told
+                line = raw.count(b"\n", 0, error.start) + 1
+                raise IncidentsError(
+                    f"{channel.name}: {channel.subscribers}:{line}: the subscriber list is not "
+                    f"UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8",
+                    1,
+                ) from None
             subscribers = mail.parse_subscribers(text)
         if self.dry_run:
             for notice in remaining:

@@ -69,12 +69,14 @@ def _refuse_links_out_of(root: Path, out: Path) -> None:
     loop of links."""
     import os
 
+    from incidents_cli.store.root import inside_git_folder
+
     home = os.path.realpath(root)
     try:
         real = Path(out).resolve()  # as the kernel will follow it when the build writes
     except (RuntimeError, OSError):  # a loop of links
         raise RefusedError(f"--out {out}: a loop of symbolic links; give a real folder") from None
-    if ".git" in real.parts:  # this repository's, or another's (a linked worktree's)
+    if inside_git_folder(real):
         raise RefusedError(f"--out {out}: is inside git's own folder; give a folder of its own")
     _refuse_over_the_repository(Path(home), real, out)
     inside = real == Path(home) or Path(home) in real.parents
