@@ -247,8 +247,8 @@ def test_every_reader_of_the_settings_refuses_a_huge_duration_with_one_line(
 
 
 def test_notify_reads_committed_settings_and_shifts_without_overflowing(repo: Path) -> None:
-    """notify reads the committed files without validating them first (validate names
-    them): a duration beyond any time is no input to its arithmetic."""
+    """notify checks the committed settings as every command does: a duration beyond any
+    time is refused in one line naming its place, never input to its arithmetic."""
     assert _incidents(repo, "declare", "Checkout down", "--component", "api").returncode == 0
     settings = repo / "incidents.yaml"
     text = settings.read_text(encoding="utf-8").replace("ack_within: 5m\n", "ack_within: 9999w\n")
@@ -261,6 +261,14 @@ def test_notify_reads_committed_settings_and_shifts_without_overflowing(repo: Pa
         '    start: "2026-01-01T00:00:00Z"\n',
     )
     commit_all(repo, "a very long time")
+    done = _incidents(repo, "notify", "--dry-run", HOOK_URL="http://127.0.0.1:9/hook")
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert done.stderr.startswith("incidents.yaml:"), done.stderr
+    assert "ack_within: '9999w' is longer than ten years" in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    # with the settings mended, the shift that is too long is no input to arithmetic either
+    settings.write_text(text.replace("ack_within: 9999w\n", "ack_within: 5m\n") + hook, "utf-8")
+    commit_all(repo, "a sane window")
     done = _incidents(repo, "notify", "--dry-run", HOOK_URL="http://127.0.0.1:9/hook")
     assert done.returncode == 0, (done.returncode, done.stdout, done.stderr)
 

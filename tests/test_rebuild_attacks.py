@@ -192,7 +192,11 @@ def test_an_out_folder_whose_parent_is_missing_or_a_file_is_refused_not_a_bug(
     for out in (tmp_path / "no" / "such" / "site", tmp_path / "a-file" / "site"):
         result = run_cli("site", "build", "--out", str(out), cwd=repo)
         assert result.code == 2, result.err
-        assert result.err.startswith(f"--out {out}: cannot write beside it: ")
+        assert result.err.count("\n") == 1, result.err
+        if out.parent.parent.name == "no":  # not there yet: the build finds out
+            assert result.err.startswith(f"--out {out}: cannot write beside it: ")
+        else:  # the option refuses it first (cli.shared.PlacePath)
+            assert f"'--out': {out}: a part of it is a file, not a folder" in result.err
 
 
 def test_a_cache_file_that_is_a_symlink_to_a_device_is_a_miss_not_a_hang(
