@@ -754,7 +754,9 @@ class _Rebuild:
         blob = blob_id(raw)
         if rel in files and files[rel][2] != blob:
             raise _Stale  # the work tree holds other bytes than HEAD's (a filter)
-        record = read_record(self.root, rel, kind, raw)
+        # without places (by yaml-rs where its scan allows: PyYAML is then never imported);
+        # only a finding needs them, and any finding is a full build
+        record = read_record(self.root, rel, kind, raw, places=False)
         checked = check_record(record)
         if checked.findings or checked.facts is None:
             raise _Stale
