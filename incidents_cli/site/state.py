@@ -252,7 +252,7 @@ def remember(
         forget(root)
         for part, text in texts.items():  # the parts first: the state names their digests
             write_atomic(_path(folder, part), text, sync=False)
-        write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
+        write_atomic(_path(folder), _encoded(state), sync=False)
     except Exception as failed:
         forget(root)
         if not _missed(failed):
@@ -483,11 +483,35 @@ _SHAPES: dict[str, type] = {
 """The state's fields and their types."""
 
 
+def _encoded(state: dict[str, Any]) -> bytes | str:
+    """The state as JSON: by orjson where it is installed (the state is hundreds of KB,
+    written by every build; orjson writes it several times faster), else, or where orjson
+    refuses a value (a lone surrogate, an integer outside 64 bits), by json.dumps."""
+    try:
+        import orjson
+
+        return orjson.dumps(state)
+    except (ImportError, TypeError):  # (orjson.JSONEncodeError is a TypeError)
+        return json.dumps(state, separators=(",", ":"))
+
+
+def _decoded(data: bytes) -> Any:
+    """The state's JSON decoded: by orjson where it is installed, else, or where orjson
+    refuses it (NaN, a lone surrogate), by json.loads. (A value orjson reads otherwise, an
+    integer outside 64 bits, fails the state's checks: a full build, never a wrong page.)"""
+    try:
+        import orjson
+
+        return orjson.loads(data)
+    except (ImportError, ValueError):  # (orjson.JSONDecodeError is a ValueError)
+        return json.loads(data.decode("utf-8"))
+
+
 def _load(folder: Path) -> dict[str, Any]:
-    from incidents_cli.store.cache_files import read_cache_text
+    from incidents_cli.store.cache_files import read_cache_bytes
 
     try:
-        state = json.loads(read_cache_text(_path(folder)))
+        state = _decoded(read_cache_bytes(_path(folder)))
     except (OSError, ValueError, RecursionError):
         raise _Stale from None
     if type(state) is not dict or any(type(state.get(k)) is not t for k, t in _SHAPES.items()):
@@ -1054,8 +1078,7 @@ class _Rebuild:
                     name = str(len(moves))
                     write_text(staging, name, data, staged)
                     moves.append((name, rel))
-                    if rel != MARKER:
-                        self.own[rel] = _digest(data)
+                    self.own[rel] = _digest(data)  # (the manifest's too: a megabyte at 10k)
                 with Folders(out) as into, Folders(staging) as source:
                     for name, rel in moves:
                         into.move_from(source, rel, name)  # never through a symlink
@@ -1077,8 +1100,8 @@ class _Rebuild:
         state["now"] = page.now.isoformat()
         assert self.checking is not None
         state["vouched"] = self.checking.started  # what changed after the check began
-        state["own"] = {**self.own, MARKER: _digest(self.manifest)}  # checked by their bytes
-        state["manifest"] = _digest(self.manifest)
+        state["own"] = self.own  # checked by their bytes
+        state["manifest"] = self.own[MARKER]
         state["shown"] = list(self.shown.values())
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
         state["feeding"] = [self._line(ident) for ident in sorted(fed)]
@@ -1088,7 +1111,7 @@ class _Rebuild:
                 write_atomic(_path(self.folder, part), text, sync=False)
                 digests[part[2:]] = _digest(text)
             state["months"] = [[month, digests[month]] for month, _ in state["months"]]
-            write_atomic(_path(self.folder), json.dumps(state, separators=(",", ":")), sync=False)
+            write_atomic(_path(self.folder), _encoded(state), sync=False)
         except OSError:
             forget(self.root)
         findings = [Finding(*item) for item in state["findings"]]
