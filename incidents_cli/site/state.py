@@ -257,6 +257,9 @@ def remember(
         forget(root)
         if not _missed(failed):
             raise
+    from incidents_cli.site.files import empty_trash, trash_in
+
+    empty_trash(trash_in(folder))  # what the rebuilds before this build replaced
 
 
 def _keys(inputs: PublicInputs) -> dict[str, str]:
@@ -432,9 +435,26 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     folder = _folder(root)
     if folder is None or not enabled():
         return None
+    started: list[_Rebuild] = []
+    try:
+        return _rebuilt(started, root, out, folder, base_url, as_of)
+    finally:
+        for work in started:
+            work.emptied()  # (before a full build forks its workers)
+
+
+def _rebuilt(
+    started: list[_Rebuild],
+    root: Path,
+    out: Path,
+    folder: Path,
+    base_url: str | None,
+    as_of: datetime | None,
+) -> Rebuilt | None:
     work: _Rebuild | None = None
     try:
         work = _Rebuild(root, out.resolve(), folder, base_url, as_of)
+        started.append(work)
         page = work.prepare()
     except BaseException as failed:
         if work is not None and work.counts is not None:
@@ -618,6 +638,7 @@ class _Rebuild:
         self.counts: Callable[[], dict[str, int]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
+        self.emptied: Callable[[], None] = lambda: None  # waits for the trash's thread
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -634,6 +655,7 @@ class _Rebuild:
         answer = _meanwhile(
             lambda: ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
         )
+        self.emptied = _emptying(self.folder)  # earlier rebuilds' trash, freed meanwhile
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
@@ -1058,7 +1080,7 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
+        from incidents_cli.site.files import refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
@@ -1079,13 +1101,28 @@ class _Rebuild:
                     write_text(staging, name, data, staged)
                     moves.append((name, rel))
                     self.own[rel] = _digest(data)  # (the manifest's too: a megabyte at 10k)
-                with Folders(out) as into, Folders(staging) as source:
-                    for name, rel in moves:
-                        into.move_from(source, rel, name)  # never through a symlink
+                self._move(staging, moves)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
             _die_of(held.signal)
+
+    def _move(self, staging: str, moves: list[tuple[str, str]]) -> None:
+        """The staged files renamed into place. The files they replace are kept (hard
+        links) in the staging folder, which becomes a trash folder under the git folder
+        (never the work tree): the next build frees their blocks while it renders. On
+        another file system, they are freed here as ever."""
+        from incidents_cli.site.files import Folders, same_device, to_trash
+
+        trash = same_device(self.out, self.folder)
+        kept = 0
+        with Folders(str(self.out)) as into, Folders(staging) as source:
+            for name, rel in moves:
+                if trash and into.keep_old(rel, source, f"old-{name}"):
+                    kept += 1
+                into.move_from(source, rel, name)  # never through a symlink
+        if kept:
+            to_trash(staging, self.folder)
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""
@@ -1147,6 +1184,26 @@ def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
         return asked[0]()
 
     return answer
+
+
+def _emptying(folder: Path) -> Callable[[], None]:
+    """The trash folders in ``folder`` now (earlier rebuilds'), removed in a thread from
+    now: freeing the blocks of the files they replaced waits for the disk (tens of ms where
+    it is mounted with ``discard``), not for this process, which renders meanwhile. The
+    function returned waits for it. Started after the check's fork, as the thread that
+    asks git is."""
+    import threading
+
+    from incidents_cli.site.files import empty_trash, trash_in
+
+    found = trash_in(folder)
+    if not found:
+        return lambda: None
+    thread = threading.Thread(
+        target=empty_trash, args=(found,), name="incidents-empty-trash", daemon=True
+    )
+    thread.start()
+    return thread.join
 
 
 def _same(path: str, data: bytes) -> bool:
