@@ -583,10 +583,26 @@ def _split(line: str) -> tuple[str, str, str, list[Any]]:
     """A line of the state: id, keys, the view's month in the cache, its head (and its bar
     record: _bars)."""
     ident, key, month, head, _ = line.split("\t", 4)
-    decoded = json.loads(head)
+    decoded = _head_of(head)
     if type(decoded) is not list or len(decoded) != 5:
         raise _Stale
     return ident, key, month, decoded
+
+
+def _head_of(text: str) -> Any:
+    """A head's JSON decoded, as json.loads decodes it: by orjson where it is installed
+    and the head's number comes out an integer (orjson makes one outside 64 bits a
+    float; a rebuild reads some 500 heads), else by json.loads."""
+    try:
+        import orjson
+
+        decoded = orjson.loads(text)
+        latest = decoded[3] if type(decoded) is list and len(decoded) == 5 else None
+        if type(latest) is list and len(latest) == 2 and type(latest[1]) is int:
+            return decoded
+    except (ImportError, ValueError):  # (orjson.JSONDecodeError is a ValueError)
+        pass
+    return json.loads(text)
 
 
 def _bars(line: str) -> list[Any]:
