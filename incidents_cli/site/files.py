@@ -93,12 +93,16 @@ links), so that freeing their blocks (slow on a disk mounted with ``discard``) i
 the next build, in a thread while it renders (state.py ``_emptying``)."""
 
 
-def to_trash(staging: str, folder: Path) -> None:
+def to_trash(staging: str, folder: Path) -> str:
     """``staging`` renamed into ``folder`` as a trash folder, where it can be (else, on
-    another file system or without the right to write there, it is removed as ever)."""
+    another file system or without the right to write there, it is removed as ever, and
+    "" is returned)."""
     name = TRASH + os.path.basename(staging).rpartition(STAGING)[2]  # noqa: PTH119  ("-PID-...")
-    with contextlib.suppress(OSError):
+    try:
         os.rename(staging, folder / name)  # noqa: PTH104
+    except OSError:
+        return ""
+    return str(folder / name)
 
 
 def same_device(out: Path, folder: Path) -> bool:

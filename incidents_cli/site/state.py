@@ -655,6 +655,7 @@ class _Rebuild:
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
         self.emptied: Callable[[], None] = lambda: None  # waits for the trash's thread
+        self.trash = ""  # the trash folder this rebuild made (_move)
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -1138,7 +1139,7 @@ class _Rebuild:
                     kept += 1
                 into.move_from(source, rel, name)  # never through a symlink
         if kept:
-            to_trash(staging, self.folder)
+            self.trash = to_trash(staging, self.folder)
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""
@@ -1159,6 +1160,8 @@ class _Rebuild:
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
         state["feeding"] = [self._line(ident) for ident in sorted(fed)]
         digests = dict(state["months"])
+        for number, part in enumerate([*self.changed_texts, ""]):  # replaced below: to the
+            _aside(_path(self.folder, part), self.trash, f"state-{number}")  # trash too
         try:
             for part, text in self.changed_texts.items():  # first: the state names them
                 write_atomic(_path(self.folder, part), text, sync=False)
@@ -1200,6 +1203,14 @@ def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
         return asked[0]()
 
     return answer
+
+
+def _aside(path: Path, trash: str, name: str) -> None:
+    """A hard link of ``path`` (a file of the state about to be replaced) in ``trash`` (if
+    this rebuild made one), so that replacing it frees no blocks now (see ``_move``)."""
+    if trash:
+        with contextlib.suppress(OSError):  # none there yet, or no hard links: as ever
+            os.link(path, f"{trash}/{name}", follow_symlinks=False)
 
 
 def _emptying(folder: Path) -> Callable[[], None]:
