@@ -367,3 +367,53 @@ def test_a_change_to_what_the_bars_show_of_a_resolved_incident_gives_a_cold_buil
         if from_state:
             assert (out / "history.html").stat().st_ino == history, old  # not a full build
     assert b"partial" in (out / "index.html").read_bytes()
+
+
+def _trash(repo: Path) -> list[Path]:
+    return sorted((repo / ".git" / "incidents-cache").glob("trash-*"))
+
+
+def test_a_rebuild_leaves_the_files_it_replaced_in_the_git_folder_for_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild keeps the files it replaced (hard links) in a trash folder under the git
+    folder, never in --out or the work tree, so that freeing their blocks is off its path;
+    the next build removes it (a rebuild while it renders, a full build at its end), and
+    only trash folders, never through a symlink."""
+    demo, out, cold = _demo_rebuilt(tmp_path, monkeypatch)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
+    alien = demo / ".git" / "incidents-cache" / "trash-linked"
+    alien.symlink_to(elsewhere, target_is_directory=True)  # never followed
+    tree = _git_status(demo)
+    old_index = (out / "index.html").read_bytes()
+    run_cli("update", "INC-0003", "--status", "identified", "--message", "Found it", cwd=demo)
+    history = (out / "history.html").stat().st_ino
+    _same_as_cold(demo, out, cold, monkeypatch)  # nothing extra in --out
+    assert (out / "history.html").stat().st_ino == history  # rebuilt from the state
+    (first,) = [p for p in _trash(demo) if not p.is_symlink()]
+    assert old_index in [f.read_bytes() for f in first.iterdir()]  # the replaced index
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")] == []
+    assert _git_status(demo) == tree  # nothing new in the work tree
+    run_cli("update", "INC-0003", "--status", "monitoring", "--message", "Fixed", cwd=demo)
+    _same_as_cold(demo, out, cold, monkeypatch)
+    (second,) = [p for p in _trash(demo) if not p.is_symlink()]
+    assert second != first and not first.exists()  # the last one's removed
+    _edit(demo / "incidents.yaml", "name: Public API", "name: The API")
+    commit_all(demo, "settings: the full build runs")
+    _same_as_cold(demo, out, cold, monkeypatch)
+    assert _trash(demo) == [alien]
+    assert (elsewhere / "keep.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def _git_status(repo: Path) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

@@ -206,7 +206,7 @@ def test_pyyamls_pure_python_reader_still_refuses_what_is_not_printable() -> Non
 
     from incidents_cli.store import yamlio
 
-    assert yamlio.yaml is yaml
+    assert yamlio._pyyaml().scalar is yaml.ScalarNode  # the PyYAML that parse reads with
     with pytest.raises(yaml.reader.ReaderError):
         yaml.load("title: bell\x07\n", Loader=yaml.SafeLoader)
     assert yaml.load("title: café\n", Loader=yaml.SafeLoader) == {"title": "café"}

@@ -194,3 +194,25 @@ def test_a_number_of_thousands_of_digits_is_one_clear_error() -> None:
 def test_a_control_character_beside_an_asterisk_is_one_clear_error() -> None:
     with pytest.raises(InputFileError, match="control characters are not allowed"):
         yamlio.parse("a: \x7f**bold**\n", "f.yaml")
+
+
+@needs_yaml_rs
+def test_a_record_the_fast_path_reads_needs_no_pyyaml_and_one_it_refuses_imports_it() -> None:
+    """PyYAML is imported where ``parse`` first needs it, not with yamlio: a rebuild whose
+    changed record yaml-rs reads never pays for its import (a dozen patterns compiled)."""
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from incidents_cli.store import yamlio\n"
+        "doc = yamlio.parse_unplaced('id: INC-0001\\ntitle: Plain\\n', 'i.yaml')\n"
+        "assert doc.data == {'id': 'INC-0001', 'title': 'Plain'}, doc.data\n"
+        "assert 'yaml' not in sys.modules\n"
+        "doc = yamlio.parse_unplaced('id: INC-0001\\nflag: yes\\n', 'i.yaml')\n"
+        "assert doc.data == {'id': 'INC-0001', 'flag': True}, doc.data\n"
+        "assert 'yaml' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -105,15 +105,16 @@ def api_incident(incident: PublicIncident, page: Page) -> dict[str, Any]:
                 }
             )
             previous[component] = status
+        at = _iso(update.at)
         updates.append(
             {
                 "id": f"{incident.id}-{update.number}",
                 "status": update.status,
                 "body": update.message,
                 "incident_id": incident.id,
-                "created_at": _iso(update.at),
-                "updated_at": _iso(update.at),
-                "display_at": _iso(update.at),
+                "created_at": at,
+                "updated_at": at,
+                "display_at": at,
                 "affected_components": affected or None,
                 "deliver_notifications": True,
                 "custom_tweet": None,
@@ -215,8 +216,16 @@ def api_documents(page: Page) -> dict[str, Any]:
     """Every JSON file of the API, by path under api/v2/."""
     status = {"indicator": page.indicator, "description": page.description}
     components = api_components(page)
-    unresolved = [api_incident(i, page) for i in page.active]
-    recent = [api_incident(i, page) for i in page.incidents[:RECENT_INCIDENTS]]
+    made: dict[str, dict[str, Any]] = {}  # an incident unresolved and recent: made once
+
+    def incident(view: PublicIncident) -> dict[str, Any]:
+        found = made.get(view.id)
+        if found is None:
+            found = made[view.id] = api_incident(view, page)
+        return found
+
+    unresolved = [incident(i) for i in page.active]
+    recent = [incident(i) for i in page.incidents[:RECENT_INCIDENTS]]
     relevant = [w for w in page.maintenances if w.state(page.now) != "completed"]
     upcoming = [api_maintenance(w, page) for w in page.upcoming]
     active = [api_maintenance(w, page) for w in page.in_progress]

@@ -86,6 +86,52 @@ def staging_folder(out: Path) -> Path:
     return staging
 
 
+TRASH = "trash"
+"""``trash-PID-*`` in the cache folder (under the git folder, never in the work tree): a
+rebuild's staging folder once its files are in place, holding the files they replaced (hard
+links), so that freeing their blocks (slow on a disk mounted with ``discard``) is left to
+the next build, in a thread while it renders (state.py ``_emptying``)."""
+
+
+def to_trash(staging: str, folder: Path) -> str:
+    """``staging`` renamed into ``folder`` as a trash folder, where it can be (else, on
+    another file system or without the right to write there, it is removed as ever, and
+    "" is returned)."""
+    name = TRASH + os.path.basename(staging).rpartition(STAGING)[2]  # noqa: PTH119  ("-PID-...")
+    try:
+        os.rename(staging, folder / name)  # noqa: PTH104
+    except OSError:
+        return ""
+    return str(folder / name)
+
+
+def same_device(out: Path, folder: Path) -> bool:
+    """Whether the folder beside ``out`` and ``folder`` are on one file system (a trash
+    folder there can take hard links of the files of ``out``)."""
+    try:
+        return out.parent.stat().st_dev == folder.stat().st_dev
+    except OSError:
+        return False
+
+
+def trash_in(folder: Path) -> list[Path]:
+    """The trash folders in ``folder`` now (each is named so only once its build has
+    written its files, so none is still in use): real folders, never a symlink."""
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.startswith(f"{TRASH}-"))  # noqa: PTH208
+    except OSError:
+        return []
+    return [folder / n for n in names if not (folder / n).is_symlink() and (folder / n).is_dir()]
+
+
+def empty_trash(found: list[Path]) -> None:
+    """Remove these trash folders (``trash_in``), with what they hold."""
+    import shutil
+
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)  # (never follows a symlink in it)
+
+
 def remove_stale_staging(out: Path) -> None:
     """Remove the staging folders beside ``out`` of builds into it whose process is gone
     (killed while they wrote: SIGKILL, a power cut), and their clock probes (``CLOCK``).
@@ -225,6 +271,19 @@ class Folders:
             src_dir_fd=source,
             dst_dir_fd=self.fd(folder, make=True),
         )
+
+    def keep_old(self, rel: str, into: Folders, name: str) -> bool:
+        """Hard-link the file at ``rel`` here as ``name`` at the top of ``into`` (never
+        following a symlink), so that replacing it frees no blocks; whether there was one."""
+        folder, _, base = rel.rpartition("/")
+        try:
+            above = self.fd(folder)
+            os.link(base, name, src_dir_fd=above, dst_dir_fd=into.fd(""), follow_symlinks=False)
+        except Unsafe:
+            raise
+        except OSError:  # a new file (or folder); no hard links here: freed as before
+            return False
+        return True
 
     def changed(self, rel: str) -> tuple[int, int]:
         """The inode and change time of ``rel`` here (never a symlink followed)."""

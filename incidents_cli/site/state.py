@@ -252,11 +252,14 @@ def remember(
         forget(root)
         for part, text in texts.items():  # the parts first: the state names their digests
             write_atomic(_path(folder, part), text, sync=False)
-        write_atomic(_path(folder), json.dumps(state, separators=(",", ":")), sync=False)
+        write_atomic(_path(folder), _encoded(state), sync=False)
     except Exception as failed:
         forget(root)
         if not _missed(failed):
             raise
+    from incidents_cli.site.files import empty_trash, trash_in
+
+    empty_trash(trash_in(folder))  # what the rebuilds before this build replaced
 
 
 def _keys(inputs: PublicInputs) -> dict[str, str]:
@@ -432,9 +435,26 @@ def rebuild(root: Path, out: Path, base_url: str | None, as_of: datetime | None)
     folder = _folder(root)
     if folder is None or not enabled():
         return None
+    started: list[_Rebuild] = []
+    try:
+        return _rebuilt(started, root, out, folder, base_url, as_of)
+    finally:
+        for work in started:
+            work.emptied()  # (before a full build forks its workers)
+
+
+def _rebuilt(
+    started: list[_Rebuild],
+    root: Path,
+    out: Path,
+    folder: Path,
+    base_url: str | None,
+    as_of: datetime | None,
+) -> Rebuilt | None:
     work: _Rebuild | None = None
     try:
         work = _Rebuild(root, out.resolve(), folder, base_url, as_of)
+        started.append(work)
         page = work.prepare()
     except BaseException as failed:
         if work is not None and work.counts is not None:
@@ -483,11 +503,35 @@ _SHAPES: dict[str, type] = {
 """The state's fields and their types."""
 
 
+def _encoded(state: dict[str, Any]) -> bytes | str:
+    """The state as JSON: by orjson where it is installed (the state is hundreds of KB,
+    written by every build; orjson writes it several times faster), else, or where orjson
+    refuses a value (a lone surrogate, an integer outside 64 bits), by json.dumps."""
+    try:
+        import orjson
+
+        return orjson.dumps(state)
+    except (ImportError, TypeError):  # (orjson.JSONEncodeError is a TypeError)
+        return json.dumps(state, separators=(",", ":"))
+
+
+def _decoded(data: bytes) -> Any:
+    """The state's JSON decoded: by orjson where it is installed, else, or where orjson
+    refuses it (NaN, a lone surrogate), by json.loads. (A value orjson reads otherwise, an
+    integer outside 64 bits, fails the state's checks: a full build, never a wrong page.)"""
+    try:
+        import orjson
+
+        return orjson.loads(data)
+    except (ImportError, ValueError):  # (orjson.JSONDecodeError is a ValueError)
+        return json.loads(data.decode("utf-8"))
+
+
 def _load(folder: Path) -> dict[str, Any]:
-    from incidents_cli.store.cache_files import read_cache_text
+    from incidents_cli.store.cache_files import read_cache_bytes
 
     try:
-        state = json.loads(read_cache_text(_path(folder)))
+        state = _decoded(read_cache_bytes(_path(folder)))
     except (OSError, ValueError, RecursionError):
         raise _Stale from None
     if type(state) is not dict or any(type(state.get(k)) is not t for k, t in _SHAPES.items()):
@@ -539,10 +583,26 @@ def _split(line: str) -> tuple[str, str, str, list[Any]]:
     """A line of the state: id, keys, the view's month in the cache, its head (and its bar
     record: _bars)."""
     ident, key, month, head, _ = line.split("\t", 4)
-    decoded = json.loads(head)
+    decoded = _head_of(head)
     if type(decoded) is not list or len(decoded) != 5:
         raise _Stale
     return ident, key, month, decoded
+
+
+def _head_of(text: str) -> Any:
+    """A head's JSON decoded, as json.loads decodes it: by orjson where it is installed
+    and the head's number comes out an integer (orjson makes one outside 64 bits a
+    float; a rebuild reads some 500 heads), else by json.loads."""
+    try:
+        import orjson
+
+        decoded = orjson.loads(text)
+        latest = decoded[3] if type(decoded) is list and len(decoded) == 5 else None
+        if type(latest) is list and len(latest) == 2 and type(latest[1]) is int:
+            return decoded
+    except (ImportError, ValueError):  # (orjson.JSONDecodeError is a ValueError)
+        pass
+    return json.loads(text)
 
 
 def _bars(line: str) -> list[Any]:
@@ -594,6 +654,8 @@ class _Rebuild:
         self.counts: Callable[[], list[Revision]] | None = None  # the whole history's
         self.counted: Counted | None = None
         self.own: dict[str, str] = {}  # the files written, by digest
+        self.emptied: Callable[[], None] = lambda: None  # waits for the trash's thread
+        self.trash = ""  # the trash folder this rebuild made (_move)
 
     def prepare(self) -> Page:
         """Everything up to writing: what changed, the page, the files that change."""
@@ -610,6 +672,7 @@ class _Rebuild:
         answer = _meanwhile(
             lambda: ask_changes(self.root, state["commit"], SITE_INPUTS, MAINTENANCE_DIR)
         )
+        self.emptied = _emptying(self.folder)  # earlier rebuilds' trash, freed meanwhile
         try:
             settings, renderer = self._tools()  # while git answers
         finally:
@@ -754,7 +817,9 @@ class _Rebuild:
         blob = blob_id(raw)
         if rel in files and files[rel][2] != blob:
             raise _Stale  # the work tree holds other bytes than HEAD's (a filter)
-        record = read_record(self.root, rel, kind, raw)
+        # without places (by yaml-rs where its scan allows: PyYAML is then never imported);
+        # only a finding needs them, and any finding is a full build
+        record = read_record(self.root, rel, kind, raw, places=False)
         checked = check_record(record)
         if checked.findings or checked.facts is None:
             raise _Stale
@@ -1033,7 +1098,7 @@ class _Rebuild:
         bytes are those in --out already (a badge, say) is left alone."""
         import shutil
 
-        from incidents_cli.site.files import Folders, refuse_outside, staging_folder, write_text
+        from incidents_cli.site.files import refuse_outside, staging_folder, write_text
         from incidents_cli.store.lock import signals_held
 
         out = str(self.out)
@@ -1053,15 +1118,29 @@ class _Rebuild:
                     name = str(len(moves))
                     write_text(staging, name, data, staged)
                     moves.append((name, rel))
-                    if rel != MARKER:
-                        self.own[rel] = _digest(data)
-                with Folders(out) as into, Folders(staging) as source:
-                    for name, rel in moves:
-                        into.move_from(source, rel, name)  # never through a symlink
+                    self.own[rel] = _digest(data)  # (the manifest's too: a megabyte at 10k)
+                self._move(staging, moves)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         if held.signal is not None:
             _die_of(held.signal)
+
+    def _move(self, staging: str, moves: list[tuple[str, str]]) -> None:
+        """The staged files renamed into place. The files they replace are kept (hard
+        links) in the staging folder, which becomes a trash folder under the git folder
+        (never the work tree): the next build frees their blocks while it renders. On
+        another file system, they are freed here as ever."""
+        from incidents_cli.site.files import Folders, same_device, to_trash
+
+        trash = same_device(self.out, self.folder)
+        kept = 0
+        with Folders(str(self.out)) as into, Folders(staging) as source:
+            for name, rel in moves:
+                if trash and into.keep_old(rel, source, f"old-{name}"):
+                    kept += 1
+                into.move_from(source, rel, name)  # never through a symlink
+        if kept:
+            self.trash = to_trash(staging, self.folder)
 
     def finish(self, page: Page) -> Rebuilt:
         """The state for the next rebuild, and the result."""
@@ -1076,18 +1155,20 @@ class _Rebuild:
         state["now"] = page.now.isoformat()
         assert self.checking is not None
         state["vouched"] = self.checking.started  # what changed after the check began
-        state["own"] = {**self.own, MARKER: _digest(self.manifest)}  # checked by their bytes
-        state["manifest"] = _digest(self.manifest)
+        state["own"] = self.own  # checked by their bytes
+        state["manifest"] = self.own[MARKER]
         state["shown"] = list(self.shown.values())
         fed = {ident for item in state["feeds"] for ident in item[2]} - self.shown.keys()
         state["feeding"] = [self._line(ident) for ident in sorted(fed)]
         digests = dict(state["months"])
+        for number, part in enumerate([*self.changed_texts, ""]):  # replaced below: to the
+            _aside(_path(self.folder, part), self.trash, f"state-{number}")  # trash too
         try:
             for part, text in self.changed_texts.items():  # first: the state names them
                 write_atomic(_path(self.folder, part), text, sync=False)
                 digests[part[2:]] = _digest(text)
             state["months"] = [[month, digests[month]] for month, _ in state["months"]]
-            write_atomic(_path(self.folder), json.dumps(state, separators=(",", ":")), sync=False)
+            write_atomic(_path(self.folder), _encoded(state), sync=False)
         except OSError:
             forget(self.root)
         findings = [Finding(*item) for item in state["findings"]]
@@ -1123,6 +1204,34 @@ def _meanwhile(ask: Callable[[], Callable[[], T]]) -> Callable[[], T]:
         return asked[0]()
 
     return answer
+
+
+def _aside(path: Path, trash: str, name: str) -> None:
+    """A hard link of ``path`` (a file of the state about to be replaced) in ``trash`` (if
+    this rebuild made one), so that replacing it frees no blocks now (see ``_move``)."""
+    if trash:
+        with contextlib.suppress(OSError):  # none there yet, or no hard links: as ever
+            os.link(path, f"{trash}/{name}", follow_symlinks=False)
+
+
+def _emptying(folder: Path) -> Callable[[], None]:
+    """The trash folders in ``folder`` now (earlier rebuilds'), removed in a thread from
+    now: freeing the blocks of the files they replaced waits for the disk (tens of ms where
+    it is mounted with ``discard``), not for this process, which renders meanwhile. The
+    function returned waits for it. Started after the check's fork, as the thread that
+    asks git is."""
+    import threading
+
+    from incidents_cli.site.files import empty_trash, trash_in
+
+    found = trash_in(folder)
+    if not found:
+        return lambda: None
+    thread = threading.Thread(
+        target=empty_trash, args=(found,), name="incidents-empty-trash", daemon=True
+    )
+    thread.start()
+    return thread.join
 
 
 def _same(path: str, data: bytes) -> bool:

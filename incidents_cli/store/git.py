@@ -247,7 +247,7 @@ def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
     if _ENV is None:
         _ENV = _clean_env()
     try:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             ["git", *_literal(args)],
             cwd=cwd,
             stdout=subprocess.PIPE,
@@ -258,6 +258,27 @@ def start_git(cwd: Path, *args: str) -> subprocess.Popen[str]:
         )
     except FileNotFoundError:
         raise SetupError(_NO_GIT) from None
+    _widen(process)
+    return process
+
+
+_PIPE_SIZE = 1 << 20
+"""What a started git may write before this process reads (Linux's default limit for a
+pipe; 64 KB otherwise): a rebuild at 10k starts six at once and reads their answers one
+after another, and `ls-files` answers 760 KB, which a 64 KB pipe made wait, a pipe at a
+time, for the answers before it and for the interpreter's lock between them."""
+
+
+def _widen(process: subprocess.Popen[str]) -> None:
+    """Room for ``_PIPE_SIZE`` bytes in the pipe of its output, where the system allows."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # (Linux)
+    if setting is not None and process.stdout is not None:
+        with contextlib.suppress(OSError):  # over a limit of the system's: as it was
+            fcntl.fcntl(process.stdout.fileno(), setting, _PIPE_SIZE)
 
 
 def finish_git(

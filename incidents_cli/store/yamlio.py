@@ -16,32 +16,51 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import yaml
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from incidents_cli.core.document import Document, FieldPath, dotted
 from incidents_cli.core.errors import InputFileError
 
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Records are small; anything bigger is a mistake (or an attack on CI)."""
 
 
-_SCALARS = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
-_CONVERTERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
-    "tag:yaml.org,2002:null": lambda node: None,
-    "tag:yaml.org,2002:bool": _SCALARS.construct_yaml_bool,
-    "tag:yaml.org,2002:int": _SCALARS.construct_yaml_int,
-    "tag:yaml.org,2002:float": _SCALARS.construct_yaml_float,
-    # Times stay text: the schema and the rules check them (offset required).
-    "tag:yaml.org,2002:timestamp": lambda node: node.value,
-}
+
+
+class _PyYAML(NamedTuple):
+    """What ``parse`` uses of PyYAML. Imported on first use, not with this module: a
+    command that reads its records with yaml-rs (a rebuild of the site after one change)
+    never needs PyYAML, whose import compiles a dozen regular expressions."""
+
+    loader: type[Any]
+    scalar: type[yaml.ScalarNode]
+    sequence: type[yaml.SequenceNode]
+    mapping: type[yaml.MappingNode]
+    converters: dict[str, Callable[[yaml.ScalarNode], Any]]
+
+
+@functools.cache
+def _pyyaml() -> _PyYAML:
+    import yaml
+
+    try:
+        loader: type[Any] = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+        loader = yaml.SafeLoader
+    scalars = yaml.constructor.SafeConstructor()
+    converters: dict[str, Callable[[yaml.ScalarNode], Any]] = {
+        "tag:yaml.org,2002:null": lambda node: None,
+        "tag:yaml.org,2002:bool": scalars.construct_yaml_bool,
+        "tag:yaml.org,2002:int": scalars.construct_yaml_int,
+        "tag:yaml.org,2002:float": scalars.construct_yaml_float,
+        # Times stay text: the schema and the rules check them (offset required).
+        "tag:yaml.org,2002:timestamp": lambda node: node.value,
+    }
+    return _PyYAML(loader, yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode, converters)
 
 
 SYMLINK_MESSAGE = "is a symlink; records must be regular files in the repository"
@@ -119,10 +138,13 @@ def decode(raw: bytes, display: str) -> str:
 
 def parse(text: str, display: str, line_offset: int = 0) -> Document:
     """Parse one YAML document safely: no aliases, no duplicate keys, no custom tags."""
+    import yaml
+
+    lib = _pyyaml()
     if "&" in text or "*" in text:
         _refuse_anchors(text, display, line_offset)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=lib.loader)
     except RecursionError:
         raise InputFileError(
             display, 1 + line_offset, 1, f"nested deeper than {MAX_DEPTH} levels"
@@ -139,7 +161,7 @@ def parse(text: str, display: str, line_offset: int = 0) -> Document:
     if root is None:
         raise InputFileError(display, 1 + line_offset, 1, "file is empty")
     doc = Document(display, None, {}, line_offset)
-    doc.data = _build(root, (), doc)
+    doc.data = _build(root, (), doc, lib)
     return doc
 
 
@@ -210,30 +232,46 @@ _NOT_FAST_ASCII = bytes([*range(10), *range(11, 32), 0x5C, 0x7F])
 """The characters of the last pattern that are ASCII, for a faster test of ASCII text."""
 
 
-class _FastPath(NamedTuple):
-    loads: Callable[..., Any]
-    line: re.Pattern[str]
-    after_key: re.Pattern[str]
-    after_dash: re.Pattern[str]
-    adjacent: re.Pattern[str]
-    indicator: re.Pattern[str]
-    char: re.Pattern[str]
+_LINE, _AFTER_KEY, _AFTER_DASH, _ADJACENT, _INDICATOR, _CHAR = range(len(_NOT_FAST_PATTERNS))
+
+
+class _FastPath:
+    """yaml-rs's reader and the scan's patterns, each compiled when first used (or all at
+    once by ``compile_all``): a text of plain ASCII without indicators needs three of
+    them, and the one of characters alone takes longer to compile than the rest."""
+
+    def __init__(self, loads: Callable[..., Any]) -> None:
+        self.loads = loads
+        self.compiled: list[re.Pattern[str] | None] = [None] * len(_NOT_FAST_PATTERNS)
+
+    def pattern(self, index: int) -> re.Pattern[str]:
+        found = self.compiled[index]
+        if found is None:
+            found = self.compiled[index] = re.compile(_NOT_FAST_PATTERNS[index], re.MULTILINE)
+        return found
+
+    def compile_all(self) -> None:
+        for index in range(len(_NOT_FAST_PATTERNS)):
+            self.pattern(index)
 
     def allows(self, text: str) -> bool:
         """Whether the text is free of everything where yaml-rs and ``parse`` could differ.
         (Shaped for speed: tests of single characters first, each pattern one scan.)"""
+        pattern = self.pattern
         if text.isascii():
             if len(text.encode().translate(None, _NOT_FAST_ASCII)) != len(text):
                 return False
-        elif self.char.search(text):
+        elif pattern(_CHAR).search(text):
             return False
         text = "\n" + text
-        if any(c in text for c in "&*!|>[]{}") and self.indicator.search(text):
+        if any(c in text for c in "&*!|>[]{}") and pattern(_INDICATOR).search(text):
             return False
-        if ("':" in text or '":' in text) and self.adjacent.search(text):
+        if ("':" in text or '":' in text) and pattern(_ADJACENT).search(text):
             return False
         return not (
-            self.line.search(text) or self.after_key.search(text) or self.after_dash.search(text)
+            pattern(_LINE).search(text)
+            or pattern(_AFTER_KEY).search(text)
+            or pattern(_AFTER_DASH).search(text)
         )
 
 
@@ -245,13 +283,17 @@ def _fast_path() -> _FastPath | None:
         import yaml_rs
     except ImportError:  # pragma: no cover - a platform without its wheel
         return None
-    loads = functools.partial(yaml_rs.loads, parse_datetime=False)
-    return _FastPath(loads, *(re.compile(p, re.MULTILINE) for p in _NOT_FAST_PATTERNS))
+    return _FastPath(functools.partial(yaml_rs.loads, parse_datetime=False))
 
 
 def fast_path_available() -> bool:
-    """Whether yaml-rs is installed (it is a dependency wherever it has a wheel)."""
-    return _fast_path() is not None
+    """Whether yaml-rs is installed (it is a dependency wherever it has a wheel); its scan
+    is compiled whole here, so that a bulk read's workers forked after share it."""
+    fast = _fast_path()
+    if fast is None:
+        return False
+    fast.compile_all()
+    return True
 
 
 def fast_reads(text: str) -> bool:
@@ -284,8 +326,10 @@ def load(path: Path, display: str) -> Document:
 
 
 def _refuse_anchors(text: str, display: str, line_offset: int) -> None:
+    import yaml
+
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=_pyyaml().loader):
             anchor = getattr(event, "anchor", None)
             if anchor is not None:
                 mark = event.start_mark
@@ -310,7 +354,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 
-def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
+def _build(node: yaml.Node, where: FieldPath, doc: Document, lib: _PyYAML) -> Any:
     doc.places.setdefault(where, _place(node))
     if len(where) > MAX_DEPTH:
         line, column = _place(node)
@@ -321,7 +365,7 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
             f"nested deeper than {MAX_DEPTH} levels; records are never shaped like that",
             field=dotted(where[:MAX_DEPTH]),
         )
-    if not isinstance(node, yaml.ScalarNode) and node.tag not in (_SEQ, _MAP):
+    if not isinstance(node, lib.scalar) and node.tag not in (_SEQ, _MAP):
         line, column = _place(node)
         raise InputFileError(
             doc.path,
@@ -330,10 +374,10 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
             f"YAML tag {node.tag} is not allowed in records",
             field=dotted(where),
         )
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, lib.scalar):
         if node.tag == _STR:
             return node.value
-        convert = _CONVERTERS.get(node.tag)
+        convert = lib.converters.get(node.tag)
         if convert is None:
             line, column = _place(node)
             raise InputFileError(
@@ -354,15 +398,13 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
                 "number has too many digits; write it as text if it is an id",
                 field=dotted(where),
             ) from None
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*where, i), doc) for i, item in enumerate(node.value)]
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, lib.sequence):
+        return [_build(item, (*where, i), doc, lib) for i, item in enumerate(node.value)]
+    if isinstance(node, lib.mapping):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line, column = _place(key_node)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == (
-                "tag:yaml.org,2002:merge"
-            ):
+            if not isinstance(key_node, lib.scalar) or key_node.tag == "tag:yaml.org,2002:merge":
                 raise InputFileError(
                     doc.path,
                     line + doc.line_offset,
@@ -386,7 +428,7 @@ def _build(node: yaml.Node, where: FieldPath, doc: Document) -> Any:
                 )
                 continue
             doc.places[(*where, key)] = (line, column)
-            result[key] = _build(value_node, (*where, key), doc)
+            result[key] = _build(value_node, (*where, key), doc, lib)
         return result
     raise InputFileError(doc.path, 1, 1, "unsupported YAML node")  # pragma: no cover
 
@@ -429,18 +471,26 @@ def _round_trip() -> Any:
     return rt
 
 
-class _Dumper(yaml.SafeDumper):
-    """The project's layout: block style, list items indented under their key."""
+@functools.cache
+def _dumper() -> type[yaml.SafeDumper]:
+    import yaml
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+    class Dumper(yaml.SafeDumper):
+        """The project's layout: block style, list items indented under their key."""
+
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            super().increase_indent(flow, False)
+
+    return Dumper
 
 
 def dump(data: Any) -> str:
     """A new YAML document for plain data, in the project's layout."""
+    import yaml
+
     return yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_dumper(),
         sort_keys=False,
         allow_unicode=True,
         width=4096,
