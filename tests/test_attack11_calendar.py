@@ -1,0 +1,71 @@
+"""Attack round 11 on trust7's calendar SEQUENCE (site/calendar.py revision_counts): the
+public view it compares is the windows expanded in UTC, the calendar's in the site's zone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+from .test_site import commit_all
+
+# Weekly at 02:00 in Berlin, from before the clocks go forward (2027-03-28): the occurrence
+# of 1 April is at 00:00 UTC in Berlin's series, 01:00 UTC in a series expanded in UTC.
+RECORD = """\
+id: MNT-0003
+title: Weekly database maintenance
+start: '2027-03-04T01:00:00Z'
+end: '2027-03-04T02:00:00Z'
+components:
+  - database
+message: Writes may pause.
+recurrence: FREQ=WEEKLY;COUNT=6
+"""
+APRIL_FIRST = "maintenance-MNT-0003-20270401"
+
+
+def _event(out: Path, uid: str) -> tuple[str, int]:
+    """The STATUS and SEQUENCE of one event of maintenance.ics."""
+    text = (out / "maintenance.ics").read_text(encoding="utf-8").replace("\r\n", "\n")
+    for block in text.split("BEGIN:VEVENT")[1:]:
+        if re.search(rf"^UID:{re.escape(uid)}@", block, re.M):
+            status = re.search(r"^STATUS:(\S+)", block, re.M)
+            sequence = re.search(r"^SEQUENCE:(\d+)", block, re.M)
+            assert status and sequence, block
+            return status.group(1), int(sequence.group(1))
+    raise AssertionError(f"no event {uid} in {text}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="revision_counts compares windows expanded in UTC: calling off an occurrence "
+    "after a DST change (its start in the site's zone) changes nothing in the UTC series, "
+    "so the event turns CANCELLED with the SEQUENCE it had",
+)
+def test_calling_off_one_occurrence_after_a_clock_change_raises_its_sequence(
+    tmp_path: Path,
+) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    settings = demo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "timezone: UTC" in text
+    settings.write_text(text.replace("timezone: UTC", "timezone: Europe/Berlin"), "utf-8")
+    (demo / "maintenance" / "MNT-0003.yaml").write_text(RECORD, encoding="utf-8")
+    commit_all(demo, "a weekly window, the site in Berlin's time")
+    as_of = ("--as-of", "2026-12-01T00:00:00Z")
+    assert run_cli("site", "build", *as_of, cwd=demo).code == 0, "first build"
+    before = _event(demo / "_site", APRIL_FIRST)
+    assert before[0] == "CONFIRMED"
+
+    with (demo / "maintenance" / "MNT-0003.yaml").open("a", encoding="utf-8") as record:
+        record.write("cancelled_occurrences:\n  - '2027-04-01T00:00:00Z'\n")
+    commit_all(demo, "1 April called off")
+    assert run_cli("validate", cwd=demo).code == 0
+    cold = tmp_path / "cold"
+    assert run_cli("site", "build", *as_of, "--out", str(cold), cwd=demo).code == 0
+    status, sequence = _event(cold, APRIL_FIRST)
+    assert status == "CANCELLED"  # the site's own series: the call-off is published
+    assert sequence > before[1]  # and calendars are told it changed
