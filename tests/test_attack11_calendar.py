@@ -69,3 +69,49 @@ def test_calling_off_one_occurrence_after_a_clock_change_raises_its_sequence(
     status, sequence = _event(cold, APRIL_FIRST)
     assert status == "CANCELLED"  # the site's own series: the call-off is published
     assert sequence > before[1]  # and calendars are told it changed
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def _reword(demo: Path, old: str, new: str) -> None:
+    path = demo / "maintenance" / "MNT-0002.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    commit_all(demo, f"window: {new}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="git log's history simplification (store/git.py _revisions_args, no "
+    "--full-history) drops main's side of a merge that took the other side's window: the "
+    "SEQUENCE calendars already hold goes down",
+)
+def test_a_merge_that_takes_the_other_sides_window_never_lowers_its_sequence(
+    tmp_path: Path,
+) -> None:
+    demo = tmp_path / "demo"
+    assert run_cli("demo", str(demo)).code == 0
+    fork = _git(demo, "rev-parse", "HEAD")
+    branch = _git(demo, "rev-parse", "--abbrev-ref", "HEAD")
+    _reword(demo, "Writes may pause", "Writes will pause")
+    _reword(demo, "up to 2 minutes", "up to 3 minutes")
+    as_of = ("--as-of", "2026-11-29T00:00:00Z")
+    assert run_cli("site", "build", *as_of, cwd=demo).code == 0
+    published = _event(demo / "_site", "maintenance-MNT-0002")[1]
+    assert published == 2
+
+    _git(demo, "checkout", "-q", "-b", "side", fork)
+    _reword(demo, "Writes may pause", "Writes might pause briefly")
+    _git(demo, "checkout", "-q", branch)
+    _git(demo, "merge", "-q", "--no-edit", "-X", "theirs", "side")
+    text = (demo / "maintenance" / "MNT-0002.yaml").read_text(encoding="utf-8")
+    assert "might pause briefly" in text and "2 minutes" in text  # the side's window
+    cold = tmp_path / "cold"
+    assert run_cli("site", "build", *as_of, "--out", str(cold), cwd=demo).code == 0
+    assert _event(cold, "maintenance-MNT-0002")[1] > published
