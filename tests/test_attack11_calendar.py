@@ -142,3 +142,38 @@ def test_renaming_a_windows_file_never_lowers_its_sequence(tmp_path: Path) -> No
     rebuilt = _event(demo / "_site", "maintenance-MNT-0002")[1]
     assert _event(cold, "maintenance-MNT-0002")[1] == rebuilt
     assert rebuilt >= published
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="site/build.py AskedGit asks ask_revisions(top, 'maintenance'): run at the git "
+    "top, the pathspec names top/maintenance, not the incident repository's folder, so an "
+    "incident repository in a folder of a bigger repository counts nothing: SEQUENCE stays 0",
+)
+def test_a_moved_window_raises_its_sequence_in_a_repository_kept_in_a_subfolder(
+    tmp_path: Path,
+) -> None:
+    top = tmp_path / "monorepo"
+    top.mkdir()
+    _git(top, "init", "-q")
+    _git(top, "commit", "-q", "--allow-empty", "-m", "the service's own history")
+    assert run_cli("init", str(top / "status")).code == 0
+    status = top / "status"
+    scheduled = run_cli(
+        "maintenance",
+        "new",
+        "Database upgrade",
+        "--start",
+        "2026-12-10T10:00:00Z",
+        "--end",
+        "2026-12-10T11:00:00Z",
+        "--component",
+        "api",
+        cwd=status,
+    )
+    assert scheduled.code == 0, scheduled.err
+    moved = run_cli("maintenance", "update", "MNT-0001", "--start", "2026-12-10T09:00Z", cwd=status)
+    assert moved.code == 0, moved.err
+    built = run_cli("site", "build", "--as-of", "2026-11-29T00:00:00Z", cwd=status)
+    assert built.code == 0, built.err
+    assert _event(status / "_site", "maintenance-MNT-0001")[1] == 1
