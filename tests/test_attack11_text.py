@@ -66,3 +66,20 @@ def test_a_postmortem_body_that_validates_does_not_block_its_action_items(
     )
     assert checked.code == 0, checked.err
     assert done.code == 0, done.err  # what validate passes, a transition takes
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fix10 made U+2066-2069 control characters: settings committed before the "
+    "upgrade with a balanced isolate in the site's title make every command refuse, "
+    "declare included",
+)
+def test_settings_with_a_balanced_isolate_still_let_an_incident_be_declared(repo: Path) -> None:
+    settings = repo / "incidents.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "title: Example Status" in text
+    named = "title: \u2068\u05e1\u05d8\u05d8\u05d5\u05e1\u2069 Example Status"
+    settings.write_text(text.replace("title: Example Status", named, 1), encoding="utf-8")
+    git.Repo(repo).git.commit("-qam", "The site's name in both languages")
+    declared = run_cli("declare", "Checkout down", "--severity", "high", cwd=repo)
+    assert declared.code == 0, declared.err
