@@ -43,3 +43,20 @@ def test_init_folder_is_checked_under_dash_c_not_where_it_was_started(
     made = run_cli("-C", str(base), "init", "status")
     assert made.code == 0, made.err
     assert (base / "status" / "incidents.yaml").is_file()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="store/root.py inside_git_folder looks for a folder named .git in the path instead "
+    "of asking git: a git folder kept apart (git init --separate-git-dir, as dotfile tools "
+    "do) is taken for a place of its own, and init makes a repository inside it",
+)
+def test_init_refuses_a_folder_inside_a_git_folder_kept_apart(tmp_path: Path) -> None:
+    import subprocess
+
+    gitdir, work = tmp_path / "store", tmp_path / "work"
+    subprocess.run(["git", "init", "-q", f"--separate-git-dir={gitdir}", str(work)], check=True)
+    made = run_cli("init", str(gitdir / "info" / "status"))
+    assert made.code == 2, made.out
+    assert "git's own folder" in made.err, made.err
+    assert not (gitdir / "info" / "status" / "incidents.yaml").exists()
