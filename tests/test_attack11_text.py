@@ -49,7 +49,7 @@ def test_a_title_with_a_balanced_isolate_stays_listed_and_published(tmp_path: Pa
     strict=True,
     reason="store/transaction.py _refuse_control_characters checks a changed file's whole "
     "text, Markdown body included, by the new wider rule; validate checks only the front "
-    "matter: validate passes, then `actions done` (and sync, publish) refuse the file",
+    "matter: validate passes, then `actions done` (any step that rewrites the file) refuses it",
 )
 def test_a_postmortem_body_that_validates_does_not_block_its_action_items(
     published: Path,
