@@ -14,12 +14,18 @@ from functools import cache
 from typing import Any
 
 # C0 controls and DEL and C1 controls (tab and newline are allowed in multi-line text only);
-# the bidi embeddings, overrides and isolates, which make text read in another order than it
-# is stored (a title shown backwards); and lone surrogates, which are not text at all (an
-# argument from a terminal that is not UTF-8) and which no file can hold.
-_BIDI_AND_SURROGATES = "\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI_AND_SURROGATES}]")
-_CONTROL_ONE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI_AND_SURROGATES}]")
+# the bidi embeddings and overrides, which make text read in another order than it is stored
+# (a title shown backwards: the Trojan Source trick); and lone surrogates, which are not
+# text at all (an argument from a terminal that is not UTF-8) and which no file can hold.
+# The bidi isolates are allowed in balanced pairs within a line: that is how UAX #9 embeds
+# right-to-left text, and what chat clients paste; an isolate left open or closed twice
+# reorders what follows it, so it counts as a control character (``_unbalanced_isolate``).
+_OVERRIDES_AND_SURROGATES = "\u202a-\u202e\ud800-\udfff"
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_OVERRIDES_AND_SURROGATES}]")
+_CONTROL_ONE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_OVERRIDES_AND_SURROGATES}]")
+_ISOLATES = re.compile("[\u2066-\u2069\n\r\u2029]")
+_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI; PDI (U+2069) closes the latest
+_ANY_ISOLATE = re.compile("[\u2066-\u2069]")
 
 
 def _written(character: str) -> str:
@@ -38,7 +44,34 @@ def unfit_character(found: str) -> str:
 def control_character(text: str, *, one_line: bool = False) -> str | None:
     """The first control character of ``text`` as people write it (``\\x1b``), or None."""
     found = (_CONTROL_ONE_LINE if one_line else _CONTROL).search(text)
-    return _written(found.group()) if found else None
+    if found:
+        return _written(found.group())
+    return _unbalanced_isolate(text) if _ANY_ISOLATE.search(text) else None
+
+
+def _unbalanced_isolate(text: str) -> str | None:
+    """The first bidi isolate of ``text`` left open at the end of its line, or closed
+    without being opened, as people write it; None when they all pair up."""
+    open_at: list[str] = []
+    for found in _ISOLATES.finditer(text):
+        character = found.group()
+        if character in _OPENERS:
+            open_at.append(character)
+        elif character == "\u2069":
+            if not open_at:
+                return _written(character)
+            open_at.pop()
+        elif open_at:  # a line ends: so does every isolate in it
+            return _written(open_at[0])
+    return _written(open_at[0]) if open_at else None
+
+
+def control_characters_of(text: str) -> list[str]:
+    """Every control character of ``text`` (multi-line), in order, then its first bidi
+    isolate that does not pair up: two texts with the same are as safe as each other."""
+    found: list[str] = _CONTROL.findall(text)
+    unbalanced = _unbalanced_isolate(text) if _ANY_ISOLATE.search(text) else None
+    return found if unbalanced is None else [*found, unbalanced]
 
 
 def control_characters_in(
@@ -74,11 +107,9 @@ def escape_for_terminal(text: str) -> str:
 
 
 def escape_json_for_terminal(text: str) -> str:
-    """JSON text whose C1 controls, DEL and bidi controls are written as escapes (json
-    already escapes C0)."""
-    return re.sub(
-        "[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text
-    )
+    """JSON text whose C1 controls, DEL and bidi embeddings and overrides are written as
+    escapes (json already escapes C0)."""
+    return re.sub("[\x7f-\x9f\u202a-\u202e]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def xml_safe(text: str) -> str:

@@ -63,7 +63,7 @@ class ActionItem:
     incident_title: str = ""
     postmortem_url: str = ""  # where a person reads the postmortem
     extra: tuple[tuple[str, str], ...] = ()  # priority, type, ... shown when set
-    private: bool = False  # its incident is kept off the status page
+    internal: str = ""  # why it is kept off the status page ("is private"), or ""
 
     @property
     def key(self) -> str:

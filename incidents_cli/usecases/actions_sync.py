@@ -256,16 +256,18 @@ class _Session:
         return write_back(workspace, fields) if execute else {}
 
     def _for_this_tracker(self, items: list[tracker.ActionItem]) -> list[tracker.ActionItem]:
-        """The items this tracker may hear of: a private incident's are internal (kept off
-        the status page), so a tracker anyone can read never gets them, nor their titles."""
+        """The items this tracker may hear of: those of a private incident, or of a
+        postmortem not marked public, are internal (kept off the status page), so a tracker
+        anyone can read never gets them, nor their titles."""
         if self.repository.private:
             return items
-        for incident in sorted({item.incident for item in items if item.private}):
-            self._notice(
-                f"{incident} is private and {self.github.repo} is a public repository: its "
-                "action items are not mirrored there"
-            )
-        return [item for item in items if not item.private]
+        for incident, why in sorted({(item.incident, item.internal) for item in items}):
+            if why:
+                self._notice(
+                    f"{incident} {why} and {self.github.repo} is a public repository: its "
+                    "action items are not mirrored there"
+                )
+        return [item for item in items if not item.internal]
 
     def _assignable(self, creates: Sequence[tracker.Create]) -> set[str]:
         logins = sorted({login for create in creates for login in create.assignees})
@@ -304,11 +306,13 @@ def read_items(
             continue
         incident = str(data.get("incident"))
         title = ""
-        private = True  # an incident that cannot be read is not known to be public
+        internal = "cannot be read"  # not known to be public
         if (root / incident_rel(incident)).is_file():
             found = mapping(read_record(root, incident_rel(incident), "incident").data)
             title = str(found.get("title") or "")
-            private = not may_be_public(found)
+            internal = "" if may_be_public(found) else "is private"
+        if not internal and data.get("public") is not True:  # as site/public.py reads it
+            internal = "has a postmortem that is not public"
         for raw in data.get("action_items") or []:
             if not isinstance(raw, dict) or not raw.get("id"):
                 continue
@@ -328,7 +332,7 @@ def read_items(
                     incident_title=title,
                     postmortem_url=postmortem_url + rel if postmortem_url else "",
                     extra=tuple((k, str(raw[k])) for k in SHOWN_EXTRA if raw.get(k)),
-                    private=private,
+                    internal=internal,
                 )
             )
     return items, notices
