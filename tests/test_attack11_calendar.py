@@ -86,12 +86,6 @@ def _reword(demo: Path, old: str, new: str) -> None:
     commit_all(demo, f"window: {new}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="git log's history simplification (store/git.py _revisions_args, no "
-    "--full-history) drops main's side of a merge that took the other side's window: the "
-    "SEQUENCE calendars already hold goes down",
-)
 def test_a_merge_that_takes_the_other_sides_window_never_lowers_its_sequence(
     tmp_path: Path,
 ) -> None:
