@@ -138,12 +138,6 @@ def test_renaming_a_windows_file_never_lowers_its_sequence(tmp_path: Path) -> No
     assert rebuilt >= published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site/build.py AskedGit asks ask_revisions(top, 'maintenance'): run at the git "
-    "top, the pathspec names top/maintenance, not the incident repository's folder, so an "
-    "incident repository in a folder of a bigger repository counts nothing: SEQUENCE stays 0",
-)
 def test_a_moved_window_raises_its_sequence_in_a_repository_kept_in_a_subfolder(
     tmp_path: Path,
 ) -> None:

@@ -419,14 +419,15 @@ class AskedGit:
     """What a build asks of git, asked when this is made and answered when it is called
     (the same answer each time): the commit time of HEAD (None outside git, or before the
     first commit), and how many commits changed each maintenance record. Where the
-    repository's top is and HEAD's time are asked at once; the counts, which need the top,
-    once ``advance`` (or the call) has its answer. A cold build asks before it loads its
+    repository's top is and HEAD's time are asked at once; the counts, asked only in a git
+    work tree, once ``advance`` (or the call) has its answer. A cold build asks before it loads its
     templates and checks the records, and git answers meanwhile: no wait for git before
     the work starts."""
 
     def __init__(self, root: Path) -> None:
         from incidents_cli.store.git import Repo, ask_head_time
 
+        self._root = root
         self._where = Repo.ask_at(root)
         self._time = ask_head_time(root)
         self._counts: Callable[[], dict[str, int]] | None = None
@@ -448,7 +449,9 @@ class AskedGit:
             self._outside = True
             self._counts = dict
             return
-        revisions = ask_revisions(top, MAINTENANCE_DIR, head)
+        # asked in the incident repository's folder, as state.py asks: the folder named
+        # is its own maintenance folder, also where it is a folder of a bigger repository
+        revisions = ask_revisions(self._root, MAINTENANCE_DIR, head)
         self._counts = lambda: revision_counts(top, revisions())
 
     def __call__(self) -> tuple[str | None, dict[str, int]]:
