@@ -38,12 +38,6 @@ def _event(out: Path, uid: str) -> tuple[str, int]:
     raise AssertionError(f"no event {uid} in {text}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="revision_counts compares windows expanded in UTC: calling off an occurrence "
-    "after a DST change (its start in the site's zone) changes nothing in the UTC series, "
-    "so the event turns CANCELLED with the SEQUENCE it had",
-)
 def test_calling_off_one_occurrence_after_a_clock_change_raises_its_sequence(
     tmp_path: Path,
 ) -> None:
