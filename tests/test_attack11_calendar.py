@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 from .test_site import commit_all
 
@@ -105,12 +103,6 @@ def test_a_merge_that_takes_the_other_sides_window_never_lowers_its_sequence(
     assert _event(cold, "maintenance-MNT-0002")[1] > published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="revision_counts keys counts by path and sequences_of by the path's stem: a "
-    "window's file renamed (.yaml to .yml, one commit, no content change) starts a new "
-    "count, and the SEQUENCE calendars hold goes back to 0",
-)
 def test_renaming_a_windows_file_never_lowers_its_sequence(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     assert run_cli("demo", str(demo)).code == 0

@@ -470,9 +470,14 @@ def ask_git(root: Path) -> AskedGit:
 
 def sequences_of(counts: dict[str, int]) -> dict[str, int]:
     """Each maintenance record's SEQUENCE for the calendar, from the number of commits that
-    changed its public view (calendar.py): that less one (a record's first version is 0)."""
-    return {
-        Path(path).stem: count - 1
-        for path, count in counts.items()
-        if path.endswith((".yaml", ".yml"))
-    }
+    changed its public view (calendar.py): that less one (a record's first version is 0).
+    The counts of every file of a record (its id, the file's stem) are added up: a file
+    renamed (MNT-0002.yaml to .yml: counted as the old one removed and a new one made)
+    carries its count on, so a SEQUENCE calendars hold never goes down (it goes up, as
+    for any record removed and made again)."""
+    sequences: dict[str, int] = {}
+    for path, count in counts.items():
+        if path.endswith((".yaml", ".yml")):
+            stem = Path(path).stem
+            sequences[stem] = sequences.get(stem, -1) + count
+    return sequences
