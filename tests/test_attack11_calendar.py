@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 from .test_site import commit_all
 
@@ -38,12 +36,6 @@ def _event(out: Path, uid: str) -> tuple[str, int]:
     raise AssertionError(f"no event {uid} in {text}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="revision_counts compares windows expanded in UTC: calling off an occurrence "
-    "after a DST change (its start in the site's zone) changes nothing in the UTC series, "
-    "so the event turns CANCELLED with the SEQUENCE it had",
-)
 def test_calling_off_one_occurrence_after_a_clock_change_raises_its_sequence(
     tmp_path: Path,
 ) -> None:
@@ -86,12 +78,6 @@ def _reword(demo: Path, old: str, new: str) -> None:
     commit_all(demo, f"window: {new}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="git log's history simplification (store/git.py _revisions_args, no "
-    "--full-history) drops main's side of a merge that took the other side's window: the "
-    "SEQUENCE calendars already hold goes down",
-)
 def test_a_merge_that_takes_the_other_sides_window_never_lowers_its_sequence(
     tmp_path: Path,
 ) -> None:
@@ -117,12 +103,6 @@ def test_a_merge_that_takes_the_other_sides_window_never_lowers_its_sequence(
     assert _event(cold, "maintenance-MNT-0002")[1] > published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="revision_counts keys counts by path and sequences_of by the path's stem: a "
-    "window's file renamed (.yaml to .yml, one commit, no content change) starts a new "
-    "count, and the SEQUENCE calendars hold goes back to 0",
-)
 def test_renaming_a_windows_file_never_lowers_its_sequence(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     assert run_cli("demo", str(demo)).code == 0
@@ -144,12 +124,6 @@ def test_renaming_a_windows_file_never_lowers_its_sequence(tmp_path: Path) -> No
     assert rebuilt >= published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site/build.py AskedGit asks ask_revisions(top, 'maintenance'): run at the git "
-    "top, the pathspec names top/maintenance, not the incident repository's folder, so an "
-    "incident repository in a folder of a bigger repository counts nothing: SEQUENCE stays 0",
-)
 def test_a_moved_window_raises_its_sequence_in_a_repository_kept_in_a_subfolder(
     tmp_path: Path,
 ) -> None:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usecases/notify.py _settings_at asks file_bytes_at(commit, 'incidents.yaml'): a "
-    "path from the git top, not the incident repository's folder, so notify in a repository "
-    "kept in a subfolder (test_init_in_a_subfolder_of_a_repository) says it is not committed",
-)
 def test_notify_reads_the_committed_settings_of_a_repository_in_a_subfolder(
     tmp_path: Path,
 ) -> None:

@@ -419,14 +419,15 @@ class AskedGit:
     """What a build asks of git, asked when this is made and answered when it is called
     (the same answer each time): the commit time of HEAD (None outside git, or before the
     first commit), and how many commits changed each maintenance record. Where the
-    repository's top is and HEAD's time are asked at once; the counts, which need the top,
-    once ``advance`` (or the call) has its answer. A cold build asks before it loads its
+    repository's top is and HEAD's time are asked at once; the counts, asked only in a git
+    work tree, once ``advance`` (or the call) has its answer. A cold build asks before it loads its
     templates and checks the records, and git answers meanwhile: no wait for git before
     the work starts."""
 
     def __init__(self, root: Path) -> None:
         from incidents_cli.store.git import Repo, ask_head_time
 
+        self._root = root
         self._where = Repo.ask_at(root)
         self._time = ask_head_time(root)
         self._counts: Callable[[], dict[str, int]] | None = None
@@ -448,7 +449,9 @@ class AskedGit:
             self._outside = True
             self._counts = dict
             return
-        revisions = ask_revisions(top, MAINTENANCE_DIR, head)
+        # asked in the incident repository's folder, as state.py asks: the folder named
+        # is its own maintenance folder, also where it is a folder of a bigger repository
+        revisions = ask_revisions(self._root, MAINTENANCE_DIR, head)
         self._counts = lambda: revision_counts(top, revisions())
 
     def __call__(self) -> tuple[str | None, dict[str, int]]:
@@ -467,9 +470,14 @@ def ask_git(root: Path) -> AskedGit:
 
 def sequences_of(counts: dict[str, int]) -> dict[str, int]:
     """Each maintenance record's SEQUENCE for the calendar, from the number of commits that
-    changed its public view (calendar.py): that less one (a record's first version is 0)."""
-    return {
-        Path(path).stem: count - 1
-        for path, count in counts.items()
-        if path.endswith((".yaml", ".yml"))
-    }
+    changed its public view (calendar.py): that less one (a record's first version is 0).
+    The counts of every file of a record (its id, the file's stem) are added up: a file
+    renamed (MNT-0002.yaml to .yml: counted as the old one removed and a new one made)
+    carries its count on, so a SEQUENCE calendars hold never goes down (it goes up, as
+    for any record removed and made again)."""
+    sequences: dict[str, int] = {}
+    for path, count in counts.items():
+        if path.endswith((".yaml", ".yml")):
+            stem = Path(path).stem
+            sequences[stem] = sequences.get(stem, -1) + count
+    return sequences

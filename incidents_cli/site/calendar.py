@@ -69,9 +69,11 @@ def revision_counts(root: Path, revisions: Sequence[Revision]) -> dict[str, int]
     """How many of each file's revisions (``store.git.ask_revisions``) changed its public
     view: each that made or removed the file, and each change after which the record's
     windows (site/public.py, expanded in UTC so that the count does not follow the
-    settings) differ from those before. A function of each revision alone, so the counts
-    of a range of commits add up to those of the whole history. ``root``: where git reads
-    the blobs."""
+    settings) or the occurrences it calls off differ from those before (the calendar
+    expands a series in the site's time zone: an occurrence called off there may be none
+    of the UTC series, and its event still turns CANCELLED). A function of each revision
+    alone, so the counts of a range of commits add up to those of the whole history.
+    ``root``: where git reads the blobs."""
     from incidents_cli.store.git import Repo
 
     blobs = sorted({b for r in revisions if r.status == "M" for b in (r.old, r.new)})
@@ -88,6 +90,7 @@ def _views(repo: Repo, blobs: list[str]) -> dict[str, str]:
     """The public view of the maintenance record each blob holds, as text to compare (one
     that does not read as a record: its own blob id, unlike any other)."""
     from incidents_cli.core.errors import InputFileError
+    from incidents_cli.core.timeutil import maybe_time
     from incidents_cli.site.public import maintenance_windows
     from incidents_cli.store.yamlio import decode, parse_unplaced
 
@@ -98,7 +101,10 @@ def _views(repo: Repo, blobs: list[str]) -> dict[str, str]:
         try:
             data = parse_unplaced(decode(texts[blob], blob), blob).data
             if isinstance(data, dict):
-                views[blob] = repr(maintenance_windows(data))
+                called_off = sorted(
+                    {str(maybe_time(t)) for t in data.get("cancelled_occurrences") or []}
+                )
+                views[blob] = repr((maintenance_windows(data), called_off))
         # an old version that is not a record (a field of another type): its view is none
         except (InputFileError, TypeError, ValueError, AttributeError):
             pass

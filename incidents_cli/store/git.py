@@ -334,11 +334,14 @@ def ask_revisions(
 
 def _revisions_args(folder: str, commit: str | None, since: str | None) -> tuple[str, ...]:
     """One `git log` listing the files each commit changed under ``folder``, with their blob
-    ids (the same command, and so the same history simplification, with or without a
-    range; no rename detection: a renamed file is a new one)."""
+    ids (the same command with or without a range; no rename detection: a renamed file is
+    a new one). ``--full-history``: every side of a merge is walked, so a merge that kept
+    one side's version of a file hides none of the other side's commits (history
+    simplification would, and a count would go down); merges themselves list no change."""
     revisions = (f"{since}..{commit or 'HEAD'}",) if since else (commit,) if commit else ()
     return (
         "log",
+        "--full-history",
         "--format=",
         "--raw",
         "--no-abbrev",

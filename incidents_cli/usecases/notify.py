@@ -53,7 +53,7 @@ from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
 from incidents_cli.store.claims import Claimer, LocalClaim
-from incidents_cli.store.git import Repo
+from incidents_cli.store.git import Repo, run_git
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.notified import (
     REF_PREFIX,
@@ -143,6 +143,34 @@ class NotifyResult:
 # --- reading the records at a commit ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Committed:
+    """The incident repository's committed files, by paths from its own folder, which may
+    be a folder of the git repository: ``prefix`` is that folder's path from the git top
+    (git's ``rev-parse --show-prefix``, "" at the top), which git's paths at a commit start
+    with."""
+
+    repo: Repo
+    prefix: str
+
+    @classmethod
+    def at(cls, repo: Repo, root: Path) -> _Committed:
+        return cls(repo, run_git(root, "rev-parse", "--show-prefix").stdout.strip())
+
+    @property
+    def root(self) -> Path:
+        return self.repo.top / self.prefix if self.prefix else self.repo.top
+
+    def file_bytes_at(self, commit: str, rel: str) -> bytes | None:
+        """``Repo.file_bytes_at`` of the file ``rel`` of the incident repository."""
+        return self.repo.file_bytes_at(commit, self.prefix + rel)
+
+    def blobs_at(self, commit: str, folders: Sequence[str]) -> dict[str, str]:
+        """``Repo.blobs_at`` of the incident repository's ``folders``, by its own paths."""
+        found = self.repo.blobs_at(commit, [self.prefix + f for f in folders])
+        return {path.removeprefix(self.prefix): sha for path, sha in found.items()}
+
+
 @dataclass
 class _Snapshots:
     """The records at each commit asked for that pass their schema: a record that does not
@@ -150,7 +178,7 @@ class _Snapshots:
     rules do not expect), and `validate` names it. Each blob is read and parsed once, so the
     two commits of a channel cost one parse of every record plus one of each change."""
 
-    repo: Repo
+    committed: _Committed
     cache: dict[str, Snapshot] = field(default_factory=dict)
     parsed: dict[tuple[str, str], tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
     """(blob id, kind) -> (data or None if unreadable, passes its schema)."""
@@ -163,14 +191,15 @@ class _Snapshots:
     def _read(self, commit: str) -> Snapshot:
         from incidents_cli.store.schemas import is_valid
 
-        blobs = self.repo.blobs_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
+        committed = self.committed
+        blobs = committed.blobs_at(commit, (INCIDENTS_DIR, POSTMORTEMS_DIR, MAINTENANCE_DIR))
         kinds = {rel: kind for rel in blobs if (kind := classify(rel)) in _SNAPSHOT_KINDS}
         place = {
             (blobs[r], str(k)): r for r, k in kinds.items() if (blobs[r], k) not in self.parsed
         }
-        contents = self.repo.read_blobs([sha for sha, _ in place])
+        contents = committed.repo.read_blobs([sha for sha, _ in place])
         for (sha, kind), rel in place.items():
-            record = read_record(self.repo.top, rel, kind, contents[sha])
+            record = read_record(committed.root, rel, kind, contents[sha])
             data = record.data if record.error is None and isinstance(record.data, dict) else None
             self.parsed[sha, kind] = (data, data is not None and is_valid(kind, data))
         valid: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SNAPSHOT_KINDS}
@@ -187,16 +216,16 @@ class _Snapshots:
 _SNAPSHOT_KINDS = ("incident", "postmortem", "maintenance")
 
 
-def _settings_at(repo: Repo, commit: str) -> Settings:
+def _settings_at(committed: _Committed, commit: str) -> Settings:
     """The settings as committed (notify tells what the commits say, not the work tree)."""
     from incidents_cli.store.layout import settings_from_bytes
 
-    raw = repo.file_bytes_at(commit, SETTINGS_FILE)
+    raw = committed.file_bytes_at(commit, SETTINGS_FILE)
     if raw is None:
         raise SetupError(f"{SETTINGS_FILE} is not committed; commit it before `incidents notify`")
     # refused in one line as every other command refuses it (a field of the wrong type, a
     # port no socket takes, a byte that is not UTF-8): code that reads it expects its shape
-    return settings_from_bytes(repo.top, raw)
+    return settings_from_bytes(committed.root, raw)
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -401,7 +430,7 @@ def _record_link(env: Mapping[str, str], head: str) -> str:
 
 
 def _reminders(
-    repo: Repo,
+    committed: _Committed,
     head: str,
     snapshot: Snapshot,
     settings: Settings,
@@ -413,7 +442,7 @@ def _reminders(
         for ident, record in sorted(snapshot.incidents.items())
     ]
     schedule = None
-    raw = repo.file_bytes_at(head, ONCALL_FILE)
+    raw = committed.file_bytes_at(head, ONCALL_FILE)
     if raw is not None:
         from incidents_cli.store import yamlio
 
@@ -455,7 +484,7 @@ def _context(settings: Settings, valid: Snapshot, as_of: datetime) -> tuple[Any,
 class _Delivery:
     """What sending needs, the same for every channel of a run."""
 
-    repo: Repo
+    committed: _Committed
     head: str
     page: Any
     page_head: dict[str, Any]
@@ -484,7 +513,7 @@ class _Delivery:
         channel = run.channel
         subscribers: list[str] = []
         if channel.subscribers:
-            raw = self.repo.file_bytes_at(self.head, channel.subscribers)
+            raw = self.committed.file_bytes_at(self.head, channel.subscribers)
             if raw is None:
                 raise IncidentsError(
                     f"{channel.name}: the subscriber list {channel.subscribers} is not committed", 1
@@ -723,13 +752,13 @@ def notify(
             )
             return result
     try:
-        return _notify(repo, head, remote, as_of, dry_run, only, env)
+        return _notify(_Committed.at(repo, root), head, remote, as_of, dry_run, only, env)
     finally:
         local.release()
 
 
 def _notify(
-    repo: Repo,
+    committed: _Committed,
     head: str,
     remote: str | None,
     as_of: datetime,
@@ -737,6 +766,7 @@ def _notify(
     only: str | None,
     env: Mapping[str, str],
 ) -> NotifyResult:
+    repo = committed.repo
     if remote is not None:
         try:
             _fetch_states(repo, remote, REF_PREFIX)
@@ -747,7 +777,7 @@ def _notify(
                 f"{remote}: run again when it can be reached)",
                 1,
             ) from None
-    settings = _settings_at(repo, head)
+    settings = _settings_at(committed, head)
     channels = list(settings.notify)
     if only is not None:
         chosen = [c for c in channels if c.name == only]
@@ -759,16 +789,16 @@ def _notify(
     if not channels:
         result.warnings.append(f"no channels under notify: in {SETTINGS_FILE}; nothing to do")
         return result
-    snapshots = _Snapshots(repo)
+    snapshots = _Snapshots(committed)
     valid_now = snapshots.at(head)
     links = Links(
         site=settings.base_url,
         record=_record_link(env, head),
         component_names={c.id: c.name for c in settings.components},
     )
-    reminders = _reminders(repo, head, valid_now, settings, as_of, links)
+    reminders = _reminders(committed, head, valid_now, settings, as_of, links)
     page, page_head = _context(settings, valid_now, as_of)
-    delivery = _Delivery(repo, head, page, page_head, as_of, dry_run, _Secrets(env))
+    delivery = _Delivery(committed, head, page, page_head, as_of, dry_run, _Secrets(env))
     claimer = Claimer(repo, remote) if remote is not None and not dry_run else None
     pusher = _Pusher(repo, remote, claimer) if remote is not None and claimer else None
     plan = _Planner(repo, head, snapshots, valid_now, reminders, links, page, as_of, settings)
