@@ -34,12 +34,6 @@ def test_init_folder_is_checked_under_dash_c_not_where_it_was_started(
     assert (base / "status" / "incidents.yaml").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/root.py inside_git_folder looks for a folder named .git in the path instead "
-    "of asking git: a git folder kept apart (git init --separate-git-dir, as dotfile tools "
-    "do) is taken for a place of its own, and init makes a repository inside it",
-)
 def test_init_refuses_a_folder_inside_a_git_folder_kept_apart(tmp_path: Path) -> None:
     import subprocess
 
