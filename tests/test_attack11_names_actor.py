@@ -6,17 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/transaction.py names any unfit character of the actor as '--by: control "
-    "character' (not unfit_character): a user.name in Latin-1, with no --by given, is "
-    "called a control character of --by, not text that is not UTF-8",
-)
 def test_a_git_user_name_not_in_utf8_is_named_as_git_s_setting(repo: Path) -> None:
     config = repo / ".git" / "config"
     with config.open("ab") as handle:  # an old Windows setup's .gitconfig, in Latin-1

@@ -9,12 +9,6 @@ import pytest
 from .conftest import run_cli
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PlacePath.convert calls click.Path.convert first, which checks a relative path "
-    "against the process's folder, not -C's: a file of that name where the command is "
-    "started refuses a folder that is free under -C",
-)
 def test_site_build_out_is_checked_under_dash_c_not_where_it_was_started(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -27,11 +21,6 @@ def test_site_build_out_is_checked_under_dash_c_not_where_it_was_started(
     assert (repo / "_site" / "index.html").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PlacePath.convert calls click.Path.convert first, which checks a relative path "
-    "against the process's folder, not -C's",
-)
 def test_init_folder_is_checked_under_dash_c_not_where_it_was_started(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,12 +34,6 @@ def test_init_folder_is_checked_under_dash_c_not_where_it_was_started(
     assert (base / "status" / "incidents.yaml").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/root.py inside_git_folder looks for a folder named .git in the path instead "
-    "of asking git: a git folder kept apart (git init --separate-git-dir, as dotfile tools "
-    "do) is taken for a place of its own, and init makes a repository inside it",
-)
 def test_init_refuses_a_folder_inside_a_git_folder_kept_apart(tmp_path: Path) -> None:
     import subprocess
 

@@ -64,14 +64,18 @@ class PlacePath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         import os
 
-        path = super().convert(value, param, ctx)
-        given = os.fsdecode(path)
+        given = os.fsdecode(value)
         state = ctx.find_object(State) if ctx is not None else None
         where = given if state is None else os.path.join(state.directory, given)  # noqa: PTH118
+        try:  # click's own checks, on the path as the command will use it (not from the cwd)
+            super().convert(where, param, ctx)
+        except click.BadParameter as error:
+            said = repr(click.format_filename(where))
+            self.fail(error.message.replace(said, repr(click.format_filename(given))), param, ctx)
         problem = path_problem(where, folder=not self.file_okay)
         if problem is not None:
             self.fail(f"{given}: {problem}", param, ctx)
-        return path
+        return self.coerce_path_result(value)
 
 
 def path_problem(path: str, *, folder: bool) -> str | None:

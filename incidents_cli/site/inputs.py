@@ -416,6 +416,7 @@ def _look_up(
     """Each incident's cached view where its key is known without reading the files (None
     in its place otherwise), and the views still to make."""
     from incidents_cli.core.records import INCIDENTS_DIR, POSTMORTEMS_DIR
+    from incidents_cli.store.layout import name_not_utf8
     from incidents_cli.store.yamlio import file_names
 
     blobs = snap.blobs if snap is not None else {}
@@ -425,8 +426,8 @@ def _look_up(
     misses: list[_Miss] = []
     for name in file_names(root / INCIDENTS_DIR, (".yaml", ".yml")):
         rel = f"{INCIDENTS_DIR}/{name}"
-        if rel in exclude:
-            continue
+        if rel in exclude or (not name.isascii() and name_not_utf8(name) is not None):
+            continue  # (a name not in UTF-8 is a finding under its name escaped: excluded)
         stem = name.rsplit(".", 1)[0]
         pm_rel = f"{POSTMORTEMS_DIR}/{stem}.md" if f"{stem}.md" in with_postmortem else None
         if pm_rel in exclude:

@@ -24,7 +24,7 @@ from incidents_cli.store import yamlio
 from incidents_cli.store.cache_files import enabled as enabled  # (a rebuild needs no more)
 from incidents_cli.store.cache_files import read_cache_mapping
 from incidents_cli.store.git import run_git
-from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.layout import name_not_utf8, read_record, record_paths
 from incidents_cli.store.layout import usable as usable  # it lived here; ack needs no cache
 from incidents_cli.store.parallel import bulk, map_chunks
 from incidents_cli.store.resources import tool_key
@@ -121,7 +121,12 @@ def _snapshot(root: Path) -> Snapshot | None:
         if "\t" in entry:
             meta, rel = entry.split("\t", 1)
             tag, mode, blob, _ = meta.split(" ", 3)
-            if tag == "H" and mode in ("100644", "100755"):  # a regular file, vouched for
+            # a regular file, vouched for; a name not in UTF-8 is never a cache's key
+            if (
+                tag == "H"
+                and mode in ("100644", "100755")
+                and (rel.isascii() or name_not_utf8(rel) is None)
+            ):
                 blobs[rel] = blob
     dirty = run_git(root, "diff", "--name-only", "-z", "--relative", check=False)
     for rel in dirty.stdout.split("\0"):
@@ -477,7 +482,7 @@ def incident_summaries(
         record = read_record(root, rel, kind, places=False)
         summary = _summary(record)
         if summary is None:
-            unreadable.append(rel)
+            unreadable.append(record.rel)  # (a name that is not UTF-8: escaped)
         else:
             out.append(summary)
         if blob:

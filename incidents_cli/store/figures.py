@@ -21,7 +21,7 @@ from typing import Any
 
 from incidents_cli.core.records import RecordFile
 from incidents_cli.store.cache import LazyDocument, load_shards, save_shards, snapshot, usable
-from incidents_cli.store.layout import read_record, record_paths
+from incidents_cli.store.layout import name_not_utf8, read_record, record_paths
 from incidents_cli.store.parallel import bulk, iter_chunks
 
 FIGURES_FORMAT = 3
@@ -76,7 +76,7 @@ def _stats_input(root: Path) -> StatsInput:
     unreadable: list[str] = []
     for rel, kind, figures in results:
         if figures is None:
-            unreadable.append(rel)
+            unreadable.append(name_not_utf8(rel) or rel)  # (a name not in UTF-8: escaped)
             continue
         if kind == "incident":
             incidents.append(_shared(figures, names))
@@ -246,7 +246,7 @@ def _incidents_in(root: Path, phases: tuple[str, ...]) -> tuple[list[RecordFile]
     unreadable = []
     for rel, _, data in results:
         if data is UNUSABLE:
-            unreadable.append(rel)
+            unreadable.append(name_not_utf8(rel) or rel)  # (a name not in UTF-8: escaped)
         elif data is not None:
             record = RecordFile("incident", rel, LazyDocument(root, rel, data, "incident"))
             record.known_valid = True

@@ -573,6 +573,13 @@ class Repo:
         return result.returncode == 0 and result.stdout.strip() == "true"
 
     @staticmethod
+    def is_git_folder(folder: Path) -> bool:
+        """Whether ``folder`` (an existing folder) is git's own folder or lies in one, as git
+        says: also one kept apart from its work tree (`git init --separate-git-dir`)."""
+        result = run_git(folder, "rev-parse", "--is-inside-git-dir", check=False)
+        return result.returncode == 0 and result.stdout.strip() == "true"
+
+    @staticmethod
     def init(folder: Path) -> Repo:
         run_git(folder, "init", "-q")
         return Repo.at(folder)

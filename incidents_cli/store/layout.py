@@ -33,6 +33,8 @@ def read_record(
     a file that does not parse is a RecordFile with an error. ``places=False``: a reader
     that needs the data only (then the document may have no places: see
     ``yamlio.parse_unplaced``)."""
+    if not rel.isascii() and name_not_utf8(rel) is not None:
+        return _name_not_utf8_record(rel, kind)
     try:
         folder = rel.rpartition("/")[0]
         # never follow a path out of the repository (plain strings: a bulk read's thousands
@@ -49,6 +51,30 @@ def read_record(
         return RecordFile(kind, rel, parse(text, rel))
     except InputFileError as exc:
         return RecordFile(kind, rel, None, error=exc)
+
+
+def name_not_utf8(rel: str) -> str | None:
+    """``rel`` written with the bytes of its name that are not UTF-8 escaped (``\\xe9``), if
+    it has any: a name git or the file system gave as bytes of another encoding (a Latin-1
+    era disk), which reach this program as lone surrogates (os.fsdecode, store/git.py)."""
+    raw = rel.encode("utf-8", "surrogateescape")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+    return None
+
+
+def _name_not_utf8_record(rel: str, kind: str) -> RecordFile:
+    """A record whose file name is not UTF-8, never read: the name would reach the caches'
+    keys, JSON files and the site, none of which can hold it. It is a finding under its
+    name escaped, which holds no surrogate."""
+    escaped = name_not_utf8(rel) or rel
+    message = (
+        "the file name is not UTF-8 (copied from a disk or archive in another encoding?); "
+        "rename it (git mv)"
+    )
+    return RecordFile(kind, escaped, None, error=InputFileError(escaped, 1, 1, message))
 
 
 def record_paths(root: Path, kinds: Sequence[str] | None = None) -> list[tuple[str, str]]:

@@ -233,7 +233,7 @@ def carry_out(
         raise RefusedError("--by: the name is blank; give a person's name or handle")
     found = control_character(actor, one_line=True)
     if found:
-        raise RefusedError(f"--by: control character {found} is not allowed in a name")
+        raise RefusedError(f"--by: {unfit_character(found)} is not allowed in a name")
     lock = RepositoryLock(repo.git_dir, shlex.join(sys.argv[1:])[:200] or "a transition")
     with lock.held(on_wait=on_wait) as left:
         _wait_for_index(repo)

@@ -144,14 +144,19 @@ def starter_files(
 
 def _refuse_git_folder(folder: Path) -> None:
     """Never a repository, settings and workflows among git's own files: the rule `site build
-    --out` follows."""
+    --out` follows, and git's own answer from the nearest folder that exists (a git folder
+    kept apart from its work tree has any name)."""
+    from incidents_cli.store.git import Repo
     from incidents_cli.store.root import inside_git_folder
 
     try:
         real = folder.resolve()  # as the kernel will follow it when init writes
     except (RuntimeError, OSError):  # a loop of links: making the folder says so
         return
-    if inside_git_folder(real):
+    nearest = real
+    while not nearest.is_dir() and nearest.parent != nearest:
+        nearest = nearest.parent
+    if inside_git_folder(real) or Repo.is_git_folder(nearest):
         raise SetupError(f"{folder}: is inside git's own folder; give a folder of its own")
 
 

@@ -17,6 +17,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import incident_rel, postmortem_rel
 from incidents_cli.core.settings import Settings
+from incidents_cli.core.text import control_character, unfit_character
 from incidents_cli.core.timeutil import now_utc, parse_time_option
 from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
@@ -57,6 +58,12 @@ def actor(root: Path, repo: Repo, by: str | None, settings: Settings | None = No
     name = repo.user_name()
     if not name:
         raise RefusedError("who is doing this? pass --by NAME, or set git config user.name")
+    found = control_character(name, one_line=True)
+    if found:  # git's setting, not --by: named as such (a Latin-1 .gitconfig, say)
+        raise RefusedError(
+            f"git config user.name: {unfit_character(found)} is not allowed in a name; "
+            "pass --by NAME, or set user.name again"
+        )
     return name
 
 
