@@ -36,3 +36,29 @@ def test_an_unbalanced_isolate_in_an_error_message_is_escaped(repo: Path) -> Non
     assert refused.code == 2, refused.err
     assert "runbooks/" in refused.err
     assert "\u2067" not in refused.err, refused.err  # escaped: \u2067
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/lifecycle.py note's subject is cut at 99 characters inside a balanced "
+    "isolate pair, and transaction._refuse_control_characters refuses the subject",
+)
+def test_a_long_note_with_a_balanced_isolate_is_added(repo: Path) -> None:
+    assert run_cli("declare", "Checkout down", "--severity", "high", cwd=repo).code == 0
+    text = "y" * 78 + f" as \u2068{HEBREW} {HEBREW}\u2069 said"
+    noted = run_cli("note", "INC-0001", text, cwd=repo)
+    assert noted.code == 0, noted.err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the note's subject is its first line by str.splitlines (core/lifecycle.py), "
+    "which splits at U+2028, where core/text.py's isolate check (and validate) does not "
+    "end a line: a text validate accepts in a record is refused as a note",
+)
+def test_a_note_validate_would_accept_is_not_refused_for_its_subject(repo: Path) -> None:
+    assert run_cli("declare", "Checkout down", "--severity", "high", cwd=repo).code == 0
+    text = f"as \u2066{HEBREW}\u2028{HEBREW}\u2069 said"
+    noted = run_cli("note", "INC-0001", text, cwd=repo)
+    assert noted.code == 0, noted.err
+    assert run_cli("validate", cwd=repo).code == 0
