@@ -62,3 +62,43 @@ def test_a_note_validate_would_accept_is_not_refused_for_its_subject(repo: Path)
     noted = run_cli("note", "INC-0001", text, cwd=repo)
     assert noted.code == 0, noted.err
     assert run_cli("validate", cwd=repo).code == 0
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        pytest.param(
+            "\x1b]0;owned\x07",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="cli/followthrough.py runbook_show echoes the Markdown body (and its "
+                "title line) raw, never through escape_for_terminal: an OSC sequence in "
+                "a runbook retitles the terminal (before fix11 too)",
+            ),
+            id="osc",
+        ),
+        pytest.param(
+            "\u2067",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="runbook_show echoes the body raw, and escape_for_terminal would no "
+                "longer escape a lone isolate either (fix11): it reorders the line shown",
+            ),
+            id="lone-isolate",
+        ),
+    ],
+)
+def test_runbook_show_escapes_what_the_body_holds(repo: Path, planted: str) -> None:
+    runbooks = sorted((repo / "runbooks").glob("*.md"))
+    if not runbooks:
+        made = run_cli("runbook", "new", "Roll back a bad deploy", cwd=repo)
+        assert made.code == 0, made.err
+        runbooks = sorted((repo / "runbooks").glob("*.md"))
+    path = runbooks[0]
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"\nRun {planted}this first.\n", encoding="utf-8"
+    )
+    shown = run_cli("runbook", "show", path.stem, cwd=repo)
+    assert shown.code == 0, shown.err
+    assert "this first." in shown.out
+    assert planted not in shown.out, repr(shown.out[-80:])
