@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import git
 import pytest
 
 from .conftest import run_cli
 from .fakes.github_api import FakeGitHub
-from .test_actions_sync import fake, first_sync, front, published, sync_cli
+from .test_actions_sync import PM, fake, first_sync, front, published, sync_cli
 
 __all__ = ["fake", "published"]  # the fixtures, used by name
 
@@ -48,3 +49,26 @@ def test_a_long_closing_comment_with_a_balanced_isolate_is_kept_as_the_reason(
     code, _, err = sync_cli(published)
     assert code == 0, err
     assert "status: wont_do" in front(published)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="usecases/transitions.py cuts the subject 'ID action item A1 done: TITLE' at 100 "
+    "characters inside the title's balanced isolate pair; the step is then refused",
+)
+def test_an_action_item_titled_with_a_balanced_isolate_can_be_marked_done(
+    published: Path,
+) -> None:
+    path = published / PM
+    text = path.read_text(encoding="utf-8")
+    assert "Alert on pool saturation" in text
+    title = "x" * 60 + " for \u2068\u05d3\u05e0\u05d4 \u05d3\u05e0\u05d4\u2069 customers"
+    path.write_text(text.replace("Alert on pool saturation", title, 1), encoding="utf-8")
+    repo = git.Repo(published)
+    repo.git.add("-A")
+    repo.git.commit("-qm", "An action item named in both languages")
+    assert run_cli("validate", cwd=published).code == 0
+    done = run_cli(
+        "actions", "done", "INC-0001", "A1", "--at", "2026-03-21T08:00:00Z", cwd=published
+    )
+    assert done.code == 0, done.err
