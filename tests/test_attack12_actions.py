@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
-import pytest
 
 from .conftest import run_cli
 from .fakes.github_api import FakeGitHub
@@ -15,12 +14,6 @@ from .test_actions_sync import PM, fake, first_sync, front, published, sync_cli
 __all__ = ["fake", "published"]  # the fixtures, used by name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/text.py without_control_characters no longer drops bidi isolates (fix11 "
-    "took them out of _CONTROL), so a closing comment with a lone isolate, which anyone "
-    "may write on a public issue, is taken into the reason and the step is refused",
-)
 def test_a_closing_comment_with_a_lone_isolate_is_made_fit_for_the_record(
     published: Path, fake: FakeGitHub
 ) -> None:
@@ -33,12 +26,6 @@ def test_a_closing_comment_with_a_lone_isolate_is_made_fit_for_the_record(
     assert run_cli("validate", cwd=published).code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/tracker.py closing_comment cuts a comment over MAX_REASON (500) characters "
-    "inside its balanced isolate pair; the postmortem would then hold a lone isolate and "
-    "the whole sync is refused",
-)
 def test_a_long_closing_comment_with_a_balanced_isolate_is_kept_as_the_reason(
     published: Path, fake: FakeGitHub
 ) -> None:
@@ -51,11 +38,6 @@ def test_a_long_closing_comment_with_a_balanced_isolate_is_kept_as_the_reason(
     assert "status: wont_do" in front(published)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usecases/transitions.py cuts the subject 'ID action item A1 done: TITLE' at 100 "
-    "characters inside the title's balanced isolate pair; the step is then refused",
-)
 def test_an_action_item_titled_with_a_balanced_isolate_can_be_marked_done(
     published: Path,
 ) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_cli
 
 DATA = Path(__file__).parent / "data" / "alerts"
@@ -23,12 +21,6 @@ FIRING = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the commit subject is cut at 99 characters (core/lifecycle.py _subject) inside "
-    "the title's balanced isolate pair; the step is then refused, and the alert declares "
-    "nothing",
-)
 def test_an_alert_titled_with_a_balanced_isolate_declares_an_incident(repo: Path) -> None:
     title = "x" * 70 + f" for \u2068{HEBREW} {HEBREW}\u2069 customers"
     payload = json.dumps({"title": title, **FIRING})
@@ -39,12 +31,6 @@ def test_an_alert_titled_with_a_balanced_isolate_declares_an_incident(repo: Path
     assert (repo / "incidents" / "INC-0001.yaml").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/alerts.py group_title cuts a summary over TITLE_LIMIT (200) characters "
-    "inside its balanced isolate pair; the declaration is then refused, the alert declares "
-    "nothing",
-)
 def test_an_alert_summarised_with_a_balanced_isolate_declares_an_incident(
     repo: Path, tmp_path: Path
 ) -> None:

@@ -12,24 +12,12 @@ from .conftest import run_cli
 HEBREW = "\u05dc\u05e7\u05d5\u05d7\u05d5\u05ea"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the commit subject is cut at 99 characters (core/lifecycle.py _subject) inside "
-    "a balanced isolate pair, and transaction._refuse_control_characters then refuses "
-    "the subject's now-open isolate",
-)
 def test_a_long_title_with_a_balanced_isolate_can_be_declared(repo: Path) -> None:
     title = "x" * 70 + f" for \u2068{HEBREW} {HEBREW}\u2069 customers"
     declared = run_cli("declare", title, "--severity", "high", cwd=repo)
     assert declared.code == 0, declared.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/text.py escape_for_terminal no longer escapes bidi isolates at all (fix11 "
-    "took them out of _CONTROL), so an unbalanced one a person typed reaches the terminal "
-    "raw in an error message and reorders the rest of the line",
-)
 def test_an_unbalanced_isolate_in_an_error_message_is_escaped(repo: Path) -> None:
     assert run_cli("declare", "Checkout down", "--severity", "high", cwd=repo).code == 0
     refused = run_cli("note", "INC-0001", "checked", "--runbook", "\u2067abc", cwd=repo)
@@ -38,11 +26,6 @@ def test_an_unbalanced_isolate_in_an_error_message_is_escaped(repo: Path) -> Non
     assert "\u2067" not in refused.err, refused.err  # escaped: \u2067
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/lifecycle.py note's subject is cut at 99 characters inside a balanced "
-    "isolate pair, and transaction._refuse_control_characters refuses the subject",
-)
 def test_a_long_note_with_a_balanced_isolate_is_added(repo: Path) -> None:
     assert run_cli("declare", "Checkout down", "--severity", "high", cwd=repo).code == 0
     text = "y" * 78 + f" as \u2068{HEBREW} {HEBREW}\u2069 said"
@@ -50,12 +33,6 @@ def test_a_long_note_with_a_balanced_isolate_is_added(repo: Path) -> None:
     assert noted.code == 0, noted.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the note's subject is its first line by str.splitlines (core/lifecycle.py), "
-    "which splits at U+2028, where core/text.py's isolate check (and validate) does not "
-    "end a line: a text validate accepts in a record is refused as a note",
-)
 def test_a_note_validate_would_accept_is_not_refused_for_its_subject(repo: Path) -> None:
     assert run_cli("declare", "Checkout down", "--severity", "high", cwd=repo).code == 0
     text = f"as \u2066{HEBREW}\u2028{HEBREW}\u2069 said"
@@ -69,21 +46,10 @@ def test_a_note_validate_would_accept_is_not_refused_for_its_subject(repo: Path)
     [
         pytest.param(
             "\x1b]0;owned\x07",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli/followthrough.py runbook_show echoes the Markdown body (and its "
-                "title line) raw, never through escape_for_terminal: an OSC sequence in "
-                "a runbook retitles the terminal (before fix11 too)",
-            ),
             id="osc",
         ),
         pytest.param(
             "\u2067",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="runbook_show echoes the body raw, and escape_for_terminal would no "
-                "longer escape a lone isolate either (fix11): it reorders the line shown",
-            ),
             id="lone-isolate",
         ),
     ],
