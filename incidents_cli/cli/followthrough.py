@@ -193,11 +193,13 @@ def runbook_list(state: State, component: str | None, tag: str | None, as_json: 
 @pass_state
 def runbook_show(state: State, slug: str) -> int:
     """Print a runbook."""
+    from incidents_cli.core.text import escape_for_terminal
     from incidents_cli.usecases.followup import runbook_by_slug
 
     r = runbook_by_slug(state.root(), slug)
-    click.echo(f"{r.title}  ({r.rel}; owner {r.owner})")
-    click.echo(r.body.strip())
+    # a runbook is text anyone with push access wrote: nothing in it may drive the terminal
+    click.echo(escape_for_terminal(f"{r.title}  ({r.rel}; owner {r.owner})"))
+    click.echo(escape_for_terminal(r.body.strip()))
     return 0
 
 

@@ -35,6 +35,7 @@ from incidents_cli.core.lifecycle import Change, Event, check_regions, declare
 from incidents_cli.core.lifecycle import _add_entry as add_entry
 from incidents_cli.core.lifecycle import _begin as begin
 from incidents_cli.core.settings import AlertSettings
+from incidents_cli.core.text import clip
 from incidents_cli.core.timeutil import TimeFormatError, format_time, maybe_time, parse_time
 from incidents_cli.core.vocabulary import ALERT_FORMATS, ALERT_STATUSES, SEVERITIES
 
@@ -582,7 +583,7 @@ def group_title(group: AlertGroup) -> str:
             or ("Alert " + group.group_key)
         )
     title = " ".join(title.split())
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+    return clip(title, TITLE_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -915,7 +916,4 @@ def update_change(record: Mapping[str, Any], decision: Decision, event: Event) -
         _entry(new, item.at, item.text, event, None)
     first = decision.entries[0].text if decision.entries else "alert state updated"
     more = f" (+{len(decision.entries) - 1} more)" if len(decision.entries) > 1 else ""
-    subject = f"{new['id']} alert: {first}{more}"
-    if len(subject) > 100:
-        subject = subject[:99] + "…"
-    return Change(new, "alert", subject)
+    return Change(new, "alert", clip(f"{new['id']} alert: {first}{more}", 100))

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from incidents_cli.core import refs
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.settings import Settings
+from incidents_cli.core.text import clip, first_line
 from incidents_cli.core.timeutil import format_duration, format_time, parse_time
 from incidents_cli.core.vocabulary import NOTE_KINDS, OPEN_PHASES, PHASES, SEVERITIES
 
@@ -209,8 +210,7 @@ def _timeline(
 
 def _subject(record: IncidentData, what: str) -> str:
     title = str(record.get("title", ""))
-    subject = f"{record['id']} {what}: {title}"
-    return subject if len(subject) <= 100 else subject[:99] + "…"
+    return clip(f"{record['id']} {what}: {title}", 100)
 
 
 def _check_components(settings: Settings, components: Sequence[str]) -> None:
@@ -390,11 +390,7 @@ def note(
         if runbook not in used:
             used.append(runbook)
     _timeline(new, event, kind, text.strip(), evidence)
-    first_line = text.strip().splitlines()[0]
-    what = f"{kind}: {first_line}"
-    subject = f"{record['id']} {what}"
-    if len(subject) > 100:
-        subject = subject[:99] + "…"
+    subject = clip(f"{record['id']} {kind}: {first_line(text.strip())}", 100)
     return Change(new, "note", subject)
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from incidents_cli.core import refs
 from incidents_cli.core.lifecycle import Change, Event, TransitionRefused
+from incidents_cli.core.text import clip
 from incidents_cli.core.timeutil import format_time, maybe_time
 
 PREFIX = "MNT"
@@ -36,7 +37,7 @@ def state(data: WindowData, now: datetime) -> str:
 
 def _subject(data: WindowData, what: str) -> str:
     subject = f"{data['id']} maintenance {what}: {data.get('title', '')}"
-    return subject if len(subject) <= 100 else subject[:99] + "…"
+    return clip(subject, 100)
 
 
 def _change(data: WindowData, event: Event, action: str, what: str) -> Change:

@@ -23,7 +23,9 @@ from typing import Any
 _OVERRIDES_AND_SURROGATES = "\u202a-\u202e\ud800-\udfff"
 _CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_OVERRIDES_AND_SURROGATES}]")
 _CONTROL_ONE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_OVERRIDES_AND_SURROGATES}]")
-_ISOLATES = re.compile("[\u2066-\u2069\n\r\u2029]")
+# the isolates, and UAX #9's paragraph separators (class B), each of which ends every
+# isolate open before it
+_ISOLATES = re.compile("[\u2066-\u2069\n\r\x1c-\x1e\x85\u2029]")
 _OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI; PDI (U+2069) closes the latest
 _ANY_ISOLATE = re.compile("[\u2066-\u2069]")
 
@@ -52,18 +54,49 @@ def control_character(text: str, *, one_line: bool = False) -> str | None:
 def _unbalanced_isolate(text: str) -> str | None:
     """The first bidi isolate of ``text`` left open at the end of its line, or closed
     without being opened, as people write it; None when they all pair up."""
-    open_at: list[str] = []
+    unpaired = _unpaired_isolates(text)
+    return _written(text[unpaired[0]]) if unpaired else None
+
+
+def _unpaired_isolates(text: str) -> list[int]:
+    """Where ``text`` holds a bidi isolate that does not pair up within its line, in
+    order: an opener left open, a closer with nothing open."""
+    unpaired: list[int] = []
+    open_at: list[int] = []
     for found in _ISOLATES.finditer(text):
         character = found.group()
         if character in _OPENERS:
-            open_at.append(character)
+            open_at.append(found.start())
         elif character == "\u2069":
-            if not open_at:
-                return _written(character)
-            open_at.pop()
-        elif open_at:  # a line ends: so does every isolate in it
-            return _written(open_at[0])
-    return _written(open_at[0]) if open_at else None
+            if open_at:
+                open_at.pop()
+            else:
+                unpaired.append(found.start())
+        else:  # a line ends: so does every isolate in it
+            unpaired += open_at
+            open_at = []
+    return sorted(unpaired + open_at)
+
+
+def _without_unpaired_isolates(text: str) -> str:
+    unpaired = set(_unpaired_isolates(text)) if _ANY_ISOLATE.search(text) else set()
+    return "".join(c for i, c in enumerate(text) if i not in unpaired) if unpaired else text
+
+
+def first_line(text: str) -> str:
+    """The first line of ``text`` as str.splitlines cuts it (a commit subject), with an
+    isolate the cut leaves open left out."""
+    lines = text.splitlines()
+    return _without_unpaired_isolates(lines[0]) if lines else ""
+
+
+def clip(text: str, limit: int, mark: str = "…") -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``mark`` when cut; an
+    isolate the cut leaves open is left out (it would reorder what follows it, and no record
+    may hold one)."""
+    if len(text) <= limit:
+        return text
+    return _without_unpaired_isolates(text[: limit - len(mark)]) + mark
 
 
 def control_characters_of(text: str) -> list[str]:
@@ -96,14 +129,20 @@ def control_characters_in(
 def without_control_characters(text: str) -> str:
     """``text`` with every control character but newline and tab left out, and any lone
     surrogate (text that was never valid Unicode, which no file can hold): for text taken
-    from elsewhere (a comment on an issue) into a record."""
-    return _CONTROL.sub("", text)
+    from elsewhere (a comment on an issue) into a record; and any bidi isolate that does not
+    pair up."""
+    return _without_unpaired_isolates(_CONTROL.sub("", text))
 
 
 def escape_for_terminal(text: str) -> str:
     """``text`` with every control character but newline and tab written out (``\\x1b``),
-    so printing it cannot move the cursor, retitle the window or hide what follows."""
-    return _CONTROL.sub(lambda m: _written(m.group()), text)
+    so printing it cannot move the cursor, retitle the window or hide what follows; and
+    every bidi isolate that does not pair up, which would reorder what follows."""
+    escaped = _CONTROL.sub(lambda m: _written(m.group()), text)
+    unpaired = set(_unpaired_isolates(escaped)) if _ANY_ISOLATE.search(escaped) else set()
+    if not unpaired:
+        return escaped
+    return "".join(_written(c) if i in unpaired else c for i, c in enumerate(escaped))
 
 
 def escape_json_for_terminal(text: str) -> str:
@@ -127,4 +166,4 @@ def _not_xml() -> re.Pattern[str]:
 
 def shorten(text: str, limit: int = 60) -> str:
     """A long value quoted in a message: its start and its length."""
-    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+    return text if len(text) <= limit else f"{clip(text, limit)} ({len(text)} characters)"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidents_cli.core.text import without_control_characters
+from incidents_cli.core.text import clip, without_control_characters
 from incidents_cli.core.timeutil import format_time
 
 LABEL = "incident-action"
@@ -355,5 +355,5 @@ def closing_comment(issue: Issue, comments: Sequence[Comment]) -> str:
         if abs(comment.created_at - issue.closed_at) <= CLOSING_COMMENT_WINDOW:
             # Anyone may comment on a public issue: what it holds is made fit for a record.
             text = " ".join(without_control_characters(comment.body).split())
-            return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+            return clip(text, MAX_REASON)
     return ""

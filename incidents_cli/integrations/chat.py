@@ -25,6 +25,7 @@ from typing import Any
 
 from incidents_cli.core.errors import IncidentsError
 from incidents_cli.core.notifications import Channel, Notice
+from incidents_cli.core.text import clip
 from incidents_cli.core.timeutil import format_time
 
 SLACK_MAX_BLOCKS = 50
@@ -67,7 +68,7 @@ class DeliveryError(IncidentsError):
 
 def cut(text: str, limit: int) -> str:
     """``text`` within ``limit`` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _is_url(link: str | None) -> bool:

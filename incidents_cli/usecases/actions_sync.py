@@ -22,6 +22,7 @@ from incidents_cli.core.document import mapping
 from incidents_cli.core.errors import InternalError, RefusedError
 from incidents_cli.core.lifecycle import Change
 from incidents_cli.core.records import incident_rel
+from incidents_cli.core.text import clip
 from incidents_cli.core.timeutil import due_time, maybe_time
 from incidents_cli.integrations.github import GitHub, Repository
 from incidents_cli.site.public import may_be_public
@@ -391,7 +392,7 @@ def _change(files: dict[str, str], result: SyncResult, repo: str) -> Change:
     change = Change(
         {"id": ", ".join(incidents), "phase": "postmortem"},
         "actions-sync",
-        subject[:100],
+        clip(subject, 100, ""),
         write_record=False,
         trailers=(*(("Incident-Id", i) for i in incidents), ("Action", "actions-sync")),
     )

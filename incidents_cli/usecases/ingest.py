@@ -21,6 +21,7 @@ from incidents_cli.core import alerts, lifecycle
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import INCIDENTS_DIR
+from incidents_cli.core.text import clip
 from incidents_cli.core.timeutil import format_time, now_utc, parse_time_option
 from incidents_cli.store import yamlio
 from incidents_cli.store.git import Repo
@@ -180,7 +181,7 @@ def _pending_change(
         change = Change(
             {},
             "alert-pending",
-            f"Alert group no longer pending: {title or group.group_key}"[:100],
+            clip(f"Alert group no longer pending: {title or group.group_key}", 100, ""),
             write_record=False,
             trailers=trailers,
         )
@@ -191,7 +192,7 @@ def _pending_change(
     return Change(
         {},
         "alert-pending",
-        f"Alert {verb}: {title} ({decision.waiting})"[:100],
+        clip(f"Alert {verb}: {title} ({decision.waiting})", 100, ""),
         files={rel: yamlio.dump(decision.state.to_data())},
         write_record=False,
         trailers=trailers,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.records import RUNBOOKS_DIR, SETTINGS_FILE, RecordFile
 from incidents_cli.core.runbooks import slugify
+from incidents_cli.core.text import clip
 from incidents_cli.site.render import Renderer
 from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
@@ -99,7 +100,7 @@ def reviewed(invocation: Invocation, slug: str, note: str | None) -> Outcome:
         change = Change(
             {"id": slug},
             "runbook-reviewed",
-            subject if len(subject) <= 100 else subject[:99] + "…",
+            clip(subject, 100),
             write_record=False,
             trailers=(("Runbook", slug),),
             body=(note or "").strip(),

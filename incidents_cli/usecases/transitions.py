@@ -17,7 +17,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.lifecycle import Change, Event
 from incidents_cli.core.records import incident_rel, postmortem_rel
 from incidents_cli.core.settings import Settings
-from incidents_cli.core.text import control_character, unfit_character
+from incidents_cli.core.text import clip, control_character, unfit_character
 from incidents_cli.core.timeutil import now_utc, parse_time_option
 from incidents_cli.core.vocabulary import COMPONENT_STATUSES
 from incidents_cli.store.git import Repo
@@ -412,7 +412,7 @@ def action_done(
         change = Change(
             record,
             "action-done",
-            f"{incident_id} action item {item_id} done: {item.get('title', '')}"[:100],
+            clip(f"{incident_id} action item {item_id} done: {item.get('title', '')}", 100, ""),
             write_record=False,
         )
         change.files[rel] = f"---\n{new_front}---\n{body}"
