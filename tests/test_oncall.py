@@ -425,3 +425,21 @@ def test_an_export_with_no_shift_says_why_instead_of_saying_nothing(
     assert result.code == 0, result.err
     assert result.out == "rotation,person,start,end,hours,override_for\n"
     assert result.err == "warning: oncall.yaml has no rotations: the export holds no shift\n"
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2026-03-02T00:00:00Z", "2026-03-01T00:00:00Z"), ("2026-03-01T00:00:00Z", None)],
+)
+def test_stats_refuses_a_period_that_holds_no_time(
+    repo: Path, since: str, until: str | None
+) -> None:
+    """--since at or after --until counted nothing and said so with exit 0: a typo in a
+    report's dates must not read as a quiet month."""
+    until = until or since
+    result = run_cli("stats", "--since", since, "--until", until, cwd=repo)
+    assert result.code == 2, result.out
+    assert result.err == (
+        f"--since {since} is not before --until {until}: the period holds no time\n"
+    )
+    assert result.out == ""

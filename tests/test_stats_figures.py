@@ -30,7 +30,7 @@ from .conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 UNTIL = "2026-12-01T00:00:00Z"
-WINDOWS = [[], ["--since", "2024-01-01T00:00:00Z"], ["--since", "2030-01-01T00:00:00Z"]]
+WINDOWS = [[], ["--since", "2024-01-01T00:00:00Z"], ["--since", "2026-11-30T23:59:59Z"]]
 
 
 def _generate(repo: Path, count: int) -> None:

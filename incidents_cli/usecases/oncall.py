@@ -12,6 +12,7 @@ from incidents_cli.core.errors import RefusedError
 from incidents_cli.core.escalation import Escalation, escalations
 from incidents_cli.core.oncall import OnCall, Schedule, primary_at, secondary_at, whole_shifts
 from incidents_cli.core.settings import Person, Settings
+from incidents_cli.core.timeutil import format_time
 from incidents_cli.store.layout import load_schedule, load_settings
 from incidents_cli.store.yamlio import write_atomic
 from incidents_cli.usecases.calendar_export import csv_text, ics
@@ -133,6 +134,11 @@ def response_stats(
     files left out of them because they could not be read."""
     from incidents_cli.store.figures import stats_input
 
+    if since is not None and since >= until:
+        raise RefusedError(
+            f"--since {format_time(since)} is not before --until {format_time(until)}: "
+            "the period holds no time"
+        )
     settings = load_settings(root)
     incidents, postmortems, unreadable = stats_input(root)  # only the fields it reads
     return metrics.compute(incidents, postmortems, settings, since, until), unreadable
