@@ -9,7 +9,7 @@ reported where a record holds them, and escaped or dropped wherever text is show
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -46,9 +46,7 @@ def unfit_character(found: str) -> str:
 def control_character(text: str, *, one_line: bool = False) -> str | None:
     """The first control character of ``text`` as people write it (``\\x1b``), or None."""
     found = (_CONTROL_ONE_LINE if one_line else _CONTROL).search(text)
-    if found:
-        return _written(found.group())
-    return _unbalanced_isolate(text) if _ANY_ISOLATE.search(text) else None
+    return _written(found.group()) if found else _unbalanced_isolate(text)
 
 
 def _unbalanced_isolate(text: str) -> str | None:
@@ -61,6 +59,8 @@ def _unbalanced_isolate(text: str) -> str | None:
 def _unpaired_isolates(text: str) -> list[int]:
     """Where ``text`` holds a bidi isolate that does not pair up within its line, in
     order: an opener left open, a closer with nothing open."""
+    if not _ANY_ISOLATE.search(text):
+        return []
     unpaired: list[int] = []
     open_at: list[int] = []
     for found in _ISOLATES.finditer(text):
@@ -78,9 +78,16 @@ def _unpaired_isolates(text: str) -> list[int]:
     return sorted(unpaired + open_at)
 
 
+def _unpaired_isolates_as(text: str, shown: Callable[[str], str]) -> str:
+    """``text`` with each bidi isolate that does not pair up replaced by ``shown`` of it."""
+    unpaired = set(_unpaired_isolates(text))
+    if not unpaired:
+        return text
+    return "".join(shown(c) if i in unpaired else c for i, c in enumerate(text))
+
+
 def _without_unpaired_isolates(text: str) -> str:
-    unpaired = set(_unpaired_isolates(text)) if _ANY_ISOLATE.search(text) else set()
-    return "".join(c for i, c in enumerate(text) if i not in unpaired) if unpaired else text
+    return _unpaired_isolates_as(text, lambda _: "")
 
 
 def first_line(text: str) -> str:
@@ -103,7 +110,7 @@ def control_characters_of(text: str) -> list[str]:
     """Every control character of ``text`` (multi-line), in order, then its first bidi
     isolate that does not pair up: two texts with the same are as safe as each other."""
     found: list[str] = _CONTROL.findall(text)
-    unbalanced = _unbalanced_isolate(text) if _ANY_ISOLATE.search(text) else None
+    unbalanced = _unbalanced_isolate(text)
     return found if unbalanced is None else [*found, unbalanced]
 
 
@@ -138,11 +145,7 @@ def escape_for_terminal(text: str) -> str:
     """``text`` with every control character but newline and tab written out (``\\x1b``),
     so printing it cannot move the cursor, retitle the window or hide what follows; and
     every bidi isolate that does not pair up, which would reorder what follows."""
-    escaped = _CONTROL.sub(lambda m: _written(m.group()), text)
-    unpaired = set(_unpaired_isolates(escaped)) if _ANY_ISOLATE.search(escaped) else set()
-    if not unpaired:
-        return escaped
-    return "".join(_written(c) if i in unpaired else c for i, c in enumerate(escaped))
+    return _unpaired_isolates_as(_CONTROL.sub(lambda m: _written(m.group()), text), _written)
 
 
 def escape_json_for_terminal(text: str) -> str:
