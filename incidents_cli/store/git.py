@@ -589,6 +589,12 @@ class Repo:
     ) -> subprocess.CompletedProcess[str]:
         return run_git(self.top, *args, check=check, input_text=input_text)
 
+    def folder_of(self, folder: Path) -> str:
+        """``folder``'s path in the repository, as git's paths write it ("" at the top):
+        what a repository kept in a folder of the git repository puts before its paths."""
+        found = folder.resolve().relative_to(self.top.resolve()).as_posix()
+        return "" if found == "." else found
+
     # --- reading ---------------------------------------------------------------------
 
     def user_name(self) -> str | None:

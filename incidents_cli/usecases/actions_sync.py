@@ -132,9 +132,9 @@ def sync(
     result = SyncResult(github.repo, options.dry_run)
     with github:
         repository = github.repository()
-        prefix = root.resolve().relative_to(git.top.resolve()).as_posix()
+        prefix = git.folder_of(root)
         base = f"{repository.html_url}/blob/{repository.default_branch}/"
-        postmortem_url = base + ("" if prefix == "." else f"{prefix}/")
+        postmortem_url = base + (f"{prefix}/" if prefix else "")
         session = _Session(github, repository, result, postmortem_url)
         if options.dry_run:
             settings = load_settings(root)

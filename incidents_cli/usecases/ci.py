@@ -219,7 +219,7 @@ def update_ci(
         return result
 
     repo = Repo.at(root)
-    prefix = root.resolve().relative_to(repo.top).as_posix() if root.resolve() != repo.top else ""
+    prefix = repo.folder_of(root)
     git_path = {rel: f"{prefix}/{rel}" if prefix else rel for rel in (*wanted, *result.removed)}
     touched = [git_path[rel] for rel in (*result.written, *result.removed)]
     tracked = repo.tracked(touched)

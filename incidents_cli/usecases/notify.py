@@ -53,7 +53,7 @@ from incidents_cli.core.timeutil import format_time
 from incidents_cli.site.notices import maintenance_notices, public_notices
 from incidents_cli.site.public import IMPACT_OF_SEVERITY
 from incidents_cli.store.claims import Claimer, LocalClaim
-from incidents_cli.store.git import Repo, run_git
+from incidents_cli.store.git import Repo
 from incidents_cli.store.layout import read_record
 from incidents_cli.store.notified import (
     REF_PREFIX,
@@ -147,15 +147,15 @@ class NotifyResult:
 class _Committed:
     """The incident repository's committed files, by paths from its own folder, which may
     be a folder of the git repository: ``prefix`` is that folder's path from the git top
-    (git's ``rev-parse --show-prefix``, "" at the top), which git's paths at a commit start
-    with."""
+    ("" at the top, else ending in "/"), which git's paths at a commit start with."""
 
     repo: Repo
     prefix: str
 
     @classmethod
     def at(cls, repo: Repo, root: Path) -> _Committed:
-        return cls(repo, run_git(root, "rev-parse", "--show-prefix").stdout.strip())
+        folder = repo.folder_of(root)
+        return cls(repo, f"{folder}/" if folder else "")
 
     @property
     def root(self) -> Path:
